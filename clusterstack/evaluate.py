@@ -1,0 +1,105 @@
+"""Evaluate a stack: run its Pulumi program under the mock runtime and collect the Kubernetes objects.
+
+This is what both ``render`` and the engine's desired set are made of. It works for any program
+that registers pulumi-kubernetes resources, not only clusterstack's own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from components.kube.kinds import ObjectKey
+
+from . import _sdk
+from .errors import ClusterstackError, Problem
+from .project import Project
+from .spec import Loaded, load_platform
+from .stackconfig import StackConfig, pulumi_config, read_stack
+
+KUBERNETES_TYPE_PREFIX = "kubernetes:"
+
+
+@dataclass(frozen=True)
+class Component:
+    type: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.type.rpartition(':')[2]} {self.name}"
+
+
+PROGRAM = Component("pulumi:pulumi:Stack", "(program)")
+"""What declares a resource the program registers outside any component."""
+
+
+@dataclass(frozen=True)
+class Declared:
+    """One Kubernetes object the program declares."""
+
+    key: ObjectKey
+    type: str
+    """The Pulumi type token, e.g. kubernetes:core/v1:Namespace."""
+    name: str
+    """The Pulumi logical name."""
+    component: Component
+    manifest: dict
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    stack: str
+    config: StackConfig
+    spec: Loaded
+    objects: list[Declared]
+    """Sorted in apply order (kind rank, then namespace and name)."""
+    outputs: dict[str, Any]
+
+
+def evaluate(project: Project, stack: str) -> Evaluation:
+    """Validate the stack's spec, then run the program; raises ClusterstackError on any user error."""
+    config = read_stack(project, stack)
+    spec = load_platform(config)
+    try:
+        run = _sdk.run_program(project.main, project=project.name, stack=stack, config=pulumi_config(config.stack_layer))
+    except ClusterstackError:
+        raise
+    except Exception as error:  # noqa: BLE001 - a failing user program is a user error, reported without a traceback
+        raise ClusterstackError([Problem(project.display(project.main), "", f"the program failed: {error}")]) from None
+    return Evaluation(stack, config, spec, collect(run.registrations), run.outputs)
+
+
+def collect(registrations: list[_sdk.Registration]) -> list[Declared]:
+    by_urn = {r.urn: r for r in registrations}
+    found: dict[ObjectKey, Declared] = {}
+    problems = []
+    for registration in registrations:
+        if not (registration.custom and registration.type.startswith(KUBERNETES_TYPE_PREFIX)):
+            continue
+        if registration.type.startswith("kubernetes:yaml") or registration.type == "pulumi:providers:kubernetes":
+            continue
+        declared = Declared(
+            key=ObjectKey.of(registration.inputs),
+            type=registration.type,
+            name=registration.name,
+            component=_component(registration, by_urn),
+            manifest=registration.inputs,
+        )
+        earlier = found.get(declared.key)
+        if earlier is not None:
+            problems.append(
+                f"{declared.key} is declared twice: by {earlier.name} in {earlier.component} "
+                f"and by {declared.name} in {declared.component}"
+            )
+            continue
+        found[declared.key] = declared
+    if problems:
+        raise ClusterstackError(sorted(problems))
+    return sorted(found.values(), key=lambda d: d.key.sort_key())
+
+
+def _component(registration: _sdk.Registration, by_urn: dict[str, _sdk.Registration]) -> Component:
+    parent = by_urn.get(registration.parent)
+    while parent is not None and parent.custom:
+        parent = by_urn.get(parent.parent)
+    return Component(parent.type, parent.name) if parent is not None else PROGRAM

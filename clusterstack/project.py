@@ -1,0 +1,72 @@
+"""The Pulumi project on disk: Pulumi.yaml, its program, and its stack files."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .errors import ClusterstackError, Problem
+
+COMMON_FILE = "common.yaml"
+_STACK_FILE = re.compile(r"^Pulumi\.(?P<stack>[^.]+(?:\.[^.]+)*)\.yaml$")
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    name: str
+    main: Path
+    """The program both engines run (Pulumi.yaml ``main``, default ``__main__.py``)."""
+    stack_dir: Path
+    """Pulumi.yaml ``stackConfigDir``, default the project root."""
+
+    @classmethod
+    def load(cls, root: Path | str) -> Project:
+        root = Path(root).resolve()
+        manifest = root / "Pulumi.yaml"
+        if not manifest.is_file():
+            raise ClusterstackError(
+                [f"{root}: no Pulumi.yaml here; run clusterstack in the project directory or pass --project-dir"]
+            )
+        try:
+            data = yaml.safe_load(manifest.read_text()) or {}
+        except yaml.YAMLError as error:
+            raise ClusterstackError([Problem("Pulumi.yaml", "", f"is not valid YAML: {error}")]) from None
+        if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+            raise ClusterstackError([Problem("Pulumi.yaml", "name", "is required: the project's name")])
+        main = root / str(data.get("main", "."))
+        if main.is_dir():
+            main = main / "__main__.py"
+        return cls(root=root, name=data["name"], main=main, stack_dir=root / str(data.get("stackConfigDir", ".")))
+
+    def stack_file(self, stack: str) -> Path:
+        return self.stack_dir / f"Pulumi.{stack}.yaml"
+
+    @property
+    def common_file(self) -> Path:
+        return self.stack_dir / COMMON_FILE
+
+    def stacks(self) -> list[str]:
+        if not self.stack_dir.is_dir():
+            return []
+        found = (_STACK_FILE.match(path.name) for path in self.stack_dir.iterdir())
+        return sorted(match["stack"] for match in found if match)
+
+    def display(self, path: Path) -> str:
+        """A path as messages show it: relative to the project (``stacks/Pulumi.dev.yaml``)."""
+        try:
+            return str(path.relative_to(self.root))
+        except ValueError:
+            return str(path)
+
+    def require_stack(self, stack: str) -> Path:
+        path = self.stack_file(stack)
+        if not path.is_file():
+            known = ", ".join(self.stacks()) or "none"
+            raise ClusterstackError(
+                [Problem(self.display(path), "", f"no such stack file; stacks in {self.display(self.stack_dir)}/: {known}")]
+            )
+        return path

@@ -1,0 +1,61 @@
+"""Manifests as text: multi-document YAML or JSON, byte-identical for the same input."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import yaml
+
+from components.kube.kinds import ObjectKey
+
+FORMATS = ("yaml", "json")
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style, sorted keys, and multi-line strings (a Corefile) as literal blocks."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def to_yaml(manifest: dict) -> str:
+    return yaml.dump(manifest, Dumper=_Dumper, sort_keys=True, default_flow_style=False, allow_unicode=True, width=1000)
+
+
+def to_json(manifest: dict) -> str:
+    return json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def dump(manifests: Iterable[dict], fmt: str) -> str:
+    manifests = list(manifests)
+    if fmt == "json":
+        return to_json({"apiVersion": "v1", "kind": "List", "items": manifests})
+    return "---\n".join(to_yaml(m) for m in manifests)
+
+
+def file_name(key: ObjectKey, fmt: str = "yaml") -> str:
+    """A stable file name per object: ``<kind>[-<group>]--[<namespace>--]<name>.<ext>``."""
+    parts = [key.kind.lower() + (f"-{key.group}" if key.group else "")]
+    if key.namespace:
+        parts.append(key.namespace)
+    parts.append(key.name)
+    stem = "--".join(re.sub(r"[^A-Za-z0-9._-]", "_", part) for part in parts)
+    return f"{stem}.{fmt}"
+
+
+def write_files(objects: Iterable[tuple[ObjectKey, dict]], directory: Path, fmt: str) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for key, manifest in objects:
+        path = directory / file_name(key, fmt)
+        path.write_text(to_json(manifest) if fmt == "json" else to_yaml(manifest))
+        written.append(path)
+    return written

@@ -1,0 +1,195 @@
+"""Stack configuration: stacks/common.yaml under the stack's own Pulumi.<stack>.yaml.
+
+A stack file is a Pulumi stack config file. Its ``config:`` keys are ``namespace:key``; a bare key
+belongs to the project's namespace, as Pulumi reads it. The stack's file is deep-merged over
+common.yaml: maps merge by key, lists and scalars (and null) replace. Each layer keeps its file's
+name so that an error can say which file to edit.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ClusterstackError, Problem
+from .project import Project
+
+NAMESPACE = "clusterstack"
+PREFIX = f"{NAMESPACE}:"
+# The top-level keys Pulumi itself writes into a stack file.
+PULUMI_STACK_KEYS = ("config", "environment", "encryptionsalt", "encryptedkey", "secretsprovider")
+
+ConfigPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One file's ``config:`` map, with normalised ``namespace:key`` keys."""
+
+    file: str
+    config: dict[str, Any]
+
+    def get(self, path: ConfigPath) -> tuple[bool, Any]:
+        node: Any = self.config
+        for part in path:
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+            elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+                node = node[part]
+            else:
+                return False, None
+        return True, node
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """The layers of one stack, lowest first, and their merged values."""
+
+    stack: str
+    layers: tuple[Layer, ...]
+
+    @property
+    def stack_layer(self) -> Layer:
+        return self.layers[-1]
+
+    def merged(self) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        for layer in self.layers:
+            merged = deep_merge(merged, layer.config)
+        return merged
+
+    def platform_values(self) -> dict[str, Any]:
+        """The ``clusterstack:`` keys without their prefix: what ClusterPlatformArgs reads."""
+        return {key[len(PREFIX):]: value for key, value in self.merged().items() if key.startswith(PREFIX)}
+
+    def origin(self, path: ConfigPath) -> str:
+        """The file that set ``path``: the last layer holding the longest part of it."""
+        for length in range(len(path), 0, -1):
+            holders = [layer.file for layer in self.layers if layer.get(path[:length])[0]]
+            if holders:
+                return holders[-1]
+        return self.stack_layer.file
+
+    def problem(self, path: ConfigPath, message: str) -> Problem:
+        return Problem(self.origin(path), format_path(path), message)
+
+
+def format_path(path: ConfigPath) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def deep_merge(base: Any, override: Any) -> Any:
+    if isinstance(base, dict) and isinstance(override, dict):
+        merged = dict(base)
+        for key, value in override.items():
+            merged[key] = deep_merge(base[key], value) if key in base else value
+        return merged
+    return override
+
+
+def read_stack(project: Project, stack: str) -> StackConfig:
+    """Read common.yaml (when present) and the stack's file; every problem found, or the config."""
+    stack_path = project.require_stack(stack)
+    problems: list[Problem] = []
+    layers = []
+    for path in (project.common_file, stack_path):
+        if path.is_file():
+            layer = _read_layer(path, project, problems)
+            if layer is not None:
+                layers.append(layer)
+    if problems:
+        raise ClusterstackError(problems)
+    return StackConfig(stack, tuple(layers))
+
+
+def stack_from_pulumi_config(project: Project, stack: str, raw: Mapping[str, str], secret_keys: Iterable[str]) -> StackConfig:
+    """The config as a running Pulumi program sees it (stack file only), under common.yaml from disk."""
+    problems: list[Problem] = []
+    display = project.display(project.stack_file(stack))
+    for key in sorted(set(secret_keys)):
+        if key.startswith(PREFIX):
+            problems.append(Problem(display, key, _SECRET))
+    config = {key: _decode(value) for key, value in raw.items()}
+    layers = []
+    if project.common_file.is_file():
+        layers.append(_read_layer(project.common_file, project, problems))
+    layers.append(Layer(display, config))
+    if problems:
+        raise ClusterstackError(problems)
+    return StackConfig(stack, tuple(layers))
+
+
+def pulumi_config(layer: Layer) -> dict[str, str]:
+    """A layer as Pulumi hands config to a program: strings, structured values as JSON."""
+    return {key: value if isinstance(value, str) else json.dumps(value) for key, value in layer.config.items()}
+
+
+def _decode(value: str) -> Any:
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+_SECRET = (
+    "is a Pulumi secret (secure:); the embedded engine cannot decrypt Pulumi secrets and no clusterstack "
+    "setting needs one: write the value in plain text"
+)
+
+
+def _read_layer(path: Path, project: Project, problems: list[Problem]) -> Layer | None:
+    display = project.display(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        problems.append(Problem(display, "", f"is not valid YAML: {error}"))
+        return None
+    if data is None:
+        return Layer(display, {})
+    if not isinstance(data, dict):
+        problems.append(Problem(display, "", "must be a map with a config: key (a Pulumi stack file)"))
+        return None
+    for key in data:
+        if key not in PULUMI_STACK_KEYS:
+            problems.append(Problem(display, str(key), f"is not a stack file key{_suggest(str(key), PULUMI_STACK_KEYS)}"))
+    config = data.get("config") or {}
+    if not isinstance(config, dict):
+        problems.append(Problem(display, "config", "must be a map of namespace:key to value"))
+        return None
+    normalised = {}
+    for key, value in config.items():
+        key = str(key)
+        full = key if ":" in key else f"{project.name}:{key}"
+        normalised[full] = value
+        if full.startswith(PREFIX):
+            problems.extend(Problem(display, format_path((full, *p)), _SECRET) for p in _secure_paths(value))
+    return Layer(display, normalised)
+
+
+def _secure_paths(value: Any, at: ConfigPath = ()) -> Iterable[ConfigPath]:
+    if isinstance(value, dict):
+        if "secure" in value:
+            yield at
+            return
+        for key, item in value.items():
+            yield from _secure_paths(item, (*at, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _secure_paths(item, (*at, index))
+
+
+def _suggest(word: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+    known_list = ", ".join(sorted(known))
+    return f"; did you mean {close[0]}?" if close else f" (known: {known_list})"

@@ -1,0 +1,1 @@
+"""Kubernetes facts the components and the engine share: quantities, names, resource kinds."""

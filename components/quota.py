@@ -1,0 +1,136 @@
+"""ResourceQuota specs, checked as the API server checks them (ValidateResourceQuotaSpec).
+
+Pages: Configure Memory and CPU Quotas for a Namespace; Configure a Pod Quota for a Namespace;
+Configure Quotas for API Objects; Limit Storage Consumption.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, model_validator
+
+from .kube import resources
+from .kube.quantity import Quantity
+from .labels import object_meta
+from .model import DnsSubdomain, KeyPath, Model, QuantityValue, raise_problems
+
+
+def _check_hard(hard: dict[str, Quantity]) -> dict[str, Quantity]:
+    raise_problems(hard_problems(hard))
+    return hard
+
+
+Hard = Annotated[dict[str, QuantityValue], AfterValidator(_check_hard)]
+"""``spec.hard``: quota resource name -> quantity, checked as ValidateResourceQuotaResourceName does."""
+
+Scope = Literal["Terminating", "NotTerminating", "BestEffort", "NotBestEffort", "PriorityClass", "CrossNamespacePodAffinity"]
+Operator = Literal["In", "NotIn", "Exists", "DoesNotExist"]
+
+# Known names offered as "did you mean" for a key that is not a quota resource.
+_SUGGESTIONS = resources.STANDARD_QUOTA_RESOURCES + (
+    "count/deployments.apps",
+    "count/jobs.batch",
+    "count/cronjobs.batch",
+    "requests.nvidia.com/gpu",
+    "hugepages-2Mi",
+)
+
+
+class ScopeRequirement(Model):
+    """One ``scopeSelector.matchExpressions`` entry."""
+
+    scope_name: Scope
+    operator: Operator
+    values: tuple[str, ...] = ()
+    """Required by In and NotIn; Exists and DoesNotExist take none."""
+
+
+class ScopeSelector(Model):
+    match_expressions: tuple[ScopeRequirement, ...]
+
+
+class QuotaSpec(Model):
+    """One named ResourceQuota: ``hard`` limits, optionally narrowed by ``scopes`` or a ``scopeSelector``."""
+
+    name: DnsSubdomain
+    hard: Hard
+    scopes: tuple[Scope, ...] = ()
+    """Empty: the quota tracks every object in the namespace."""
+    scope_selector: ScopeSelector | None = None
+
+    @model_validator(mode="after")
+    def _api_rules(self) -> QuotaSpec:
+        raise_problems(quota_problems(self.hard, self.scopes, self.scope_selector))
+        return self
+
+
+def hard_problems(hard: Mapping[str, Quantity]) -> Iterable[tuple[KeyPath, str]]:
+    """Keys must be quota resources; counts and extended resources must be whole numbers."""
+    for name, quantity in hard.items():
+        reason = resources.quota_resource_problem(name)
+        if reason is not None:
+            yield (name,), f"{reason}{_closest(name)}"
+        elif resources.is_whole_number_quota_resource(name) and not quantity.is_whole:
+            yield (name,), f"{quantity} is not a whole number; {name} counts whole units"
+
+
+def quota_problems(
+    hard: Mapping[str, Quantity], scopes: Iterable[str], selector: ScopeSelector | None
+) -> Iterable[tuple[KeyPath, str]]:
+    """The scope rules: which scopes may track which resources, and selector operators."""
+    expressions = selector.match_expressions if selector is not None else ()
+    for index, requirement in enumerate(expressions):
+        at = ("scopeSelector", "matchExpressions", index)
+        if requirement.operator in ("In", "NotIn") and not requirement.values:
+            yield (*at, "values"), f"operator {requirement.operator} needs at least one value"
+        if requirement.operator in ("Exists", "DoesNotExist") and requirement.values:
+            yield (*at, "values"), f"operator {requirement.operator} takes no values; remove them"
+        if requirement.scope_name != "PriorityClass" and requirement.operator != "Exists":
+            yield (*at, "operator"), f"scope {requirement.scope_name} only takes operator Exists"
+    in_force = list(dict.fromkeys([*scopes, *(e.scope_name for e in expressions)]))
+    for scope in in_force:
+        allowed = "pods" if scope == "BestEffort" else "pods and cpu/memory requests and limits"
+        for name in hard:
+            if not _scope_applies(scope, name):
+                yield ("hard", name), f"scope {scope} cannot track {name}; it applies only to {allowed}"
+    for first, second in resources.CONFLICTING_SCOPES:
+        if first in in_force and second in in_force:
+            yield ("scopes",), f"{first} and {second} conflict: no pod matches both"
+
+
+def _scope_applies(scope: str, resource: str) -> bool:
+    if scope == "BestEffort":
+        return resource == "pods"
+    return resource == "pods" or resource in resources.POD_COMPUTE_QUOTA_RESOURCES
+
+
+def _closest(name: str) -> str:
+    close = difflib.get_close_matches(name, _SUGGESTIONS, n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean {close[0]}?"
+    return (
+        " (valid: requests.cpu, limits.memory, pods, services, configmaps, count/<resource>.<group>,"
+        " requests.storage, <class>.storageclass.storage.k8s.io/requests.storage, ...)"
+    )
+
+
+def build_quota(spec: QuotaSpec, namespace: str, environment: str | None) -> dict:
+    body: dict = {"hard": {name: quantity.text for name, quantity in spec.hard.items()}}
+    if spec.scopes:
+        body["scopes"] = list(spec.scopes)
+    if spec.scope_selector is not None:
+        body["scopeSelector"] = {
+            "matchExpressions": [
+                {"scopeName": e.scope_name, "operator": e.operator, **({"values": list(e.values)} if e.values else {})}
+                for e in spec.scope_selector.match_expressions
+            ]
+        }
+    return {
+        "apiVersion": "v1",
+        "kind": "ResourceQuota",
+        "metadata": object_meta(spec.name, namespace, environment),
+        "spec": body,
+    }

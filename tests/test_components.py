@@ -1,0 +1,71 @@
+"""The components under Pulumi's mock runtime: what they register, how it is parented and named, and their outputs."""
+
+import pulumi
+import pytest
+from pydantic import ValidationError
+
+from components import ClusterPlatform, ClusterPlatformArgs, TenantNamespace, TenantNamespaceArgs, build_tenant
+
+
+def _args() -> TenantNamespaceArgs:
+    return TenantNamespaceArgs(
+        labels={"team": "payments"},
+        pod_security="restricted",
+        quota={"pods": "10", "limits.cpu": "4"},
+        limits={"container": {"max": {"cpu": "2"}}},
+    )
+
+
+@pulumi.runtime.test
+def test_tenant_namespace_registers_its_objects_with_explicit_names(pulumi_mocks):
+    tenant = TenantNamespace("payments", _args(), environment="dev")
+
+    def check(done):
+        namespace = done[0]
+        assert namespace == "payments"
+        registered = {(r.typ, r.name) for r in pulumi_mocks.resources}
+        assert registered == {
+            ("clusterstack:tenant:TenantNamespace", "payments"),
+            ("kubernetes:core/v1:Namespace", "payments"),
+            ("kubernetes:core/v1:ResourceQuota", "payments/tenant-quota"),
+            ("kubernetes:core/v1:LimitRange", "payments/tenant-limits"),
+        }
+        inputs = {r.typ: r.inputs for r in pulumi_mocks.resources}
+        expected = {o["kind"]: o for o in build_tenant("payments", _args(), "dev")}
+        for kind in ("Namespace", "ResourceQuota", "LimitRange"):
+            assert inputs[f"kubernetes:core/v1:{kind}"] == expected[kind]
+
+    return pulumi.Output.all(tenant.namespace, *(r.urn for r in tenant.resources)).apply(check)
+
+
+@pulumi.runtime.test
+def test_platform_composes_one_tenant_per_namespace(pulumi_mocks):
+    args = ClusterPlatformArgs(namespaces={"b": TenantNamespaceArgs(), "a": TenantNamespaceArgs(quota={"pods": "1"})})
+    platform = ClusterPlatform("platform", args, environment="dev")
+
+    def check(done):
+        namespaces = done[0]
+        assert namespaces == ["a", "b"]
+        assert sorted(r.name for r in pulumi_mocks.of_type("clusterstack:tenant:TenantNamespace")) == ["a", "b"]
+        assert sorted(r.name for r in pulumi_mocks.of_type("kubernetes:core/v1:ResourceQuota")) == ["a/tenant-quota"]
+
+    children = [r.urn for tenant in platform.tenants.values() for r in tenant.resources]
+    return pulumi.Output.all(platform.namespaces, *children).apply(check)
+
+
+def test_python_callers_get_the_same_validation():
+    with pytest.raises(ValidationError, match="container.default.cpu: 2 is above max 1"):
+        TenantNamespaceArgs(limits={"container": {"default": {"cpu": "2"}, "max": {"cpu": "1"}}})
+    with pytest.raises(ValidationError, match="not a Kubernetes quantity"):
+        TenantNamespaceArgs(quota={"requests.cpu": "2 cores"})
+
+
+def test_args_are_frozen():
+    args = _args()
+    with pytest.raises(ValidationError):
+        args.labels = {}
+
+
+def test_an_invalid_namespace_name_is_refused_before_anything_registers(pulumi_mocks):
+    with pytest.raises(ValueError, match="DNS-1123 label"):
+        TenantNamespace("Payments", TenantNamespaceArgs())

@@ -1,0 +1,50 @@
+"""Evaluation runs the real __main__.py under the mock runtime and collects every Kubernetes object."""
+
+import textwrap
+
+import pytest
+
+from clusterstack.errors import ClusterstackError
+from clusterstack.evaluate import evaluate
+from clusterstack.project import Project
+from components.kube.kinds import ObjectKey
+
+
+def test_collects_the_objects_with_their_components_in_apply_order(make_project):
+    root = make_project({"dev": {"config": {"clusterstack:namespaces": {"b": {"quota": {"pods": "1"}}, "a": {"limits": {"pod": {"max": {"cpu": "1"}}}}}}}})
+    evaluation = evaluate(Project.load(root), "dev")
+    assert [(d.key, d.type, d.name, str(d.component)) for d in evaluation.objects] == [
+        (ObjectKey("", "Namespace", "", "a"), "kubernetes:core/v1:Namespace", "a", "TenantNamespace a"),
+        (ObjectKey("", "Namespace", "", "b"), "kubernetes:core/v1:Namespace", "b", "TenantNamespace b"),
+        (ObjectKey("", "ResourceQuota", "b", "tenant-quota"), "kubernetes:core/v1:ResourceQuota", "b/tenant-quota", "TenantNamespace b"),
+        (ObjectKey("", "LimitRange", "a", "tenant-limits"), "kubernetes:core/v1:LimitRange", "a/tenant-limits", "TenantNamespace a"),
+    ]
+    assert evaluation.outputs == {"kubernetesVersion": "1.34", "namespaces": ["a", "b"]}
+    assert evaluation.objects[0].manifest["metadata"]["labels"]["clusterstack.io/environment"] == "dev"
+
+
+def test_the_same_object_declared_twice_is_an_error_naming_both(make_project):
+    root = make_project({"dev": {"config": {"clusterstack:namespaces": {"payments": {}}}}})
+    main = root / "__main__.py"
+    main.write_text(
+        main.read_text()
+        + textwrap.dedent(
+            """
+            import pulumi_kubernetes as k8s
+            k8s.core.v1.Namespace("extra-payments", metadata={"name": "payments"})
+            """
+        )
+    )
+    with pytest.raises(ClusterstackError) as caught:
+        evaluate(Project.load(root), "dev")
+    [problem] = caught.value.problems
+    assert "Namespace payments is declared twice" in str(problem)
+    assert "payments in TenantNamespace payments" in str(problem)
+    assert "extra-payments in Stack (program)" in str(problem)
+
+
+def test_a_failing_program_is_reported_without_a_traceback(make_project):
+    root = make_project({"dev": {"config": {}}})
+    (root / "__main__.py").write_text("raise RuntimeError('boom')\n")
+    with pytest.raises(ClusterstackError, match="__main__.py: the program failed: boom"):
+        evaluate(Project.load(root), "dev")
