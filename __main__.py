@@ -12,3 +12,5 @@ platform = ClusterPlatform("platform", args, environment=pulumi.get_stack())
 
 pulumi.export("namespaces", platform.namespaces)
 pulumi.export("kubernetesVersion", args.cluster.kubernetes_version)
+if platform.kubelet_cluster_dns is not None:
+    pulumi.export("kubeletClusterDNS", platform.kubelet_cluster_dns)

@@ -15,7 +15,10 @@ FORMATS = ("yaml", "json")
 
 
 class _Dumper(yaml.SafeDumper):
-    """Block style, sorted keys, and multi-line strings (a Corefile) as literal blocks."""
+    """Block style, sorted keys, multi-line strings (a Corefile) as literal blocks, and no anchors."""
+
+    def ignore_aliases(self, data) -> bool:
+        return True
 
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
@@ -59,3 +62,11 @@ def write_files(objects: Iterable[tuple[ObjectKey, dict]], directory: Path, fmt:
         path.write_text(to_json(manifest) if fmt == "json" else to_yaml(manifest))
         written.append(path)
     return written
+
+
+def table(headers: list[str], rows: list[list]) -> str:
+    """A plain text table, numbers right-aligned."""
+    cells = [headers] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(cell.rjust(width) for cell, width in zip(row, widths)) for row in cells]
+    return "\n".join(lines)

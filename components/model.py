@@ -45,6 +45,7 @@ class Model(BaseModel):
         alias_generator=to_camel,
         populate_by_name=True,
         strict=False,
+        validate_default=True,
     )
 
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 from typing import Optional
 
 import pulumi
-from pydantic import Field
+from pydantic import Field, model_validator
 
+from . import nodelocaldns
 from .cluster import ClusterSpec
-from .model import DnsLabel, KeyPath, Model
+from .dns import DnsArgs
+from .dns_autoscaler import DnsAutoscaler, build_dns_autoscaler
+from .model import DnsLabel, KeyPath, Model, raise_problems
+from .nodelocaldns import NodeLocalDns, build_node_local_dns
 from .tenant import TenantNamespace, TenantNamespaceArgs, build_tenant
 
 
@@ -18,11 +22,24 @@ class ClusterPlatformArgs(Model):
     cluster: ClusterSpec = Field(default_factory=ClusterSpec)
     namespaces: dict[DnsLabel, TenantNamespaceArgs] = Field(default_factory=dict)
     """Tenant namespaces by name."""
+    dns: DnsArgs = Field(default_factory=DnsArgs)
+
+    @model_validator(mode="after")
+    def _cluster_rules(self) -> ClusterPlatformArgs:
+        if self.dns.node_local is not None:
+            problems = nodelocaldns.cluster_problems(self.dns.node_local, self.cluster)
+            raise_problems((("dns", "nodeLocal", *path), message) for path, message in problems)
+        return self
 
     def warnings(self) -> list[tuple[KeyPath, str]]:
         found = []
         for name, tenant in self.namespaces.items():
             found += [(("namespaces", name, *path), message) for path, message in tenant.warnings()]
+        if self.dns.autoscaler is not None:
+            found += [(("dns", "autoscaler", *path), message) for path, message in self.dns.autoscaler.warnings()]
+        if self.dns.node_local is not None:
+            node_local = nodelocaldns.warnings(self.dns.node_local, self.cluster)
+            found += [(("dns", "nodeLocal", *path), message) for path, message in node_local]
         return found
 
 
@@ -31,13 +48,19 @@ def build_platform(args: ClusterPlatformArgs, environment: str | None = None) ->
     objects = []
     for name in sorted(args.namespaces):
         objects += build_tenant(name, args.namespaces[name], environment)
+    if args.dns.autoscaler is not None:
+        objects += build_dns_autoscaler(args.dns.autoscaler, environment)
+    if args.dns.node_local is not None:
+        objects += build_node_local_dns(args.dns.node_local, args.cluster, environment)
     return objects
 
 
 class ClusterPlatform(pulumi.ComponentResource):
-    """The platform baseline: one TenantNamespace per namespace (DNS, policies and load balancers plug in here)."""
+    """The platform baseline: one TenantNamespace per namespace, and the DNS add-ons the stack enables."""
 
     namespaces: pulumi.Output[list[str]]
+    kubelet_cluster_dns: Optional[pulumi.Output[str]]
+    """With NodeLocal DNSCache: what every kubelet's clusterDNS must be; None without it."""
 
     def __init__(
         self,
@@ -54,4 +77,18 @@ class ClusterPlatform(pulumi.ComponentResource):
             for ns in sorted(args.namespaces)
         }
         self.namespaces = pulumi.Output.all(*(t.namespace for t in self.tenants.values()))
-        self.register_outputs({"namespaces": self.namespaces})
+        self.dns_autoscaler = (
+            DnsAutoscaler("dns-autoscaler", args.dns.autoscaler, children, environment=environment)
+            if args.dns.autoscaler is not None
+            else None
+        )
+        self.node_local_dns = (
+            NodeLocalDns("node-local-dns", args.dns.node_local, children, cluster=args.cluster, environment=environment)
+            if args.dns.node_local is not None
+            else None
+        )
+        self.kubelet_cluster_dns = self.node_local_dns.kubelet_cluster_dns if self.node_local_dns is not None else None
+        outputs = {"namespaces": self.namespaces}
+        if self.kubelet_cluster_dns is not None:
+            outputs["kubeletClusterDNS"] = self.kubelet_cluster_dns
+        self.register_outputs(outputs)

@@ -11,6 +11,7 @@ import yaml
 from click.testing import CliRunner
 
 from clusterstack.cli import cli
+from components.kube.kinds import kind_rank
 
 REPO = Path(__file__).resolve().parent.parent
 STACKS = ["dev", "prod", "staging"]
@@ -33,7 +34,7 @@ def test_render_prints_namespaces_first_then_quotas_and_limits():
     kinds = [doc["kind"] for doc in yaml.safe_load_all(result.output)]
     assert kinds[0] == "Namespace"
     assert {"Namespace", "ResourceQuota", "LimitRange"} <= set(kinds)
-    assert kinds == sorted(kinds, key=["Namespace", "ResourceQuota", "LimitRange"].index)
+    assert kinds == sorted(kinds, key=kind_rank)
 
 
 def test_render_is_deterministic_and_json_parses():
@@ -131,3 +132,47 @@ def test_an_object_the_schema_rejects_fails_validate(make_project):
     assert result.exit_code == 1
     assert "error: Service a/svc: spec.ports.0.port: 'http' is not of type 'integer' (Kubernetes 1.34 schema)" in result.output
     assert "ConfigMap" not in result.output
+
+
+def test_render_prod_includes_the_dns_add_ons():
+    objects = {(d["kind"], d["metadata"]["name"]) for d in yaml.safe_load_all(run("render", "-s", "prod").output)}
+    assert {
+        ("Deployment", "kube-dns-autoscaler"),
+        ("ConfigMap", "kube-dns-autoscaler"),
+        ("ClusterRole", "system:kube-dns-autoscaler"),
+        ("DaemonSet", "node-local-dns"),
+        ("ConfigMap", "node-local-dns"),
+        ("Service", "kube-dns-upstream"),
+        ("Service", "node-local-dns"),
+    } <= objects
+
+
+def test_dns_forecast_for_one_cluster_size_as_json():
+    result = run("dns", "forecast", "-s", "dev", "--nodes", "16", "--cores", "64", "--json")
+    assert result.exit_code == 0
+    answer = json.loads(result.output)
+    # dev: nodesPerReplica 16 -> 1 replica, lifted to 2 by preventSinglePointFailure (16 nodes > 1).
+    assert (answer["replicas"], answer["fromNodes"], answer["fromCores"], answer["mode"]) == (2, 2, 1, "linear")
+
+
+def test_dns_forecast_counts_schedulable_nodes_unless_told_otherwise():
+    dev = json.loads(run("dns", "forecast", "-s", "dev", "--nodes", "40", "--cores", "160", "--schedulable-nodes", "20", "--schedulable-cores", "80", "--json").output)
+    prod = json.loads(run("dns", "forecast", "-s", "prod", "--nodes", "40", "--cores", "160", "--schedulable-nodes", "20", "--schedulable-cores", "80", "--json").output)
+    assert dev["replicas"] == 2  # ceil(20 / 16): dev counts only schedulable nodes
+    assert prod["replicas"] == 3  # ceil(40 / 16): prod sets includeUnschedulableNodes
+
+
+def test_dns_forecast_table_covers_a_range_of_sizes():
+    result = run("dns", "forecast", "-s", "prod")
+    lines = result.output.splitlines()
+    assert result.exit_code == 0
+    assert lines[1].split()[0] == "nodes" and len(lines) == 2 + 12
+    replicas = [int(line.split()[-1]) for line in lines[2:]]
+    assert replicas == sorted(replicas) and replicas[0] == 2
+
+
+def test_dns_forecast_needs_an_autoscaler(make_project):
+    root = make_project({"dev": {"config": {}}})
+    result = run("dns", "forecast", "-s", "dev", project=root)
+    assert result.exit_code == 1
+    assert "error: stack dev has no clusterstack:dns.autoscaler; nothing to forecast" in result.output

@@ -1,0 +1,190 @@
+"""DnsAutoscaler: cluster-proportional-autoscaler scaling the cluster DNS Deployment with the cluster.
+
+Page: Autoscale the DNS Service in a Cluster (and Guaranteed Scheduling For Critical Add-On Pods).
+The objects are, in substance, the upstream ``dns-horizontal-autoscaler.yaml``, with two intended
+differences:
+
+- clusterstack manages the parameters ConfigMap ``kube-dns-autoscaler`` itself. The upstream
+  manifest relies on ``--default-params``, which only seeds a missing ConfigMap and never updates
+  it, so a parameter change in a stack would silently change nothing.
+- The legacy addon-manager label ``kubernetes.io/cluster-service`` is replaced by clusterstack's
+  standard labels.
+
+The DNS Deployment's ``.spec.replicas`` belongs to the autoscaler: nothing here sets it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Optional
+
+import pulumi
+from pydantic import Field, field_validator, model_validator
+
+from .cpa import LadderParams, LinearParams
+from .kube.names import dns1123_subdomain
+from .labels import object_meta
+from .model import DnsLabel, KeyPath, LabelKey, LabelValue, Model, QuantityValue, raise_problems
+from .register import register_objects
+
+NAME = "kube-dns-autoscaler"
+CLUSTER_ROLE = "system:kube-dns-autoscaler"
+DEFAULT_IMAGE = "registry.k8s.io/cpa/cluster-proportional-autoscaler:1.8.4"
+"""The release the upstream manifest pins (includeUnschedulableNodes needs 1.8.0 or newer)."""
+_TARGET_KINDS = {"deployment": "Deployment", "replicationcontroller": "ReplicationController", "replicaset": "ReplicaSet"}
+
+
+class Resources(Model):
+    requests: dict[str, QuantityValue] = Field(default_factory=lambda: {"cpu": "20m", "memory": "10Mi"})
+    """Default: the upstream manifest's 20m CPU and 10Mi memory."""
+    limits: dict[str, QuantityValue] = Field(default_factory=dict)
+
+
+class DnsAutoscalerArgs(Model):
+    """``clusterstack:dns.autoscaler``: exactly one of ``linear`` or ``ladder``."""
+
+    target: str = "Deployment/coredns"
+    """<kind>/<name> of what to scale: a Deployment, ReplicationController or ReplicaSet (kind case-insensitive)."""
+    namespace: DnsLabel = "kube-system"
+    """Where the target, the parameters ConfigMap and the autoscaler live."""
+    image: str = DEFAULT_IMAGE
+    resources: Resources = Field(default_factory=Resources)
+    node_labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
+    """Count only the nodes (and their cores) with these labels (``--nodelabels``)."""
+    poll_period_seconds: Optional[Annotated[int, Field(gt=0, strict=True)]] = None
+    """How often the autoscaler looks at the cluster; unset: its default, 10 seconds."""
+    linear: Optional[LinearParams] = None
+    ladder: Optional[LadderParams] = None
+
+    @field_validator("target")
+    @classmethod
+    def _target(cls, value: str) -> str:
+        kind, slash, name = value.partition("/")
+        if not slash or kind.lower() not in _TARGET_KINDS:
+            raise ValueError(f"{value!r} is not <kind>/<name> with kind Deployment, ReplicationController or ReplicaSet (e.g. Deployment/coredns)")
+        reasons = dns1123_subdomain(name)
+        if reasons:
+            raise ValueError(f"the target name {name!r} {'; '.join(reasons)}")
+        return f"{_TARGET_KINDS[kind.lower()]}/{name}"
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, value: str) -> str:
+        if not value or re.search(r"\s", value):
+            raise ValueError(f"{value!r} is not an image reference (e.g. {DEFAULT_IMAGE})")
+        return value
+
+    @model_validator(mode="after")
+    def _one_mode(self) -> DnsAutoscalerArgs:
+        if (self.linear is None) == (self.ladder is None):
+            raise_problems([((), "needs exactly one of linear or ladder (the autoscaler's two control modes)")])
+        return self
+
+    @property
+    def params(self) -> LinearParams | LadderParams:
+        return self.linear if self.linear is not None else self.ladder
+
+    @property
+    def mode(self) -> str:
+        return "linear" if self.linear is not None else "ladder"
+
+    def warnings(self) -> list[tuple[KeyPath, str]]:
+        if self.ladder is None:
+            return []
+        return [(("ladder", *path), message) for path, message in self.ladder.warnings()]
+
+
+def build_dns_autoscaler(args: DnsAutoscalerArgs, environment: str | None = None) -> list[dict]:
+    namespace = args.namespace
+    selector = {"k8s-app": NAME}
+    command = [
+        "/cluster-proportional-autoscaler",
+        f"--namespace={namespace}",
+        f"--configmap={NAME}",
+        f"--target={args.target}",
+        "--logtostderr=true",
+        "--v=2",
+    ]
+    if args.node_labels:
+        command.append("--nodelabels=" + ",".join(f"{k}={v}" for k, v in sorted(args.node_labels.items())))
+    if args.poll_period_seconds is not None:
+        command.append(f"--poll-period-seconds={args.poll_period_seconds}")
+    resources = {"requests": {k: q.text for k, q in args.resources.requests.items()}}
+    if args.resources.limits:
+        resources["limits"] = {k: q.text for k, q in args.resources.limits.items()}
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": object_meta(NAME, namespace, environment),
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": object_meta(CLUSTER_ROLE, None, environment),
+            "rules": [
+                {"apiGroups": [""], "resources": ["nodes"], "verbs": ["list", "watch"]},
+                {"apiGroups": [""], "resources": ["replicationcontrollers/scale"], "verbs": ["get", "update"]},
+                {"apiGroups": ["apps"], "resources": ["deployments/scale", "replicasets/scale"], "verbs": ["get", "update"]},
+                # The autoscaler creates its ConfigMap when it is missing (cluster-proportional-autoscaler#16).
+                {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "create"]},
+            ],
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": object_meta(CLUSTER_ROLE, None, environment),
+            "subjects": [{"kind": "ServiceAccount", "name": NAME, "namespace": namespace}],
+            "roleRef": {"kind": "ClusterRole", "name": CLUSTER_ROLE, "apiGroup": "rbac.authorization.k8s.io"},
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": object_meta(NAME, namespace, environment),
+            "data": {args.mode: args.params.to_json()},
+        },
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": object_meta(NAME, namespace, environment, selector),
+            "spec": {
+                "selector": {"matchLabels": dict(selector)},
+                "template": {
+                    "metadata": {"labels": dict(selector)},
+                    "spec": {
+                        "priorityClassName": "system-cluster-critical",
+                        "securityContext": {
+                            "seccompProfile": {"type": "RuntimeDefault"},
+                            "supplementalGroups": [65534],
+                            "fsGroup": 65534,
+                        },
+                        "nodeSelector": {"kubernetes.io/os": "linux"},
+                        "containers": [
+                            {"name": "autoscaler", "image": args.image, "resources": resources, "command": command}
+                        ],
+                        "tolerations": [{"key": "CriticalAddonsOnly", "operator": "Exists"}],
+                        "serviceAccountName": NAME,
+                    },
+                },
+            },
+        },
+    ]
+
+
+class DnsAutoscaler(pulumi.ComponentResource):
+    """cluster-proportional-autoscaler for the cluster DNS, with its parameters ConfigMap."""
+
+    config_map: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        args: DnsAutoscalerArgs,
+        opts: Optional[pulumi.ResourceOptions] = None,
+        *,
+        environment: str | None = None,
+    ) -> None:
+        super().__init__("clusterstack:dns:DnsAutoscaler", name, None, opts)
+        self.resources = register_objects(build_dns_autoscaler(args, environment), pulumi.ResourceOptions(parent=self))
+        self.config_map = self.resources[3].metadata.name
+        self.register_outputs({"configMap": self.config_map})

@@ -1,0 +1,329 @@
+"""NodeLocalDns: a DNS cache on every node (the node-local-dns DaemonSet and its Corefile).
+
+Page: Using NodeLocal DNSCache in Kubernetes Clusters. The objects are the upstream
+``nodelocaldns.yaml`` with its placeholders filled from the cluster's facts:
+
+- kube-proxy in iptables mode: the cache binds the link-local IP *and* the kube-dns ClusterIP, so
+  pods keep using the kube-dns IP; the cluster zones forward to ``__PILLAR__CLUSTER__DNS__``, which
+  the node-cache fills at run time with the ``kube-dns-upstream`` ClusterIP (forwarding to the
+  kube-dns IP itself would loop back into the cache).
+- kube-proxy in IPVS mode: the cache binds only the link-local IP, the cluster zones forward to the
+  kube-dns ClusterIP, and the kubelet's ``clusterDNS`` must be set to the link-local IP.
+
+Intended differences from upstream: the addon-manager labels are replaced by clusterstack's
+standard labels, and an optional memory limit is set.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from typing import Annotated, Literal, Optional
+
+import pulumi
+from pydantic import Field, field_validator
+
+from .cluster import ClusterSpec
+from .kube.names import dns1123_subdomain
+from .labels import object_meta
+from .model import KeyPath, Model, QuantityValue, raise_problems
+from .register import register_objects
+
+NAME = "node-local-dns"
+UPSTREAM_SERVICE = "kube-dns-upstream"
+NAMESPACE = "kube-system"
+DEFAULT_IMAGE = "registry.k8s.io/dns/k8s-dns-node-cache:1.26.4"
+"""The release the upstream manifest pins."""
+CLUSTER_DNS_PLACEHOLDER = "__PILLAR__CLUSTER__DNS__"
+UPSTREAM_PLACEHOLDER = "__PILLAR__UPSTREAM__SERVERS__"
+METRICS_PORT = 9253
+HEALTH_PORT = 8080
+# CoreDNS's cache, full: about 30 MB per server block at its default 9,984 + 9,984 entries.
+_MB_PER_FULL_BLOCK = 30
+_DEFAULT_CAPACITY = 9984
+
+PositiveInt = Annotated[int, Field(gt=0, strict=True)]
+
+
+class CacheSettings(Model):
+    """The cluster zone's cache (``cache { success …; denial … }``); upstream's values by default."""
+
+    success_capacity: PositiveInt = _DEFAULT_CAPACITY
+    success_ttl: PositiveInt = Field(30, alias="successTTL")
+    denial_capacity: PositiveInt = _DEFAULT_CAPACITY
+    denial_ttl: PositiveInt = Field(5, alias="denialTTL")
+
+
+class NodeLocalDnsArgs(Model):
+    """``clusterstack:dns.nodeLocal``."""
+
+    local_ip: str = Field("169.254.20.10", alias="localIP")
+    """The address the cache listens on on every node: link-local (169.254.0.0/16) or IPv6 unique-local (fd00::/8)."""
+    upstream_servers: Optional[tuple[str, ...]] = None
+    """Where names outside the cluster go: IPs (optionally with :port) or a resolv.conf path.
+    Unset: the node's /etc/resolv.conf, which the node-cache fills in at start."""
+    stub_domains: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    """Domain -> DNS server IPs, each an extra server block (e.g. consul.local: [10.150.0.1])."""
+    memory_limit: Optional[QuantityValue] = None
+    """The node-cache container's memory limit; unset: none, as upstream."""
+    image: str = DEFAULT_IMAGE
+    cluster_protocol: Literal["force_tcp", "prefer_udp"] = "force_tcp"
+    """How the cluster zones reach kube-dns: upstream forces TCP (no lost UDP under conntrack races)."""
+    cache: CacheSettings = Field(default_factory=CacheSettings)
+
+    @field_validator("local_ip")
+    @classmethod
+    def _local_ip(cls, value: str) -> str:
+        try:
+            address = ipaddress.ip_address(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not an IP address (e.g. 169.254.20.10)") from None
+        if address not in ipaddress.ip_network("169.254.0.0/16") and address not in ipaddress.ip_network("fd00::/8"):
+            raise ValueError(f"{value} is neither link-local (169.254.0.0/16) nor IPv6 unique-local (fd00::/8), e.g. 169.254.20.10 or fd00::10")
+        return value
+
+    @field_validator("upstream_servers")
+    @classmethod
+    def _upstreams(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if value is not None:
+            if not value:
+                raise ValueError("is empty; list servers, or remove it to use the node's /etc/resolv.conf")
+            for server in value:
+                if not server.startswith("/"):
+                    _check_server(server)
+        return value
+
+    @field_validator("stub_domains")
+    @classmethod
+    def _stubs(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        problems: list[tuple[KeyPath, str]] = []
+        for domain, servers in value.items():
+            reasons = dns1123_subdomain(domain.rstrip("."))
+            if reasons:
+                problems.append(((domain,), f"is not a DNS domain: {'; '.join(reasons)}"))
+            if not servers:
+                problems.append(((domain,), "lists no servers"))
+            for index, server in enumerate(servers):
+                try:
+                    _check_server(server)
+                except ValueError as error:
+                    problems.append(((domain, index), str(error)))
+        raise_problems(problems)
+        return value
+
+    def is_ipv6(self) -> bool:
+        return ipaddress.ip_address(self.local_ip).version == 6
+
+
+def _check_server(server: str) -> None:
+    """An IP, or IP:port ([IPv6]:port), as CoreDNS's forward plugin takes them."""
+    host, port = server, None
+    if server.startswith("["):
+        host, _, rest = server[1:].partition("]")
+        port = rest.removeprefix(":") or None
+    elif server.count(":") == 1:
+        host, port = server.split(":")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(f"{server!r} is not an IP address or IP:port (e.g. 10.150.0.1, 10.150.0.1:53)") from None
+    if port is not None and not (port.isdigit() and 1 <= int(port) <= 65535):
+        raise ValueError(f"{server!r} has port {port!r}; ports are 1-65535")
+
+
+def cluster_problems(args: NodeLocalDnsArgs, cluster: ClusterSpec) -> Iterable[tuple[KeyPath, str]]:
+    """What the stack's cluster facts make invalid: the cache's IP must differ from, and match the family of, kube-dns."""
+    local = ipaddress.ip_address(args.local_ip)
+    dns = ipaddress.ip_address(cluster.dns_service_ip)
+    if local == dns:
+        yield ("localIP",), f"{local} is the kube-dns Service IP (cluster.dnsServiceIP); the cache needs its own link-local address"
+    elif cluster.kube_proxy_mode == "iptables" and local.version != dns.version:
+        yield ("localIP",), (
+            f"{local} is IPv{local.version} but cluster.dnsServiceIP {dns} is IPv{dns.version}; in iptables mode the cache "
+            "binds both, and -localip takes addresses of one family"
+        )
+
+
+def kubelet_cluster_dns(args: NodeLocalDnsArgs, cluster: ClusterSpec) -> str:
+    """What the kubelet's ``clusterDNS`` must be: unchanged in iptables mode, the cache's IP in IPVS mode."""
+    return args.local_ip if cluster.kube_proxy_mode == "ipvs" else cluster.dns_service_ip
+
+
+def memory_estimate_mb(args: NodeLocalDnsArgs) -> float:
+    """What the caches hold when full: the cluster zone as configured, the other blocks at CoreDNS's defaults."""
+    full = _MB_PER_FULL_BLOCK / (2 * _DEFAULT_CAPACITY)
+    cluster_zone = (args.cache.success_capacity + args.cache.denial_capacity) * full
+    other_blocks = 3 + len(args.stub_domains)  # in-addr.arpa, ip6.arpa, the root zone, each stub domain
+    return cluster_zone + other_blocks * _MB_PER_FULL_BLOCK
+
+
+def warnings(args: NodeLocalDnsArgs, cluster: ClusterSpec) -> list[tuple[KeyPath, str]]:
+    found = []
+    if args.memory_limit is not None:
+        needed = memory_estimate_mb(args)
+        limit_mb = float(args.memory_limit.value) / 1e6
+        if limit_mb < needed:
+            found.append(
+                (
+                    ("memoryLimit",),
+                    f"{args.memory_limit} ({limit_mb:.0f} MB) is below the ~{needed:.0f} MB the caches use when full "
+                    f"({3 + len(args.stub_domains)} server blocks and the cluster zone, about {_MB_PER_FULL_BLOCK} MB each); "
+                    "an OOM kill leaves the node's packet-filter rules pointing at a dead cache and breaks DNS on that node",
+                )
+            )
+    if cluster.kube_proxy_mode == "ipvs":
+        found.append(
+            (
+                ("localIP",),
+                f"kube-proxy is in IPVS mode: set every kubelet's clusterDNS (--cluster-dns) to {args.local_ip}, "
+                "or pods keep querying kube-dns directly and bypass the cache",
+            )
+        )
+    return found
+
+
+def corefile(args: NodeLocalDnsArgs, cluster: ClusterSpec) -> str:
+    """The node-cache's Corefile, in upstream's layout."""
+    ipvs = cluster.kube_proxy_mode == "ipvs"
+    bind = args.local_ip if ipvs else f"{args.local_ip} {cluster.dns_service_ip}"
+    cluster_dns = cluster.dns_service_ip if ipvs else CLUSTER_DNS_PLACEHOLDER
+    health = f"[{args.local_ip}]" if args.is_ipv6() else args.local_ip
+    upstream = " ".join(args.upstream_servers) if args.upstream_servers is not None else UPSTREAM_PLACEHOLDER
+    cache = args.cache
+    to_cluster = [f"forward . {cluster_dns} {{", f"        {args.cluster_protocol}", "}"]
+    blocks = [
+        _block(
+            f"{cluster.domain}:53",
+            ["cache {", f"        success {cache.success_capacity} {cache.success_ttl}", f"        denial {cache.denial_capacity} {cache.denial_ttl}", "}"],
+            bind,
+            to_cluster,
+            [f"health {health}:{HEALTH_PORT}"],
+        ),
+        _block("in-addr.arpa:53", ["cache 30"], bind, to_cluster),
+        _block("ip6.arpa:53", ["cache 30"], bind, to_cluster),
+    ]
+    blocks += [
+        _block(f"{domain.rstrip('.')}:53", ["cache 30"], bind, [f"forward . {' '.join(servers)}"])
+        for domain, servers in sorted(args.stub_domains.items())
+    ]
+    blocks.append(_block(".:53", ["cache 30"], bind, [f"forward . {upstream}"]))
+    return "".join(blocks)
+
+
+def _block(zone: str, cache: list[str], bind: str, forward: list[str], extra: list[str] = ()) -> str:
+    lines = ["errors", *cache, "reload", "loop", f"bind {bind}", *forward, f"prometheus :{METRICS_PORT}", *extra]
+    body = "".join(f"    {line}\n" for line in lines)
+    return f"{zone} {{\n{body}    }}\n"
+
+
+def build_node_local_dns(args: NodeLocalDnsArgs, cluster: ClusterSpec, environment: str | None = None) -> list[dict]:
+    ipvs = cluster.kube_proxy_mode == "ipvs"
+    local_ips = args.local_ip if ipvs else f"{args.local_ip},{cluster.dns_service_ip}"
+    selector = {"k8s-app": NAME}
+    resources: dict = {"requests": {"cpu": "25m", "memory": "5Mi"}}
+    if args.memory_limit is not None:
+        resources["limits"] = {"memory": args.memory_limit.text}
+    metrics = {"prometheus.io/port": str(METRICS_PORT), "prometheus.io/scrape": "true"}
+    dns_ports = [
+        {"name": "dns", "port": 53, "protocol": "UDP", "targetPort": 53},
+        {"name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": 53},
+    ]
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": object_meta(NAME, NAMESPACE, environment)},
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": object_meta(UPSTREAM_SERVICE, NAMESPACE, environment, {"k8s-app": "kube-dns", "kubernetes.io/name": "KubeDNSUpstream"}),
+            "spec": {"ports": dns_ports, "selector": {"k8s-app": "kube-dns"}},
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": object_meta(NAME, NAMESPACE, environment),
+            "data": {"Corefile": corefile(args, cluster)},
+        },
+        {
+            "apiVersion": "apps/v1",
+            "kind": "DaemonSet",
+            "metadata": object_meta(NAME, NAMESPACE, environment, selector),
+            "spec": {
+                "updateStrategy": {"rollingUpdate": {"maxUnavailable": "10%"}},
+                "selector": {"matchLabels": dict(selector)},
+                "template": {
+                    "metadata": {"labels": dict(selector), "annotations": dict(metrics)},
+                    "spec": {
+                        "priorityClassName": "system-node-critical",
+                        "serviceAccountName": NAME,
+                        "hostNetwork": True,
+                        "dnsPolicy": "Default",  # the cache must not resolve through itself
+                        "tolerations": [
+                            {"key": "CriticalAddonsOnly", "operator": "Exists"},
+                            {"effect": "NoExecute", "operator": "Exists"},
+                            {"effect": "NoSchedule", "operator": "Exists"},
+                        ],
+                        "containers": [
+                            {
+                                "name": "node-cache",
+                                "image": args.image,
+                                "resources": resources,
+                                "args": ["-localip", local_ips, "-conf", "/etc/Corefile", "-upstreamsvc", UPSTREAM_SERVICE, "-pidfile", "/tmp/node-cache.pid"],
+                                "securityContext": {"capabilities": {"add": ["NET_ADMIN"]}},
+                                "ports": [
+                                    {"containerPort": 53, "name": "dns", "protocol": "UDP"},
+                                    {"containerPort": 53, "name": "dns-tcp", "protocol": "TCP"},
+                                    {"containerPort": METRICS_PORT, "name": "metrics", "protocol": "TCP"},
+                                ],
+                                "livenessProbe": {
+                                    "httpGet": {"host": args.local_ip, "path": "/health", "port": HEALTH_PORT},
+                                    "initialDelaySeconds": 60,
+                                    "timeoutSeconds": 5,
+                                },
+                                "volumeMounts": [
+                                    {"mountPath": "/run/xtables.lock", "name": "xtables-lock", "readOnly": False},
+                                    {"name": "config-volume", "mountPath": "/etc/coredns"},
+                                    {"name": "kube-dns-config", "mountPath": "/etc/kube-dns"},
+                                ],
+                            }
+                        ],
+                        "volumes": [
+                            {"name": "xtables-lock", "hostPath": {"path": "/run/xtables.lock", "type": "FileOrCreate"}},
+                            {"name": "kube-dns-config", "configMap": {"name": "kube-dns", "optional": True}},
+                            {"name": "config-volume", "configMap": {"name": NAME, "items": [{"key": "Corefile", "path": "Corefile.base"}]}},
+                        ],
+                    },
+                },
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": object_meta(NAME, NAMESPACE, environment, selector, metrics),
+            "spec": {
+                "clusterIP": "None",
+                "ports": [{"name": "metrics", "port": METRICS_PORT, "targetPort": METRICS_PORT}],
+                "selector": dict(selector),
+            },
+        },
+    ]
+
+
+class NodeLocalDns(pulumi.ComponentResource):
+    """NodeLocal DNSCache; ``kubelet_cluster_dns`` is what the kubelets' clusterDNS must be."""
+
+    kubelet_cluster_dns: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        args: NodeLocalDnsArgs,
+        opts: Optional[pulumi.ResourceOptions] = None,
+        *,
+        cluster: ClusterSpec | None = None,
+        environment: str | None = None,
+    ) -> None:
+        super().__init__("clusterstack:dns:NodeLocalDns", name, None, opts)
+        cluster = cluster if cluster is not None else ClusterSpec()
+        raise_problems(cluster_problems(args, cluster))
+        self.resources = register_objects(build_node_local_dns(args, cluster, environment), pulumi.ResourceOptions(parent=self))
+        self.kubelet_cluster_dns = pulumi.Output.from_input(kubelet_cluster_dns(args, cluster))
+        self.register_outputs({"kubeletClusterDNS": self.kubelet_cluster_dns})

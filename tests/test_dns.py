@@ -1,0 +1,259 @@
+"""DnsAutoscaler and NodeLocalDns: their objects against the upstream manifests, the Corefile in each
+kube-proxy mode and for IPv6, every rejection, the warnings, and the components under mocks."""
+
+import copy
+import json
+from pathlib import Path
+
+import pulumi
+import pytest
+import yaml
+
+from components import (
+    ClusterSpec,
+    DnsAutoscaler,
+    DnsAutoscalerArgs,
+    Invalid,
+    NodeLocalDns,
+    NodeLocalDnsArgs,
+    build_dns_autoscaler,
+    build_platform,
+)
+from components.nodelocaldns import build_node_local_dns, corefile
+
+from helpers import STACK_FILE, load, problems
+
+UPSTREAM = Path(__file__).resolve().parents[2] / "shared" / "reference" / "upstream"
+LINEAR = {"coresPerReplica": 256, "nodesPerReplica": 16, "min": 2, "preventSinglePointFailure": True}
+
+
+def dns_problems(dns: dict, cluster: dict | None = None) -> list[str]:
+    prefix = f"{STACK_FILE}: clusterstack:dns."
+    found = problems(None, dns=dns, **({"cluster": cluster} if cluster else {}))
+    assert all(p.startswith(prefix) for p in found), found
+    return [p[len(prefix):] for p in found]
+
+
+def by_kind_and_name(objects: list[dict]) -> dict[tuple[str, str], dict]:
+    return {(o["kind"], o["metadata"]["name"]): o for o in objects}
+
+
+def without_labels(obj: dict) -> dict:
+    obj = copy.deepcopy(obj)
+    obj["metadata"].pop("labels", None)
+    return obj
+
+
+# --- Against the upstream manifests ------------------------------------------------------------
+
+
+def upstream(name: str, substitutions: dict[str, str]) -> list[dict]:
+    text = (UPSTREAM / name).read_text()
+    for placeholder, value in substitutions.items():
+        text = text.replace(placeholder, value)
+    return [doc for doc in yaml.safe_load_all(text) if doc]
+
+
+@pytest.mark.skipif(not UPSTREAM.is_dir(), reason="the shared reference manifests are not beside this checkout")
+def test_node_local_dns_in_iptables_mode_is_upstream_after_substitution():
+    """Intended differences: clusterstack's labels instead of the addon-manager's, nothing else."""
+    cluster = ClusterSpec()
+    ours = by_kind_and_name(build_node_local_dns(NodeLocalDnsArgs(), cluster, "prod"))
+    theirs = upstream(
+        "nodelocaldns.yaml",
+        {"__PILLAR__LOCAL__DNS__": "169.254.20.10", "__PILLAR__DNS__SERVER__": "10.96.0.10", "__PILLAR__DNS__DOMAIN__": "cluster.local"},
+    )
+    assert set(ours) == {(o["kind"], o["metadata"]["name"]) for o in theirs}
+    for expected in theirs:
+        actual = ours[(expected["kind"], expected["metadata"]["name"])]
+        assert without_labels(actual) == without_labels(expected)
+        upstream_labels = {k: v for k, v in expected["metadata"].get("labels", {}).items() if k not in ("kubernetes.io/cluster-service", "addonmanager.kubernetes.io/mode")}
+        assert actual["metadata"]["labels"] == {**upstream_labels, "app.kubernetes.io/managed-by": "clusterstack", "clusterstack.io/environment": "prod"}
+
+
+@pytest.mark.skipif(not UPSTREAM.is_dir(), reason="the shared reference manifests are not beside this checkout")
+def test_dns_autoscaler_is_upstream_plus_its_managed_config_map():
+    """Intended differences: the managed parameters ConfigMap replaces --default-params; labels."""
+    args = DnsAutoscalerArgs(linear={"coresPerReplica": 256, "nodesPerReplica": 16, "preventSinglePointFailure": True, "includeUnschedulableNodes": True})
+    ours = by_kind_and_name(build_dns_autoscaler(args, "prod"))
+    theirs = upstream("dns-horizontal-autoscaler.yaml", {"<SCALE_TARGET>": "Deployment/coredns"})
+    assert set(ours) - {(o["kind"], o["metadata"]["name"]) for o in theirs} == {("ConfigMap", "kube-dns-autoscaler")}
+    for expected in theirs:
+        actual = without_labels(ours[(expected["kind"], expected["metadata"]["name"])])
+        expected = without_labels(expected)
+        if expected["kind"] == "Deployment":
+            command = expected["spec"]["template"]["spec"]["containers"][0]["command"]
+            default_params = next(c for c in command if c.startswith("--default-params="))
+            command.remove(default_params)
+            seeded = json.loads(default_params.split("=", 1)[1])["linear"]
+        assert actual == expected
+    managed = json.loads(ours[("ConfigMap", "kube-dns-autoscaler")]["data"]["linear"])
+    assert {k: v for k, v in managed.items() if k not in ("min", "max")} == seeded
+    assert (managed["min"], managed["max"]) == (0, 0)  # the autoscaler's own defaults, written out
+
+
+def test_the_config_map_holds_exactly_one_mode_as_json():
+    linear = build_dns_autoscaler(DnsAutoscalerArgs(linear=LINEAR))[3]
+    assert linear["kind"] == "ConfigMap" and list(linear["data"]) == ["linear"]
+    assert json.loads(linear["data"]["linear"]) == {**LINEAR, "max": 0, "includeUnschedulableNodes": False}
+    ladder = build_dns_autoscaler(DnsAutoscalerArgs(ladder={"coresToReplicas": [[1, 1], [64, 3], [512, 5]], "nodesToReplicas": [[1, 1], [2, 2]]}))[3]
+    assert json.loads(ladder["data"]["ladder"]) == {
+        "coresToReplicas": [[1, 1], [64, 3], [512, 5]],
+        "nodesToReplicas": [[1, 1], [2, 2]],
+        "includeUnschedulableNodes": False,
+    }
+
+
+def test_autoscaler_options_reach_its_command_line():
+    args = DnsAutoscalerArgs(
+        target="deployment/kube-dns", namespace="dns", node_labels={"pool": "system"}, poll_period_seconds=30,
+        resources={"requests": {"cpu": "50m"}, "limits": {"memory": "64Mi"}}, linear=LINEAR,
+    )
+    deployment = build_dns_autoscaler(args)[4]
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["command"] == [
+        "/cluster-proportional-autoscaler", "--namespace=dns", "--configmap=kube-dns-autoscaler", "--target=Deployment/kube-dns",
+        "--logtostderr=true", "--v=2", "--nodelabels=pool=system", "--poll-period-seconds=30",
+    ]
+    assert container["resources"] == {"requests": {"cpu": "50m"}, "limits": {"memory": "64Mi"}}
+
+
+def test_nothing_sets_the_dns_deployments_replicas():
+    """The DNS Deployment's .spec.replicas belongs to the autoscaler: clusterstack never renders that Deployment."""
+    rendered = build_platform(load(None, dns={"autoscaler": {"linear": LINEAR}, "nodeLocal": {}}).args)
+    assert not [o for o in rendered if o["kind"] == "Deployment" and o["metadata"]["name"] == "coredns"]
+    assert all("replicas" not in o.get("spec", {}) for o in rendered)
+
+
+# --- The Corefile ------------------------------------------------------------------------------
+
+
+def test_corefile_in_ipvs_mode_binds_only_the_local_ip_and_forwards_to_kube_dns():
+    cluster = ClusterSpec(kube_proxy_mode="ipvs", dns_service_ip="10.0.0.10", domain="corp.local")
+    text = corefile(NodeLocalDnsArgs(), cluster)
+    assert "bind 169.254.20.10\n" in text
+    assert "10.0.0.10 " not in text.replace("forward . 10.0.0.10 {", "")
+    assert text.count("forward . 10.0.0.10 {") == 3  # corp.local, in-addr.arpa, ip6.arpa
+    assert "__PILLAR__CLUSTER__DNS__" not in text
+    assert text.startswith("corp.local:53 {")
+    daemonset = by_kind_and_name(build_node_local_dns(NodeLocalDnsArgs(), cluster))[("DaemonSet", "node-local-dns")]
+    assert daemonset["spec"]["template"]["spec"]["containers"][0]["args"][:2] == ["-localip", "169.254.20.10"]
+
+
+def test_an_ipvs_stack_states_the_kubelet_cluster_dns():
+    loaded = load(None, cluster={"kubeProxyMode": "ipvs"}, dns={"nodeLocal": {}})
+    [warning] = [str(w) for w in loaded.warnings]
+    assert warning.startswith(f"{STACK_FILE}: clusterstack:dns.nodeLocal.localIP: kube-proxy is in IPVS mode: set every kubelet's clusterDNS (--cluster-dns) to 169.254.20.10")
+
+
+def test_corefile_for_ipv6_brackets_the_health_address():
+    cluster = ClusterSpec(dns_service_ip="fd00:10:96::a")
+    text = corefile(NodeLocalDnsArgs(local_ip="fd00::10"), cluster)
+    assert "health [fd00::10]:8080" in text
+    assert "bind fd00::10 fd00:10:96::a" in text
+    args = build_node_local_dns(NodeLocalDnsArgs(local_ip="fd00::10"), cluster)[3]["spec"]["template"]["spec"]["containers"][0]
+    assert args["args"][1] == "fd00::10,fd00:10:96::a"
+    assert args["livenessProbe"]["httpGet"]["host"] == "fd00::10"
+
+
+def test_stub_domains_and_upstreams_and_tuning():
+    args = NodeLocalDnsArgs(
+        stub_domains={"consul.local": ["10.150.0.1", "10.150.0.2:8600"]},
+        upstream_servers=["1.1.1.1", "8.8.8.8"],
+        cluster_protocol="prefer_udp",
+        cache={"successCapacity": 20000, "successTTL": 60, "denialCapacity": 5000, "denialTTL": 10},
+    )
+    text = corefile(args, ClusterSpec())
+    assert "consul.local:53 {\n    errors\n    cache 30\n    reload\n    loop\n    bind 169.254.20.10 10.96.0.10\n    forward . 10.150.0.1 10.150.0.2:8600\n    prometheus :9253\n    }\n" in text
+    assert text.endswith(".:53 {\n    errors\n    cache 30\n    reload\n    loop\n    bind 169.254.20.10 10.96.0.10\n    forward . 1.1.1.1 8.8.8.8\n    prometheus :9253\n    }\n")
+    assert "    cache {\n            success 20000 60\n            denial 5000 10\n    }\n" in text
+    assert text.count("            prefer_udp\n") == 3
+
+
+def test_memory_limit_below_what_the_caches_use_warns():
+    # 4 server blocks + one stub domain at ~30 MB each: 128Mi (134 MB) is too little, 200Mi is enough.
+    dns = {"nodeLocal": {"stubDomains": {"consul.local": ["10.150.0.1"]}, "memoryLimit": "128Mi"}}
+    [warning] = [str(w) for w in load(None, dns=dns).warnings]
+    assert "clusterstack:dns.nodeLocal.memoryLimit: 128Mi (134 MB) is below the ~150 MB the caches use when full" in warning
+    assert "OOM kill" in warning
+    assert load(None, dns={"nodeLocal": {"memoryLimit": "128Mi"}}).warnings == []
+    assert load(None, dns={**dns, "nodeLocal": {**dns["nodeLocal"], "memoryLimit": "200Mi"}}).warnings == []
+    memory = build_node_local_dns(NodeLocalDnsArgs(memory_limit="200Mi"), ClusterSpec())[3]["spec"]["template"]["spec"]["containers"][0]["resources"]
+    assert memory == {"requests": {"cpu": "25m", "memory": "5Mi"}, "limits": {"memory": "200Mi"}}
+
+
+# --- Rejections --------------------------------------------------------------------------------
+
+REJECTIONS = [
+    ({"autoscaler": {}}, ["autoscaler: needs exactly one of linear or ladder (the autoscaler's two control modes)"]),
+    ({"autoscaler": {"linear": LINEAR, "ladder": {"nodesToReplicas": [[1, 1]]}}}, ["autoscaler: needs exactly one of linear or ladder (the autoscaler's two control modes)"]),
+    ({"autoscaler": {"linear": {"min": 1}}}, ["autoscaler.linear: needs coresPerReplica or nodesPerReplica above 0 (the autoscaler refuses parameters with neither)"]),
+    ({"autoscaler": {"linear": {"coresPerReplica": 0, "nodesPerReplica": 0}}}, ["autoscaler.linear: needs coresPerReplica or nodesPerReplica above 0 (the autoscaler refuses parameters with neither)"]),
+    ({"autoscaler": {"linear": {"nodesPerReplica": -20}}}, ["autoscaler.linear.nodesPerReplica: Input should be greater than or equal to 0 (got -20)"]),
+    ({"autoscaler": {"linear": {"nodesPerReplica": 1, "min": -1}}}, ["autoscaler.linear.min: Input should be greater than or equal to 0 (got -1)"]),
+    ({"autoscaler": {"linear": {"nodesPerReplica": 1, "min": 100, "max": 50}}}, ["autoscaler.linear.max: 50 is below min 100; use max ≥ min, or 0 for no maximum"]),
+    ({"autoscaler": {"linear": {"coresPerReplica": "whatisthis"}}}, ["autoscaler.linear.coresPerReplica: Input should be a valid number (got 'whatisthis')"]),
+    ({"autoscaler": {"linear": {"coresPerReplica": "256"}}}, ["autoscaler.linear.coresPerReplica: Input should be a valid number (got '256')"]),
+    ({"autoscaler": {"linear": {"nodesPerReplica": 1, "min": 1.5}}}, ["autoscaler.linear.min: Input should be a valid integer (got 1.5)"]),
+    ({"autoscaler": {"ladder": {}}}, ["autoscaler.ladder: needs coresToReplicas or nodesToReplicas: with neither, the autoscaler scales DNS to 0 replicas"]),
+    ({"autoscaler": {"ladder": {"coresToReplicas": [[1, 1], [64, 3], [64, 5]]}}}, ["autoscaler.ladder.coresToReplicas[2]: threshold 64 does not increase on 64; thresholds must be strictly increasing"]),
+    ({"autoscaler": {"ladder": {"nodesToReplicas": [[2, 2], [1, 1]]}}}, ["autoscaler.ladder.nodesToReplicas[1]: threshold 1 does not increase on 2; thresholds must be strictly increasing"]),
+    ({"autoscaler": {"ladder": {"nodesToReplicas": [[1, -200]]}}}, ["autoscaler.ladder.nodesToReplicas[0][1]: Input should be greater than or equal to 0 (got -200)"]),
+    ({"autoscaler": {"ladder": {"nodesToReplicas": [[1, 1, 1]]}}}, ["autoscaler.ladder.nodesToReplicas[0]: Tuple should have at most 2 items after validation, not 3 (got a list)"]),
+    ({"autoscaler": {"ladder": {"nodesToReplicas": [["1", 1]]}}}, ["autoscaler.ladder.nodesToReplicas[0][0]: Input should be a valid integer (got '1')"]),
+    ({"autoscaler": {"target": "StatefulSet/coredns", "linear": LINEAR}}, ["autoscaler.target: 'StatefulSet/coredns' is not <kind>/<name> with kind Deployment, ReplicationController or ReplicaSet (e.g. Deployment/coredns)"]),
+    ({"autoscaler": {"target": "Deployment/CoreDNS", "linear": LINEAR}}, ["autoscaler.target: the target name 'CoreDNS' must be a DNS-1123 subdomain: lower case letters, digits, '-' and '.', starting and ending with a letter or digit (e.g. 'example.com')"]),
+    ({"nodeLocal": {"localIP": "10.0.0.10"}}, ["nodeLocal.localIP: 10.0.0.10 is neither link-local (169.254.0.0/16) nor IPv6 unique-local (fd00::/8), e.g. 169.254.20.10 or fd00::10"]),
+    ({"nodeLocal": {"localIP": "169.254.20"}}, ["nodeLocal.localIP: '169.254.20' is not an IP address (e.g. 169.254.20.10)"]),
+    ({"nodeLocal": {"stubDomains": {"consul_local": ["10.150.0.1"]}}}, ["nodeLocal.stubDomains.consul_local: is not a DNS domain: must be a DNS-1123 subdomain: lower case letters, digits, '-' and '.', starting and ending with a letter or digit (e.g. 'example.com')"]),
+    ({"nodeLocal": {"stubDomains": {"consul.local": ["10.150.0.300"]}}}, ["nodeLocal.stubDomains.consul.local[0]: '10.150.0.300' is not an IP address or IP:port (e.g. 10.150.0.1, 10.150.0.1:53)"]),
+    ({"nodeLocal": {"stubDomains": {"consul.local": ["10.150.0.1:70000"]}}}, ["nodeLocal.stubDomains.consul.local[0]: '10.150.0.1:70000' has port '70000'; ports are 1-65535"]),
+    ({"nodeLocal": {"upstreamServers": ["dns.google"]}}, ["nodeLocal.upstreamServers: 'dns.google' is not an IP address or IP:port (e.g. 10.150.0.1, 10.150.0.1:53)"]),
+]
+
+
+@pytest.mark.parametrize(("dns", "expected"), REJECTIONS)
+def test_rejections(dns, expected):
+    assert dns_problems(dns) == expected
+
+
+def test_the_local_ip_must_not_be_the_kube_dns_ip_and_must_match_its_family():
+    assert dns_problems({"nodeLocal": {"localIP": "169.254.20.10"}}, {"dnsServiceIP": "169.254.20.10"}) == [
+        "nodeLocal.localIP: 169.254.20.10 is the kube-dns Service IP (cluster.dnsServiceIP); the cache needs its own link-local address"
+    ]
+    assert dns_problems({"nodeLocal": {"localIP": "fd00::10"}}) == [
+        "nodeLocal.localIP: fd00::10 is IPv6 but cluster.dnsServiceIP 10.96.0.10 is IPv4; in iptables mode the cache binds both, and -localip takes addresses of one family"
+    ]
+    assert dns_problems({"nodeLocal": {"localIP": "fd00::10"}}, {"kubeProxyMode": "ipvs"}) == []
+
+
+def test_a_ladder_step_to_zero_replicas_warns():
+    [warning] = load(None, dns={"autoscaler": {"ladder": {"nodesToReplicas": [[0, 0], [1, 2]]}}}).warnings
+    assert str(warning).endswith("clusterstack:dns.autoscaler.ladder.nodesToReplicas[0]: scales to 0 replicas at 0: no DNS unless the other table asks for more")
+
+
+# --- Under Pulumi mocks ------------------------------------------------------------------------
+
+
+@pulumi.runtime.test
+def test_dns_components_register_their_objects(pulumi_mocks):
+    autoscaler = DnsAutoscaler("dns-autoscaler", DnsAutoscalerArgs(linear=LINEAR))
+    cache = NodeLocalDns("node-local-dns", NodeLocalDnsArgs(), cluster=ClusterSpec(kube_proxy_mode="ipvs"))
+
+    def check(values):
+        config_map, kubelet_dns = values[:2]
+        assert config_map == "kube-dns-autoscaler"
+        assert kubelet_dns == "169.254.20.10"
+        names = {(r.typ, r.name) for r in pulumi_mocks.resources}
+        assert ("kubernetes:apps/v1:Deployment", "kube-system/kube-dns-autoscaler") in names
+        assert ("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "system:kube-dns-autoscaler") in names
+        assert ("kubernetes:apps/v1:DaemonSet", "kube-system/node-local-dns") in names
+        assert ("kubernetes:core/v1:Service", "kube-system/kube-dns-upstream") in names
+
+    children = [r.urn for r in autoscaler.resources + cache.resources]
+    return pulumi.Output.all(autoscaler.config_map, cache.kubelet_cluster_dns, *children).apply(check)
+
+
+def test_node_local_dns_refuses_its_kube_dns_ip(pulumi_mocks):
+    with pytest.raises(Invalid, match="is the kube-dns Service IP"):
+        NodeLocalDns("cache", NodeLocalDnsArgs(local_ip="169.254.20.10"), cluster=ClusterSpec(dns_service_ip="169.254.20.10"))
