@@ -14,3 +14,6 @@ pulumi.export("namespaces", platform.namespaces)
 pulumi.export("kubernetesVersion", args.cluster.kubernetes_version)
 if platform.kubelet_cluster_dns is not None:
     pulumi.export("kubeletClusterDNS", platform.kubelet_cluster_dns)
+if platform.load_balancers:
+    # Each Service's load-balancer ingress (address or hostname), once a controller has assigned it.
+    pulumi.export("loadBalancers", platform.load_balancer_ingress)

@@ -83,7 +83,7 @@ def collect(registrations: list[_sdk.Registration]) -> list[Declared]:
             type=registration.type,
             name=registration.name,
             component=_component(registration, by_urn),
-            manifest=registration.inputs,
+            manifest=_whole_numbers(registration.inputs),
         )
         earlier = found.get(declared.key)
         if earlier is not None:
@@ -96,6 +96,17 @@ def collect(registrations: list[_sdk.Registration]) -> list[Declared]:
     if problems:
         raise ClusterstackError(sorted(problems))
     return sorted(found.values(), key=lambda d: d.key.sort_key())
+
+
+def _whole_numbers(value: Any) -> Any:
+    """Pulumi carries every number as a double; a manifest's ports and counts are integers again."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _whole_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers(item) for item in value]
+    return value
 
 
 def _component(registration: _sdk.Registration, by_urn: dict[str, _sdk.Registration]) -> Component:

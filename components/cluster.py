@@ -4,24 +4,27 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Any, Literal
+from typing import Any, Literal, Optional
 
 from pydantic import Field, field_validator
 
 from .kube.names import dns1123_subdomain
+from .kube.schema import DEFAULT_KUBERNETES_VERSION
 from .model import Model
 
 _VERSION = re.compile(r"^1\.[0-9]+$")
 
 
 class ClusterSpec(Model):
-    kubernetes_version: str = "1.34"
+    kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
     """The cluster's minor version, "1.N" (quoted in YAML): what ``validate`` checks objects against."""
     domain: str = "cluster.local"
     """The cluster DNS domain (the kubelet's clusterDomain)."""
     dns_service_ip: str = Field("10.96.0.10", alias="dnsServiceIP")
     """The kube-dns Service ClusterIP (kubeadm's default for a 10.96.0.0/12 service range)."""
     kube_proxy_mode: Literal["iptables", "ipvs"] = "iptables"
+    network_plugin: Optional[Literal["calico", "cilium", "antrea", "kube-router", "flannel", "weave", "romana", "other"]] = None
+    """The CNI, when known: policies on a plugin that enforces none draw a warning."""
 
     @field_validator("kubernetes_version", mode="before")
     @classmethod

@@ -16,6 +16,7 @@ from . import labels as standard
 from .kube.names import dns1123_label
 from .limits import Limits, build_limit_range, container_defaults
 from .model import AnnotationKey, KeyPath, LabelKey, LabelValue, Model, check_label_keys, raise_problems
+from .network_policy import DnsEndpoints, NetworkPolicyArgs, build_network_policies
 from .pod_security import LABEL_PREFIX, PodSecurity
 from .quota import Hard, QuotaSpec, build_quota
 from .register import register_objects
@@ -36,6 +37,8 @@ class TenantNamespaceArgs(Model):
     """Further named quotas, for instance scoped to a priority class."""
     limits: Optional[Limits] = None
     """The namespace's LimitRange (named tenant-limits); None: no LimitRange."""
+    network_policy: Optional[NetworkPolicyArgs] = None
+    """The namespace's NetworkPolicies; None: none (all traffic allowed, as Kubernetes defaults)."""
 
     @model_validator(mode="after")
     def _rules(self) -> TenantNamespaceArgs:
@@ -95,8 +98,13 @@ def _quota_trap(name: str, field: str, resource: str) -> str:
     )
 
 
-def build_tenant(name: str, args: TenantNamespaceArgs, environment: str | None = None) -> list[dict]:
-    """The Namespace, its ResourceQuotas and its LimitRange, as plain Kubernetes objects."""
+def build_tenant(
+    name: str, args: TenantNamespaceArgs, environment: str | None = None, dns: DnsEndpoints = DnsEndpoints()
+) -> list[dict]:
+    """The Namespace, its ResourceQuotas, LimitRange and NetworkPolicies, as plain Kubernetes objects.
+
+    ``dns`` says where DNS egress must be allowed to (the NodeLocal DNSCache's addresses, when it runs).
+    """
     namespace_labels = dict(args.labels)
     if args.pod_security is not None:
         namespace_labels.update(args.pod_security.labels())
@@ -110,6 +118,8 @@ def build_tenant(name: str, args: TenantNamespaceArgs, environment: str | None =
     objects += [build_quota(quota, name, environment) for quota in args.all_quotas()]
     if args.limits is not None:
         objects.append(build_limit_range(args.limits, name, environment))
+    if args.network_policy is not None:
+        objects += build_network_policies(name, args.network_policy, dns, environment)
     return objects
 
 
@@ -127,11 +137,12 @@ class TenantNamespace(pulumi.ComponentResource):
         opts: Optional[pulumi.ResourceOptions] = None,
         *,
         environment: str | None = None,
+        dns: DnsEndpoints = DnsEndpoints(),
     ) -> None:
         super().__init__("clusterstack:tenant:TenantNamespace", name, None, opts)
         reasons = dns1123_label(name)
         if reasons:
             raise ValueError(f"namespace name {name!r} {'; '.join(reasons)}")
-        self.resources = register_objects(build_tenant(name, args, environment), pulumi.ResourceOptions(parent=self))
+        self.resources = register_objects(build_tenant(name, args, environment, dns), pulumi.ResourceOptions(parent=self))
         self.namespace = self.resources[0].metadata.name
         self.register_outputs({"namespace": self.namespace})

@@ -176,3 +176,10 @@ def test_dns_forecast_needs_an_autoscaler(make_project):
     result = run("dns", "forecast", "-s", "dev", project=root)
     assert result.exit_code == 1
     assert "error: stack dev has no clusterstack:dns.autoscaler; nothing to forecast" in result.output
+
+
+def test_integers_stay_integers_through_the_pulumi_runtime():
+    # Pulumi serialises numbers as doubles; a rendered port must read 8443, not 8443.0.
+    output = run("render", "-s", "prod").output
+    assert "port: 8443\n" in output and "- 65534\n" in output
+    assert ".0\n" not in output

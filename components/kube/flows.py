@@ -1,0 +1,133 @@
+"""Is this flow allowed? NetworkPolicy semantics, evaluated over a set of policies.
+
+A flow leaves its source if the source is not a pod, or no Egress policy selects it, or one of
+those policies has an egress rule admitting the destination and port; it reaches its destination
+under the same rule for Ingress. Both must hold. Pods on the host network (NodeLocal DNSCache) and
+addresses outside the cluster are ``Host``s: pod and namespace selectors never match them, only
+``ipBlock``s do. This is the model the Kubernetes documentation states; what a CNI enforces may
+differ at the edges (for instance whether an ipBlock matches pod IPs).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Union
+
+
+@dataclass(frozen=True)
+class Pod:
+    namespace: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    ip: str | None = None
+    ports: Mapping[str, int] = field(default_factory=dict)
+    """Named container ports, for rules that name their port."""
+
+
+@dataclass(frozen=True)
+class Host:
+    """An endpoint known only by its IP: outside the cluster, or a host-network pod."""
+
+    ip: str
+
+
+Endpoint = Union[Pod, Host]
+
+
+def allowed(
+    policies: Iterable[dict],
+    source: Endpoint,
+    destination: Endpoint,
+    port: int,
+    protocol: str = "TCP",
+    namespace_labels: Mapping[str, Mapping[str, str]] | None = None,
+) -> bool:
+    policies = list(policies)
+    labels = dict(namespace_labels or {})
+
+    def namespace_labels_of(namespace: str) -> dict[str, str]:
+        return {**labels.get(namespace, {}), "kubernetes.io/metadata.name": namespace}
+
+    def side(pod: Endpoint, direction: str, peers_key: str, other: Endpoint, target: Endpoint) -> bool:
+        if not isinstance(pod, Pod):
+            return True
+        selecting = [p for p in policies if p["metadata"].get("namespace") == pod.namespace and direction in _types(p) and _selects(p["spec"].get("podSelector") or {}, pod.labels)]
+        if not selecting:
+            return True
+        for policy in selecting:
+            for rule in policy["spec"].get(direction.lower()) or []:
+                if _peers_match(rule.get(peers_key), other, pod.namespace, namespace_labels_of) and _ports_match(rule.get("ports"), target, port, protocol):
+                    return True
+        return False
+
+    return side(source, "Egress", "to", destination, destination) and side(destination, "Ingress", "from", source, destination)
+
+
+def _types(policy: dict) -> list[str]:
+    spec = policy["spec"]
+    if "policyTypes" in spec:
+        return spec["policyTypes"]
+    return ["Ingress", "Egress"] if spec.get("egress") else ["Ingress"]
+
+
+def _selects(selector: Mapping, labels: Mapping[str, str]) -> bool:
+    if any(labels.get(key) != value for key, value in (selector.get("matchLabels") or {}).items()):
+        return False
+    for expression in selector.get("matchExpressions") or []:
+        key, operator, values = expression["key"], expression["operator"], expression.get("values") or []
+        present = key in labels
+        if operator == "In" and not (present and labels[key] in values):
+            return False
+        if operator == "NotIn" and present and labels[key] in values:
+            return False
+        if operator == "Exists" and not present:
+            return False
+        if operator == "DoesNotExist" and present:
+            return False
+    return True
+
+
+def _peers_match(peers, endpoint: Endpoint, policy_namespace: str, namespace_labels_of) -> bool:
+    if not peers:
+        return True
+    return any(_peer_matches(peer, endpoint, policy_namespace, namespace_labels_of) for peer in peers)
+
+
+def _peer_matches(peer: Mapping, endpoint: Endpoint, policy_namespace: str, namespace_labels_of) -> bool:
+    if "ipBlock" in peer:
+        ip = endpoint.ip
+        if ip is None:
+            return False
+        address = ipaddress.ip_address(ip)
+        block = peer["ipBlock"]
+        network = ipaddress.ip_network(block["cidr"], strict=False)
+        if address.version != network.version or address not in network:
+            return False
+        return not any(address in ipaddress.ip_network(e, strict=False) for e in block.get("except") or [] if ipaddress.ip_network(e, strict=False).version == address.version)
+    if not isinstance(endpoint, Pod):
+        return False
+    if "namespaceSelector" in peer:
+        if not _selects(peer["namespaceSelector"] or {}, namespace_labels_of(endpoint.namespace)):
+            return False
+    elif endpoint.namespace != policy_namespace:
+        return False
+    return _selects(peer.get("podSelector") or {}, endpoint.labels)
+
+
+def _ports_match(ports, destination: Endpoint, port: int, protocol: str) -> bool:
+    if not ports:
+        return True
+    for entry in ports:
+        if entry.get("protocol", "TCP") != protocol:
+            continue
+        wanted = entry.get("port")
+        if wanted is None:
+            return True
+        if isinstance(wanted, str):
+            if isinstance(destination, Pod) and destination.ports.get(wanted) == port:
+                return True
+            continue
+        if wanted == port or (entry.get("endPort") is not None and wanted <= port <= entry["endPort"]):
+            return True
+    return False

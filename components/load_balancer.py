@@ -1,0 +1,256 @@
+"""LoadBalancer: a Service of type LoadBalancer, and the NetworkPolicy that lets its traffic in.
+
+Pages: Create an External Load Balancer; Connect a Frontend to a Backend Using Services. The trap:
+a load balancer in a namespace that denies ingress by default silently receives no traffic, so when
+the namespace denies ingress the component also renders ``allow-lb-<service>``, admitting the load
+balancer's traffic to the selected pods on the target ports only: from ``sourceRanges`` when
+``externalTrafficPolicy: Local`` preserves client IPs, otherwise from anywhere (with ``Cluster`` the
+source is a node's address, and ``sourceRanges`` is enforced by the load balancer itself).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Literal, Optional, Union
+
+import pulumi
+from pydantic import Field, StrictInt, StrictStr, field_validator, model_validator
+
+from .kube.names import dns1123_label, qualified_name
+from .kube.network import parse_cidr, port_name_problem, port_number_problem
+from .labels import object_meta
+from .model import AnnotationKey, DnsLabel, KeyPath, LabelKey, LabelValue, Model, raise_problems
+from .register import register_objects
+
+NODE_PORT_RANGE = (30000, 32767)
+"""The API server's default --service-node-port-range."""
+SKIP_AWAIT = "pulumi.com/skipAwait"
+Cloud = Literal["aws", "gcp", "azure", "metallb"]
+
+# What marks a load balancer internal, per provider.
+AWS_IN_TREE_INTERNAL = "service.beta.kubernetes.io/aws-load-balancer-internal"
+AWS_LBC_SCHEME = "service.beta.kubernetes.io/aws-load-balancer-scheme"
+GCP_TYPE = "networking.gke.io/load-balancer-type"
+AZURE_INTERNAL = "service.beta.kubernetes.io/azure-load-balancer-internal"
+METALLB_POOLS = ("metallb.io/address-pool", "metallb.universe.tf/address-pool")
+
+
+class ServicePort(Model):
+    name: Optional[DnsLabel] = None
+    """Required when the Service has more than one port."""
+    port: StrictInt
+    target_port: Optional[Union[StrictInt, StrictStr]] = None
+    """A number or a named container port; default: ``port``."""
+    protocol: Literal["TCP", "UDP", "SCTP"] = "TCP"
+    node_port: Optional[StrictInt] = None
+    """Default: allocated by the API server."""
+
+    @model_validator(mode="after")
+    def _rules(self) -> ServicePort:
+        problems = []
+        if port_number_problem(self.port):
+            problems.append((("port",), port_number_problem(self.port)))
+        if isinstance(self.target_port, int) and port_number_problem(self.target_port):
+            problems.append((("targetPort",), port_number_problem(self.target_port)))
+        if isinstance(self.target_port, str) and port_name_problem(self.target_port):
+            problems.append((("targetPort",), port_name_problem(self.target_port)))
+        if self.node_port is not None and not NODE_PORT_RANGE[0] <= self.node_port <= NODE_PORT_RANGE[1]:
+            problems.append((("nodePort",), f"{self.node_port} is outside the node port range {NODE_PORT_RANGE[0]}-{NODE_PORT_RANGE[1]}"))
+        raise_problems(problems)
+        return self
+
+    @property
+    def target(self) -> Union[int, str]:
+        return self.target_port if self.target_port is not None else self.port
+
+
+class LoadBalancerArgs(Model):
+    """``clusterstack:loadBalancers.<service name>``."""
+
+    namespace: DnsLabel
+    selector: dict[LabelKey, LabelValue]
+    ports: tuple[ServicePort, ...]
+    external_traffic_policy: Literal["Cluster", "Local"] = "Cluster"
+    """Local keeps the client's source IP (and skips a second hop); Cluster spreads load over all nodes."""
+    health_check_node_port: Optional[StrictInt] = None
+    """Only with Local; default: allocated by the API server."""
+    source_ranges: tuple[str, ...] = ()
+    """Client CIDRs the load balancer admits (loadBalancerSourceRanges); empty: all."""
+    load_balancer_class: Optional[str] = None
+    allocate_load_balancer_node_ports: Optional[bool] = None
+    ip_family_policy: Optional[Literal["SingleStack", "PreferDualStack", "RequireDualStack"]] = None
+    ip_families: tuple[Literal["IPv4", "IPv6"], ...] = ()
+    session_affinity: Optional[Literal["None", "ClientIP"]] = None
+    annotations: dict[AnnotationKey, str] = Field(default_factory=dict)
+    labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
+    internal: bool = False
+    """An internal (private) load balancer; needs ``cloud``."""
+    cloud: Optional[Cloud] = None
+    address_pool: Optional[str] = None
+    """MetalLB: the IPAddressPool to take the address from (required for an internal one)."""
+    skip_await: bool = False
+    """Add pulumi.com/skipAwait, so ``pulumi up`` does not wait for an address that no controller will assign."""
+    existing_namespace: bool = False
+    """The namespace is made outside this stack (otherwise it must be one of clusterstack:namespaces)."""
+    allow_traffic: Optional[bool] = None
+    """Render the NetworkPolicy admitting the load balancer's traffic: None (default) when the namespace denies ingress."""
+
+    @field_validator("source_ranges")
+    @classmethod
+    def _ranges(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        raise_problems(((i,), str(error)) for i, error in _cidr_errors(value))
+        return value
+
+    @field_validator("load_balancer_class")
+    @classmethod
+    def _class(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None:
+            reasons = qualified_name(value)
+            if "/" not in value:
+                reasons.append("needs a domain prefix (e.g. example.com/internal-vip)")
+            if reasons:
+                raise ValueError(f"{value!r} is not a load balancer class: {'; '.join(reasons)}")
+        return value
+
+    @model_validator(mode="after")
+    def _rules(self) -> LoadBalancerArgs:
+        raise_problems(self._problems())
+        return self
+
+    def _problems(self) -> Iterable[tuple[KeyPath, str]]:
+        if not self.ports:
+            yield ("ports",), "needs at least one port"
+        if not self.selector:
+            yield ("selector",), "needs at least one label: the load balancer sends traffic to the pods it selects"
+        seen_ports: set[tuple[int, str]] = set()
+        seen_names: set[str] = set()
+        for index, port in enumerate(self.ports):
+            if len(self.ports) > 1 and port.name is None:
+                yield ("ports", index, "name"), "is required when a Service has more than one port"
+            if (port.port, port.protocol) in seen_ports:
+                yield ("ports", index, "port"), f"{port.port}/{port.protocol} is listed twice"
+            if port.name is not None and port.name in seen_names:
+                yield ("ports", index, "name"), f"{port.name} is used by another port"
+            seen_ports.add((port.port, port.protocol))
+            if port.name is not None:
+                seen_names.add(port.name)
+        if self.health_check_node_port is not None:
+            if self.external_traffic_policy != "Local":
+                yield ("healthCheckNodePort",), "is only allowed with externalTrafficPolicy: Local"
+            elif not NODE_PORT_RANGE[0] <= self.health_check_node_port <= NODE_PORT_RANGE[1]:
+                yield ("healthCheckNodePort",), f"{self.health_check_node_port} is outside the node port range {NODE_PORT_RANGE[0]}-{NODE_PORT_RANGE[1]}"
+        if self.internal and self.cloud is None:
+            yield ("internal",), "needs cloud: aws, gcp, azure or metallb (each marks an internal load balancer its own way)"
+        if self.internal and self.cloud == "metallb" and self.address_pool is None:
+            yield ("addressPool",), "is required for an internal MetalLB load balancer: the IPAddressPool of internal addresses"
+        if len(set(self.ip_families)) != len(self.ip_families):
+            yield ("ipFamilies",), "lists a family twice"
+        if self.ip_family_policy == "SingleStack" and len(self.ip_families) > 1:
+            yield ("ipFamilies",), "lists two families but ipFamilyPolicy is SingleStack"
+        if SKIP_AWAIT in self.annotations:
+            yield ("annotations", SKIP_AWAIT), "is set by skipAwait: true; use that instead"
+
+    def cloud_annotations(self) -> dict[str, str]:
+        if self.cloud == "aws":
+            # The AWS Load Balancer Controller reads the scheme (and provisions internal NLBs unless told
+            # otherwise); the in-tree controller reads only the -internal annotation. Both are set; when a
+            # controller sees both, the scheme wins.
+            if self.internal:
+                return {AWS_IN_TREE_INTERNAL: "true", AWS_LBC_SCHEME: "internal"}
+            return {AWS_LBC_SCHEME: "internet-facing"}
+        if self.cloud == "metallb":
+            # MetalLB 0.14 reads metallb.io/, earlier releases metallb.universe.tf/: both are set.
+            return {key: self.address_pool for key in METALLB_POOLS} if self.address_pool is not None else {}
+        if not self.internal:
+            return {}
+        return {GCP_TYPE: "Internal"} if self.cloud == "gcp" else {AZURE_INTERNAL: "true"}
+
+
+def _cidr_errors(values: Iterable[str]):
+    for index, value in enumerate(values):
+        try:
+            parse_cidr(value)
+        except ValueError as error:
+            yield index, error
+
+
+def build_load_balancer(name: str, args: LoadBalancerArgs, environment: str | None = None, namespace_denies_ingress: bool = False) -> list[dict]:
+    reasons = dns1123_label(name)
+    if reasons:
+        raise ValueError(f"service name {name!r} {'; '.join(reasons)}")
+    annotations = {**args.annotations, **args.cloud_annotations()}
+    if args.skip_await:
+        annotations[SKIP_AWAIT] = "true"
+    ports = []
+    for port in args.ports:
+        entry: dict = {"port": port.port, "targetPort": port.target, "protocol": port.protocol}
+        if port.name is not None:
+            entry["name"] = port.name
+        if port.node_port is not None:
+            entry["nodePort"] = port.node_port
+        ports.append(entry)
+    spec: dict = {"type": "LoadBalancer", "selector": dict(args.selector), "ports": ports, "externalTrafficPolicy": args.external_traffic_policy}
+    optional = {
+        "healthCheckNodePort": args.health_check_node_port,
+        "loadBalancerSourceRanges": list(args.source_ranges) or None,
+        "loadBalancerClass": args.load_balancer_class,
+        "allocateLoadBalancerNodePorts": args.allocate_load_balancer_node_ports,
+        "ipFamilyPolicy": args.ip_family_policy,
+        "ipFamilies": list(args.ip_families) or None,
+        "sessionAffinity": args.session_affinity,
+    }
+    spec.update({key: value for key, value in optional.items() if value is not None})
+    objects = [
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": object_meta(name, args.namespace, environment, args.labels, annotations),
+            "spec": spec,
+        }
+    ]
+    render_policy = args.allow_traffic if args.allow_traffic is not None else namespace_denies_ingress
+    if render_policy:
+        objects.append(_allow_policy(name, args, environment))
+    return objects
+
+
+def _allow_policy(name: str, args: LoadBalancerArgs, environment: str | None) -> dict:
+    rule: dict = {"ports": [{"protocol": p.protocol, "port": p.target} for p in args.ports]}
+    if args.external_traffic_policy == "Local" and args.source_ranges:
+        rule["from"] = [{"ipBlock": {"cidr": cidr}} for cidr in args.source_ranges]
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": object_meta(f"allow-lb-{name}", args.namespace, environment),
+        "spec": {"podSelector": {"matchLabels": dict(args.selector)}, "policyTypes": ["Ingress"], "ingress": [rule]},
+    }
+
+
+class LoadBalancer(pulumi.ComponentResource):
+    """A Service of type LoadBalancer; ``ingress`` is its load-balancer address once a controller assigns one."""
+
+    service_name: pulumi.Output[str]
+    ingress: pulumi.Output
+
+    def __init__(
+        self,
+        name: str,
+        args: LoadBalancerArgs,
+        opts: Optional[pulumi.ResourceOptions] = None,
+        *,
+        environment: str | None = None,
+        namespace_denies_ingress: bool = False,
+    ) -> None:
+        super().__init__("clusterstack:network:LoadBalancer", name, None, opts)
+        objects = build_load_balancer(name, args, environment, namespace_denies_ingress)
+        self.resources = register_objects(objects, pulumi.ResourceOptions(parent=self))
+        service = self.resources[0]
+        self.service_name = service.metadata.name
+        self.ingress = service.status.apply(_ingress)
+        self.register_outputs({"serviceName": self.service_name, "ingress": self.ingress})
+
+
+def _ingress(status) -> Optional[list]:
+    """``status.loadBalancer.ingress``; None until a load-balancer controller has assigned an address."""
+    balancer = getattr(status, "load_balancer", None) if status is not None else None
+    return getattr(balancer, "ingress", None) if balancer is not None else None
