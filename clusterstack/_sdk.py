@@ -4,7 +4,10 @@ The public mock API (``pulumi.runtime.set_mocks``, ``Mocks``, ``MockMonitor``,
 ``set_all_config``) is Pulumi's official unit-test runtime. Running a whole program under it and
 waiting for it to finish needs three internals besides: ``run_pulumi_func`` and ``_sync_await``
 (what ``@pulumi.runtime.test`` uses), and the config map a program sees (``CONFIG`` and the
-``PULUMI_CONFIG`` environment variable the Pulumi CLI sets). tests/test_sdk.py pins each of them.
+``PULUMI_CONFIG`` environment variable the Pulumi CLI sets). One more is switched off while a
+program runs here: ``_get_stack_trace``, which walks the Python stack and reads source lines for
+every resource so the Pulumi CLI can show where it was declared; the mock runtime never uses it and
+it costs about a fifth of an evaluation. tests/test_sdk.py pins each of them.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from typing import Any
 
 import pulumi
 from pulumi.runtime import config as _config
+from pulumi.runtime import resource as _resource
 from pulumi.runtime import settings as _settings
+from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -102,9 +107,12 @@ def _run(main: Path, project: str, stack: str, config: dict[str, str]) -> Progra
     pulumi.runtime.set_all_config(config)
     program_dir = str(main.parent)
     sys.path.insert(0, program_dir)
+    stack_trace = _resource._get_stack_trace
+    _resource._get_stack_trace = source_pb2.StackTrace
     try:
         _sync_await(run_pulumi_func(lambda: runpy.run_path(str(main), run_name="__main__")))
     finally:
+        _resource._get_stack_trace = stack_trace
         sys.path.remove(program_dir)
     root = _settings.get_root_resource()
     exports = getattr(root, "outputs", {})

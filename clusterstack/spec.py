@@ -3,32 +3,51 @@
 from __future__ import annotations
 
 import difflib
+import json
 import types
 import typing
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from components import ClusterPlatformArgs, Invalid
 
 from .errors import ClusterstackError, Problem
 from .stackconfig import PREFIX, ConfigPath, StackConfig
+from .targets import TargetSpec
+
+
+class StackSpec(ClusterPlatformArgs):
+    """A stack's whole ``clusterstack:`` config: the platform, and where the embedded engine applies it."""
+
+    target: TargetSpec = Field(default_factory=TargetSpec)
 
 
 @dataclass(frozen=True)
 class Loaded:
-    args: ClusterPlatformArgs
+    args: StackSpec
     warnings: list[Problem]
 
 
+_last: tuple[str, Loaded] | None = None
+
+
 def load_platform(config: StackConfig) -> Loaded:
+    """The validated spec, or every problem found. The CLI and the program it runs validate the same
+    config in one process, so the last result is kept (the spec is immutable)."""
+    global _last
+    fingerprint = json.dumps([(layer.file, layer.config) for layer in config.layers], sort_keys=True, default=str)
+    if _last is not None and _last[0] == fingerprint:
+        return _last[1]
     try:
-        args = ClusterPlatformArgs.model_validate(config.platform_values())
+        args = StackSpec.model_validate(config.platform_values())
     except ValidationError as error:
         raise ClusterstackError(_problems(error, config)) from None
     warnings = [config.problem(_config_path(path), message) for path, message in args.warnings()]
-    return Loaded(args, warnings)
+    loaded = Loaded(args, warnings)
+    _last = (fingerprint, loaded)
+    return loaded
 
 
 def _config_path(loc: tuple) -> ConfigPath:
@@ -53,7 +72,7 @@ def _problems(error: ValidationError, config: StackConfig) -> list[Problem]:
 def _message(detail: dict) -> str:
     kind, message, given = detail["type"], detail["msg"], detail.get("input")
     if kind == "extra_forbidden":
-        known = _known_keys(ClusterPlatformArgs, detail["loc"][:-1])
+        known = _known_keys(StackSpec, detail["loc"][:-1])
         return f"unknown key{_suggest(str(detail['loc'][-1]), known)}"
     if kind == "missing":
         return "is required"

@@ -142,6 +142,9 @@ def _decode(value: str) -> Any:
     return value
 
 
+# libyaml's loader when PyYAML was built with it (the wheels are): ten times faster on large stacks.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 _SECRET = (
     "is a Pulumi secret (secure:); the embedded engine cannot decrypt Pulumi secrets and no clusterstack "
     "setting needs one: write the value in plain text"
@@ -151,7 +154,7 @@ _SECRET = (
 def _read_layer(path: Path, project: Project, problems: list[Problem]) -> Layer | None:
     display = project.display(path)
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.load(path.read_text(), Loader=_LOADER)
     except yaml.YAMLError as error:
         problems.append(Problem(display, "", f"is not valid YAML: {error}"))
         return None

@@ -72,3 +72,13 @@ def test_program_config_reads_what_the_mock_runtime_sets():
 
     values, _ = contextvars.Context().run(read)
     assert values == {"clusterstack:namespaces": "{}"}
+
+
+def test_the_stack_trace_hook_exists_and_is_restored(tmp_path):
+    from pulumi.runtime import resource
+
+    original = resource._get_stack_trace
+    assert callable(original)
+    main = _program(tmp_path, "import pulumi_kubernetes as k8s\nk8s.core.v1.Namespace('ns', metadata={'name': 'ns'})\n")
+    _sdk.run_program(main, project="p", stack="s", config={})
+    assert resource._get_stack_trace is original

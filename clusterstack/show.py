@@ -1,0 +1,81 @@
+"""Plans and drift for people (Terraform-style symbols, grouped by component) and for machines (JSON)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import click
+
+from .engine import Drift
+from .plan import MISSING, Change, Plan
+from .render import to_yaml
+
+SYMBOLS = {"create": ("+", "green"), "update": ("~", "yellow"), "replace": ("-/+", "magenta"), "delete": ("-", "red")}
+_SHORT = 60
+
+
+def plan_text(the_plan: Plan, *, full: bool = False, drift: Iterable[Drift] = ()) -> str:
+    lines: list[str] = []
+    drift = list(drift)
+    if drift:
+        lines.append("Drift found by refresh (the target no longer matches state):")
+        lines += [f"  {d.kind}: {d.key}" for d in drift]
+        lines.append("")
+    groups: dict[str, list[Change]] = {}
+    for change in the_plan.changes:
+        groups.setdefault(change.component, []).append(change)
+    for component in sorted(groups):
+        lines.append(click.style(component, bold=True))
+        for change in groups[component]:
+            lines += _change_lines(change, full)
+        lines.append("")
+    if the_plan.unsafe:
+        names = ", ".join(the_plan.namespace_deletions)
+        lines.append(click.style(f"UNSAFE: deletes namespace(s) {names} and everything in them (up needs --allow-namespace-deletion).", fg="red", bold=True))
+    lines.append(the_plan.summary())
+    return "\n".join(lines)
+
+
+def _change_lines(change: Change, full: bool) -> list[str]:
+    symbol, colour = SYMBOLS[change.action]
+    head = f"  {click.style(symbol, fg=colour)} {change.key}"
+    if change.replace_reasons:
+        head += f"  ({', '.join(change.replace_reasons)} forces replacement)"
+    lines = [head]
+    if change.action in ("update", "replace"):
+        for field in change.fields:
+            lines.append(f"      {field.dotted}: {_value(field.before, full)} → {_value(field.after, full)}")
+    elif full:
+        manifest = change.after if change.action == "create" else change.before
+        sign = "+" if change.action == "create" else "-"
+        lines += [f"      {sign} {line}" for line in to_yaml(manifest).splitlines()]
+    return lines
+
+
+def _value(value: Any, full: bool) -> str:
+    if value == MISSING:
+        return MISSING
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False)
+    if not full and len(text) > _SHORT:
+        return text[: _SHORT - 1] + "…"
+    return text
+
+
+def plan_json(the_plan: Plan, stack: str, drift: Iterable[Drift] = ()) -> str:
+    add, change, destroy = the_plan.counts()
+    document = {
+        "stack": stack,
+        "changes": [c.to_json() for c in the_plan.changes],
+        "summary": {"add": add, "change": change, "destroy": destroy, "unchanged": the_plan.unchanged},
+        "unsafe": {"namespaceDeletions": the_plan.namespace_deletions},
+        "drift": [{"identity": str(d.key), "kind": d.kind} for d in drift],
+    }
+    return json.dumps(document, indent=2, sort_keys=True)
+
+
+def applied_line(change: Change) -> str:
+    verbs = {"create": "created", "update": "updated", "replace": "replaced", "delete": "deleted"}
+    symbol, colour = SYMBOLS[change.action]
+    return f"{click.style(symbol, fg=colour)} {change.key}: {verbs[change.action]}"

@@ -1,0 +1,222 @@
+"""The embedded engine's state: what it has applied to a stack's target, kept so nothing is lost.
+
+``<dir>/<stack>.json`` holds a format version, a lineage (a UUID fixed when the state is created), a
+serial (incremented by every recorded change) and the applied objects with their components. It is
+written atomically (temporary file, fsync, rename) with the previous version kept as
+``<stack>.json.backup``. While ``up`` applies, each change is appended to ``<stack>.journal`` as it
+lands, so a process killed at any moment leaves state that loads and matches what was applied; the
+journal is folded into the state file when the run ends (or by the next run). A lock file,
+``<stack>.lock``, names its holder (pid, host, time, operation).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from components.kube.kinds import ObjectKey
+
+from .errors import ClusterstackError
+
+FORMAT_VERSION = 1
+STATE_DIR_ENV = "CLUSTERSTACK_STATE_DIR"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One object: its identity, the component that declared it, and its manifest."""
+
+    key: ObjectKey
+    component: str
+    manifest: dict
+
+    def to_json(self) -> dict:
+        return {"key": self.key._asdict(), "component": self.component, "manifest": self.manifest}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Entry:
+        return cls(ObjectKey(**data["key"]), data["component"], data["manifest"])
+
+
+@dataclass
+class State:
+    lineage: str
+    serial: int
+    entries: dict[ObjectKey, Entry] = field(default_factory=dict)
+
+    @classmethod
+    def new(cls) -> State:
+        return cls(lineage=str(uuid.uuid4()), serial=0)
+
+    def to_json(self, stack: str) -> dict:
+        return {
+            "version": FORMAT_VERSION,
+            "stack": stack,
+            "lineage": self.lineage,
+            "serial": self.serial,
+            "objects": [self.entries[key].to_json() for key in sorted(self.entries, key=ObjectKey.sort_key)],
+        }
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    pid: int
+    host: str
+    time: str
+    operation: str
+
+    def is_stale(self) -> bool:
+        """True when the holder ran on this host and its process is gone."""
+        if self.host != socket.gethostname():
+            return False
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
+
+    def is_running_here(self) -> bool:
+        """True when the holder is a live process on this host."""
+        return self.host == socket.gethostname() and self.pid > 0 and not self.is_stale()
+
+    def describe(self) -> str:
+        return f"pid {self.pid} on {self.host} ({self.operation}, since {self.time})"
+
+
+class StateStore:
+    """One stack's state files in a directory."""
+
+    def __init__(self, directory: Path, stack: str) -> None:
+        self.directory = directory
+        self.stack = stack
+        self.path = directory / f"{stack}.json"
+        self.backup_path = directory / f"{stack}.json.backup"
+        self.journal_path = directory / f"{stack}.journal"
+        self.lock_path = directory / f"{stack}.lock"
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def load(self) -> State | None:
+        """The state with its journal replayed, or None when the stack has never been applied."""
+        if not self.path.exists():
+            return None
+        try:
+            data = json.loads(self.path.read_text())
+            if data.get("version") != FORMAT_VERSION:
+                raise ClusterstackError([f"{self.path}: state format {data.get('version')} is not {FORMAT_VERSION}, the one this clusterstack reads"])
+            state = State(data["lineage"], data["serial"], {})
+            for item in data["objects"]:
+                entry = Entry.from_json(item)
+                state.entries[entry.key] = entry
+        except (ValueError, KeyError, TypeError) as error:
+            raise ClusterstackError([f"{self.path}: the state file is damaged ({error}); {self.backup_path.name} holds the previous version"]) from None
+        self._replay(state)
+        return state
+
+    def _replay(self, state: State) -> None:
+        if not self.journal_path.exists():
+            return
+        lines = self.journal_path.read_text().splitlines()
+        for number, line in enumerate(lines):
+            try:
+                record = json.loads(line)
+            except ValueError:
+                if number == len(lines) - 1:
+                    return  # torn by a kill mid-write: that change was not recorded, and will be applied again
+                raise ClusterstackError([f"{self.journal_path}: line {number + 1} is damaged"]) from None
+            if record["lineage"] != state.lineage or record["serial"] <= state.serial:
+                continue  # already folded into the state file
+            key = ObjectKey(**record["key"])
+            if record["op"] == "put":
+                state.entries[key] = Entry.from_json(record["entry"])
+            else:
+                state.entries.pop(key, None)
+            state.serial = record["serial"]
+
+    def fold(self, state: State) -> None:
+        """Fold a journal left by an interrupted run into the state file."""
+        if self.journal_path.exists():
+            self.write(state)
+
+    def create(self) -> State:
+        state = State.new()
+        self.write(state)
+        return state
+
+    def record_put(self, state: State, entry: Entry) -> None:
+        state.entries[entry.key] = entry
+        self._append(state, {"op": "put", "key": entry.key._asdict(), "entry": entry.to_json()})
+
+    def record_delete(self, state: State, key: ObjectKey) -> None:
+        state.entries.pop(key, None)
+        self._append(state, {"op": "delete", "key": key._asdict()})
+
+    def _append(self, state: State, record: dict) -> None:
+        state.serial += 1
+        line = json.dumps({"lineage": state.lineage, "serial": state.serial, **record}, sort_keys=True)
+        with self.journal_path.open("a") as journal:
+            journal.write(line + "\n")
+            journal.flush()
+
+    def write(self, state: State) -> None:
+        """The whole state, atomically, keeping the previous file as the backup; the journal is then folded in."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        if self.path.exists():
+            _atomic_write(self.backup_path, self.path.read_bytes())
+        _atomic_write(self.path, (json.dumps(state.to_json(self.stack), indent=1, sort_keys=True) + "\n").encode())
+        self.journal_path.unlink(missing_ok=True)
+
+    @contextmanager
+    def lock(self, operation: str) -> Iterator[None]:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        holder = LockHolder(os.getpid(), socket.gethostname(), time.strftime("%Y-%m-%dT%H:%M:%S%z"), operation)
+        try:
+            descriptor = os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            raise ClusterstackError([self.locked_message()]) from None
+        with os.fdopen(descriptor, "w") as lock_file:
+            json.dump(holder.__dict__, lock_file)
+        try:
+            yield
+        finally:
+            self.lock_path.unlink(missing_ok=True)
+
+    def holder(self) -> LockHolder | None:
+        try:
+            return LockHolder(**json.loads(self.lock_path.read_text()))
+        except FileNotFoundError:
+            return None
+        except (ValueError, TypeError):
+            return LockHolder(pid=-1, host="?", time="?", operation="unreadable lock file")
+
+    def locked_message(self) -> str:
+        holder = self.holder()
+        who = holder.describe() if holder is not None else "another process"
+        message = f"the state of stack {self.stack} is locked by {who}"
+        if holder is not None and holder.is_stale():
+            message += f"; the lock is stale (that process no longer exists): run clusterstack state unlock -s {self.stack}"
+        return message
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with temporary.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)

@@ -1,0 +1,106 @@
+"""Where the embedded engine applies objects. The interface is small on purpose: a live-cluster target
+(kubectl server-side apply) needs only these four operations.
+
+``directory`` (the default, ``deploy/<stack>``) writes one YAML file per object, named from its kind,
+namespace and name, plus a ``kustomization.yaml`` listing them in apply order, ready for
+``kubectl apply -k deploy/<stack>`` or a GitOps controller.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Literal, Optional, Protocol
+
+import yaml
+
+from components.kube.kinds import ObjectKey
+from components.model import Model
+
+from .plan import Change
+from .render import file_name, to_yaml
+
+KUSTOMIZATION = "kustomization.yaml"
+
+
+class TargetSpec(Model):
+    """``clusterstack:target``: where ``clusterstack up`` applies."""
+
+    type: Literal["directory"] = "directory"
+    path: Optional[str] = None
+    """The directory, relative to the project; default deploy/<stack>."""
+
+
+class Target(Protocol):
+    def describe(self) -> str: ...
+
+    def apply(self, change: Change) -> None:
+        """Make the target hold ``change.after`` (or nothing, for a delete). Idempotent."""
+
+    def read(self, key: ObjectKey) -> dict | None:
+        """The object as the target holds it now, or None when it is gone."""
+
+    def finalize(self, keys: Iterable[ObjectKey]) -> None:
+        """After a run: whatever indexes the objects (a kustomization) lists exactly ``keys``."""
+
+
+class DirectoryTarget:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def describe(self) -> str:
+        return f"directory {self.root}"
+
+    def path(self, key: ObjectKey) -> Path:
+        return self.root / file_name(key)
+
+    def apply(self, change: Change) -> None:
+        path = self.path(change.key)
+        if change.action == "delete":
+            path.unlink(missing_ok=True)
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        _write(path, to_yaml(change.after))
+
+    def read(self, key: ObjectKey) -> dict | None:
+        try:
+            return yaml.load(self.path(key).read_text(), Loader=_LOADER)
+        except FileNotFoundError:
+            return None
+        except yaml.YAMLError:
+            return {"(unreadable)": str(self.path(key))}
+
+    def finalize(self, keys: Iterable[ObjectKey]) -> None:
+        files = [file_name(key) for key in sorted(keys, key=ObjectKey.sort_key)]
+        kustomization = self.root / KUSTOMIZATION
+        if not files:
+            kustomization.unlink(missing_ok=True)
+            if self.root.is_dir() and not any(self.root.iterdir()):
+                self.root.rmdir()
+            return
+        text = to_yaml({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": files})
+        if not kustomization.exists() or kustomization.read_text() != text:
+            self.root.mkdir(parents=True, exist_ok=True)
+            _write(kustomization, text)
+
+    def unmanaged(self, keys: Iterable[ObjectKey]) -> list[str]:
+        """Files in the directory that no object in state accounts for."""
+        if not self.root.is_dir():
+            return []
+        known = {file_name(key) for key in keys} | {KUSTOMIZATION}
+        return sorted(p.name for p in self.root.iterdir() if p.is_file() and p.name not in known and not p.name.startswith("."))
+
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _write(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text)
+    os.replace(temporary, path)
+
+
+def open_target(spec: TargetSpec, project_root: Path, stack: str) -> DirectoryTarget:
+    path = Path(spec.path) if spec.path is not None else Path("deploy") / stack
+    return DirectoryTarget(path if path.is_absolute() else project_root / path)

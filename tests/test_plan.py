@@ -1,0 +1,157 @@
+"""The plan function, in tables: each action, each normalisation, each replace field, the order, the guard."""
+
+import copy
+
+import pytest
+
+from clusterstack.plan import MISSING, IMMUTABLE_FIELDS, destroy_plan, normalize, plan
+from clusterstack.state import Entry, State
+from components.kube.kinds import ObjectKey
+
+
+def manifest(kind="ResourceQuota", name="q", namespace="team", api="v1", **body) -> dict:
+    meta = {"name": name, **({"namespace": namespace} if namespace else {})}
+    return {"apiVersion": api, "kind": kind, "metadata": meta, **body}
+
+
+def entry(m: dict, component="TenantNamespace team") -> Entry:
+    return Entry(ObjectKey.of(m), component, m)
+
+
+def desired(*manifests) -> dict:
+    return {ObjectKey.of(m): entry(m) for m in manifests}
+
+
+def state(*manifests) -> State:
+    return State("lineage", 1, {ObjectKey.of(m): entry(m) for m in manifests})
+
+
+QUOTA = manifest(spec={"hard": {"pods": "10", "requests.cpu": "1", "requests.memory": "1Gi"}})
+
+
+def test_create_update_delete_and_no_op():
+    namespace = manifest("Namespace", "team", None)
+    old = manifest("LimitRange", "gone")
+    changed = copy.deepcopy(QUOTA)
+    changed["spec"]["hard"]["pods"] = "20"
+    result = plan(desired(namespace, changed), state(QUOTA, old))
+    assert [(c.action, str(c.key)) for c in result.changes] == [
+        ("create", "Namespace team"),
+        ("update", "ResourceQuota team/q"),
+        ("delete", "LimitRange team/gone"),
+    ]
+    [update] = [c for c in result.changes if c.action == "update"]
+    assert [(f.dotted, f.before, f.after) for f in update.fields] == [("spec.hard.pods", "10", "20")]
+    assert result.summary() == "Plan: 1 to add, 1 to change, 1 to destroy."
+    assert plan(desired(QUOTA), state(QUOTA)).summary() == "No changes."
+    assert plan(desired(QUOTA), state(QUOTA)).unchanged == 1
+
+
+def test_added_and_removed_fields_show_as_absent():
+    before = manifest(spec={"hard": {"pods": "10"}})
+    after = manifest(spec={"hard": {"pods": "10", "services": "5"}})
+    [change] = plan(desired(after), state(before)).changes
+    assert [(f.dotted, f.before, f.after) for f in change.fields] == [("spec.hard.services", MISSING, "5")]
+    [change] = plan(desired(before), state(after)).changes
+    assert [(f.dotted, f.before, f.after) for f in change.fields] == [("spec.hard.services", "5", MISSING)]
+
+
+@pytest.mark.parametrize(
+    ("written", "applied"),
+    [
+        ({"requests.cpu": "1000m"}, {"requests.cpu": "1"}),
+        ({"requests.memory": "1Gi"}, {"requests.memory": "1024Mi"}),
+        ({"requests.cpu": "0.5"}, {"requests.cpu": "500m"}),
+        ({"requests.cpu": 2}, {"requests.cpu": "2"}),
+        ({"pods": "1e1"}, {"pods": "10"}),
+    ],
+)
+def test_quantities_compare_by_value(written, applied):
+    assert not plan(desired(manifest(spec={"hard": written})), state(manifest(spec={"hard": applied}))).changes
+
+
+def test_limit_range_and_container_quantities_compare_by_value():
+    limits = lambda cpu: manifest("LimitRange", spec={"limits": [{"type": "Container", "default": {"cpu": cpu}, "max": {"memory": "1Gi"}}]})
+    assert not plan(desired(limits("1000m")), state(limits("1"))).changes
+    deployment = lambda memory: manifest(
+        "Deployment", "d", api="apps/v1", spec={"template": {"spec": {"containers": [{"name": "c", "resources": {"limits": {"memory": memory}}}]}}}
+    )
+    assert not plan(desired(deployment("1Gi")), state(deployment("1073741824"))).changes
+    assert plan(desired(deployment("1Gi")), state(deployment("1G"))).changes
+
+
+def test_a_label_that_looks_like_a_quantity_is_still_a_string():
+    labelled = lambda value: manifest("Namespace", "team", None, metadata={"name": "team", "labels": {"size": value}})
+    assert plan(desired(labelled("1000m")), state(labelled("1"))).changes
+
+
+@pytest.mark.parametrize("written", [8080, "8080"])
+def test_integer_or_string_ports(written):
+    service = lambda port: manifest("Service", "s", spec={"ports": [{"port": 80, "targetPort": port}]})
+    assert not plan(desired(service(written)), state(service(8080))).changes
+    assert plan(desired(service("http")), state(service(8080))).changes
+
+
+def test_empty_and_absent_maps_and_lists_and_key_order_are_equal():
+    a = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "n", "labels": {}}, "data": {"a": "1", "b": "2"}}
+    b = {"kind": "ConfigMap", "data": {"b": "2", "a": "1"}, "metadata": {"namespace": "n", "name": "c", "annotations": {}}, "binaryData": None, "apiVersion": "v1"}
+    assert not plan(desired(a), state(b)).changes
+    assert normalize({"x": [], "y": {}, "z": None, "w": 1.0}) == {"w": 1}
+
+
+REPLACEMENTS = [
+    ("Deployment", "apps/v1", {"spec": {"selector": {"matchLabels": {"app": "a"}}}}, {"spec": {"selector": {"matchLabels": {"app": "b"}}}}, "spec.selector"),
+    ("DaemonSet", "apps/v1", {"spec": {"selector": {"matchLabels": {"app": "a"}}}}, {"spec": {"selector": {"matchLabels": {"app": "b"}}}}, "spec.selector"),
+    ("ReplicaSet", "apps/v1", {"spec": {"selector": {"matchLabels": {"app": "a"}}}}, {"spec": {"selector": {"matchLabels": {"app": "b"}}}}, "spec.selector"),
+    ("StatefulSet", "apps/v1", {"spec": {"selector": {"matchLabels": {"app": "a"}}}}, {"spec": {"selector": {"matchLabels": {"app": "b"}}}}, "spec.selector"),
+    ("Service", "v1", {"spec": {"clusterIP": "10.0.0.1"}}, {"spec": {"clusterIP": "10.0.0.2"}}, "spec.clusterIP"),
+    ("RoleBinding", "rbac.authorization.k8s.io/v1", {"roleRef": {"kind": "Role", "name": "a"}}, {"roleRef": {"kind": "Role", "name": "b"}}, "roleRef"),
+    ("ClusterRoleBinding", "rbac.authorization.k8s.io/v1", {"roleRef": {"kind": "ClusterRole", "name": "a"}}, {"roleRef": {"kind": "ClusterRole", "name": "b"}}, "roleRef"),
+    ("ResourceQuota", "v1", {"spec": {"hard": {"pods": "1"}, "scopes": ["BestEffort"]}}, {"spec": {"hard": {"pods": "1"}, "scopes": ["NotBestEffort"]}}, "spec.scopes"),
+    ("PersistentVolumeClaim", "v1", {"spec": {"accessModes": ["ReadWriteOnce"]}}, {"spec": {"accessModes": ["ReadWriteMany"]}}, "spec.accessModes"),
+    ("PersistentVolumeClaim", "v1", {"spec": {"storageClassName": "a"}}, {"spec": {"storageClassName": "b"}}, "spec.storageClassName"),
+    ("PersistentVolumeClaim", "v1", {"spec": {"volumeName": "a"}}, {"spec": {"volumeName": "b"}}, "spec.volumeName"),
+    ("PersistentVolumeClaim", "v1", {"spec": {"selector": {"matchLabels": {"a": "b"}}}}, {"spec": {"selector": {"matchLabels": {"a": "c"}}}}, "spec.selector"),
+    ("Job", "batch/v1", {"spec": {"template": {"spec": {"restartPolicy": "Never"}}}}, {"spec": {"template": {"spec": {"restartPolicy": "OnFailure"}}}}, "spec.template"),
+]
+
+
+@pytest.mark.parametrize(("kind", "api", "before", "after", "reason"), REPLACEMENTS)
+def test_immutable_fields_force_a_replacement_and_name_the_field(kind, api, before, after, reason):
+    [change] = plan(desired(manifest(kind, "x", api=api, **after)), state(manifest(kind, "x", api=api, **before))).changes
+    assert change.action == "replace"
+    assert change.replace_reasons == (reason,)
+    assert plan(desired(manifest(kind, "x", api=api, **after)), state(manifest(kind, "x", api=api, **before))).counts() == (1, 0, 1)
+
+
+def test_every_kind_with_immutable_fields_is_covered():
+    assert {kind for kind, *_ in REPLACEMENTS} == set(IMMUTABLE_FIELDS)
+
+
+def test_a_mutable_field_of_the_same_kind_is_an_update():
+    before = manifest("Deployment", "d", api="apps/v1", spec={"selector": {"matchLabels": {"app": "a"}}, "replicas": 1})
+    after = manifest("Deployment", "d", api="apps/v1", spec={"selector": {"matchLabels": {"app": "a"}}, "replicas": 2})
+    assert plan(desired(after), state(before)).changes[0].action == "update"
+
+
+def test_creates_run_in_kind_order_and_deletes_in_reverse():
+    objects = [
+        manifest("NetworkPolicy", "p", api="networking.k8s.io/v1"),
+        manifest("Deployment", "d", api="apps/v1"),
+        manifest("ConfigMap", "c"),
+        manifest("ClusterRoleBinding", "b", None, api="rbac.authorization.k8s.io/v1"),
+        manifest("ClusterRole", "r", None, api="rbac.authorization.k8s.io/v1"),
+        manifest("ServiceAccount", "sa"),
+        manifest("Namespace", "team", None),
+        manifest("CustomResourceDefinition", "crd", None, api="apiextensions.k8s.io/v1"),
+    ]
+    expected = ["CustomResourceDefinition", "Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "ConfigMap", "Deployment", "NetworkPolicy"]
+    assert [c.key.kind for c in plan(desired(*objects), None).changes] == expected
+    assert [c.key.kind for c in destroy_plan(state(*objects)).changes] == list(reversed(expected))
+
+
+def test_deleting_a_namespace_is_unsafe():
+    namespace = manifest("Namespace", "team", None)
+    result = plan(desired(), state(namespace, QUOTA))
+    assert result.unsafe and result.namespace_deletions == ["team"]
+    assert not plan(desired(namespace), state(namespace, QUOTA)).unsafe
