@@ -16,7 +16,7 @@ import click
 
 from components.cpa import ClusterSize, forecast
 
-from . import engine, show
+from . import engine, envdiff, schema, show
 from .errors import ClusterstackError
 from .evaluate import Evaluation, evaluate
 from .project import Project
@@ -311,6 +311,25 @@ def state_unlock(ctx, stack, yes) -> None:
         _confirm(f"Remove the lock held by {holder.describe()}?")
     store.lock_path.unlink(missing_ok=True)
     click.echo(f"Removed the lock held by {holder.describe()}.")
+
+
+@cli.command("diff")
+@click.argument("first")
+@click.argument("second")
+@click.option("--json", "as_json", is_flag=True, help="Print the differences as JSON.")
+@click.pass_context
+def diff_command(ctx, first, second, as_json) -> None:
+    """How two stacks (environments) differ: objects only in one, and field differences of the rest."""
+    project = _project(ctx)
+    difference = envdiff.compare(evaluate(project, first), evaluate(project, second))
+    click.echo(envdiff.as_json(difference) if as_json else envdiff.as_text(difference))
+
+
+@cli.command("schema")
+@click.option("--stack-file", is_flag=True, help="The schema of a whole stack file (for editors), not of the values.")
+def schema_command(stack_file) -> None:
+    """Print the JSON Schema of a stack's clusterstack: values (published as stacks/clusterstack.schema.json)."""
+    click.echo(schema.dumps(schema.stack_file_schema() if stack_file else schema.values_schema()), nl=False)
 
 
 @cli.group()

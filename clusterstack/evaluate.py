@@ -26,6 +26,8 @@ class Component:
     name: str
 
     def __str__(self) -> str:
+        if self.type == "pulumi:pulumi:Stack":
+            return self.name
         return f"{self.type.rpartition(':')[2]} {self.name}"
 
 

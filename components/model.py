@@ -46,6 +46,7 @@ class Model(BaseModel):
         populate_by_name=True,
         strict=False,
         validate_default=True,
+        use_attribute_docstrings=True,
     )
 
 

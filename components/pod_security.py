@@ -47,6 +47,11 @@ class PodSecurity(Model):
             raise ValueError(f"{value!r} is not a Pod Security version: use latest or v1.N (e.g. v1.34)")
         return value
 
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema, handler):
+        # The plain-level shorthand is accepted too (the before-validator above turns it into a model).
+        return {"anyOf": [{"type": "string", "enum": list(LEVELS)}, handler(core_schema)]}
+
     def labels(self) -> dict[str, str]:
         labels = {}
         for mode in MODES:

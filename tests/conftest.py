@@ -31,22 +31,26 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
 
 @pytest.fixture
-def pulumi_mocks() -> RecordingMocks:
+def pulumi_mocks(request) -> RecordingMocks:
+    """Pulumi's mock runtime; ``@pytest.mark.pulumi(project=..., stack=...)`` names the project and stack."""
+    marker = request.node.get_closest_marker("pulumi")
+    options = {"project": "clusterstack", "stack": "test", **(marker.kwargs if marker else {})}
     mocks = RecordingMocks()
-    pulumi.runtime.set_mocks(mocks, project="clusterstack", stack="test", preview=False)
+    pulumi.runtime.set_mocks(mocks, project=options["project"], stack=options["stack"], preview=False)
     return mocks
 
 
 @pytest.fixture
 def make_project(tmp_path: Path):
-    """A copy of this project (Pulumi.yaml, __main__.py, stacks/common.yaml) with the given stack files."""
+    """A copy of this project's program (Pulumi.yaml, __main__.py) with the given stack files, under an
+    empty common.yaml unless one is given (so a test sees only the stack it writes)."""
 
     def make(stacks: dict[str, str | dict], common: str | dict | None = None) -> Path:
         root = tmp_path / "project"
         (root / "stacks").mkdir(parents=True, exist_ok=True)
         shutil.copy(REPO / "Pulumi.yaml", root / "Pulumi.yaml")
         shutil.copy(REPO / "__main__.py", root / "__main__.py")
-        common_text = (REPO / "stacks" / "common.yaml").read_text() if common is None else _text(common)
+        common_text = _text(common if common is not None else {"config": {}})
         (root / "stacks" / "common.yaml").write_text(common_text)
         for name, content in stacks.items():
             (root / "stacks" / f"Pulumi.{name}.yaml").write_text(_text(content))

@@ -172,7 +172,7 @@ def test_dns_forecast_table_covers_a_range_of_sizes():
 
 
 def test_dns_forecast_needs_an_autoscaler(make_project):
-    root = make_project({"dev": {"config": {}}})
+    root = make_project({"dev": {"config": {}}}, common={"config": {}})
     result = run("dns", "forecast", "-s", "dev", project=root)
     assert result.exit_code == 1
     assert "error: stack dev has no clusterstack:dns.autoscaler; nothing to forecast" in result.output

@@ -40,7 +40,7 @@ def test_the_same_object_declared_twice_is_an_error_naming_both(make_project):
     [problem] = caught.value.problems
     assert "Namespace payments is declared twice" in str(problem)
     assert "payments in TenantNamespace payments" in str(problem)
-    assert "extra-payments in Stack (program)" in str(problem)
+    assert "extra-payments in (program)" in str(problem)
 
 
 def test_a_failing_program_is_reported_without_a_traceback(make_project):

@@ -1,0 +1,109 @@
+"""The environments: the stacks say what each environment promises, diff shows how they differ, and
+the published stack schema is generated from the spec types and checks every stack file."""
+
+import json
+
+import jsonschema
+import pytest
+import yaml
+from click.testing import CliRunner
+from referencing import Registry, Resource
+
+from clusterstack.cli import cli
+from clusterstack.project import Project
+from clusterstack.schema import STACK_FILE_SCHEMA_FILE, VALUES_SCHEMA_FILE, stack_file_schema, values_schema
+from clusterstack.spec import load_platform
+from clusterstack.stackconfig import read_stack
+from conftest import REPO
+
+STACK_FILES = sorted((REPO / "stacks").glob("*.yaml"))
+
+
+def spec(stack: str):
+    return load_platform(read_stack(Project.load(REPO), stack)).args
+
+
+def run(*args):
+    result = CliRunner().invoke(cli, ["--project-dir", str(REPO), *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_prod_promises_what_production_needs():
+    prod = spec("prod")
+    for name, tenant in prod.namespaces.items():
+        assert (tenant.pod_security.enforce, tenant.pod_security.audit, tenant.pod_security.warn) == ("restricted",) * 3, name
+        assert set(tenant.network_policy.default_deny) == {"Ingress", "Egress"} and tenant.network_policy.allow_dns, name
+    assert prod.dns.node_local is not None
+    linear = prod.dns.autoscaler.linear
+    assert linear.prevent_single_point_failure and linear.min >= 2
+    assert prod.load_balancers
+    for balancer in prod.load_balancers.values():
+        assert balancer.internal and balancer.source_ranges and balancer.external_traffic_policy == "Local"
+
+
+def test_dev_is_permissive_and_small():
+    dev = spec("dev")
+    assert all(t.network_policy is None for t in dev.namespaces.values())
+    assert all(t.pod_security.enforce != "restricted" for t in dev.namespaces.values())
+    assert dev.dns.node_local is None and dev.dns.autoscaler.linear.min == 1
+
+
+def test_staging_is_prod_shaped():
+    staging, prod = spec("staging"), spec("prod")
+    assert staging.dns.node_local is not None and staging.load_balancers.keys() == prod.load_balancers.keys()
+    assert all(t.pod_security.enforce == "restricted" and t.network_policy.allow_dns for t in staging.namespaces.values())
+
+
+def test_diff_shows_how_dev_and_prod_differ():
+    text = run("diff", "dev", "prod")
+    assert text.startswith("--- dev\n+++ prod\n")
+    assert "  + DaemonSet.apps kube-system/node-local-dns" in text
+    assert "  + NetworkPolicy.networking.k8s.io payments/default-deny" in text
+    assert 'metadata.labels.pod-security.kubernetes.io/enforce: "baseline" | "restricted"' in text
+    assert 'spec.hard.pods: "30" | "200"' in text
+    assert "clusterstack.io/environment" not in text  # differs on every object by design
+
+
+def test_diff_as_json():
+    document = json.loads(run("diff", "dev", "prod", "--json"))
+    assert (document["first"], document["second"]) == ("dev", "prod")
+    assert "DaemonSet.apps kube-system/node-local-dns" in document["onlyInSecond"]
+    assert "Namespace sandbox" in document["onlyInFirst"]
+    quota = next(d for d in document["different"] if d["identity"] == "ResourceQuota payments/tenant-quota")
+    assert {"path": "spec.hard.pods", "dev": "30", "prod": "200"} in quota["fields"]
+    assert json.loads(run("diff", "prod", "prod", "--json"))["different"] == []
+
+
+def test_the_published_schemas_are_generated_from_the_spec_types():
+    assert json.loads((REPO / "stacks" / VALUES_SCHEMA_FILE).read_text()) == values_schema()
+    assert json.loads((REPO / "stacks" / STACK_FILE_SCHEMA_FILE).read_text()) == stack_file_schema()
+    assert json.loads(run("schema")) == values_schema()
+    assert set(values_schema()["properties"]) == {"cluster", "namespaces", "dns", "loadBalancers", "target"}
+
+
+@pytest.mark.parametrize("path", STACK_FILES, ids=lambda p: p.name)
+def test_the_schema_validates_every_stack_file(path):
+    document = yaml.safe_load(path.read_text())
+    values = {key.removeprefix("clusterstack:"): value for key, value in document["config"].items() if key.startswith("clusterstack:")}
+    jsonschema.validate(values, values_schema())
+    registry = Registry().with_resource(VALUES_SCHEMA_FILE, Resource.from_contents(values_schema()))
+    jsonschema.Draft202012Validator(stack_file_schema(), registry=registry).validate(document)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"namespaces": {"payments": {"qouta": {"pods": "1"}}}},
+        {"namespace": {}},
+        {"namespaces": {"payments": {"podSecurity": "strictest"}}},
+        {"dns": {"autoscaler": {"linear": {"coresPerReplica": "256"}}}},
+    ],
+)
+def test_the_schema_refuses_what_validate_refuses(values):
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(values, values_schema())
+
+
+def test_a_stack_file_holds_only_overrides_so_nothing_is_required():
+    jsonschema.validate({"loadBalancers": {"web": {"ports": [{"port": 80}]}}}, values_schema())
