@@ -3,15 +3,13 @@
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
 from clusterstack.errors import ClusterstackError
-from clusterstack.state import Entry, State, StateStore
+from clusterstack.state import Entry, StateStore
 from components.kube.kinds import ObjectKey
 
 
