@@ -88,3 +88,12 @@ def test_a_version_written_as_a_number_is_explained(make_project):
         'stacks/Pulumi.dev.yaml: clusterstack:cluster.kubernetesVersion: 1.3 was read as a number; quote the version, '
         'e.g. "1.30" (1.30 unquoted reads as 1.3)'
     ]
+
+
+def test_null_removes_a_default_from_common_yaml(make_project):
+    root = make_project(
+        {"dev": {"config": {"clusterstack:dns": {"autoscaler": {"linear": None, "ladder": {"nodesToReplicas": [[1, 1], [10, 3]]}}}}}},
+        common={"config": {"clusterstack:dns": {"autoscaler": {"linear": {"nodesPerReplica": 16}}}}},
+    )
+    autoscaler = load_platform(read_stack(Project.load(root), "dev")).args.dns.autoscaler
+    assert autoscaler.mode == "ladder"
