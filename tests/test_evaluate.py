@@ -7,7 +7,9 @@ import pytest
 from clusterstack.errors import ClusterstackError
 from clusterstack.evaluate import evaluate
 from clusterstack.project import Project
+from components import build_platform
 from components.kube.kinds import ObjectKey
+from conftest import REPO
 
 
 def test_collects_the_objects_with_their_components_in_apply_order(make_project):
@@ -48,3 +50,13 @@ def test_a_failing_program_is_reported_without_a_traceback(make_project):
     (root / "__main__.py").write_text("raise RuntimeError('boom')\n")
     with pytest.raises(ClusterstackError, match="__main__.py: the program failed: boom"):
         evaluate(Project.load(root), "dev")
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_the_components_register_exactly_what_the_pure_builders_build(stack):
+    """ClusterPlatform (registering) and build_platform (pure) compose the same blocks; they must agree."""
+    evaluation = evaluate(Project.load(REPO), stack)
+    built = build_platform(evaluation.spec.args, stack)
+    assert sorted((d.manifest for d in evaluation.objects), key=lambda m: ObjectKey.of(m).sort_key()) == sorted(
+        built, key=lambda m: ObjectKey.of(m).sort_key()
+    )
