@@ -13,9 +13,9 @@ import math
 from dataclasses import dataclass
 from typing import Annotated, Optional
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from .model import KeyPath, Model, raise_problems
+from .model import KeyPath, Model
 
 NonNegativeInt = Annotated[int, Field(ge=0, strict=True)]
 
@@ -35,11 +35,6 @@ class LinearParams(Model):
     """With more than one node, at least 2 replicas (even above max)."""
     include_unschedulable_nodes: bool = False
     """Count cordoned and unschedulable nodes and their cores too."""
-
-    @model_validator(mode="after")
-    def _parser_rules(self) -> LinearParams:
-        raise_problems(self._problems())
-        return self
 
     def _problems(self):
         if self.max != 0 and self.max < max(self.min, 1):
@@ -69,11 +64,6 @@ class LadderParams(Model):
     nodes_to_replicas: tuple[Step, ...] = ()
     include_unschedulable_nodes: bool = False
     """Count cordoned and unschedulable nodes and their cores too."""
-
-    @model_validator(mode="after")
-    def _parser_rules(self) -> LadderParams:
-        raise_problems(self._problems())
-        return self
 
     def _problems(self):
         if not self.cores_to_replicas and not self.nodes_to_replicas:

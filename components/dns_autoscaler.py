@@ -19,12 +19,12 @@ import re
 from typing import Annotated, Optional
 
 import pulumi
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from .cpa import LadderParams, LinearParams
 from .kube.names import dns1123_subdomain
 from .labels import object_meta
-from .model import DnsLabel, KeyPath, LabelKey, LabelValue, Model, QuantityValue, raise_problems
+from .model import DnsLabel, KeyPath, LabelKey, LabelValue, Model, QuantityValue
 from .register import register_objects
 
 NAME = "kube-dns-autoscaler"
@@ -74,11 +74,9 @@ class DnsAutoscalerArgs(Model):
             raise ValueError(f"{value!r} is not an image reference (e.g. {DEFAULT_IMAGE})")
         return value
 
-    @model_validator(mode="after")
-    def _one_mode(self) -> DnsAutoscalerArgs:
+    def _problems(self):
         if (self.linear is None) == (self.ladder is None):
-            raise_problems([((), "needs exactly one of linear or ladder (the autoscaler's two control modes)")])
-        return self
+            yield (), "needs exactly one of linear or ladder (the autoscaler's two control modes)"
 
     @property
     def params(self) -> LinearParams | LadderParams:

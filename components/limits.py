@@ -14,12 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from pydantic import model_validator
-
 from .kube import resources
 from .kube.quantity import Quantity
 from .labels import object_meta
-from .model import KeyPath, Model, QuantityValue, raise_problems
+from .model import KeyPath, Model, QuantityValue
 
 ResourceList = dict[str, QuantityValue]
 LIMIT_RANGE_NAME = "tenant-limits"
@@ -56,10 +54,8 @@ class Limits(Model):
     pod: LimitEntry | None = None
     persistent_volume_claim: LimitEntry | None = None
 
-    @model_validator(mode="after")
-    def _api_rules(self) -> Limits:
-        raise_problems(limit_range_problems(self))
-        return self
+    def _problems(self):
+        return limit_range_problems(self)
 
     def entries(self) -> list[tuple[str, str, LimitEntry]]:
         """(key in the stack, Kubernetes type, entry) for each entry that is set."""

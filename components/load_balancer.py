@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Literal, Optional, Union
 
 import pulumi
-from pydantic import Field, StrictInt, StrictStr, field_validator, model_validator
+from pydantic import Field, StrictInt, StrictStr, field_validator
 
 from .kube.names import dns1123_label, qualified_name
 from .kube.network import parse_cidr, port_name_problem, port_number_problem
@@ -45,8 +45,7 @@ class ServicePort(Model):
     node_port: Optional[StrictInt] = None
     """Default: allocated by the API server."""
 
-    @model_validator(mode="after")
-    def _rules(self) -> ServicePort:
+    def _problems(self):
         problems = []
         if port_number_problem(self.port):
             problems.append((("port",), port_number_problem(self.port)))
@@ -56,8 +55,7 @@ class ServicePort(Model):
             problems.append((("targetPort",), port_name_problem(self.target_port)))
         if self.node_port is not None and not NODE_PORT_RANGE[0] <= self.node_port <= NODE_PORT_RANGE[1]:
             problems.append((("nodePort",), f"{self.node_port} is outside the node port range {NODE_PORT_RANGE[0]}-{NODE_PORT_RANGE[1]}"))
-        raise_problems(problems)
-        return self
+        return problems
 
     @property
     def target(self) -> Union[int, str]:
@@ -111,11 +109,6 @@ class LoadBalancerArgs(Model):
             if reasons:
                 raise ValueError(f"{value!r} is not a load balancer class: {'; '.join(reasons)}")
         return value
-
-    @model_validator(mode="after")
-    def _rules(self) -> LoadBalancerArgs:
-        raise_problems(self._problems())
-        return self
 
     def _problems(self) -> Iterable[tuple[KeyPath, str]]:
         if not self.ports:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer, WithJsonSchema, model_validator
 from pydantic.alias_generators import to_camel
 
 from .kube import names
@@ -48,6 +48,15 @@ class Model(BaseModel):
         validate_default=True,
         use_attribute_docstrings=True,
     )
+
+    @model_validator(mode="after")
+    def _cross_field_rules(self):
+        raise_problems(self._problems())
+        return self
+
+    def _problems(self) -> Iterable[tuple[KeyPath, str]]:
+        """Rules across fields, checked once every field is valid: (relative key path, message) each."""
+        return ()
 
 
 def _parse_quantity(value: Any) -> Quantity:

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from typing import Literal, Optional, Union
 
 import pulumi
-from pydantic import Field, StrictInt, StrictStr, field_validator, model_validator
+from pydantic import Field, StrictInt, StrictStr, field_validator
 
 from .kube.network import parse_cidr, port_name_problem, port_number_problem
 from .kube.schema import schema_problems
 from .labels import object_meta
-from .model import DnsLabel, DnsSubdomain, KeyPath, LabelKey, LabelValue, Model, raise_problems
+from .model import DnsLabel, DnsSubdomain, KeyPath, LabelKey, LabelValue, Model
 from .register import register_objects
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
@@ -35,8 +35,7 @@ class Port(Model):
     protocol: Literal["TCP", "UDP", "SCTP"] = "TCP"
     end_port: Optional[StrictInt] = None
 
-    @model_validator(mode="after")
-    def _rules(self) -> Port:
+    def _problems(self):
         problems: list[tuple[KeyPath, str]] = []
         if isinstance(self.port, int):
             reason = port_number_problem(self.port)
@@ -53,8 +52,7 @@ class Port(Model):
                 problems.append((("endPort",), port_number_problem(self.end_port)))
             elif self.end_port < self.port:
                 problems.append((("endPort",), f"{self.end_port} is below port {self.port}; endPort must be ≥ port"))
-        raise_problems(problems)
-        return self
+        return problems
 
     def render(self) -> dict:
         port = {"protocol": self.protocol, "port": self.port}
@@ -84,12 +82,7 @@ class _Rule(Model):
             parse_cidr(value)
         return value
 
-    @model_validator(mode="after")
-    def _peer(self) -> _Rule:
-        raise_problems(self._peer_problems())
-        return self
-
-    def _peer_problems(self) -> Iterable[tuple[KeyPath, str]]:
+    def _problems(self) -> Iterable[tuple[KeyPath, str]]:
         if self.cidr is not None and (self.namespace or self.namespace_labels is not None or self.pod_labels is not None):
             yield ("cidr",), "cannot be combined with namespace, namespaceLabels or podLabels: write two rules"
         if self.namespace is not None and self.namespace_labels is not None:
@@ -141,11 +134,9 @@ class RawPolicy(Model):
     name: DnsSubdomain
     spec: dict
 
-    @model_validator(mode="after")
-    def _schema(self) -> RawPolicy:
+    def _problems(self):
         manifest = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": self.name}, "spec": self.spec}
-        raise_problems((path, message) for path, message in schema_problems(manifest))
-        return self
+        return schema_problems(manifest)
 
 
 class NetworkPolicyArgs(Model):
@@ -161,8 +152,7 @@ class NetworkPolicyArgs(Model):
     allow_to: tuple[EgressRule, ...] = ()
     policies: tuple[RawPolicy, ...] = ()
 
-    @model_validator(mode="after")
-    def _names(self) -> NetworkPolicyArgs:
+    def _problems(self):
         seen: dict[str, KeyPath] = {}
         problems = []
         for path, name in self._named():
@@ -171,8 +161,7 @@ class NetworkPolicyArgs(Model):
             seen.setdefault(name, path)
         if len(set(self.default_deny)) != len(self.default_deny):
             problems.append((("defaultDeny",), "lists a direction twice"))
-        raise_problems(problems)
-        return self
+        return problems
 
     def _named(self) -> list[tuple[KeyPath, str]]:
         named = [(("allowFrom", i), _rule_name(rule, "from", i)) for i, rule in enumerate(self.allow_from)]

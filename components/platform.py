@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Optional
 
 import pulumi
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from . import nodelocaldns
 from .cluster import ClusterSpec
 from .dns import DnsArgs
 from .dns_autoscaler import DnsAutoscaler, build_dns_autoscaler
 from .load_balancer import LoadBalancer, LoadBalancerArgs, build_load_balancer
-from .model import DnsLabel, KeyPath, Model, raise_problems
+from .model import DnsLabel, KeyPath, Model
 from .network_policy import DnsEndpoints
 from .nodelocaldns import NodeLocalDns, build_node_local_dns
 from .tenant import TenantNamespace, TenantNamespaceArgs, build_tenant
@@ -35,8 +35,7 @@ class ClusterPlatformArgs(Model):
     load_balancers: dict[DnsLabel, LoadBalancerArgs] = Field(default_factory=dict)
     """Services of type LoadBalancer by name."""
 
-    @model_validator(mode="after")
-    def _cluster_rules(self) -> ClusterPlatformArgs:
+    def _problems(self):
         problems: list[tuple[KeyPath, str]] = []
         if self.dns.node_local is not None:
             node_local = nodelocaldns.cluster_problems(self.dns.node_local, self.cluster)
@@ -50,8 +49,7 @@ class ClusterPlatformArgs(Model):
                         "or set existingNamespace: true if it is made outside this stack",
                     )
                 )
-        raise_problems(problems)
-        return self
+        return problems
 
     def dns_endpoints(self) -> DnsEndpoints:
         """Where DNS egress goes: with NodeLocal DNSCache, also its link-local IP and the kube-dns ClusterIP it answers on."""

@@ -10,7 +10,7 @@ import difflib
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, model_validator
+from pydantic import AfterValidator
 
 from .kube import resources
 from .kube.quantity import Quantity
@@ -61,10 +61,8 @@ class QuotaSpec(Model):
     """Empty: the quota tracks every object in the namespace."""
     scope_selector: ScopeSelector | None = None
 
-    @model_validator(mode="after")
-    def _api_rules(self) -> QuotaSpec:
-        raise_problems(quota_problems(self.hard, self.scopes, self.scope_selector))
-        return self
+    def _problems(self):
+        return quota_problems(self.hard, self.scopes, self.scope_selector)
 
 
 def hard_problems(hard: Mapping[str, Quantity]) -> Iterable[tuple[KeyPath, str]]:

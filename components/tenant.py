@@ -10,12 +10,12 @@ from collections.abc import Iterable
 from typing import Optional
 
 import pulumi
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from . import labels as standard
 from .kube.names import dns1123_label
 from .limits import Limits, build_limit_range, container_defaults
-from .model import AnnotationKey, KeyPath, LabelKey, LabelValue, Model, check_label_keys, raise_problems
+from .model import AnnotationKey, KeyPath, LabelKey, LabelValue, Model, check_label_keys
 from .network_policy import DnsEndpoints, NetworkPolicyArgs, build_network_policies
 from .pod_security import LABEL_PREFIX, PodSecurity
 from .quota import Hard, QuotaSpec, build_quota
@@ -39,11 +39,6 @@ class TenantNamespaceArgs(Model):
     """The namespace's LimitRange (named tenant-limits); None: no LimitRange."""
     network_policy: Optional[NetworkPolicyArgs] = None
     """The namespace's NetworkPolicies; None: none (all traffic allowed, as Kubernetes defaults)."""
-
-    @model_validator(mode="after")
-    def _rules(self) -> TenantNamespaceArgs:
-        raise_problems(self._problems())
-        return self
 
     def _problems(self) -> Iterable[tuple[KeyPath, str]]:
         yield from check_label_keys(self.labels, "labels", standard.RESERVED)
