@@ -160,7 +160,7 @@ def _replace_reasons(kind: str, fields: tuple[FieldChange, ...]) -> tuple[str, .
     return tuple(reasons)
 
 
-def normalize(value: Any, key: str | None = None, parent: str | None = None) -> Any:
+def normalize(value: Any, key: str | None = None) -> Any:
     """The manifest as compared: quantities and ports by value, empty containers dropped."""
     if isinstance(value, dict):
         quantities = key in _QUANTITY_MAPS
@@ -169,13 +169,13 @@ def normalize(value: Any, key: str | None = None, parent: str | None = None) -> 
             if quantities and isinstance(item, (str, int, float)) and not isinstance(item, bool):
                 item = _quantity(item)
             else:
-                item = normalize(item, name, key)
+                item = normalize(item, name)
             if item in ({}, [], None):
                 continue
             result[name] = item
         return result
     if isinstance(value, list):
-        return [normalize(item, None, key) for item in value]
+        return [normalize(item) for item in value]
     if key in _PORT_FIELDS and isinstance(value, str) and value.isdigit():
         return int(value)
     if key in _QUANTITY_FIELDS and isinstance(value, (str, int, float)) and not isinstance(value, bool):

@@ -38,9 +38,7 @@ class Layer:
     def get(self, path: ConfigPath) -> tuple[bool, Any]:
         node: Any = self.config
         for part in path:
-            if isinstance(node, dict) and part in node:
-                node = node[part]
-            elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            if (isinstance(node, dict) and part in node) or (isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)):
                 node = node[part]
             else:
                 return False, None

@@ -49,7 +49,7 @@ STANDARD_CONTAINER_RESOURCES = ("cpu", "memory", "ephemeral-storage")
 
 
 def is_hugepages(name: str) -> bool:
-    return name.startswith("hugepages-") or name.startswith("requests.hugepages-")
+    return name.startswith(("hugepages-", "requests.hugepages-"))
 
 
 def is_extended(name: str) -> bool:
