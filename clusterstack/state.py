@@ -103,9 +103,6 @@ class StateStore:
         self.journal_path = directory / f"{stack}.journal"
         self.lock_path = directory / f"{stack}.lock"
 
-    def exists(self) -> bool:
-        return self.path.exists()
-
     def load(self) -> State | None:
         """The state with its journal replayed, or None when the stack has never been applied."""
         if not self.path.exists():
