@@ -27,15 +27,17 @@ TENANT = {
     "labels": {"team": "bench"},
     "podSecurity": "restricted",
     "quota": {"requests.cpu": "4", "requests.memory": "8Gi", "limits.cpu": "8", "limits.memory": "16Gi", "pods": "40"},
-    "limits": {"container": {"default": {"cpu": "500m", "memory": "512Mi"}, "defaultRequest": {"cpu": "100m", "memory": "128Mi"}, "max": {"cpu": "2", "memory": "4Gi"}}},
+    "limits": {
+        "container": {"default": {"cpu": "500m", "memory": "512Mi"}, "defaultRequest": {"cpu": "100m", "memory": "128Mi"}, "max": {"cpu": "2", "memory": "4Gi"}}
+    },
     "networkPolicy": {"defaultDeny": ["Ingress", "Egress"], "allowDNS": True, "allowSameNamespace": True},
 }
 # Validating the stack and building every object with the pure builders, without Pulumi: what a
 # preview would cost if the SDK's mock runtime were free.
 PURE_BUILD = (
-    "import sys, time; from clusterstack.project import Project; from clusterstack.stackconfig import read_stack; "
-    "from clusterstack.spec import load_platform; from components import build_platform; "
-    "start = time.perf_counter(); args = load_platform(read_stack(Project.load(sys.argv[1]), 'bench')).args; "
+    "import sys, time; from clusterstack.stack.project import Project; from clusterstack.stack.files import read_stack; "
+    "from clusterstack.stack.spec import load_spec; from components import build_platform; "
+    "start = time.perf_counter(); args = load_spec(read_stack(Project.load(sys.argv[1]), 'bench')).args; "
     "objects = build_platform(args, 'bench'); print(len(objects), time.perf_counter() - start)"
 )
 

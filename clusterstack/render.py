@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -14,11 +15,14 @@ from components.kube.kinds import ObjectKey
 FORMATS = ("yaml", "json")
 
 
-class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
-    """Block style, sorted keys, multi-line strings (a Corefile) as literal blocks, and no anchors.
-    libyaml's emitter when PyYAML has it (the wheels do): the same text, many times faster."""
+# libyaml's emitter when PyYAML has it (the wheels do): the same text, many times faster.
+_BaseDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
-    def ignore_aliases(self, data) -> bool:
+
+class _Dumper(_BaseDumper):  # type: ignore[valid-type,misc]  # chosen at import: libyaml's or PyYAML's
+    """Block style, sorted keys, multi-line strings (a Corefile) as literal blocks, and no anchors."""
+
+    def ignore_aliases(self, data: Any) -> bool:
         return True
 
 
@@ -30,15 +34,15 @@ def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
 _Dumper.add_representer(str, _str)
 
 
-def to_yaml(manifest: dict) -> str:
+def to_yaml(manifest: Mapping[str, Any]) -> str:
     return yaml.dump(manifest, Dumper=_Dumper, sort_keys=True, default_flow_style=False, allow_unicode=True, width=1000)
 
 
-def to_json(manifest: dict) -> str:
+def to_json(manifest: Mapping[str, Any]) -> str:
     return json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def dump(manifests: Iterable[dict], fmt: str) -> str:
+def dump(manifests: Iterable[Mapping[str, Any]], fmt: str) -> str:
     manifests = list(manifests)
     if fmt == "json":
         return to_json({"apiVersion": "v1", "kind": "List", "items": manifests})
@@ -55,7 +59,7 @@ def file_name(key: ObjectKey, fmt: str = "yaml") -> str:
     return f"{stem}.{fmt}"
 
 
-def write_files(objects: Iterable[tuple[ObjectKey, dict]], directory: Path, fmt: str) -> list[Path]:
+def write_files(objects: Iterable[tuple[ObjectKey, Mapping[str, Any]]], directory: Path, fmt: str) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for key, manifest in objects:
@@ -65,9 +69,9 @@ def write_files(objects: Iterable[tuple[ObjectKey, dict]], directory: Path, fmt:
     return written
 
 
-def table(headers: list[str], rows: list[list]) -> str:
+def table(headers: list[str], rows: list[list[Any]]) -> str:
     """A plain text table, numbers right-aligned."""
     cells = [headers] + [[str(c) for c in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = ["  ".join(cell.rjust(width) for cell, width in zip(row, widths)) for row in cells]
+    lines = ["  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=False)) for row in cells]
     return "\n".join(lines)

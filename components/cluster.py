@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -23,7 +23,7 @@ class ClusterSpec(Model):
     dns_service_ip: str = Field("10.96.0.10", alias="dnsServiceIP")
     """The kube-dns Service ClusterIP (kubeadm's default for a 10.96.0.0/12 service range)."""
     kube_proxy_mode: Literal["iptables", "ipvs"] = "iptables"
-    network_plugin: Optional[Literal["calico", "cilium", "antrea", "kube-router", "flannel", "weave", "romana", "other"]] = None
+    network_plugin: Literal["calico", "cilium", "antrea", "kube-router", "flannel", "weave", "romana", "other"] | None = None
     """The CNI, when known: policies on a plugin that enforces none draw a warning."""
 
     @field_validator("kubernetes_version", mode="before")

@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from typing import Annotated, Optional
+from typing import Annotated
 
 from pydantic import Field
 
-from .model import KeyPath, Model
+from .model import KeyPath, Model, Problems
 
 NonNegativeInt = Annotated[int, Field(ge=0, strict=True)]
 
@@ -23,9 +23,9 @@ NonNegativeInt = Annotated[int, Field(ge=0, strict=True)]
 class LinearParams(Model):
     """``replicas = max(ceil(cores / coresPerReplica), ceil(nodes / nodesPerReplica))``, clamped to min and max."""
 
-    cores_per_replica: Optional[Annotated[float, Field(ge=0, strict=True)]] = None
+    cores_per_replica: Annotated[float, Field(ge=0, strict=True)] | None = None
     """Cores per replica; 0 or unset: cores do not count. Dominates on clusters of large nodes."""
-    nodes_per_replica: Optional[Annotated[float, Field(ge=0, strict=True)]] = None
+    nodes_per_replica: Annotated[float, Field(ge=0, strict=True)] | None = None
     """Nodes per replica; 0 or unset: nodes do not count. Dominates on clusters of small nodes."""
     min: NonNegativeInt = 0
     """Fewest replicas; the autoscaler reads 0 as 1."""
@@ -36,7 +36,7 @@ class LinearParams(Model):
     include_unschedulable_nodes: bool = False
     """Count cordoned and unschedulable nodes and their cores too."""
 
-    def _problems(self):
+    def _problems(self) -> Problems:
         if self.max != 0 and self.max < max(self.min, 1):
             yield ("max",), f"{self.max} is below min {max(self.min, 1)}; use max ≥ min, or 0 for no maximum"
         if not self.cores_per_replica and not self.nodes_per_replica:
@@ -65,7 +65,7 @@ class LadderParams(Model):
     include_unschedulable_nodes: bool = False
     """Count cordoned and unschedulable nodes and their cores too."""
 
-    def _problems(self):
+    def _problems(self) -> Problems:
         if not self.cores_to_replicas and not self.nodes_to_replicas:
             yield (), "needs coresToReplicas or nodesToReplicas: with neither, the autoscaler scales DNS to 0 replicas"
         for key, table in (("coresToReplicas", self.cores_to_replicas), ("nodesToReplicas", self.nodes_to_replicas)):
@@ -77,7 +77,7 @@ class LadderParams(Model):
                     )
 
     def warnings(self) -> list[tuple[KeyPath, str]]:
-        found = []
+        found: list[tuple[KeyPath, str]] = []
         for key, table in (("coresToReplicas", self.cores_to_replicas), ("nodesToReplicas", self.nodes_to_replicas)):
             for index, (threshold, replicas) in enumerate(table):
                 if replicas == 0:
@@ -93,7 +93,7 @@ class LadderParams(Model):
         return json.dumps({k: v for k, v in params.items() if v != []}, sort_keys=True, separators=(",", ":"))
 
 
-def _number(value):
+def _number(value: float | int | bool | None) -> float | int | bool | None:
     """Whole floats as integers (16 rather than 16.0), as an administrator would write them."""
     if isinstance(value, float) and value.is_integer():
         return int(value)

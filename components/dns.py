@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from .dns_autoscaler import DnsAutoscalerArgs
 from .model import Model
 from .nodelocaldns import NodeLocalDnsArgs
 
 
 class DnsArgs(Model):
-    autoscaler: Optional[DnsAutoscalerArgs] = None
+    autoscaler: DnsAutoscalerArgs | None = None
     """cluster-proportional-autoscaler for CoreDNS; unset: not deployed."""
-    node_local: Optional[NodeLocalDnsArgs] = None
+    node_local: NodeLocalDnsArgs | None = None
     """NodeLocal DNSCache; unset: not deployed."""

@@ -16,16 +16,20 @@ The DNS Deployment's ``.spec.replicas`` belongs to the autoscaler: nothing here 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Optional
+from dataclasses import dataclass
+from typing import Annotated
 
 import pulumi
+import pulumi_kubernetes as k8s
 from pydantic import Field, field_validator
 
+from .bundle import Bundle, Manifest
 from .cpa import LadderParams, LinearParams
 from .kube.names import dns1123_subdomain
+from .kube.quantity import Quantity
 from .labels import object_meta
-from .model import DnsLabel, KeyPath, LabelKey, LabelValue, Model, QuantityValue
-from .register import register_objects
+from .model import DnsLabel, KeyPath, LabelKey, LabelValue, Model, Problems, QuantityValue
+from .register import register
 
 NAME = "kube-dns-autoscaler"
 CLUSTER_ROLE = "system:kube-dns-autoscaler"
@@ -35,7 +39,7 @@ _TARGET_KINDS = {"deployment": "Deployment", "replicationcontroller": "Replicati
 
 
 class Resources(Model):
-    requests: dict[str, QuantityValue] = Field(default_factory=lambda: {"cpu": "20m", "memory": "10Mi"})
+    requests: dict[str, QuantityValue] = Field(default_factory=lambda: {"cpu": Quantity.parse("20m"), "memory": Quantity.parse("10Mi")})
     """Default: the upstream manifest's 20m CPU and 10Mi memory."""
     limits: dict[str, QuantityValue] = Field(default_factory=dict)
 
@@ -51,10 +55,10 @@ class DnsAutoscalerArgs(Model):
     resources: Resources = Field(default_factory=Resources)
     node_labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
     """Count only the nodes (and their cores) with these labels (``--nodelabels``)."""
-    poll_period_seconds: Optional[Annotated[int, Field(gt=0, strict=True)]] = None
+    poll_period_seconds: Annotated[int, Field(gt=0, strict=True)] | None = None
     """How often the autoscaler looks at the cluster; unset: its default, 10 seconds."""
-    linear: Optional[LinearParams] = None
-    ladder: Optional[LadderParams] = None
+    linear: LinearParams | None = None
+    ladder: LadderParams | None = None
 
     @field_validator("target")
     @classmethod
@@ -74,13 +78,17 @@ class DnsAutoscalerArgs(Model):
             raise ValueError(f"{value!r} is not an image reference (e.g. {DEFAULT_IMAGE})")
         return value
 
-    def _problems(self):
+    def _problems(self) -> Problems:
         if (self.linear is None) == (self.ladder is None):
             yield (), "needs exactly one of linear or ladder (the autoscaler's two control modes)"
 
     @property
     def params(self) -> LinearParams | LadderParams:
-        return self.linear if self.linear is not None else self.ladder
+        if self.linear is not None:
+            return self.linear
+        if self.ladder is not None:
+            return self.ladder
+        raise AssertionError("validation guarantees exactly one of linear or ladder")
 
     @property
     def mode(self) -> str:
@@ -92,7 +100,17 @@ class DnsAutoscalerArgs(Model):
         return [(("ladder", *path), message) for path, message in self.ladder.warnings()]
 
 
-def build_dns_autoscaler(args: DnsAutoscalerArgs, environment: str | None = None) -> list[dict]:
+@dataclass(frozen=True)
+class DnsAutoscalerObjects(Bundle):
+    service_account: Manifest
+    cluster_role: Manifest
+    cluster_role_binding: Manifest
+    params: Manifest
+    """The parameters ConfigMap the autoscaler reads (one key: linear or ladder)."""
+    deployment: Manifest
+
+
+def build_dns_autoscaler(args: DnsAutoscalerArgs, environment: str | None = None) -> DnsAutoscalerObjects:
     namespace = args.namespace
     selector = {"k8s-app": NAME}
     command = [
@@ -110,13 +128,13 @@ def build_dns_autoscaler(args: DnsAutoscalerArgs, environment: str | None = None
     resources = {"requests": {k: q.text for k, q in args.resources.requests.items()}}
     if args.resources.limits:
         resources["limits"] = {k: q.text for k, q in args.resources.limits.items()}
-    return [
-        {
+    return DnsAutoscalerObjects(
+        service_account={
             "apiVersion": "v1",
             "kind": "ServiceAccount",
             "metadata": object_meta(NAME, namespace, environment),
         },
-        {
+        cluster_role={
             "apiVersion": "rbac.authorization.k8s.io/v1",
             "kind": "ClusterRole",
             "metadata": object_meta(CLUSTER_ROLE, None, environment),
@@ -128,20 +146,20 @@ def build_dns_autoscaler(args: DnsAutoscalerArgs, environment: str | None = None
                 {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "create"]},
             ],
         },
-        {
+        cluster_role_binding={
             "apiVersion": "rbac.authorization.k8s.io/v1",
             "kind": "ClusterRoleBinding",
             "metadata": object_meta(CLUSTER_ROLE, None, environment),
             "subjects": [{"kind": "ServiceAccount", "name": NAME, "namespace": namespace}],
             "roleRef": {"kind": "ClusterRole", "name": CLUSTER_ROLE, "apiGroup": "rbac.authorization.k8s.io"},
         },
-        {
+        params={
             "apiVersion": "v1",
             "kind": "ConfigMap",
             "metadata": object_meta(NAME, namespace, environment),
             "data": {args.mode: args.params.to_json()},
         },
-        {
+        deployment={
             "apiVersion": "apps/v1",
             "kind": "Deployment",
             "metadata": object_meta(NAME, namespace, environment, selector),
@@ -166,23 +184,36 @@ def build_dns_autoscaler(args: DnsAutoscalerArgs, environment: str | None = None
                 },
             },
         },
-    ]
+    )
 
 
 class DnsAutoscaler(pulumi.ComponentResource):
     """cluster-proportional-autoscaler for the cluster DNS, with its parameters ConfigMap."""
 
+    service_account: k8s.core.v1.ServiceAccount
+    cluster_role: k8s.rbac.v1.ClusterRole
+    cluster_role_binding: k8s.rbac.v1.ClusterRoleBinding
+    params: k8s.core.v1.ConfigMap
+    """The parameters ConfigMap the autoscaler reads."""
+    deployment: k8s.apps.v1.Deployment
     config_map: pulumi.Output[str]
+    """The parameters ConfigMap's name."""
 
     def __init__(
         self,
         name: str,
         args: DnsAutoscalerArgs,
-        opts: Optional[pulumi.ResourceOptions] = None,
+        opts: pulumi.ResourceOptions | None = None,
         *,
         environment: str | None = None,
     ) -> None:
         super().__init__("clusterstack:dns:DnsAutoscaler", name, None, opts)
-        self.resources = register_objects(build_dns_autoscaler(args, environment), pulumi.ResourceOptions(parent=self))
-        self.config_map = self.resources[3].metadata.name
+        objects = build_dns_autoscaler(args, environment)
+        children = pulumi.ResourceOptions(parent=self)
+        self.service_account = register(objects.service_account, children, k8s.core.v1.ServiceAccount)
+        self.cluster_role = register(objects.cluster_role, children, k8s.rbac.v1.ClusterRole)
+        self.cluster_role_binding = register(objects.cluster_role_binding, children, k8s.rbac.v1.ClusterRoleBinding)
+        self.params = register(objects.params, children, k8s.core.v1.ConfigMap)
+        self.deployment = register(objects.deployment, children, k8s.apps.v1.Deployment)
+        self.config_map = self.params.metadata.name
         self.register_outputs({"configMap": self.config_map})

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 MANAGED_BY = "app.kubernetes.io/managed-by"
 ENVIRONMENT = "clusterstack.io/environment"
 RESERVED = (MANAGED_BY, ENVIRONMENT)
@@ -15,9 +18,15 @@ def standard_labels(environment: str | None) -> dict[str, str]:
     return labels
 
 
-def object_meta(name: str, namespace: str | None, environment: str | None, labels=None, annotations=None) -> dict:
+def object_meta(
+    name: str,
+    namespace: str | None,
+    environment: str | None,
+    labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """``metadata`` with an explicit name (no Pulumi auto-naming), the standard labels and any extra ones."""
-    meta: dict = {"name": name}
+    meta: dict[str, Any] = {"name": name}
     if namespace is not None:
         meta["namespace"] = namespace
     meta["labels"] = {**(labels if labels is not None else {}), **standard_labels(environment)}

@@ -13,11 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
+from pydantic import Field
+
+from .bundle import Manifest
 from .kube import resources
 from .kube.quantity import Quantity
 from .labels import object_meta
-from .model import KeyPath, Model, QuantityValue
+from .model import KeyPath, Model, Problems, QuantityValue
 
 ResourceList = dict[str, QuantityValue]
 LIMIT_RANGE_NAME = "tenant-limits"
@@ -27,13 +31,13 @@ _ORDER = "the API server requires min ≤ defaultRequest ≤ default ≤ max"
 class LimitEntry(Model):
     """One LimitRange item. Every map is resource name -> quantity; each is optional."""
 
-    min: ResourceList = {}
-    max: ResourceList = {}
-    default: ResourceList = {}
+    min: ResourceList = Field(default_factory=dict)
+    max: ResourceList = Field(default_factory=dict)
+    default: ResourceList = Field(default_factory=dict)
     """Container limit applied when a container sets none (Container entries only)."""
-    default_request: ResourceList = {}
+    default_request: ResourceList = Field(default_factory=dict)
     """Container request applied when a container sets none (Container entries only)."""
-    max_limit_request_ratio: ResourceList = {}
+    max_limit_request_ratio: ResourceList = Field(default_factory=dict)
     """Largest allowed limit/request ratio, at least 1."""
 
     def written(self) -> dict[str, dict[str, Quantity]]:
@@ -54,7 +58,7 @@ class Limits(Model):
     pod: LimitEntry | None = None
     persistent_volume_claim: LimitEntry | None = None
 
-    def _problems(self):
+    def _problems(self) -> Problems:
         return limit_range_problems(self)
 
     def entries(self) -> list[tuple[str, str, LimitEntry]]:
@@ -176,10 +180,10 @@ def _resource_problem(kind: str, resource: str) -> str | None:
     return f"{reason}: use cpu, memory, ephemeral-storage, hugepages-<size> or an extended resource such as nvidia.com/gpu"
 
 
-def build_limit_range(limits: Limits, namespace: str, environment: str | None) -> dict:
+def build_limit_range(limits: Limits, namespace: str, environment: str | None) -> Manifest:
     items = []
     for _, kind, entry in limits.entries():
-        item: dict = {"type": kind}
+        item: dict[str, Any] = {"type": kind}
         for field, values in entry.written().items():
             if values:
                 item[field] = {resource: q.text for resource, q in values.items()}

@@ -10,17 +10,20 @@ source is a node's address, and ``sourceRanges`` is enforced by the load balance
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Literal, Optional, Union
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import pulumi
+import pulumi_kubernetes as k8s
 from pydantic import Field, StrictInt, StrictStr, field_validator
 
+from .bundle import Bundle, Manifest
 from .kube.names import dns1123_label, qualified_name
-from .kube.network import parse_cidr, port_name_problem, port_number_problem
+from .kube.network import Protocol, parse_cidr, port_name_problem, port_number_problem
 from .labels import object_meta
-from .model import AnnotationKey, DnsLabel, KeyPath, LabelKey, LabelValue, Model, raise_problems
-from .register import register_objects
+from .model import AnnotationKey, DnsLabel, KeyPath, LabelKey, LabelValue, Model, Problems, raise_problems
+from .register import register
 
 NODE_PORT_RANGE = (30000, 32767)
 """The API server's default --service-node-port-range."""
@@ -36,29 +39,29 @@ METALLB_POOLS = ("metallb.io/address-pool", "metallb.universe.tf/address-pool")
 
 
 class ServicePort(Model):
-    name: Optional[DnsLabel] = None
+    name: DnsLabel | None = None
     """Required when the Service has more than one port."""
     port: StrictInt
-    target_port: Optional[Union[StrictInt, StrictStr]] = None
+    target_port: StrictInt | StrictStr | None = None
     """A number or a named container port; default: ``port``."""
-    protocol: Literal["TCP", "UDP", "SCTP"] = "TCP"
-    node_port: Optional[StrictInt] = None
+    protocol: Protocol = "TCP"
+    node_port: StrictInt | None = None
     """Default: allocated by the API server."""
 
-    def _problems(self):
-        problems = []
-        if port_number_problem(self.port):
-            problems.append((("port",), port_number_problem(self.port)))
-        if isinstance(self.target_port, int) and port_number_problem(self.target_port):
-            problems.append((("targetPort",), port_number_problem(self.target_port)))
-        if isinstance(self.target_port, str) and port_name_problem(self.target_port):
-            problems.append((("targetPort",), port_name_problem(self.target_port)))
+    def _problems(self) -> Problems:
+        problems: list[tuple[KeyPath, str]] = []
+        if (reason := port_number_problem(self.port)) is not None:
+            problems.append((("port",), reason))
+        if isinstance(self.target_port, int) and (reason := port_number_problem(self.target_port)) is not None:
+            problems.append((("targetPort",), reason))
+        if isinstance(self.target_port, str) and (reason := port_name_problem(self.target_port)) is not None:
+            problems.append((("targetPort",), reason))
         if self.node_port is not None and not NODE_PORT_RANGE[0] <= self.node_port <= NODE_PORT_RANGE[1]:
             problems.append((("nodePort",), f"{self.node_port} is outside the node port range {NODE_PORT_RANGE[0]}-{NODE_PORT_RANGE[1]}"))
         return problems
 
     @property
-    def target(self) -> Union[int, str]:
+    def target(self) -> int | str:
         return self.target_port if self.target_port is not None else self.port
 
 
@@ -70,27 +73,27 @@ class LoadBalancerArgs(Model):
     ports: tuple[ServicePort, ...]
     external_traffic_policy: Literal["Cluster", "Local"] = "Cluster"
     """Local keeps the client's source IP (and skips a second hop); Cluster spreads load over all nodes."""
-    health_check_node_port: Optional[StrictInt] = None
+    health_check_node_port: StrictInt | None = None
     """Only with Local; default: allocated by the API server."""
     source_ranges: tuple[str, ...] = ()
     """Client CIDRs the load balancer admits (loadBalancerSourceRanges); empty: all."""
-    load_balancer_class: Optional[str] = None
-    allocate_load_balancer_node_ports: Optional[bool] = None
-    ip_family_policy: Optional[Literal["SingleStack", "PreferDualStack", "RequireDualStack"]] = None
+    load_balancer_class: str | None = None
+    allocate_load_balancer_node_ports: bool | None = None
+    ip_family_policy: Literal["SingleStack", "PreferDualStack", "RequireDualStack"] | None = None
     ip_families: tuple[Literal["IPv4", "IPv6"], ...] = ()
-    session_affinity: Optional[Literal["None", "ClientIP"]] = None
+    session_affinity: Literal["None", "ClientIP"] | None = None
     annotations: dict[AnnotationKey, str] = Field(default_factory=dict)
     labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
     internal: bool = False
     """An internal (private) load balancer; needs ``cloud``."""
-    cloud: Optional[Cloud] = None
-    address_pool: Optional[str] = None
+    cloud: Cloud | None = None
+    address_pool: str | None = None
     """MetalLB: the IPAddressPool to take the address from (required for an internal one)."""
     skip_await: bool = False
     """Add pulumi.com/skipAwait, so ``pulumi up`` does not wait for an address that no controller will assign."""
     existing_namespace: bool = False
     """The namespace is made outside this stack (otherwise it must be one of clusterstack:namespaces)."""
-    allow_traffic: Optional[bool] = None
+    allow_traffic: bool | None = None
     """Render the NetworkPolicy admitting the load balancer's traffic: None (default) when the namespace denies ingress."""
 
     @field_validator("source_ranges")
@@ -101,7 +104,7 @@ class LoadBalancerArgs(Model):
 
     @field_validator("load_balancer_class")
     @classmethod
-    def _class(cls, value: Optional[str]) -> Optional[str]:
+    def _class(cls, value: str | None) -> str | None:
         if value is not None:
             reasons = qualified_name(value)
             if "/" not in value:
@@ -110,7 +113,7 @@ class LoadBalancerArgs(Model):
                 raise ValueError(f"{value!r} is not a load balancer class: {'; '.join(reasons)}")
         return value
 
-    def _problems(self) -> Iterable[tuple[KeyPath, str]]:
+    def _problems(self) -> Problems:
         if not self.ports:
             yield ("ports",), "needs at least one port"
         if not self.selector:
@@ -153,13 +156,13 @@ class LoadBalancerArgs(Model):
             return {AWS_LBC_SCHEME: "internet-facing"}
         if self.cloud == "metallb":
             # MetalLB 0.14 reads metallb.io/, earlier releases metallb.universe.tf/: both are set.
-            return {key: self.address_pool for key in METALLB_POOLS} if self.address_pool is not None else {}
+            return dict.fromkeys(METALLB_POOLS, self.address_pool) if self.address_pool is not None else {}
         if not self.internal:
             return {}
         return {GCP_TYPE: "Internal"} if self.cloud == "gcp" else {AZURE_INTERNAL: "true"}
 
 
-def _cidr_errors(values: Iterable[str]):
+def _cidr_errors(values: Iterable[str]) -> Iterator[tuple[int, ValueError]]:
     for index, value in enumerate(values):
         try:
             parse_cidr(value)
@@ -167,7 +170,16 @@ def _cidr_errors(values: Iterable[str]):
             yield index, error
 
 
-def build_load_balancer(name: str, args: LoadBalancerArgs, environment: str | None = None, namespace_denies_ingress: bool = False) -> list[dict]:
+@dataclass(frozen=True)
+class LoadBalancerObjects(Bundle):
+    service: Manifest
+    policy: Manifest | None
+    """allow-lb-<name>, when the namespace denies ingress (or allowTraffic asks for it)."""
+
+
+def build_load_balancer(
+    name: str, args: LoadBalancerArgs, environment: str | None = None, namespace_denies_ingress: bool = False
+) -> LoadBalancerObjects:
     reasons = dns1123_label(name)
     if reasons:
         raise ValueError(f"service name {name!r} {'; '.join(reasons)}")
@@ -176,13 +188,13 @@ def build_load_balancer(name: str, args: LoadBalancerArgs, environment: str | No
         annotations[SKIP_AWAIT] = "true"
     ports = []
     for port in args.ports:
-        entry: dict = {"port": port.port, "targetPort": port.target, "protocol": port.protocol}
+        entry: dict[str, Any] = {"port": port.port, "targetPort": port.target, "protocol": port.protocol}
         if port.name is not None:
             entry["name"] = port.name
         if port.node_port is not None:
             entry["nodePort"] = port.node_port
         ports.append(entry)
-    spec: dict = {"type": "LoadBalancer", "selector": dict(args.selector), "ports": ports, "externalTrafficPolicy": args.external_traffic_policy}
+    spec: dict[str, Any] = {"type": "LoadBalancer", "selector": dict(args.selector), "ports": ports, "externalTrafficPolicy": args.external_traffic_policy}
     optional = {
         "healthCheckNodePort": args.health_check_node_port,
         "loadBalancerSourceRanges": list(args.source_ranges) or None,
@@ -193,22 +205,20 @@ def build_load_balancer(name: str, args: LoadBalancerArgs, environment: str | No
         "sessionAffinity": args.session_affinity,
     }
     spec.update({key: value for key, value in optional.items() if value is not None})
-    objects = [
-        {
+    render_policy = args.allow_traffic if args.allow_traffic is not None else namespace_denies_ingress
+    return LoadBalancerObjects(
+        service={
             "apiVersion": "v1",
             "kind": "Service",
             "metadata": object_meta(name, args.namespace, environment, args.labels, annotations),
             "spec": spec,
-        }
-    ]
-    render_policy = args.allow_traffic if args.allow_traffic is not None else namespace_denies_ingress
-    if render_policy:
-        objects.append(_allow_policy(name, args, environment))
-    return objects
+        },
+        policy=_allow_policy(name, args, environment) if render_policy else None,
+    )
 
 
-def _allow_policy(name: str, args: LoadBalancerArgs, environment: str | None) -> dict:
-    rule: dict = {"ports": [{"protocol": p.protocol, "port": p.target} for p in args.ports]}
+def _allow_policy(name: str, args: LoadBalancerArgs, environment: str | None) -> Manifest:
+    rule: dict[str, Any] = {"ports": [{"protocol": p.protocol, "port": p.target} for p in args.ports]}
     if args.external_traffic_policy == "Local" and args.source_ranges:
         rule["from"] = [{"ipBlock": {"cidr": cidr}} for cidr in args.source_ranges]
     return {
@@ -222,28 +232,32 @@ def _allow_policy(name: str, args: LoadBalancerArgs, environment: str | None) ->
 class LoadBalancer(pulumi.ComponentResource):
     """A Service of type LoadBalancer; ``ingress`` is its load-balancer address once a controller assigns one."""
 
+    service: k8s.core.v1.Service
+    policy: k8s.networking.v1.NetworkPolicy | None
+    """allow-lb-<name>, when the namespace denies ingress."""
     service_name: pulumi.Output[str]
-    ingress: pulumi.Output
+    ingress: pulumi.Output[list[Any] | None]
 
     def __init__(
         self,
         name: str,
         args: LoadBalancerArgs,
-        opts: Optional[pulumi.ResourceOptions] = None,
+        opts: pulumi.ResourceOptions | None = None,
         *,
         environment: str | None = None,
         namespace_denies_ingress: bool = False,
     ) -> None:
         super().__init__("clusterstack:network:LoadBalancer", name, None, opts)
         objects = build_load_balancer(name, args, environment, namespace_denies_ingress)
-        self.resources = register_objects(objects, pulumi.ResourceOptions(parent=self))
-        service = self.resources[0]
-        self.service_name = service.metadata.name
-        self.ingress = service.status.apply(_ingress)
+        children = pulumi.ResourceOptions(parent=self)
+        self.service = register(objects.service, children, k8s.core.v1.Service)
+        self.policy = register(objects.policy, children, k8s.networking.v1.NetworkPolicy) if objects.policy is not None else None
+        self.service_name = self.service.metadata.name
+        self.ingress = self.service.status.apply(_ingress)
         self.register_outputs({"serviceName": self.service_name, "ingress": self.ingress})
 
 
-def _ingress(status) -> Optional[list]:
+def _ingress(status: Any) -> list[Any] | None:
     """``status.loadBalancer.ingress``; None until a load-balancer controller has assigned an address."""
     balancer = getattr(status, "load_balancer", None) if status is not None else None
     return getattr(balancer, "ingress", None) if balancer is not None else None

@@ -8,16 +8,20 @@ relative key path of each problem, so a stack file error can name the exact key
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer, WithJsonSchema, model_validator
 from pydantic.alias_generators import to_camel
+from typing_extensions import Self
 
 from .kube import names
 from .kube.quantity import Quantity
 
 KeyPath = tuple[str | int, ...]
+"""Where a problem is, relative to the model that found it: ("container", "default", "cpu")."""
+Problems = Iterable[tuple[KeyPath, str]]
+"""(key path, message) for each problem a rule finds."""
 
 
 class Invalid(ValueError):
@@ -28,10 +32,10 @@ class Invalid(ValueError):
         super().__init__("; ".join(f"{_dotted(path)}: {message}" if path else message for path, message in self.problems))
 
 
-def raise_problems(problems: Iterable[tuple[KeyPath, str]]) -> None:
-    problems = list(problems)
-    if problems:
-        raise Invalid(problems)
+def raise_problems(problems: Problems) -> None:
+    found = list(problems)
+    if found:
+        raise Invalid(found)
 
 
 def _dotted(path: KeyPath) -> str:
@@ -50,11 +54,11 @@ class Model(BaseModel):
     )
 
     @model_validator(mode="after")
-    def _cross_field_rules(self):
+    def _cross_field_rules(self) -> Self:
         raise_problems(self._problems())
         return self
 
-    def _problems(self) -> Iterable[tuple[KeyPath, str]]:
+    def _problems(self) -> Problems:
         """Rules across fields, checked once every field is valid: (relative key path, message) each."""
         return ()
 
@@ -85,7 +89,7 @@ QuantityValue = Annotated[
 """A non-negative Kubernetes quantity; YAML numbers (``cpu: 1``) are read as their text."""
 
 
-def _check(check, what: str):
+def _check(check: Callable[[str], list[str]], what: str) -> AfterValidator:
     def validate(value: str) -> str:
         reasons = check(value)
         if reasons:
@@ -102,7 +106,7 @@ LabelValue = Annotated[str, _check(names.label_value, "label value")]
 AnnotationKey = Annotated[str, _check(names.qualified_name, "annotation key")]
 
 
-def check_label_keys(labels: Mapping[str, Any], where: str, reserved: Iterable[str]) -> Iterable[tuple[KeyPath, str]]:
+def check_label_keys(labels: Mapping[str, Any], where: str, reserved: Iterable[str]) -> Problems:
     """Labels a component sets itself may not also be given by hand: the two would fight."""
     for key in sorted(set(labels) & set(reserved)):
         yield (where, key), f"is set by clusterstack; remove it from {where}"

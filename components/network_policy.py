@@ -9,18 +9,20 @@ also allow its IP (and the kube-dns ClusterIP it answers on) by address.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, Optional, Union
+from typing import Any, Literal
 
 import pulumi
+import pulumi_kubernetes as k8s
 from pydantic import Field, StrictInt, StrictStr, field_validator
 
-from .kube.network import parse_cidr, port_name_problem, port_number_problem
+from .bundle import Manifest
+from .kube.network import Network, Protocol, parse_cidr, port_name_problem, port_number_problem
 from .kube.schema import schema_problems
 from .labels import object_meta
-from .model import DnsLabel, DnsSubdomain, KeyPath, LabelKey, LabelValue, Model
-from .register import register_objects
+from .model import DnsLabel, DnsSubdomain, KeyPath, LabelKey, LabelValue, Model, Problems
+from .register import register
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 """Set by the API server on every namespace (1.21+): selecting a namespace by name uses it."""
@@ -31,11 +33,11 @@ Labels = dict[LabelKey, LabelValue]
 class Port(Model):
     """A port a rule allows: a number (with an optional ``endPort`` range) or a named container port."""
 
-    port: Union[StrictInt, StrictStr]
-    protocol: Literal["TCP", "UDP", "SCTP"] = "TCP"
-    end_port: Optional[StrictInt] = None
+    port: StrictInt | StrictStr
+    protocol: Protocol = "TCP"
+    end_port: StrictInt | None = None
 
-    def _problems(self):
+    def _problems(self) -> Problems:
         problems: list[tuple[KeyPath, str]] = []
         if isinstance(self.port, int):
             reason = port_number_problem(self.port)
@@ -48,14 +50,14 @@ class Port(Model):
         if self.end_port is not None:
             if not isinstance(self.port, int):
                 problems.append((("endPort",), f"needs a numeric port; {self.port!r} is a named port"))
-            elif port_number_problem(self.end_port):
-                problems.append((("endPort",), port_number_problem(self.end_port)))
+            elif (reason := port_number_problem(self.end_port)) is not None:
+                problems.append((("endPort",), reason))
             elif self.end_port < self.port:
                 problems.append((("endPort",), f"{self.end_port} is below port {self.port}; endPort must be ≥ port"))
         return problems
 
-    def render(self) -> dict:
-        port = {"protocol": self.protocol, "port": self.port}
+    def render(self) -> dict[str, Any]:
+        port: dict[str, Any] = {"protocol": self.protocol, "port": self.port}
         if self.end_port is not None:
             port["endPort"] = self.end_port
         return port
@@ -64,25 +66,25 @@ class Port(Model):
 class _Rule(Model):
     """Who a rule admits: a namespace (by name or labels), pods (by labels), or a CIDR; none: anyone."""
 
-    name: Optional[DnsSubdomain] = None
+    name: DnsSubdomain | None = None
     """The NetworkPolicy's name; default allow-from-<n> / allow-to-<n>."""
-    namespace: Optional[DnsLabel] = None
-    namespace_labels: Optional[Labels] = None
-    pod_labels: Optional[Labels] = None
+    namespace: DnsLabel | None = None
+    namespace_labels: Labels | None = None
+    pod_labels: Labels | None = None
     """Pods with these labels: in the namespace(s) named, else in this namespace."""
-    cidr: Optional[str] = None
+    cidr: str | None = None
     except_: tuple[str, ...] = Field((), alias="except")
     ports: tuple[Port, ...] = ()
     """Empty: every port."""
 
     @field_validator("cidr")
     @classmethod
-    def _cidr(cls, value: Optional[str]) -> Optional[str]:
+    def _cidr(cls, value: str | None) -> str | None:
         if value is not None:
             parse_cidr(value)
         return value
 
-    def _problems(self) -> Iterable[tuple[KeyPath, str]]:
+    def _problems(self) -> Problems:
         if self.cidr is not None and (self.namespace or self.namespace_labels is not None or self.pod_labels is not None):
             yield ("cidr",), "cannot be combined with namespace, namespaceLabels or podLabels: write two rules"
         if self.namespace is not None and self.namespace_labels is not None:
@@ -98,17 +100,17 @@ class _Rule(Model):
             except ValueError as error:
                 yield ("except", index), str(error)
                 continue
-            if carved.version != network.version or not carved.subnet_of(network) or carved.prefixlen <= network.prefixlen:
+            if not _strictly_inside(carved, network):
                 yield ("except", index), f"{text} is not inside {self.cidr}; every except must be a strict subset of its cidr"
 
-    def peer(self) -> Optional[dict]:
+    def peer(self) -> dict[str, Any] | None:
         """The NetworkPolicyPeer, or None for "anyone"."""
         if self.cidr is not None:
-            block: dict = {"cidr": self.cidr}
+            block: dict[str, Any] = {"cidr": self.cidr}
             if self.except_:
                 block["except"] = list(self.except_)
             return {"ipBlock": block}
-        peer: dict = {}
+        peer: dict[str, Any] = {}
         if self.namespace is not None:
             peer["namespaceSelector"] = {"matchLabels": {NAMESPACE_NAME_LABEL: self.namespace}}
         elif self.namespace_labels is not None:
@@ -116,6 +118,14 @@ class _Rule(Model):
         if self.pod_labels is not None:
             peer["podSelector"] = {"matchLabels": dict(self.pod_labels)}
         return peer or None
+
+
+def _strictly_inside(inner: Network, outer: Network) -> bool:
+    if isinstance(inner, ipaddress.IPv4Network) and isinstance(outer, ipaddress.IPv4Network):
+        return inner.subnet_of(outer) and inner.prefixlen > outer.prefixlen
+    if isinstance(inner, ipaddress.IPv6Network) and isinstance(outer, ipaddress.IPv6Network):
+        return inner.subnet_of(outer) and inner.prefixlen > outer.prefixlen
+    return False
 
 
 class IngressRule(_Rule):
@@ -132,9 +142,9 @@ class RawPolicy(Model):
     """A full NetworkPolicy spec, for anything the shorthand cannot say; checked against the API schema."""
 
     name: DnsSubdomain
-    spec: dict
+    spec: dict[str, Any]
 
-    def _problems(self):
+    def _problems(self) -> Problems:
         manifest = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": self.name}, "spec": self.spec}
         return schema_problems(manifest)
 
@@ -152,9 +162,9 @@ class NetworkPolicyArgs(Model):
     allow_to: tuple[EgressRule, ...] = ()
     policies: tuple[RawPolicy, ...] = ()
 
-    def _problems(self):
+    def _problems(self) -> Problems:
         seen: dict[str, KeyPath] = {}
-        problems = []
+        problems: list[tuple[KeyPath, str]] = []
         for path, name in self._named():
             if name in seen:
                 problems.append(((*path, "name"), f"{name} is already the name of another policy in this namespace"))
@@ -164,7 +174,7 @@ class NetworkPolicyArgs(Model):
         return problems
 
     def _named(self) -> list[tuple[KeyPath, str]]:
-        named = [(("allowFrom", i), _rule_name(rule, "from", i)) for i, rule in enumerate(self.allow_from)]
+        named: list[tuple[KeyPath, str]] = [(("allowFrom", i), _rule_name(rule, "from", i)) for i, rule in enumerate(self.allow_from)]
         named += [(("allowTo", i), _rule_name(rule, "to", i)) for i, rule in enumerate(self.allow_to)]
         named += [(("policies", i), policy.name) for i, policy in enumerate(self.policies)]
         return named
@@ -191,6 +201,10 @@ class DnsEndpoints:
     """The cache's link-local IP and the kube-dns ClusterIP it also answers on (empty without the cache)."""
 
 
+DEFAULT_DNS = DnsEndpoints()
+"""kube-dns only: the DNS endpoints of a cluster without NodeLocal DNSCache."""
+
+
 def _host_cidr(ip: str) -> str:
     return f"{ip}/{32 if ipaddress.ip_address(ip).version == 4 else 128}"
 
@@ -198,8 +212,10 @@ def _host_cidr(ip: str) -> str:
 DNS_PORTS = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
 
 
-def build_network_policies(namespace: str, args: NetworkPolicyArgs, dns: DnsEndpoints = DnsEndpoints(), environment: str | None = None) -> list[dict]:
-    def policy(name: str, pods: dict, types: list[str], **rules) -> dict:
+def build_network_policies(
+    namespace: str, args: NetworkPolicyArgs, dns: DnsEndpoints = DEFAULT_DNS, environment: str | None = None
+) -> list[Manifest]:
+    def policy(name: str, pods: Mapping[str, str], types: list[str], **rules: Any) -> Manifest:
         return {
             "apiVersion": "networking.k8s.io/v1",
             "kind": "NetworkPolicy",
@@ -221,11 +237,12 @@ def build_network_policies(namespace: str, args: NetworkPolicyArgs, dns: DnsEndp
             egress.append({"to": [{"ipBlock": {"cidr": _host_cidr(ip)}} for ip in dns.host_ips], "ports": [dict(p) for p in DNS_PORTS]})
         policies.append(policy("allow-dns", {}, ["Egress"], egress=egress))
     if args.allow_same_namespace:
-        policies.append(policy("allow-same-namespace", {}, ["Ingress", "Egress"], ingress=[{"from": [{"podSelector": {}}]}], egress=[{"to": [{"podSelector": {}}]}]))
-    for index, rule in enumerate(args.allow_from):
-        policies.append(policy(_rule_name(rule, "from", index), rule.to_pods, ["Ingress"], ingress=[_rule(rule, "from")]))
-    for index, rule in enumerate(args.allow_to):
-        policies.append(policy(_rule_name(rule, "to", index), rule.from_pods, ["Egress"], egress=[_rule(rule, "to")]))
+        everyone_here: dict[str, Any] = {"podSelector": {}}
+        policies.append(policy("allow-same-namespace", {}, ["Ingress", "Egress"], ingress=[{"from": [everyone_here]}], egress=[{"to": [everyone_here]}]))
+    for index, ingress in enumerate(args.allow_from):
+        policies.append(policy(_rule_name(ingress, "from", index), ingress.to_pods, ["Ingress"], ingress=[_rule(ingress, "from")]))
+    for index, egress_rule in enumerate(args.allow_to):
+        policies.append(policy(_rule_name(egress_rule, "to", index), egress_rule.from_pods, ["Egress"], egress=[_rule(egress_rule, "to")]))
     for raw in args.policies:
         policies.append(
             {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": object_meta(raw.name, namespace, environment), "spec": raw.spec}
@@ -233,8 +250,8 @@ def build_network_policies(namespace: str, args: NetworkPolicyArgs, dns: DnsEndp
     return policies
 
 
-def _rule(rule: _Rule, direction: str) -> dict:
-    body: dict = {}
+def _rule(rule: _Rule, direction: str) -> dict[str, Any]:
+    body: dict[str, Any] = {}
     peer = rule.peer()
     if peer is not None:
         body[direction] = [peer]
@@ -246,19 +263,26 @@ def _rule(rule: _Rule, direction: str) -> dict:
 class NamespacePolicies(pulumi.ComponentResource):
     """A namespace's NetworkPolicies from the shorthand; usable on its own for a namespace made elsewhere."""
 
+    policies: dict[str, k8s.networking.v1.NetworkPolicy]
+    """By policy name: default-deny, allow-dns, ..."""
+    policy_names: pulumi.Output[list[str]]
+
     def __init__(
         self,
         name: str,
         args: NetworkPolicyArgs,
-        opts: Optional[pulumi.ResourceOptions] = None,
+        opts: pulumi.ResourceOptions | None = None,
         *,
         namespace: str | None = None,
-        dns: DnsEndpoints = DnsEndpoints(),
+        dns: DnsEndpoints = DEFAULT_DNS,
         environment: str | None = None,
     ) -> None:
         super().__init__("clusterstack:network:NamespacePolicies", name, None, opts)
         target = namespace if namespace is not None else name
-        self.resources = register_objects(build_network_policies(target, args, dns, environment), pulumi.ResourceOptions(parent=self))
-        self.policy_names = [r.metadata.name for r in self.resources]
-        self.register_outputs({"policies": pulumi.Output.all(*self.policy_names)})
-
+        children = pulumi.ResourceOptions(parent=self)
+        self.policies = {
+            p["metadata"]["name"]: register(p, children, k8s.networking.v1.NetworkPolicy)
+            for p in build_network_policies(target, args, dns, environment)
+        }
+        self.policy_names = pulumi.Output.all(*(p.metadata.name for p in self.policies.values()))
+        self.register_outputs({"policies": self.policy_names})

@@ -17,17 +17,20 @@ standard labels, and an optional memory limit is set.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
-from typing import Annotated, Literal, Optional
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 
 import pulumi
+import pulumi_kubernetes as k8s
 from pydantic import Field, field_validator
 
+from .bundle import Bundle, Manifest
 from .cluster import ClusterSpec
 from .kube.names import dns1123_subdomain
 from .labels import object_meta
 from .model import KeyPath, Model, QuantityValue, raise_problems
-from .register import register_objects
+from .register import register
 
 NAME = "node-local-dns"
 UPSTREAM_SERVICE = "kube-dns-upstream"
@@ -59,12 +62,12 @@ class NodeLocalDnsArgs(Model):
 
     local_ip: str = Field("169.254.20.10", alias="localIP")
     """The address the cache listens on on every node: link-local (169.254.0.0/16) or IPv6 unique-local (fd00::/8)."""
-    upstream_servers: Optional[tuple[str, ...]] = None
+    upstream_servers: tuple[str, ...] | None = None
     """Where names outside the cluster go: IPs (optionally with :port) or a resolv.conf path.
     Unset: the node's /etc/resolv.conf, which the node-cache fills in at start."""
     stub_domains: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     """Domain -> DNS server IPs, each an extra server block (e.g. consul.local: [10.150.0.1])."""
-    memory_limit: Optional[QuantityValue] = None
+    memory_limit: QuantityValue | None = None
     """The node-cache container's memory limit; unset: none, as upstream."""
     image: str = DEFAULT_IMAGE
     cluster_protocol: Literal["force_tcp", "prefer_udp"] = "force_tcp"
@@ -158,7 +161,7 @@ def memory_estimate_mb(args: NodeLocalDnsArgs) -> float:
 
 
 def warnings(args: NodeLocalDnsArgs, cluster: ClusterSpec) -> list[tuple[KeyPath, str]]:
-    found = []
+    found: list[tuple[KeyPath, str]] = []
     if args.memory_limit is not None:
         needed = memory_estimate_mb(args)
         limit_mb = float(args.memory_limit.value) / 1e6
@@ -166,17 +169,17 @@ def warnings(args: NodeLocalDnsArgs, cluster: ClusterSpec) -> list[tuple[KeyPath
             found.append(
                 (
                     ("memoryLimit",),
-                    f"{args.memory_limit} ({limit_mb:.0f} MB) is below the ~{needed:.0f} MB the caches use when full "
+                    (f"{args.memory_limit} ({limit_mb:.0f} MB) is below the ~{needed:.0f} MB the caches use when full "
                     f"({3 + len(args.stub_domains)} server blocks and the cluster zone, about {_MB_PER_FULL_BLOCK} MB each); "
-                    "an OOM kill leaves the node's packet-filter rules pointing at a dead cache and breaks DNS on that node",
+                    "an OOM kill leaves the node's packet-filter rules pointing at a dead cache and breaks DNS on that node"),
                 )
             )
     if cluster.kube_proxy_mode == "ipvs":
         found.append(
             (
                 ("localIP",),
-                f"kube-proxy is in IPVS mode: set every kubelet's clusterDNS (--cluster-dns) to {args.local_ip}, "
-                "or pods keep querying kube-dns directly and bypass the cache",
+                (f"kube-proxy is in IPVS mode: set every kubelet's clusterDNS (--cluster-dns) to {args.local_ip}, "
+                "or pods keep querying kube-dns directly and bypass the cache"),
             )
         )
     return found
@@ -210,17 +213,28 @@ def corefile(args: NodeLocalDnsArgs, cluster: ClusterSpec) -> str:
     return "".join(blocks)
 
 
-def _block(zone: str, cache: list[str], bind: str, forward: list[str], extra: list[str] = ()) -> str:
+def _block(zone: str, cache: list[str], bind: str, forward: list[str], extra: Sequence[str] = ()) -> str:
     lines = ["errors", *cache, "reload", "loop", f"bind {bind}", *forward, f"prometheus :{METRICS_PORT}", *extra]
     body = "".join(f"    {line}\n" for line in lines)
     return f"{zone} {{\n{body}    }}\n"
 
 
-def build_node_local_dns(args: NodeLocalDnsArgs, cluster: ClusterSpec, environment: str | None = None) -> list[dict]:
+@dataclass(frozen=True)
+class NodeLocalDnsObjects(Bundle):
+    service_account: Manifest
+    upstream_service: Manifest
+    """kube-dns-upstream: how the cache reaches CoreDNS without looping into itself."""
+    config_map: Manifest
+    """The Corefile."""
+    daemon_set: Manifest
+    metrics_service: Manifest
+
+
+def build_node_local_dns(args: NodeLocalDnsArgs, cluster: ClusterSpec, environment: str | None = None) -> NodeLocalDnsObjects:
     ipvs = cluster.kube_proxy_mode == "ipvs"
     local_ips = args.local_ip if ipvs else f"{args.local_ip},{cluster.dns_service_ip}"
     selector = {"k8s-app": NAME}
-    resources: dict = {"requests": {"cpu": "25m", "memory": "5Mi"}}
+    resources: dict[str, Any] = {"requests": {"cpu": "25m", "memory": "5Mi"}}
     if args.memory_limit is not None:
         resources["limits"] = {"memory": args.memory_limit.text}
     metrics = {"prometheus.io/port": str(METRICS_PORT), "prometheus.io/scrape": "true"}
@@ -228,21 +242,21 @@ def build_node_local_dns(args: NodeLocalDnsArgs, cluster: ClusterSpec, environme
         {"name": "dns", "port": 53, "protocol": "UDP", "targetPort": 53},
         {"name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": 53},
     ]
-    return [
-        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": object_meta(NAME, NAMESPACE, environment)},
-        {
+    return NodeLocalDnsObjects(
+        service_account={"apiVersion": "v1", "kind": "ServiceAccount", "metadata": object_meta(NAME, NAMESPACE, environment)},
+        upstream_service={
             "apiVersion": "v1",
             "kind": "Service",
             "metadata": object_meta(UPSTREAM_SERVICE, NAMESPACE, environment, {"k8s-app": "kube-dns", "kubernetes.io/name": "KubeDNSUpstream"}),
             "spec": {"ports": dns_ports, "selector": {"k8s-app": "kube-dns"}},
         },
-        {
+        config_map={
             "apiVersion": "v1",
             "kind": "ConfigMap",
             "metadata": object_meta(NAME, NAMESPACE, environment),
             "data": {"Corefile": corefile(args, cluster)},
         },
-        {
+        daemon_set={
             "apiVersion": "apps/v1",
             "kind": "DaemonSet",
             "metadata": object_meta(NAME, NAMESPACE, environment, selector),
@@ -294,7 +308,7 @@ def build_node_local_dns(args: NodeLocalDnsArgs, cluster: ClusterSpec, environme
                 },
             },
         },
-        {
+        metrics_service={
             "apiVersion": "v1",
             "kind": "Service",
             "metadata": object_meta(NAME, NAMESPACE, environment, selector, metrics),
@@ -304,19 +318,25 @@ def build_node_local_dns(args: NodeLocalDnsArgs, cluster: ClusterSpec, environme
                 "selector": dict(selector),
             },
         },
-    ]
+    )
 
 
 class NodeLocalDns(pulumi.ComponentResource):
     """NodeLocal DNSCache; ``kubelet_cluster_dns`` is what the kubelets' clusterDNS must be."""
 
+    service_account: k8s.core.v1.ServiceAccount
+    upstream_service: k8s.core.v1.Service
+    config_map: k8s.core.v1.ConfigMap
+    """The Corefile."""
+    daemon_set: k8s.apps.v1.DaemonSet
+    metrics_service: k8s.core.v1.Service
     kubelet_cluster_dns: pulumi.Output[str]
 
     def __init__(
         self,
         name: str,
         args: NodeLocalDnsArgs,
-        opts: Optional[pulumi.ResourceOptions] = None,
+        opts: pulumi.ResourceOptions | None = None,
         *,
         cluster: ClusterSpec | None = None,
         environment: str | None = None,
@@ -324,6 +344,12 @@ class NodeLocalDns(pulumi.ComponentResource):
         super().__init__("clusterstack:dns:NodeLocalDns", name, None, opts)
         cluster = cluster if cluster is not None else ClusterSpec()
         raise_problems(cluster_problems(args, cluster))
-        self.resources = register_objects(build_node_local_dns(args, cluster, environment), pulumi.ResourceOptions(parent=self))
+        objects = build_node_local_dns(args, cluster, environment)
+        children = pulumi.ResourceOptions(parent=self)
+        self.service_account = register(objects.service_account, children, k8s.core.v1.ServiceAccount)
+        self.upstream_service = register(objects.upstream_service, children, k8s.core.v1.Service)
+        self.config_map = register(objects.config_map, children, k8s.core.v1.ConfigMap)
+        self.daemon_set = register(objects.daemon_set, children, k8s.apps.v1.DaemonSet)
+        self.metrics_service = register(objects.metrics_service, children, k8s.core.v1.Service)
         self.kubelet_cluster_dns = pulumi.Output.from_input(kubelet_cluster_dns(args, cluster))
         self.register_outputs({"kubeletClusterDNS": self.kubelet_cluster_dns})

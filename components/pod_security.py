@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
-from pydantic import field_validator, model_validator
+from pydantic import GetJsonSchemaHandler, field_validator, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from .model import Model
 
 Level = Literal["privileged", "baseline", "restricted"]
-LEVELS = ("privileged", "baseline", "restricted")
-MODES = ("enforce", "audit", "warn")
+LEVELS: tuple[Level, ...] = get_args(Level)
+Mode = Literal["enforce", "audit", "warn"]
+MODES: tuple[Mode, ...] = get_args(Mode)
 LABEL_PREFIX = "pod-security.kubernetes.io/"
 _VERSION = re.compile(r"^(latest|v1\.[0-9]+)$")
 
@@ -37,7 +40,7 @@ class PodSecurity(Model):
         if isinstance(data, str):
             if data not in LEVELS:
                 raise ValueError(f"{data!r} is not a Pod Security level: use privileged, baseline or restricted")
-            return {mode: data for mode in MODES}
+            return dict.fromkeys(MODES, data)
         return data
 
     @field_validator("version")
@@ -48,7 +51,7 @@ class PodSecurity(Model):
         return value
 
     @classmethod
-    def __get_pydantic_json_schema__(cls, core_schema, handler):
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
         # The plain-level shorthand is accepted too (the before-validator above turns it into a model).
         return {"anyOf": [{"type": "string", "enum": list(LEVELS)}, handler(core_schema)]}
 

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping
-from typing import Annotated, Literal
+from typing import Annotated, Any
 
 from pydantic import AfterValidator
 
+from .bundle import Manifest
 from .kube import resources
 from .kube.quantity import Quantity
+from .kube.resources import QuotaScope, ScopeOperator
 from .labels import object_meta
-from .model import DnsSubdomain, KeyPath, Model, QuantityValue, raise_problems
+from .model import DnsSubdomain, KeyPath, Model, Problems, QuantityValue, raise_problems
 
 
 def _check_hard(hard: dict[str, Quantity]) -> dict[str, Quantity]:
@@ -26,11 +28,10 @@ def _check_hard(hard: dict[str, Quantity]) -> dict[str, Quantity]:
 Hard = Annotated[dict[str, QuantityValue], AfterValidator(_check_hard)]
 """``spec.hard``: quota resource name -> quantity, checked as ValidateResourceQuotaResourceName does."""
 
-Scope = Literal["Terminating", "NotTerminating", "BestEffort", "NotBestEffort", "PriorityClass", "CrossNamespacePodAffinity"]
-Operator = Literal["In", "NotIn", "Exists", "DoesNotExist"]
 
 # Known names offered as "did you mean" for a key that is not a quota resource.
-_SUGGESTIONS = resources.STANDARD_QUOTA_RESOURCES + (
+_SUGGESTIONS = (
+    *resources.STANDARD_QUOTA_RESOURCES,
     "count/deployments.apps",
     "count/jobs.batch",
     "count/cronjobs.batch",
@@ -42,8 +43,8 @@ _SUGGESTIONS = resources.STANDARD_QUOTA_RESOURCES + (
 class ScopeRequirement(Model):
     """One ``scopeSelector.matchExpressions`` entry."""
 
-    scope_name: Scope
-    operator: Operator
+    scope_name: QuotaScope
+    operator: ScopeOperator
     values: tuple[str, ...] = ()
     """Required by In and NotIn; Exists and DoesNotExist take none."""
 
@@ -57,11 +58,11 @@ class QuotaSpec(Model):
 
     name: DnsSubdomain
     hard: Hard
-    scopes: tuple[Scope, ...] = ()
+    scopes: tuple[QuotaScope, ...] = ()
     """Empty: the quota tracks every object in the namespace."""
     scope_selector: ScopeSelector | None = None
 
-    def _problems(self):
+    def _problems(self) -> Problems:
         return quota_problems(self.hard, self.scopes, self.scope_selector)
 
 
@@ -115,8 +116,8 @@ def _closest(name: str) -> str:
     )
 
 
-def build_quota(spec: QuotaSpec, namespace: str, environment: str | None) -> dict:
-    body: dict = {"hard": {name: quantity.text for name, quantity in spec.hard.items()}}
+def build_quota(spec: QuotaSpec, namespace: str, environment: str | None) -> Manifest:
+    body: dict[str, Any] = {"hard": {name: quantity.text for name, quantity in spec.hard.items()}}
     if spec.scopes:
         body["scopes"] = list(spec.scopes)
     if spec.scope_selector is not None:

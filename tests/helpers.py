@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from clusterstack.errors import ClusterstackError
-from clusterstack.spec import Loaded, load_platform
-from clusterstack.stackconfig import Layer, StackConfig
+from clusterstack.stack.files import Layer, StackConfig
+from clusterstack.stack.spec import Loaded, load_spec
 
 STACK_FILE = "stacks/Pulumi.test.yaml"
 
@@ -24,7 +24,7 @@ def stack(namespaces: dict | None = None, **values) -> StackConfig:
 
 
 def load(namespaces: dict | None = None, **values) -> Loaded:
-    return load_platform(stack(namespaces, **values))
+    return load_spec(stack(namespaces, **values))
 
 
 def problems(namespaces: dict | None = None, **values) -> list[str]:

@@ -40,7 +40,8 @@ def test_render_prints_namespaces_first_then_quotas_and_limits():
 def test_render_is_deterministic_and_json_parses():
     assert run("render", "-s", "prod").output == run("render", "-s", "prod").output
     listing = json.loads(run("render", "-s", "prod", "--format", "json").output)
-    assert listing["kind"] == "List" and len(listing["items"]) > 3
+    assert listing["kind"] == "List"
+    assert len(listing["items"]) > 3
 
 
 def test_render_to_a_directory_writes_one_file_per_object(tmp_path):
@@ -166,9 +167,11 @@ def test_dns_forecast_table_covers_a_range_of_sizes():
     result = run("dns", "forecast", "-s", "prod")
     lines = result.output.splitlines()
     assert result.exit_code == 0
-    assert lines[1].split()[0] == "nodes" and len(lines) == 2 + 12
+    assert lines[1].split()[0] == "nodes"
+    assert len(lines) == 2 + 12
     replicas = [int(line.split()[-1]) for line in lines[2:]]
-    assert replicas == sorted(replicas) and replicas[0] == 2
+    assert replicas == sorted(replicas)
+    assert replicas[0] == 2
 
 
 def test_dns_forecast_needs_an_autoscaler(make_project):
@@ -181,5 +184,6 @@ def test_dns_forecast_needs_an_autoscaler(make_project):
 def test_integers_stay_integers_through_the_pulumi_runtime():
     # Pulumi serialises numbers as doubles; a rendered port must read 8443, not 8443.0.
     output = run("render", "-s", "prod").output
-    assert "port: 8443\n" in output and "- 65534\n" in output
+    assert "port: 8443\n" in output
+    assert "- 65534\n" in output
     assert ".0\n" not in output

@@ -31,11 +31,16 @@ def test_tenant_namespace_registers_its_objects_with_explicit_names(pulumi_mocks
             ("kubernetes:core/v1:LimitRange", "payments/tenant-limits"),
         }
         inputs = {r.typ: r.inputs for r in pulumi_mocks.resources}
-        expected = {o["kind"]: o for o in build_tenant("payments", _args(), "dev")}
-        for kind in ("Namespace", "ResourceQuota", "LimitRange"):
-            assert inputs[f"kubernetes:core/v1:{kind}"] == expected[kind]
+        expected = build_tenant("payments", _args(), "dev")
+        assert inputs["kubernetes:core/v1:Namespace"] == expected.namespace
+        assert [inputs["kubernetes:core/v1:ResourceQuota"]] == list(expected.quotas)
+        assert inputs["kubernetes:core/v1:LimitRange"] == expected.limit_range
 
-    return pulumi.Output.all(tenant.namespace, *(r.urn for r in tenant.resources)).apply(check)
+    assert set(tenant.quotas) == {"tenant-quota"}
+    assert tenant.limit_range is not None
+    assert tenant.policies == {}
+    children = [tenant.namespace_resource, *tenant.quotas.values(), tenant.limit_range]
+    return pulumi.Output.all(tenant.namespace, *(r.urn for r in children)).apply(check)
 
 
 @pulumi.runtime.test
@@ -49,12 +54,12 @@ def test_platform_composes_one_tenant_per_namespace(pulumi_mocks):
         assert sorted(r.name for r in pulumi_mocks.of_type("clusterstack:tenant:TenantNamespace")) == ["a", "b"]
         assert sorted(r.name for r in pulumi_mocks.of_type("kubernetes:core/v1:ResourceQuota")) == ["a/tenant-quota"]
 
-    children = [r.urn for tenant in platform.tenants.values() for r in tenant.resources]
+    children = [r.urn for tenant in platform.tenants.values() for r in (tenant.namespace_resource, *tenant.quotas.values())]
     return pulumi.Output.all(platform.namespaces, *children).apply(check)
 
 
 def test_python_callers_get_the_same_validation():
-    with pytest.raises(ValidationError, match="container.default.cpu: 2 is above max 1"):
+    with pytest.raises(ValidationError, match=r"container\.default\.cpu: 2 is above max 1"):
         TenantNamespaceArgs(limits={"container": {"default": {"cpu": "2"}, "max": {"cpu": "1"}}})
     with pytest.raises(ValidationError, match="not a Kubernetes quantity"):
         TenantNamespaceArgs(quota={"requests.cpu": "2 cores"})
@@ -63,7 +68,7 @@ def test_python_callers_get_the_same_validation():
 def test_args_are_frozen():
     args = _args()
     with pytest.raises(ValidationError):
-        args.labels = {}
+        args.labels = {}  # type: ignore[misc]  # what the test checks: assigning is refused
 
 
 def test_an_invalid_namespace_name_is_refused_before_anything_registers(pulumi_mocks):

@@ -1,5 +1,10 @@
 """DnsAutoscaler and NodeLocalDns: their objects against the upstream manifests, the Corefile in each
-kube-proxy mode and for IPv6, every rejection, the warnings, and the components under mocks."""
+kube-proxy mode and for IPv6, every rejection, the warnings, and the components under mocks.
+
+The facts that matter from upstream's manifests (images, arguments, RBAC rules, ports, tolerations,
+priority classes) are stated in the tests below, so they run in any checkout. Where the project's
+shared reference copies of those manifests sit beside the checkout (``../shared/reference/upstream``),
+two more tests compare every field with them; elsewhere those two are skipped, saying so."""
 
 import copy
 import json
@@ -20,10 +25,10 @@ from components import (
     build_platform,
 )
 from components.nodelocaldns import build_node_local_dns, corefile
-
-from helpers import STACK_FILE, load, problems
+from tests.helpers import STACK_FILE, load, problems
 
 UPSTREAM = Path(__file__).resolve().parents[2] / "shared" / "reference" / "upstream"
+NO_UPSTREAM = "../shared/reference/upstream is not beside this checkout; the upstream facts are still checked by the tests above"
 LINEAR = {"coresPerReplica": 256, "nodesPerReplica": 16, "min": 2, "preventSinglePointFailure": True}
 
 
@@ -44,7 +49,65 @@ def without_labels(obj: dict) -> dict:
     return obj
 
 
-# --- Against the upstream manifests ------------------------------------------------------------
+# --- Upstream's facts ---------------------------------------------------------------------------
+# From kubernetes/website content/en/examples/admin/dns/dns-horizontal-autoscaler.yaml and
+# kubernetes/kubernetes cluster/addons/dns/nodelocaldns/nodelocaldns.yaml.
+
+
+def test_the_autoscaler_is_upstreams_cluster_proportional_autoscaler():
+    objects = build_dns_autoscaler(DnsAutoscalerArgs(linear=LINEAR), "prod")
+    assert objects.cluster_role["rules"] == [
+        {"apiGroups": [""], "resources": ["nodes"], "verbs": ["list", "watch"]},
+        {"apiGroups": [""], "resources": ["replicationcontrollers/scale"], "verbs": ["get", "update"]},
+        {"apiGroups": ["apps"], "resources": ["deployments/scale", "replicasets/scale"], "verbs": ["get", "update"]},
+        {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "create"]},
+    ]
+    assert objects.cluster_role_binding["roleRef"] == {"kind": "ClusterRole", "name": "system:kube-dns-autoscaler", "apiGroup": "rbac.authorization.k8s.io"}
+    assert objects.cluster_role_binding["subjects"] == [{"kind": "ServiceAccount", "name": "kube-dns-autoscaler", "namespace": "kube-system"}]
+    pod = objects.deployment["spec"]["template"]["spec"]
+    assert pod["priorityClassName"] == "system-cluster-critical"
+    assert pod["securityContext"] == {"seccompProfile": {"type": "RuntimeDefault"}, "supplementalGroups": [65534], "fsGroup": 65534}
+    assert pod["nodeSelector"] == {"kubernetes.io/os": "linux"}
+    assert pod["tolerations"] == [{"key": "CriticalAddonsOnly", "operator": "Exists"}]
+    assert pod["serviceAccountName"] == "kube-dns-autoscaler"
+    [container] = pod["containers"]
+    assert container["image"] == "registry.k8s.io/cpa/cluster-proportional-autoscaler:1.8.4"
+    assert container["resources"] == {"requests": {"cpu": "20m", "memory": "10Mi"}}
+    assert container["command"] == [
+        "/cluster-proportional-autoscaler", "--namespace=kube-system", "--configmap=kube-dns-autoscaler",
+        "--target=Deployment/coredns", "--logtostderr=true", "--v=2",
+    ]
+
+
+def test_node_local_dns_is_upstreams_node_cache():
+    objects = build_node_local_dns(NodeLocalDnsArgs(), ClusterSpec(), "prod")
+    assert objects.upstream_service["spec"] == {
+        "ports": [
+            {"name": "dns", "port": 53, "protocol": "UDP", "targetPort": 53},
+            {"name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": 53},
+        ],
+        "selector": {"k8s-app": "kube-dns"},
+    }
+    assert objects.metrics_service["spec"] == {"clusterIP": "None", "ports": [{"name": "metrics", "port": 9253, "targetPort": 9253}], "selector": {"k8s-app": "node-local-dns"}}
+    spec = objects.daemon_set["spec"]
+    assert spec["updateStrategy"] == {"rollingUpdate": {"maxUnavailable": "10%"}}
+    pod = spec["template"]["spec"]
+    assert (pod["priorityClassName"], pod["hostNetwork"], pod["dnsPolicy"]) == ("system-node-critical", True, "Default")
+    assert pod["tolerations"] == [
+        {"key": "CriticalAddonsOnly", "operator": "Exists"},
+        {"effect": "NoExecute", "operator": "Exists"},
+        {"effect": "NoSchedule", "operator": "Exists"},
+    ]
+    [container] = pod["containers"]
+    assert container["image"] == "registry.k8s.io/dns/k8s-dns-node-cache:1.26.4"
+    assert container["args"] == ["-localip", "169.254.20.10,10.96.0.10", "-conf", "/etc/Corefile", "-upstreamsvc", "kube-dns-upstream", "-pidfile", "/tmp/node-cache.pid"]
+    assert container["securityContext"] == {"capabilities": {"add": ["NET_ADMIN"]}}
+    assert [(p["containerPort"], p["name"], p["protocol"]) for p in container["ports"]] == [(53, "dns", "UDP"), (53, "dns-tcp", "TCP"), (9253, "metrics", "TCP")]
+    assert container["livenessProbe"]["httpGet"] == {"host": "169.254.20.10", "path": "/health", "port": 8080}
+    assert {v["name"]: v for v in pod["volumes"]}["config-volume"]["configMap"] == {"name": "node-local-dns", "items": [{"key": "Corefile", "path": "Corefile.base"}]}
+
+
+# --- Against the upstream manifests, field by field ---------------------------------------------
 
 
 def upstream(name: str, substitutions: dict[str, str]) -> list[dict]:
@@ -54,11 +117,11 @@ def upstream(name: str, substitutions: dict[str, str]) -> list[dict]:
     return [doc for doc in yaml.safe_load_all(text) if doc]
 
 
-@pytest.mark.skipif(not UPSTREAM.is_dir(), reason="the shared reference manifests are not beside this checkout")
+@pytest.mark.skipif(not UPSTREAM.is_dir(), reason=NO_UPSTREAM)
 def test_node_local_dns_in_iptables_mode_is_upstream_after_substitution():
     """Intended differences: clusterstack's labels instead of the addon-manager's, nothing else."""
     cluster = ClusterSpec()
-    ours = by_kind_and_name(build_node_local_dns(NodeLocalDnsArgs(), cluster, "prod"))
+    ours = by_kind_and_name(build_node_local_dns(NodeLocalDnsArgs(), cluster, "prod").all())
     theirs = upstream(
         "nodelocaldns.yaml",
         {"__PILLAR__LOCAL__DNS__": "169.254.20.10", "__PILLAR__DNS__SERVER__": "10.96.0.10", "__PILLAR__DNS__DOMAIN__": "cluster.local"},
@@ -71,16 +134,16 @@ def test_node_local_dns_in_iptables_mode_is_upstream_after_substitution():
         assert actual["metadata"]["labels"] == {**upstream_labels, "app.kubernetes.io/managed-by": "clusterstack", "clusterstack.io/environment": "prod"}
 
 
-@pytest.mark.skipif(not UPSTREAM.is_dir(), reason="the shared reference manifests are not beside this checkout")
+@pytest.mark.skipif(not UPSTREAM.is_dir(), reason=NO_UPSTREAM)
 def test_dns_autoscaler_is_upstream_plus_its_managed_config_map():
     """Intended differences: the managed parameters ConfigMap replaces --default-params; labels."""
     args = DnsAutoscalerArgs(linear={"coresPerReplica": 256, "nodesPerReplica": 16, "preventSinglePointFailure": True, "includeUnschedulableNodes": True})
-    ours = by_kind_and_name(build_dns_autoscaler(args, "prod"))
+    ours = by_kind_and_name(build_dns_autoscaler(args, "prod").all())
     theirs = upstream("dns-horizontal-autoscaler.yaml", {"<SCALE_TARGET>": "Deployment/coredns"})
     assert set(ours) - {(o["kind"], o["metadata"]["name"]) for o in theirs} == {("ConfigMap", "kube-dns-autoscaler")}
-    for expected in theirs:
-        actual = without_labels(ours[(expected["kind"], expected["metadata"]["name"])])
-        expected = without_labels(expected)
+    for upstream_object in theirs:
+        actual = without_labels(ours[(upstream_object["kind"], upstream_object["metadata"]["name"])])
+        expected = without_labels(upstream_object)
         if expected["kind"] == "Deployment":
             command = expected["spec"]["template"]["spec"]["containers"][0]["command"]
             default_params = next(c for c in command if c.startswith("--default-params="))
@@ -93,10 +156,11 @@ def test_dns_autoscaler_is_upstream_plus_its_managed_config_map():
 
 
 def test_the_config_map_holds_exactly_one_mode_as_json():
-    linear = build_dns_autoscaler(DnsAutoscalerArgs(linear=LINEAR))[3]
-    assert linear["kind"] == "ConfigMap" and list(linear["data"]) == ["linear"]
+    linear = build_dns_autoscaler(DnsAutoscalerArgs(linear=LINEAR)).params
+    assert linear["kind"] == "ConfigMap"
+    assert list(linear["data"]) == ["linear"]
     assert json.loads(linear["data"]["linear"]) == {**LINEAR, "max": 0, "includeUnschedulableNodes": False}
-    ladder = build_dns_autoscaler(DnsAutoscalerArgs(ladder={"coresToReplicas": [[1, 1], [64, 3], [512, 5]], "nodesToReplicas": [[1, 1], [2, 2]]}))[3]
+    ladder = build_dns_autoscaler(DnsAutoscalerArgs(ladder={"coresToReplicas": [[1, 1], [64, 3], [512, 5]], "nodesToReplicas": [[1, 1], [2, 2]]})).params
     assert json.loads(ladder["data"]["ladder"]) == {
         "coresToReplicas": [[1, 1], [64, 3], [512, 5]],
         "nodesToReplicas": [[1, 1], [2, 2]],
@@ -109,7 +173,7 @@ def test_autoscaler_options_reach_its_command_line():
         target="deployment/kube-dns", namespace="dns", node_labels={"pool": "system"}, poll_period_seconds=30,
         resources={"requests": {"cpu": "50m"}, "limits": {"memory": "64Mi"}}, linear=LINEAR,
     )
-    deployment = build_dns_autoscaler(args)[4]
+    deployment = build_dns_autoscaler(args).deployment
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     assert container["command"] == [
         "/cluster-proportional-autoscaler", "--namespace=dns", "--configmap=kube-dns-autoscaler", "--target=Deployment/kube-dns",
@@ -136,7 +200,7 @@ def test_corefile_in_ipvs_mode_binds_only_the_local_ip_and_forwards_to_kube_dns(
     assert text.count("forward . 10.0.0.10 {") == 3  # corp.local, in-addr.arpa, ip6.arpa
     assert "__PILLAR__CLUSTER__DNS__" not in text
     assert text.startswith("corp.local:53 {")
-    daemonset = by_kind_and_name(build_node_local_dns(NodeLocalDnsArgs(), cluster))[("DaemonSet", "node-local-dns")]
+    daemonset = build_node_local_dns(NodeLocalDnsArgs(), cluster).daemon_set
     assert daemonset["spec"]["template"]["spec"]["containers"][0]["args"][:2] == ["-localip", "169.254.20.10"]
 
 
@@ -151,7 +215,7 @@ def test_corefile_for_ipv6_brackets_the_health_address():
     text = corefile(NodeLocalDnsArgs(local_ip="fd00::10"), cluster)
     assert "health [fd00::10]:8080" in text
     assert "bind fd00::10 fd00:10:96::a" in text
-    args = build_node_local_dns(NodeLocalDnsArgs(local_ip="fd00::10"), cluster)[3]["spec"]["template"]["spec"]["containers"][0]
+    args = build_node_local_dns(NodeLocalDnsArgs(local_ip="fd00::10"), cluster).daemon_set["spec"]["template"]["spec"]["containers"][0]
     assert args["args"][1] == "fd00::10,fd00:10:96::a"
     assert args["livenessProbe"]["httpGet"]["host"] == "fd00::10"
 
@@ -178,7 +242,7 @@ def test_memory_limit_below_what_the_caches_use_warns():
     assert "OOM kill" in warning
     assert load(None, dns={"nodeLocal": {"memoryLimit": "128Mi"}}).warnings == []
     assert load(None, dns={**dns, "nodeLocal": {**dns["nodeLocal"], "memoryLimit": "200Mi"}}).warnings == []
-    memory = build_node_local_dns(NodeLocalDnsArgs(memory_limit="200Mi"), ClusterSpec())[3]["spec"]["template"]["spec"]["containers"][0]["resources"]
+    memory = build_node_local_dns(NodeLocalDnsArgs(memory_limit="200Mi"), ClusterSpec()).daemon_set["spec"]["template"]["spec"]["containers"][0]["resources"]
     assert memory == {"requests": {"cpu": "25m", "memory": "5Mi"}, "limits": {"memory": "200Mi"}}
 
 
@@ -250,7 +314,9 @@ def test_dns_components_register_their_objects(pulumi_mocks):
         assert ("kubernetes:apps/v1:DaemonSet", "kube-system/node-local-dns") in names
         assert ("kubernetes:core/v1:Service", "kube-system/kube-dns-upstream") in names
 
-    children = [r.urn for r in autoscaler.resources + cache.resources]
+    assert autoscaler.params.__class__.__name__ == "ConfigMap"
+    assert cache.daemon_set.__class__.__name__ == "DaemonSet"
+    children = [r.urn for r in (autoscaler.params, autoscaler.deployment, cache.config_map, cache.daemon_set)]
     return pulumi.Output.all(autoscaler.config_map, cache.kubelet_cluster_dns, *children).apply(check)
 
 

@@ -14,7 +14,7 @@ import yaml
 from click.testing import CliRunner
 
 from clusterstack.cli import cli
-from clusterstack.state import StateStore
+from clusterstack.engine.state import StateStore
 
 DEV = """\
 config:
@@ -51,7 +51,8 @@ def test_the_whole_workflow(project):
     first = cs(project, "preview", "-s", "dev")
     assert first.exit_code == 0
     assert first.output.rstrip().endswith("Plan: 5 to add, 0 to change, 0 to destroy.")
-    assert "+ Namespace payments" in first.output and "TenantNamespace payments" in first.output
+    assert "+ Namespace payments" in first.output
+    assert "TenantNamespace payments" in first.output
     assert cs(project, "preview", "-s", "dev", "--detailed-exitcode").exit_code == 2
 
     applied = cs(project, "up", "-s", "dev", "--yes")
@@ -80,7 +81,8 @@ def test_the_whole_workflow(project):
     assert yaml.safe_load((deploy / "resourcequota--payments--tenant-quota.yaml").read_text())["spec"]["hard"]["pods"] == "12"
 
     stale = cs(project, "up", "-s", "dev", "--plan", str(project / "plan.json"))
-    assert stale.exit_code == 1 and "stale" in stale.output
+    assert stale.exit_code == 1
+    assert "stale" in stale.output
     assert cs(project, "preview", "-s", "dev", "--detailed-exitcode").exit_code == 0
 
 
@@ -96,7 +98,8 @@ def test_a_plan_made_from_empty_state_applies_once(project):
 def test_a_plan_for_another_stack_is_refused(project):
     cs(project, "preview", "-s", "prod", "--out", str(project / "prod.json"))
     refused = cs(project, "up", "-s", "dev", "--plan", str(project / "prod.json"))
-    assert refused.exit_code == 1 and "the plan is for stack prod, not dev; it is stale for this stack" in refused.output
+    assert refused.exit_code == 1
+    assert "the plan is for stack prod, not dev; it is stale for this stack" in refused.output
     assert not (project / "deploy" / "dev").exists()
 
 
@@ -104,7 +107,8 @@ def test_up_without_a_terminal_or_yes_refuses_and_writes_nothing(project):
     refused = cs(project, "up", "-s", "dev")
     assert refused.exit_code == 1
     assert "error: no terminal to confirm on: pass --yes, or apply a saved plan with --plan" in refused.output
-    assert not (project / "deploy").exists() and not (project / ".clusterstack" / "dev.json").exists()
+    assert not (project / "deploy").exists()
+    assert not (project / ".clusterstack" / "dev.json").exists()
     assert not (project / ".clusterstack" / "dev.lock").exists()
 
 
@@ -132,8 +136,10 @@ def test_drift_is_found_by_refresh_and_restored_by_up(project):
 
     planned = cs(project, "preview", "-s", "dev", "--refresh", "--detailed-exitcode")
     assert planned.exit_code == 2
-    assert "modified: ResourceQuota payments/tenant-quota" in planned.output and "deleted: LimitRange payments/tenant-limits" in planned.output
-    assert 'spec.hard.pods: "99" → "10"' in planned.output and "+ LimitRange payments/tenant-limits" in planned.output
+    assert "modified: ResourceQuota payments/tenant-quota" in planned.output
+    assert "deleted: LimitRange payments/tenant-limits" in planned.output
+    assert 'spec.hard.pods: "99" → "10"' in planned.output
+    assert "+ LimitRange payments/tenant-limits" in planned.output
     assert cs(project, "preview", "-s", "dev", "--detailed-exitcode").exit_code == 0  # without --refresh: state says all is well
 
     refreshed = cs(project, "refresh", "-s", "dev")
@@ -141,7 +147,8 @@ def test_drift_is_found_by_refresh_and_restored_by_up(project):
     assert "drift: LimitRange payments/tenant-limits: deleted" in refreshed.output
     assert cs(project, "preview", "-s", "dev", "--detailed-exitcode").exit_code == 2
     cs(project, "up", "-s", "dev", "--yes")
-    assert "pods: '10'" in quota.read_text() and (deploy / "limitrange--payments--tenant-limits.yaml").exists()
+    assert "pods: '10'" in quota.read_text()
+    assert (deploy / "limitrange--payments--tenant-limits.yaml").exists()
     assert cs(project, "refresh", "-s", "dev").output.strip() == "No drift: the target matches state."
 
 
@@ -149,7 +156,8 @@ def test_destroy_removes_everything_behind_the_guard(project):
     cs(project, "up", "-s", "dev", "--yes")
     assert cs(project, "destroy", "-s", "dev", "--yes").exit_code == 1
     destroyed = cs(project, "destroy", "-s", "dev", "--yes", "--allow-namespace-deletion")
-    assert destroyed.exit_code == 0 and "0 added, 0 changed, 5 destroyed" in destroyed.output
+    assert destroyed.exit_code == 0
+    assert "0 added, 0 changed, 5 destroyed" in destroyed.output
     assert not (project / "deploy" / "dev").exists()
     assert cs(project, "state", "list", "-s", "dev").output == ""
     assert cs(project, "preview", "-s", "dev").output.rstrip().endswith("Plan: 5 to add, 0 to change, 0 to destroy.")
@@ -171,17 +179,22 @@ def test_state_commands_and_the_state_dir_override(project, tmp_path, monkeypatc
     elsewhere = tmp_path / "state-elsewhere"
     monkeypatch.setenv("CLUSTERSTACK_STATE_DIR", str(elsewhere))
     cs(project, "up", "-s", "dev", "--yes")
-    assert (elsewhere / "dev.json").exists() and not (project / ".clusterstack").exists()
+    assert (elsewhere / "dev.json").exists()
+    assert not (project / ".clusterstack").exists()
     listing = cs(project, "state", "list", "-s", "dev").output.splitlines()
-    assert listing[0] == "Namespace checkout  [TenantNamespace checkout]" and len(listing) == 5
+    assert listing[0] == "Namespace checkout  [TenantNamespace checkout]"
+    assert len(listing) == 5
     summary = json.loads(cs(project, "state", "show", "-s", "dev").output)
-    assert summary["objects"] == 5 and summary["serial"] == 5
+    assert summary["objects"] == 5
+    assert summary["serial"] == 5
     shown = cs(project, "state", "show", "-s", "dev", "ResourceQuota payments/tenant-quota").output
-    assert shown.startswith("# ResourceQuota payments/tenant-quota  [TenantNamespace payments]") and "pods: '10'" in shown
+    assert shown.startswith("# ResourceQuota payments/tenant-quota  [TenantNamespace payments]")
+    assert "pods: '10'" in shown
     assert cs(project, "state", "unlock", "-s", "dev").output.strip() == "Stack dev is not locked."
     (elsewhere / "dev.lock").write_text(json.dumps({"pid": 2**22 + 7, "host": os.uname().nodename, "time": "t", "operation": "up"}))
     blocked = cs(project, "up", "-s", "dev", "--yes")
-    assert blocked.exit_code == 1 and "lock is stale" in blocked.output
+    assert blocked.exit_code == 1
+    assert "lock is stale" in blocked.output
     assert "Removed the lock" in cs(project, "state", "unlock", "-s", "dev", "--yes").output
     assert cs(project, "up", "-s", "dev", "--yes").exit_code == 0
 
@@ -189,7 +202,7 @@ def test_state_commands_and_the_state_dir_override(project, tmp_path, monkeypatc
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed, so kustomize cannot be run on the target")
 def test_kubectl_kustomize_builds_the_target(project):
     cs(project, "up", "-s", "dev", "--yes")
-    built = subprocess.run(["kubectl", "kustomize", str(project / "deploy" / "dev")], capture_output=True, text=True, timeout=120)
+    built = subprocess.run(["kubectl", "kustomize", str(project / "deploy" / "dev")], check=False, capture_output=True, text=True, timeout=120)
     assert built.returncode == 0, built.stderr
     assert [doc["kind"] for doc in yaml.safe_load_all(built.stdout)].count("Namespace") == 2
 
@@ -244,7 +257,8 @@ def test_an_up_killed_mid_apply_leaves_loadable_state_and_the_next_up_converges(
         assert yaml.safe_load((deploy / file_name(key)).read_text()) == entry.manifest
     if sig == signal.SIGKILL:
         blocked = cs(big_project, "up", "-s", "big", "--yes")
-        assert blocked.exit_code == 1 and "stale" in blocked.output
+        assert blocked.exit_code == 1
+        assert "stale" in blocked.output
         cs(big_project, "state", "unlock", "-s", "big", "--yes")
     else:
         assert not (big_project / ".clusterstack" / "big.lock").exists()  # SIGTERM unwinds and releases the lock
@@ -257,10 +271,10 @@ def test_an_up_killed_mid_apply_leaves_loadable_state_and_the_next_up_converges(
 def test_a_second_up_fails_at_once_naming_the_first(big_project):
     first = _up(big_project)
     try:
-        assert _wait_for(lambda: (big_project / ".clusterstack" / "big.lock").exists())
+        assert _wait_for((big_project / ".clusterstack" / "big.lock").exists)
         second = subprocess.run(
             [sys.executable, "-m", "clusterstack", "--project-dir", str(big_project), "up", "-s", "big", "--yes"],
-            capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120,
+            check=False, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120,
         )
         assert second.returncode == 1
         assert f"error: the state of stack big is locked by pid {first.pid} on " in second.stderr

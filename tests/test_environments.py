@@ -10,17 +10,17 @@ from click.testing import CliRunner
 from referencing import Registry, Resource
 
 from clusterstack.cli import cli
-from clusterstack.project import Project
-from clusterstack.schema import STACK_FILE_SCHEMA_FILE, VALUES_SCHEMA_FILE, stack_file_schema, values_schema
-from clusterstack.spec import load_platform
-from clusterstack.stackconfig import read_stack
-from conftest import REPO
+from clusterstack.stack.files import read_stack
+from clusterstack.stack.project import Project
+from clusterstack.stack.schema import STACK_FILE_SCHEMA_FILE, VALUES_SCHEMA_FILE, stack_file_schema, values_schema
+from clusterstack.stack.spec import load_spec
+from tests.conftest import REPO
 
 STACK_FILES = sorted((REPO / "stacks").glob("*.yaml"))
 
 
 def spec(stack: str):
-    return load_platform(read_stack(Project.load(REPO), stack)).args
+    return load_spec(read_stack(Project.load(REPO), stack)).args
 
 
 def run(*args):
@@ -33,25 +33,31 @@ def test_prod_promises_what_production_needs():
     prod = spec("prod")
     for name, tenant in prod.namespaces.items():
         assert (tenant.pod_security.enforce, tenant.pod_security.audit, tenant.pod_security.warn) == ("restricted",) * 3, name
-        assert set(tenant.network_policy.default_deny) == {"Ingress", "Egress"} and tenant.network_policy.allow_dns, name
+        assert set(tenant.network_policy.default_deny) == {"Ingress", "Egress"}, name
+        assert tenant.network_policy.allow_dns, name
     assert prod.dns.node_local is not None
     linear = prod.dns.autoscaler.linear
-    assert linear.prevent_single_point_failure and linear.min >= 2
+    assert linear.prevent_single_point_failure
+    assert linear.min >= 2
     assert prod.load_balancers
     for balancer in prod.load_balancers.values():
-        assert balancer.internal and balancer.source_ranges and balancer.external_traffic_policy == "Local"
+        assert balancer.internal
+        assert balancer.source_ranges
+        assert balancer.external_traffic_policy == "Local"
 
 
 def test_dev_is_permissive_and_small():
     dev = spec("dev")
     assert all(t.network_policy is None for t in dev.namespaces.values())
     assert all(t.pod_security.enforce != "restricted" for t in dev.namespaces.values())
-    assert dev.dns.node_local is None and dev.dns.autoscaler.linear.min == 1
+    assert dev.dns.node_local is None
+    assert dev.dns.autoscaler.linear.min == 1
 
 
 def test_staging_is_prod_shaped():
     staging, prod = spec("staging"), spec("prod")
-    assert staging.dns.node_local is not None and staging.load_balancers.keys() == prod.load_balancers.keys()
+    assert staging.dns.node_local is not None
+    assert staging.load_balancers.keys() == prod.load_balancers.keys()
     assert all(t.pod_security.enforce == "restricted" and t.network_policy.allow_dns for t in staging.namespaces.values())
 
 

@@ -5,16 +5,16 @@ import textwrap
 import pytest
 
 from clusterstack.errors import ClusterstackError
-from clusterstack.evaluate import evaluate
-from clusterstack.project import Project
+from clusterstack.program.evaluate import evaluate_stack
+from clusterstack.stack.project import Project
 from components import build_platform
 from components.kube.kinds import ObjectKey
-from conftest import REPO
+from tests.conftest import REPO
 
 
 def test_collects_the_objects_with_their_components_in_apply_order(make_project):
     root = make_project({"dev": {"config": {"clusterstack:namespaces": {"b": {"quota": {"pods": "1"}}, "a": {"limits": {"pod": {"max": {"cpu": "1"}}}}}}}})
-    evaluation = evaluate(Project.load(root), "dev")
+    evaluation = evaluate_stack(Project.load(root), "dev")
     assert [(d.key, d.type, d.name, str(d.component)) for d in evaluation.objects] == [
         (ObjectKey("", "Namespace", "", "a"), "kubernetes:core/v1:Namespace", "a", "TenantNamespace a"),
         (ObjectKey("", "Namespace", "", "b"), "kubernetes:core/v1:Namespace", "b", "TenantNamespace b"),
@@ -38,7 +38,7 @@ def test_the_same_object_declared_twice_is_an_error_naming_both(make_project):
         )
     )
     with pytest.raises(ClusterstackError) as caught:
-        evaluate(Project.load(root), "dev")
+        evaluate_stack(Project.load(root), "dev")
     [problem] = caught.value.problems
     assert "Namespace payments is declared twice" in str(problem)
     assert "payments in TenantNamespace payments" in str(problem)
@@ -48,14 +48,14 @@ def test_the_same_object_declared_twice_is_an_error_naming_both(make_project):
 def test_a_failing_program_is_reported_without_a_traceback(make_project):
     root = make_project({"dev": {"config": {}}})
     (root / "__main__.py").write_text("raise RuntimeError('boom')\n")
-    with pytest.raises(ClusterstackError, match="__main__.py: the program failed: boom"):
-        evaluate(Project.load(root), "dev")
+    with pytest.raises(ClusterstackError, match=r"__main__\.py: the program failed: boom"):
+        evaluate_stack(Project.load(root), "dev")
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 def test_the_components_register_exactly_what_the_pure_builders_build(stack):
     """ClusterPlatform (registering) and build_platform (pure) compose the same blocks; they must agree."""
-    evaluation = evaluate(Project.load(REPO), stack)
+    evaluation = evaluate_stack(Project.load(REPO), stack)
     built = build_platform(evaluation.spec.args, stack)
     assert sorted((d.manifest for d in evaluation.objects), key=lambda m: ObjectKey.of(m).sort_key()) == sorted(
         built, key=lambda m: ObjectKey.of(m).sort_key()

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from clusterstack.cli import cli
-from conftest import REPO
+from tests.conftest import REPO
 
 EXAMPLE = REPO / "examples" / "team-app"
 
@@ -23,7 +23,7 @@ def test_the_example_program_under_pulumi_mocks(pulumi_mocks):
     program = runpy.run_path(str(EXAMPLE / "__main__.py"))
 
     def check(_):
-        by_type = {}
+        by_type: dict[str, list] = {}
         for resource in pulumi_mocks.resources:
             by_type.setdefault(resource.typ, []).append(resource)
         [deployment] = by_type["kubernetes:apps/v1:Deployment"]
@@ -37,13 +37,16 @@ def test_the_example_program_under_pulumi_mocks(pulumi_mocks):
         allow = next(r for r in by_type["kubernetes:networking.k8s.io/v1:NetworkPolicy"] if r.name == "shop/allow-lb-web")
         assert allow.inputs["spec"]["ingress"] == [{"ports": [{"protocol": "TCP", "port": "http"}], "from": [{"ipBlock": {"cidr": "10.1.0.0/16"}}]}]
 
-    resources = [program["deployment"].urn, program["balancer"].service_name, *(r.urn for r in program["tenant"].resources + program["balancer"].resources)]
+    tenant, balancer = program["tenant"], program["balancer"]
+    children = [tenant.namespace_resource, *tenant.quotas.values(), tenant.limit_range, *tenant.policies.values(), balancer.service, balancer.policy]
+    resources = [program["deployment"].urn, *(r.urn for r in children)]
     return pulumi.Output.all(*resources).apply(check)
 
 
 def test_the_example_previews_with_the_embedded_engine():
     result = CliRunner().invoke(cli, ["--project-dir", str(EXAMPLE), "preview", "-s", "dev"])
     assert result.exit_code == 0, result.output
-    assert "+ Deployment.apps web-shop/web" in result.output and "(program)" in result.output
+    assert "+ Deployment.apps web-shop/web" in result.output
+    assert "(program)" in result.output
     assert "+ NetworkPolicy.networking.k8s.io web-shop/allow-lb-web" in result.output
     assert result.output.rstrip().endswith("Plan: 9 to add, 0 to change, 0 to destroy.")

@@ -12,6 +12,7 @@ from components import (
     DnsEndpoints,
     LoadBalancer,
     LoadBalancerArgs,
+    LoadBalancerObjects,
     NamespacePolicies,
     NetworkPolicyArgs,
     build_load_balancer,
@@ -19,15 +20,15 @@ from components import (
     build_platform,
 )
 from components.kube.flows import Host, Pod, allowed
-
-from helpers import STACK_FILE, load, problems, tenant_problems
+from components.network_policy import DEFAULT_DNS
+from tests.helpers import STACK_FILE, load, problems, tenant_problems
 
 NODE_LOCAL = DnsEndpoints(host_ips=("169.254.20.10", "10.96.0.10"))
 KUBE_DNS = Pod("kube-system", {"k8s-app": "kube-dns"}, ip="10.244.0.5")
 STANDARD = {"app.kubernetes.io/managed-by": "clusterstack", "clusterstack.io/environment": "prod"}
 
 
-def policies(spec: dict, namespace: str = "payments", dns: DnsEndpoints = DnsEndpoints()) -> list[dict]:
+def policies(spec: dict, namespace: str = "payments", dns: DnsEndpoints = DEFAULT_DNS) -> list[dict]:
     return build_network_policies(namespace, NetworkPolicyArgs.model_validate(spec), dns, "prod")
 
 
@@ -106,7 +107,8 @@ def test_rules_with_namespaces_pods_cidrs_and_ports():
 def test_raw_policies_pass_through():
     spec = {"podSelector": {"matchLabels": {"app": "x"}}, "policyTypes": ["Ingress"], "ingress": [{"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}]}
     [policy] = policies({"policies": [{"name": "custom", "spec": spec}]})
-    assert policy["spec"] == spec and policy["metadata"]["name"] == "custom"
+    assert policy["spec"] == spec
+    assert policy["metadata"]["name"] == "custom"
 
 
 # --- Behaviour ---------------------------------------------------------------------------------
@@ -207,13 +209,14 @@ CHECKOUT = {
 }
 
 
-def balancer(spec: dict, denies_ingress: bool = False) -> list[dict]:
+def balancer(spec: dict, denies_ingress: bool = False) -> LoadBalancerObjects:
     return build_load_balancer("checkout", LoadBalancerArgs.model_validate(spec), "prod", denies_ingress)
 
 
 def test_the_issue_example_service():
-    [service] = balancer(CHECKOUT)
-    assert service == {
+    objects = balancer(CHECKOUT)
+    assert objects.policy is None
+    assert objects.service == {
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": {
@@ -241,13 +244,13 @@ def test_the_issue_example_service():
     ],
 )
 def test_internal_annotations_per_cloud(cloud, extra, annotations):
-    [service] = balancer({**CHECKOUT, "cloud": cloud, **extra})
+    service = balancer({**CHECKOUT, "cloud": cloud, **extra}).service
     assert service["metadata"]["annotations"] == annotations
 
 
 def test_a_public_aws_load_balancer_says_so():
     # The AWS Load Balancer Controller makes internal NLBs unless told otherwise.
-    [service] = balancer({**CHECKOUT, "internal": False})
+    service = balancer({**CHECKOUT, "internal": False}).service
     assert service["metadata"]["annotations"] == {"service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing"}
 
 
@@ -259,7 +262,7 @@ def test_every_service_option_and_skip_await():
         "allocateLoadBalancerNodePorts": False, "ipFamilyPolicy": "PreferDualStack", "ipFamilies": ["IPv4", "IPv6"],
         "sessionAffinity": "ClientIP", "annotations": {"example.com/owner": "web"},
     }
-    [service] = balancer(spec)
+    service = balancer(spec).service
     assert service["metadata"]["annotations"] == {"example.com/owner": "web", "pulumi.com/skipAwait": "true"}
     assert service["spec"] == {
         "type": "LoadBalancer",
@@ -280,14 +283,15 @@ def test_every_service_option_and_skip_await():
 
 def test_in_a_default_deny_namespace_the_load_balancers_traffic_gets_in_on_its_target_ports_only():
     tenant_rules = policies({"defaultDeny": ["Ingress", "Egress"], "allowDNS": True})
-    service, allow = balancer(CHECKOUT, denies_ingress=True)
+    allow = balancer(CHECKOUT, denies_ingress=True).policy
+    assert allow is not None
     assert allow["metadata"]["name"] == "allow-lb-checkout"
     assert allow["spec"] == {
         "podSelector": {"matchLabels": {"app": "checkout"}},
         "policyTypes": ["Ingress"],
         "ingress": [{"ports": [{"protocol": "TCP", "port": 8443}], "from": [{"ipBlock": {"cidr": "203.0.113.0/24"}}]}],
     }
-    rules = tenant_rules + [allow]
+    rules = [*tenant_rules, allow]
     checkout = Pod("payments", {"app": "checkout"})
     assert allowed(rules, Host("203.0.113.9"), checkout, 8443)  # Local: the client's own address
     assert not allowed(rules, Host("198.51.100.1"), checkout, 8443)
@@ -297,15 +301,16 @@ def test_in_a_default_deny_namespace_the_load_balancers_traffic_gets_in_on_its_t
 
 
 def test_with_cluster_traffic_policy_the_source_is_a_node_so_any_source_is_admitted():
-    _, allow = balancer({**CHECKOUT, "externalTrafficPolicy": "Cluster"}, denies_ingress=True)
+    allow = balancer({**CHECKOUT, "externalTrafficPolicy": "Cluster"}, denies_ingress=True).policy
+    assert allow is not None
     assert allow["spec"]["ingress"] == [{"ports": [{"protocol": "TCP", "port": 8443}]}]
     assert allowed([allow], Host("10.0.0.7"), Pod("payments", {"app": "checkout"}), 8443)
 
 
 def test_no_allow_policy_unless_the_namespace_denies_ingress_or_it_is_asked_for():
-    assert len(balancer(CHECKOUT)) == 1
-    assert len(balancer({**CHECKOUT, "allowTraffic": True})) == 2
-    assert len(balancer({**CHECKOUT, "allowTraffic": False}, denies_ingress=True)) == 1
+    assert balancer(CHECKOUT).policy is None
+    assert balancer({**CHECKOUT, "allowTraffic": True}).policy is not None
+    assert balancer({**CHECKOUT, "allowTraffic": False}, denies_ingress=True).policy is None
 
 
 def lb_problems(spec: dict, namespaces: dict | None = None) -> list[str]:
@@ -345,7 +350,8 @@ def test_an_existing_namespace_can_be_named_explicitly():
 def test_the_platform_renders_the_allow_policy_for_a_default_deny_namespace():
     args = load({"payments": {"networkPolicy": {"defaultDeny": ["Ingress"]}}}, loadBalancers={"checkout": CHECKOUT}).args
     names = {(o["kind"], o["metadata"]["name"]) for o in build_platform(args)}
-    assert ("NetworkPolicy", "allow-lb-checkout") in names and ("Service", "checkout") in names
+    assert ("NetworkPolicy", "allow-lb-checkout") in names
+    assert ("Service", "checkout") in names
 
 
 # --- Under Pulumi mocks ------------------------------------------------------------------------
@@ -365,15 +371,17 @@ def test_network_components_under_mocks(pulumi_mocks):
         assert ("kubernetes:networking.k8s.io/v1:NetworkPolicy", "payments/allow-lb-checkout") in registered
         assert ("kubernetes:networking.k8s.io/v1:NetworkPolicy", "legacy-apps/default-deny") in registered
 
-    children = [r.urn for r in lb.resources + standalone.resources]
-    return pulumi.Output.all(lb.service_name, lb.ingress, pulumi.Output.all(*standalone.policy_names), *children).apply(check)
+    assert lb.policy is not None
+    assert set(standalone.policies) == {"default-deny"}
+    children = [r.urn for r in (lb.service, lb.policy, *standalone.policies.values())]
+    return pulumi.Output.all(lb.service_name, lb.ingress, standalone.policy_names, *children).apply(check)
 
 
 def test_prod_renders_policies_and_an_internal_load_balancer():
     from click.testing import CliRunner
 
     from clusterstack.cli import cli
-    from conftest import REPO
+    from tests.conftest import REPO
 
     output = CliRunner().invoke(cli, ["--project-dir", str(REPO), "render", "-s", "prod"]).output
     objects = {(d["kind"], d["metadata"].get("namespace"), d["metadata"]["name"]): d for d in yaml.safe_load_all(output)}

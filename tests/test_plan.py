@@ -4,8 +4,9 @@ import copy
 
 import pytest
 
-from clusterstack.plan import MISSING, IMMUTABLE_FIELDS, destroy_plan, normalize, plan
-from clusterstack.state import Entry, State
+from clusterstack.engine.plan import MISSING, Change, UnsafePlan, destroy_plan, normalize, plan
+from clusterstack.engine.state import Entry, State
+from components.kube.fields import IMMUTABLE_FIELDS
 from components.kube.kinds import ObjectKey
 
 
@@ -71,23 +72,29 @@ def test_quantities_compare_by_value(written, applied):
 
 
 def test_limit_range_and_container_quantities_compare_by_value():
-    limits = lambda cpu: manifest("LimitRange", spec={"limits": [{"type": "Container", "default": {"cpu": cpu}, "max": {"memory": "1Gi"}}]})
+    def limits(cpu):
+        return manifest("LimitRange", spec={"limits": [{"type": "Container", "default": {"cpu": cpu}, "max": {"memory": "1Gi"}}]})
+
+    def deployment(memory):
+        return manifest("Deployment", "d", api="apps/v1", spec={"template": {"spec": {"containers": [{"name": "c", "resources": {"limits": {"memory": memory}}}]}}})
+
     assert not plan(desired(limits("1000m")), state(limits("1"))).changes
-    deployment = lambda memory: manifest(
-        "Deployment", "d", api="apps/v1", spec={"template": {"spec": {"containers": [{"name": "c", "resources": {"limits": {"memory": memory}}}]}}}
-    )
     assert not plan(desired(deployment("1Gi")), state(deployment("1073741824"))).changes
     assert plan(desired(deployment("1Gi")), state(deployment("1G"))).changes
 
 
 def test_a_label_that_looks_like_a_quantity_is_still_a_string():
-    labelled = lambda value: manifest("Namespace", "team", None, metadata={"name": "team", "labels": {"size": value}})
+    def labelled(value):
+        return manifest("Namespace", "team", None, metadata={"name": "team", "labels": {"size": value}})
+
     assert plan(desired(labelled("1000m")), state(labelled("1"))).changes
 
 
 @pytest.mark.parametrize("written", [8080, "8080"])
 def test_integer_or_string_ports(written):
-    service = lambda port: manifest("Service", "s", spec={"ports": [{"port": 80, "targetPort": port}]})
+    def service(port):
+        return manifest("Service", "s", spec={"ports": [{"port": 80, "targetPort": port}]})
+
     assert not plan(desired(service(written)), state(service(8080))).changes
     assert plan(desired(service("http")), state(service(8080))).changes
 
@@ -153,5 +160,32 @@ def test_creates_run_in_kind_order_and_deletes_in_reverse():
 def test_deleting_a_namespace_is_unsafe():
     namespace = manifest("Namespace", "team", None)
     result = plan(desired(), state(namespace, QUOTA))
-    assert result.unsafe and result.namespace_deletions == ["team"]
+    assert result.unsafe
+    assert result.namespace_deletions == ["team"]
     assert not plan(desired(namespace), state(namespace, QUOTA)).unsafe
+
+
+def test_an_unsafe_plan_refuses_itself_unless_allowed():
+    """octoDNS-style: the plan raises its own named error; the override is explicit."""
+    result = plan(desired(), state(manifest("Namespace", "team", None)))
+    with pytest.raises(UnsafePlan, match="deletes namespace\\(s\\) team, and with them everything inside"):
+        result.check_safe(allow_namespace_deletion=False)
+    result.check_safe(allow_namespace_deletion=True)
+    plan(desired(QUOTA), None).check_safe(allow_namespace_deletion=False)
+
+
+@pytest.mark.parametrize(
+    ("tampered", "reason"),
+    [
+        ({"action": "create", "after": None}, "a create of ResourceQuota team/q must have an object after and none before"),
+        ({"action": "delete"}, "a delete of ResourceQuota team/q must have an object before and none after"),
+        ({"action": "upsert"}, "unknown action 'upsert'"),
+    ],
+)
+def test_a_change_read_back_must_be_whole(tampered, reason):
+    """A saved plan is applied as written, so a change without the object it writes is refused on reading,
+    before anything could record an empty object in state."""
+    [change] = plan(desired(QUOTA), None).changes
+    assert Change.from_json(change.to_json()) == change
+    with pytest.raises(ValueError, match=reason):
+        Change.from_json({**change.to_json(), **tampered})

@@ -8,7 +8,7 @@ import textwrap
 
 from pulumi.runtime import config as sdk_config
 
-from clusterstack import _sdk
+from clusterstack.program import _sdk
 
 
 def _program(tmp_path, body: str):
@@ -44,7 +44,8 @@ def test_a_program_runs_with_its_config_and_its_registrations_are_recorded(tmp_p
     by_name = {r.name: r for r in run.registrations}
     assert set(by_name) == {"box", "cm", "ns"}
     assert by_name["cm"].parent == by_name["box"].urn
-    assert by_name["cm"].custom and not by_name["box"].custom
+    assert by_name["cm"].custom
+    assert not by_name["box"].custom
     assert by_name["cm"].inputs == {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm", "namespace": "ns"}, "data": {"k": "v"}}
     assert by_name["ns"].type == "kubernetes:core/v1:Namespace"
 

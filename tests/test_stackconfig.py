@@ -4,9 +4,9 @@ and every error attributed to the file that holds the offending key."""
 import pytest
 
 from clusterstack.errors import ClusterstackError
-from clusterstack.project import Project
-from clusterstack.spec import load_platform
-from clusterstack.stackconfig import deep_merge, read_stack
+from clusterstack.stack.files import deep_merge, read_stack
+from clusterstack.stack.project import Project
+from clusterstack.stack.spec import load_spec
 
 
 def test_deep_merge_merges_maps_and_replaces_lists_and_scalars():
@@ -20,7 +20,7 @@ def test_the_stack_file_overrides_common_yaml(make_project):
         {"dev": {"config": {"clusterstack:cluster": {"kubeProxyMode": "ipvs"}, "clusterstack:namespaces": {"b": {"quota": {"pods": "2"}}}}}},
         common={"config": {"clusterstack:cluster": {"kubernetesVersion": "1.30", "domain": "corp.local"}, "clusterstack:namespaces": {"a": {}, "b": {"quota": {"pods": "1", "services": "1"}}}}},
     )
-    args = load_platform(read_stack(Project.load(root), "dev")).args
+    args = load_spec(read_stack(Project.load(root), "dev")).args
     assert args.cluster.kubernetes_version == "1.30"
     assert args.cluster.domain == "corp.local"
     assert args.cluster.kube_proxy_mode == "ipvs"
@@ -39,20 +39,20 @@ def test_pulumi_keys_are_tolerated_and_bare_keys_belong_to_the_project(make_proj
             }
         }
     )
-    assert list(load_platform(read_stack(Project.load(root), "dev")).args.namespaces) == ["a"]
+    assert list(load_spec(read_stack(Project.load(root), "dev")).args.namespaces) == ["a"]
 
 
 def _errors(root, stack="dev") -> list[str]:
     with pytest.raises(ClusterstackError) as caught:
-        load_platform(read_stack(Project.load(root), stack))
+        load_spec(read_stack(Project.load(root), stack))
     return [str(p) for p in caught.value.problems]
 
 
 def test_a_secure_value_is_a_clear_error(make_project):
     root = make_project({"dev": "config:\n  clusterstack:namespaces:\n    a:\n      annotations:\n        token:\n          secure: v1:AAAA\n"})
     assert _errors(root) == [
-        "stacks/Pulumi.dev.yaml: clusterstack:namespaces.a.annotations.token: is a Pulumi secret (secure:); the embedded "
-        "engine cannot decrypt Pulumi secrets and no clusterstack setting needs one: write the value in plain text"
+        ("stacks/Pulumi.dev.yaml: clusterstack:namespaces.a.annotations.token: is a Pulumi secret (secure:); the embedded "
+        "engine cannot decrypt Pulumi secrets and no clusterstack setting needs one: write the value in plain text")
     ]
 
 
@@ -69,8 +69,8 @@ def test_errors_name_the_file_that_holds_the_key(make_project):
         common={"config": {"clusterstack:namespaces": {"payments": {"limits": {"container": {"max": {"cpu": "1"}}}}, "shared": {"quota": {"pod": "1"}}}}},
     )
     assert _errors(root, "prod") == [
-        "stacks/Pulumi.prod.yaml: clusterstack:namespaces.payments.limits.container.default.cpu: 2 is above max 1 "
-        "(the API server requires min ≤ defaultRequest ≤ default ≤ max)",
+        ("stacks/Pulumi.prod.yaml: clusterstack:namespaces.payments.limits.container.default.cpu: 2 is above max 1 "
+        "(the API server requires min ≤ defaultRequest ≤ default ≤ max)"),
         "stacks/common.yaml: clusterstack:namespaces.shared.quota.pod: is not a quota resource; did you mean pods?",
     ]
 
@@ -78,15 +78,16 @@ def test_errors_name_the_file_that_holds_the_key(make_project):
 def test_broken_yaml_and_missing_stacks(make_project):
     root = make_project({"dev": "config: {a: [1,\n"})
     errors = _errors(root)
-    assert len(errors) == 1 and errors[0].startswith("stacks/Pulumi.dev.yaml: is not valid YAML:")
+    assert len(errors) == 1
+    assert errors[0].startswith("stacks/Pulumi.dev.yaml: is not valid YAML:")
     assert _errors(root, "qa") == ["stacks/Pulumi.qa.yaml: no such stack file; stacks in stacks/: dev"]
 
 
 def test_a_version_written_as_a_number_is_explained(make_project):
     root = make_project({"dev": "config:\n  clusterstack:cluster: {kubernetesVersion: 1.30}\n"})
     assert _errors(root) == [
-        'stacks/Pulumi.dev.yaml: clusterstack:cluster.kubernetesVersion: 1.3 was read as a number; quote the version, '
-        'e.g. "1.30" (1.30 unquoted reads as 1.3)'
+        ('stacks/Pulumi.dev.yaml: clusterstack:cluster.kubernetesVersion: 1.3 was read as a number; quote the version, '
+        'e.g. "1.30" (1.30 unquoted reads as 1.3)')
     ]
 
 
@@ -95,5 +96,5 @@ def test_null_removes_a_default_from_common_yaml(make_project):
         {"dev": {"config": {"clusterstack:dns": {"autoscaler": {"linear": None, "ladder": {"nodesToReplicas": [[1, 1], [10, 3]]}}}}}},
         common={"config": {"clusterstack:dns": {"autoscaler": {"linear": {"nodesPerReplica": 16}}}}},
     )
-    autoscaler = load_platform(read_stack(Project.load(root), "dev")).args.dns.autoscaler
+    autoscaler = load_spec(read_stack(Project.load(root), "dev")).args.dns.autoscaler
     assert autoscaler.mode == "ladder"

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
+from clusterstack.engine.state import Entry, StateStore
 from clusterstack.errors import ClusterstackError
-from clusterstack.state import Entry, StateStore
 from components.kube.kinds import ObjectKey
 
 
@@ -22,7 +22,8 @@ def test_a_new_state_has_a_lineage_and_every_change_raises_the_serial(tmp_path):
     store = StateStore(tmp_path, "dev")
     assert store.load() is None
     state = store.create()
-    assert store.load().lineage == state.lineage and state.serial == 0
+    assert store.load().lineage == state.lineage
+    assert state.serial == 0
     store.record_put(state, entry("a"))
     store.record_put(state, entry("b"))
     store.record_delete(state, entry("a").key)
@@ -43,44 +44,42 @@ def test_a_torn_last_journal_line_is_ignored_and_the_rest_kept(tmp_path):
     with store.journal_path.open("a") as journal:
         journal.write('{"lineage": "' + state.lineage + '", "op": "put", "ser')
     loaded = store.load()
-    assert list(loaded.entries) == [entry("a").key] and loaded.serial == 1
+    assert list(loaded.entries) == [entry("a").key]
+    assert loaded.serial == 1
 
 
 def test_a_damaged_state_file_is_a_clear_error(tmp_path):
     store = StateStore(tmp_path, "dev")
     store.create()
     store.path.write_text("{not json")
-    with pytest.raises(ClusterstackError, match="the state file is damaged .* dev.json.backup holds the previous version"):
+    with pytest.raises(ClusterstackError, match=r"the state file is damaged .* dev\.json\.backup holds the previous version"):
         store.load()
 
 
 def test_the_lock_names_its_holder_and_a_dead_holder_is_stale(tmp_path):
     store = StateStore(tmp_path, "dev")
-    with store.lock("up"):
-        with pytest.raises(ClusterstackError, match=rf"the state of stack dev is locked by pid {os.getpid()} on .* \(up, since "):
-            with store.lock("destroy"):
-                pass
+    with store.lock("up"), pytest.raises(ClusterstackError, match=rf"the state of stack dev is locked by pid {os.getpid()} on .* \(up, since "), store.lock("destroy"):
+        pass
     assert not store.lock_path.exists()
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     store.lock_path.write_text(json.dumps({"pid": dead.pid, "host": os.uname().nodename, "time": "then", "operation": "up"}))
-    with pytest.raises(ClusterstackError, match="the lock is stale .*run clusterstack state unlock -s dev"):
-        with store.lock("up"):
-            pass
+    with pytest.raises(ClusterstackError, match=r"the lock is stale .*run clusterstack state unlock -s dev"), store.lock("up"):
+        pass
 
 
 def test_two_real_processes_racing_for_the_lock(tmp_path):
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from pathlib import Path; from clusterstack.state import StateStore\n"
-         "with StateStore(Path(sys.argv[1]), 'dev').lock('up'):\n    print('locked', flush=True); time.sleep(30)", str(tmp_path)],
+        [sys.executable, "-c", ("import sys, time; from pathlib import Path; from clusterstack.engine.state import StateStore\n"
+         "with StateStore(Path(sys.argv[1]), 'dev').lock('up'):\n    print('locked', flush=True); time.sleep(30)"), str(tmp_path)],
         stdout=subprocess.PIPE, text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "locked"
         contender = subprocess.run(
-            [sys.executable, "-c", "import sys; from pathlib import Path; from clusterstack.state import StateStore\n"
-             "with StateStore(Path(sys.argv[1]), 'dev').lock('up'):\n    pass", str(tmp_path)],
-            capture_output=True, text=True, timeout=60,
+            [sys.executable, "-c", ("import sys; from pathlib import Path; from clusterstack.engine.state import StateStore\n"
+             "with StateStore(Path(sys.argv[1]), 'dev').lock('up'):\n    pass"), str(tmp_path)],
+            check=False, capture_output=True, text=True, timeout=60,
         )
         assert contender.returncode != 0
         assert f"locked by pid {holder.pid}" in contender.stderr

@@ -8,15 +8,14 @@ LimitRange item without ``type``, ``type: Core``; the API's shape wins).
 
 from components import TenantNamespaceArgs, build_tenant
 from components.limits import defaulted
-
-from helpers import load, namespace_spec
+from tests.helpers import load, namespace_spec
 
 STANDARD = {"app.kubernetes.io/managed-by": "clusterstack", "clusterstack.io/environment": "test"}
 
 
 def render(namespace: str, spec: dict) -> dict[tuple[str, str], dict]:
     args = load({namespace: spec}).args
-    return {(o["kind"], o["metadata"]["name"]): o for o in build_tenant(namespace, args.namespaces[namespace], "test")}
+    return {(o["kind"], o["metadata"]["name"]): o for o in build_tenant(namespace, args.namespaces[namespace], "test").all()}
 
 
 def limit_items(namespace: str, spec: dict) -> list[dict]:
@@ -101,7 +100,7 @@ def test_the_issue_example_renders_whole_objects():
 
 
 def test_a_bare_tenant_is_just_a_namespace():
-    objects = build_tenant("sandbox", TenantNamespaceArgs(), environment=None)
+    objects = build_tenant("sandbox", TenantNamespaceArgs(), environment=None).all()
     assert objects == [
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "sandbox", "labels": {"app.kubernetes.io/managed-by": "clusterstack"}}}
     ]
@@ -133,6 +132,7 @@ def test_seed_min_max_cpu_constraints():
     spec = {"limits": {"container": {"min": {"cpu": "200m"}, "max": {"cpu": "800m"}}}}
     assert limit_items("constraints-cpu-example", spec) == [{"type": "Container", "min": {"cpu": "200m"}, "max": {"cpu": "800m"}}]
     entry = load({"constraints-cpu-example": spec}).args.namespaces["constraints-cpu-example"].limits.container
+    assert entry is not None
     applied = {field: {r: v.quantity.text for r, v in values.items()} for field, values in defaulted(entry).items()}
     assert applied == {"min": {"cpu": "200m"}, "max": {"cpu": "800m"}, "default": {"cpu": "800m"}, "defaultRequest": {"cpu": "800m"}}
 
@@ -141,6 +141,7 @@ def test_seed_min_max_memory_constraints():
     spec = {"limits": {"container": {"min": {"memory": "500Mi"}, "max": {"memory": "1Gi"}}}}
     assert limit_items("constraints-mem-example", spec) == [{"type": "Container", "min": {"memory": "500Mi"}, "max": {"memory": "1Gi"}}]
     entry = load({"constraints-mem-example": spec}).args.namespaces["constraints-mem-example"].limits.container
+    assert entry is not None
     assert {r: v.quantity.text for r, v in defaulted(entry)["default"].items()} == {"memory": "1Gi"}
     assert {r: v.quantity.text for r, v in defaulted(entry)["defaultRequest"].items()} == {"memory": "1Gi"}
 

@@ -7,7 +7,7 @@ of apimachinery's name and label syntax.
 
 import pytest
 
-from helpers import STACK_FILE, load, problems, tenant_problems
+from tests.helpers import STACK_FILE, load, problems, tenant_problems
 
 ORDER = "(the API server requires min ≤ defaultRequest ≤ default ≤ max)"
 
@@ -227,7 +227,8 @@ def test_all_errors_are_reported_together():
 def test_defaults_are_validated_but_only_what_was_written_is_kept():
     args = load({"team": {"limits": {"container": {"min": {"cpu": "200m"}, "max": {"cpu": "800m"}}}}}).args
     entry = args.namespaces["team"].limits.container
-    assert entry.default == {} and entry.default_request == {}
+    assert entry.default == {}
+    assert entry.default_request == {}
 
 
 QUOTA_TRAPS = [

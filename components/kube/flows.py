@@ -11,9 +11,9 @@ differ at the edges (for instance whether an ipBlock matches pod IPs).
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Union
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -32,11 +32,12 @@ class Host:
     ip: str
 
 
-Endpoint = Union[Pod, Host]
+Endpoint = Pod | Host
+NamespaceLabels = Callable[[str], dict[str, str]]
 
 
 def allowed(
-    policies: Iterable[dict],
+    policies: Iterable[Mapping[str, Any]],
     source: Endpoint,
     destination: Endpoint,
     port: int,
@@ -52,7 +53,11 @@ def allowed(
     def side(pod: Endpoint, direction: str, peers_key: str, other: Endpoint, target: Endpoint) -> bool:
         if not isinstance(pod, Pod):
             return True
-        selecting = [p for p in policies if p["metadata"].get("namespace") == pod.namespace and direction in _types(p) and _selects(p["spec"].get("podSelector") or {}, pod.labels)]
+        selecting = [
+            p
+            for p in policies
+            if p["metadata"].get("namespace") == pod.namespace and direction in _types(p) and _selects(p["spec"].get("podSelector") or {}, pod.labels)
+        ]
         if not selecting:
             return True
         for policy in selecting:
@@ -64,14 +69,14 @@ def allowed(
     return side(source, "Egress", "to", destination, destination) and side(destination, "Ingress", "from", source, destination)
 
 
-def _types(policy: dict) -> list[str]:
+def _types(policy: Mapping[str, Any]) -> list[str]:
     spec = policy["spec"]
     if "policyTypes" in spec:
-        return spec["policyTypes"]
+        return list(spec["policyTypes"])
     return ["Ingress", "Egress"] if spec.get("egress") else ["Ingress"]
 
 
-def _selects(selector: Mapping, labels: Mapping[str, str]) -> bool:
+def _selects(selector: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
     if any(labels.get(key) != value for key, value in (selector.get("matchLabels") or {}).items()):
         return False
     for expression in selector.get("matchExpressions") or []:
@@ -88,13 +93,13 @@ def _selects(selector: Mapping, labels: Mapping[str, str]) -> bool:
     return True
 
 
-def _peers_match(peers, endpoint: Endpoint, policy_namespace: str, namespace_labels_of) -> bool:
+def _peers_match(peers: list[Mapping[str, Any]] | None, endpoint: Endpoint, policy_namespace: str, namespace_labels_of: NamespaceLabels) -> bool:
     if not peers:
         return True
     return any(_peer_matches(peer, endpoint, policy_namespace, namespace_labels_of) for peer in peers)
 
 
-def _peer_matches(peer: Mapping, endpoint: Endpoint, policy_namespace: str, namespace_labels_of) -> bool:
+def _peer_matches(peer: Mapping[str, Any], endpoint: Endpoint, policy_namespace: str, namespace_labels_of: NamespaceLabels) -> bool:
     if "ipBlock" in peer:
         ip = endpoint.ip
         if ip is None:
@@ -104,7 +109,8 @@ def _peer_matches(peer: Mapping, endpoint: Endpoint, policy_namespace: str, name
         network = ipaddress.ip_network(block["cidr"], strict=False)
         if address.version != network.version or address not in network:
             return False
-        return not any(address in ipaddress.ip_network(e, strict=False) for e in block.get("except") or [] if ipaddress.ip_network(e, strict=False).version == address.version)
+        carved = (ipaddress.ip_network(e, strict=False) for e in block.get("except") or [])
+        return not any(address.version == hole.version and address in hole for hole in carved)
     if not isinstance(endpoint, Pod):
         return False
     if "namespaceSelector" in peer:
@@ -115,7 +121,7 @@ def _peer_matches(peer: Mapping, endpoint: Endpoint, policy_namespace: str, name
     return _selects(peer.get("podSelector") or {}, endpoint.labels)
 
 
-def _ports_match(ports, destination: Endpoint, port: int, protocol: str) -> bool:
+def _ports_match(ports: list[Mapping[str, Any]] | None, destination: Endpoint, port: int, protocol: str) -> bool:
     if not ports:
         return True
     for entry in ports:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 # Apply order, after lightkube and Helm: what others depend on comes first; deletes run in reverse.
 KIND_ORDER = (
@@ -49,12 +50,12 @@ class ObjectKey(NamedTuple):
     name: str
 
     @classmethod
-    def of(cls, manifest: dict) -> ObjectKey:
+    def of(cls, manifest: Mapping[str, Any]) -> ObjectKey:
         group = manifest["apiVersion"].rpartition("/")[0]
         meta = manifest.get("metadata") or {}
         return cls(group, manifest["kind"], meta.get("namespace") or "", meta["name"])
 
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[int, str, str, str, str]:
         return (kind_rank(self.kind), self.kind, self.namespace, self.name, self.group)
 
     def __str__(self) -> str:

@@ -43,7 +43,7 @@ def dns1123_subdomain(value: str) -> list[str]:
 def qualified_name(value: str) -> list[str]:
     """Label and annotation keys, resource names: an optional DNS-subdomain prefix, '/', a name."""
     prefix, slash, name = value.rpartition("/")
-    problems = []
+    problems: list[str] = []
     if slash:
         if not prefix:
             return ["prefix part must be non-empty"]

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import Literal
 
-PROTOCOLS = ("TCP", "UDP", "SCTP")
+Protocol = Literal["TCP", "UDP", "SCTP"]
+"""The protocols a port, a Service port and a NetworkPolicy port may name."""
 _IANA_SVC_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 
 
-def parse_cidr(value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_cidr(value: str) -> Network:
     """A CIDR, or a ValueError that says how to write one (a bare IP gets its /32 or /128)."""
     if "/" not in value:
         try:

@@ -16,6 +16,7 @@ The text is kept as written: clusterstack renders what the user wrote and compar
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -106,7 +107,7 @@ class Quantity:
 def _number_text(number: int | float) -> str:
     """YAML gives ``cpu: 1`` as 1 and ``cpu: 0.5`` as 0.5; write them as Kubernetes would read them."""
     if isinstance(number, float):
-        if number != number or number in (float("inf"), float("-inf")):
+        if not math.isfinite(number):
             raise QuantityError(f"{number!r} is not a quantity (examples: {EXAMPLES})")
         return repr(number)
     return str(number)

@@ -6,6 +6,8 @@ numbers, and which resources may not be overcommitted.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from .names import qualified_name
 
 # helper.standardQuotaResources, plus the hugepages forms that IsStandardQuotaResourceName admits.
@@ -38,8 +40,10 @@ STANDARD_QUOTA_RESOURCES = COMPUTE_QUOTA_RESOURCES + OBJECT_COUNT_QUOTA_RESOURCE
 POD_COMPUTE_QUOTA_RESOURCES = frozenset(
     {"cpu", "memory", "limits.cpu", "limits.memory", "requests.cpu", "requests.memory"}
 )
-QUOTA_SCOPES = ("Terminating", "NotTerminating", "BestEffort", "NotBestEffort", "PriorityClass", "CrossNamespacePodAffinity")
-CONFLICTING_SCOPES = (("BestEffort", "NotBestEffort"), ("Terminating", "NotTerminating"))
+QuotaScope = Literal["Terminating", "NotTerminating", "BestEffort", "NotBestEffort", "PriorityClass", "CrossNamespacePodAffinity"]
+CONFLICTING_SCOPES: tuple[tuple[QuotaScope, QuotaScope], ...] = (("BestEffort", "NotBestEffort"), ("Terminating", "NotTerminating"))
+ScopeOperator = Literal["In", "NotIn", "Exists", "DoesNotExist"]
+"""scopeSelector operators; every scope but PriorityClass takes only Exists."""
 
 STORAGE_CLASS_SUFFIX = ".storageclass.storage.k8s.io/"
 STORAGE_CLASS_QUOTA_RESOURCES = ("requests.storage", "persistentvolumeclaims")

@@ -1,28 +1,45 @@
-"""Manifests checked against the official Kubernetes OpenAPI schemas (kubernetes-validate, strict mode)."""
+"""Manifests checked against the official Kubernetes OpenAPI schemas (kubernetes-validate, strict mode).
+
+kubernetes-validate loads its schema files when first used; a program that declares no raw
+NetworkPolicy never imports it.
+"""
 
 from __future__ import annotations
 
 import functools
-
-import kubernetes_validate
-from kubernetes_validate import utils as _kv_utils
+from typing import Any
 
 DEFAULT_KUBERNETES_VERSION = "1.34"
+"""The minor version objects are checked against when a stack names none."""
 
-# kubernetes-validate reads and parses the schema files on every call; they never change.
-_kv_utils.schema_contents = functools.lru_cache(maxsize=None)(_kv_utils.schema_contents)
+SchemaProblem = tuple[tuple[str | int, ...], str]
+
+
+@functools.cache
+def _validator() -> Any:
+    import kubernetes_validate
+    from kubernetes_validate import utils
+
+    # kubernetes-validate reads and parses the schema files on every call; they never change.
+    utils.schema_contents = functools.cache(utils.schema_contents)
+    return kubernetes_validate
 
 
 def supported_versions() -> list[str]:
-    return sorted({_kv_utils.major_minor(v) for v in _kv_utils.all_versions()}, key=lambda v: tuple(map(int, v.split("."))))
+    """The Kubernetes minor versions whose schemas kubernetes-validate bundles, oldest first."""
+    from kubernetes_validate import utils
+
+    _validator()
+    return sorted({utils.major_minor(v) for v in utils.all_versions()}, key=lambda v: tuple(map(int, v.split("."))))
 
 
-def schema_problems(manifest: dict, kubernetes_version: str = DEFAULT_KUBERNETES_VERSION) -> list[tuple[tuple, str]]:
+def schema_problems(manifest: dict[str, Any], kubernetes_version: str = DEFAULT_KUBERNETES_VERSION) -> list[SchemaProblem]:
     """(path inside the manifest, message) for what the schema rejects, unknown fields included."""
+    validator = _validator()
     try:
-        kubernetes_validate.validate(manifest, kubernetes_version, strict=True)
-    except kubernetes_validate.ValidationError as error:
+        validator.validate(manifest, kubernetes_version, strict=True)
+    except validator.ValidationError as error:
         return [(tuple(error.path), f"{error.message} (Kubernetes {error.version} schema)")]
-    except kubernetes_validate.SchemaNotFoundError as error:
+    except validator.SchemaNotFoundError as error:
         return [((), error.message)]
     return []

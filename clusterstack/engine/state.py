@@ -20,10 +20,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from components.kube.kinds import ObjectKey
 
-from .errors import ClusterstackError
+from ..errors import ClusterstackError
 
 FORMAT_VERSION = 1
 STATE_DIR_ENV = "CLUSTERSTACK_STATE_DIR"
@@ -35,13 +36,13 @@ class Entry:
 
     key: ObjectKey
     component: str
-    manifest: dict
+    manifest: dict[str, Any]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"key": self.key._asdict(), "component": self.component, "manifest": self.manifest}
 
     @classmethod
-    def from_json(cls, data: dict) -> Entry:
+    def from_json(cls, data: dict[str, Any]) -> Entry:
         return cls(ObjectKey(**data["key"]), data["component"], data["manifest"])
 
 
@@ -55,7 +56,7 @@ class State:
     def new(cls) -> State:
         return cls(lineage=str(uuid.uuid4()), serial=0)
 
-    def to_json(self, stack: str) -> dict:
+    def to_json(self, stack: str) -> dict[str, Any]:
         return {
             "version": FORMAT_VERSION,
             "stack": stack,
@@ -158,7 +159,7 @@ class StateStore:
         state.entries.pop(key, None)
         self._append(state, {"op": "delete", "key": key._asdict()})
 
-    def _append(self, state: State, record: dict) -> None:
+    def _append(self, state: State, record: dict[str, Any]) -> None:
         state.serial += 1
         line = json.dumps({"lineage": state.lineage, "serial": state.serial, **record}, sort_keys=True)
         with self.journal_path.open("a") as journal:
@@ -195,6 +196,21 @@ class StateStore:
             return None
         except (ValueError, TypeError):
             return LockHolder(pid=-1, host="?", time="?", operation="unreadable lock file")
+
+    def releasable_holder(self) -> LockHolder | None:
+        """The lock's holder, when the lock may be removed; None when there is no lock. A holder still
+        running on this host keeps its lock: that is a ClusterstackError."""
+        holder = self.holder()
+        if holder is not None and holder.is_running_here():
+            raise ClusterstackError([f"the lock is held by {holder.describe()}, which is still running; let it finish"])
+        return holder
+
+    def unlock(self) -> LockHolder | None:
+        """Remove a lock whose holder is gone; the holder it named, or None when there was no lock."""
+        holder = self.releasable_holder()
+        if holder is not None:
+            self.lock_path.unlink(missing_ok=True)
+        return holder
 
     def locked_message(self) -> str:
         holder = self.holder()

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from .errors import ClusterstackError, Problem
+from ..errors import ClusterstackError, Problem
 from .project import Project
 
 NAMESPACE = "clusterstack"
@@ -38,7 +38,11 @@ class Layer:
     def get(self, path: ConfigPath) -> tuple[bool, Any]:
         node: Any = self.config
         for part in path:
-            if (isinstance(node, dict) and part in node) or (isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)):
+            if isinstance(node, list):
+                if not (isinstance(part, int) and 0 <= part < len(node)):
+                    return False, None
+                node = node[part]
+            elif isinstance(node, dict) and part in node:
                 node = node[part]
             else:
                 return False, None
@@ -119,7 +123,9 @@ def stack_from_pulumi_config(project: Project, stack: str, raw: Mapping[str, str
     config = {key: _decode(value) for key, value in raw.items()}
     layers = []
     if project.common_file.is_file():
-        layers.append(_read_layer(project.common_file, project, problems))
+        common = _read_layer(project.common_file, project, problems)
+        if common is not None:
+            layers.append(common)
     layers.append(Layer(display, config))
     if problems:
         raise ClusterstackError(problems)
@@ -169,8 +175,8 @@ def _read_layer(path: Path, project: Project, problems: list[Problem]) -> Layer 
         problems.append(Problem(display, "config", "must be a map of namespace:key to value"))
         return None
     normalised = {}
-    for key, value in config.items():
-        key = str(key)
+    for raw_key, value in config.items():
+        key = str(raw_key)
         full = key if ":" in key else f"{project.name}:{key}"
         normalised[full] = value
         if full.startswith(PREFIX):

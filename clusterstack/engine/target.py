@@ -1,5 +1,5 @@
 """Where the embedded engine applies objects. The interface is small on purpose: a live-cluster target
-(kubectl server-side apply) needs only these four operations.
+(kubectl server-side apply) needs only these five operations.
 
 ``directory`` (the default, ``deploy/<stack>``) writes one YAML file per object, named from its kind,
 namespace and name, plus a ``kustomization.yaml`` listing them in apply order, ready for
@@ -11,25 +11,17 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Literal, Optional, Protocol
+from typing import Any, Protocol
 
 import yaml
 
 from components.kube.kinds import ObjectKey
-from components.model import Model
 
+from ..render import file_name, to_yaml
+from ..stack.spec import TargetSpec
 from .plan import Change
-from .render import file_name, to_yaml
 
 KUSTOMIZATION = "kustomization.yaml"
-
-
-class TargetSpec(Model):
-    """``clusterstack:target``: where ``clusterstack up`` applies."""
-
-    type: Literal["directory"] = "directory"
-    path: Optional[str] = None
-    """The directory, relative to the project; default deploy/<stack>."""
 
 
 class Target(Protocol):
@@ -38,11 +30,14 @@ class Target(Protocol):
     def apply(self, change: Change) -> None:
         """Make the target hold ``change.after`` (or nothing, for a delete). Idempotent."""
 
-    def read(self, key: ObjectKey) -> dict | None:
+    def read(self, key: ObjectKey) -> dict[str, Any] | None:
         """The object as the target holds it now, or None when it is gone."""
 
     def finalize(self, keys: Iterable[ObjectKey]) -> None:
         """After a run: whatever indexes the objects (a kustomization) lists exactly ``keys``."""
+
+    def unmanaged(self, keys: Iterable[ObjectKey]) -> list[str]:
+        """What the target holds that none of ``keys`` accounts for (clusterstack leaves it alone)."""
 
 
 class DirectoryTarget:
@@ -60,12 +55,15 @@ class DirectoryTarget:
         if change.action == "delete":
             path.unlink(missing_ok=True)
             return
+        if change.after is None:
+            raise ValueError(f"a {change.action} of {change.key} has no object to write")
         self.root.mkdir(parents=True, exist_ok=True)
         _write(path, to_yaml(change.after))
 
-    def read(self, key: ObjectKey) -> dict | None:
+    def read(self, key: ObjectKey) -> dict[str, Any] | None:
         try:
-            return yaml.load(self.path(key).read_text(), Loader=_LOADER)
+            loaded = yaml.load(self.path(key).read_text(), Loader=_LOADER)
+            return loaded if isinstance(loaded, dict) else {"(unreadable)": str(self.path(key))}
         except FileNotFoundError:
             return None
         except yaml.YAMLError:

@@ -1,21 +1,29 @@
-"""From a stack's merged config to ClusterPlatformArgs, or to every problem found, each with its file and key."""
+"""From a stack's merged config to its validated spec, or to every problem found, each with its file and key."""
 
 from __future__ import annotations
 
 import difflib
-import json
 import types
 import typing
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
+from pydantic_core import ErrorDetails
 
 from components import ClusterPlatformArgs, Invalid
+from components.model import Model
 
-from .errors import ClusterstackError, Problem
-from .stackconfig import PREFIX, ConfigPath, StackConfig
-from .targets import TargetSpec
+from ..errors import ClusterstackError, Problem
+from .files import PREFIX, ConfigPath, StackConfig
+
+
+class TargetSpec(Model):
+    """``clusterstack:target``: where ``clusterstack up`` applies."""
+
+    type: Literal["directory"] = "directory"
+    path: str | None = None
+    """The directory, relative to the project; default deploy/<stack>."""
 
 
 class StackSpec(ClusterPlatformArgs):
@@ -26,31 +34,23 @@ class StackSpec(ClusterPlatformArgs):
 
 @dataclass(frozen=True)
 class Loaded:
+    """A stack's validated spec and the warnings validating it found (valid settings that will hurt)."""
+
     args: StackSpec
     warnings: list[Problem]
 
 
-_last: tuple[str, Loaded] | None = None
-
-
-def load_platform(config: StackConfig) -> Loaded:
-    """The validated spec, or every problem found. The CLI and the program it runs validate the same
-    config in one process, so the last result is kept (the spec is immutable)."""
-    global _last
-    fingerprint = json.dumps([(layer.file, layer.config) for layer in config.layers], sort_keys=True, default=str)
-    if _last is not None and _last[0] == fingerprint:
-        return _last[1]
+def load_spec(config: StackConfig) -> Loaded:
+    """The validated spec, or a ClusterstackError listing every problem found."""
     try:
         args = StackSpec.model_validate(config.platform_values())
     except ValidationError as error:
         raise ClusterstackError(_problems(error, config)) from None
     warnings = [config.problem(_config_path(path), message) for path, message in args.warnings()]
-    loaded = Loaded(args, warnings)
-    _last = (fingerprint, loaded)
-    return loaded
+    return Loaded(args, warnings)
 
 
-def _config_path(loc: tuple) -> ConfigPath:
+def _config_path(loc: tuple[str | int, ...]) -> ConfigPath:
     head, *rest = loc
     return (f"{PREFIX}{head}", *rest)
 
@@ -69,7 +69,7 @@ def _problems(error: ValidationError, config: StackConfig) -> list[Problem]:
     return list(dict.fromkeys(problems))
 
 
-def _message(detail: dict) -> str:
+def _message(detail: ErrorDetails) -> str:
     kind, message, given = detail["type"], detail["msg"], detail.get("input")
     if kind == "extra_forbidden":
         known = _known_keys(StackSpec, detail["loc"][:-1])
@@ -79,7 +79,7 @@ def _message(detail: dict) -> str:
     if kind == "value_error":
         return message.removeprefix("Value error, ")
     if kind == "string_type" and isinstance(given, (bool, int, float)):
-        return f"{_yaml(given)} is not a string; quote it in YAML (\"{_yaml(given)}\")"
+        return f'{_yaml(given)} is not a string; quote it in YAML ("{_yaml(given)}")'
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return f"must be a map, not {_yaml(given)}"
     return f"{message} (got {_yaml(given)})"
@@ -91,7 +91,7 @@ def _yaml(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, (dict, list)):
-        return type(value).__name__.replace("dict", "a map").replace("list", "a list")
+        return "a map" if isinstance(value, dict) else "a list"
     return repr(value) if isinstance(value, str) else str(value)
 
 
@@ -102,7 +102,7 @@ def _suggest(word: str, known: list[str]) -> str:
     return f" (known keys: {', '.join(sorted(known))})" if known else ""
 
 
-def _known_keys(model: type, loc: tuple) -> list[str]:
+def _known_keys(model: type, loc: tuple[str | int, ...]) -> list[str]:
     """The keys a stack file may write at ``loc``, found by walking the model's field types."""
     node: Any = model
     for part in loc:
@@ -115,7 +115,7 @@ def _known_keys(model: type, loc: tuple) -> list[str]:
     return []
 
 
-def _step(node: Any, part: Any) -> Any:
+def _step(node: Any, part: str | int) -> Any:
     node = _unwrap(node)
     if isinstance(node, type) and issubclass(node, BaseModel):
         for name, field in node.model_fields.items():

@@ -12,14 +12,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .files import PREFIX, PULUMI_STACK_KEYS
 from .spec import StackSpec
-from .stackconfig import PREFIX, PULUMI_STACK_KEYS
 
 VALUES_SCHEMA_FILE = "clusterstack.schema.json"
 STACK_FILE_SCHEMA_FILE = "stack-file.schema.json"
 
 
-def values_schema() -> dict:
+def values_schema() -> dict[str, Any]:
     schema = _without_required(StackSpec.model_json_schema(by_alias=True, mode="validation"))
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -30,7 +30,7 @@ def values_schema() -> dict:
     }
 
 
-def stack_file_schema() -> dict:
+def stack_file_schema() -> dict[str, Any]:
     """A whole stack file: Pulumi's own keys, and config keys checked against the values schema."""
     keys = {}
     for name in values_schema()["properties"]:
@@ -63,5 +63,5 @@ def _without_required(node: Any) -> Any:
     return node
 
 
-def dumps(schema: dict) -> str:
+def dumps(schema: dict[str, Any]) -> str:
     return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -8,9 +8,9 @@ from typing import Any
 
 import click
 
-from .engine import Drift
-from .plan import MISSING, Change, Plan
-from .render import to_yaml
+from ..engine.plan import MISSING, Change, Plan
+from ..engine.run import Drift
+from ..render import to_yaml
 
 SYMBOLS = {"create": ("+", "green"), "update": ("~", "yellow"), "replace": ("-/+", "magenta"), "delete": ("-", "red")}
 _SHORT = 60
@@ -50,7 +50,7 @@ def _change_lines(change: Change, full: bool) -> list[str]:
     elif full:
         manifest = change.after if change.action == "create" else change.before
         sign = "+" if change.action == "create" else "-"
-        lines += [f"      {sign} {line}" for line in to_yaml(manifest).splitlines()]
+        lines += [f"      {sign} {line}" for line in to_yaml(manifest or {}).splitlines()]
     return lines
 
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from components.kube.kinds import ObjectKey
 from components.labels import ENVIRONMENT
 
-from .evaluate import Evaluation
-from .plan import FieldChange, diff_fields, normalize
+from ..engine.plan import FieldChange, diff_fields, normalize
+from ..program.evaluate import Evaluation
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,8 @@ class EnvironmentDiff:
 def compare(first: Evaluation, second: Evaluation) -> EnvironmentDiff:
     a = {d.key: _comparable(d.manifest) for d in first.objects}
     b = {d.key: _comparable(d.manifest) for d in second.objects}
-    changed, same = [], 0
+    changed: list[tuple[ObjectKey, tuple[FieldChange, ...]]] = []
+    same = 0
     for key in sorted(a.keys() & b.keys(), key=ObjectKey.sort_key):
         left, right = normalize(a[key]), normalize(b[key])
         if left == right:
@@ -45,7 +47,7 @@ def compare(first: Evaluation, second: Evaluation) -> EnvironmentDiff:
     )
 
 
-def _comparable(manifest: dict) -> dict:
+def _comparable(manifest: dict[str, Any]) -> dict[str, Any]:
     manifest = copy.deepcopy(manifest)
     manifest.get("metadata", {}).get("labels", {}).pop(ENVIRONMENT, None)
     return manifest
@@ -75,7 +77,7 @@ def as_text(diff: EnvironmentDiff) -> str:
     return "\n".join(lines)
 
 
-def _text(value) -> str:
+def _text(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 

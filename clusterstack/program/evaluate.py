@@ -11,11 +11,12 @@ from typing import Any
 
 from components.kube.kinds import ObjectKey
 
+from ..errors import ClusterstackError, Problem
+from ..stack.files import StackConfig, pulumi_config, read_stack
+from ..stack.project import Project
+from ..stack.spec import Loaded, load_spec
 from . import _sdk
-from .errors import ClusterstackError, Problem
-from .project import Project
-from .spec import Loaded, load_platform
-from .stackconfig import StackConfig, pulumi_config, read_stack
+from .loader import hand_over
 
 KUBERNETES_TYPE_PREFIX = "kubernetes:"
 
@@ -45,7 +46,7 @@ class Declared:
     name: str
     """The Pulumi logical name."""
     component: Component
-    manifest: dict
+    manifest: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -58,17 +59,28 @@ class Evaluation:
     outputs: dict[str, Any]
 
 
-def evaluate(project: Project, stack: str) -> Evaluation:
-    """Validate the stack's spec, then run the program; raises ClusterstackError on any user error."""
-    config = read_stack(project, stack)
-    spec = load_platform(config)
+def evaluate(project: Project, config: StackConfig, spec: Loaded) -> Evaluation:
+    """Run the project's program on a stack already read and validated (the program is handed the
+    spec, so it reads no stack file); raises ClusterstackError on any user error."""
     try:
-        run = _sdk.run_program(project.main, project=project.name, stack=stack, config=pulumi_config(config.stack_layer))
+        run = _sdk.run_program(
+            project.main,
+            project=project.name,
+            stack=config.stack,
+            config=pulumi_config(config.stack_layer),
+            inherit=[hand_over(project.root, config.stack, spec)],
+        )
     except ClusterstackError:
         raise
     except Exception as error:  # noqa: BLE001 - a failing user program is a user error, reported without a traceback
         raise ClusterstackError([Problem(project.display(project.main), "", f"the program failed: {error}")]) from None
-    return Evaluation(stack, config, spec, collect(run.registrations), run.outputs)
+    return Evaluation(config.stack, config, spec, collect(run.registrations), run.outputs)
+
+
+def evaluate_stack(project: Project, stack: str) -> Evaluation:
+    """Read and validate the stack's files, then run the program on it."""
+    config = read_stack(project, stack)
+    return evaluate(project, config, load_spec(config))
 
 
 def collect(registrations: list[_sdk.Registration]) -> list[Declared]:

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from components.kube.kinds import ObjectKey
 from components.kube.schema import schema_problems, supported_versions
 
-__all__ = ["check", "supported_versions"]
+from ..errors import ClusterstackError
+
+__all__ = ["check", "require_supported", "supported_versions"]
 
 
-def check(objects: Iterable[tuple[ObjectKey, dict]], kubernetes_version: str) -> list[str]:
+def require_supported(version: str) -> None:
+    if version not in supported_versions():
+        raise ClusterstackError([f"Kubernetes {version} has no bundled schemas; choose one of {', '.join(supported_versions())}"])
+
+
+def check(objects: Iterable[tuple[ObjectKey, dict[str, Any]]], kubernetes_version: str) -> list[str]:
     """One message per object that the API's schema rejects (strict: unknown fields too)."""
     failures = []
     for key, manifest in objects:

@@ -12,35 +12,31 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from deepdiff import DeepDiff
 
+from components.bundle import Manifest
+from components.kube.fields import IMMUTABLE_FIELDS, PORT_FIELDS, QUANTITY_FIELDS, QUANTITY_MAPS
 from components.kube.kinds import ObjectKey
 from components.kube.quantity import Quantity, QuantityError
 
+from ..errors import ClusterstackError
 from .state import Entry, State
 
 Action = Literal["create", "update", "replace", "delete"]
-
-# Maps whose values are quantities (resources.requests/limits, quota hard, LimitRange bounds, capacity).
-_QUANTITY_MAPS = frozenset({"requests", "limits", "hard", "min", "max", "default", "defaultRequest", "maxLimitRequestRatio", "capacity", "allocatable", "used"})
-_QUANTITY_FIELDS = frozenset({"sizeLimit", "storage"})
-_PORT_FIELDS = frozenset({"port", "targetPort", "containerPort", "nodePort", "hostPort", "endPort"})
-
-# Fields the API server will not change in place, by kind: what pulumi-kubernetes replaces on.
-IMMUTABLE_FIELDS: Mapping[str, tuple[tuple[str, ...], ...]] = {
-    "Deployment": (("spec", "selector"),),
-    "DaemonSet": (("spec", "selector"),),
-    "ReplicaSet": (("spec", "selector"),),
-    "StatefulSet": (("spec", "selector"), ("spec", "serviceName"), ("spec", "volumeClaimTemplates"), ("spec", "podManagementPolicy")),
-    "Service": (("spec", "clusterIP"), ("spec", "clusterIPs")),
-    "RoleBinding": (("roleRef",),),
-    "ClusterRoleBinding": (("roleRef",),),
-    "ResourceQuota": (("spec", "scopes"),),
-    "PersistentVolumeClaim": (("spec", "accessModes"), ("spec", "storageClassName"), ("spec", "selector"), ("spec", "volumeName")),
-    "Job": (("spec", "template"), ("spec", "selector")),
+ACTIONS: tuple[Action, ...] = get_args(Action)
+_SIDES = {
+    "create": "an object after and none before",
+    "update": "an object before and after",
+    "replace": "an object before and after",
+    "delete": "an object before and none after",
 }
+
+
+class UnsafePlan(ClusterstackError):
+    """The plan deletes something whose loss is not recoverable (a Namespace and all it holds); it
+    needs an explicit override to apply."""
 
 
 @dataclass(frozen=True)
@@ -66,12 +62,12 @@ class Change:
     action: Action
     key: ObjectKey
     component: str
-    before: dict | None
-    after: dict | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
     fields: tuple[FieldChange, ...] = ()
     replace_reasons: tuple[str, ...] = ()
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "action": self.action,
             "key": self.key._asdict(),
@@ -84,9 +80,16 @@ class Change:
         }
 
     @classmethod
-    def from_json(cls, data: dict) -> Change:
+    def from_json(cls, data: dict[str, Any]) -> Change:
+        """A change as ``to_json`` wrote it; a ValueError when it is not one (a hand-edited saved plan)."""
+        action = data["action"]
+        if action not in ACTIONS:
+            raise ValueError(f"unknown action {action!r}")
+        before, after = data["before"], data["after"]
+        if (action == "delete") != (after is None) or (action == "create") != (before is None):
+            raise ValueError(f"a {action} of {data.get('identity', data['key'])} must have {_SIDES[action]}")
         fields = tuple(FieldChange(tuple(f["keys"]), f["before"], f["after"]) for f in data["fields"])
-        return cls(data["action"], ObjectKey(**data["key"]), data["component"], data["before"], data["after"], fields, tuple(data["replaceReasons"]))
+        return cls(action, ObjectKey(**data["key"]), data["component"], before, after, fields, tuple(data["replaceReasons"]))
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,17 @@ class Plan:
     @property
     def unsafe(self) -> bool:
         return bool(self.namespace_deletions)
+
+    def check_safe(self, allow_namespace_deletion: bool) -> None:
+        """Raise UnsafePlan when the plan deletes namespaces and that was not explicitly allowed."""
+        if self.unsafe and not allow_namespace_deletion:
+            names = ", ".join(self.namespace_deletions)
+            raise UnsafePlan(
+                [
+                    (f"the plan deletes namespace(s) {names}, and with them everything inside (workloads, secrets, volumes); "
+                    "pass --allow-namespace-deletion if that is intended")
+                ]
+            )
 
     def counts(self) -> tuple[int, int, int]:
         """Terraform's summary: a replacement counts as one to add and one to destroy."""
@@ -163,22 +177,20 @@ def _replace_reasons(kind: str, fields: tuple[FieldChange, ...]) -> tuple[str, .
 def normalize(value: Any, key: str | None = None) -> Any:
     """The manifest as compared: quantities and ports by value, empty containers dropped."""
     if isinstance(value, dict):
-        quantities = key in _QUANTITY_MAPS
+        quantities = key in QUANTITY_MAPS
         result = {}
         for name, item in value.items():
-            if quantities and isinstance(item, (str, int, float)) and not isinstance(item, bool):
-                item = _quantity(item)
-            else:
-                item = normalize(item, name)
-            if item in ({}, [], None):
+            is_scalar = isinstance(item, (str, int, float)) and not isinstance(item, bool)
+            compared = _quantity(item) if quantities and is_scalar else normalize(item, name)
+            if compared in ({}, [], None):
                 continue
-            result[name] = item
+            result[name] = compared
         return result
     if isinstance(value, list):
         return [normalize(item) for item in value]
-    if key in _PORT_FIELDS and isinstance(value, str) and value.isdigit():
+    if key in PORT_FIELDS and isinstance(value, str) and value.isdigit():
         return int(value)
-    if key in _QUANTITY_FIELDS and isinstance(value, (str, int, float)) and not isinstance(value, bool):
+    if key in QUANTITY_FIELDS and isinstance(value, (str, int, float)) and not isinstance(value, bool):
         return _quantity(value)
     if isinstance(value, float) and value.is_integer():
         return int(value)
@@ -192,7 +204,7 @@ def _quantity(value: str | int | float) -> Any:
         return value
 
 
-def diff_fields(before: dict, after: dict, raw_before: dict, raw_after: dict) -> tuple[FieldChange, ...]:
+def diff_fields(before: Manifest, after: Manifest, raw_before: Manifest, raw_after: Manifest) -> tuple[FieldChange, ...]:
     """The changed leaves between two normalised manifests, as typed field changes (never raw DeepDiff),
     each showing the values as written (``4`` → ``4500m``, not their canonical forms)."""
     tree = DeepDiff(before, after, view="tree", ignore_order=False)
@@ -206,7 +218,7 @@ def diff_fields(before: dict, after: dict, raw_before: dict, raw_after: dict) ->
     return tuple(sorted(changes, key=lambda c: [str(p) for p in c.path]))
 
 
-def _lookup(manifest: Any, path: tuple, fallback: Any) -> Any:
+def _lookup(manifest: Any, path: tuple[str | int, ...], fallback: Any) -> Any:
     for part in path:
         try:
             manifest = manifest[part]

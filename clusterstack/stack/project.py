@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import ClusterstackError, Problem
+from ..errors import ClusterstackError, Problem
 
 COMMON_FILE = "common.yaml"
 _STACK_FILE = re.compile(r"^Pulumi\.(?P<stack>[^.]+(?:\.[^.]+)*)\.yaml$")

@@ -17,7 +17,7 @@ import logging
 import runpy
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,7 @@ class Registration:
     parent: str
     """The parent's URN ("" for none)."""
     custom: bool
-    inputs: dict
+    inputs: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -54,11 +54,11 @@ class ProgramRun:
 class _EchoMocks(pulumi.runtime.Mocks):
     """A resource's outputs are its inputs and its ID is its name: what a successful create returns."""
 
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         return args.name, dict(args.inputs)
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
-        return {}
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, None
 
 
 class _RecordingMonitor(pulumi.runtime.mocks.MockMonitor):
@@ -69,8 +69,8 @@ class _RecordingMonitor(pulumi.runtime.mocks.MockMonitor):
         self.registrations: list[Registration] = []
         self._lock = threading.Lock()
 
-    def RegisterResource(self, request):  # noqa: N802 (the gRPC method's name)
-        response = super().RegisterResource(request)
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (the gRPC method's name)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]  # the SDK leaves it unannotated
         if request.type != "pulumi:pulumi:Stack":
             registration = Registration(
                 urn=response.urn,
@@ -91,26 +91,35 @@ _QUIET.addHandler(logging.NullHandler())
 _QUIET.propagate = False
 
 
-def run_program(main: Path, *, project: str, stack: str, config: Mapping[str, str]) -> ProgramRun:
+Inherited = Sequence[tuple["contextvars.ContextVar[Any]", Any]]
+"""Context variables to set in the program's fresh context, e.g. a spec handed to the program."""
+
+
+def run_program(main: Path, *, project: str, stack: str, config: Mapping[str, str], inherit: Inherited = ()) -> ProgramRun:
     """Run a Pulumi program file in-process under the mock runtime; what it registered and exported.
 
-    Each run gets a fresh context, so runs in one process do not share the SDK's global state.
+    Each run gets a fresh context, so runs in one process do not share the SDK's global state; the
+    ``inherit`` variables are set in it first.
     """
-    return contextvars.Context().run(_run, main, project, stack, dict(config))
+    return contextvars.Context().run(_run, main, project, stack, dict(config), inherit)
 
 
-def _run(main: Path, project: str, stack: str, config: dict[str, str]) -> ProgramRun:
+def _run(main: Path, project: str, stack: str, config: dict[str, str], inherit: Inherited) -> ProgramRun:
+    for variable, value in inherit:
+        variable.set(value)
     monitor = _RecordingMonitor(_EchoMocks())
-    pulumi.runtime.set_mocks(
-        monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor, logger=_QUIET
-    )
+    pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor, logger=_QUIET)
     pulumi.runtime.set_all_config(config)
     program_dir = str(main.parent)
     sys.path.insert(0, program_dir)
     stack_trace = _resource._get_stack_trace
     _resource._get_stack_trace = source_pb2.StackTrace
+
+    def program() -> None:
+        runpy.run_path(str(main), run_name="__main__")
+
     try:
-        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(main), run_name="__main__")))
+        _sync_await(run_pulumi_func(program))
     finally:
         _resource._get_stack_trace = stack_trace
         sys.path.remove(program_dir)

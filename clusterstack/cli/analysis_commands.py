@@ -1,0 +1,74 @@
+"""Commands that answer questions about stacks without applying them: diff, dns forecast."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from components.cpa import ClusterSize
+
+from ..analysis import envdiff
+from ..analysis.forecast import COLUMNS, replica_forecast, table_sizes
+from ..errors import ClusterstackError
+from ..render import table
+from ..stack.files import read_stack
+from ..stack.spec import load_spec
+from .app import cli, json_option, options, stack_option, warn
+from .stack_commands import evaluate
+
+
+@cli.command("diff")
+@click.argument("first")
+@click.argument("second")
+@click.option("--json", "as_json", is_flag=True, help="Print the differences as JSON.")
+@click.pass_context
+def diff_command(ctx: click.Context, first: str, second: str, as_json: bool) -> None:
+    """How two stacks (environments) differ: objects only in one, and field differences of the rest."""
+    difference = envdiff.compare(evaluate(ctx, first), evaluate(ctx, second))
+    click.echo(envdiff.as_json(difference) if as_json else envdiff.as_text(difference))
+
+
+@cli.group()
+def dns() -> None:
+    """The cluster DNS add-ons."""
+
+
+@dns.command("forecast")
+@stack_option
+@click.option("--nodes", type=click.IntRange(min=0), help="Nodes in the cluster (all of them).")
+@click.option("--cores", type=click.IntRange(min=0), help="Cores in the cluster (all of them).")
+@click.option("--schedulable-nodes", type=click.IntRange(min=0), help="Nodes that are not cordoned (default: --nodes).")
+@click.option("--schedulable-cores", type=click.IntRange(min=0), help="Cores on those nodes (default: --cores).")
+@click.option("--cores-per-node", type=click.IntRange(min=1), default=4, show_default=True, help="For the table: cores of each node.")
+@json_option
+@click.pass_context
+def dns_forecast(
+    ctx: click.Context,
+    stack: str,
+    nodes: int | None,
+    cores: int | None,
+    schedulable_nodes: int | None,
+    schedulable_cores: int | None,
+    cores_per_node: int,
+    as_json: bool,
+) -> None:
+    """How many DNS replicas the stack's autoscaler chooses for a cluster size (or a table of sizes)."""
+    loaded = load_spec(read_stack(options(ctx).project(), stack))
+    warn(loaded)
+    autoscaler = loaded.args.dns.autoscaler
+    if autoscaler is None:
+        raise ClusterstackError([f"stack {stack} has no clusterstack:dns.autoscaler; nothing to forecast"])
+    if nodes is None and cores is None:
+        answer = replica_forecast(autoscaler, table_sizes(cores_per_node))
+        body: dict[str, object] = {"rows": answer.rows}
+    elif nodes is not None and cores is not None:
+        answer = replica_forecast(autoscaler, [ClusterSize.of(nodes, cores, schedulable_nodes, schedulable_cores)])
+        body = dict(answer.rows[0])
+    else:
+        raise click.UsageError("give both --nodes and --cores, or neither for a table")
+    if as_json:
+        click.echo(json.dumps({"stack": stack, "mode": answer.mode, "params": answer.params, **body}, indent=2))
+        return
+    click.echo(f"{stack}: {answer.mode} {autoscaler.params.to_json()}")
+    click.echo(table(list(COLUMNS.values()), [[row[key] for key in COLUMNS] for row in answer.rows]))

@@ -1,0 +1,195 @@
+"""The embedded engine's commands: preview, up, destroy, refresh, and state."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ..engine import run
+from ..engine.plan import Plan
+from ..engine.saved import load_saved_plan, save_plan
+from ..engine.state import State
+from ..errors import ClusterstackError
+from ..render import to_yaml
+from . import show
+from .app import (
+    cli,
+    confirm,
+    detailed_exitcode_option,
+    diff_option,
+    namespace_deletion_option,
+    options,
+    stack_option,
+    warn,
+    yes_option,
+)
+
+
+def open_stack(ctx: click.Context, name: str) -> run.Stack:
+    opts = options(ctx)
+    stack = run.Stack.open(opts.project(), name, opts.state_dir)
+    warn(stack.spec)
+    return stack
+
+
+@cli.command()
+@stack_option
+@diff_option
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan, for up --plan.")
+@click.option("--refresh", "with_refresh", is_flag=True, help="Read the target first, and plan against what it holds.")
+@detailed_exitcode_option
+@click.pass_context
+def preview(ctx: click.Context, stack: str, full: bool, as_json: bool, out: Path | None, with_refresh: bool, detailed_exitcode: bool) -> None:
+    """Show what up would change: + create, ~ update, -/+ replace, - delete."""
+    target = open_stack(ctx, stack)
+    planned = run.make_plan(target, with_refresh=with_refresh)
+    click.echo(show.plan_json(planned.plan, stack, planned.drift) if as_json else show.plan_text(planned.plan, full=full, drift=planned.drift))
+    if out is not None:
+        save_plan(out, stack, planned.plan, planned.state)
+        if not as_json:
+            click.echo(f"Saved the plan to {out}: apply exactly it with clusterstack up -s {stack} --plan {out}")
+    if detailed_exitcode and planned.plan.changes:
+        ctx.exit(2)
+
+
+def _apply(stack: run.Stack, the_plan: Plan, state: State | None) -> None:
+    run.apply(stack, the_plan, state, on_change=lambda change: click.echo(show.applied_line(change)))
+    add, change, destroy = the_plan.counts()
+    click.echo(f"Apply complete! Resources: {add} added, {change} changed, {destroy} destroyed. Target: {stack.target.describe()}")
+
+
+@cli.command()
+@stack_option
+@yes_option
+@click.option("--plan", "plan_file", type=click.Path(dir_okay=False, path_type=Path), help="Apply exactly this saved plan, without asking.")
+@namespace_deletion_option
+@diff_option
+@click.pass_context
+def up(ctx: click.Context, stack: str, yes: bool, plan_file: Path | None, allow_namespace_deletion: bool, full: bool) -> None:
+    """Preview, confirm, then apply change by change, recording state after each."""
+    target = open_stack(ctx, stack)
+    with run.terminate_cleanly(), target.store.lock("up"):
+        if plan_file is not None:
+            state = target.store.load()
+            the_plan = load_saved_plan(plan_file, stack, state)
+        else:
+            planned = run.make_plan(target)
+            the_plan, state = planned.plan, planned.state
+        click.echo(show.plan_text(the_plan, full=full))
+        the_plan.check_safe(allow_namespace_deletion)
+        if not the_plan.changes:
+            run.settle(target, state)
+            return
+        if not yes and plan_file is None:
+            confirm("Do you want to apply these changes?")
+        _apply(target, the_plan, state)
+
+
+@cli.command()
+@stack_option
+@yes_option
+@namespace_deletion_option
+@click.pass_context
+def destroy(ctx: click.Context, stack: str, yes: bool, allow_namespace_deletion: bool) -> None:
+    """Delete everything the stack's state holds from its target."""
+    target = open_stack(ctx, stack)
+    with run.terminate_cleanly(), target.store.lock("destroy"):
+        the_plan, state = run.make_destroy_plan(target)
+        click.echo(show.plan_text(the_plan))
+        the_plan.check_safe(allow_namespace_deletion)
+        if not the_plan.changes:
+            return
+        if not yes:
+            confirm("Do you really want to destroy all objects of this stack?")
+        _apply(target, the_plan, state)
+
+
+@cli.command()
+@stack_option
+@detailed_exitcode_option
+@click.pass_context
+def refresh(ctx: click.Context, stack: str, detailed_exitcode: bool) -> None:
+    """Read the target back and record what drifted from state (files edited or deleted by hand)."""
+    target = open_stack(ctx, stack)
+    with target.store.lock("refresh"):
+        state = target.store.load()
+        if state is None:
+            click.echo(f"Stack {stack} has no state yet: nothing to refresh.")
+            return
+        refreshed, drift = run.refresh(target, state)
+        for item in drift:
+            click.echo(f"drift: {item.key}: {item.kind} in {target.target.describe()}")
+        for name in target.target.unmanaged(state.entries):
+            click.echo(f"note: {name} is in the target but not in state; clusterstack leaves it alone")
+        if refreshed is None or not drift:
+            click.echo("No drift: the target matches state.")
+            return
+        run.write_refreshed(target, refreshed, drift)
+        click.echo(f"Recorded {len(drift)} drifted object(s) in state; up restores what the stack declares.")
+    if detailed_exitcode:
+        ctx.exit(2)
+
+
+@cli.group("state")
+def state_group() -> None:
+    """Inspect the engine's state, or remove a stale lock."""
+
+
+def _load_state(target: run.Stack) -> State:
+    state = target.store.load()
+    if state is None:
+        raise ClusterstackError([f"stack {target.name} has no state yet"])
+    return state
+
+
+@state_group.command("list")
+@stack_option
+@click.pass_context
+def state_list(ctx: click.Context, stack: str) -> None:
+    """Every object in the stack's state, in apply order."""
+    state = open_stack(ctx, stack).store.load()
+    if state is None:
+        click.echo(f"Stack {stack} has no state yet.")
+        return
+    for key in sorted(state.entries, key=lambda k: k.sort_key()):
+        click.echo(f"{key}  [{state.entries[key].component}]")
+
+
+@state_group.command("show")
+@stack_option
+@click.argument("identity", required=False)
+@click.pass_context
+def state_show(ctx: click.Context, stack: str, identity: str | None) -> None:
+    """The state's lineage, serial and size; or one object, named as state list prints it."""
+    target = open_stack(ctx, stack)
+    state = _load_state(target)
+    if identity is None:
+        summary = {"stack": stack, "file": str(target.store.path), "lineage": state.lineage, "serial": state.serial, "objects": len(state.entries)}
+        click.echo(json.dumps(summary, indent=2))
+        return
+    matches = [entry for key, entry in state.entries.items() if str(key).lower() == identity.lower()]
+    if not matches:
+        raise ClusterstackError([f"{identity!r} is not in the state of stack {stack}; clusterstack state list -s {stack} names them"])
+    click.echo(f"# {matches[0].key}  [{matches[0].component}]")
+    click.echo(to_yaml(matches[0].manifest), nl=False)
+
+
+@state_group.command("unlock")
+@stack_option
+@yes_option
+@click.pass_context
+def state_unlock(ctx: click.Context, stack: str, yes: bool) -> None:
+    """Remove the lock left by a process that is gone."""
+    store = open_stack(ctx, stack).store
+    holder = store.releasable_holder()
+    if holder is None:
+        click.echo(f"Stack {stack} is not locked.")
+        return
+    if not yes:
+        confirm(f"Remove the lock held by {holder.describe()}?")
+    removed = store.unlock()
+    if removed is not None:
+        click.echo(f"Removed the lock held by {removed.describe()}.")

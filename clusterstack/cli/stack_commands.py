@@ -1,0 +1,69 @@
+"""Commands on a stack's files and what they declare: stacks, render, validate, schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..analysis.kubeschema import check, require_supported
+from ..errors import ClusterstackError
+from ..program.evaluate import Evaluation, evaluate_stack
+from ..render import FORMATS, dump, write_files
+from ..stack import schema
+from .app import cli, options, stack_option, warn
+
+
+def evaluate(ctx: click.Context, stack: str) -> Evaluation:
+    """Read and validate the stack, run the program on it, and print the stack's warnings."""
+    evaluation = evaluate_stack(options(ctx).project(), stack)
+    warn(evaluation.spec)
+    return evaluation
+
+
+@cli.command()
+@click.pass_context
+def stacks(ctx: click.Context) -> None:
+    """List the stacks in the project's stack directory."""
+    for name in options(ctx).project().stacks():
+        click.echo(name)
+
+
+@cli.command()
+@stack_option
+@click.option("-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path), help="Write one file per object here instead of printing.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="yaml", show_default=True)
+@click.pass_context
+def render(ctx: click.Context, stack: str, output_dir: Path | None, fmt: str) -> None:
+    """Print every object the stack declares, Namespaces first."""
+    evaluation = evaluate(ctx, stack)
+    if output_dir is None:
+        click.echo(dump((d.manifest for d in evaluation.objects), fmt), nl=False)
+        return
+    written = write_files(((d.key, d.manifest) for d in evaluation.objects), output_dir, fmt)
+    click.echo(f"wrote {len(written)} files to {output_dir}", err=True)
+
+
+@cli.command()
+@stack_option
+@click.option(
+    "--kubernetes-version",
+    help="Check against this Kubernetes minor version (default: the stack's cluster.kubernetesVersion).",
+)
+@click.pass_context
+def validate(ctx: click.Context, stack: str, kubernetes_version: str | None) -> None:
+    """Validate the stack's spec and check every object against the Kubernetes schemas (strict)."""
+    evaluation = evaluate(ctx, stack)
+    version = kubernetes_version if kubernetes_version is not None else evaluation.spec.args.cluster.kubernetes_version
+    require_supported(version)
+    failures = check(((d.key, d.manifest) for d in evaluation.objects), version)
+    if failures:
+        raise ClusterstackError(failures)
+    click.echo(f"{stack}: {len(evaluation.objects)} objects valid against the Kubernetes {version} schemas (strict)")
+
+
+@cli.command("schema")
+@click.option("--stack-file", is_flag=True, help="The schema of a whole stack file (for editors), not of the values.")
+def schema_command(stack_file: bool) -> None:
+    """Print the JSON Schema of a stack's clusterstack: values (published as stacks/clusterstack.schema.json)."""
+    click.echo(schema.dumps(schema.stack_file_schema() if stack_file else schema.values_schema()), nl=False)

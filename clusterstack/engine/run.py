@@ -1,0 +1,155 @@
+"""The embedded engine: desired set -> plan -> apply to a target, recording state as it goes.
+
+``plan`` is pure (plan.py); this module does the I/O around it: evaluating the program, loading and
+writing state, refreshing from the target, and applying change by change.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+from components.kube.kinds import ObjectKey
+
+from ..program.evaluate import Evaluation, evaluate
+from ..stack.files import StackConfig, read_stack
+from ..stack.project import Project
+from ..stack.spec import Loaded, load_spec
+from .plan import Change, Plan, destroy_plan, normalize, plan
+from .state import STATE_DIR_ENV, Entry, State, StateStore
+from .target import Target, open_target
+
+
+@dataclass(frozen=True)
+class Stack:
+    """A stack as the engine works on it: its project, its config and spec (read and validated once),
+    its state store and its target."""
+
+    project: Project
+    config: StackConfig
+    spec: Loaded
+    store: StateStore
+    target: Target
+
+    @property
+    def name(self) -> str:
+        return self.config.stack
+
+    @classmethod
+    def open(cls, project: Project, name: str, state_dir: Path | None = None) -> Stack:
+        """Read and validate the stack's files (its target is in them), and open its state store."""
+        config = read_stack(project, name)
+        spec = load_spec(config)
+        directory = state_dir if state_dir is not None else Path(os.environ.get(STATE_DIR_ENV, project.root / ".clusterstack"))
+        return cls(project, config, spec, StateStore(Path(directory), name), open_target(spec.args.target, project.root, name))
+
+    def evaluate(self) -> Evaluation:
+        return evaluate(self.project, self.config, self.spec)
+
+
+def desired(evaluation: Evaluation) -> dict[ObjectKey, Entry]:
+    return {d.key: Entry(d.key, str(d.component), d.manifest) for d in evaluation.objects}
+
+
+@dataclass(frozen=True)
+class Drift:
+    key: ObjectKey
+    kind: str
+    """"deleted" (the file is gone) or "modified" (its content differs from state)."""
+
+
+def refresh(stack: Stack, state: State | None) -> tuple[State | None, list[Drift]]:
+    """State as the target holds it now, and what drifted. Pure on ``state``: returns a new one."""
+    if state is None:
+        return None, []
+    refreshed = State(state.lineage, state.serial, dict(state.entries))
+    drift = []
+    for key, entry in sorted(state.entries.items(), key=lambda item: item[0].sort_key()):
+        actual = stack.target.read(key)
+        if actual is None:
+            del refreshed.entries[key]
+            drift.append(Drift(key, "deleted"))
+        elif normalize(actual) != normalize(entry.manifest):
+            refreshed.entries[key] = Entry(key, entry.component, actual)
+            drift.append(Drift(key, "modified"))
+    return refreshed, drift
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A plan with what it was made from: the state it was planned against, the drift a refresh
+    found, and the evaluation of the program."""
+
+    plan: Plan
+    state: State | None
+    drift: list[Drift]
+    evaluation: Evaluation
+
+
+def make_plan(stack: Stack, *, with_refresh: bool = False) -> Planned:
+    evaluation = stack.evaluate()
+    state = stack.store.load()
+    drift: list[Drift] = []
+    if with_refresh:
+        state, drift = refresh(stack, state)
+    return Planned(plan(desired(evaluation), state), state, drift, evaluation)
+
+
+def make_destroy_plan(stack: Stack) -> tuple[Plan, State | None]:
+    state = stack.store.load()
+    return destroy_plan(state), state
+
+
+def apply(stack: Stack, the_plan: Plan, state: State | None, on_change: Callable[[Change], None] = lambda change: None) -> State:
+    """Apply change by change, recording state after each, so a killed run leaves state matching the target."""
+    if state is None:
+        state = stack.store.create()
+    for change in the_plan.changes:
+        stack.target.apply(change)
+        if change.after is None:
+            stack.store.record_delete(state, change.key)
+        else:
+            stack.store.record_put(state, Entry(change.key, change.component, change.after))
+        on_change(change)
+    stack.target.finalize(state.entries)
+    stack.store.write(state)
+    return state
+
+
+def settle(stack: Stack, state: State | None) -> None:
+    """After a plan with no changes: the target's index lists exactly the state's objects, and a
+    journal left by an interrupted run is folded into the state file."""
+    if state is not None:
+        stack.target.finalize(state.entries)
+        stack.store.fold(state)
+
+
+def write_refreshed(stack: Stack, refreshed: State, drift: list[Drift]) -> None:
+    """Record a refresh: the drifted objects as the target holds them (one journal entry each), then fold."""
+    for item in drift:
+        if item.kind == "deleted":
+            stack.store.record_delete(refreshed, item.key)
+        else:
+            stack.store.record_put(refreshed, refreshed.entries[item.key])
+    stack.store.write(refreshed)
+
+
+@contextmanager
+def terminate_cleanly() -> Iterator[None]:
+    """While applying, SIGTERM unwinds like Ctrl-C: the change in flight completes or not, state is
+    recorded, the lock released. The previous handler is restored afterwards."""
+
+    def unwind(signum: int, _frame: FrameType | None) -> None:
+        sys.exit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, unwind)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
