@@ -4,11 +4,13 @@ from pathlib import Path
 
 import pulumi
 
+from clusterstack.components import ClusterPlatform
 from clusterstack.program import stack_args
-from components import ClusterPlatform
 
 args = stack_args(Path(__file__).parent)
-platform = ClusterPlatform("platform", args, environment=pulumi.get_stack())
+# legacy_urns: the stacks were first deployed with clusterstack 0.1, whose resources had other
+# logical names; the platform answers to those too, so they update in place.
+platform = ClusterPlatform("platform", args, environment=pulumi.get_stack(), legacy_urns=True)
 
 pulumi.export("namespaces", platform.namespaces)
 pulumi.export("kubernetesVersion", args.cluster.kubernetes_version)

@@ -36,7 +36,7 @@ TENANT = {
 # preview would cost if the SDK's mock runtime were free.
 PURE_BUILD = (
     "import sys, time; from clusterstack.stack.project import Project; from clusterstack.stack.files import read_stack; "
-    "from clusterstack.stack.spec import load_spec; from components import build_platform; "
+    "from clusterstack.stack.spec import load_spec; from clusterstack.components import build_platform; "
     "start = time.perf_counter(); args = load_spec(read_stack(Project.load(sys.argv[1]), 'bench')).args; "
     "objects = build_platform(args, 'bench'); print(len(objects), time.perf_counter() - start)"
 )

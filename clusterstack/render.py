@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from components.kube.kinds import ObjectKey
+from .components.kube.kinds import ObjectKey
 
 FORMATS = ("yaml", "json")
 
@@ -59,11 +59,18 @@ def file_name(key: ObjectKey, fmt: str = "yaml") -> str:
     return f"{stem}.{fmt}"
 
 
+def relative_path(key: ObjectKey, fmt: str = "yaml") -> Path:
+    """Where an object's file goes in a directory: ``<file name>``, or ``<cluster>/<file name>`` for
+    a program that declares objects for several clusters."""
+    name = file_name(key, fmt)
+    return Path(re.sub(r"[^A-Za-z0-9._-]", "_", key.cluster)) / name if key.cluster else Path(name)
+
+
 def write_files(objects: Iterable[tuple[ObjectKey, Mapping[str, Any]]], directory: Path, fmt: str) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
     written = []
     for key, manifest in objects:
-        path = directory / file_name(key, fmt)
+        path = directory / relative_path(key, fmt)
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(to_json(manifest) if fmt == "json" else to_yaml(manifest))
         written.append(path)
     return written

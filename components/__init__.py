@@ -6,55 +6,87 @@ keeps a typed handle on each.
 """
 
 from .bundle import Manifest
-from .cluster import ClusterSpec
-from .cpa import ClusterSize, LadderParams, LinearParams, forecast
-from .dns import DnsArgs
-from .dns_autoscaler import DnsAutoscaler, DnsAutoscalerArgs, DnsAutoscalerObjects, build_dns_autoscaler
-from .limits import LimitEntry, Limits
-from .load_balancer import LoadBalancer, LoadBalancerArgs, LoadBalancerObjects, ServicePort, build_load_balancer
+from .cluster import ClusterDns, ClusterSpec, ClusterSpecArgsDict
+from .cpa import ClusterSize, LadderParams, LadderParamsArgsDict, LinearParams, LinearParamsArgsDict, forecast
+from .dns import DnsArgs, DnsArgsDict
+from .dns_autoscaler import DnsAutoscaler, DnsAutoscalerArgs, DnsAutoscalerArgsDict, DnsAutoscalerObjects, build_dns_autoscaler
+from .limits import LimitEntry, LimitEntryArgsDict, Limits, LimitsArgsDict
+from .load_balancer import LoadBalancer, LoadBalancerArgs, LoadBalancerArgsDict, LoadBalancerObjects, ServicePort, ServicePortArgsDict, build_load_balancer
 from .model import Invalid
-from .network_policy import DnsEndpoints, EgressRule, IngressRule, NamespacePolicies, NetworkPolicyArgs, Port, build_network_policies
-from .nodelocaldns import NodeLocalDns, NodeLocalDnsArgs, NodeLocalDnsObjects, build_node_local_dns, corefile
-from .platform import ClusterPlatform, ClusterPlatformArgs, PlatformParts, build_platform, compose
-from .pod_security import PodSecurity
-from .quota import QuotaSpec, ScopeRequirement, ScopeSelector
-from .tenant import TenantNamespace, TenantNamespaceArgs, TenantObjects, build_tenant
+from .network_policy import (
+    EgressRule,
+    EgressRuleArgsDict,
+    IngressRule,
+    IngressRuleArgsDict,
+    NamespacePolicies,
+    NetworkPolicyArgs,
+    NetworkPolicyArgsDict,
+    Port,
+    PortArgsDict,
+    RawPolicyArgsDict,
+    build_network_policies,
+)
+from .nodelocaldns import NodeLocalDns, NodeLocalDnsArgs, NodeLocalDnsArgsDict, NodeLocalDnsObjects, build_node_local_dns, corefile
+from .platform import ClusterPlatform, ClusterPlatformArgs, ClusterPlatformArgsDict, PlatformParts, build_platform, compose
+from .pod_security import PodSecurity, PodSecurityArgsDict
+from .quota import QuotaSpec, QuotaSpecArgsDict, ScopeRequirement, ScopeSelector
+from .register import legacy_urns
+from .tenant import TenantNamespace, TenantNamespaceArgs, TenantNamespaceArgsDict, TenantObjects, build_tenant
 
 __all__ = [
+    "ClusterDns",
     "ClusterPlatform",
     "ClusterPlatformArgs",
+    "ClusterPlatformArgsDict",
     "ClusterSize",
     "ClusterSpec",
+    "ClusterSpecArgsDict",
     "DnsArgs",
+    "DnsArgsDict",
     "DnsAutoscaler",
     "DnsAutoscalerArgs",
+    "DnsAutoscalerArgsDict",
     "DnsAutoscalerObjects",
-    "DnsEndpoints",
     "EgressRule",
+    "EgressRuleArgsDict",
     "IngressRule",
+    "IngressRuleArgsDict",
     "Invalid",
     "LadderParams",
+    "LadderParamsArgsDict",
     "LimitEntry",
+    "LimitEntryArgsDict",
     "Limits",
+    "LimitsArgsDict",
     "LinearParams",
+    "LinearParamsArgsDict",
     "LoadBalancer",
     "LoadBalancerArgs",
+    "LoadBalancerArgsDict",
     "LoadBalancerObjects",
     "Manifest",
     "NamespacePolicies",
     "NetworkPolicyArgs",
+    "NetworkPolicyArgsDict",
     "NodeLocalDns",
     "NodeLocalDnsArgs",
+    "NodeLocalDnsArgsDict",
     "NodeLocalDnsObjects",
     "PlatformParts",
     "PodSecurity",
+    "PodSecurityArgsDict",
     "Port",
+    "PortArgsDict",
     "QuotaSpec",
+    "QuotaSpecArgsDict",
+    "RawPolicyArgsDict",
     "ScopeRequirement",
     "ScopeSelector",
     "ServicePort",
+    "ServicePortArgsDict",
     "TenantNamespace",
     "TenantNamespaceArgs",
+    "TenantNamespaceArgsDict",
     "TenantObjects",
     "build_dns_autoscaler",
     "build_load_balancer",
@@ -65,4 +97,5 @@ __all__ = [
     "compose",
     "corefile",
     "forecast",
+    "legacy_urns",
 ]

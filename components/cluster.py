@@ -1,18 +1,32 @@
-"""Facts about the target cluster (``clusterstack:cluster``) that the building blocks need."""
+"""Facts about the target cluster (``clusterstack:cluster``) that the building blocks need, and where
+its pods send DNS queries (``ClusterDns``), which every default-deny egress policy must allow."""
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any, Literal, TypedDict
 
 from pydantic import Field, field_validator
 
 from .kube.names import dns1123_subdomain
 from .kube.schema import DEFAULT_KUBERNETES_VERSION
-from .model import Model
+from .model import Model, given, typed_init
 
 _VERSION = re.compile(r"^1\.[0-9]+$")
+KubeProxyMode = Literal["iptables", "ipvs"]
+NetworkPlugin = Literal["calico", "cilium", "antrea", "kube-router", "flannel", "weave", "romana", "other"]
+
+
+class ClusterSpecArgsDict(TypedDict, total=False):
+    """``ClusterSpec`` as a dict, in the stack files' spelling."""
+
+    kubernetesVersion: str
+    domain: str
+    dnsServiceIP: str
+    kubeProxyMode: KubeProxyMode
+    networkPlugin: NetworkPlugin
 
 
 class ClusterSpec(Model):
@@ -22,9 +36,21 @@ class ClusterSpec(Model):
     """The cluster DNS domain (the kubelet's clusterDomain)."""
     dns_service_ip: str = Field("10.96.0.10", alias="dnsServiceIP")
     """The kube-dns Service ClusterIP (kubeadm's default for a 10.96.0.0/12 service range)."""
-    kube_proxy_mode: Literal["iptables", "ipvs"] = "iptables"
-    network_plugin: Literal["calico", "cilium", "antrea", "kube-router", "flannel", "weave", "romana", "other"] | None = None
+    kube_proxy_mode: KubeProxyMode = "iptables"
+    network_plugin: NetworkPlugin | None = None
     """The CNI, when known: policies on a plugin that enforces none draw a warning."""
+
+    @typed_init
+    def __init__(
+        self,
+        *,
+        kubernetes_version: str | None = None,
+        domain: str | None = None,
+        dns_service_ip: str | None = None,
+        kube_proxy_mode: KubeProxyMode | None = None,
+        network_plugin: NetworkPlugin | None = None,
+    ) -> None:
+        super().__init__(**given(locals()))
 
     @field_validator("kubernetes_version", mode="before")
     @classmethod
@@ -51,3 +77,36 @@ class ClusterSpec(Model):
         except ValueError:
             raise ValueError(f"{value!r} is not an IP address (e.g. 10.96.0.10)") from None
         return value
+
+
+@dataclass(frozen=True)
+class ClusterDns:
+    """Where a cluster's pods send DNS queries: the kube-dns (CoreDNS) pods, and, when NodeLocal
+    DNSCache runs, the cache on every node's host network, which pod selectors never match, so
+    egress to it must be allowed by address (its link-local IP and the kube-dns ClusterIP it also
+    answers on).
+
+    Every component that writes ``allowDNS`` policies takes one: build it once per cluster with
+    ``ClusterDns.kube_dns()`` or ``ClusterDns.node_local(...)`` (or take ``NodeLocalDns.cluster_dns``)
+    and hand the same value to each. There is no default, because a wrong guess breaks every lookup.
+    """
+
+    namespace: str = "kube-system"
+    pod_labels: tuple[tuple[str, str], ...] = (("k8s-app", "kube-dns"),)
+    host_ips: tuple[str, ...] = ()
+    """The addresses DNS egress must reach by IP: the cache's link-local IP and the kube-dns ClusterIP."""
+
+    @classmethod
+    def kube_dns(cls) -> ClusterDns:
+        """A cluster without NodeLocal DNSCache: pods query the kube-dns pods."""
+        return cls()
+
+    @classmethod
+    def node_local(cls, local_ip: str, cluster: ClusterSpec | None = None) -> ClusterDns:
+        """A cluster running NodeLocal DNSCache on ``local_ip`` (169.254.20.10 by convention)."""
+        dns_service_ip = (cluster if cluster is not None else ClusterSpec()).dns_service_ip
+        return cls(host_ips=(local_ip, dns_service_ip))
+
+    @property
+    def has_node_local_cache(self) -> bool:
+        return bool(self.host_ips)

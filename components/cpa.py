@@ -10,14 +10,30 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypedDict
 
 from pydantic import Field
 
 from .model import KeyPath, Model, Problems
 
 NonNegativeInt = Annotated[int, Field(ge=0, strict=True)]
+
+
+class LinearParamsArgsDict(TypedDict, total=False):
+    coresPerReplica: float
+    nodesPerReplica: float
+    min: int
+    max: int
+    preventSinglePointFailure: bool
+    includeUnschedulableNodes: bool
+
+
+class LadderParamsArgsDict(TypedDict, total=False):
+    coresToReplicas: Sequence[Sequence[int]]
+    nodesToReplicas: Sequence[Sequence[int]]
+    includeUnschedulableNodes: bool
 
 
 class LinearParams(Model):

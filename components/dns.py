@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from .dns_autoscaler import DnsAutoscalerArgs
-from .model import Model
-from .nodelocaldns import NodeLocalDnsArgs
+from typing import TypedDict
+
+from .dns_autoscaler import DnsAutoscalerArgs, DnsAutoscalerArgsDict
+from .model import Model, given, typed_init
+from .nodelocaldns import NodeLocalDnsArgs, NodeLocalDnsArgsDict
+
+
+class DnsArgsDict(TypedDict, total=False):
+    autoscaler: DnsAutoscalerArgs | DnsAutoscalerArgsDict
+    nodeLocal: NodeLocalDnsArgs | NodeLocalDnsArgsDict
 
 
 class DnsArgs(Model):
@@ -12,3 +19,12 @@ class DnsArgs(Model):
     """cluster-proportional-autoscaler for CoreDNS; unset: not deployed."""
     node_local: NodeLocalDnsArgs | None = None
     """NodeLocal DNSCache; unset: not deployed."""
+
+    @typed_init
+    def __init__(
+        self,
+        *,
+        autoscaler: DnsAutoscalerArgs | DnsAutoscalerArgsDict | None = None,
+        node_local: NodeLocalDnsArgs | NodeLocalDnsArgsDict | None = None,
+    ) -> None:
+        super().__init__(**given(locals()))

@@ -16,26 +16,45 @@ The DNS Deployment's ``.spec.replicas`` belongs to the autoscaler: nothing here 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field, field_validator
 
 from .bundle import Bundle, Manifest
-from .cpa import LadderParams, LinearParams
+from .cpa import LadderParams, LadderParamsArgsDict, LinearParams, LinearParamsArgsDict
 from .kube.names import dns1123_subdomain
 from .kube.quantity import Quantity
 from .labels import object_meta
-from .model import DnsLabel, KeyPath, LabelKey, LabelValue, Model, Problems, QuantityValue
-from .register import register
+from .model import DnsLabel, KeyPath, LabelKey, LabelValue, Model, Problems, QuantityText, QuantityValue, given, typed_init
+from .register import child_name, register
 
 NAME = "kube-dns-autoscaler"
 CLUSTER_ROLE = "system:kube-dns-autoscaler"
 DEFAULT_IMAGE = "registry.k8s.io/cpa/cluster-proportional-autoscaler:1.8.4"
 """The release the upstream manifest pins (includeUnschedulableNodes needs 1.8.0 or newer)."""
 _TARGET_KINDS = {"deployment": "Deployment", "replicationcontroller": "ReplicationController", "replicaset": "ReplicaSet"}
+
+
+class ResourcesArgsDict(TypedDict, total=False):
+    requests: Mapping[str, QuantityText]
+    limits: Mapping[str, QuantityText]
+
+
+class DnsAutoscalerArgsDict(TypedDict, total=False):
+    """``DnsAutoscalerArgs`` as a dict, in the stack files' spelling."""
+
+    target: str
+    namespace: str
+    image: str
+    resources: ResourcesArgsDict
+    nodeLabels: Mapping[str, str]
+    pollPeriodSeconds: int
+    linear: LinearParams | LinearParamsArgsDict
+    ladder: LadderParams | LadderParamsArgsDict
 
 
 class Resources(Model):
@@ -59,6 +78,21 @@ class DnsAutoscalerArgs(Model):
     """How often the autoscaler looks at the cluster; unset: its default, 10 seconds."""
     linear: LinearParams | None = None
     ladder: LadderParams | None = None
+
+    @typed_init
+    def __init__(
+        self,
+        *,
+        target: str | None = None,
+        namespace: str | None = None,
+        image: str | None = None,
+        resources: Resources | ResourcesArgsDict | None = None,
+        node_labels: Mapping[str, str] | None = None,
+        poll_period_seconds: int | None = None,
+        linear: LinearParams | LinearParamsArgsDict | None = None,
+        ladder: LadderParams | LadderParamsArgsDict | None = None,
+    ) -> None:
+        super().__init__(**given(locals()))
 
     @field_validator("target")
     @classmethod
@@ -201,19 +235,23 @@ class DnsAutoscaler(pulumi.ComponentResource):
 
     def __init__(
         self,
-        name: str,
-        args: DnsAutoscalerArgs,
+        resource_name: str,
+        args: DnsAutoscalerArgs | DnsAutoscalerArgsDict,
         opts: pulumi.ResourceOptions | None = None,
         *,
         environment: str | None = None,
     ) -> None:
-        super().__init__("clusterstack:dns:DnsAutoscaler", name, None, opts)
-        objects = build_dns_autoscaler(args, environment)
+        """Its children are named ``<resource_name>/<object name>``."""
+        super().__init__("clusterstack:dns:DnsAutoscaler", resource_name, None, opts)
+        spec = args if isinstance(args, DnsAutoscalerArgs) else DnsAutoscalerArgs.model_validate(args)
+        objects = build_dns_autoscaler(spec, environment)
         children = pulumi.ResourceOptions(parent=self)
-        self.service_account = register(objects.service_account, children, k8s.core.v1.ServiceAccount)
-        self.cluster_role = register(objects.cluster_role, children, k8s.rbac.v1.ClusterRole)
-        self.cluster_role_binding = register(objects.cluster_role_binding, children, k8s.rbac.v1.ClusterRoleBinding)
-        self.params = register(objects.params, children, k8s.core.v1.ConfigMap)
-        self.deployment = register(objects.deployment, children, k8s.apps.v1.Deployment)
+        self.service_account = register(objects.service_account, children, k8s.core.v1.ServiceAccount, child_name(resource_name, objects.service_account))
+        self.cluster_role = register(objects.cluster_role, children, k8s.rbac.v1.ClusterRole, child_name(resource_name, objects.cluster_role))
+        self.cluster_role_binding = register(
+            objects.cluster_role_binding, children, k8s.rbac.v1.ClusterRoleBinding, child_name(resource_name, objects.cluster_role_binding)
+        )
+        self.params = register(objects.params, children, k8s.core.v1.ConfigMap, child_name(resource_name, objects.params))
+        self.deployment = register(objects.deployment, children, k8s.apps.v1.Deployment, child_name(resource_name, objects.deployment))
         self.config_map = self.params.metadata.name
         self.register_outputs({"configMap": self.config_map})

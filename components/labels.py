@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import pulumi
+
+from .inputs import merged
+
 MANAGED_BY = "app.kubernetes.io/managed-by"
 ENVIRONMENT = "clusterstack.io/environment"
 RESERVED = (MANAGED_BY, ENVIRONMENT)
@@ -18,18 +22,23 @@ def standard_labels(environment: str | None) -> dict[str, str]:
     return labels
 
 
+Name = str | pulumi.Output[str]
+"""An object's name or namespace: plain, or an Output from another resource."""
+Mapping_ = Mapping[str, Any] | pulumi.Output[Any]
+
+
 def object_meta(
-    name: str,
-    namespace: str | None,
+    name: Name,
+    namespace: Name | None,
     environment: str | None,
-    labels: Mapping[str, str] | None = None,
-    annotations: Mapping[str, str] | None = None,
+    labels: Mapping_ | None = None,
+    annotations: Mapping_ | None = None,
 ) -> dict[str, Any]:
     """``metadata`` with an explicit name (no Pulumi auto-naming), the standard labels and any extra ones."""
     meta: dict[str, Any] = {"name": name}
     if namespace is not None:
         meta["namespace"] = namespace
-    meta["labels"] = {**(labels if labels is not None else {}), **standard_labels(environment)}
-    if annotations:
-        meta["annotations"] = dict(annotations)
+    meta["labels"] = merged(labels, standard_labels(environment), reserved=RESERVED)
+    if annotations is not None and (isinstance(annotations, pulumi.Output) or annotations):
+        meta["annotations"] = merged(annotations, where="annotations")
     return meta

@@ -13,19 +13,37 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from pydantic import Field
 
 from .bundle import Manifest
 from .kube import resources
 from .kube.quantity import Quantity
-from .labels import object_meta
-from .model import KeyPath, Model, Problems, QuantityValue
+from .labels import Name, object_meta
+from .model import KeyPath, Model, Problems, QuantityText, QuantityValue
 
 ResourceList = dict[str, QuantityValue]
 LIMIT_RANGE_NAME = "tenant-limits"
 _ORDER = "the API server requires min ≤ defaultRequest ≤ default ≤ max"
+
+
+class LimitEntryArgsDict(TypedDict, total=False):
+    """A LimitRange entry as a dict, in the stack files' spelling: resource name -> quantity each."""
+
+    min: Mapping[str, QuantityText]
+    max: Mapping[str, QuantityText]
+    default: Mapping[str, QuantityText]
+    defaultRequest: Mapping[str, QuantityText]
+    maxLimitRequestRatio: Mapping[str, QuantityText]
+
+
+class LimitsArgsDict(TypedDict, total=False):
+    """``limits`` as a dict: {"container": {"default": {"cpu": "500m"}, "defaultRequest": {...}}}."""
+
+    container: LimitEntryArgsDict
+    pod: LimitEntryArgsDict
+    persistentVolumeClaim: LimitEntryArgsDict
 
 
 class LimitEntry(Model):
@@ -180,7 +198,7 @@ def _resource_problem(kind: str, resource: str) -> str | None:
     return f"{reason}: use cpu, memory, ephemeral-storage, hugepages-<size> or an extended resource such as nvidia.com/gpu"
 
 
-def build_limit_range(limits: Limits, namespace: str, environment: str | None) -> Manifest:
+def build_limit_range(limits: Limits, namespace: Name, environment: str | None) -> Manifest:
     items = []
     for _, kind, entry in limits.entries():
         item: dict[str, Any] = {"type": kind}

@@ -10,20 +10,25 @@ source is a node's address, and ``sourceRanges`` is enforced by the load balance
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field, StrictInt, StrictStr, field_validator
+from pydantic.json_schema import SkipJsonSchema
+from typing_extensions import Required
 
 from .bundle import Bundle, Manifest
+from .inputs import copied, joined, merged
 from .kube.names import dns1123_label, qualified_name
 from .kube.network import Protocol, parse_cidr, port_name_problem, port_number_problem
 from .labels import object_meta
-from .model import AnnotationKey, DnsLabel, KeyPath, LabelKey, LabelValue, Model, Problems, raise_problems
+from .model import AnnotationsInput, DnsLabel, DnsLabelInput, KeyPath, LabelsInput, Model, Problems, given, raise_problems, typed_init
+from .network_policy import Selector
 from .register import register
+from .tenant import TenantNamespace
 
 NODE_PORT_RANGE = (30000, 32767)
 """The API server's default --service-node-port-range."""
@@ -36,6 +41,14 @@ AWS_LBC_SCHEME = "service.beta.kubernetes.io/aws-load-balancer-scheme"
 GCP_TYPE = "networking.gke.io/load-balancer-type"
 AZURE_INTERNAL = "service.beta.kubernetes.io/azure-load-balancer-internal"
 METALLB_POOLS = ("metallb.io/address-pool", "metallb.universe.tf/address-pool")
+
+
+class ServicePortArgsDict(TypedDict, total=False):
+    name: str
+    port: Required[int]
+    targetPort: int | str
+    protocol: Protocol
+    nodePort: int
 
 
 class ServicePort(Model):
@@ -65,13 +78,47 @@ class ServicePort(Model):
         return self.target_port if self.target_port is not None else self.port
 
 
+ExternalTrafficPolicy = Literal["Cluster", "Local"]
+IpFamilyPolicy = Literal["SingleStack", "PreferDualStack", "RequireDualStack"]
+IpFamily = Literal["IPv4", "IPv6"]
+SessionAffinity = Literal["None", "ClientIP"]
+
+
+class LoadBalancerArgsDict(TypedDict, total=False):
+    """``LoadBalancerArgs`` as a dict, in the stack files' spelling."""
+
+    name: str | pulumi.Output[str]
+    namespace: str | pulumi.Output[str]
+    selector: Required[Selector]
+    ports: Required[Sequence[ServicePort | ServicePortArgsDict]]
+    externalTrafficPolicy: ExternalTrafficPolicy
+    healthCheckNodePort: int
+    sourceRanges: Sequence[str]
+    loadBalancerClass: str
+    allocateLoadBalancerNodePorts: bool
+    ipFamilyPolicy: IpFamilyPolicy
+    ipFamilies: Sequence[IpFamily]
+    sessionAffinity: SessionAffinity
+    annotations: Selector
+    labels: Selector
+    internal: bool
+    cloud: Cloud
+    addressPool: str
+    skipAwait: bool
+    existingNamespace: bool
+    allowTraffic: bool
+
+
 class LoadBalancerArgs(Model):
     """``clusterstack:loadBalancers.<service name>``."""
 
-    namespace: DnsLabel
-    selector: dict[LabelKey, LabelValue]
+    name: SkipJsonSchema[DnsLabelInput | None] = None
+    """The Service's name; default: the component's name. (Not in stack files, where the key is the name.)"""
+    namespace: DnsLabelInput | None = None
+    """The Service's namespace; given a ``tenant``, the LoadBalancer takes the tenant's."""
+    selector: LabelsInput
     ports: tuple[ServicePort, ...]
-    external_traffic_policy: Literal["Cluster", "Local"] = "Cluster"
+    external_traffic_policy: ExternalTrafficPolicy = "Cluster"
     """Local keeps the client's source IP (and skips a second hop); Cluster spreads load over all nodes."""
     health_check_node_port: StrictInt | None = None
     """Only with Local; default: allocated by the API server."""
@@ -79,11 +126,11 @@ class LoadBalancerArgs(Model):
     """Client CIDRs the load balancer admits (loadBalancerSourceRanges); empty: all."""
     load_balancer_class: str | None = None
     allocate_load_balancer_node_ports: bool | None = None
-    ip_family_policy: Literal["SingleStack", "PreferDualStack", "RequireDualStack"] | None = None
-    ip_families: tuple[Literal["IPv4", "IPv6"], ...] = ()
-    session_affinity: Literal["None", "ClientIP"] | None = None
-    annotations: dict[AnnotationKey, str] = Field(default_factory=dict)
-    labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
+    ip_family_policy: IpFamilyPolicy | None = None
+    ip_families: tuple[IpFamily, ...] = ()
+    session_affinity: SessionAffinity | None = None
+    annotations: AnnotationsInput = Field(default_factory=dict)
+    labels: LabelsInput = Field(default_factory=dict)
     internal: bool = False
     """An internal (private) load balancer; needs ``cloud``."""
     cloud: Cloud | None = None
@@ -95,6 +142,33 @@ class LoadBalancerArgs(Model):
     """The namespace is made outside this stack (otherwise it must be one of clusterstack:namespaces)."""
     allow_traffic: bool | None = None
     """Render the NetworkPolicy admitting the load balancer's traffic: None (default) when the namespace denies ingress."""
+
+    @typed_init
+    def __init__(
+        self,
+        *,
+        selector: Selector,
+        ports: Sequence[ServicePort | ServicePortArgsDict],
+        name: str | pulumi.Output[str] | None = None,
+        namespace: str | pulumi.Output[str] | None = None,
+        external_traffic_policy: ExternalTrafficPolicy | None = None,
+        health_check_node_port: int | None = None,
+        source_ranges: Sequence[str] | None = None,
+        load_balancer_class: str | None = None,
+        allocate_load_balancer_node_ports: bool | None = None,
+        ip_family_policy: IpFamilyPolicy | None = None,
+        ip_families: Sequence[IpFamily] | None = None,
+        session_affinity: SessionAffinity | None = None,
+        annotations: Selector | None = None,
+        labels: Selector | None = None,
+        internal: bool | None = None,
+        cloud: Cloud | None = None,
+        address_pool: str | None = None,
+        skip_await: bool | None = None,
+        existing_namespace: bool | None = None,
+        allow_traffic: bool | None = None,
+    ) -> None:
+        super().__init__(**given(locals()))
 
     @field_validator("source_ranges")
     @classmethod
@@ -116,7 +190,7 @@ class LoadBalancerArgs(Model):
     def _problems(self) -> Problems:
         if not self.ports:
             yield ("ports",), "needs at least one port"
-        if not self.selector:
+        if isinstance(self.selector, Mapping) and not self.selector:
             yield ("selector",), "needs at least one label: the load balancer sends traffic to the pods it selects"
         seen_ports: set[tuple[int, str]] = set()
         seen_names: set[str] = set()
@@ -143,7 +217,7 @@ class LoadBalancerArgs(Model):
             yield ("ipFamilies",), "lists a family twice"
         if self.ip_family_policy == "SingleStack" and len(self.ip_families) > 1:
             yield ("ipFamilies",), "lists two families but ipFamilyPolicy is SingleStack"
-        if SKIP_AWAIT in self.annotations:
+        if isinstance(self.annotations, Mapping) and SKIP_AWAIT in self.annotations:
             yield ("annotations", SKIP_AWAIT), "is set by skipAwait: true; use that instead"
 
     def cloud_annotations(self) -> dict[str, str]:
@@ -178,14 +252,22 @@ class LoadBalancerObjects(Bundle):
 
 
 def build_load_balancer(
-    name: str, args: LoadBalancerArgs, environment: str | None = None, namespace_denies_ingress: bool = False
+    name: str | pulumi.Output[str],
+    args: LoadBalancerArgs,
+    environment: str | None = None,
+    namespace_denies_ingress: bool = False,
+    namespace: str | pulumi.Output[str] | None = None,
 ) -> LoadBalancerObjects:
-    reasons = dns1123_label(name)
-    if reasons:
-        raise ValueError(f"service name {name!r} {'; '.join(reasons)}")
-    annotations = {**args.annotations, **args.cloud_annotations()}
-    if args.skip_await:
-        annotations[SKIP_AWAIT] = "true"
+    """The Service ``name`` (in ``namespace``, default ``args.namespace``), and the policy that lets its
+    traffic in when the namespace denies ingress."""
+    where = namespace if namespace is not None else args.namespace
+    if where is None:
+        raise ValueError("a LoadBalancer needs its namespace: set namespace, or pass the tenant it belongs to")
+    if isinstance(name, str):
+        reasons = dns1123_label(name)
+        if reasons:
+            raise ValueError(f"service name {name!r} {'; '.join(reasons)}")
+    annotations = merged(args.annotations, args.cloud_annotations(), {SKIP_AWAIT: "true"} if args.skip_await else None, where="annotations")
     ports = []
     for port in args.ports:
         entry: dict[str, Any] = {"port": port.port, "targetPort": port.target, "protocol": port.protocol}
@@ -194,7 +276,7 @@ def build_load_balancer(
         if port.node_port is not None:
             entry["nodePort"] = port.node_port
         ports.append(entry)
-    spec: dict[str, Any] = {"type": "LoadBalancer", "selector": dict(args.selector), "ports": ports, "externalTrafficPolicy": args.external_traffic_policy}
+    spec: dict[str, Any] = {"type": "LoadBalancer", "selector": copied(args.selector), "ports": ports, "externalTrafficPolicy": args.external_traffic_policy}
     optional = {
         "healthCheckNodePort": args.health_check_node_port,
         "loadBalancerSourceRanges": list(args.source_ranges) or None,
@@ -210,51 +292,81 @@ def build_load_balancer(
         service={
             "apiVersion": "v1",
             "kind": "Service",
-            "metadata": object_meta(name, args.namespace, environment, args.labels, annotations),
+            "metadata": object_meta(name, where, environment, args.labels, annotations),
             "spec": spec,
         },
-        policy=_allow_policy(name, args, environment) if render_policy else None,
+        policy=_allow_policy(name, where, args, environment) if render_policy else None,
     )
 
 
-def _allow_policy(name: str, args: LoadBalancerArgs, environment: str | None) -> Manifest:
+def _allow_policy(name: str | pulumi.Output[str], namespace: str | pulumi.Output[str], args: LoadBalancerArgs, environment: str | None) -> Manifest:
     rule: dict[str, Any] = {"ports": [{"protocol": p.protocol, "port": p.target} for p in args.ports]}
     if args.external_traffic_policy == "Local" and args.source_ranges:
         rule["from"] = [{"ipBlock": {"cidr": cidr}} for cidr in args.source_ranges]
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
-        "metadata": object_meta(f"allow-lb-{name}", args.namespace, environment),
-        "spec": {"podSelector": {"matchLabels": dict(args.selector)}, "policyTypes": ["Ingress"], "ingress": [rule]},
+        "metadata": object_meta(joined("allow-lb-", name), namespace, environment),
+        "spec": {"podSelector": {"matchLabels": copied(args.selector)}, "policyTypes": ["Ingress"], "ingress": [rule]},
     }
 
 
 class LoadBalancer(pulumi.ComponentResource):
-    """A Service of type LoadBalancer; ``ingress`` is its load-balancer address once a controller assigns one."""
+    """A Service of type LoadBalancer, and the policy that lets its traffic in where the namespace denies it.
+
+    ``resource_name`` is the component's Pulumi name, and the Service's name unless ``args.name`` says
+    otherwise; the Service is the child ``<resource_name>``, the policy ``<resource_name>/allow-lb``.
+    """
 
     service: k8s.core.v1.Service
     policy: k8s.networking.v1.NetworkPolicy | None
     """allow-lb-<name>, when the namespace denies ingress."""
     service_name: pulumi.Output[str]
+    cluster_ip: pulumi.Output[str | None]
+    """The Service's cluster IP, once the API server has allocated it."""
     ingress: pulumi.Output[list[Any] | None]
+    """``status.loadBalancer.ingress``: the address or hostname, once a load-balancer controller assigns one."""
 
     def __init__(
         self,
-        name: str,
-        args: LoadBalancerArgs,
+        resource_name: str,
+        args: LoadBalancerArgs | LoadBalancerArgsDict,
         opts: pulumi.ResourceOptions | None = None,
         *,
+        tenant: TenantNamespace | None = None,
+        namespace_denies_ingress: bool | None = None,
         environment: str | None = None,
-        namespace_denies_ingress: bool = False,
     ) -> None:
-        super().__init__("clusterstack:network:LoadBalancer", name, None, opts)
-        objects = build_load_balancer(name, args, environment, namespace_denies_ingress)
-        children = pulumi.ResourceOptions(parent=self)
-        self.service = register(objects.service, children, k8s.core.v1.Service)
-        self.policy = register(objects.policy, children, k8s.networking.v1.NetworkPolicy) if objects.policy is not None else None
+        """Given the ``tenant`` the Service lives in, its namespace (unless ``args.namespace`` names
+        it) and whether that namespace denies ingress come from the tenant; without one, say
+        ``namespace_denies_ingress`` (or set ``args.allow_traffic``), because a load balancer in a
+        namespace that denies ingress silently receives nothing unless a policy lets it in."""
+        super().__init__("clusterstack:network:LoadBalancer", resource_name, None, opts)
+        spec = args if isinstance(args, LoadBalancerArgs) else LoadBalancerArgs.model_validate(args)
+        if tenant is not None:
+            denies = tenant.denies_ingress if namespace_denies_ingress is None else namespace_denies_ingress
+            namespace: str | pulumi.Output[str] | None = spec.namespace if spec.namespace is not None else tenant.namespace_name
+        elif namespace_denies_ingress is not None or spec.allow_traffic is not None:
+            denies, namespace = bool(namespace_denies_ingress), spec.namespace
+        else:
+            raise ValueError(
+                "say whether the LoadBalancer's namespace denies ingress: pass tenant=<its TenantNamespace>, "
+                "or namespace_denies_ingress=True/False, or set allow_traffic in its args"
+            )
+        objects = build_load_balancer(spec.name if spec.name is not None else resource_name, spec, environment, denies, namespace)
+        children = pulumi.ResourceOptions(parent=self, depends_on=[tenant] if tenant is not None else None)
+        self.service = register(objects.service, children, k8s.core.v1.Service, resource_name)
+        self.policy = (
+            register(objects.policy, children, k8s.networking.v1.NetworkPolicy, f"{resource_name}/allow-lb") if objects.policy is not None else None
+        )
         self.service_name = self.service.metadata.name
+        self.cluster_ip = self.service.spec.apply(_cluster_ip)
         self.ingress = self.service.status.apply(_ingress)
-        self.register_outputs({"serviceName": self.service_name, "ingress": self.ingress})
+        self.register_outputs({"serviceName": self.service_name, "clusterIP": self.cluster_ip, "ingress": self.ingress})
+
+
+def _cluster_ip(spec: Any) -> str | None:
+    return getattr(spec, "cluster_ip", None) if spec is not None else None
 
 
 def _ingress(status: Any) -> list[Any] | None:

@@ -1,18 +1,42 @@
 """The base every component's Args builds on: frozen pydantic models that validate themselves.
 
-Stack files spell keys in camelCase (``podSecurity``, ``defaultRequest``), Python callers may use
-either spelling. Unknown keys are errors. A cross-field rule that fails raises ``Invalid`` with the
-relative key path of each problem, so a stack file error can name the exact key
-(``limits.container.default.cpu``) rather than the model that holds it.
+Stack files spell keys in camelCase (``podSecurity``, ``defaultRequest``); Python callers pass
+keyword arguments in snake_case and nested settings as dicts in the stack files' spelling. Unknown
+keys are errors. A cross-field rule that fails raises ``Invalid`` with the relative key path of each
+problem, so a stack file error can name the exact key (``limits.container.default.cpu``) rather
+than the model that holds it.
+
+Where a Pulumi program would pass an Output (a namespace name from another resource, a selector
+from a Deployment), the field is an ``...Input`` type: a plain value is validated at once, as
+always; an Output is validated when it resolves, inside ``apply``, and fails the deployment with
+the same message. Nothing here formats an Output into a string.
 """
 
 from __future__ import annotations
 
+import difflib
+import types
+import typing
 from collections.abc import Callable, Iterable, Mapping
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer, WithJsonSchema, model_validator
+import pulumi
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PlainSerializer,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WithJsonSchema,
+    WrapValidator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
+from pydantic_core import ErrorDetails
 from typing_extensions import Self
 
 from .kube import names
@@ -29,7 +53,7 @@ class Invalid(ValueError):
 
     def __init__(self, problems: Iterable[tuple[KeyPath, str]]) -> None:
         self.problems = list(problems)
-        super().__init__("; ".join(f"{_dotted(path)}: {message}" if path else message for path, message in self.problems))
+        super().__init__("; ".join(f"{dotted(path)}: {message}" if path else message for path, message in self.problems))
 
 
 def raise_problems(problems: Problems) -> None:
@@ -38,8 +62,11 @@ def raise_problems(problems: Problems) -> None:
         raise Invalid(found)
 
 
-def _dotted(path: KeyPath) -> str:
-    return ".".join(str(part) for part in path)
+def dotted(path: KeyPath) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
 
 
 class Model(BaseModel):
@@ -61,6 +88,122 @@ class Model(BaseModel):
     def _problems(self) -> Problems:
         """Rules across fields, checked once every field is valid: (relative key path, message) each."""
         return ()
+
+
+F = TypeVar("F", bound=Callable[..., None])
+
+
+def typed_init(init: F) -> F:
+    """Mark an Args' ``__init__`` as a typed front for pydantic's own.
+
+    Such an ``__init__`` lists the arguments as a caller writes them (a Pod Security level as a string,
+    nested settings as dicts), so type checkers accept README-style code, and forwards them to
+    pydantic. It adds no logic, so pydantic may keep validating nested models from dicts directly
+    (without the mark it would call this ``__init__`` with the stack files' camelCase keys).
+    """
+    init.__pydantic_base_init__ = True  # type: ignore[attr-defined]  # pydantic's own marker (BaseModel.__init__ carries it)
+    return init
+
+
+def given(arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """The arguments a typed ``__init__`` received (its ``locals()``), but ``self`` and those left at
+    None, which means "the default": what it forwards to pydantic."""
+    return {key: value for key, value in arguments.items() if value is not None and key not in ("self", "__class__")}
+
+
+# --- pydantic's findings in the project's words -------------------------------------------------
+
+
+def describe(error: ValidationError, model: type[BaseModel]) -> list[tuple[KeyPath, str]]:
+    """Every problem in ``error``, at its key path (in the stack files' spelling), worded as a fix."""
+    problems: list[tuple[KeyPath, str]] = []
+    for detail in error.errors():
+        # pydantic marks an invalid mapping key with a trailing "[key]"; the key itself is the place.
+        loc = tuple(part for part in detail["loc"] if part != "[key]")
+        cause = (detail.get("ctx") or {}).get("error")
+        if isinstance(cause, Invalid):
+            problems += [(loc + tuple(path), message) for path, message in cause.problems]
+        else:
+            problems.append((loc, _message(detail, model)))
+    return list(dict.fromkeys(problems))
+
+
+def _message(detail: ErrorDetails, model: type[BaseModel]) -> str:
+    kind, message, given_value = detail["type"], detail["msg"], detail.get("input")
+    if kind == "extra_forbidden":
+        return f"unknown key{_suggest(str(detail['loc'][-1]), known_keys(model, detail['loc'][:-1]))}"
+    if kind == "missing":
+        return "is required"
+    if kind == "value_error":
+        return message.removeprefix("Value error, ")
+    if kind == "string_type" and isinstance(given_value, (bool, int, float)):
+        return f'{yaml_text(given_value)} is not a string; quote it in YAML ("{yaml_text(given_value)}")'
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return f"must be a map, not {yaml_text(given_value)}"
+    return f"{message} (got {yaml_text(given_value)})"
+
+
+def yaml_text(value: Any) -> str:
+    """A value as the stack file wrote it: true, null, 'text', 3, a map, a list."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, (dict, list)):
+        return "a map" if isinstance(value, dict) else "a list"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _suggest(word: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(word, known, n=1, cutoff=0.5)
+    if close:
+        return f"; did you mean {close[0]}?"
+    return f" (known keys: {', '.join(sorted(known))})" if known else ""
+
+
+def known_keys(model: type, loc: tuple[str | int, ...]) -> list[str]:
+    """The keys a stack file may write at ``loc``, found by walking the model's field types."""
+    node: Any = model
+    for part in loc:
+        node = _step(node, part)
+        if node is None:
+            return []
+    node = _unwrap(node)
+    if isinstance(node, type) and issubclass(node, BaseModel):
+        return [field.alias or name for name, field in node.model_fields.items()]
+    return []
+
+
+def _step(node: Any, part: str | int) -> Any:
+    node = _unwrap(node)
+    if isinstance(node, type) and issubclass(node, BaseModel):
+        for name, field in node.model_fields.items():
+            if part in (name, field.alias):
+                return field.annotation
+        return None
+    origin, args = typing.get_origin(node), typing.get_args(node)
+    if origin is dict and len(args) == 2:
+        return args[1]
+    if origin in (list, tuple) and args:
+        return args[0]
+    return None
+
+
+def _unwrap(node: Any) -> Any:
+    """Optional[X] -> X; Annotated[X, ...] -> X; a union of a model and others -> the model."""
+    while True:
+        origin = typing.get_origin(node)
+        if origin is typing.Annotated:
+            node = typing.get_args(node)[0]
+        elif origin in (typing.Union, types.UnionType):
+            options = [a for a in typing.get_args(node) if a is not type(None)]
+            models = [a for a in options if isinstance(a, type) and issubclass(a, BaseModel)]
+            node = models[0] if models else options[0]
+        else:
+            return node
+
+
+# --- Plain values -----------------------------------------------------------------------------
 
 
 def _parse_quantity(value: Any) -> Quantity:
@@ -104,6 +247,51 @@ DnsSubdomain = Annotated[str, _check(names.dns1123_subdomain, "name")]
 LabelKey = Annotated[str, _check(names.qualified_name, "label key")]
 LabelValue = Annotated[str, _check(names.label_value, "label value")]
 AnnotationKey = Annotated[str, _check(names.qualified_name, "annotation key")]
+
+
+# --- Pulumi Inputs ------------------------------------------------------------------------------
+
+
+def _deferred(plain: Any) -> WrapValidator:
+    """Validate a plain value now; an Output when it resolves, with the same rules and message."""
+    adapter: TypeAdapter[Any] = TypeAdapter(plain)
+
+    def wrap(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+        if not isinstance(value, pulumi.Output):
+            return handler(value)
+        # The deployment's error names the Args class and field: "TenantNamespaceArgs.name: ...".
+        at: KeyPath = tuple(part for part in ((info.config or {}).get("title"), info.field_name) if part)
+
+        def check(resolved: Any) -> Any:
+            try:
+                return adapter.validate_python(resolved)
+            except ValidationError as error:
+                raise Invalid([((*at, *path), message) for path, message in describe(error, BaseModel)]) from None
+
+        return value.apply(check)
+
+    return WrapValidator(wrap)
+
+
+if TYPE_CHECKING:
+    DnsLabelInput = str | pulumi.Output[str]
+    LabelValueInput = str | pulumi.Output[str]
+    AnnotationValueInput = str | pulumi.Output[str]
+    LabelsInput = Mapping[str, str | pulumi.Output[str]] | pulumi.Output[Mapping[str, str]]
+    AnnotationsInput = Mapping[str, str | pulumi.Output[str]] | pulumi.Output[Mapping[str, str]]
+    QuantityInput = Quantity | pulumi.Output[Quantity]
+else:
+    DnsLabelInput = Annotated[DnsLabel, _deferred(DnsLabel)]
+    LabelValueInput = Annotated[LabelValue, _deferred(LabelValue)]
+    AnnotationValueInput = Annotated[str, _deferred(str)]
+    LabelsInput = Annotated[dict[LabelKey, LabelValueInput], _deferred(dict[LabelKey, LabelValue])]
+    AnnotationsInput = Annotated[dict[AnnotationKey, AnnotationValueInput], _deferred(dict[AnnotationKey, str])]
+    QuantityInput = Annotated[QuantityValue, _deferred(QuantityValue)]
+"""Fields a program may fill from another resource's outputs. Each holds either the plain, validated
+value or an Output that validates itself when it resolves."""
+
+QuantityText = str | int | float
+"""A quantity as a caller writes it: "500m", "1Gi", 2, 0.5."""
 
 
 def check_label_keys(labels: Mapping[str, Any], where: str, reserved: Iterable[str]) -> Problems:

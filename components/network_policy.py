@@ -3,31 +3,41 @@
 Pages: Declare Network Policy, and the CNI pages (Calico, Cilium, Antrea, kube-router, Romana, Weave
 Net). The traps this guards against: a default-deny egress policy silently breaks DNS, and the
 NodeLocal DNSCache runs on the host network, where pod selectors never match it, so DNS egress must
-also allow its IP (and the kube-dns ClusterIP it answers on) by address.
+also allow its IP (and the kube-dns ClusterIP it answers on) by address. Which of the two a cluster
+runs is a ``ClusterDns`` the caller passes: there is no default to get wrong.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field, StrictInt, StrictStr, field_validator
+from typing_extensions import Required
 
 from .bundle import Manifest
+from .cluster import ClusterDns
+from .inputs import copied
 from .kube.network import Network, Protocol, parse_cidr, port_name_problem, port_number_problem
 from .kube.schema import schema_problems
-from .labels import object_meta
-from .model import DnsLabel, DnsSubdomain, KeyPath, LabelKey, LabelValue, Model, Problems
+from .labels import Name, object_meta
+from .model import DnsLabelInput, DnsSubdomain, KeyPath, LabelsInput, Model, Problems, given, typed_init
 from .register import register
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 """Set by the API server on every namespace (1.21+): selecting a namespace by name uses it."""
 Direction = Literal["Ingress", "Egress"]
-Labels = dict[LabelKey, LabelValue]
+Selector = Mapping[str, str | pulumi.Output[str]] | pulumi.Output[Mapping[str, str]]
+"""Labels to select by, as a caller writes them: a mapping (values may be Outputs) or an Output of one."""
+
+
+class PortArgsDict(TypedDict, total=False):
+    port: Required[int | str]
+    protocol: Protocol
+    endPort: int
 
 
 class Port(Model):
@@ -63,14 +73,31 @@ class Port(Model):
         return port
 
 
+# ``except`` is a Python keyword, so the dicts that may carry it are declared functionally.
+IngressRuleArgsDict = TypedDict(
+    "IngressRuleArgsDict",
+    {"name": str, "namespace": str | pulumi.Output[str], "namespaceLabels": Selector, "podLabels": Selector, "cidr": str,
+     "except": Sequence[str], "ports": Sequence[PortArgsDict], "toPods": Selector},
+    total=False,
+)
+"""An ``allowFrom`` rule as a dict, in the stack files' spelling."""
+EgressRuleArgsDict = TypedDict(
+    "EgressRuleArgsDict",
+    {"name": str, "namespace": str | pulumi.Output[str], "namespaceLabels": Selector, "podLabels": Selector, "cidr": str,
+     "except": Sequence[str], "ports": Sequence[PortArgsDict], "fromPods": Selector},
+    total=False,
+)
+"""An ``allowTo`` rule as a dict, in the stack files' spelling."""
+
+
 class _Rule(Model):
     """Who a rule admits: a namespace (by name or labels), pods (by labels), or a CIDR; none: anyone."""
 
     name: DnsSubdomain | None = None
     """The NetworkPolicy's name; default allow-from-<n> / allow-to-<n>."""
-    namespace: DnsLabel | None = None
-    namespace_labels: Labels | None = None
-    pod_labels: Labels | None = None
+    namespace: DnsLabelInput | None = None
+    namespace_labels: LabelsInput | None = None
+    pod_labels: LabelsInput | None = None
     """Pods with these labels: in the namespace(s) named, else in this namespace."""
     cidr: str | None = None
     except_: tuple[str, ...] = Field((), alias="except")
@@ -85,7 +112,7 @@ class _Rule(Model):
         return value
 
     def _problems(self) -> Problems:
-        if self.cidr is not None and (self.namespace or self.namespace_labels is not None or self.pod_labels is not None):
+        if self.cidr is not None and (self.namespace is not None or self.namespace_labels is not None or self.pod_labels is not None):
             yield ("cidr",), "cannot be combined with namespace, namespaceLabels or podLabels: write two rules"
         if self.namespace is not None and self.namespace_labels is not None:
             yield ("namespaceLabels",), "cannot be combined with namespace (which selects the namespace by its name label)"
@@ -114,9 +141,9 @@ class _Rule(Model):
         if self.namespace is not None:
             peer["namespaceSelector"] = {"matchLabels": {NAMESPACE_NAME_LABEL: self.namespace}}
         elif self.namespace_labels is not None:
-            peer["namespaceSelector"] = {"matchLabels": dict(self.namespace_labels)}
+            peer["namespaceSelector"] = {"matchLabels": copied(self.namespace_labels)}
         if self.pod_labels is not None:
-            peer["podSelector"] = {"matchLabels": dict(self.pod_labels)}
+            peer["podSelector"] = {"matchLabels": copied(self.pod_labels)}
         return peer or None
 
 
@@ -129,13 +156,18 @@ def _strictly_inside(inner: Network, outer: Network) -> bool:
 
 
 class IngressRule(_Rule):
-    to_pods: Labels = Field(default_factory=dict)
+    to_pods: LabelsInput = Field(default_factory=dict)
     """The pods in this namespace the rule lets traffic reach; empty: all of them."""
 
 
 class EgressRule(_Rule):
-    from_pods: Labels = Field(default_factory=dict)
+    from_pods: LabelsInput = Field(default_factory=dict)
     """The pods in this namespace the rule lets send; empty: all of them."""
+
+
+class RawPolicyArgsDict(TypedDict):
+    name: str
+    spec: Mapping[str, Any]
 
 
 class RawPolicy(Model):
@@ -149,18 +181,42 @@ class RawPolicy(Model):
         return schema_problems(manifest)
 
 
+class NetworkPolicyArgsDict(TypedDict, total=False):
+    """``NetworkPolicyArgs`` as a dict, in the stack files' spelling (``allowDNS``, ``allowFrom``)."""
+
+    defaultDeny: Sequence[Direction]
+    allowDNS: bool
+    allowSameNamespace: bool
+    allowFrom: Sequence[IngressRule | IngressRuleArgsDict]
+    allowTo: Sequence[EgressRule | EgressRuleArgsDict]
+    policies: Sequence[RawPolicy | RawPolicyArgsDict]
+
+
 class NetworkPolicyArgs(Model):
     """``clusterstack:namespaces.<name>.networkPolicy``."""
 
     default_deny: tuple[Direction, ...] = ()
     """Deny all Ingress and/or Egress not allowed by another policy (a policy selecting every pod)."""
     allow_dns: bool = Field(False, alias="allowDNS")
-    """Egress to the cluster DNS on UDP and TCP 53 (and to NodeLocal DNSCache when the stack runs it)."""
+    """Egress to the cluster DNS on UDP and TCP 53 (and to NodeLocal DNSCache when the cluster runs it)."""
     allow_same_namespace: bool = False
     """Traffic between the namespace's own pods, both ways."""
     allow_from: tuple[IngressRule, ...] = ()
     allow_to: tuple[EgressRule, ...] = ()
     policies: tuple[RawPolicy, ...] = ()
+
+    @typed_init
+    def __init__(
+        self,
+        *,
+        default_deny: Sequence[Direction] | None = None,
+        allow_dns: bool | None = None,
+        allow_same_namespace: bool | None = None,
+        allow_from: Sequence[IngressRule | IngressRuleArgsDict] | None = None,
+        allow_to: Sequence[EgressRule | EgressRuleArgsDict] | None = None,
+        policies: Sequence[RawPolicy | RawPolicyArgsDict] | None = None,
+    ) -> None:
+        super().__init__(**given(locals()))
 
     def _problems(self) -> Problems:
         seen: dict[str, KeyPath] = {}
@@ -191,42 +247,37 @@ def _rule_name(rule: _Rule, direction: str, index: int) -> str:
     return rule.name if rule.name is not None else f"allow-{direction}-{index}"
 
 
-@dataclass(frozen=True)
-class DnsEndpoints:
-    """Where pods send DNS queries: the kube-dns pods, and the host-network NodeLocal DNSCache when it runs."""
-
-    namespace: str = "kube-system"
-    pod_labels: tuple[tuple[str, str], ...] = (("k8s-app", "kube-dns"),)
-    host_ips: tuple[str, ...] = ()
-    """The cache's link-local IP and the kube-dns ClusterIP it also answers on (empty without the cache)."""
-
-
-DEFAULT_DNS = DnsEndpoints()
-"""kube-dns only: the DNS endpoints of a cluster without NodeLocal DNSCache."""
-
-
 def _host_cidr(ip: str) -> str:
     return f"{ip}/{32 if ipaddress.ip_address(ip).version == 4 else 128}"
 
 
 DNS_PORTS = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
+MISSING_DNS = (
+    "allowDNS needs to know where the cluster's DNS runs: pass dns=ClusterDns.kube_dns() or "
+    "dns=ClusterDns.node_local(<local IP>) (or NodeLocalDns(...).cluster_dns). With NodeLocal DNSCache "
+    "the cache listens on each node's host network, so a policy that allows only the kube-dns pods "
+    "breaks every lookup"
+)
 
 
-def build_network_policies(
-    namespace: str, args: NetworkPolicyArgs, dns: DnsEndpoints = DEFAULT_DNS, environment: str | None = None
-) -> list[Manifest]:
-    def policy(name: str, pods: Mapping[str, str], types: list[str], **rules: Any) -> Manifest:
+def build_network_policies(namespace: Name, args: NetworkPolicyArgs, dns: ClusterDns | None, environment: str | None = None) -> list[Manifest]:
+    """The namespace's NetworkPolicies. ``dns`` (needed with ``allowDNS``) says where DNS egress goes."""
+
+    def policy(name: str, pods: Any, types: list[str], **rules: Any) -> Manifest:
+        selector = {"matchLabels": copied(pods)} if isinstance(pods, pulumi.Output) or pods else {}
         return {
             "apiVersion": "networking.k8s.io/v1",
             "kind": "NetworkPolicy",
             "metadata": object_meta(name, namespace, environment),
-            "spec": {"podSelector": {"matchLabels": dict(pods)} if pods else {}, "policyTypes": types, **rules},
+            "spec": {"podSelector": selector, "policyTypes": types, **rules},
         }
 
     policies = []
     if args.default_deny:
         policies.append(policy("default-deny", {}, [d for d in ("Ingress", "Egress") if d in args.default_deny]))
     if args.allow_dns:
+        if dns is None:
+            raise ValueError(MISSING_DNS)
         egress = [
             {
                 "to": [{"namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: dns.namespace}}, "podSelector": {"matchLabels": dict(dns.pod_labels)}}],
@@ -260,6 +311,11 @@ def _rule(rule: _Rule, direction: str) -> dict[str, Any]:
     return body
 
 
+def register_policies(resource_name: str, policies: list[Manifest], opts: pulumi.ResourceOptions) -> dict[str, k8s.networking.v1.NetworkPolicy]:
+    """Each policy as a child ``<resource_name>/<policy name>``, by policy name."""
+    return {p["metadata"]["name"]: register(p, opts, k8s.networking.v1.NetworkPolicy, f"{resource_name}/{p['metadata']['name']}") for p in policies}
+
+
 class NamespacePolicies(pulumi.ComponentResource):
     """A namespace's NetworkPolicies from the shorthand; usable on its own for a namespace made elsewhere."""
 
@@ -269,20 +325,20 @@ class NamespacePolicies(pulumi.ComponentResource):
 
     def __init__(
         self,
-        name: str,
-        args: NetworkPolicyArgs,
+        resource_name: str,
+        args: NetworkPolicyArgs | NetworkPolicyArgsDict,
         opts: pulumi.ResourceOptions | None = None,
         *,
-        namespace: str | None = None,
-        dns: DnsEndpoints = DEFAULT_DNS,
+        namespace: str | pulumi.Output[str] | None = None,
+        dns: ClusterDns | None = None,
         environment: str | None = None,
     ) -> None:
-        super().__init__("clusterstack:network:NamespacePolicies", name, None, opts)
-        target = namespace if namespace is not None else name
+        """``namespace``: where the policies go (default: ``resource_name``); ``dns``: the cluster's
+        DNS, required when the policies allow DNS."""
+        super().__init__("clusterstack:network:NamespacePolicies", resource_name, None, opts)
+        spec = args if isinstance(args, NetworkPolicyArgs) else NetworkPolicyArgs.model_validate(args)
+        target = namespace if namespace is not None else resource_name
         children = pulumi.ResourceOptions(parent=self)
-        self.policies = {
-            p["metadata"]["name"]: register(p, children, k8s.networking.v1.NetworkPolicy)
-            for p in build_network_policies(target, args, dns, environment)
-        }
+        self.policies = register_policies(resource_name, build_network_policies(target, spec, dns, environment), children)
         self.policy_names = pulumi.Output.all(*(p.metadata.name for p in self.policies.values()))
         self.register_outputs({"policies": self.policy_names})

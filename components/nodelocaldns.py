@@ -17,20 +17,20 @@ standard labels, and an optional memory limit is set.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field, field_validator
 
 from .bundle import Bundle, Manifest
-from .cluster import ClusterSpec
+from .cluster import ClusterDns, ClusterSpec
 from .kube.names import dns1123_subdomain
 from .labels import object_meta
-from .model import KeyPath, Model, QuantityValue, raise_problems
-from .register import register
+from .model import KeyPath, Model, QuantityText, QuantityValue, given, raise_problems, typed_init
+from .register import child_name, register
 
 NAME = "node-local-dns"
 UPSTREAM_SERVICE = "kube-dns-upstream"
@@ -46,6 +46,28 @@ _MB_PER_FULL_BLOCK = 30
 _DEFAULT_CAPACITY = 9984
 
 PositiveInt = Annotated[int, Field(gt=0, strict=True)]
+
+
+ClusterProtocol = Literal["force_tcp", "prefer_udp"]
+
+
+class CacheSettingsArgsDict(TypedDict, total=False):
+    successCapacity: int
+    successTTL: int
+    denialCapacity: int
+    denialTTL: int
+
+
+class NodeLocalDnsArgsDict(TypedDict, total=False):
+    """``NodeLocalDnsArgs`` as a dict, in the stack files' spelling."""
+
+    localIP: str
+    upstreamServers: Sequence[str]
+    stubDomains: Mapping[str, Sequence[str]]
+    memoryLimit: QuantityText
+    image: str
+    clusterProtocol: ClusterProtocol
+    cache: CacheSettingsArgsDict
 
 
 class CacheSettings(Model):
@@ -70,9 +92,23 @@ class NodeLocalDnsArgs(Model):
     memory_limit: QuantityValue | None = None
     """The node-cache container's memory limit; unset: none, as upstream."""
     image: str = DEFAULT_IMAGE
-    cluster_protocol: Literal["force_tcp", "prefer_udp"] = "force_tcp"
+    cluster_protocol: ClusterProtocol = "force_tcp"
     """How the cluster zones reach kube-dns: upstream forces TCP (no lost UDP under conntrack races)."""
     cache: CacheSettings = Field(default_factory=CacheSettings)
+
+    @typed_init
+    def __init__(
+        self,
+        *,
+        local_ip: str | None = None,
+        upstream_servers: Sequence[str] | None = None,
+        stub_domains: Mapping[str, Sequence[str]] | None = None,
+        memory_limit: QuantityText | None = None,
+        image: str | None = None,
+        cluster_protocol: ClusterProtocol | None = None,
+        cache: CacheSettings | CacheSettingsArgsDict | None = None,
+    ) -> None:
+        super().__init__(**given(locals()))
 
     @field_validator("local_ip")
     @classmethod
@@ -331,25 +367,32 @@ class NodeLocalDns(pulumi.ComponentResource):
     daemon_set: k8s.apps.v1.DaemonSet
     metrics_service: k8s.core.v1.Service
     kubelet_cluster_dns: pulumi.Output[str]
+    cluster_dns: ClusterDns
+    """Where pods on this cluster send DNS queries: give it to every TenantNamespace and
+    NamespacePolicies of the cluster whose policies allow DNS."""
 
     def __init__(
         self,
-        name: str,
-        args: NodeLocalDnsArgs,
+        resource_name: str,
+        args: NodeLocalDnsArgs | NodeLocalDnsArgsDict,
         opts: pulumi.ResourceOptions | None = None,
         *,
         cluster: ClusterSpec | None = None,
         environment: str | None = None,
     ) -> None:
-        super().__init__("clusterstack:dns:NodeLocalDns", name, None, opts)
-        cluster = cluster if cluster is not None else ClusterSpec()
-        raise_problems(cluster_problems(args, cluster))
-        objects = build_node_local_dns(args, cluster, environment)
+        """``cluster``: the cluster's facts (kube-dns IP, domain, kube-proxy mode; kubeadm's defaults
+        when omitted). Its children are named ``<resource_name>/<object name>``."""
+        super().__init__("clusterstack:dns:NodeLocalDns", resource_name, None, opts)
+        spec = args if isinstance(args, NodeLocalDnsArgs) else NodeLocalDnsArgs.model_validate(args)
+        facts = cluster if cluster is not None else ClusterSpec()
+        raise_problems(cluster_problems(spec, facts))
+        objects = build_node_local_dns(spec, facts, environment)
         children = pulumi.ResourceOptions(parent=self)
-        self.service_account = register(objects.service_account, children, k8s.core.v1.ServiceAccount)
-        self.upstream_service = register(objects.upstream_service, children, k8s.core.v1.Service)
-        self.config_map = register(objects.config_map, children, k8s.core.v1.ConfigMap)
-        self.daemon_set = register(objects.daemon_set, children, k8s.apps.v1.DaemonSet)
-        self.metrics_service = register(objects.metrics_service, children, k8s.core.v1.Service)
-        self.kubelet_cluster_dns = pulumi.Output.from_input(kubelet_cluster_dns(args, cluster))
+        self.service_account = register(objects.service_account, children, k8s.core.v1.ServiceAccount, child_name(resource_name, objects.service_account))
+        self.upstream_service = register(objects.upstream_service, children, k8s.core.v1.Service, child_name(resource_name, objects.upstream_service))
+        self.config_map = register(objects.config_map, children, k8s.core.v1.ConfigMap, child_name(resource_name, objects.config_map))
+        self.daemon_set = register(objects.daemon_set, children, k8s.apps.v1.DaemonSet, child_name(resource_name, objects.daemon_set))
+        self.metrics_service = register(objects.metrics_service, children, k8s.core.v1.Service, child_name(resource_name, objects.metrics_service))
+        self.cluster_dns = ClusterDns.node_local(spec.local_ip, facts)
+        self.kubelet_cluster_dns = pulumi.Output.from_input(kubelet_cluster_dns(spec, facts))
         self.register_outputs({"kubeletClusterDNS": self.kubelet_cluster_dns})

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import pulumi
 from pydantic import Field
 
 from . import nodelocaldns
 from .bundle import Manifest
-from .cluster import ClusterSpec
-from .dns import DnsArgs
+from .cluster import ClusterDns, ClusterSpec, ClusterSpecArgsDict
+from .dns import DnsArgs, DnsArgsDict
 from .dns_autoscaler import DnsAutoscaler, DnsAutoscalerArgs, build_dns_autoscaler
-from .load_balancer import LoadBalancer, LoadBalancerArgs, build_load_balancer
-from .model import DnsLabel, KeyPath, Model, Problems
-from .network_policy import DEFAULT_DNS, DnsEndpoints
+from .load_balancer import LoadBalancer, LoadBalancerArgs, LoadBalancerArgsDict, build_load_balancer
+from .model import DnsLabel, KeyPath, Model, Problems, given, typed_init
 from .nodelocaldns import NodeLocalDns, NodeLocalDnsArgs, build_node_local_dns
-from .tenant import TenantNamespace, TenantNamespaceArgs, build_tenant
+from .register import legacy_urns as answering_to_legacy_urns
+from .tenant import TenantNamespace, TenantNamespaceArgs, TenantNamespaceArgsDict, build_tenant
 
 # CNIs that do not enforce NetworkPolicy, and why a policy on them is a false sense of safety.
 _PLUGIN_WARNINGS = {
@@ -25,6 +27,13 @@ _PLUGIN_WARNINGS = {
     "weave": "Weave Net is no longer maintained; move to a maintained CNI that enforces NetworkPolicy (Calico, Cilium, Antrea, kube-router)",
     "romana": "Romana is no longer maintained; move to a maintained CNI that enforces NetworkPolicy (Calico, Cilium, Antrea, kube-router)",
 }
+
+
+class ClusterPlatformArgsDict(TypedDict, total=False):
+    cluster: ClusterSpec | ClusterSpecArgsDict
+    namespaces: Mapping[str, TenantNamespaceArgs | TenantNamespaceArgsDict]
+    dns: DnsArgs | DnsArgsDict
+    loadBalancers: Mapping[str, LoadBalancerArgs | LoadBalancerArgsDict]
 
 
 class ClusterPlatformArgs(Model):
@@ -37,30 +46,50 @@ class ClusterPlatformArgs(Model):
     load_balancers: dict[DnsLabel, LoadBalancerArgs] = Field(default_factory=dict)
     """Services of type LoadBalancer by name."""
 
+    @typed_init
+    def __init__(
+        self,
+        *,
+        cluster: ClusterSpec | ClusterSpecArgsDict | None = None,
+        namespaces: Mapping[str, TenantNamespaceArgs | TenantNamespaceArgsDict] | None = None,
+        dns: DnsArgs | DnsArgsDict | None = None,
+        load_balancers: Mapping[str, LoadBalancerArgs | LoadBalancerArgsDict] | None = None,
+    ) -> None:
+        super().__init__(**given(locals()))
+
     def _problems(self) -> Problems:
         problems: list[tuple[KeyPath, str]] = []
         if self.dns.node_local is not None:
             node_local = nodelocaldns.cluster_problems(self.dns.node_local, self.cluster)
             problems += [(("dns", "nodeLocal", *path), message) for path, message in node_local]
+        for name, tenant in self.namespaces.items():
+            if tenant.name is not None:
+                problems.append((("namespaces", name, "name"), "the namespace's name is its key under namespaces; remove name"))
         for name, balancer in self.load_balancers.items():
-            if balancer.namespace not in self.namespaces and not balancer.existing_namespace:
+            if balancer.name is not None:
+                problems.append((("loadBalancers", name, "name"), "the Service's name is its key under loadBalancers; remove name"))
+            if balancer.namespace is None:
+                problems.append((("loadBalancers", name, "namespace"), "is required: the namespace the Service goes in"))
+            elif isinstance(balancer.namespace, str) and balancer.namespace not in self.namespaces and not balancer.existing_namespace:
                 problems.append(
                     (
                         ("loadBalancers", name, "namespace"),
-                        (f"{balancer.namespace} is not one of clusterstack:namespaces; declare it there, "
-                        "or set existingNamespace: true if it is made outside this stack"),
+                        (
+                            f"{balancer.namespace} is not one of clusterstack:namespaces; declare it there, "
+                            "or set existingNamespace: true if it is made outside this stack"
+                        ),
                     )
                 )
         return problems
 
-    def dns_endpoints(self) -> DnsEndpoints:
+    def cluster_dns(self) -> ClusterDns:
         """Where DNS egress goes: with NodeLocal DNSCache, also its link-local IP and the kube-dns ClusterIP it answers on."""
         if self.dns.node_local is None:
-            return DEFAULT_DNS
-        return DnsEndpoints(host_ips=(self.dns.node_local.local_ip, self.cluster.dns_service_ip))
+            return ClusterDns.kube_dns()
+        return ClusterDns.node_local(self.dns.node_local.local_ip, self.cluster)
 
-    def denies_ingress(self, namespace: str) -> bool:
-        tenant = self.namespaces.get(namespace)
+    def denies_ingress(self, namespace: object) -> bool:
+        tenant = self.namespaces.get(namespace) if isinstance(namespace, str) else None
         return tenant is not None and tenant.network_policy is not None and tenant.network_policy.denies_ingress
 
     def warnings(self) -> list[tuple[KeyPath, str]]:
@@ -97,7 +126,7 @@ class PlatformParts:
 
     environment: str | None
     cluster: ClusterSpec
-    dns: DnsEndpoints
+    dns: ClusterDns
     tenants: tuple[tuple[str, TenantNamespaceArgs], ...]
     """By namespace name, sorted."""
     dns_autoscaler: DnsAutoscalerArgs | None
@@ -110,7 +139,7 @@ def compose(args: ClusterPlatformArgs, environment: str | None = None) -> Platfo
     return PlatformParts(
         environment=environment,
         cluster=args.cluster,
-        dns=args.dns_endpoints(),
+        dns=args.cluster_dns(),
         tenants=tuple(sorted(args.namespaces.items())),
         dns_autoscaler=args.dns.autoscaler,
         node_local_dns=args.dns.node_local,
@@ -136,12 +165,20 @@ def build_platform(args: ClusterPlatformArgs, environment: str | None = None) ->
 
 
 class ClusterPlatform(pulumi.ComponentResource):
-    """The platform baseline: tenant namespaces, the DNS add-ons and the load balancers the stack declares."""
+    """The platform baseline of one cluster: tenant namespaces, the DNS add-ons and the load balancers.
+
+    Its children are named after it: ``<resource_name>/<namespace>`` (TenantNamespace),
+    ``<resource_name>/dns-autoscaler``, ``<resource_name>/node-local-dns``,
+    ``<resource_name>/<service>`` (LoadBalancer), so several platforms (one per cluster, each with
+    its own provider) live in one program.
+    """
 
     tenants: dict[str, TenantNamespace]
     dns_autoscaler: DnsAutoscaler | None
     node_local_dns: NodeLocalDns | None
     load_balancers: dict[str, LoadBalancer]
+    cluster_dns: ClusterDns
+    """Where this cluster's pods send DNS queries (what its tenants' allowDNS policies allow)."""
     namespaces: pulumi.Output[list[str]]
     kubelet_cluster_dns: pulumi.Output[str] | None
     """With NodeLocal DNSCache: what every kubelet's clusterDNS must be; None without it."""
@@ -149,37 +186,68 @@ class ClusterPlatform(pulumi.ComponentResource):
 
     def __init__(
         self,
-        name: str,
-        args: ClusterPlatformArgs,
+        resource_name: str,
+        args: ClusterPlatformArgs | ClusterPlatformArgsDict,
         opts: pulumi.ResourceOptions | None = None,
         *,
         environment: str | None = None,
+        legacy_urns: bool = False,
+        child_aliases: Mapping[str, Sequence[pulumi.Alias]] | None = None,
     ) -> None:
-        super().__init__("clusterstack:platform:ClusterPlatform", name, None, opts)
-        parts = compose(args, environment)
-        children = pulumi.ResourceOptions(parent=self)
-        self.tenants = {ns: TenantNamespace(ns, tenant, children, environment=environment, dns=parts.dns) for ns, tenant in parts.tenants}
-        self.namespaces = pulumi.Output.all(*(t.namespace for t in self.tenants.values()))
-        self.dns_autoscaler = (
-            DnsAutoscaler("dns-autoscaler", parts.dns_autoscaler, children, environment=environment) if parts.dns_autoscaler is not None else None
-        )
-        self.node_local_dns = (
-            NodeLocalDns("node-local-dns", parts.node_local_dns, children, cluster=parts.cluster, environment=environment)
-            if parts.node_local_dns is not None
-            else None
-        )
-        self.kubelet_cluster_dns = self.node_local_dns.kubelet_cluster_dns if self.node_local_dns is not None else None
-        self.load_balancers = {}
-        for balancer in parts.load_balancers:
-            # A load balancer's namespace must exist first: depend on its tenant when the stack declares it.
-            tenant = self.tenants.get(balancer.args.namespace)
-            self.load_balancers[balancer.name] = LoadBalancer(
-                balancer.name,
-                balancer.args,
-                pulumi.ResourceOptions(parent=self, depends_on=[tenant] if tenant is not None else None),
-                environment=environment,
-                namespace_denies_ingress=balancer.denies_ingress,
+        """``legacy_urns``: also answer to the URNs clusterstack 0.1 gave this platform's resources, so
+        a stack deployed with 0.1 updates in place. Only for a program's one platform (0.1 could
+        have no other); drop it once every stack has been updated.
+
+        ``child_aliases``: aliases for the platform's components, by the name after
+        ``<resource_name>/`` (a namespace, ``dns-autoscaler``, ``node-local-dns``, a Service): to take
+        over a TenantNamespace that was declared on its own, give it
+        ``{"payments": [pulumi.Alias(name="payments", parent=pulumi.ROOT_STACK_RESOURCE)]}``; its
+        children follow (the engine renames them by the component's name prefix)."""
+        super().__init__("clusterstack:platform:ClusterPlatform", resource_name, None, opts)
+        spec = args if isinstance(args, ClusterPlatformArgs) else ClusterPlatformArgs.model_validate(args)
+        parts = compose(spec, environment)
+        self.cluster_dns = parts.dns
+
+        extra_aliases = child_aliases if child_aliases is not None else {}
+        unknown = sorted(set(extra_aliases) - {ns for ns, _ in parts.tenants} - {lb.name for lb in parts.load_balancers} - {"dns-autoscaler", "node-local-dns"})
+        if unknown:
+            raise ValueError(f"child_aliases names no component of this platform: {', '.join(unknown)}")
+
+        def child(old_name: str) -> pulumi.ResourceOptions:
+            """A child's options: parented here, and answering to its 0.1 name (``legacy_urns``) and to
+            whatever ``child_aliases`` gives it."""
+            aliases: list[pulumi.Alias] = [pulumi.Alias(name=old_name)] if legacy_urns else []
+            aliases += extra_aliases.get(old_name, [])
+            return pulumi.ResourceOptions(parent=self, aliases=list(aliases) or None)
+
+        with answering_to_legacy_urns() if legacy_urns else contextlib.nullcontext():
+            self.tenants = {
+                ns: TenantNamespace(f"{resource_name}/{ns}", tenant.model_copy(update={"name": ns}), child(ns), environment=environment, dns=parts.dns)
+                for ns, tenant in parts.tenants
+            }
+            self.dns_autoscaler = (
+                DnsAutoscaler(f"{resource_name}/dns-autoscaler", parts.dns_autoscaler, child("dns-autoscaler"), environment=environment)
+                if parts.dns_autoscaler is not None
+                else None
             )
+            self.node_local_dns = (
+                NodeLocalDns(f"{resource_name}/node-local-dns", parts.node_local_dns, child("node-local-dns"), cluster=parts.cluster, environment=environment)
+                if parts.node_local_dns is not None
+                else None
+            )
+            self.load_balancers = {}
+            for balancer in parts.load_balancers:
+                tenant = self.tenants.get(balancer.args.namespace) if isinstance(balancer.args.namespace, str) else None
+                self.load_balancers[balancer.name] = LoadBalancer(
+                    f"{resource_name}/{balancer.name}",
+                    balancer.args.model_copy(update={"name": balancer.name}),
+                    child(balancer.name),
+                    tenant=tenant,
+                    namespace_denies_ingress=None if tenant is not None else balancer.denies_ingress,
+                    environment=environment,
+                )
+        self.namespaces = pulumi.Output.all(*(t.namespace for t in self.tenants.values()))
+        self.kubelet_cluster_dns = self.node_local_dns.kubelet_cluster_dns if self.node_local_dns is not None else None
         self.load_balancer_ingress = {name: lb.ingress for name, lb in self.load_balancers.items()}
         outputs: dict[str, Any] = {"namespaces": self.namespaces}
         if self.kubelet_cluster_dns is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal, get_args
+from typing import Any, Literal, TypedDict, get_args
 
 from pydantic import GetJsonSchemaHandler, field_validator, model_validator
 from pydantic.json_schema import JsonSchemaValue
@@ -17,6 +17,15 @@ Mode = Literal["enforce", "audit", "warn"]
 MODES: tuple[Mode, ...] = get_args(Mode)
 LABEL_PREFIX = "pod-security.kubernetes.io/"
 _VERSION = re.compile(r"^(latest|v1\.[0-9]+)$")
+
+
+class PodSecurityArgsDict(TypedDict, total=False):
+    """``podSecurity`` as a dict: a level per mode, and the version they pin."""
+
+    enforce: Level
+    audit: Level
+    warn: Level
+    version: str
 
 
 class PodSecurity(Model):

@@ -7,26 +7,41 @@ Configure Quotas for API Objects; Limit Storage Consumption.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
-from typing import Annotated, Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Annotated, Any, TypedDict
 
+import pulumi
 from pydantic import AfterValidator
+from typing_extensions import Required
 
 from .bundle import Manifest
 from .kube import resources
 from .kube.quantity import Quantity
 from .kube.resources import QuotaScope, ScopeOperator
-from .labels import object_meta
-from .model import DnsSubdomain, KeyPath, Model, Problems, QuantityValue, raise_problems
+from .labels import Name, object_meta
+from .model import DnsSubdomain, KeyPath, Model, Problems, QuantityInput, QuantityText, raise_problems
 
 
-def _check_hard(hard: dict[str, Quantity]) -> dict[str, Quantity]:
-    raise_problems(hard_problems(hard))
-    return hard
+def _check_hard(hard: dict[str, QuantityInput]) -> dict[str, QuantityInput]:
+    plain = {name: value for name, value in hard.items() if isinstance(value, Quantity)}
+    raise_problems(hard_problems(plain, names=hard))
+    # A value that is an Output is checked when it resolves, by the same rule.
+    return {name: value if isinstance(value, Quantity) else value.apply(_whole_check(name)) for name, value in hard.items()}
 
 
-Hard = Annotated[dict[str, QuantityValue], AfterValidator(_check_hard)]
-"""``spec.hard``: quota resource name -> quantity, checked as ValidateResourceQuotaResourceName does."""
+def _whole_check(name: str) -> Callable[[Quantity], Quantity]:
+    def check(quantity: Quantity) -> Quantity:
+        raise_problems(hard_problems({name: quantity}))
+        return quantity
+
+    return check
+
+
+Hard = Annotated[dict[str, QuantityInput], AfterValidator(_check_hard)]
+"""``spec.hard``: quota resource name -> quantity, checked as ValidateResourceQuotaResourceName does.
+A value may be an Output (checked when it resolves); the names are plain."""
+HardInput = Mapping[str, QuantityText | pulumi.Output[str]]
+"""``hard`` as a caller writes it: {"requests.cpu": "4", "pods": 20}."""
 
 
 # Known names offered as "did you mean" for a key that is not a quota resource.
@@ -38,6 +53,25 @@ _SUGGESTIONS = (
     "requests.nvidia.com/gpu",
     "hugepages-2Mi",
 )
+
+
+class ScopeRequirementArgsDict(TypedDict, total=False):
+    scopeName: Required[QuotaScope]
+    operator: Required[ScopeOperator]
+    values: Sequence[str]
+
+
+class ScopeSelectorArgsDict(TypedDict):
+    matchExpressions: Sequence[ScopeRequirementArgsDict]
+
+
+class QuotaSpecArgsDict(TypedDict, total=False):
+    """A named ResourceQuota as a dict, in the stack files' spelling."""
+
+    name: Required[str]
+    hard: Required[HardInput]
+    scopes: Sequence[QuotaScope]
+    scopeSelector: ScopeSelectorArgsDict
 
 
 class ScopeRequirement(Model):
@@ -66,18 +100,20 @@ class QuotaSpec(Model):
         return quota_problems(self.hard, self.scopes, self.scope_selector)
 
 
-def hard_problems(hard: Mapping[str, Quantity]) -> Iterable[tuple[KeyPath, str]]:
-    """Keys must be quota resources; counts and extended resources must be whole numbers."""
-    for name, quantity in hard.items():
+def hard_problems(hard: Mapping[str, Quantity], names: Iterable[str] | None = None) -> Iterable[tuple[KeyPath, str]]:
+    """Keys (``names``, default those of ``hard``) must be quota resources; counts and extended
+    resources must be whole numbers."""
+    for name in names if names is not None else hard:
         reason = resources.quota_resource_problem(name)
+        quantity = hard.get(name)
         if reason is not None:
             yield (name,), f"{reason}{_closest(name)}"
-        elif resources.is_whole_number_quota_resource(name) and not quantity.is_whole:
+        elif quantity is not None and resources.is_whole_number_quota_resource(name) and not quantity.is_whole:
             yield (name,), f"{quantity} is not a whole number; {name} counts whole units"
 
 
 def quota_problems(
-    hard: Mapping[str, Quantity], scopes: Iterable[str], selector: ScopeSelector | None
+    hard: Mapping[str, QuantityInput], scopes: Iterable[str], selector: ScopeSelector | None
 ) -> Iterable[tuple[KeyPath, str]]:
     """The scope rules: which scopes may track which resources, and selector operators."""
     expressions = selector.match_expressions if selector is not None else ()
@@ -116,8 +152,13 @@ def _closest(name: str) -> str:
     )
 
 
-def build_quota(spec: QuotaSpec, namespace: str, environment: str | None) -> Manifest:
-    body: dict[str, Any] = {"hard": {name: quantity.text for name, quantity in spec.hard.items()}}
+def _text(quantity: QuantityInput) -> str | pulumi.Output[str]:
+    """A quantity as written (``500m`` stays ``500m``); an Output's once it resolves."""
+    return quantity.text if isinstance(quantity, Quantity) else quantity.apply(lambda resolved: resolved.text)
+
+
+def build_quota(spec: QuotaSpec, namespace: Name, environment: str | None) -> Manifest:
+    body: dict[str, Any] = {"hard": {name: _text(quantity) for name, quantity in spec.hard.items()}}
     if spec.scopes:
         body["scopes"] = list(spec.scopes)
     if spec.scope_selector is not None:

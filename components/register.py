@@ -1,14 +1,24 @@
 """Register plain Kubernetes objects (dicts) as pulumi-kubernetes resources.
 
 The builders speak the Kubernetes API; this is the one place that speaks pulumi-kubernetes. Each
-object becomes the typed resource for its apiVersion and kind (``kubernetes:core/v1:Namespace``),
-with the logical name ``<namespace>/<name>`` (``<name>`` when cluster-scoped), the same naming
-pulumi-kubernetes' own ConfigGroup uses, so two tenants' ``tenant-quota`` never collide. Kinds of
-API groups that pulumi-kubernetes does not ship (custom resources) become ``CustomResource``.
+object becomes the typed resource for its apiVersion and kind (``kubernetes:core/v1:Namespace``).
+Kinds of API groups that pulumi-kubernetes does not ship (custom resources) become ``CustomResource``.
+
+Every child's logical name is given by its component and starts with the component's own name
+(``payments``, ``payments/tenant-quota``), so any number of components of one type can live in one
+program, and an alias on a component carries over to its children: the Pulumi engine renames a
+child's old URN by the same prefix.
+
+clusterstack 0.1 named children like pulumi-kubernetes' ConfigGroup, ``<namespace>/<name>``.
+Inside ``legacy_urns()``, each child also answers to that name (a Pulumi alias), so a stack
+deployed with 0.1 updates in place instead of replacing (and, for a Namespace, deleting) anything.
 """
 
 from __future__ import annotations
 
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import pulumi
@@ -17,11 +27,27 @@ from pydantic.alias_generators import to_snake
 
 R = TypeVar("R", bound=pulumi.CustomResource)
 
+_LEGACY_NAMES: contextvars.ContextVar[bool] = contextvars.ContextVar("clusterstack_legacy_names", default=False)
 
-def logical_name(obj: dict[str, Any]) -> str:
+
+@contextmanager
+def legacy_urns() -> Iterator[None]:
+    """While it is open, every child registered also answers to its clusterstack 0.1 name."""
+    token = _LEGACY_NAMES.set(True)
+    try:
+        yield
+    finally:
+        _LEGACY_NAMES.reset(token)
+
+
+def legacy_name(obj: dict[str, Any]) -> str | None:
+    """The name clusterstack 0.1 gave an object's resource: ``<namespace>/<name>`` (``<name>`` when
+    cluster-scoped); None when either is an Output (0.1 took no Outputs, so nothing to answer to)."""
     meta = obj["metadata"]
-    namespace = meta.get("namespace")
-    return f"{namespace}/{meta['name']}" if namespace else str(meta["name"])
+    namespace, name = meta.get("namespace"), meta["name"]
+    if not isinstance(name, str) or (namespace is not None and not isinstance(namespace, str)):
+        return None
+    return f"{namespace}/{name}" if namespace else name
 
 
 def is_builtin_group(group: str) -> bool:
@@ -46,11 +72,15 @@ def resource_class(api_version: str, kind: str) -> type[pulumi.CustomResource] |
     return found if isinstance(found, type) and issubclass(found, pulumi.CustomResource) else None
 
 
-def register_object(obj: dict[str, Any], opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
+def register_object(obj: dict[str, Any], opts: pulumi.ResourceOptions, name: str) -> pulumi.CustomResource:
+    """Register ``obj`` as the child ``name``, as its pulumi-kubernetes class (or a CustomResource)."""
+    legacy = legacy_name(obj) if _LEGACY_NAMES.get() else None
+    if legacy is not None and legacy != name:
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=[pulumi.Alias(name=legacy)]))
     cls = resource_class(obj["apiVersion"], obj["kind"])
     if cls is None:
         return k8s.apiextensions.CustomResource(
-            logical_name(obj),
+            name,
             api_version=obj["apiVersion"],
             kind=obj["kind"],
             metadata=obj["metadata"],
@@ -58,13 +88,18 @@ def register_object(obj: dict[str, Any], opts: pulumi.ResourceOptions) -> pulumi
             opts=opts,
         )
     fields = {to_snake(key): value for key, value in obj.items() if key not in ("apiVersion", "kind")}
-    return cls(logical_name(obj), opts=opts, **fields)
+    return cls(name, opts=opts, **fields)
 
 
-def register(obj: dict[str, Any], opts: pulumi.ResourceOptions, kind: type[R]) -> R:
-    """Register ``obj`` as the pulumi-kubernetes class ``kind`` (a typed handle for the component)."""
-    resource = register_object(obj, opts)
+def register(obj: dict[str, Any], opts: pulumi.ResourceOptions, kind: type[R], name: str) -> R:
+    """Register ``obj`` as the child ``name`` of the pulumi-kubernetes class ``kind`` (a typed handle)."""
+    resource = register_object(obj, opts, name)
     if not isinstance(resource, kind):
         raise TypeError(f"{obj['apiVersion']} {obj['kind']} registers as {type(resource).__name__}, not {kind.__name__}")
     return resource
 
+
+def child_name(component: str, obj: dict[str, Any]) -> str:
+    """``<component>/<object name>``: a child's name when the object's name is fixed by the component
+    (never an Output)."""
+    return f"{component}/{obj['metadata']['name']}"

@@ -6,32 +6,50 @@ the quota and limit pages cited in ``quota.py`` and ``limits.py``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field
+from pydantic.json_schema import SkipJsonSchema
 
 from . import labels as standard
 from .bundle import Bundle, Manifest
+from .cluster import ClusterDns
+from .inputs import merged
 from .kube.names import dns1123_label
-from .kube.quantity import Quantity
-from .limits import Limits, build_limit_range, container_defaults
-from .model import AnnotationKey, KeyPath, LabelKey, LabelValue, Model, Problems, check_label_keys
-from .network_policy import DEFAULT_DNS, DnsEndpoints, NetworkPolicyArgs, build_network_policies
-from .pod_security import LABEL_PREFIX, PodSecurity
-from .quota import Hard, QuotaSpec, build_quota
-from .register import register
+from .limits import Limits, LimitsArgsDict, build_limit_range, container_defaults
+from .model import AnnotationsInput, DnsLabelInput, KeyPath, LabelsInput, Model, Problems, QuantityInput, check_label_keys, given, typed_init
+from .network_policy import NetworkPolicyArgs, NetworkPolicyArgsDict, Selector, build_network_policies, register_policies
+from .pod_security import LABEL_PREFIX, Level, PodSecurity, PodSecurityArgsDict
+from .quota import Hard, HardInput, QuotaSpec, QuotaSpecArgsDict, build_quota
+from .register import child_name, register
 
 TENANT_QUOTA_NAME = "tenant-quota"
+
+
+class TenantNamespaceArgsDict(TypedDict, total=False):
+    """``TenantNamespaceArgs`` as a dict, in the stack files' spelling."""
+
+    name: str | pulumi.Output[str]
+    labels: Selector
+    annotations: Selector
+    podSecurity: PodSecurity | Level | PodSecurityArgsDict
+    quota: HardInput
+    quotas: Sequence[QuotaSpec | QuotaSpecArgsDict]
+    limits: Limits | LimitsArgsDict
+    networkPolicy: NetworkPolicyArgs | NetworkPolicyArgsDict
 
 
 class TenantNamespaceArgs(Model):
     """One tenant namespace, as written under ``clusterstack:namespaces.<name>``."""
 
-    labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
-    annotations: dict[AnnotationKey, str] = Field(default_factory=dict)
+    name: SkipJsonSchema[DnsLabelInput | None] = None
+    """The Namespace's name; default: the component's name. (Not in stack files, where the key is the name.)"""
+    labels: LabelsInput = Field(default_factory=dict)
+    annotations: AnnotationsInput = Field(default_factory=dict)
     pod_security: PodSecurity | None = None
     """None: no Pod Security labels, so the cluster's admission default applies."""
     quota: Hard | None = None
@@ -43,11 +61,27 @@ class TenantNamespaceArgs(Model):
     network_policy: NetworkPolicyArgs | None = None
     """The namespace's NetworkPolicies; None: none (all traffic allowed, as Kubernetes defaults)."""
 
+    @typed_init
+    def __init__(
+        self,
+        *,
+        name: str | pulumi.Output[str] | None = None,
+        labels: Selector | None = None,
+        annotations: Selector | None = None,
+        pod_security: PodSecurity | Level | PodSecurityArgsDict | None = None,
+        quota: HardInput | None = None,
+        quotas: Sequence[QuotaSpec | QuotaSpecArgsDict] | None = None,
+        limits: Limits | LimitsArgsDict | None = None,
+        network_policy: NetworkPolicyArgs | NetworkPolicyArgsDict | None = None,
+    ) -> None:
+        super().__init__(**given(locals()))
+
     def _problems(self) -> Problems:
-        yield from check_label_keys(self.labels, "labels", standard.RESERVED)
-        if self.pod_security is not None:
-            for key in sorted(k for k in self.labels if k.startswith(LABEL_PREFIX)):
-                yield ("labels", key), "conflicts with podSecurity, which sets the Pod Security labels; remove one of them"
+        if isinstance(self.labels, Mapping):
+            yield from check_label_keys(self.labels, "labels", standard.RESERVED)
+            if self.pod_security is not None:
+                for key in sorted(k for k in self.labels if k.startswith(LABEL_PREFIX)):
+                    yield ("labels", key), "conflicts with podSecurity, which sets the Pod Security labels; remove one of them"
         seen = {TENANT_QUOTA_NAME} if self.quota is not None else set()
         for index, quota in enumerate(self.quotas):
             if quota.name in seen:
@@ -58,11 +92,16 @@ class TenantNamespaceArgs(Model):
         tenant = [QuotaSpec(name=TENANT_QUOTA_NAME, hard=self.quota)] if self.quota is not None else []
         return tenant + list(self.quotas)
 
+    @property
+    def needs_dns(self) -> bool:
+        """Its policies allow DNS, so building it needs the cluster's ``ClusterDns``."""
+        return self.network_policy is not None and self.network_policy.allow_dns
+
     def warnings(self) -> list[tuple[KeyPath, str]]:
         """Valid settings that will still hurt: a compute quota that pods without a default cannot satisfy."""
         defaults = container_defaults(self.limits)
         found: list[tuple[KeyPath, str]] = []
-        quotas: list[tuple[KeyPath, Mapping[str, Quantity]]] = [(("quota",), self.quota)] if self.quota is not None else []
+        quotas: list[tuple[KeyPath, Mapping[str, QuantityInput]]] = [(("quota",), self.quota)] if self.quota is not None else []
         quotas += [(("quotas", i, "hard"), q.hard) for i, q in enumerate(self.quotas)]
         for at, hard in quotas:
             for name in hard:
@@ -73,6 +112,7 @@ class TenantNamespaceArgs(Model):
                 if resource not in defaults[field]:
                     found.append(((*at, name), _quota_trap(name, field, resource)))
         return found
+
 
 
 def _default_needed(quota_resource: str) -> tuple[str, str] | None:
@@ -106,15 +146,14 @@ class TenantObjects(Bundle):
 
 
 def build_tenant(
-    name: str, args: TenantNamespaceArgs, environment: str | None = None, dns: DnsEndpoints = DEFAULT_DNS
+    name: str | pulumi.Output[str], args: TenantNamespaceArgs, environment: str | None = None, dns: ClusterDns | None = None
 ) -> TenantObjects:
-    """The Namespace, its ResourceQuotas, LimitRange and NetworkPolicies, as plain Kubernetes objects.
+    """The Namespace ``name``, its ResourceQuotas, LimitRange and NetworkPolicies, as plain Kubernetes objects.
 
-    ``dns`` says where DNS egress must be allowed to (the NodeLocal DNSCache's addresses, when it runs).
+    ``dns`` says where DNS egress must be allowed to; it is required when the policies allow DNS.
     """
-    namespace_labels = dict(args.labels)
-    if args.pod_security is not None:
-        namespace_labels.update(args.pod_security.labels())
+    psa = args.pod_security.labels() if args.pod_security is not None else {}
+    namespace_labels = merged(args.labels, psa, reserved=(*standard.RESERVED, *psa))
     return TenantObjects(
         namespace={
             "apiVersion": "v1",
@@ -128,35 +167,67 @@ def build_tenant(
 
 
 class TenantNamespace(pulumi.ComponentResource):
-    """A tenant namespace with its quotas, limits and Pod Security labels; ``name`` is the namespace's name."""
+    """A tenant namespace with its quotas, limits, Pod Security labels and network policies.
+
+    ``resource_name`` is the component's Pulumi name, and the Namespace's name unless ``args.name``
+    says otherwise; its children are named ``<resource_name>/<object name>``.
+    """
 
     namespace: pulumi.Output[str]
-    """The namespace's name, once the Namespace exists (depend on it to create things inside)."""
+    """The namespace's name, once the Namespace exists (use it to create things inside)."""
+    namespace_name: str | pulumi.Output[str]
+    """The namespace's name as given (plain when it was), without waiting for the Namespace."""
     namespace_resource: k8s.core.v1.Namespace
     quotas: dict[str, k8s.core.v1.ResourceQuota]
     """By quota name: tenant-quota and each of ``quotas``."""
     limit_range: k8s.core.v1.LimitRange | None
     policies: dict[str, k8s.networking.v1.NetworkPolicy]
     """By policy name: default-deny, allow-dns, ..."""
+    args: TenantNamespaceArgs
+    """The validated arguments (what a LoadBalancer in this namespace reads its policy facts from)."""
 
     def __init__(
         self,
-        name: str,
-        args: TenantNamespaceArgs,
+        resource_name: str,
+        args: TenantNamespaceArgs | TenantNamespaceArgsDict,
         opts: pulumi.ResourceOptions | None = None,
         *,
+        dns: ClusterDns | None = None,
         environment: str | None = None,
-        dns: DnsEndpoints = DEFAULT_DNS,
     ) -> None:
-        super().__init__("clusterstack:tenant:TenantNamespace", name, None, opts)
-        reasons = dns1123_label(name)
-        if reasons:
-            raise ValueError(f"namespace name {name!r} {'; '.join(reasons)}")
-        objects = build_tenant(name, args, environment, dns)
+        """``dns``: the cluster's DNS (``ClusterDns``), required when the network policy allows DNS;
+        ``environment``: the stack, recorded in the clusterstack.io/environment label."""
+        _require_plain_name(resource_name, "TenantNamespace", "TenantNamespaceArgs(name=...)")
+        super().__init__("clusterstack:tenant:TenantNamespace", resource_name, None, opts)
+        self.args = args if isinstance(args, TenantNamespaceArgs) else TenantNamespaceArgs.model_validate(args)
+        if self.args.name is None:
+            reasons = dns1123_label(resource_name)
+            if reasons:
+                raise ValueError(f"the namespace's name (the component's name, since args.name is unset) {resource_name!r} {'; '.join(reasons)}")
+        self.namespace_name = self.args.name if self.args.name is not None else resource_name
+        objects = build_tenant(self.namespace_name, self.args, environment, dns)
         children = pulumi.ResourceOptions(parent=self)
-        self.namespace_resource = register(objects.namespace, children, k8s.core.v1.Namespace)
-        self.quotas = {q["metadata"]["name"]: register(q, children, k8s.core.v1.ResourceQuota) for q in objects.quotas}
-        self.limit_range = register(objects.limit_range, children, k8s.core.v1.LimitRange) if objects.limit_range is not None else None
-        self.policies = {p["metadata"]["name"]: register(p, children, k8s.networking.v1.NetworkPolicy) for p in objects.policies}
+        self.namespace_resource = register(objects.namespace, children, k8s.core.v1.Namespace, resource_name)
+        self.quotas = {q["metadata"]["name"]: register(q, children, k8s.core.v1.ResourceQuota, child_name(resource_name, q)) for q in objects.quotas}
+        self.limit_range = (
+            register(objects.limit_range, children, k8s.core.v1.LimitRange, child_name(resource_name, objects.limit_range))
+            if objects.limit_range is not None
+            else None
+        )
+        self.policies = register_policies(resource_name, list(objects.policies), children)
         self.namespace = self.namespace_resource.metadata.name
         self.register_outputs({"namespace": self.namespace})
+
+    @property
+    def denies_ingress(self) -> bool:
+        """The namespace's policies deny ingress by default (a load balancer here needs an allow policy)."""
+        return self.args.network_policy is not None and self.args.network_policy.denies_ingress
+
+
+def _require_plain_name(resource_name: object, component: str, instead: str) -> None:
+    """Pulumi names resources by plain strings; an Output belongs in the Args, where it is a Kubernetes name."""
+    if not isinstance(resource_name, str):
+        raise TypeError(
+            f"{component}'s resource_name must be a plain string (it is its Pulumi name, part of its URN), "
+            f"not {type(resource_name).__name__}; pass an Output as the Kubernetes name in {instead}"
+        )

@@ -1,4 +1,5 @@
-"""Shared fixtures: the Pulumi mocks (set once, here), and throwaway projects built from the real program."""
+"""Shared fixtures: the Pulumi mocks (set once, here, with clusterstack.testing), and throwaway projects
+built from the real program."""
 
 from __future__ import annotations
 
@@ -6,38 +7,21 @@ import shutil
 import textwrap
 from pathlib import Path
 
-import pulumi
 import pytest
 import yaml
+
+from clusterstack.testing import Recorder, set_mocks
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-class RecordingMocks(pulumi.runtime.Mocks):
-    """Echo each resource's inputs back as its state, and keep them for assertions."""
-
-    def __init__(self) -> None:
-        self.resources: list[pulumi.runtime.MockResourceArgs] = []
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
-        self.resources.append(args)
-        return args.name, dict(args.inputs)
-
-    def call(self, args: pulumi.runtime.MockCallArgs):
-        return {}
-
-    def of_type(self, type_token: str) -> list[pulumi.runtime.MockResourceArgs]:
-        return [r for r in self.resources if r.typ == type_token]
-
-
 @pytest.fixture
-def pulumi_mocks(request) -> RecordingMocks:
-    """Pulumi's mock runtime; ``@pytest.mark.pulumi(project=..., stack=...)`` names the project and stack."""
+def pulumi_mocks(request) -> Recorder:
+    """Pulumi's mock runtime with clusterstack's recording monitor (URNs as the engine names them);
+    ``@pytest.mark.pulumi(project=..., stack=...)`` names the project and stack."""
     marker = request.node.get_closest_marker("pulumi")
     options = {"project": "clusterstack", "stack": "test", **(marker.kwargs if marker else {})}
-    mocks = RecordingMocks()
-    pulumi.runtime.set_mocks(mocks, project=options["project"], stack=options["stack"], preview=False)
-    return mocks
+    return set_mocks(project=options["project"], stack=options["stack"])
 
 
 @pytest.fixture

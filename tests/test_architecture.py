@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from clusterstack.cli import cli
-from components.register import resource_class
+from clusterstack.components.register import resource_class
 from tests.conftest import REPO
 
 ENGINE_MODULES = ("deepdiff", "kubernetes_validate", "clusterstack.engine.plan", "clusterstack.engine.state", "clusterstack.engine.target", "clusterstack.cli")
@@ -29,10 +29,10 @@ def _fresh(code: str) -> str:
 def test_the_program_loads_no_part_of_the_engine():
     """What ``pulumi up`` runs: the program's loader and the components, and nothing the embedded engine needs."""
     loaded = json.loads(
-        _fresh("import json, sys; import clusterstack.program, components; print(json.dumps(sorted(sys.modules)))")
+        _fresh("import json, sys; import clusterstack.program, clusterstack.components; print(json.dumps(sorted(sys.modules)))")
     )
     assert "clusterstack.program.loader" in loaded
-    assert "components.platform" in loaded
+    assert "clusterstack.components.platform" in loaded
     assert [name for name in ENGINE_MODULES if name in loaded] == []
 
 
@@ -52,8 +52,8 @@ def test_running_the_program_under_pulumi_loads_no_part_of_the_engine():
     )
     assert done.returncode == 0, done.stderr
     loaded = json.loads(done.stdout.splitlines()[-1])
-    assert "components.tenant" in loaded
-    assert "components.nodelocaldns" in loaded
+    assert "clusterstack.components.tenant" in loaded
+    assert "clusterstack.components.nodelocaldns" in loaded
     assert [name for name in ENGINE_MODULES if name in loaded] == []
 
 
@@ -126,16 +126,17 @@ def test_custom_groups_are_custom_resources_whatever_their_first_segment(api_ver
 
 @pulumi.runtime.test
 def test_a_custom_group_registers_with_its_own_type_token(pulumi_mocks):
-    from components.register import register_object
+    from clusterstack.components.register import register_object
 
     resource = register_object(
         {"apiVersion": "apps.example.com/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "shop"}, "spec": {"size": 2}},
         pulumi.ResourceOptions(),
+        "web",
     )
 
     def check(_):
-        [registered] = pulumi_mocks.resources
-        assert registered.typ == "kubernetes:apps.example.com/v1:Deployment"
+        [registered] = pulumi_mocks.recording().resources
+        assert registered.type == "kubernetes:apps.example.com/v1:Deployment"
         assert registered.inputs["spec"] == {"size": 2}
 
     return resource.urn.apply(check)

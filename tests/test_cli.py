@@ -11,7 +11,7 @@ import yaml
 from click.testing import CliRunner
 
 from clusterstack.cli import cli
-from components.kube.kinds import kind_rank
+from clusterstack.components.kube.kinds import kind_rank
 
 REPO = Path(__file__).resolve().parent.parent
 STACKS = ["dev", "prod", "staging"]

@@ -4,7 +4,7 @@ import pulumi
 import pytest
 from pydantic import ValidationError
 
-from components import ClusterPlatform, ClusterPlatformArgs, TenantNamespace, TenantNamespaceArgs, build_tenant
+from clusterstack.components import ClusterPlatform, ClusterPlatformArgs, TenantNamespace, TenantNamespaceArgs, build_tenant
 
 
 def _args() -> TenantNamespaceArgs:
@@ -23,14 +23,14 @@ def test_tenant_namespace_registers_its_objects_with_explicit_names(pulumi_mocks
     def check(done):
         namespace = done[0]
         assert namespace == "payments"
-        registered = {(r.typ, r.name) for r in pulumi_mocks.resources}
+        registered = {(r.type, r.name) for r in pulumi_mocks.recording().resources}
         assert registered == {
             ("clusterstack:tenant:TenantNamespace", "payments"),
             ("kubernetes:core/v1:Namespace", "payments"),
             ("kubernetes:core/v1:ResourceQuota", "payments/tenant-quota"),
             ("kubernetes:core/v1:LimitRange", "payments/tenant-limits"),
         }
-        inputs = {r.typ: r.inputs for r in pulumi_mocks.resources}
+        inputs = {r.type: r.inputs for r in pulumi_mocks.recording().resources}
         expected = build_tenant("payments", _args(), "dev")
         assert inputs["kubernetes:core/v1:Namespace"] == expected.namespace
         assert [inputs["kubernetes:core/v1:ResourceQuota"]] == list(expected.quotas)
@@ -51,8 +51,9 @@ def test_platform_composes_one_tenant_per_namespace(pulumi_mocks):
     def check(done):
         namespaces = done[0]
         assert namespaces == ["a", "b"]
-        assert sorted(r.name for r in pulumi_mocks.of_type("clusterstack:tenant:TenantNamespace")) == ["a", "b"]
-        assert sorted(r.name for r in pulumi_mocks.of_type("kubernetes:core/v1:ResourceQuota")) == ["a/tenant-quota"]
+        # Children are named after the platform, so two platforms (two clusters) never share a URN.
+        assert sorted(r.name for r in pulumi_mocks.recording().of_type("clusterstack:tenant:TenantNamespace")) == ["platform/a", "platform/b"]
+        assert sorted(r.name for r in pulumi_mocks.recording().of_type("kubernetes:core/v1:ResourceQuota")) == ["platform/a/tenant-quota"]
 
     children = [r.urn for tenant in platform.tenants.values() for r in (tenant.namespace_resource, *tenant.quotas.values())]
     return pulumi.Output.all(platform.namespaces, *children).apply(check)

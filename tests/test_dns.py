@@ -14,7 +14,7 @@ import pulumi
 import pytest
 import yaml
 
-from components import (
+from clusterstack.components import (
     ClusterSpec,
     DnsAutoscaler,
     DnsAutoscalerArgs,
@@ -24,12 +24,13 @@ from components import (
     build_dns_autoscaler,
     build_platform,
 )
-from components.nodelocaldns import build_node_local_dns, corefile
+from clusterstack.components.cpa import LinearParamsArgsDict
+from clusterstack.components.nodelocaldns import build_node_local_dns, corefile
 from tests.helpers import STACK_FILE, load, problems
 
 UPSTREAM = Path(__file__).resolve().parents[2] / "shared" / "reference" / "upstream"
 NO_UPSTREAM = "../shared/reference/upstream is not beside this checkout; the upstream facts are still checked by the tests above"
-LINEAR = {"coresPerReplica": 256, "nodesPerReplica": 16, "min": 2, "preventSinglePointFailure": True}
+LINEAR: LinearParamsArgsDict = {"coresPerReplica": 256, "nodesPerReplica": 16, "min": 2, "preventSinglePointFailure": True}
 
 
 def dns_problems(dns: dict, cluster: dict | None = None) -> list[str]:
@@ -308,11 +309,11 @@ def test_dns_components_register_their_objects(pulumi_mocks):
         config_map, kubelet_dns = values[:2]
         assert config_map == "kube-dns-autoscaler"
         assert kubelet_dns == "169.254.20.10"
-        names = {(r.typ, r.name) for r in pulumi_mocks.resources}
-        assert ("kubernetes:apps/v1:Deployment", "kube-system/kube-dns-autoscaler") in names
-        assert ("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "system:kube-dns-autoscaler") in names
-        assert ("kubernetes:apps/v1:DaemonSet", "kube-system/node-local-dns") in names
-        assert ("kubernetes:core/v1:Service", "kube-system/kube-dns-upstream") in names
+        names = {(r.type, r.name) for r in pulumi_mocks.recording().resources}
+        assert ("kubernetes:apps/v1:Deployment", "dns-autoscaler/kube-dns-autoscaler") in names
+        assert ("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "dns-autoscaler/system:kube-dns-autoscaler") in names
+        assert ("kubernetes:apps/v1:DaemonSet", "node-local-dns/node-local-dns") in names
+        assert ("kubernetes:core/v1:Service", "node-local-dns/kube-dns-upstream") in names
 
     assert autoscaler.params.__class__.__name__ == "ConfigMap"
     assert cache.daemon_set.__class__.__name__ == "DaemonSet"

@@ -7,7 +7,7 @@ a ratio of 0 contributes 1, min 0 counts as 1, preventSinglePointFailure applies
 
 import pytest
 
-from components.cpa import ClusterSize, LadderParams, LinearParams, forecast
+from clusterstack.components.cpa import ClusterSize, LadderParams, LinearParams, forecast
 
 
 def replicas(params, nodes, cores, schedulable_nodes=None, schedulable_cores=None) -> int:

@@ -52,7 +52,7 @@ def test_the_whole_workflow(project):
     assert first.exit_code == 0
     assert first.output.rstrip().endswith("Plan: 5 to add, 0 to change, 0 to destroy.")
     assert "+ Namespace payments" in first.output
-    assert "TenantNamespace payments" in first.output
+    assert "TenantNamespace platform/payments" in first.output
     assert cs(project, "preview", "-s", "dev", "--detailed-exitcode").exit_code == 2
 
     applied = cs(project, "up", "-s", "dev", "--yes")
@@ -168,7 +168,7 @@ def test_json_and_full_diff_output(project):
     edit(project, 'pods: "5"', 'pods: "6"')
     document = json.loads(cs(project, "preview", "-s", "dev", "--json").output)
     [change] = document["changes"]
-    assert (change["action"], change["identity"], change["component"]) == ("update", "ResourceQuota checkout/tenant-quota", "TenantNamespace checkout")
+    assert (change["action"], change["identity"], change["component"]) == ("update", "ResourceQuota checkout/tenant-quota", "TenantNamespace platform/checkout")
     assert change["fields"] == [{"path": "spec.hard.pods", "keys": ["spec", "hard", "pods"], "before": "5", "after": "6"}]
     assert document["summary"] == {"add": 0, "change": 1, "destroy": 0, "unchanged": 4}
     full = cs(project, "preview", "-s", "prod", "--diff").output
@@ -182,13 +182,13 @@ def test_state_commands_and_the_state_dir_override(project, tmp_path, monkeypatc
     assert (elsewhere / "dev.json").exists()
     assert not (project / ".clusterstack").exists()
     listing = cs(project, "state", "list", "-s", "dev").output.splitlines()
-    assert listing[0] == "Namespace checkout  [TenantNamespace checkout]"
+    assert listing[0] == "Namespace checkout  [TenantNamespace platform/checkout]"
     assert len(listing) == 5
     summary = json.loads(cs(project, "state", "show", "-s", "dev").output)
     assert summary["objects"] == 5
     assert summary["serial"] == 5
     shown = cs(project, "state", "show", "-s", "dev", "ResourceQuota payments/tenant-quota").output
-    assert shown.startswith("# ResourceQuota payments/tenant-quota  [TenantNamespace payments]")
+    assert shown.startswith("# ResourceQuota payments/tenant-quota  [TenantNamespace platform/payments]")
     assert "pods: '10'" in shown
     assert cs(project, "state", "unlock", "-s", "dev").output.strip() == "Stack dev is not locked."
     (elsewhere / "dev.lock").write_text(json.dumps({"pid": 2**22 + 7, "host": os.uname().nodename, "time": "t", "operation": "up"}))

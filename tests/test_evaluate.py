@@ -4,11 +4,11 @@ import textwrap
 
 import pytest
 
+from clusterstack.components import build_platform
+from clusterstack.components.kube.kinds import ObjectKey
 from clusterstack.errors import ClusterstackError
 from clusterstack.program.evaluate import evaluate_stack
 from clusterstack.stack.project import Project
-from components import build_platform
-from components.kube.kinds import ObjectKey
 from tests.conftest import REPO
 
 
@@ -16,10 +16,10 @@ def test_collects_the_objects_with_their_components_in_apply_order(make_project)
     root = make_project({"dev": {"config": {"clusterstack:namespaces": {"b": {"quota": {"pods": "1"}}, "a": {"limits": {"pod": {"max": {"cpu": "1"}}}}}}}})
     evaluation = evaluate_stack(Project.load(root), "dev")
     assert [(d.key, d.type, d.name, str(d.component)) for d in evaluation.objects] == [
-        (ObjectKey("", "Namespace", "", "a"), "kubernetes:core/v1:Namespace", "a", "TenantNamespace a"),
-        (ObjectKey("", "Namespace", "", "b"), "kubernetes:core/v1:Namespace", "b", "TenantNamespace b"),
-        (ObjectKey("", "ResourceQuota", "b", "tenant-quota"), "kubernetes:core/v1:ResourceQuota", "b/tenant-quota", "TenantNamespace b"),
-        (ObjectKey("", "LimitRange", "a", "tenant-limits"), "kubernetes:core/v1:LimitRange", "a/tenant-limits", "TenantNamespace a"),
+        (ObjectKey("", "Namespace", "", "a"), "kubernetes:core/v1:Namespace", "platform/a", "TenantNamespace platform/a"),
+        (ObjectKey("", "Namespace", "", "b"), "kubernetes:core/v1:Namespace", "platform/b", "TenantNamespace platform/b"),
+        (ObjectKey("", "ResourceQuota", "b", "tenant-quota"), "kubernetes:core/v1:ResourceQuota", "platform/b/tenant-quota", "TenantNamespace platform/b"),
+        (ObjectKey("", "LimitRange", "a", "tenant-limits"), "kubernetes:core/v1:LimitRange", "platform/a/tenant-limits", "TenantNamespace platform/a"),
     ]
     assert evaluation.outputs == {"kubernetesVersion": "1.34", "namespaces": ["a", "b"]}
     assert evaluation.objects[0].manifest["metadata"]["labels"]["clusterstack.io/environment"] == "dev"
@@ -41,7 +41,7 @@ def test_the_same_object_declared_twice_is_an_error_naming_both(make_project):
         evaluate_stack(Project.load(root), "dev")
     [problem] = caught.value.problems
     assert "Namespace payments is declared twice" in str(problem)
-    assert "payments in TenantNamespace payments" in str(problem)
+    assert "platform/payments in TenantNamespace platform/payments" in str(problem)
     assert "extra-payments in (program)" in str(problem)
 
 

@@ -1,46 +1,60 @@
 """The composing example (examples/team-app): another Pulumi program that imports the components and
-adds its own resources. It is unit-tested the way a team would test it, with Pulumi's mocks, and it
-previews with the embedded engine."""
+adds its own resources. It is unit-tested the way a team would test it, with clusterstack.testing
+over Pulumi's mocks, and it previews with the embedded engine."""
 
-import runpy
+import json
 
-import pulumi
-import pytest
+import yaml
 from click.testing import CliRunner
 
 from clusterstack.cli import cli
+from clusterstack.components.kube.flows import Host, Pod, allowed
+from clusterstack.testing import run_program
 from tests.conftest import REPO
 
 EXAMPLE = REPO / "examples" / "team-app"
+CONFIG = {"team-app:namespace": "shop", "team-app:replicas": 3, "team-app:image": "nginx:1.27", "team-app:sourceRanges": ["10.1.0.0/16"]}
 
 
-@pytest.mark.pulumi(project="team-app", stack="dev")
-@pulumi.runtime.test
-def test_the_example_program_under_pulumi_mocks(pulumi_mocks):
-    pulumi.runtime.set_all_config(
-        {"team-app:namespace": "shop", "team-app:replicas": "3", "team-app:image": "nginx:1.27", "team-app:sourceRanges": '["10.1.0.0/16"]'}
-    )
-    program = runpy.run_path(str(EXAMPLE / "__main__.py"))
+def test_the_example_program_under_pulumi_mocks():
+    recording = run_program(EXAMPLE, stack="dev", config=CONFIG)
+    [deployment] = recording.of_type("kubernetes:apps/v1:Deployment")
+    assert deployment.inputs["spec"]["replicas"] == 3
+    assert deployment.inputs["metadata"]["namespace"] == "shop"  # the tenant's namespace, an Output
+    assert [r.name for r in recording.of_type("clusterstack:tenant:TenantNamespace")] == ["shop"]
+    [service] = recording.of_type("kubernetes:core/v1:Service")
+    assert service.inputs["metadata"]["annotations"] == {"pulumi.com/skipAwait": "true"}
+    assert service.inputs["spec"]["selector"] == {"app": "web"}  # the Deployment's selector, an Output
+    policies = {r.inputs["metadata"]["name"]: r for r in recording.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")}
+    assert set(policies) == {"default-deny", "allow-dns", "allow-same-namespace", "allow-lb-web"}
+    assert policies["allow-lb-web"].inputs["spec"]["ingress"] == [{"ports": [{"protocol": "TCP", "port": "http"}], "from": [{"ipBlock": {"cidr": "10.1.0.0/16"}}]}]
+    assert recording.outputs == {"namespace": "shop", "service": "web", "ingress": None}
 
-    def check(_):
-        by_type: dict[str, list] = {}
-        for resource in pulumi_mocks.resources:
-            by_type.setdefault(resource.typ, []).append(resource)
-        [deployment] = by_type["kubernetes:apps/v1:Deployment"]
-        assert deployment.inputs["spec"]["replicas"] == 3
-        assert deployment.inputs["metadata"]["namespace"] == "shop"
-        assert [r.name for r in by_type["clusterstack:tenant:TenantNamespace"]] == ["shop"]
-        [service] = by_type["kubernetes:core/v1:Service"]
-        assert service.inputs["metadata"]["annotations"] == {"pulumi.com/skipAwait": "true"}
-        policies = {r.name for r in by_type["kubernetes:networking.k8s.io/v1:NetworkPolicy"]}
-        assert policies == {"shop/default-deny", "shop/allow-dns", "shop/allow-same-namespace", "shop/allow-lb-web"}
-        allow = next(r for r in by_type["kubernetes:networking.k8s.io/v1:NetworkPolicy"] if r.name == "shop/allow-lb-web")
-        assert allow.inputs["spec"]["ingress"] == [{"ports": [{"protocol": "TCP", "port": "http"}], "from": [{"ipBlock": {"cidr": "10.1.0.0/16"}}]}]
 
-    tenant, balancer = program["tenant"], program["balancer"]
-    children = [tenant.namespace_resource, *tenant.quotas.values(), tenant.limit_range, *tenant.policies.values(), balancer.service, balancer.policy]
-    resources = [program["deployment"].urn, *(r.urn for r in children)]
-    return pulumi.Output.all(*resources).apply(check)
+def _dns_reachable(stack: str) -> dict[str, bool]:
+    config = dict(yaml.safe_load((EXAMPLE / f"Pulumi.{stack}.yaml").read_text())["config"].items())
+    policies = run_program(EXAMPLE, stack=stack, config=config).kubernetes_objects()
+    pod = Pod("web-shop", {"app": "web"})
+    return {
+        "kube-dns pods": allowed(policies, pod, Pod("kube-system", {"k8s-app": "kube-dns"}, ip="10.244.0.5"), 53, "UDP"),
+        "node-local cache": allowed(policies, pod, Host("169.254.20.10"), 53, "UDP"),
+    }
+
+
+def test_dns_works_where_the_cluster_runs_node_local_dns_cache():
+    """staging and prod run NodeLocal DNSCache on the host network: the example's allow-dns must reach it,
+    which it does only because the program tells the tenant where the cluster's DNS runs."""
+    assert _dns_reachable("staging") == {"kube-dns pods": True, "node-local cache": True}
+    assert _dns_reachable("prod") == {"kube-dns pods": True, "node-local cache": True}
+    assert _dns_reachable("dev") == {"kube-dns pods": True, "node-local cache": False}
+
+
+def test_a_stack_deployed_with_clusterstack_0_1_keeps_every_resource():
+    """Every URN the dev stack's state holds from 0.1 is taken over by exactly one resource (aliases)."""
+    old = json.loads((REPO / "tests" / "data" / "urns-0.1.json").read_text())["team-app"]["dev"]
+    config = yaml.safe_load((EXAMPLE / "Pulumi.dev.yaml").read_text())["config"]
+    moved = run_program(EXAMPLE, stack="dev", config=config).moved_from(old)
+    assert sorted(urn for urn in moved.values() if urn is not None) == sorted(old)
 
 
 def test_the_example_previews_with_the_embedded_engine():

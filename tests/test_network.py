@@ -8,8 +8,8 @@ import pulumi
 import pytest
 import yaml
 
-from components import (
-    DnsEndpoints,
+from clusterstack.components import (
+    ClusterDns,
     LoadBalancer,
     LoadBalancerArgs,
     LoadBalancerObjects,
@@ -19,16 +19,16 @@ from components import (
     build_network_policies,
     build_platform,
 )
-from components.kube.flows import Host, Pod, allowed
-from components.network_policy import DEFAULT_DNS
+from clusterstack.components.kube.flows import Host, Pod, allowed
 from tests.helpers import STACK_FILE, load, problems, tenant_problems
 
-NODE_LOCAL = DnsEndpoints(host_ips=("169.254.20.10", "10.96.0.10"))
+NODE_LOCAL = ClusterDns.node_local("169.254.20.10")
+KUBE_DNS_ONLY = ClusterDns.kube_dns()
 KUBE_DNS = Pod("kube-system", {"k8s-app": "kube-dns"}, ip="10.244.0.5")
 STANDARD = {"app.kubernetes.io/managed-by": "clusterstack", "clusterstack.io/environment": "prod"}
 
 
-def policies(spec: dict, namespace: str = "payments", dns: DnsEndpoints = DEFAULT_DNS) -> list[dict]:
+def policies(spec: dict, namespace: str = "payments", dns: ClusterDns = KUBE_DNS_ONLY) -> list[dict]:
     return build_network_policies(namespace, NetworkPolicyArgs.model_validate(spec), dns, "prod")
 
 
@@ -367,9 +367,9 @@ def test_network_components_under_mocks(pulumi_mocks):
         assert service_name == "checkout"
         assert ingress is None  # no load-balancer controller under mocks
         assert names == ["default-deny"]
-        registered = {(r.typ, r.name) for r in pulumi_mocks.resources}
-        assert ("kubernetes:networking.k8s.io/v1:NetworkPolicy", "payments/allow-lb-checkout") in registered
-        assert ("kubernetes:networking.k8s.io/v1:NetworkPolicy", "legacy-apps/default-deny") in registered
+        registered = {(r.type, r.name) for r in pulumi_mocks.recording().resources}
+        assert ("kubernetes:networking.k8s.io/v1:NetworkPolicy", "checkout/allow-lb") in registered
+        assert ("kubernetes:networking.k8s.io/v1:NetworkPolicy", "legacy/default-deny") in registered
 
     assert lb.policy is not None
     assert set(standalone.policies) == {"default-deny"}

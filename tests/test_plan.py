@@ -4,10 +4,10 @@ import copy
 
 import pytest
 
+from clusterstack.components.kube.fields import IMMUTABLE_FIELDS
+from clusterstack.components.kube.kinds import ObjectKey
 from clusterstack.engine.plan import MISSING, Change, UnsafePlan, destroy_plan, normalize, plan
 from clusterstack.engine.state import Entry, State
-from components.kube.fields import IMMUTABLE_FIELDS
-from components.kube.kinds import ObjectKey
 
 
 def manifest(kind="ResourceQuota", name="q", namespace="team", api="v1", **body) -> dict:

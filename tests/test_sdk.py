@@ -6,6 +6,7 @@ If an SDK upgrade breaks one of these, this file says which, and _sdk.py is the 
 import contextvars
 import textwrap
 
+import pytest
 from pulumi.runtime import config as sdk_config
 
 from clusterstack.program import _sdk
@@ -83,3 +84,34 @@ def test_the_stack_trace_hook_exists_and_is_restored(tmp_path):
     main = _program(tmp_path, "import pulumi_kubernetes as k8s\nk8s.core.v1.Namespace('ns', metadata={'name': 'ns'})\n")
     _sdk.run_program(main, project="p", stack="s", config={})
     assert resource._get_stack_trace is original
+
+
+def test_a_run_after_a_failed_program_completes(tmp_path):
+    """A program that fails leaves tasks behind; the next run in the process neither waits on them nor
+    reports their errors (each run has its own event loop and its own set of Outputs to wait for)."""
+    bad = _program(tmp_path, "import pulumi_kubernetes as k8s\nk8s.core.v1.Namespace('ns', metadata={'name': 'ns'})\nraise RuntimeError('boom')\n")
+    with pytest.raises(RuntimeError, match="boom"):
+        _sdk.run_program(bad, project="p", stack="s", config={})
+    good = tmp_path / "good.py"
+    good.write_text("import pulumi_kubernetes as k8s\nk8s.core.v1.Namespace('ns', metadata={'name': 'ns'})\n")
+    assert len(_sdk.run_program(good, project="p", stack="s", config={}).registrations) == 1
+
+
+def test_a_run_after_a_component_refused_outside_any_run_completes():
+    """What a unit test does (a component refused under set_mocks, with its registration in flight) must
+    not hang an evaluation later in the same process."""
+    from clusterstack.components import TenantNamespace, TenantNamespaceArgs
+    from clusterstack.testing import set_mocks
+
+    set_mocks()
+    with pytest.raises(ValueError, match="DNS-1123 label"):
+        TenantNamespace("Payments", TenantNamespaceArgs())
+    run = _sdk.run(lambda: TenantNamespace("payments", TenantNamespaceArgs()), project="p", stack="s", config={})
+    assert sorted(r.type for r in run.registrations) == ["clusterstack:tenant:TenantNamespace", "kubernetes:core/v1:Namespace"]
+
+
+def test_the_settings_the_runs_reset_exist():
+    from pulumi.runtime import settings
+
+    assert isinstance(settings.SETTINGS.outputs, set)
+    assert hasattr(settings.SETTINGS, "rpc_manager")

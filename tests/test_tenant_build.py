@@ -6,8 +6,8 @@ the objects those pages create, in the API's shape (the pages' YAML is sometimes
 LimitRange item without ``type``, ``type: Core``; the API's shape wins).
 """
 
-from components import TenantNamespaceArgs, build_tenant
-from components.limits import defaulted
+from clusterstack.components import TenantNamespaceArgs, build_tenant
+from clusterstack.components.limits import defaulted
 from tests.helpers import load, namespace_spec
 
 STANDARD = {"app.kubernetes.io/managed-by": "clusterstack", "clusterstack.io/environment": "test"}

@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from components.cpa import ClusterSize, forecast
-from components.dns_autoscaler import DnsAutoscalerArgs
+from ..components.cpa import ClusterSize, forecast
+from ..components.dns_autoscaler import DnsAutoscalerArgs
 
 TABLE_NODES = (1, 2, 3, 5, 10, 16, 25, 50, 100, 250, 500, 1000)
 """Cluster sizes for the table when no size is given: from one node to a thousand."""

@@ -6,10 +6,9 @@ import json
 
 import click
 
-from components.cpa import ClusterSize
-
 from ..analysis import envdiff
 from ..analysis.forecast import COLUMNS, replica_forecast, table_sizes
+from ..components.cpa import ClusterSize
 from ..errors import ClusterstackError
 from ..render import table
 from ..stack.files import read_stack

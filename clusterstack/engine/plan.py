@@ -16,11 +16,10 @@ from typing import Any, Literal, get_args
 
 from deepdiff import DeepDiff
 
-from components.bundle import Manifest
-from components.kube.fields import IMMUTABLE_FIELDS, PORT_FIELDS, QUANTITY_FIELDS, QUANTITY_MAPS
-from components.kube.kinds import ObjectKey
-from components.kube.quantity import Quantity, QuantityError
-
+from ..components.bundle import Manifest
+from ..components.kube.fields import IMMUTABLE_FIELDS, PORT_FIELDS, QUANTITY_FIELDS, QUANTITY_MAPS
+from ..components.kube.kinds import ObjectKey
+from ..components.kube.quantity import Quantity, QuantityError
 from ..errors import ClusterstackError
 from .state import Entry, State
 
@@ -70,7 +69,7 @@ class Change:
     def to_json(self) -> dict[str, Any]:
         return {
             "action": self.action,
-            "key": self.key._asdict(),
+            "key": self.key.to_json(),
             "identity": str(self.key),
             "component": self.component,
             "before": self.before,
@@ -89,7 +88,7 @@ class Change:
         if (action == "delete") != (after is None) or (action == "create") != (before is None):
             raise ValueError(f"a {action} of {data.get('identity', data['key'])} must have {_SIDES[action]}")
         fields = tuple(FieldChange(tuple(f["keys"]), f["before"], f["after"]) for f in data["fields"])
-        return cls(action, ObjectKey(**data["key"]), data["component"], before, after, fields, tuple(data["replaceReasons"]))
+        return cls(action, ObjectKey.from_json(data["key"]), data["component"], before, after, fields, tuple(data["replaceReasons"]))
 
 
 @dataclass(frozen=True)

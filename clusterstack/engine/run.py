@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-from components.kube.kinds import ObjectKey
-
+from ..components.kube.kinds import ObjectKey
 from ..program.evaluate import Evaluation, evaluate
 from ..stack.files import StackConfig, read_stack
 from ..stack.project import Project

@@ -22,8 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from components.kube.kinds import ObjectKey
-
+from ..components.kube.kinds import ObjectKey
 from ..errors import ClusterstackError
 
 FORMAT_VERSION = 1
@@ -39,11 +38,11 @@ class Entry:
     manifest: dict[str, Any]
 
     def to_json(self) -> dict[str, Any]:
-        return {"key": self.key._asdict(), "component": self.component, "manifest": self.manifest}
+        return {"key": self.key.to_json(), "component": self.component, "manifest": self.manifest}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Entry:
-        return cls(ObjectKey(**data["key"]), data["component"], data["manifest"])
+        return cls(ObjectKey.from_json(data["key"]), data["component"], data["manifest"])
 
 
 @dataclass
@@ -134,7 +133,7 @@ class StateStore:
                 raise ClusterstackError([f"{self.journal_path}: line {number + 1} is damaged"]) from None
             if record["lineage"] != state.lineage or record["serial"] <= state.serial:
                 continue  # already folded into the state file
-            key = ObjectKey(**record["key"])
+            key = ObjectKey.from_json(record["key"])
             if record["op"] == "put":
                 state.entries[key] = Entry.from_json(record["entry"])
             else:
@@ -153,11 +152,11 @@ class StateStore:
 
     def record_put(self, state: State, entry: Entry) -> None:
         state.entries[entry.key] = entry
-        self._append(state, {"op": "put", "key": entry.key._asdict(), "entry": entry.to_json()})
+        self._append(state, {"op": "put", "key": entry.key.to_json(), "entry": entry.to_json()})
 
     def record_delete(self, state: State, key: ObjectKey) -> None:
         state.entries.pop(key, None)
-        self._append(state, {"op": "delete", "key": key._asdict()})
+        self._append(state, {"op": "delete", "key": key.to_json()})
 
     def _append(self, state: State, record: dict[str, Any]) -> None:
         state.serial += 1

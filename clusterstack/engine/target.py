@@ -15,9 +15,8 @@ from typing import Any, Protocol
 
 import yaml
 
-from components.kube.kinds import ObjectKey
-
-from ..render import file_name, to_yaml
+from ..components.kube.kinds import ObjectKey
+from ..render import relative_path, to_yaml
 from ..stack.spec import TargetSpec
 from .plan import Change
 
@@ -48,7 +47,7 @@ class DirectoryTarget:
         return f"directory {self.root}"
 
     def path(self, key: ObjectKey) -> Path:
-        return self.root / file_name(key)
+        return self.root / relative_path(key)
 
     def apply(self, change: Change) -> None:
         path = self.path(change.key)
@@ -57,7 +56,7 @@ class DirectoryTarget:
             return
         if change.after is None:
             raise ValueError(f"a {change.action} of {change.key} has no object to write")
-        self.root.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         _write(path, to_yaml(change.after))
 
     def read(self, key: ObjectKey) -> dict[str, Any] | None:
@@ -70,27 +69,43 @@ class DirectoryTarget:
             return {"(unreadable)": str(self.path(key))}
 
     def finalize(self, keys: Iterable[ObjectKey]) -> None:
-        files = [file_name(key) for key in sorted(keys, key=ObjectKey.sort_key)]
-        kustomization = self.root / KUSTOMIZATION
-        if not files:
-            kustomization.unlink(missing_ok=True)
-            if self.root.is_dir() and not any(self.root.iterdir()):
-                self.root.rmdir()
-            return
-        text = to_yaml({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": files})
-        if not kustomization.exists() or kustomization.read_text() != text:
-            self.root.mkdir(parents=True, exist_ok=True)
-            _write(kustomization, text)
+        """One kustomization per cluster directory (the root for the program's one cluster), listing
+        exactly its objects; a directory left with no objects is removed."""
+        by_directory: dict[Path, list[str]] = {}
+        for key in sorted(keys, key=ObjectKey.sort_key):
+            path = relative_path(key)
+            by_directory.setdefault(self.root / path.parent, []).append(path.name)
+        known = {self.root} | {path for path in self.root.iterdir() if path.is_dir()} if self.root.is_dir() else set()
+        for directory in sorted(known | set(by_directory), key=lambda d: len(d.parts), reverse=True):
+            _index(directory, by_directory.get(directory, []))
 
     def unmanaged(self, keys: Iterable[ObjectKey]) -> list[str]:
         """Files in the directory that no object in state accounts for."""
         if not self.root.is_dir():
             return []
-        known = {file_name(key) for key in keys} | {KUSTOMIZATION}
-        return sorted(p.name for p in self.root.iterdir() if p.is_file() and p.name not in known and not p.name.startswith("."))
+        known = {relative_path(key) for key in keys}
+        found = []
+        for path in sorted(self.root.rglob("*")):
+            relative = path.relative_to(self.root)
+            if path.is_file() and relative not in known and path.name != KUSTOMIZATION and not path.name.startswith("."):
+                found.append(str(relative))
+        return found
 
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _index(directory: Path, files: list[str]) -> None:
+    kustomization = directory / KUSTOMIZATION
+    if not files:
+        kustomization.unlink(missing_ok=True)
+        if directory.is_dir() and not any(directory.iterdir()):
+            directory.rmdir()
+        return
+    text = to_yaml({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": files})
+    if not kustomization.exists() or kustomization.read_text() != text:
+        directory.mkdir(parents=True, exist_ok=True)
+        _write(kustomization, text)
 
 
 def _write(path: Path, text: str) -> None:

@@ -7,17 +7,26 @@ waiting for it to finish needs three internals besides: ``run_pulumi_func`` and 
 ``PULUMI_CONFIG`` environment variable the Pulumi CLI sets). One more is switched off while a
 program runs here: ``_get_stack_trace``, which walks the Python stack and reads source lines for
 every resource so the Pulumi CLI can show where it was declared; the mock runtime never uses it and
-it costs about a fifth of an evaluation. tests/test_sdk.py pins each of them.
+it costs about a fifth of an evaluation. And each run starts the SDK's set of Outputs to wait for
+afresh (``settings.SETTINGS.outputs``): ``set_mocks`` renews the RPC manager but not that set, so a
+run would otherwise wait on what an earlier failed program left behind. tests/test_sdk.py pins each.
+
+The SDK's mock monitor names resources unlike the Pulumi engine (only the immediate parent's type in
+a URN, a ``pulumi:pulumi:Stack$`` prefix on top-level ones) and lets a second resource with the same
+URN overwrite the first. ``RecordingMonitor`` names them as the engine does
+(sdk/go/common/resource/urn.go: the full chain of ancestor types, the root stack left out) and keeps
+every registration, so a duplicate URN, which the engine refuses (error 2001), is seen here too.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import logging
 import runpy
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,28 +39,69 @@ from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+@dataclass(frozen=True)
+class AliasSpec:
+    """An alias as the program declared it (``pulumi.Alias``); unset parts mean "as the resource is now"."""
+
+    name: str = ""
+    type: str = ""
+    stack: str = ""
+    project: str = ""
+    parent: str = ""
+    """The old parent's URN; "" for the current parent."""
+    no_parent: bool = False
+    """The resource used to have no parent (``parent=pulumi.ROOT_STACK_RESOURCE``)."""
+    urn: str = ""
+    """A whole old URN, when the alias was given as one."""
+
 
 @dataclass(frozen=True)
 class Registration:
-    """One resource the program registered, as the engine saw it."""
+    """One resource the program registered, named as the Pulumi engine names it."""
 
     urn: str
     type: str
     name: str
     parent: str
-    """The parent's URN ("" for none)."""
+    """The parent's URN ("" for none, i.e. the stack)."""
     custom: bool
     inputs: dict[str, Any]
+    provider: str = ""
+    """The provider reference (``<provider URN>::<id>``); "" for the default provider."""
+    aliases: tuple[AliasSpec, ...] = ()
+    protect: bool = False
+    retain_on_delete: bool = False
+    delete_before_replace: bool = False
+
+    @property
+    def qualified_type(self) -> str:
+        """The type with its ancestors' types, as the URN holds it (``Parent$Child``)."""
+        return self.urn.split("::")[2]
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """Two registrations with one URN: the Pulumi engine refuses the second (error 2001)."""
+
+    urn: str
+    first: Registration
+    second: Registration
 
 
 @dataclass(frozen=True)
 class ProgramRun:
     registrations: list[Registration]
+    """Every resource but the stack itself, in the order the engine received them (not always the
+    order the program declared them: registrations run concurrently)."""
     outputs: dict[str, Any]
     """The stack's exports, resolved."""
+    duplicates: list[Duplicate]
 
 
-class _EchoMocks(pulumi.runtime.Mocks):
+class EchoMocks(pulumi.runtime.Mocks):
     """A resource's outputs are its inputs and its ID is its name: what a successful create returns."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
@@ -61,28 +111,79 @@ class _EchoMocks(pulumi.runtime.Mocks):
         return {}, None
 
 
-class _RecordingMonitor(pulumi.runtime.mocks.MockMonitor):
-    """The SDK's mock monitor, also recording each registration's parent (MockResourceArgs omits it)."""
+def urn_of(stack: str, project: str, qualified_type: str, name: str) -> str:
+    return f"urn:pulumi:{stack}::{project}::{qualified_type}::{name}"
 
-    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+
+def qualify(parent_urn: str, type_: str) -> str:
+    """A child's qualified type: its parent's qualified type, ``$``, its own; the root stack is left out."""
+    if not parent_urn:
+        return type_
+    parent_type = parent_urn.split("::")[2]
+    return type_ if parent_type == STACK_TYPE else f"{parent_type}${type_}"
+
+
+class RecordingMonitor(pulumi.runtime.mocks.MockMonitor):
+    """The SDK's mock monitor, naming resources as the engine does and recording each registration."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks, project: str, stack: str) -> None:
         super().__init__(mocks)
+        self.project = project
+        self.stack = stack
         self.registrations: list[Registration] = []
+        self.duplicates: list[Duplicate] = []
+        self._by_urn: dict[str, Registration] = {}
         self._lock = threading.Lock()
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        if type_ == STACK_TYPE:
+            return urn_of(self.stack, self.project, type_, name)
+        return urn_of(self.stack, self.project, qualify(parent, type_), name)
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (the gRPC method's name)
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]  # the SDK leaves it unannotated
-        if request.type != "pulumi:pulumi:Stack":
-            registration = Registration(
-                urn=response.urn,
-                type=request.type,
-                name=request.name,
-                parent=request.parent,
-                custom=bool(request.custom),
-                inputs=self.resources[response.urn].state,
-            )
-            with self._lock:
-                self.registrations.append(registration)
+        if request.type == STACK_TYPE:
+            return response
+        registration = Registration(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            parent=_parent(request.parent),
+            custom=bool(request.custom),
+            inputs=self.resources[response.urn].state,
+            provider=request.provider,
+            aliases=tuple(_alias(alias) for alias in request.aliases),
+            protect=bool(request.protect),
+            retain_on_delete=bool(getattr(request, "retainOnDelete", False)),
+            delete_before_replace=bool(request.deleteBeforeReplace),
+        )
+        with self._lock:
+            earlier = self._by_urn.get(registration.urn)
+            if earlier is not None:
+                self.duplicates.append(Duplicate(registration.urn, earlier, registration))
+            else:
+                self._by_urn[registration.urn] = registration
+            self.registrations.append(registration)
         return response
+
+
+def _parent(parent_urn: str) -> str:
+    """The parent's URN, or "" when it is the root stack (which URNs leave out)."""
+    return parent_urn if parent_urn and parent_urn.split("::")[2] != STACK_TYPE else ""
+
+
+def _alias(alias: Any) -> AliasSpec:
+    if alias.HasField("spec"):
+        spec = alias.spec
+        return AliasSpec(
+            name=spec.name,
+            type=spec.type,
+            stack=spec.stack,
+            project=spec.project,
+            parent=spec.parentUrn,
+            no_parent=bool(spec.noParent),
+        )
+    return AliasSpec(urn=alias.urn)
 
 
 # The program's own log lines (pulumi.log): the engine reports the spec's warnings itself.
@@ -90,48 +191,122 @@ _QUIET = logging.getLogger("clusterstack.program")
 _QUIET.addHandler(logging.NullHandler())
 _QUIET.propagate = False
 
-
 Inherited = Sequence[tuple["contextvars.ContextVar[Any]", Any]]
 """Context variables to set in the program's fresh context, e.g. a spec handed to the program."""
 
 
-def run_program(main: Path, *, project: str, stack: str, config: Mapping[str, str], inherit: Inherited = ()) -> ProgramRun:
-    """Run a Pulumi program file in-process under the mock runtime; what it registered and exported.
+def run(
+    program: Callable[[], object],
+    *,
+    project: str,
+    stack: str,
+    config: Mapping[str, str],
+    inherit: Inherited = (),
+    mocks: pulumi.runtime.Mocks | None = None,
+) -> ProgramRun:
+    """Run ``program`` (a function that declares resources) under the mock runtime, to completion;
+    what it registered and exported. Each run gets a fresh context, so runs in one process do not
+    share the SDK's global state; the ``inherit`` variables are set in it first."""
+    return contextvars.Context().run(_run, program, project, stack, dict(config), inherit, mocks if mocks is not None else EchoMocks())
 
-    Each run gets a fresh context, so runs in one process do not share the SDK's global state; the
-    ``inherit`` variables are set in it first.
-    """
-    return contextvars.Context().run(_run, main, project, stack, dict(config), inherit)
 
-
-def _run(main: Path, project: str, stack: str, config: dict[str, str], inherit: Inherited) -> ProgramRun:
-    for variable, value in inherit:
-        variable.set(value)
-    monitor = _RecordingMonitor(_EchoMocks())
-    pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor, logger=_QUIET)
-    pulumi.runtime.set_all_config(config)
+def run_program(
+    main: Path, *, project: str, stack: str, config: Mapping[str, str], inherit: Inherited = (), mocks: pulumi.runtime.Mocks | None = None
+) -> ProgramRun:
+    """Run a Pulumi program file in-process under the mock runtime; what it registered and exported."""
     program_dir = str(main.parent)
-    sys.path.insert(0, program_dir)
-    stack_trace = _resource._get_stack_trace
-    _resource._get_stack_trace = source_pb2.StackTrace
 
     def program() -> None:
-        runpy.run_path(str(main), run_name="__main__")
+        sys.path.insert(0, program_dir)
+        try:
+            runpy.run_path(str(main), run_name="__main__")
+        finally:
+            sys.path.remove(program_dir)
 
+    return run(program, project=project, stack=stack, config=config, inherit=inherit, mocks=mocks)
+
+
+def _run(
+    program: Callable[[], object], project: str, stack: str, config: dict[str, str], inherit: Inherited, mocks: pulumi.runtime.Mocks
+) -> ProgramRun:
+    # A loop of the run's own: a program that fails leaves tasks behind, and they must not surface in
+    # the next run (nor as asyncio's "Exception ignored" noise when the interpreter exits). It is set
+    # before the SDK makes its first future.
+    loop = asyncio.new_event_loop()
+    previous = _current_loop()
+    asyncio.set_event_loop(loop)
+    stack_trace = _resource._get_stack_trace
     try:
-        _sync_await(run_pulumi_func(program))
+        for variable, value in inherit:
+            variable.set(value)
+        monitor = RecordingMonitor(mocks, project, stack)
+        pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor, logger=_QUIET)
+        # set_mocks gives the run a fresh RPC manager but not a fresh set of the Outputs the SDK waits
+        # for before it finishes; without one, a run would wait on what an earlier, failed program in
+        # this process left behind (on another event loop: forever).
+        _settings.SETTINGS.outputs = set()
+        pulumi.runtime.set_all_config(config)
+        _resource._get_stack_trace = source_pb2.StackTrace
+
+        def body() -> None:
+            program()
+
+        _sync_await(run_pulumi_func(body))
+        root = _settings.get_root_resource()
+        exports = getattr(root, "outputs", {})
+        outputs = {name: resolve(value) for name, value in sorted(exports.items())}
     finally:
         _resource._get_stack_trace = stack_trace
-        sys.path.remove(program_dir)
-    root = _settings.get_root_resource()
-    exports = getattr(root, "outputs", {})
-    outputs = {name: _resolve(value) for name, value in sorted(exports.items())}
-    return ProgramRun(registrations=list(monitor.registrations), outputs=outputs)
+        _close(loop)
+        asyncio.set_event_loop(previous)
+
+    return ProgramRun(registrations=list(monitor.registrations), outputs=outputs, duplicates=list(monitor.duplicates))
 
 
-def _resolve(value: Any) -> Any:
+def _current_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        return None
+
+
+def _close(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what a failed program left running, let it unwind, and close the loop."""
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.run_until_complete(loop.shutdown_asyncgens())
+    loop.close()
+
+
+def declaration(registration: Registration, by_urn: Mapping[str, Registration]) -> str:
+    """A resource and the components it sits in, outermost first: ``ClusterPlatform eu › DnsAutoscaler dns``."""
+    chain = [f"{registration.type.rpartition(':')[2]} {registration.name}"]
+    parent = by_urn.get(registration.parent)
+    while parent is not None:
+        chain.append(f"{parent.type.rpartition(':')[2]} {parent.name}")
+        parent = by_urn.get(parent.parent)
+    return " › ".join(reversed(chain))
+
+
+def duplicate_message(duplicate: Duplicate, by_urn: Mapping[str, Registration]) -> str:
+    """The engine's error 2001 (sdk/go/common/diag/errors.go), naming both declarations."""
+    return (
+        f"Duplicate resource URN '{duplicate.urn}'; try giving it a unique name: declared by {declaration(duplicate.first, by_urn)} "
+        f"and by {declaration(duplicate.second, by_urn)}"
+    )
+
+
+def resolve(value: Any) -> Any:
+    """An exported value with every Output in it resolved, however deep (maps and lists of Outputs)."""
     if isinstance(value, pulumi.Output):
-        return _sync_await(value.future())
+        return resolve(_sync_await(value.future()))
+    if isinstance(value, Mapping):
+        return {key: resolve(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [resolve(item) for item in value]
     return value
 
 
@@ -144,4 +319,3 @@ def program_config() -> tuple[dict[str, str], set[str]]:
     values = {**_config.get_config_env(), **_config.CONFIG.get()}
     secrets = set(_config.get_config_secret_keys_env()) | set(_config._SECRET_KEYS.get())
     return values, secrets
-

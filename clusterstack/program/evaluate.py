@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from components.kube.kinds import ObjectKey
-
+from ..components.kube.kinds import ObjectKey
 from ..errors import ClusterstackError, Problem
 from ..stack.files import StackConfig, pulumi_config, read_stack
 from ..stack.project import Project
@@ -74,7 +73,7 @@ def evaluate(project: Project, config: StackConfig, spec: Loaded) -> Evaluation:
         raise
     except Exception as error:  # noqa: BLE001 - a failing user program is a user error, reported without a traceback
         raise ClusterstackError([Problem(project.display(project.main), "", f"the program failed: {error}")]) from None
-    return Evaluation(config.stack, config, spec, collect(run.registrations), run.outputs)
+    return Evaluation(config.stack, config, spec, collect(run, project.display(project.main)), run.outputs)
 
 
 def evaluate_stack(project: Project, stack: str) -> Evaluation:
@@ -83,17 +82,22 @@ def evaluate_stack(project: Project, stack: str) -> Evaluation:
     return evaluate(project, config, load_spec(config))
 
 
-def collect(registrations: list[_sdk.Registration]) -> list[Declared]:
-    by_urn = {r.urn: r for r in registrations}
+def collect(run: _sdk.ProgramRun, program: str = "the program") -> list[Declared]:
+    """The Kubernetes objects ``run`` declared, in apply order. Two resources with one URN (which the
+    Pulumi engine refuses), or two declarations of one Kubernetes object, are a ClusterstackError."""
+    by_urn = {r.urn: r for r in run.registrations}
+    problems = [Problem(program, "", f"{_sdk.duplicate_message(duplicate, by_urn)} (pulumi preview refuses it the same way)") for duplicate in run.duplicates]
+    if problems:
+        raise ClusterstackError(problems)
     found: dict[ObjectKey, Declared] = {}
-    problems = []
-    for registration in registrations:
+    twice = []
+    for registration in run.registrations:
         if not (registration.custom and registration.type.startswith(KUBERNETES_TYPE_PREFIX)):
             continue
         if registration.type.startswith("kubernetes:yaml") or registration.type == "pulumi:providers:kubernetes":
             continue
         declared = Declared(
-            key=ObjectKey.of(registration.inputs),
+            key=ObjectKey.of(registration.inputs, cluster_of(registration)),
             type=registration.type,
             name=registration.name,
             component=_component(registration, by_urn),
@@ -101,15 +105,24 @@ def collect(registrations: list[_sdk.Registration]) -> list[Declared]:
         )
         earlier = found.get(declared.key)
         if earlier is not None:
-            problems.append(
+            twice.append(
                 f"{declared.key} is declared twice: by {earlier.name} in {earlier.component} "
                 f"and by {declared.name} in {declared.component}"
             )
             continue
         found[declared.key] = declared
-    if problems:
-        raise ClusterstackError(sorted(problems))
+    if twice:
+        raise ClusterstackError(sorted(twice))
     return sorted(found.values(), key=lambda d: d.key.sort_key())
+
+
+def cluster_of(registration: _sdk.Registration) -> str:
+    """The cluster a resource goes to: its Kubernetes provider's name, or "" for the default provider."""
+    if not registration.provider:
+        return ""
+    provider_urn = registration.provider.rsplit("::", 1)[0]
+    name = provider_urn.split("::")[-1]
+    return "" if name == "default" or name.startswith("default_") else name
 
 
 def _whole_numbers(value: Any) -> Any:

@@ -134,7 +134,12 @@ def stack_from_pulumi_config(project: Project, stack: str, raw: Mapping[str, str
 
 def pulumi_config(layer: Layer) -> dict[str, str]:
     """A layer as Pulumi hands config to a program: strings, structured values as JSON."""
-    return {key: value if isinstance(value, str) else json.dumps(value) for key, value in layer.config.items()}
+    return as_pulumi_config(layer.config)
+
+
+def as_pulumi_config(values: Mapping[str, Any]) -> dict[str, str]:
+    """Config values as Pulumi hands them to a program: strings, structured values as JSON."""
+    return {key: value if isinstance(value, str) else json.dumps(value) for key, value in values.items()}
 
 
 def _decode(value: str) -> Any:

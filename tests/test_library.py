@@ -1,0 +1,366 @@
+"""The components as a Pulumi library, used as a user's program uses them: Outputs in (a namespace name
+from another resource, a selector from a Deployment), a provider per cluster, any number of
+instances with no duplicate URN, Output values validated when they resolve, DNS endpoints that must
+be said, aliases that keep a stack deployed with clusterstack 0.1, and clusterstack.testing itself."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import shutil
+from typing import get_type_hints
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from clusterstack.cli import cli
+from clusterstack.components import (
+    ClusterDns,
+    ClusterPlatform,
+    ClusterPlatformArgs,
+    ClusterPlatformArgsDict,
+    ClusterSpec,
+    ClusterSpecArgsDict,
+    DnsArgs,
+    DnsArgsDict,
+    DnsAutoscaler,
+    DnsAutoscalerArgs,
+    DnsAutoscalerArgsDict,
+    EgressRule,
+    EgressRuleArgsDict,
+    IngressRule,
+    IngressRuleArgsDict,
+    LadderParams,
+    LadderParamsArgsDict,
+    LimitEntry,
+    LimitEntryArgsDict,
+    Limits,
+    LimitsArgsDict,
+    LinearParams,
+    LinearParamsArgsDict,
+    LoadBalancer,
+    LoadBalancerArgs,
+    LoadBalancerArgsDict,
+    NamespacePolicies,
+    NetworkPolicyArgs,
+    NetworkPolicyArgsDict,
+    NodeLocalDns,
+    NodeLocalDnsArgs,
+    NodeLocalDnsArgsDict,
+    PodSecurity,
+    PodSecurityArgsDict,
+    Port,
+    PortArgsDict,
+    QuotaSpec,
+    QuotaSpecArgsDict,
+    ServicePort,
+    ServicePortArgsDict,
+    TenantNamespace,
+    TenantNamespaceArgs,
+    TenantNamespaceArgsDict,
+)
+from clusterstack.components.kube.flows import Host, Pod, allowed
+from clusterstack.testing import DuplicateUrnError, Recording, run, run_program
+from tests.conftest import REPO
+
+LEGACY = json.loads((REPO / "tests" / "data" / "urns-0.1.json").read_text())
+
+
+def _two_clusters(autoscaler_name: str = "{cluster}-dns-autoscaler") -> None:
+    """A user's program: for each of two clusters, the DNS add-ons, a tenant whose namespace name comes
+    from another resource, a Deployment in it, and a load balancer named web selecting its pods."""
+    for cluster in ("eu", "us"):
+        on = pulumi.ResourceOptions(provider=k8s.Provider(cluster, context=cluster))
+        cache = NodeLocalDns(f"{cluster}-node-local-dns", {}, on)
+        DnsAutoscaler(autoscaler_name.format(cluster=cluster), {"linear": {"nodesPerReplica": 16}}, on)
+        names = k8s.core.v1.ConfigMap(f"{cluster}-names", metadata={"name": "names", "namespace": "default"}, data={"team": "shop"}, opts=on)
+        tenant = TenantNamespace(
+            f"{cluster}-shop",
+            TenantNamespaceArgs(name=names.data["team"], labels={"owner": names.metadata.name}, network_policy={"defaultDeny": ["Ingress", "Egress"], "allowDNS": True}),
+            on,
+            dns=cache.cluster_dns,
+        )
+        pods = k8s.core.v1.PodTemplateSpecArgs(
+            metadata=k8s.meta.v1.ObjectMetaArgs(labels={"app": "web"}), spec=k8s.core.v1.PodSpecArgs(containers=[k8s.core.v1.ContainerArgs(name="web", image="nginx")])
+        )
+        app = k8s.apps.v1.Deployment(
+            f"{cluster}-web",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="web", namespace=tenant.namespace),
+            spec=k8s.apps.v1.DeploymentSpecArgs(selector=k8s.meta.v1.LabelSelectorArgs(match_labels={"app": "web"}), template=pods),
+            opts=on,
+        )
+        LoadBalancer(f"{cluster}-web", LoadBalancerArgs(name="web", selector=app.spec.selector.match_labels, ports=[{"port": 80}]), on, tenant=tenant)
+
+
+def test_a_program_for_two_clusters_with_outputs_runs_with_unique_urns():
+    recording = run(_two_clusters)  # a duplicate URN would raise DuplicateUrnError
+    assert len({r.urn for r in recording.resources}) == len(recording.resources)
+    assert "Calling __str__" not in json.dumps([(r.name, r.inputs) for r in recording.resources], default=str)
+    services = [r for r in recording.of_type("kubernetes:core/v1:Service") if r.inputs["metadata"]["name"] == "web"]
+    assert [(s.inputs["metadata"]["namespace"], s.inputs["spec"]["selector"]) for s in services] == [("shop", {"app": "web"})] * 2
+    namespaces = recording.of_type("kubernetes:core/v1:Namespace")
+    assert [n.inputs["metadata"] for n in namespaces] == [
+        {"name": "shop", "labels": {"owner": "names", "app.kubernetes.io/managed-by": "clusterstack"}}
+    ] * 2
+
+
+def test_every_child_has_its_component_as_parent_and_its_clusters_provider():
+    recording = run(_two_clusters)
+    providers = {r.name: r.urn for r in recording.of_type("pulumi:providers:kubernetes")}
+    components = [r for r in recording.resources if r.type.startswith("clusterstack:")]
+    assert len(components) == 8
+    for component in components:
+        cluster = component.name.split("-")[0]
+        children = recording.children_of(component)
+        assert children, component.urn
+        for child in children:
+            assert child.name.startswith(f"{component.name}"), child.name  # named after its component
+            assert child.provider.startswith(providers[cluster] + "::"), (child.urn, child.provider)
+
+
+def test_two_components_with_one_name_are_refused_as_pulumi_refuses_them():
+    with pytest.raises(DuplicateUrnError, match=r"Duplicate resource URN 'urn:pulumi:test::test::clusterstack:dns:DnsAutoscaler::dns-autoscaler'; try giving it a unique name"):
+        run(lambda: _two_clusters(autoscaler_name="dns-autoscaler"))
+
+
+def test_the_embedded_engine_refuses_a_duplicate_urn_naming_both(tmp_path):
+    project = tmp_path / "dup"
+    shutil.copytree(REPO / "examples" / "two-clusters", project)
+    main = project / "__main__.py"
+    main.write_text(main.read_text().replace('f"{name}-dns-autoscaler"', '"dns-autoscaler"'))
+    result = CliRunner().invoke(cli, ["--project-dir", str(project), "preview", "-s", "dev"])
+    assert result.exit_code == 1
+    assert (
+        "error: __main__.py: Duplicate resource URN 'urn:pulumi:dev::two-clusters::clusterstack:dns:DnsAutoscaler::dns-autoscaler'; "
+        "try giving it a unique name: declared by DnsAutoscaler dns-autoscaler and by DnsAutoscaler dns-autoscaler"
+    ) in result.output
+    assert "Traceback" not in result.output
+
+
+def test_the_two_cluster_example_previews_each_cluster_apart():
+    result = CliRunner().invoke(cli, ["--project-dir", str(REPO / "examples" / "two-clusters"), "preview", "-s", "dev"])
+    assert result.exit_code == 0, result.output
+    assert "+ eu: Namespace shop" in result.output
+    assert "+ us: Namespace shop" in result.output
+    assert "+ eu: DaemonSet.apps kube-system/node-local-dns" in result.output
+    assert "us: DaemonSet.apps" not in result.output  # us runs no NodeLocal DNSCache
+
+
+def test_the_two_cluster_example_allows_dns_where_each_cluster_runs_it():
+    config = yaml.safe_load((REPO / "examples" / "two-clusters" / "Pulumi.dev.yaml").read_text())["config"]
+    recording = run_program(REPO / "examples" / "two-clusters", stack="dev", config=config)
+    dns = {r.name.split("-")[0]: r.inputs for r in recording.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy") if r.name.endswith("/allow-dns")}
+    shop = Pod("shop", {"app": "web"})
+    assert allowed([dns["eu"]], shop, Host("169.254.20.10"), 53, "UDP")
+    assert not allowed([dns["us"]], shop, Host("169.254.20.10"), 53, "UDP")
+
+
+# --- Inputs validated when they resolve ---------------------------------------------------------
+
+
+def test_an_output_is_validated_when_it_resolves_with_the_message_a_plain_value_gets():
+    with pytest.raises(ValueError, match=r"'Shop_1' is not a valid name: must be a DNS-1123 label"):
+        TenantNamespaceArgs(name="Shop_1")
+
+    def program() -> None:
+        TenantNamespace("shop", TenantNamespaceArgs(name=pulumi.Output.from_input("Shop_1")))
+
+    with pytest.raises(ValueError, match=r"TenantNamespaceArgs\.name: 'Shop_1' is not a valid name: must be a DNS-1123 label"):
+        run(program)
+
+
+def test_a_label_map_from_an_output_may_not_set_what_clusterstack_sets():
+    def program() -> None:
+        TenantNamespace("shop", TenantNamespaceArgs(labels=pulumi.Output.from_input({"app.kubernetes.io/managed-by": "me"})))
+
+    with pytest.raises(ValueError, match=r"labels\.app\.kubernetes\.io/managed-by: is set by clusterstack; remove it from labels"):
+        run(program)
+
+
+def test_a_quota_value_from_an_output_is_checked_by_the_quota_rules():
+    def program() -> None:
+        TenantNamespace("shop", TenantNamespaceArgs(quota={"pods": pulumi.Output.from_input("2.5")}))
+
+    with pytest.raises(ValueError, match=r"pods: 2\.5 is not a whole number; pods counts whole units"):
+        run(program)
+    quota = run(lambda: TenantNamespace("shop", TenantNamespaceArgs(quota={"pods": pulumi.Output.from_input("20")}))).of_type("kubernetes:core/v1:ResourceQuota")
+    assert quota[0].inputs["spec"]["hard"] == {"pods": "20"}
+
+
+def test_a_resource_name_that_is_an_output_says_where_the_output_belongs():
+    with pytest.raises(TypeError, match=r"pass an Output as the Kubernetes name in TenantNamespaceArgs\(name=\.\.\.\)"):
+        run(lambda: TenantNamespace(pulumi.Output.from_input("shop"), TenantNamespaceArgs()))  # type: ignore[arg-type]  # what the test checks
+
+
+# --- What must be said --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "declare",
+    [
+        lambda: TenantNamespace("shop", {"networkPolicy": {"defaultDeny": ["Egress"], "allowDNS": True}}),
+        lambda: NamespacePolicies("shop", {"allowDNS": True}),
+    ],
+)
+def test_allowing_dns_needs_to_know_where_the_clusters_dns_runs(declare):
+    with pytest.raises(ValueError, match=r"allowDNS needs to know where the cluster's DNS runs: pass dns=ClusterDns\.kube_dns\(\)"):
+        run(declare)
+
+
+def test_a_load_balancer_learns_its_namespace_and_policy_from_its_tenant():
+    def program() -> None:
+        tenant = TenantNamespace("shop", {"networkPolicy": {"defaultDeny": ["Ingress"]}})
+        LoadBalancer("web", {"selector": {"app": "web"}, "ports": [{"port": 80}]}, tenant=tenant)
+        LoadBalancer("api", {"selector": {"app": "api"}, "ports": [{"port": 80}], "namespace": "elsewhere"}, namespace_denies_ingress=False)
+
+    recording = run(program)
+    assert recording.named("web/allow-lb").inputs["metadata"] == {"name": "allow-lb-web", "namespace": "shop", "labels": {"app.kubernetes.io/managed-by": "clusterstack"}}
+    assert [r.name for r in recording.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")] == ["shop/default-deny", "web/allow-lb"]
+    with pytest.raises(ValueError, match="say whether the LoadBalancer's namespace denies ingress"):
+        run(lambda: LoadBalancer("web", {"selector": {"app": "web"}, "ports": [{"port": 80}], "namespace": "shop"}))
+
+
+def test_a_load_balancer_exports_its_cluster_ip_and_ingress():
+    class Answers(pulumi.runtime.Mocks):
+        """What the API server and a load-balancer controller fill in."""
+
+        def new_resource(self, args):
+            state = dict(args.inputs)
+            if args.typ == "kubernetes:core/v1:Service":
+                state["spec"] = {**state["spec"], "clusterIP": "10.96.7.7"}
+                state["status"] = {"loadBalancer": {"ingress": [{"ip": "203.0.113.10"}]}}
+            return args.name, state
+
+        def call(self, args):
+            return {}, None
+
+    def program() -> None:
+        web = LoadBalancer("web", {"selector": {"app": "web"}, "ports": [{"port": 80}], "namespace": "shop"}, namespace_denies_ingress=False)
+        pulumi.export("clusterIP", web.cluster_ip)
+        pulumi.export("ingress", web.ingress)
+
+    outputs = run(program, mocks=Answers()).outputs
+    assert outputs["clusterIP"] == "10.96.7.7"
+    assert [dict(item) for item in outputs["ingress"]] == [{"ip": "203.0.113.10"}]
+
+
+# --- Stacks deployed with clusterstack 0.1 --------------------------------------------------------
+
+
+def _stack_config(stack: str) -> dict:
+    return yaml.safe_load((REPO / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_pulumi_finds_every_resource_a_0_1_stack_holds(stack):
+    """The URNs changed (children are named after their components); the aliases lead the Pulumi engine
+    from each old URN to exactly one resource, so ``pulumi up`` updates in place and replaces nothing."""
+    old = LEGACY["clusterstack"][stack]
+    moved = run_program(REPO, stack=stack, config=_stack_config(stack)).moved_from(old)
+    assert sorted(urn for urn in moved.values() if urn is not None) == sorted(old)
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_the_embedded_engine_sees_no_change_in_a_0_1_stack(tmp_path, stack):
+    """Its state, written by clusterstack 0.1's ``up``, against today's program: "No changes."."""
+    state = tmp_path / "state"
+    state.mkdir()
+    shutil.copy(REPO / "tests" / "data" / "state-0.1" / f"{stack}.json", state / f"{stack}.json")
+    result = CliRunner().invoke(cli, ["--project-dir", str(REPO), "--state-dir", str(state), "preview", "-s", stack, "--detailed-exitcode"])
+    assert result.exit_code == 0, result.output
+    assert result.output.rstrip().endswith("No changes.")
+
+
+def _standalone() -> None:
+    TenantNamespace("payments", {"quota": {"pods": "10"}, "networkPolicy": {"defaultDeny": ["Ingress"]}})
+
+
+def _in_a_platform(aliases: dict | None) -> None:
+    ClusterPlatform("platform", ClusterPlatformArgs(namespaces={"payments": {"quota": {"pods": "10"}, "networkPolicy": {"defaultDeny": ["Ingress"]}}}), child_aliases=aliases)
+
+
+def test_moving_a_tenant_into_a_platform_keeps_it_with_one_alias():
+    old = [r.urn for r in run(_standalone).resources]
+    without = run(lambda: _in_a_platform(None)).moved_from(old)
+    assert [urn for urn in without.values() if urn is not None] == []  # every object would be replaced
+    alias = {"payments": [pulumi.Alias(name="payments", parent=pulumi.ROOT_STACK_RESOURCE)]}
+    moved = run(lambda: _in_a_platform(alias)).moved_from(old)
+    assert sorted(urn for urn in moved.values() if urn is not None) == sorted(old)
+
+
+def test_moving_a_tenant_out_of_a_platform_keeps_it_with_one_alias():
+    old = run(lambda: _in_a_platform(None))
+    platform_urn = old.of_type("clusterstack:platform:ClusterPlatform")[0].urn
+
+    def standalone_with_alias() -> None:
+        TenantNamespace(
+            "payments",
+            {"quota": {"pods": "10"}, "networkPolicy": {"defaultDeny": ["Ingress"]}},
+            pulumi.ResourceOptions(aliases=[pulumi.Alias(name="platform/payments", parent=platform_urn)]),
+        )
+
+    moved = run(standalone_with_alias).moved_from(r.urn for r in old.resources)
+    assert len(moved) == 4  # the tenant, its Namespace, ResourceQuota and NetworkPolicy
+    assert sorted(urn for urn in moved.values() if urn is not None) == sorted(r.urn for r in old.resources if r.urn != platform_urn)
+
+
+def test_child_aliases_name_only_the_platforms_components():
+    with pytest.raises(ValueError, match="child_aliases names no component of this platform: billing"):
+        run(lambda: _in_a_platform({"billing": [pulumi.Alias(name="billing")]}))
+
+
+def test_a_recording_answers_what_a_test_asks():
+    recording: Recording = run(_standalone)
+    [tenant] = recording.of_type("clusterstack:tenant:TenantNamespace")
+    assert sorted(c.type.rpartition(":")[2] for c in recording.children_of(tenant)) == ["Namespace", "NetworkPolicy", "ResourceQuota"]
+    assert sorted(o["kind"] for o in recording.kubernetes_objects()) == ["Namespace", "NetworkPolicy", "ResourceQuota"]
+    assert recording.by_urn(tenant.urn) is tenant
+    with pytest.raises(AssertionError, match="2 resources are named 'payments'"):
+        recording.named("payments")
+
+
+def test_cluster_dns_for_a_node_local_cache_reaches_the_cache_and_kube_dns():
+    dns = ClusterDns.node_local("169.254.20.10")
+    assert dns.host_ips == ("169.254.20.10", "10.96.0.10")
+    assert dns.has_node_local_cache
+    assert not ClusterDns.kube_dns().has_node_local_cache
+
+
+# --- The typed fronts keep up with the models ------------------------------------------------------
+
+DICTS = [
+    (TenantNamespaceArgs, TenantNamespaceArgsDict),
+    (NetworkPolicyArgs, NetworkPolicyArgsDict),
+    (IngressRule, IngressRuleArgsDict),
+    (EgressRule, EgressRuleArgsDict),
+    (Port, PortArgsDict),
+    (LoadBalancerArgs, LoadBalancerArgsDict),
+    (ServicePort, ServicePortArgsDict),
+    (DnsAutoscalerArgs, DnsAutoscalerArgsDict),
+    (LinearParams, LinearParamsArgsDict),
+    (LadderParams, LadderParamsArgsDict),
+    (NodeLocalDnsArgs, NodeLocalDnsArgsDict),
+    (DnsArgs, DnsArgsDict),
+    (ClusterSpec, ClusterSpecArgsDict),
+    (ClusterPlatformArgs, ClusterPlatformArgsDict),
+    (Limits, LimitsArgsDict),
+    (LimitEntry, LimitEntryArgsDict),
+    (PodSecurity, PodSecurityArgsDict),
+    (QuotaSpec, QuotaSpecArgsDict),
+]
+
+
+@pytest.mark.parametrize(("model", "typed_dict"), DICTS, ids=[m.__name__ for m, _ in DICTS])
+def test_each_args_dict_lists_exactly_the_keys_a_stack_file_may_write(model, typed_dict):
+    assert set(get_type_hints(typed_dict)) == {field.alias or name for name, field in model.model_fields.items()}
+
+
+@pytest.mark.parametrize(
+    "model", [TenantNamespaceArgs, NetworkPolicyArgs, LoadBalancerArgs, DnsAutoscalerArgs, NodeLocalDnsArgs, DnsArgs, ClusterSpec, ClusterPlatformArgs]
+)
+def test_each_typed_init_takes_exactly_the_models_fields(model):
+    parameters = set(inspect.signature(model.__init__).parameters) - {"self"}
+    assert parameters == set(model.model_fields)
