@@ -17,6 +17,7 @@ from .model import Model, given, typed_init
 _VERSION = re.compile(r"^1\.[0-9]+$")
 KubeProxyMode = Literal["iptables", "ipvs"]
 NetworkPlugin = Literal["calico", "cilium", "antrea", "kube-router", "flannel", "weave", "romana", "other"]
+Distribution = Literal["kubeadm", "gke", "eks", "aks", "other"]
 
 
 class ClusterSpecArgsDict(TypedDict, total=False):
@@ -27,6 +28,8 @@ class ClusterSpecArgsDict(TypedDict, total=False):
     dnsServiceIP: str
     kubeProxyMode: KubeProxyMode
     networkPlugin: NetworkPlugin
+    distribution: Distribution
+    requireContext: bool
 
 
 class ClusterSpec(Model):
@@ -39,6 +42,12 @@ class ClusterSpec(Model):
     kube_proxy_mode: KubeProxyMode = "iptables"
     network_plugin: NetworkPlugin | None = None
     """The CNI, when known: policies on a plugin that enforces none draw a warning."""
+    distribution: Distribution | None = None
+    """Who made the cluster, when known: managed offerings ship some of the add-ons (GKE runs
+    kube-dns-autoscaler), and ``validate`` says which need ``onExisting: adopt``."""
+    require_context: bool = False
+    """Refuse the stack unless it names its cluster (``kubernetes:context`` or ``kubernetes:kubeconfig``),
+    so ``pulumi up`` never runs against whatever kubeconfig context happens to be current."""
 
     @typed_init
     def __init__(
@@ -49,6 +58,8 @@ class ClusterSpec(Model):
         dns_service_ip: str | None = None,
         kube_proxy_mode: KubeProxyMode | None = None,
         network_plugin: NetworkPlugin | None = None,
+        distribution: Distribution | None = None,
+        require_context: bool | None = None,
     ) -> None:
         super().__init__(**given(locals()))
 

@@ -30,7 +30,7 @@ from .kube.names import dns1123_subdomain
 from .kube.quantity import Quantity
 from .labels import object_meta
 from .model import DnsLabel, KeyPath, LabelKey, LabelValue, Model, Problems, QuantityText, QuantityValue, given, typed_init
-from .register import child_name, register
+from .register import AddOnChildren, OnExisting
 
 NAME = "kube-dns-autoscaler"
 CLUSTER_ROLE = "system:kube-dns-autoscaler"
@@ -50,6 +50,7 @@ class DnsAutoscalerArgsDict(TypedDict, total=False):
     target: str
     namespace: str
     image: str
+    onExisting: OnExisting
     resources: ResourcesArgsDict
     nodeLabels: Mapping[str, str]
     pollPeriodSeconds: int
@@ -71,6 +72,9 @@ class DnsAutoscalerArgs(Model):
     namespace: DnsLabel = "kube-system"
     """Where the target, the parameters ConfigMap and the autoscaler live."""
     image: str = DEFAULT_IMAGE
+    on_existing: OnExisting = "fail"
+    """When the cluster already has kube-dns-autoscaler (GKE ships it): ``fail`` (``pulumi up`` stops
+    with AlreadyExists) or ``adopt`` (patch only clusterstack's fields onto the cluster's own)."""
     resources: Resources = Field(default_factory=Resources)
     node_labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
     """Count only the nodes (and their cores) with these labels (``--nodelabels``)."""
@@ -86,6 +90,7 @@ class DnsAutoscalerArgs(Model):
         target: str | None = None,
         namespace: str | None = None,
         image: str | None = None,
+        on_existing: OnExisting | None = None,
         resources: Resources | ResourcesArgsDict | None = None,
         node_labels: Mapping[str, str] | None = None,
         poll_period_seconds: int | None = None,
@@ -224,12 +229,13 @@ def build_dns_autoscaler(args: DnsAutoscalerArgs, environment: str | None = None
 class DnsAutoscaler(pulumi.ComponentResource):
     """cluster-proportional-autoscaler for the cluster DNS, with its parameters ConfigMap."""
 
-    service_account: k8s.core.v1.ServiceAccount
-    cluster_role: k8s.rbac.v1.ClusterRole
-    cluster_role_binding: k8s.rbac.v1.ClusterRoleBinding
-    params: k8s.core.v1.ConfigMap
+    service_account: k8s.core.v1.ServiceAccount | k8s.core.v1.ServiceAccountPatch
+    cluster_role: k8s.rbac.v1.ClusterRole | k8s.rbac.v1.ClusterRolePatch
+    cluster_role_binding: k8s.rbac.v1.ClusterRoleBinding | k8s.rbac.v1.ClusterRoleBindingPatch
+    params: k8s.core.v1.ConfigMap | k8s.core.v1.ConfigMapPatch
     """The parameters ConfigMap the autoscaler reads."""
-    deployment: k8s.apps.v1.Deployment
+    deployment: k8s.apps.v1.Deployment | k8s.apps.v1.DeploymentPatch
+    """Each child is the object itself, or with ``onExisting: adopt`` a patch of the cluster's own."""
     config_map: pulumi.Output[str]
     """The parameters ConfigMap's name."""
 
@@ -245,13 +251,12 @@ class DnsAutoscaler(pulumi.ComponentResource):
         super().__init__("clusterstack:dns:DnsAutoscaler", resource_name, None, opts)
         spec = args if isinstance(args, DnsAutoscalerArgs) else DnsAutoscalerArgs.model_validate(args)
         objects = build_dns_autoscaler(spec, environment)
-        children = pulumi.ResourceOptions(parent=self)
-        self.service_account = register(objects.service_account, children, k8s.core.v1.ServiceAccount, child_name(resource_name, objects.service_account))
-        self.cluster_role = register(objects.cluster_role, children, k8s.rbac.v1.ClusterRole, child_name(resource_name, objects.cluster_role))
-        self.cluster_role_binding = register(
-            objects.cluster_role_binding, children, k8s.rbac.v1.ClusterRoleBinding, child_name(resource_name, objects.cluster_role_binding)
-        )
-        self.params = register(objects.params, children, k8s.core.v1.ConfigMap, child_name(resource_name, objects.params))
-        self.deployment = register(objects.deployment, children, k8s.apps.v1.Deployment, child_name(resource_name, objects.deployment))
+        child = AddOnChildren(resource_name, pulumi.ResourceOptions(parent=self), spec.on_existing).add
+
+        self.service_account = child(objects.service_account, k8s.core.v1.ServiceAccount, k8s.core.v1.ServiceAccountPatch)
+        self.cluster_role = child(objects.cluster_role, k8s.rbac.v1.ClusterRole, k8s.rbac.v1.ClusterRolePatch)
+        self.cluster_role_binding = child(objects.cluster_role_binding, k8s.rbac.v1.ClusterRoleBinding, k8s.rbac.v1.ClusterRoleBindingPatch)
+        self.params = child(objects.params, k8s.core.v1.ConfigMap, k8s.core.v1.ConfigMapPatch)
+        self.deployment = child(objects.deployment, k8s.apps.v1.Deployment, k8s.apps.v1.DeploymentPatch)
         self.config_map = self.params.metadata.name
         self.register_outputs({"configMap": self.config_map})

@@ -30,7 +30,7 @@ from .cluster import ClusterDns, ClusterSpec
 from .kube.names import dns1123_subdomain
 from .labels import object_meta
 from .model import KeyPath, Model, QuantityText, QuantityValue, given, raise_problems, typed_init
-from .register import child_name, register
+from .register import AddOnChildren, OnExisting
 
 NAME = "node-local-dns"
 UPSTREAM_SERVICE = "kube-dns-upstream"
@@ -66,6 +66,7 @@ class NodeLocalDnsArgsDict(TypedDict, total=False):
     stubDomains: Mapping[str, Sequence[str]]
     memoryLimit: QuantityText
     image: str
+    onExisting: OnExisting
     clusterProtocol: ClusterProtocol
     cache: CacheSettingsArgsDict
 
@@ -92,6 +93,9 @@ class NodeLocalDnsArgs(Model):
     memory_limit: QuantityValue | None = None
     """The node-cache container's memory limit; unset: none, as upstream."""
     image: str = DEFAULT_IMAGE
+    on_existing: OnExisting = "fail"
+    """When the cluster already has node-local-dns (GKE's NodeLocal DNSCache add-on): ``fail``
+    (``pulumi up`` stops with AlreadyExists) or ``adopt`` (patch only clusterstack's fields)."""
     cluster_protocol: ClusterProtocol = "force_tcp"
     """How the cluster zones reach kube-dns: upstream forces TCP (no lost UDP under conntrack races)."""
     cache: CacheSettings = Field(default_factory=CacheSettings)
@@ -105,6 +109,7 @@ class NodeLocalDnsArgs(Model):
         stub_domains: Mapping[str, Sequence[str]] | None = None,
         memory_limit: QuantityText | None = None,
         image: str | None = None,
+        on_existing: OnExisting | None = None,
         cluster_protocol: ClusterProtocol | None = None,
         cache: CacheSettings | CacheSettingsArgsDict | None = None,
     ) -> None:
@@ -360,12 +365,13 @@ def build_node_local_dns(args: NodeLocalDnsArgs, cluster: ClusterSpec, environme
 class NodeLocalDns(pulumi.ComponentResource):
     """NodeLocal DNSCache; ``kubelet_cluster_dns`` is what the kubelets' clusterDNS must be."""
 
-    service_account: k8s.core.v1.ServiceAccount
-    upstream_service: k8s.core.v1.Service
-    config_map: k8s.core.v1.ConfigMap
+    service_account: k8s.core.v1.ServiceAccount | k8s.core.v1.ServiceAccountPatch
+    upstream_service: k8s.core.v1.Service | k8s.core.v1.ServicePatch
+    config_map: k8s.core.v1.ConfigMap | k8s.core.v1.ConfigMapPatch
     """The Corefile."""
-    daemon_set: k8s.apps.v1.DaemonSet
-    metrics_service: k8s.core.v1.Service
+    daemon_set: k8s.apps.v1.DaemonSet | k8s.apps.v1.DaemonSetPatch
+    metrics_service: k8s.core.v1.Service | k8s.core.v1.ServicePatch
+    """Each child is the object itself, or with ``onExisting: adopt`` a patch of the cluster's own."""
     kubelet_cluster_dns: pulumi.Output[str]
     cluster_dns: ClusterDns
     """Where pods on this cluster send DNS queries: give it to every TenantNamespace and
@@ -387,12 +393,13 @@ class NodeLocalDns(pulumi.ComponentResource):
         facts = cluster if cluster is not None else ClusterSpec()
         raise_problems(cluster_problems(spec, facts))
         objects = build_node_local_dns(spec, facts, environment)
-        children = pulumi.ResourceOptions(parent=self)
-        self.service_account = register(objects.service_account, children, k8s.core.v1.ServiceAccount, child_name(resource_name, objects.service_account))
-        self.upstream_service = register(objects.upstream_service, children, k8s.core.v1.Service, child_name(resource_name, objects.upstream_service))
-        self.config_map = register(objects.config_map, children, k8s.core.v1.ConfigMap, child_name(resource_name, objects.config_map))
-        self.daemon_set = register(objects.daemon_set, children, k8s.apps.v1.DaemonSet, child_name(resource_name, objects.daemon_set))
-        self.metrics_service = register(objects.metrics_service, children, k8s.core.v1.Service, child_name(resource_name, objects.metrics_service))
+        child = AddOnChildren(resource_name, pulumi.ResourceOptions(parent=self), spec.on_existing).add
+
+        self.service_account = child(objects.service_account, k8s.core.v1.ServiceAccount, k8s.core.v1.ServiceAccountPatch)
+        self.upstream_service = child(objects.upstream_service, k8s.core.v1.Service, k8s.core.v1.ServicePatch)
+        self.config_map = child(objects.config_map, k8s.core.v1.ConfigMap, k8s.core.v1.ConfigMapPatch)
+        self.daemon_set = child(objects.daemon_set, k8s.apps.v1.DaemonSet, k8s.apps.v1.DaemonSetPatch)
+        self.metrics_service = child(objects.metrics_service, k8s.core.v1.Service, k8s.core.v1.ServicePatch)
         self.cluster_dns = ClusterDns.node_local(spec.local_ip, facts)
         self.kubelet_cluster_dns = pulumi.Output.from_input(kubelet_cluster_dns(spec, facts))
         self.register_outputs({"kubeletClusterDNS": self.kubelet_cluster_dns})

@@ -18,6 +18,7 @@ from .dns_autoscaler import DnsAutoscaler, DnsAutoscalerArgs, build_dns_autoscal
 from .load_balancer import LoadBalancer, LoadBalancerArgs, LoadBalancerArgsDict, build_load_balancer
 from .model import DnsLabel, KeyPath, Model, Problems, given, typed_init
 from .nodelocaldns import NodeLocalDns, NodeLocalDnsArgs, build_node_local_dns
+from .register import Deletion
 from .register import legacy_urns as answering_to_legacy_urns
 from .tenant import TenantNamespace, TenantNamespaceArgs, TenantNamespaceArgsDict, build_tenant
 
@@ -29,11 +30,37 @@ _PLUGIN_WARNINGS = {
 }
 
 
+_GKE_AUTOSCALER = (
+    "GKE runs kube-dns-autoscaler (and its ConfigMap) in every cluster, so creating it fails with "
+    "AlreadyExists; set onExisting: adopt to take over the parameters (GKE's addon manager keeps "
+    "reconciling its Deployment, but leaves the ConfigMap to you)"
+)
+# What managed offerings ship, for each add-on: (distribution, add-on) -> advice. Sources: GKE's
+# "Using kube-dns" and "NodeLocal DNSCache" pages, AKS's "Customize CoreDNS scaling" and "LocalDNS"
+# pages, EKS's "CoreDNS autoscaling" page (see the README's table).
+_SHIPPED_ADVICE = {
+    ("gke", "nodeLocal"): (
+        "GKE's NodeLocal DNSCache add-on (on by default on Autopilot, and on Standard from 1.33/1.34) runs "
+        "node-local-dns; where it is on, set onExisting: adopt, or creating it fails with AlreadyExists"
+    ),
+    ("aks", "autoscaler"): (
+        "AKS scales CoreDNS with its own coredns-autoscaler; a second autoscaler would fight it over "
+        "CoreDNS's replicas: tune AKS's coredns-autoscaler ConfigMap instead, or remove dns.autoscaler"
+    ),
+    ("eks", "autoscaler"): (
+        "the EKS CoreDNS add-on can scale CoreDNS itself (autoScaling in its configuration); with both, "
+        "two controllers set CoreDNS's replicas: use one"
+    ),
+    ("aks", "nodeLocal"): "AKS has its own per-node DNS proxy (LocalDNS); run one node-local cache, not two",
+}
+
+
 class ClusterPlatformArgsDict(TypedDict, total=False):
     cluster: ClusterSpec | ClusterSpecArgsDict
     namespaces: Mapping[str, TenantNamespaceArgs | TenantNamespaceArgsDict]
     dns: DnsArgs | DnsArgsDict
     loadBalancers: Mapping[str, LoadBalancerArgs | LoadBalancerArgsDict]
+    namespaceDeletion: Deletion
 
 
 class ClusterPlatformArgs(Model):
@@ -45,6 +72,10 @@ class ClusterPlatformArgs(Model):
     dns: DnsArgs = Field(default_factory=DnsArgs)
     load_balancers: dict[DnsLabel, LoadBalancerArgs] = Field(default_factory=dict)
     """Services of type LoadBalancer by name."""
+    namespace_deletion: Deletion = "delete"
+    """What removing a tenant does to its Namespace, unless the tenant says (``deletion``): ``delete``,
+    ``protect`` (refused, by both engines, until the tenant says ``deletion: delete`` and that has been
+    applied) or ``retain`` (forgotten, left in the cluster)."""
 
     @typed_init
     def __init__(
@@ -54,6 +85,7 @@ class ClusterPlatformArgs(Model):
         namespaces: Mapping[str, TenantNamespaceArgs | TenantNamespaceArgsDict] | None = None,
         dns: DnsArgs | DnsArgsDict | None = None,
         load_balancers: Mapping[str, LoadBalancerArgs | LoadBalancerArgsDict] | None = None,
+        namespace_deletion: Deletion | None = None,
     ) -> None:
         super().__init__(**given(locals()))
 
@@ -62,6 +94,9 @@ class ClusterPlatformArgs(Model):
         if self.dns.node_local is not None:
             node_local = nodelocaldns.cluster_problems(self.dns.node_local, self.cluster)
             problems += [(("dns", "nodeLocal", *path), message) for path, message in node_local]
+        autoscaler = self.dns.autoscaler
+        if self.cluster.distribution == "gke" and autoscaler is not None and autoscaler.on_existing == "fail":
+            problems.append((("dns", "autoscaler", "onExisting"), _GKE_AUTOSCALER))
         for name, tenant in self.namespaces.items():
             if tenant.name is not None:
                 problems.append((("namespaces", name, "name"), "the namespace's name is its key under namespaces; remove name"))
@@ -93,7 +128,7 @@ class ClusterPlatformArgs(Model):
         return tenant is not None and tenant.network_policy is not None and tenant.network_policy.denies_ingress
 
     def warnings(self) -> list[tuple[KeyPath, str]]:
-        found = []
+        found: list[tuple[KeyPath, str]] = []
         for name, tenant in self.namespaces.items():
             found += [(("namespaces", name, *path), message) for path, message in tenant.warnings()]
         if self.dns.autoscaler is not None:
@@ -101,6 +136,12 @@ class ClusterPlatformArgs(Model):
         if self.dns.node_local is not None:
             node_local = nodelocaldns.warnings(self.dns.node_local, self.cluster)
             found += [(("dns", "nodeLocal", *path), message) for path, message in node_local]
+        add_ons = {"autoscaler": self.dns.autoscaler, "nodeLocal": self.dns.node_local}
+        for add_on, args in add_ons.items():
+            advice = _SHIPPED_ADVICE.get((self.cluster.distribution or "", add_on))
+            adopted = (self.cluster.distribution, add_on) == ("gke", "nodeLocal") and args is not None and args.on_existing == "adopt"
+            if args is not None and advice is not None and not adopted:
+                found.append((("dns", add_on), advice))
         plugin_warning = _PLUGIN_WARNINGS.get(self.cluster.network_plugin or "")
         if plugin_warning is not None:
             found += [
@@ -140,7 +181,10 @@ def compose(args: ClusterPlatformArgs, environment: str | None = None) -> Platfo
         environment=environment,
         cluster=args.cluster,
         dns=args.cluster_dns(),
-        tenants=tuple(sorted(args.namespaces.items())),
+        tenants=tuple(
+            (name, tenant if tenant.deletion is not None else tenant.model_copy(update={"deletion": args.namespace_deletion}))
+            for name, tenant in sorted(args.namespaces.items())
+        ),
         dns_autoscaler=args.dns.autoscaler,
         node_local_dns=args.dns.node_local,
         load_balancers=tuple(

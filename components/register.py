@@ -19,13 +19,31 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import pulumi
 import pulumi_kubernetes as k8s
 from pydantic.alias_generators import to_snake
 
 R = TypeVar("R", bound=pulumi.CustomResource)
+P = TypeVar("P", bound=pulumi.CustomResource)
+
+Deletion = Literal["delete", "protect", "retain"]
+"""What removing an object from the program does: ``delete`` it; ``protect`` it (Pulumi's ``protect``
+option: removing it is refused until the program releases it); ``retain`` it (``retainOnDelete``:
+Pulumi forgets it and leaves it in the cluster)."""
+
+
+def deletion_options(deletion: Deletion) -> pulumi.ResourceOptions:
+    """The Pulumi resource options that give an object its deletion behaviour."""
+    return pulumi.ResourceOptions(protect=deletion == "protect", retain_on_delete=deletion == "retain")
+
+
+OnExisting = Literal["fail", "adopt"]
+"""What to do about an object the cluster may already have (GKE ships kube-dns-autoscaler, its
+NodeLocal DNSCache add-on node-local-dns): ``fail`` creates it, and ``pulumi up`` stops with
+pulumi-kubernetes' AlreadyExists error where it exists; ``adopt`` takes over only the fields
+clusterstack sets, with a server-side-apply patch, and never creates or deletes the object."""
 
 _LEGACY_NAMES: contextvars.ContextVar[bool] = contextvars.ContextVar("clusterstack_legacy_names", default=False)
 
@@ -57,8 +75,8 @@ def is_builtin_group(group: str) -> bool:
     return "." not in group or group.endswith(".k8s.io")
 
 
-def resource_class(api_version: str, kind: str) -> type[pulumi.CustomResource] | None:
-    """The pulumi-kubernetes class for a built-in kind, or None.
+def _pulumi_class(api_version: str, name: str) -> type[pulumi.CustomResource] | None:
+    """A class of pulumi-kubernetes' module for a built-in API version, or None.
 
     pulumi-kubernetes names its modules after the first segment of the group:
     ``rbac.authorization.k8s.io/v1`` -> ``pulumi_kubernetes.rbac.v1``, ``v1`` -> ``core.v1``.
@@ -68,15 +86,30 @@ def resource_class(api_version: str, kind: str) -> type[pulumi.CustomResource] |
         return None
     package = group.split(".")[0] if group else "core"
     module = getattr(getattr(k8s, package, None), version, None)
-    found = getattr(module, kind, None)
+    found = getattr(module, name, None)
     return found if isinstance(found, type) and issubclass(found, pulumi.CustomResource) else None
+
+
+def resource_class(api_version: str, kind: str) -> type[pulumi.CustomResource] | None:
+    """The pulumi-kubernetes class for a built-in kind, or None (a custom resource)."""
+    return _pulumi_class(api_version, kind)
+
+
+def patch_class(api_version: str, kind: str) -> type[pulumi.CustomResource] | None:
+    """pulumi-kubernetes' ``<Kind>Patch`` class for a built-in kind (``ConfigMapPatch``), or None."""
+    return _pulumi_class(api_version, f"{kind}Patch")
+
+
+def _answering_to_legacy_name(obj: dict[str, Any], opts: pulumi.ResourceOptions, name: str) -> pulumi.ResourceOptions:
+    legacy = legacy_name(obj) if _LEGACY_NAMES.get() else None
+    if legacy is None or legacy == name:
+        return opts
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=[pulumi.Alias(name=legacy)]))
 
 
 def register_object(obj: dict[str, Any], opts: pulumi.ResourceOptions, name: str) -> pulumi.CustomResource:
     """Register ``obj`` as the child ``name``, as its pulumi-kubernetes class (or a CustomResource)."""
-    legacy = legacy_name(obj) if _LEGACY_NAMES.get() else None
-    if legacy is not None and legacy != name:
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=[pulumi.Alias(name=legacy)]))
+    opts = _answering_to_legacy_name(obj, opts, name)
     cls = resource_class(obj["apiVersion"], obj["kind"])
     if cls is None:
         return k8s.apiextensions.CustomResource(
@@ -97,6 +130,52 @@ def register(obj: dict[str, Any], opts: pulumi.ResourceOptions, kind: type[R], n
     if not isinstance(resource, kind):
         raise TypeError(f"{obj['apiVersion']} {obj['kind']} registers as {type(resource).__name__}, not {kind.__name__}")
     return resource
+
+
+PATCH_FORCE = "pulumi.com/patchForce"
+PATCH_FIELD_MANAGER = "pulumi.com/patchFieldManager"
+FIELD_MANAGER = "clusterstack"
+"""The server-side-apply field manager of every object clusterstack adopts."""
+
+
+def register_patch(obj: dict[str, Any], opts: pulumi.ResourceOptions, name: str) -> pulumi.CustomResource:
+    """Register ``obj`` as a server-side-apply patch of an object the cluster already has: only the
+    fields ``obj`` sets, applied by the field manager ``clusterstack``, taking them over from whoever
+    set them (pulumi.com/patchForce); deleting the patch releases the fields, never the object."""
+    cls = patch_class(obj["apiVersion"], obj["kind"])
+    if cls is None:
+        raise TypeError(f"pulumi-kubernetes has no patch resource for {obj['apiVersion']} {obj['kind']}")
+    meta = dict(obj["metadata"])
+    meta["annotations"] = {**meta.get("annotations", {}), PATCH_FORCE: "true", PATCH_FIELD_MANAGER: FIELD_MANAGER}
+    opts = _answering_to_legacy_name(obj, opts, name)
+    fields = {to_snake(key): value for key, value in obj.items() if key not in ("apiVersion", "kind", "metadata")}
+    fields["metadata"] = meta
+    return cls(name, opts=opts, **fields)
+
+
+def register_or_adopt(
+    obj: dict[str, Any], opts: pulumi.ResourceOptions, kind: type[R], patch: type[P], name: str, on_existing: OnExisting
+) -> R | P:
+    """``obj`` as the child ``name``: the object itself (``fail``), or a patch of it (``adopt``)."""
+    if on_existing == "fail":
+        return register(obj, opts, kind, name)
+    resource = register_patch(obj, opts, name)
+    if not isinstance(resource, patch):
+        raise TypeError(f"{obj['apiVersion']} {obj['kind']} patches as {type(resource).__name__}, not {patch.__name__}")
+    return resource
+
+
+class AddOnChildren:
+    """The children of an add-on component: each registered under ``<component>/<object name>``, as
+    the object itself or, with ``on_existing="adopt"``, as a patch of the cluster's own."""
+
+    def __init__(self, component: str, opts: pulumi.ResourceOptions, on_existing: OnExisting) -> None:
+        self.component = component
+        self.opts = opts
+        self.on_existing = on_existing
+
+    def add(self, obj: dict[str, Any], kind: type[R], patch: type[P]) -> R | P:
+        return register_or_adopt(obj, self.opts, kind, patch, child_name(self.component, obj), self.on_existing)
 
 
 def child_name(component: str, obj: dict[str, Any]) -> str:

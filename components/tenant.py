@@ -25,7 +25,7 @@ from .model import AnnotationsInput, DnsLabelInput, KeyPath, LabelsInput, Model,
 from .network_policy import NetworkPolicyArgs, NetworkPolicyArgsDict, Selector, build_network_policies, register_policies
 from .pod_security import LABEL_PREFIX, Level, PodSecurity, PodSecurityArgsDict
 from .quota import Hard, HardInput, QuotaSpec, QuotaSpecArgsDict, build_quota
-from .register import child_name, register
+from .register import Deletion, child_name, deletion_options, register
 
 TENANT_QUOTA_NAME = "tenant-quota"
 
@@ -41,6 +41,7 @@ class TenantNamespaceArgsDict(TypedDict, total=False):
     quotas: Sequence[QuotaSpec | QuotaSpecArgsDict]
     limits: Limits | LimitsArgsDict
     networkPolicy: NetworkPolicyArgs | NetworkPolicyArgsDict
+    deletion: Deletion
 
 
 class TenantNamespaceArgs(Model):
@@ -60,6 +61,10 @@ class TenantNamespaceArgs(Model):
     """The namespace's LimitRange (named tenant-limits); None: no LimitRange."""
     network_policy: NetworkPolicyArgs | None = None
     """The namespace's NetworkPolicies; None: none (all traffic allowed, as Kubernetes defaults)."""
+    deletion: Deletion | None = None
+    """What removing the tenant does to its Namespace (and so to everything in it): ``delete``,
+    ``protect`` (refused until this says ``delete`` and has been applied) or ``retain`` (forgotten,
+    left in the cluster). None: the platform's ``namespaceDeletion``, else ``delete``."""
 
     @typed_init
     def __init__(
@@ -73,6 +78,7 @@ class TenantNamespaceArgs(Model):
         quotas: Sequence[QuotaSpec | QuotaSpecArgsDict] | None = None,
         limits: Limits | LimitsArgsDict | None = None,
         network_policy: NetworkPolicyArgs | NetworkPolicyArgsDict | None = None,
+        deletion: Deletion | None = None,
     ) -> None:
         super().__init__(**given(locals()))
 
@@ -207,7 +213,8 @@ class TenantNamespace(pulumi.ComponentResource):
         self.namespace_name = self.args.name if self.args.name is not None else resource_name
         objects = build_tenant(self.namespace_name, self.args, environment, dns)
         children = pulumi.ResourceOptions(parent=self)
-        self.namespace_resource = register(objects.namespace, children, k8s.core.v1.Namespace, resource_name)
+        protection = pulumi.ResourceOptions.merge(children, deletion_options(self.args.deletion if self.args.deletion is not None else "delete"))
+        self.namespace_resource = register(objects.namespace, protection, k8s.core.v1.Namespace, resource_name)
         self.quotas = {q["metadata"]["name"]: register(q, children, k8s.core.v1.ResourceQuota, child_name(resource_name, q)) for q in objects.quotas}
         self.limit_range = (
             register(objects.limit_range, children, k8s.core.v1.LimitRange, child_name(resource_name, objects.limit_range))

@@ -26,15 +26,16 @@ def pulumi_mocks(request) -> Recorder:
 
 @pytest.fixture
 def make_project(tmp_path: Path):
-    """A copy of this project's program (Pulumi.yaml, __main__.py) with the given stack files, under an
-    empty common.yaml unless one is given (so a test sees only the stack it writes)."""
+    """A copy of this project's program (Pulumi.yaml, __main__.py) with the given stack files, under a
+    common.yaml that only names the cluster (kubernetes:context) unless one is given, so a test sees
+    only the stack it writes."""
 
     def make(stacks: dict[str, str | dict], common: str | dict | None = None) -> Path:
         root = tmp_path / "project"
         (root / "stacks").mkdir(parents=True, exist_ok=True)
         shutil.copy(REPO / "Pulumi.yaml", root / "Pulumi.yaml")
         shutil.copy(REPO / "__main__.py", root / "__main__.py")
-        common_text = _text(common if common is not None else {"config": {}})
+        common_text = _text(common if common is not None else {"config": {"kubernetes:context": "test"}})
         (root / "stacks" / "common.yaml").write_text(common_text)
         for name, content in stacks.items():
             (root / "stacks" / f"Pulumi.{name}.yaml").write_text(_text(content))

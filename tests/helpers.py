@@ -17,7 +17,8 @@ def namespace_spec(**overrides) -> dict:
 
 
 def stack(namespaces: dict | None = None, **values) -> StackConfig:
-    config = {f"clusterstack:{key}": value for key, value in values.items()}
+    """A stack pinned to its cluster (kubernetes:context), so only what a test writes draws warnings."""
+    config: dict = {"kubernetes:context": "test", **{f"clusterstack:{key}": value for key, value in values.items()}}
     if namespaces is not None:
         config["clusterstack:namespaces"] = namespaces
     return StackConfig("test", (Layer(STACK_FILE, config),))

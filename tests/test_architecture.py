@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from clusterstack.cli import cli
 from clusterstack.components.register import resource_class
+from clusterstack.stack.files import as_pulumi_config
 from tests.conftest import REPO
 
 ENGINE_MODULES = ("deepdiff", "kubernetes_validate", "clusterstack.engine.plan", "clusterstack.engine.state", "clusterstack.engine.target", "clusterstack.cli")
@@ -45,7 +46,7 @@ def test_running_the_program_under_pulumi_loads_no_part_of_the_engine():
 
     config = yaml.safe_load((REPO / "stacks" / "Pulumi.prod.yaml").read_text())["config"]
     environment = {key: value for key, value in os.environ.items() if not key.startswith("PULUMI_")}
-    environment["PULUMI_CONFIG"] = json.dumps({key: json.dumps(value) for key, value in config.items()})
+    environment["PULUMI_CONFIG"] = json.dumps(as_pulumi_config(config))  # strings as they are, the rest as JSON
     done = subprocess.run(
         [sys.executable, "-c", _RUN_UNDER_MOCKS, str(REPO / "__main__.py")],
         cwd=REPO, capture_output=True, text=True, check=False, timeout=120, env=environment,

@@ -265,13 +265,20 @@ def test_pulumi_finds_every_resource_a_0_1_stack_holds(stack):
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 def test_the_embedded_engine_sees_no_change_in_a_0_1_stack(tmp_path, stack):
-    """Its state, written by clusterstack 0.1's ``up``, against today's program: "No changes."."""
+    """Its state, written by clusterstack 0.1's ``up``, against today's program: no object changes. The
+    only updates are the protection staging and prod now give their tenants' Namespaces
+    (namespaceDeletion: protect), which Pulumi applies as an update of the resource options."""
     state = tmp_path / "state"
     state.mkdir()
     shutil.copy(REPO / "tests" / "data" / "state-0.1" / f"{stack}.json", state / f"{stack}.json")
-    result = CliRunner().invoke(cli, ["--project-dir", str(REPO), "--state-dir", str(state), "preview", "-s", stack, "--detailed-exitcode"])
+    result = CliRunner().invoke(cli, ["--project-dir", str(REPO), "--state-dir", str(state), "preview", "-s", stack, "--json"])
     assert result.exit_code == 0, result.output
-    assert result.output.rstrip().endswith("No changes.")
+    changes = json.loads(result.output)["changes"]
+    assert [(c["action"], c["fields"]) for c in changes] == [
+        ("update", [{"path": "(deletion)", "keys": ["(deletion)"], "before": "delete", "after": "protect"}]) for _ in changes
+    ]
+    assert {c["key"]["kind"] for c in changes} <= {"Namespace"}
+    assert len(changes) == {"dev": 0, "staging": 2, "prod": 3}[stack]
 
 
 def _standalone() -> None:

@@ -89,3 +89,30 @@ def test_every_readme_program_passes_mypy_strict(installed: Path, tmp_path: Path
         cwd=tmp_path, capture_output=True, text=True, check=False, timeout=600,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _pins(lock: Path) -> dict[str, str]:
+    pins = {}
+    for line in lock.read_text().splitlines():
+        match = re.match(r"^([A-Za-z0-9_.-]+)==([^ ;\\]+)", line)
+        if match:
+            pins[match[1].lower().replace("_", "-")] = match[2]
+    return pins
+
+
+@pytest.mark.parametrize(("lock", "extras"), [("requirements.lock", ()), ("requirements-test.lock", ("test",))])
+def test_the_locks_pin_every_dependency_within_its_bounds(lock: str, extras: tuple[str, ...]):
+    """CI installs the lock (hash-checked); it must hold every dependency pyproject names, at a version
+    pyproject admits, or a fresh clone would test something else."""
+    from importlib.metadata import requires
+
+    from packaging.requirements import Requirement
+
+    declared = [Requirement(text) for text in requires("clusterstack") or []]  # what pyproject says, as installed
+    wanted = [r for r in declared if r.marker is None or any(r.marker.evaluate({"extra": extra}) for extra in extras)]
+    pins = _pins(REPO / lock)
+    for requirement in wanted:
+        name = requirement.name.lower().replace("_", "-")
+        assert name in pins, f"{lock} does not pin {name}"
+        assert requirement.specifier.contains(pins[name], prereleases=True), f"{lock}: {name}=={pins[name]} is outside {requirement.specifier}"
+    assert all("--hash=sha256:" in block for block in (REPO / lock).read_text().split("==")[1:])

@@ -4,7 +4,6 @@ import copy
 
 import pytest
 
-from clusterstack.components.kube.fields import IMMUTABLE_FIELDS
 from clusterstack.components.kube.kinds import ObjectKey
 from clusterstack.engine.plan import MISSING, Change, UnsafePlan, destroy_plan, normalize, plan
 from clusterstack.engine.state import Entry, State
@@ -104,35 +103,6 @@ def test_empty_and_absent_maps_and_lists_and_key_order_are_equal():
     b = {"kind": "ConfigMap", "data": {"b": "2", "a": "1"}, "metadata": {"namespace": "n", "name": "c", "annotations": {}}, "binaryData": None, "apiVersion": "v1"}
     assert not plan(desired(a), state(b)).changes
     assert normalize({"x": [], "y": {}, "z": None, "w": 1.0}) == {"w": 1}
-
-
-REPLACEMENTS = [
-    ("Deployment", "apps/v1", {"spec": {"selector": {"matchLabels": {"app": "a"}}}}, {"spec": {"selector": {"matchLabels": {"app": "b"}}}}, "spec.selector"),
-    ("DaemonSet", "apps/v1", {"spec": {"selector": {"matchLabels": {"app": "a"}}}}, {"spec": {"selector": {"matchLabels": {"app": "b"}}}}, "spec.selector"),
-    ("ReplicaSet", "apps/v1", {"spec": {"selector": {"matchLabels": {"app": "a"}}}}, {"spec": {"selector": {"matchLabels": {"app": "b"}}}}, "spec.selector"),
-    ("StatefulSet", "apps/v1", {"spec": {"selector": {"matchLabels": {"app": "a"}}}}, {"spec": {"selector": {"matchLabels": {"app": "b"}}}}, "spec.selector"),
-    ("Service", "v1", {"spec": {"clusterIP": "10.0.0.1"}}, {"spec": {"clusterIP": "10.0.0.2"}}, "spec.clusterIP"),
-    ("RoleBinding", "rbac.authorization.k8s.io/v1", {"roleRef": {"kind": "Role", "name": "a"}}, {"roleRef": {"kind": "Role", "name": "b"}}, "roleRef"),
-    ("ClusterRoleBinding", "rbac.authorization.k8s.io/v1", {"roleRef": {"kind": "ClusterRole", "name": "a"}}, {"roleRef": {"kind": "ClusterRole", "name": "b"}}, "roleRef"),
-    ("ResourceQuota", "v1", {"spec": {"hard": {"pods": "1"}, "scopes": ["BestEffort"]}}, {"spec": {"hard": {"pods": "1"}, "scopes": ["NotBestEffort"]}}, "spec.scopes"),
-    ("PersistentVolumeClaim", "v1", {"spec": {"accessModes": ["ReadWriteOnce"]}}, {"spec": {"accessModes": ["ReadWriteMany"]}}, "spec.accessModes"),
-    ("PersistentVolumeClaim", "v1", {"spec": {"storageClassName": "a"}}, {"spec": {"storageClassName": "b"}}, "spec.storageClassName"),
-    ("PersistentVolumeClaim", "v1", {"spec": {"volumeName": "a"}}, {"spec": {"volumeName": "b"}}, "spec.volumeName"),
-    ("PersistentVolumeClaim", "v1", {"spec": {"selector": {"matchLabels": {"a": "b"}}}}, {"spec": {"selector": {"matchLabels": {"a": "c"}}}}, "spec.selector"),
-    ("Job", "batch/v1", {"spec": {"template": {"spec": {"restartPolicy": "Never"}}}}, {"spec": {"template": {"spec": {"restartPolicy": "OnFailure"}}}}, "spec.template"),
-]
-
-
-@pytest.mark.parametrize(("kind", "api", "before", "after", "reason"), REPLACEMENTS)
-def test_immutable_fields_force_a_replacement_and_name_the_field(kind, api, before, after, reason):
-    [change] = plan(desired(manifest(kind, "x", api=api, **after)), state(manifest(kind, "x", api=api, **before))).changes
-    assert change.action == "replace"
-    assert change.replace_reasons == (reason,)
-    assert plan(desired(manifest(kind, "x", api=api, **after)), state(manifest(kind, "x", api=api, **before))).counts() == (1, 0, 1)
-
-
-def test_every_kind_with_immutable_fields_is_covered():
-    assert {kind for kind, *_ in REPLACEMENTS} == set(IMMUTABLE_FIELDS)
 
 
 def test_a_mutable_field_of_the_same_kind_is_an_update():

@@ -122,7 +122,7 @@ def refresh(ctx: click.Context, stack: str, detailed_exitcode: bool) -> None:
         refreshed, drift = run.refresh(target, state)
         for item in drift:
             click.echo(f"drift: {item.key}: {item.kind} in {target.target.describe()}")
-        for name in target.target.unmanaged(state.entries):
+        for name in target.target.unmanaged(state.entries.values()):
             click.echo(f"note: {name} is in the target but not in state; clusterstack leaves it alone")
         if refreshed is None or not drift:
             click.echo("No drift: the target matches state.")

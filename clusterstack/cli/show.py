@@ -38,11 +38,24 @@ def plan_text(the_plan: Plan, *, full: bool = False, drift: Iterable[Drift] = ()
     return "\n".join(lines)
 
 
+def _notes(change: Change) -> str:
+    """What sets a change apart: a patch (of the cluster's own object), a protected or retained object."""
+    notes = []
+    if change.patch:
+        notes.append("patch of the cluster's own object: only its fields" + ("; the object stays" if change.action == "delete" else ""))
+    if change.action == "delete" and change.deletion == "retain":
+        notes.append("retained: forgotten, left where it is")
+    elif change.deletion == "protect" and change.action in ("delete", "replace"):
+        notes.append("protected: refused")
+    return f"  [{'; '.join(notes)}]" if notes else ""
+
+
 def _change_lines(change: Change, full: bool) -> list[str]:
     symbol, colour = SYMBOLS[change.action]
-    head = f"  {click.style(symbol, fg=colour)} {change.key}"
+    head = f"  {click.style(symbol, fg=colour)} {change.key}{_notes(change)}"
     if change.replace_reasons:
-        head += f"  ({', '.join(change.replace_reasons)} forces replacement)"
+        head += f"  ({', '.join(change.replace_reasons)} forces replacement"
+        head += "; deleted first, as it is explicitly named)" if change.delete_before_replace else ")"
     lines = [head]
     if change.action in ("update", "replace"):
         for field in change.fields:
@@ -77,5 +90,6 @@ def plan_json(the_plan: Plan, stack: str, drift: Iterable[Drift] = ()) -> str:
 
 def applied_line(change: Change) -> str:
     verbs = {"create": "created", "update": "updated", "replace": "replaced", "delete": "deleted"}
+    verb = "forgotten (retained)" if change.action == "delete" and change.deletion == "retain" else verbs[change.action]
     symbol, colour = SYMBOLS[change.action]
-    return f"{click.style(symbol, fg=colour)} {change.key}: {verbs[change.action]}"
+    return f"{click.style(symbol, fg=colour)} {change.key}{' (patch)' if change.patch else ''}: {verb}"

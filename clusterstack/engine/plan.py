@@ -17,10 +17,12 @@ from typing import Any, Literal, get_args
 from deepdiff import DeepDiff
 
 from ..components.bundle import Manifest
-from ..components.kube.fields import IMMUTABLE_FIELDS, PORT_FIELDS, QUANTITY_FIELDS, QUANTITY_MAPS
+from ..components.kube.fields import PORT_FIELDS, QUANTITY_FIELDS, QUANTITY_MAPS
 from ..components.kube.kinds import ObjectKey
 from ..components.kube.quantity import Quantity, QuantityError
+from ..components.register import Deletion
 from ..errors import ClusterstackError
+from .replace import ProviderSettings, replace_reasons
 from .state import Entry, State
 
 Action = Literal["create", "update", "replace", "delete"]
@@ -65,6 +67,14 @@ class Change:
     after: dict[str, Any] | None
     fields: tuple[FieldChange, ...] = ()
     replace_reasons: tuple[str, ...] = ()
+    delete_before_replace: bool = False
+    """pulumi-kubernetes deletes an explicitly named object before it creates it again."""
+    patch: bool = False
+    """A server-side-apply patch of an object the cluster already has: applying it sets only its
+    fields; deleting it releases them and leaves the object."""
+    deletion: Deletion = "delete"
+    """How the object is held: a ``delete`` of a ``protect``ed one is refused, of a ``retain``ed one
+    forgets it."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -76,6 +86,9 @@ class Change:
             "after": self.after,
             "fields": [{"path": f.dotted, "keys": list(f.path), "before": f.before, "after": f.after} for f in self.fields],
             "replaceReasons": list(self.replace_reasons),
+            "deleteBeforeReplace": self.delete_before_replace,
+            "patch": self.patch,
+            "deletion": self.deletion,
         }
 
     @classmethod
@@ -88,7 +101,18 @@ class Change:
         if (action == "delete") != (after is None) or (action == "create") != (before is None):
             raise ValueError(f"a {action} of {data.get('identity', data['key'])} must have {_SIDES[action]}")
         fields = tuple(FieldChange(tuple(f["keys"]), f["before"], f["after"]) for f in data["fields"])
-        return cls(action, ObjectKey.from_json(data["key"]), data["component"], before, after, fields, tuple(data["replaceReasons"]))
+        return cls(
+            action,
+            ObjectKey.from_json(data["key"]),
+            data["component"],
+            before,
+            after,
+            fields,
+            tuple(data["replaceReasons"]),
+            bool(data.get("deleteBeforeReplace", False)),
+            bool(data.get("patch", False)),
+            data.get("deletion", "delete"),
+        )
 
 
 @dataclass(frozen=True)
@@ -98,23 +122,42 @@ class Plan:
 
     @property
     def namespace_deletions(self) -> list[str]:
-        """Namespaces the plan deletes (or replaces): everything in them goes too."""
-        return sorted(c.key.name for c in self.changes if c.key.kind == "Namespace" and c.key.group == "" and c.action in ("delete", "replace"))
+        """Namespaces the plan deletes (or replaces): everything in them goes too. A retained one is
+        only forgotten, and a patch's deletion releases its fields, so neither counts."""
+        return sorted(
+            str(c.key.name if not c.key.cluster else f"{c.key.cluster}: {c.key.name}")
+            for c in self.changes
+            if c.key.kind == "Namespace" and c.key.group == "" and c.action in ("delete", "replace") and not c.patch and c.deletion != "retain"
+        )
+
+    @property
+    def protected_deletions(self) -> list[Change]:
+        """Changes that delete (or replace) a protected object: refused, whatever the flags say."""
+        return [c for c in self.changes if c.action in ("delete", "replace") and c.deletion == "protect"]
 
     @property
     def unsafe(self) -> bool:
-        return bool(self.namespace_deletions)
+        return bool(self.namespace_deletions) or bool(self.protected_deletions)
 
     def check_safe(self, allow_namespace_deletion: bool) -> None:
-        """Raise UnsafePlan when the plan deletes namespaces and that was not explicitly allowed."""
-        if self.unsafe and not allow_namespace_deletion:
-            names = ", ".join(self.namespace_deletions)
-            raise UnsafePlan(
-                [
-                    (f"the plan deletes namespace(s) {names}, and with them everything inside (workloads, secrets, volumes); "
-                    "pass --allow-namespace-deletion if that is intended")
-                ]
+        """Raise UnsafePlan when the plan deletes a protected object (never allowed: release it first,
+        as Pulumi refuses it), or deletes namespaces without ``allow_namespace_deletion``."""
+        problems = [
+            (
+                f"{c.key} is protected (deletion: protect) and cannot be {c.action}d: release it first by setting its "
+                "deletion to delete and applying that; then it can go (Pulumi refuses it the same way)"
             )
+            for c in self.protected_deletions
+        ]
+        deleted = [name for name in self.namespace_deletions if not any(c.key.name == name for c in self.protected_deletions)]
+        if deleted and not allow_namespace_deletion:
+            names = ", ".join(deleted)
+            problems.append(
+                f"the plan deletes namespace(s) {names}, and with them everything inside (workloads, secrets, volumes); "
+                "pass --allow-namespace-deletion if that is intended"
+            )
+        if problems:
+            raise UnsafePlan(problems)
 
     def counts(self) -> tuple[int, int, int]:
         """Terraform's summary: a replacement counts as one to add and one to destroy."""
@@ -130,27 +173,47 @@ class Plan:
         return f"Plan: {add} to add, {change} to change, {destroy} to destroy."
 
 
-def plan(desired: Mapping[ObjectKey, Entry], state: State | None) -> Plan:
-    """What must change for the target to hold exactly ``desired``, in the order to apply it."""
+Settings = Mapping[str, ProviderSettings]
+"""The pulumi-kubernetes provider settings of each cluster ("" for the program's default provider)."""
+
+
+def plan(desired: Mapping[ObjectKey, Entry], state: State | None, settings: Settings | None = None) -> Plan:
+    """What must change for the target to hold exactly ``desired``, in the order to apply it; a change
+    that pulumi-kubernetes would make by replacing the object (with the cluster's provider
+    ``settings``) is a replacement here too."""
     current = state.entries if state is not None else {}
     changes: list[Change] = []
     unchanged = 0
     for key, wanted in desired.items():
         have = current.get(key)
         if have is None:
-            changes.append(Change("create", key, wanted.component, None, wanted.manifest))
+            changes.append(Change("create", key, wanted.component, None, wanted.manifest, patch=wanted.patch, deletion=wanted.deletion))
             continue
         before, after = normalize(have.manifest), normalize(wanted.manifest)
-        if before == after:
+        if before == after and (have.patch, have.deletion) == (wanted.patch, wanted.deletion):
             unchanged += 1
             continue
         fields = diff_fields(before, after, have.manifest, wanted.manifest)
-        reasons = _replace_reasons(key.kind, fields)
+        if have.deletion != wanted.deletion:
+            fields = (*fields, FieldChange(("(deletion)",), have.deletion, wanted.deletion))
+        if have.patch != wanted.patch:
+            # Two different Pulumi resources (ConfigMap, ConfigMapPatch): the old one goes, the new one comes.
+            reasons: tuple[str, ...] = ("onExisting (a patch of the cluster's own object)" if wanted.patch else "onExisting (the object itself, not a patch)",)
+        elif wanted.patch:
+            reasons = ()  # a patch is updated in place; only its name or namespace would replace it
+        else:
+            provider = (settings or {}).get(key.cluster, ProviderSettings())
+            reasons = replace_reasons(key, wanted.manifest, [f.path for f in fields], provider)
         action: Action = "replace" if reasons else "update"
-        changes.append(Change(action, key, wanted.component, have.manifest, wanted.manifest, fields, reasons))
+        changes.append(
+            Change(
+                action, key, wanted.component, have.manifest, wanted.manifest, fields, reasons,
+                delete_before_replace=bool(reasons), patch=wanted.patch, deletion=have.deletion if reasons else wanted.deletion,
+            )
+        )  # fmt: skip
     for key, have in current.items():
         if key not in desired:
-            changes.append(Change("delete", key, have.component, have.manifest, None))
+            changes.append(Change("delete", key, have.component, have.manifest, None, patch=have.patch, deletion=have.deletion))
     return Plan(tuple(order(changes)), unchanged)
 
 
@@ -163,14 +226,6 @@ def order(changes: list[Change]) -> list[Change]:
     forward = sorted((c for c in changes if c.action != "delete"), key=lambda c: c.key.sort_key())
     backward = sorted((c for c in changes if c.action == "delete"), key=lambda c: c.key.sort_key(), reverse=True)
     return forward + backward
-
-
-def _replace_reasons(kind: str, fields: tuple[FieldChange, ...]) -> tuple[str, ...]:
-    reasons = []
-    for immutable in IMMUTABLE_FIELDS.get(kind, ()):
-        if any(f.path[: len(immutable)] == immutable for f in fields):
-            reasons.append(".".join(immutable))
-    return tuple(reasons)
 
 
 def normalize(value: Any, key: str | None = None) -> Any:

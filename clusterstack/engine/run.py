@@ -6,6 +6,7 @@ writing state, refreshing from the target, and applying change by change.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import sys
@@ -21,6 +22,7 @@ from ..stack.files import StackConfig, read_stack
 from ..stack.project import Project
 from ..stack.spec import Loaded, load_spec
 from .plan import Change, Plan, destroy_plan, normalize, plan
+from .replace import ProviderSettings
 from .state import STATE_DIR_ENV, Entry, State, StateStore
 from .target import Target, open_target
 
@@ -53,7 +55,7 @@ class Stack:
 
 
 def desired(evaluation: Evaluation) -> dict[ObjectKey, Entry]:
-    return {d.key: Entry(d.key, str(d.component), d.manifest) for d in evaluation.objects}
+    return {d.key: Entry(d.key, str(d.component), d.manifest, d.patch, d.deletion) for d in evaluation.objects}
 
 
 @dataclass(frozen=True)
@@ -70,12 +72,12 @@ def refresh(stack: Stack, state: State | None) -> tuple[State | None, list[Drift
     refreshed = State(state.lineage, state.serial, dict(state.entries))
     drift = []
     for key, entry in sorted(state.entries.items(), key=lambda item: item[0].sort_key()):
-        actual = stack.target.read(key)
+        actual = stack.target.read(entry)
         if actual is None:
             del refreshed.entries[key]
             drift.append(Drift(key, "deleted"))
         elif normalize(actual) != normalize(entry.manifest):
-            refreshed.entries[key] = Entry(key, entry.component, actual)
+            refreshed.entries[key] = dataclasses.replace(entry, manifest=actual)
             drift.append(Drift(key, "modified"))
     return refreshed, drift
 
@@ -97,7 +99,8 @@ def make_plan(stack: Stack, *, with_refresh: bool = False) -> Planned:
     drift: list[Drift] = []
     if with_refresh:
         state, drift = refresh(stack, state)
-    return Planned(plan(desired(evaluation), state), state, drift, evaluation)
+    settings = {cluster: ProviderSettings.from_config(values) for cluster, values in evaluation.providers.items()}
+    return Planned(plan(desired(evaluation), state, settings), state, drift, evaluation)
 
 
 def make_destroy_plan(stack: Stack) -> tuple[Plan, State | None]:
@@ -114,9 +117,9 @@ def apply(stack: Stack, the_plan: Plan, state: State | None, on_change: Callable
         if change.after is None:
             stack.store.record_delete(state, change.key)
         else:
-            stack.store.record_put(state, Entry(change.key, change.component, change.after))
+            stack.store.record_put(state, Entry(change.key, change.component, change.after, change.patch, change.deletion))
         on_change(change)
-    stack.target.finalize(state.entries)
+    stack.target.finalize(state.entries.values())
     stack.store.write(state)
     return state
 
@@ -125,7 +128,7 @@ def settle(stack: Stack, state: State | None) -> None:
     """After a plan with no changes: the target's index lists exactly the state's objects, and a
     journal left by an interrupted run is folded into the state file."""
     if state is not None:
-        stack.target.finalize(state.entries)
+        stack.target.finalize(state.entries.values())
         stack.store.fold(state)
 
 

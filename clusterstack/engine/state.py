@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..components.kube.kinds import ObjectKey
+from ..components.register import Deletion
 from ..errors import ClusterstackError
 
 FORMAT_VERSION = 1
@@ -31,18 +32,27 @@ STATE_DIR_ENV = "CLUSTERSTACK_STATE_DIR"
 
 @dataclass(frozen=True)
 class Entry:
-    """One object: its identity, the component that declared it, and its manifest."""
+    """One object: its identity, the component that declared it, its manifest, and how it is held."""
 
     key: ObjectKey
     component: str
     manifest: dict[str, Any]
+    patch: bool = False
+    """A server-side-apply patch of an object the cluster already has (onExisting: adopt), not the object."""
+    deletion: Deletion = "delete"
+    """What removing it does: delete it, refuse (protect), or forget it and leave it (retain)."""
 
     def to_json(self) -> dict[str, Any]:
-        return {"key": self.key.to_json(), "component": self.component, "manifest": self.manifest}
+        data: dict[str, Any] = {"key": self.key.to_json(), "component": self.component, "manifest": self.manifest}
+        if self.patch:
+            data["patch"] = True
+        if self.deletion != "delete":
+            data["deletion"] = self.deletion
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Entry:
-        return cls(ObjectKey.from_json(data["key"]), data["component"], data["manifest"])
+        return cls(ObjectKey.from_json(data["key"]), data["component"], data["manifest"], bool(data.get("patch", False)), data.get("deletion", "delete"))
 
 
 @dataclass

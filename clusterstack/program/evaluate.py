@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..components.kube.kinds import ObjectKey
+from ..components.register import Deletion
 from ..errors import ClusterstackError, Problem
 from ..stack.files import StackConfig, pulumi_config, read_stack
 from ..stack.project import Project
@@ -46,6 +47,10 @@ class Declared:
     """The Pulumi logical name."""
     component: Component
     manifest: dict[str, Any]
+    patch: bool = False
+    """A server-side-apply patch of an object the cluster already has (a pulumi-kubernetes ``...Patch``)."""
+    deletion: Deletion = "delete"
+    """How the program holds it: Pulumi's ``protect`` or ``retainOnDelete`` options, or neither."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,9 @@ class Evaluation:
     objects: list[Declared]
     """Sorted in apply order (kind rank, then namespace and name)."""
     outputs: dict[str, Any]
+    providers: dict[str, dict[str, Any]]
+    """Each cluster's pulumi-kubernetes provider settings, by cluster ("" for the default provider:
+    the stack's ``kubernetes:`` config)."""
 
 
 def evaluate(project: Project, config: StackConfig, spec: Loaded) -> Evaluation:
@@ -73,7 +81,11 @@ def evaluate(project: Project, config: StackConfig, spec: Loaded) -> Evaluation:
         raise
     except Exception as error:  # noqa: BLE001 - a failing user program is a user error, reported without a traceback
         raise ClusterstackError([Problem(project.display(project.main), "", f"the program failed: {error}")]) from None
-    return Evaluation(config.stack, config, spec, collect(run, project.display(project.main)), run.outputs)
+    providers = {"": config.provider_values()}
+    for registration in run.registrations:
+        if registration.type == "pulumi:providers:kubernetes":
+            providers[registration.name] = dict(registration.inputs)
+    return Evaluation(config.stack, config, spec, collect(run, project.display(project.main)), run.outputs, providers)
 
 
 def evaluate_stack(project: Project, stack: str) -> Evaluation:
@@ -96,12 +108,16 @@ def collect(run: _sdk.ProgramRun, program: str = "the program") -> list[Declared
             continue
         if registration.type.startswith("kubernetes:yaml") or registration.type == "pulumi:providers:kubernetes":
             continue
+        patch = registration.type.endswith("Patch")
+        manifest = _whole_numbers(registration.inputs)
         declared = Declared(
             key=ObjectKey.of(registration.inputs, cluster_of(registration)),
             type=registration.type,
             name=registration.name,
             component=_component(registration, by_urn),
-            manifest=_whole_numbers(registration.inputs),
+            manifest=_without_patch_instructions(manifest) if patch else manifest,
+            patch=patch,
+            deletion="protect" if registration.protect else "retain" if registration.retain_on_delete else "delete",
         )
         earlier = found.get(declared.key)
         if earlier is not None:
@@ -123,6 +139,17 @@ def cluster_of(registration: _sdk.Registration) -> str:
     provider_urn = registration.provider.rsplit("::", 1)[0]
     name = provider_urn.split("::")[-1]
     return "" if name == "default" or name.startswith("default_") else name
+
+
+def _without_patch_instructions(manifest: dict[str, Any]) -> dict[str, Any]:
+    """A patch as the cluster receives it: the pulumi.com/patch* annotations instruct the provider."""
+    meta = dict(manifest["metadata"])
+    annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if not k.startswith("pulumi.com/patch")}
+    if annotations:
+        meta["annotations"] = annotations
+    else:
+        meta.pop("annotations", None)
+    return {**manifest, "metadata": meta}
 
 
 def _whole_numbers(value: Any) -> Any:

@@ -66,6 +66,10 @@ class StackConfig:
             merged = deep_merge(merged, layer.config)
         return merged
 
+    def provider_values(self) -> dict[str, Any]:
+        """The ``kubernetes:`` keys: the settings of the program's default pulumi-kubernetes provider."""
+        return {key: value for key, value in self.merged().items() if key.startswith("kubernetes:")}
+
     def platform_values(self) -> dict[str, Any]:
         """The ``clusterstack:`` keys without their prefix: what ClusterPlatformArgs reads."""
         return {key[len(PREFIX):]: value for key, value in self.merged().items() if key.startswith(PREFIX)}

@@ -35,6 +35,14 @@ class Loaded:
     warnings: list[Problem]
 
 
+CLUSTER_KEYS = ("kubernetes:context", "kubernetes:kubeconfig")
+"""The pulumi-kubernetes provider settings that say which cluster ``pulumi up`` talks to."""
+_NO_CLUSTER = (
+    "is not set, so pulumi up would run against whatever kubeconfig context is current on the machine "
+    "that runs it; name the stack's cluster with kubernetes:context (or kubernetes:kubeconfig)"
+)
+
+
 def load_spec(config: StackConfig) -> Loaded:
     """The validated spec, or a ClusterstackError listing every problem found."""
     try:
@@ -42,6 +50,11 @@ def load_spec(config: StackConfig) -> Loaded:
     except ValidationError as error:
         raise ClusterstackError(_problems(error, config)) from None
     warnings = [config.problem(_config_path(path), message) for path, message in args.warnings()]
+    if not any(config.provider_values().get(key) for key in CLUSTER_KEYS):
+        unpinned = config.problem(("kubernetes:context",), _NO_CLUSTER)
+        if args.cluster.require_context:
+            raise ClusterstackError([Problem(unpinned.file, unpinned.path, f"{_NO_CLUSTER} (clusterstack:cluster.requireContext is true)")])
+        warnings.append(unpinned)
     return Loaded(args, warnings)
 
 
