@@ -3,35 +3,112 @@
 Each building block is a pure builder (spec -> plain Kubernetes objects, by role) and a thin
 ComponentResource that registers those objects as pulumi-kubernetes resources parented to it and
 keeps a typed handle on each.
+
+Each name loads on first use (PEP 562), so importing the package or one of its pure modules
+(``kube.kinds``, ``cpa``) does not import Pulumi, pulumi-kubernetes and every model.
 """
 
-from .bundle import Manifest
-from .cluster import ClusterDns, ClusterSpec, ClusterSpecArgsDict
-from .cpa import ClusterSize, LadderParams, LadderParamsArgsDict, LinearParams, LinearParamsArgsDict, forecast
-from .dns import DnsArgs, DnsArgsDict
-from .dns_autoscaler import DnsAutoscaler, DnsAutoscalerArgs, DnsAutoscalerArgsDict, DnsAutoscalerObjects, build_dns_autoscaler
-from .limits import LimitEntry, LimitEntryArgsDict, Limits, LimitsArgsDict
-from .load_balancer import LoadBalancer, LoadBalancerArgs, LoadBalancerArgsDict, LoadBalancerObjects, ServicePort, ServicePortArgsDict, build_load_balancer
-from .model import Invalid
-from .network_policy import (
-    EgressRule,
-    EgressRuleArgsDict,
-    IngressRule,
-    IngressRuleArgsDict,
-    NamespacePolicies,
-    NetworkPolicyArgs,
-    NetworkPolicyArgsDict,
-    Port,
-    PortArgsDict,
-    RawPolicyArgsDict,
-    build_network_policies,
-)
-from .nodelocaldns import NodeLocalDns, NodeLocalDnsArgs, NodeLocalDnsArgsDict, NodeLocalDnsObjects, build_node_local_dns, corefile
-from .platform import ClusterPlatform, ClusterPlatformArgs, ClusterPlatformArgsDict, PlatformParts, build_platform, compose
-from .pod_security import PodSecurity, PodSecurityArgsDict
-from .quota import QuotaSpec, QuotaSpecArgsDict, ScopeRequirement, ScopeSelector
-from .register import legacy_urns
-from .tenant import TenantNamespace, TenantNamespaceArgs, TenantNamespaceArgsDict, TenantObjects, build_tenant
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .bundle import Manifest
+    from .cluster import ClusterDns, ClusterSpec, ClusterSpecArgsDict
+    from .cpa import ClusterSize, LadderParams, LadderParamsArgsDict, LinearParams, LinearParamsArgsDict, forecast
+    from .dns import DnsArgs, DnsArgsDict
+    from .dns_autoscaler import DnsAutoscaler, DnsAutoscalerArgs, DnsAutoscalerArgsDict, DnsAutoscalerObjects, build_dns_autoscaler
+    from .limits import LimitEntry, LimitEntryArgsDict, Limits, LimitsArgsDict
+    from .load_balancer import LoadBalancer, LoadBalancerArgs, LoadBalancerArgsDict, LoadBalancerObjects, ServicePort, ServicePortArgsDict, build_load_balancer
+    from .model import Invalid
+    from .network_policy import (
+        EgressRule,
+        EgressRuleArgsDict,
+        IngressRule,
+        IngressRuleArgsDict,
+        NamespacePolicies,
+        NetworkPolicyArgs,
+        NetworkPolicyArgsDict,
+        Port,
+        PortArgsDict,
+        RawPolicyArgsDict,
+        build_network_policies,
+    )
+    from .nodelocaldns import NodeLocalDns, NodeLocalDnsArgs, NodeLocalDnsArgsDict, NodeLocalDnsObjects, build_node_local_dns, corefile
+    from .platform import ClusterPlatform, ClusterPlatformArgs, ClusterPlatformArgsDict, PlatformParts, build_platform, compose
+    from .pod_security import PodSecurity, PodSecurityArgsDict
+    from .quota import QuotaSpec, QuotaSpecArgsDict, ScopeRequirement, ScopeSelector
+    from .register import legacy_urns
+    from .tenant import TenantNamespace, TenantNamespaceArgs, TenantNamespaceArgsDict, TenantObjects, build_tenant
+
+_HOMES = {
+    "ClusterDns": "cluster",
+    "ClusterPlatform": "platform",
+    "ClusterPlatformArgs": "platform",
+    "ClusterPlatformArgsDict": "platform",
+    "ClusterSize": "cpa",
+    "ClusterSpec": "cluster",
+    "ClusterSpecArgsDict": "cluster",
+    "DnsArgs": "dns",
+    "DnsArgsDict": "dns",
+    "DnsAutoscaler": "dns_autoscaler",
+    "DnsAutoscalerArgs": "dns_autoscaler",
+    "DnsAutoscalerArgsDict": "dns_autoscaler",
+    "DnsAutoscalerObjects": "dns_autoscaler",
+    "EgressRule": "network_policy",
+    "EgressRuleArgsDict": "network_policy",
+    "IngressRule": "network_policy",
+    "IngressRuleArgsDict": "network_policy",
+    "Invalid": "model",
+    "LadderParams": "cpa",
+    "LadderParamsArgsDict": "cpa",
+    "LimitEntry": "limits",
+    "LimitEntryArgsDict": "limits",
+    "Limits": "limits",
+    "LimitsArgsDict": "limits",
+    "LinearParams": "cpa",
+    "LinearParamsArgsDict": "cpa",
+    "LoadBalancer": "load_balancer",
+    "LoadBalancerArgs": "load_balancer",
+    "LoadBalancerArgsDict": "load_balancer",
+    "LoadBalancerObjects": "load_balancer",
+    "Manifest": "bundle",
+    "NamespacePolicies": "network_policy",
+    "NetworkPolicyArgs": "network_policy",
+    "NetworkPolicyArgsDict": "network_policy",
+    "NodeLocalDns": "nodelocaldns",
+    "NodeLocalDnsArgs": "nodelocaldns",
+    "NodeLocalDnsArgsDict": "nodelocaldns",
+    "NodeLocalDnsObjects": "nodelocaldns",
+    "PlatformParts": "platform",
+    "PodSecurity": "pod_security",
+    "PodSecurityArgsDict": "pod_security",
+    "Port": "network_policy",
+    "PortArgsDict": "network_policy",
+    "QuotaSpec": "quota",
+    "QuotaSpecArgsDict": "quota",
+    "RawPolicyArgsDict": "network_policy",
+    "ScopeRequirement": "quota",
+    "ScopeSelector": "quota",
+    "ServicePort": "load_balancer",
+    "ServicePortArgsDict": "load_balancer",
+    "TenantNamespace": "tenant",
+    "TenantNamespaceArgs": "tenant",
+    "TenantNamespaceArgsDict": "tenant",
+    "TenantObjects": "tenant",
+    "build_dns_autoscaler": "dns_autoscaler",
+    "build_load_balancer": "load_balancer",
+    "build_network_policies": "network_policy",
+    "build_node_local_dns": "nodelocaldns",
+    "build_platform": "platform",
+    "build_tenant": "tenant",
+    "compose": "platform",
+    "corefile": "nodelocaldns",
+    "forecast": "cpa",
+    "legacy_urns": "register",
+}
+"""Each public name's module."""
 
 __all__ = [
     "ClusterDns",
@@ -99,3 +176,16 @@ __all__ = [
     "forecast",
     "legacy_urns",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{home}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

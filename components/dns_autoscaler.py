@@ -29,8 +29,9 @@ from .cpa import LadderParams, LadderParamsArgsDict, LinearParams, LinearParamsA
 from .kube.names import dns1123_subdomain
 from .kube.quantity import Quantity
 from .labels import object_meta
+from .lifecycle import OnExisting
 from .model import DnsLabel, KeyPath, LabelKey, LabelValue, Model, Problems, QuantityText, QuantityValue, given, typed_init
-from .register import AddOnChildren, OnExisting
+from .register import AddOnChildren
 
 NAME = "kube-dns-autoscaler"
 CLUSTER_ROLE = "system:kube-dns-autoscaler"

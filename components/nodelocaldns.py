@@ -29,8 +29,9 @@ from .bundle import Bundle, Manifest
 from .cluster import ClusterDns, ClusterSpec
 from .kube.names import dns1123_subdomain
 from .labels import object_meta
+from .lifecycle import OnExisting
 from .model import KeyPath, Model, QuantityText, QuantityValue, given, raise_problems, typed_init
-from .register import AddOnChildren, OnExisting
+from .register import AddOnChildren
 
 NAME = "node-local-dns"
 UPSTREAM_SERVICE = "kube-dns-upstream"

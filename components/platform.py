@@ -15,10 +15,10 @@ from .bundle import Manifest
 from .cluster import ClusterDns, ClusterSpec, ClusterSpecArgsDict
 from .dns import DnsArgs, DnsArgsDict
 from .dns_autoscaler import DnsAutoscaler, DnsAutoscalerArgs, build_dns_autoscaler
+from .lifecycle import Deletion
 from .load_balancer import LoadBalancer, LoadBalancerArgs, LoadBalancerArgsDict, build_load_balancer
 from .model import DnsLabel, KeyPath, Model, Problems, given, typed_init
 from .nodelocaldns import NodeLocalDns, NodeLocalDnsArgs, build_node_local_dns
-from .register import Deletion
 from .register import legacy_urns as answering_to_legacy_urns
 from .tenant import TenantNamespace, TenantNamespaceArgs, TenantNamespaceArgsDict, build_tenant
 

@@ -17,33 +17,28 @@ deployed with 0.1 updates in place instead of replacing (and, for a Namespace, d
 from __future__ import annotations
 
 import contextvars
+import copy
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import pulumi
 import pulumi_kubernetes as k8s
 from pydantic.alias_generators import to_snake
 
+from .lifecycle import Deletion, OnExisting
+
+_python_name = functools.cache(to_snake)
+"""A Kubernetes field's name as pulumi-kubernetes' keyword argument (``stringData`` -> ``string_data``)."""
+
 R = TypeVar("R", bound=pulumi.CustomResource)
 P = TypeVar("P", bound=pulumi.CustomResource)
-
-Deletion = Literal["delete", "protect", "retain"]
-"""What removing an object from the program does: ``delete`` it; ``protect`` it (Pulumi's ``protect``
-option: removing it is refused until the program releases it); ``retain`` it (``retainOnDelete``:
-Pulumi forgets it and leaves it in the cluster)."""
-
 
 def deletion_options(deletion: Deletion) -> pulumi.ResourceOptions:
     """The Pulumi resource options that give an object its deletion behaviour."""
     return pulumi.ResourceOptions(protect=deletion == "protect", retain_on_delete=deletion == "retain")
 
-
-OnExisting = Literal["fail", "adopt"]
-"""What to do about an object the cluster may already have (GKE ships kube-dns-autoscaler, its
-NodeLocal DNSCache add-on node-local-dns): ``fail`` creates it, and ``pulumi up`` stops with
-pulumi-kubernetes' AlreadyExists error where it exists; ``adopt`` takes over only the fields
-clusterstack sets, with a server-side-apply patch, and never creates or deletes the object."""
 
 _LEGACY_NAMES: contextvars.ContextVar[bool] = contextvars.ContextVar("clusterstack_legacy_names", default=False)
 
@@ -104,7 +99,11 @@ def _answering_to_legacy_name(obj: dict[str, Any], opts: pulumi.ResourceOptions,
     legacy = legacy_name(obj) if _LEGACY_NAMES.get() else None
     if legacy is None or legacy == name:
         return opts
-    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=[pulumi.Alias(name=legacy)]))
+    # What ResourceOptions.merge(opts, ResourceOptions(aliases=[...])) gives, without copying every
+    # other option twice (it is on every child of a 0.1 stack).
+    with_alias = copy.copy(opts)
+    with_alias.aliases = [*(opts.aliases or ()), pulumi.Alias(name=legacy)]
+    return with_alias
 
 
 def register_object(obj: dict[str, Any], opts: pulumi.ResourceOptions, name: str) -> pulumi.CustomResource:
@@ -120,7 +119,7 @@ def register_object(obj: dict[str, Any], opts: pulumi.ResourceOptions, name: str
             spec=obj.get("spec"),
             opts=opts,
         )
-    fields = {to_snake(key): value for key, value in obj.items() if key not in ("apiVersion", "kind")}
+    fields = {_python_name(key): value for key, value in obj.items() if key not in ("apiVersion", "kind")}
     return cls(name, opts=opts, **fields)
 
 
@@ -148,7 +147,7 @@ def register_patch(obj: dict[str, Any], opts: pulumi.ResourceOptions, name: str)
     meta = dict(obj["metadata"])
     meta["annotations"] = {**meta.get("annotations", {}), PATCH_FORCE: "true", PATCH_FIELD_MANAGER: FIELD_MANAGER}
     opts = _answering_to_legacy_name(obj, opts, name)
-    fields = {to_snake(key): value for key, value in obj.items() if key not in ("apiVersion", "kind", "metadata")}
+    fields = {_python_name(key): value for key, value in obj.items() if key not in ("apiVersion", "kind", "metadata")}
     fields["metadata"] = meta
     return cls(name, opts=opts, **fields)
 

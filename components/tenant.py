@@ -20,12 +20,13 @@ from .bundle import Bundle, Manifest
 from .cluster import ClusterDns
 from .inputs import merged
 from .kube.names import dns1123_label
+from .lifecycle import Deletion
 from .limits import Limits, LimitsArgsDict, build_limit_range, container_defaults
 from .model import AnnotationsInput, DnsLabelInput, KeyPath, LabelsInput, Model, Problems, QuantityInput, check_label_keys, given, typed_init
 from .network_policy import NetworkPolicyArgs, NetworkPolicyArgsDict, Selector, build_network_policies, register_policies
 from .pod_security import LABEL_PREFIX, Level, PodSecurity, PodSecurityArgsDict
 from .quota import Hard, HardInput, QuotaSpec, QuotaSpecArgsDict, build_quota
-from .register import Deletion, child_name, deletion_options, register
+from .register import child_name, deletion_options, register
 
 TENANT_QUOTA_NAME = "tenant-quota"
 

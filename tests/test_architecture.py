@@ -30,7 +30,10 @@ def _fresh(code: str) -> str:
 def test_the_program_loads_no_part_of_the_engine():
     """What ``pulumi up`` runs: the program's loader and the components, and nothing the embedded engine needs."""
     loaded = json.loads(
-        _fresh("import json, sys; import clusterstack.program, clusterstack.components; print(json.dumps(sorted(sys.modules)))")
+        _fresh(
+            "import json, sys; from clusterstack.program import stack_args; from clusterstack.components import ClusterPlatform; "
+            "print(json.dumps(sorted(sys.modules)))"
+        )
     )
     assert "clusterstack.program.loader" in loaded
     assert "clusterstack.components.platform" in loaded
@@ -149,3 +152,30 @@ def test_up_leaves_the_sigterm_handler_as_it_found_it(make_project, tmp_path):
     result = CliRunner().invoke(cli, ["--project-dir", str(root), "--state-dir", str(tmp_path / "state"), "up", "-s", "dev", "--yes"])
     assert result.exit_code == 0, result.output
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+HEAVY = ("pulumi", "pulumi_kubernetes", "pydantic", "deepdiff", "kubernetes_validate")
+
+
+def _loaded_by(args: list[str]) -> set[str]:
+    """The top-level packages of HEAVY a ``clusterstack`` command imports, in a fresh interpreter."""
+    code = (
+        "import json, sys\n"
+        "from clusterstack.cli import main\n"
+        f"sys.argv = ['clusterstack', *{args!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))))\n"
+    )
+    return set(json.loads(_fresh(code).splitlines()[-1]))
+
+
+def test_help_and_stacks_import_nothing_heavy():
+    """Start-up: --help and stacks load neither Pulumi nor the models, the differ or the schemas
+    (bench/preview.py times them; python -X importtime shows the rest)."""
+    assert _loaded_by(["--help"]) == set()
+    assert _loaded_by(["stacks"]) == set()
+
+
+def test_validating_a_stack_loads_no_differ():
+    """validate runs the program (Pulumi, the models) and the schemas, never the plan's differ."""
+    assert _loaded_by(["validate", "-s", "dev"]) == {"pulumi", "pulumi_kubernetes", "pydantic", "kubernetes_validate"}

@@ -216,10 +216,38 @@ def big_project(make_project):
     return make_project({"big": {"config": {"clusterstack:namespaces": namespaces}}})
 
 
-def _up(root, *extra):
+# The CLI with a slow target (each object takes APPLY_DELAY seconds) and, when GATE names a file, a
+# plan that waits for that file: so a test can act mid-apply, or while the lock is held, however
+# fast the engine is.
+_INSTRUMENTED_CLI = """
+import os, sys, time
+from pathlib import Path
+from clusterstack.engine import run, target
+
+apply, make_plan = target.DirectoryTarget.apply, run.make_plan
+delay, gate = float(os.environ.get("APPLY_DELAY", "0")), os.environ.get("GATE")
+
+def slow_apply(self, change):
+    time.sleep(delay)
+    apply(self, change)
+
+def gated_plan(*args, **kwargs):
+    while gate and not Path(gate).exists():
+        time.sleep(0.01)
+    return make_plan(*args, **kwargs)
+
+target.DirectoryTarget.apply, run.make_plan = slow_apply, gated_plan
+from clusterstack.cli import main
+sys.argv[0] = "clusterstack"
+main()
+"""
+
+
+def _up(root, *extra, apply_delay=0.005, gate=None):
+    environment = {**os.environ, "APPLY_DELAY": str(apply_delay), **({"GATE": str(gate)} if gate else {})}
     return subprocess.Popen(
-        [sys.executable, "-m", "clusterstack", "--project-dir", str(root), "up", "-s", "big", "--yes", *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+        [sys.executable, "-c", _INSTRUMENTED_CLI, "--project-dir", str(root), "up", "-s", "big", "--yes", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, env=environment,
     )
 
 
@@ -268,8 +296,9 @@ def test_an_up_killed_mid_apply_leaves_loadable_state_and_the_next_up_converges(
     assert len(StateStore(big_project / ".clusterstack", "big").load().entries) == 450
 
 
-def test_a_second_up_fails_at_once_naming_the_first(big_project):
-    first = _up(big_project)
+def test_a_second_up_fails_at_once_naming_the_first(big_project, tmp_path):
+    gate = tmp_path / "go"
+    first = _up(big_project, gate=gate)  # holds the lock until the gate opens
     try:
         assert _wait_for((big_project / ".clusterstack" / "big.lock").exists)
         second = subprocess.run(
@@ -280,5 +309,6 @@ def test_a_second_up_fails_at_once_naming_the_first(big_project):
         assert f"error: the state of stack big is locked by pid {first.pid} on " in second.stderr
         assert "(up, since " in second.stderr
     finally:
+        gate.touch()
         first.wait(timeout=300)
     assert first.returncode == 0, first.stderr

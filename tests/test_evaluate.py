@@ -60,3 +60,21 @@ def test_the_components_register_exactly_what_the_pure_builders_build(stack):
     assert sorted((d.manifest for d in evaluation.objects), key=lambda m: ObjectKey.of(m).sort_key()) == sorted(
         built, key=lambda m: ObjectKey.of(m).sort_key()
     )
+
+
+def test_a_secret_input_is_collected_as_its_value(make_project):
+    """pulumi-kubernetes makes a Secret's data secret; the manifest holds the value, not the SDK's marker."""
+    root = make_project({"dev": {"config": {"clusterstack:namespaces": {"payments": {}}}}})
+    main = root / "__main__.py"
+    main.write_text(
+        main.read_text()
+        + textwrap.dedent(
+            """
+            import pulumi_kubernetes as k8s
+            k8s.core.v1.Secret("db", metadata={"name": "db", "namespace": "payments"},
+                               string_data={"password": pulumi.Output.secret("hunter2"), "user": "app"})
+            """
+        )
+    )
+    [secret] = [d for d in evaluate_stack(Project.load(root), "dev").objects if d.key.kind == "Secret"]
+    assert secret.manifest == {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "namespace": "payments"}, "stringData": {"password": "hunter2", "user": "app"}}

@@ -1,11 +1,12 @@
-"""The Pulumi SDK internals clusterstack relies on (all used in clusterstack/_sdk.py) still behave as assumed.
+"""The Pulumi SDK internals clusterstack relies on (all used in clusterstack/program/_sdk/) still behave as assumed.
 
-If an SDK upgrade breaks one of these, this file says which, and _sdk.py is the only place to mend.
+If an SDK upgrade breaks one of these, this file says which, and clusterstack/program/_sdk/ is the only place to mend.
 """
 
 import contextvars
 import textwrap
 
+import pulumi
 import pytest
 from pulumi.runtime import config as sdk_config
 
@@ -115,3 +116,45 @@ def test_the_settings_the_runs_reset_exist():
 
     assert isinstance(settings.SETTINGS.outputs, set)
     assert hasattr(settings.SETTINGS, "rpc_manager")
+
+
+def test_exported_outputs_are_resolved_however_deep(tmp_path):
+    """A map of lists of Outputs (staging's loadBalancers export is a map of Outputs) comes back as plain values."""
+    main = _program(
+        tmp_path,
+        """
+        import pulumi
+        import pulumi_kubernetes as k8s
+        ns = k8s.core.v1.Namespace("ns", metadata={"name": "ns"})
+        pulumi.export("deep", {"a": [ns.metadata.name, {"b": ns.metadata.name.apply(str.upper)}], "c": pulumi.Output.from_input(1)})
+        """,
+    )
+    for path in ("fast", "sdk"):
+        assert _sdk.run_program(main, project="p", stack="s", config={}, path=path).outputs == {"deep": {"a": ["ns", {"b": "NS"}], "c": 1}}
+
+
+def test_the_internals_the_fast_path_uses_are_as_it_expects():
+    """clusterstack/program/_sdk/fast.py stands in for these; a change to any of them fails here by name."""
+    import inspect
+
+    from pulumi import _types
+    from pulumi.output import _OutputData
+    from pulumi.resource import ComponentResource, Resource
+    from pulumi.runtime import mocks, rpc, settings
+    from pulumi.runtime import resource as runtime_resource
+
+    assert list(inspect.signature(Resource.__init__).parameters) == ["self", "t", "name", "custom", "props", "opts", "remote", "dependency", "package_ref"]
+    assert list(_OutputData.__dataclass_fields__) == ["resources", "value", "is_known", "is_secret"]
+    assert "_data" in pulumi.Output.__annotations__, "an Output's state is one future, _data"
+    assert list(inspect.signature(rpc.translate_output_properties).parameters) == [
+        "output", "output_transformer", "typ", "transform_using_type_metadata", "path", "return_none_on_dict_type_mismatch"
+    ]
+    for name in ("input_type_py_to_pulumi_names", "input_type_to_untranslated_dict", "input_type_to_dict", "resource_types", "resource_pulumi_to_py_names", "is_input_type"):
+        assert callable(getattr(_types, name)), name
+    assert rpc._special_sig_key == "4dabf18193072939515e22adb298388d"
+    assert rpc.UNKNOWN == "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+    assert callable(runtime_resource._pkg_from_type)
+    assert callable(settings._get_rpc_manager)
+    assert mocks.MockMonitor.ResourceRegistration._fields == ("urn", "id", "state")
+    assert inspect.getsource(ComponentResource.register_outputs).count("register_resource_outputs(") == 1
+    assert "register_resource(" in inspect.getsource(Resource.__init__), "Resource.__init__ registers through register_resource"

@@ -6,15 +6,13 @@ import json
 
 import click
 
-from ..analysis import envdiff
-from ..analysis.forecast import COLUMNS, replica_forecast, table_sizes
-from ..components.cpa import ClusterSize
 from ..errors import ClusterstackError
 from ..render import table
 from ..stack.files import read_stack
-from ..stack.spec import load_spec
 from .app import cli, json_option, options, stack_option, warn
 from .stack_commands import evaluate
+
+# Each command imports what it runs on when it runs, so --help and the other commands start fast.
 
 
 @cli.command("diff")
@@ -24,6 +22,8 @@ from .stack_commands import evaluate
 @click.pass_context
 def diff_command(ctx: click.Context, first: str, second: str, as_json: bool) -> None:
     """How two stacks (environments) differ: objects only in one, and field differences of the rest."""
+    from ..analysis import envdiff
+
     difference = envdiff.compare(evaluate(ctx, first), evaluate(ctx, second))
     click.echo(envdiff.as_json(difference) if as_json else envdiff.as_text(difference))
 
@@ -53,6 +53,10 @@ def dns_forecast(
     as_json: bool,
 ) -> None:
     """How many DNS replicas the stack's autoscaler chooses for a cluster size (or a table of sizes)."""
+    from ..analysis.forecast import COLUMNS, replica_forecast, table_sizes
+    from ..components.cpa import ClusterSize
+    from ..stack.spec import load_spec
+
     loaded = load_spec(read_stack(options(ctx).project(), stack))
     warn(loaded)
     autoscaler = loaded.args.dns.autoscaler

@@ -6,14 +6,16 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..engine.state import STATE_DIR_ENV
 from ..errors import ClusterstackError
 from ..stack.project import Project
-from ..stack.spec import Loaded
+
+if TYPE_CHECKING:
+    from ..stack.spec import Loaded
 
 
 class _Group(click.Group):

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ..analysis.kubeschema import check, require_supported
 from ..errors import ClusterstackError
-from ..program.evaluate import Evaluation, evaluate_stack
 from ..render import FORMATS, dump, write_files
-from ..stack import schema
 from .app import cli, options, stack_option, warn
+
+if TYPE_CHECKING:
+    from ..program.evaluate import Evaluation
+
+# Each command imports what it runs on when it runs, so --help and the other commands start fast.
 
 
 def evaluate(ctx: click.Context, stack: str) -> Evaluation:
     """Read and validate the stack, run the program on it, and print the stack's warnings."""
+    from ..program.evaluate import evaluate_stack
+
     evaluation = evaluate_stack(options(ctx).project(), stack)
     warn(evaluation.spec)
     return evaluation
@@ -53,6 +58,8 @@ def render(ctx: click.Context, stack: str, output_dir: Path | None, fmt: str) ->
 @click.pass_context
 def validate(ctx: click.Context, stack: str, kubernetes_version: str | None) -> None:
     """Validate the stack's spec and check every object against the Kubernetes schemas (strict)."""
+    from ..analysis.kubeschema import check, require_supported
+
     evaluation = evaluate(ctx, stack)
     version = kubernetes_version if kubernetes_version is not None else evaluation.spec.args.cluster.kubernetes_version
     require_supported(version)
@@ -66,4 +73,6 @@ def validate(ctx: click.Context, stack: str, kubernetes_version: str | None) -> 
 @click.option("--stack-file", is_flag=True, help="The schema of a whole stack file (for editors), not of the values.")
 def schema_command(stack_file: bool) -> None:
     """Print the JSON Schema of a stack's clusterstack: values (published as stacks/clusterstack.schema.json)."""
+    from ..stack import schema
+
     click.echo(schema.dumps(schema.stack_file_schema() if stack_file else schema.values_schema()), nl=False)

@@ -14,13 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-from deepdiff import DeepDiff
-
 from ..components.bundle import Manifest
 from ..components.kube.fields import PORT_FIELDS, QUANTITY_FIELDS, QUANTITY_MAPS
 from ..components.kube.kinds import ObjectKey
 from ..components.kube.quantity import Quantity, QuantityError
-from ..components.register import Deletion
+from ..components.lifecycle import Deletion
 from ..errors import ClusterstackError
 from .replace import ProviderSettings, replace_reasons
 from .state import Entry, State
@@ -261,6 +259,8 @@ def _quantity(value: str | int | float) -> Any:
 def diff_fields(before: Manifest, after: Manifest, raw_before: Manifest, raw_after: Manifest) -> tuple[FieldChange, ...]:
     """The changed leaves between two normalised manifests, as typed field changes (never raw DeepDiff),
     each showing the values as written (``4`` → ``4500m``, not their canonical forms)."""
+    from deepdiff import DeepDiff  # here, not at the top: a plan without updates never needs it, and it is slow to import
+
     tree = DeepDiff(before, after, view="tree", ignore_order=False)
     changes = []
     for category, levels in tree.items():

@@ -15,16 +15,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from ..components.kube.kinds import ObjectKey
 from ..program.evaluate import Evaluation, evaluate
 from ..stack.files import StackConfig, read_stack
 from ..stack.project import Project
-from ..stack.spec import Loaded, load_spec
 from .plan import Change, Plan, destroy_plan, normalize, plan
 from .replace import ProviderSettings
 from .state import STATE_DIR_ENV, Entry, State, StateStore
 from .target import Target, open_target
+
+if TYPE_CHECKING:
+    from ..stack.spec import Loaded
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,8 @@ class Stack:
     @classmethod
     def open(cls, project: Project, name: str, state_dir: Path | None = None) -> Stack:
         """Read and validate the stack's files (its target is in them), and open its state store."""
+        from ..stack.spec import load_spec  # the models, and with them Pulumi, load only for a stack
+
         config = read_stack(project, name)
         spec = load_spec(config)
         directory = state_dir if state_dir is not None else Path(os.environ.get(STATE_DIR_ENV, project.root / ".clusterstack"))

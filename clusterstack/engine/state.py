@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..components.kube.kinds import ObjectKey
-from ..components.register import Deletion
+from ..components.lifecycle import Deletion
 from ..errors import ClusterstackError
 
 FORMAT_VERSION = 1

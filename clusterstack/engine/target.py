@@ -11,15 +11,17 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import yaml
 
 from ..components.kube.kinds import ObjectKey
 from ..render import relative_path, to_yaml
-from ..stack.spec import TargetSpec
 from .plan import Change
 from .state import Entry
+
+if TYPE_CHECKING:
+    from ..stack.spec import TargetSpec
 
 KUSTOMIZATION = "kustomization.yaml"
 

@@ -6,17 +6,22 @@ that registers pulumi-kubernetes resources, not only clusterstack's own.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..components.kube.kinds import ObjectKey
-from ..components.register import Deletion
+from ..components.lifecycle import Deletion
 from ..errors import ClusterstackError, Problem
 from ..stack.files import StackConfig, pulumi_config, read_stack
 from ..stack.project import Project
-from ..stack.spec import Loaded, load_spec
-from . import _sdk
-from .loader import hand_over
+
+if TYPE_CHECKING:
+    from ..stack.spec import Loaded
+    from . import _sdk
+
+# Pulumi (``_sdk``, ``loader``) and the models (``load_spec``) load when a program runs, not when
+# this module is imported: the engine's other commands, and a cached evaluation, need neither.
 
 KUBERNETES_TYPE_PREFIX = "kubernetes:"
 
@@ -69,6 +74,9 @@ class Evaluation:
 def evaluate(project: Project, config: StackConfig, spec: Loaded) -> Evaluation:
     """Run the project's program on a stack already read and validated (the program is handed the
     spec, so it reads no stack file); raises ClusterstackError on any user error."""
+    from . import _sdk
+    from .loader import hand_over
+
     try:
         run = _sdk.run_program(
             project.main,
@@ -90,6 +98,8 @@ def evaluate(project: Project, config: StackConfig, spec: Loaded) -> Evaluation:
 
 def evaluate_stack(project: Project, stack: str) -> Evaluation:
     """Read and validate the stack's files, then run the program on it."""
+    from ..stack.spec import load_spec
+
     config = read_stack(project, stack)
     return evaluate(project, config, load_spec(config))
 
@@ -97,6 +107,8 @@ def evaluate_stack(project: Project, stack: str) -> Evaluation:
 def collect(run: _sdk.ProgramRun, program: str = "the program") -> list[Declared]:
     """The Kubernetes objects ``run`` declared, in apply order. Two resources with one URN (which the
     Pulumi engine refuses), or two declarations of one Kubernetes object, are a ClusterstackError."""
+    from . import _sdk
+
     by_urn = {r.urn: r for r in run.registrations}
     problems = [Problem(program, "", f"{_sdk.duplicate_message(duplicate, by_urn)} (pulumi preview refuses it the same way)") for duplicate in run.duplicates]
     if problems:
@@ -152,14 +164,28 @@ def _without_patch_instructions(manifest: dict[str, Any]) -> dict[str, Any]:
     return {**manifest, "metadata": meta}
 
 
-def _whole_numbers(value: Any) -> Any:
-    """Pulumi carries every number as a double; a manifest's ports and counts are integers again."""
+def _whole_numbers(value: dict[str, Any]) -> dict[str, Any]:
+    """Pulumi carries every number as a double; a manifest's ports and counts are integers again.
+    (Through the json module's C code: a manifest is plain data, and this is on every object.)"""
+    try:
+        encoded = json.dumps(value)
+    except (TypeError, ValueError):  # something no manifest holds (an asset, a resource reference): left as it is
+        return _whole(value)  # type: ignore[no-any-return]  # a dict stays a dict
+    return json.loads(encoded, parse_float=_number)  # type: ignore[no-any-return]  # a JSON object decodes to a dict
+
+
+def _number(text: str) -> int | float:
+    number = float(text)
+    return int(number) if number.is_integer() else number
+
+
+def _whole(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, dict):
-        return {key: _whole_numbers(item) for key, item in value.items()}
+        return {key: _whole(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_whole_numbers(item) for item in value]
+        return [_whole(item) for item in value]
     return value
 
 

@@ -1,5 +1,7 @@
 """Every use of the Pulumi SDK's internal entry points, in one place, so an SDK upgrade breaks only here.
 
+This module runs programs; ``fast`` registers the resources it can without the SDK's round trip.
+
 The public mock API (``pulumi.runtime.set_mocks``, ``Mocks``, ``MockMonitor``,
 ``set_all_config``) is Pulumi's official unit-test runtime. Running a whole program under it and
 waiting for it to finish needs three internals besides: ``run_pulumi_func`` and ``_sync_await``
@@ -22,22 +24,29 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import gc
 import logging
 import runpy
 import sys
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pulumi
+from pulumi import resource as _pulumi_resource
+from pulumi.resource import Resource
 from pulumi.runtime import config as _config
-from pulumi.runtime import resource as _resource
+from pulumi.runtime import resource as _runtime_resource
+from pulumi.runtime import rpc
 from pulumi.runtime import settings as _settings
 from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
+
+from . import fast
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 
@@ -69,12 +78,16 @@ class Registration:
     """The parent's URN ("" for none, i.e. the stack)."""
     custom: bool
     inputs: dict[str, Any]
+    """What the resource was created with, secrets unwrapped (see ``secrets``)."""
     provider: str = ""
     """The provider reference (``<provider URN>::<id>``); "" for the default provider."""
     aliases: tuple[AliasSpec, ...] = ()
     protect: bool = False
     retain_on_delete: bool = False
     delete_before_replace: bool = False
+    secrets: frozenset[str] = frozenset()
+    """The inputs that were secret (``pulumi.Output.secret``; pulumi-kubernetes makes a Secret's
+    ``data`` and ``stringData`` secret), by top-level property name."""
 
     @property
     def qualified_type(self) -> str:
@@ -99,6 +112,10 @@ class ProgramRun:
     outputs: dict[str, Any]
     """The stack's exports, resolved."""
     duplicates: list[Duplicate]
+    path: fast.Mode = "sdk"
+    """The path the program ran on."""
+    declined: dict[str, int] = field(default_factory=dict)
+    """On the fast path: why resources went the SDK's way instead, and how many."""
 
 
 class EchoMocks(pulumi.runtime.Mocks):
@@ -144,11 +161,11 @@ class RecordingMonitor(pulumi.runtime.mocks.MockMonitor):
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]  # the SDK leaves it unannotated
         if request.type == STACK_TYPE:
             return response
-        registration = Registration(
+        self.record(
             urn=response.urn,
             type=request.type,
             name=request.name,
-            parent=_parent(request.parent),
+            parent=request.parent,
             custom=bool(request.custom),
             inputs=self.resources[response.urn].state,
             provider=request.provider,
@@ -157,6 +174,14 @@ class RecordingMonitor(pulumi.runtime.mocks.MockMonitor):
             retain_on_delete=bool(getattr(request, "retainOnDelete", False)),
             delete_before_replace=bool(request.deleteBeforeReplace),
         )
+        return response
+
+    def record(self, *, parent: str, inputs: dict[str, Any], plain: bool = False, **fields: Any) -> None:
+        """Keep one registration (``parent`` is the parent's URN as the request carries it; ``inputs``
+        what the mock answered, in which the SDK marks a secret with its signature map, unless the
+        caller knows them to be ``plain``)."""
+        inputs, secrets = (inputs, frozenset[str]()) if plain else _unwrap_secrets(inputs)
+        registration = Registration(parent=_parent(parent), inputs=inputs, secrets=secrets, **fields)
         with self._lock:
             earlier = self._by_urn.get(registration.urn)
             if earlier is not None:
@@ -164,7 +189,33 @@ class RecordingMonitor(pulumi.runtime.mocks.MockMonitor):
             else:
                 self._by_urn[registration.urn] = registration
             self.registrations.append(registration)
-        return response
+
+
+def _unwrap_secrets(inputs: dict[str, Any]) -> tuple[dict[str, Any], frozenset[str]]:
+    """``inputs`` with each secret's value in place of the SDK's secret marker, and which top-level
+    properties held one. Inputs without secrets are returned as they are."""
+    secrets = frozenset(key for key, value in inputs.items() if _holds_secret(value))
+    if not secrets:
+        return inputs, secrets
+    return {key: _unwrapped(value) if key in secrets else value for key, value in inputs.items()}, secrets
+
+
+def _holds_secret(value: Any) -> bool:
+    if isinstance(value, dict):
+        return rpc.is_rpc_secret(value) or any(_holds_secret(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_holds_secret(item) for item in value)
+    return False
+
+
+def _unwrapped(value: Any) -> Any:
+    if isinstance(value, dict):
+        if rpc.is_rpc_secret(value):
+            return _unwrapped(rpc.unwrap_rpc_secret(value))
+        return {key: _unwrapped(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unwrapped(item) for item in value]
+    return value
 
 
 def _parent(parent_urn: str) -> str:
@@ -203,15 +254,25 @@ def run(
     config: Mapping[str, str],
     inherit: Inherited = (),
     mocks: pulumi.runtime.Mocks | None = None,
+    path: fast.Mode | None = None,
 ) -> ProgramRun:
     """Run ``program`` (a function that declares resources) under the mock runtime, to completion;
     what it registered and exported. Each run gets a fresh context, so runs in one process do not
-    share the SDK's global state; the ``inherit`` variables are set in it first."""
-    return contextvars.Context().run(_run, program, project, stack, dict(config), inherit, mocks if mocks is not None else EchoMocks())
+    share the SDK's global state; the ``inherit`` variables are set in it first. ``path`` chooses the
+    fast path or the SDK's own (default: ``fast.mode()``)."""
+    answers = mocks if mocks is not None else EchoMocks()
+    return contextvars.Context().run(_run, program, project, stack, dict(config), inherit, answers, path or fast.mode())
 
 
 def run_program(
-    main: Path, *, project: str, stack: str, config: Mapping[str, str], inherit: Inherited = (), mocks: pulumi.runtime.Mocks | None = None
+    main: Path,
+    *,
+    project: str,
+    stack: str,
+    config: Mapping[str, str],
+    inherit: Inherited = (),
+    mocks: pulumi.runtime.Mocks | None = None,
+    path: fast.Mode | None = None,
 ) -> ProgramRun:
     """Run a Pulumi program file in-process under the mock runtime; what it registered and exported."""
     program_dir = str(main.parent)
@@ -223,11 +284,17 @@ def run_program(
         finally:
             sys.path.remove(program_dir)
 
-    return run(program, project=project, stack=stack, config=config, inherit=inherit, mocks=mocks)
+    return run(program, project=project, stack=stack, config=config, inherit=inherit, mocks=mocks, path=path)
 
 
 def _run(
-    program: Callable[[], object], project: str, stack: str, config: dict[str, str], inherit: Inherited, mocks: pulumi.runtime.Mocks
+    program: Callable[[], object],
+    project: str,
+    stack: str,
+    config: dict[str, str],
+    inherit: Inherited,
+    mocks: pulumi.runtime.Mocks,
+    path: fast.Mode,
 ) -> ProgramRun:
     # A loop of the run's own: a program that fails leaves tasks behind, and they must not surface in
     # the next run (nor as asyncio's "Exception ignored" noise when the interpreter exits). It is set
@@ -235,7 +302,6 @@ def _run(
     loop = asyncio.new_event_loop()
     previous = _current_loop()
     asyncio.set_event_loop(loop)
-    stack_trace = _resource._get_stack_trace
     try:
         for variable, value in inherit:
             variable.set(value)
@@ -246,21 +312,83 @@ def _run(
         # this process left behind (on another event loop: forever).
         _settings.SETTINGS.outputs = set()
         pulumi.runtime.set_all_config(config)
-        _resource._get_stack_trace = source_pb2.StackTrace
+        fast_path = fast.FastPath(monitor, mocks, monitor.record, monitor.make_urn) if path == "fast" else None
 
         def body() -> None:
             program()
 
-        _sync_await(run_pulumi_func(body))
-        root = _settings.get_root_resource()
-        exports = getattr(root, "outputs", {})
-        outputs = {name: resolve(value) for name, value in sorted(exports.items())}
+        with _evaluating(fast_path):
+            _sync_await(run_pulumi_func(body))
+            root = _settings.get_root_resource()
+            exports = getattr(root, "outputs", {})
+            outputs = {name: resolve(value) for name, value in sorted(exports.items())}
     finally:
-        _resource._get_stack_trace = stack_trace
         _close(loop)
         asyncio.set_event_loop(previous)
 
-    return ProgramRun(registrations=list(monitor.registrations), outputs=outputs, duplicates=list(monitor.duplicates))
+    return ProgramRun(
+        registrations=list(monitor.registrations),
+        outputs=outputs,
+        duplicates=list(monitor.duplicates),
+        path=path,
+        declined=dict(fast_path.declined) if fast_path is not None else {},
+    )
+
+
+def _no_debug_log(*args: Any, **kwargs: Any) -> None:
+    """``pulumi.log.debug`` while a program runs here: the mock engine would only drop it, after a
+    round trip per resource."""
+
+
+@contextmanager
+def _evaluating(fast_path: fast.FastPath | None) -> Iterator[None]:
+    """What is switched while a program runs here, and restored after: the stack-trace walk and the
+    debug log (which only the Pulumi CLI would show), the garbage collector (a run allocates much
+    and frees little, so a collection would only walk it), and, on the fast path, the
+    ``Resource.__init__`` that asks the fast path first."""
+    stack_trace, debug, init, outputs = _runtime_resource._get_stack_trace, pulumi.log.debug, Resource.__init__, _pulumi_resource.register_resource_outputs  # type: ignore[attr-defined]  # the name ComponentResource.register_outputs calls
+    collecting = gc.isenabled()
+    _runtime_resource._get_stack_trace = source_pb2.StackTrace
+    pulumi.log.debug = _no_debug_log
+    if fast_path is not None:
+        Resource.__init__ = _asking(fast_path, init)  # type: ignore[method-assign]  # restored below
+        _pulumi_resource.register_resource_outputs = _asking_outputs(fast_path, outputs)  # type: ignore[attr-defined,assignment]  # restored below
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+        Resource.__init__ = init  # type: ignore[method-assign]  # put back
+        _pulumi_resource.register_resource_outputs = outputs  # type: ignore[attr-defined]  # put back
+        pulumi.log.debug = debug
+        _runtime_resource._get_stack_trace = stack_trace
+
+
+def _asking(fast_path: fast.FastPath, init: Callable[..., None]) -> Callable[..., None]:
+    def resource_init(
+        res: Resource,
+        t: str,
+        name: str,
+        custom: bool,
+        props: Any = None,
+        opts: pulumi.ResourceOptions | None = None,
+        remote: bool = False,
+        dependency: bool = False,
+        package_ref: Any = None,
+    ) -> None:
+        if not fast_path.register(res, t, name, custom, props, opts, remote, dependency, package_ref):
+            init(res, t, name, custom, props, opts, remote, dependency, package_ref)
+
+    return resource_init
+
+
+def _asking_outputs(fast_path: fast.FastPath, register: Callable[[Resource, Any], None]) -> Callable[[Resource, Any], None]:
+    def register_resource_outputs(res: Resource, outputs: Any) -> None:
+        if not fast_path.register_outputs(res, outputs):
+            register(res, outputs)
+
+    return register_resource_outputs
 
 
 def _current_loop() -> asyncio.AbstractEventLoop | None:
