@@ -10,9 +10,16 @@ from pathlib import Path
 import pytest
 import yaml
 
+from clusterstack.program.cache import CACHE_DIR_ENV
 from clusterstack.testing import Recorder, set_mocks
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _private_evaluation_cache(tmp_path_factory, monkeypatch):
+    """Each test caches evaluations in a directory of its own: none in the repository, none shared."""
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path_factory.mktemp("evaluation-cache")))
 
 
 @pytest.fixture

@@ -160,7 +160,8 @@ HEAVY = ("pulumi", "pulumi_kubernetes", "pydantic", "deepdiff", "kubernetes_vali
 def _loaded_by(args: list[str]) -> set[str]:
     """The top-level packages of HEAVY a ``clusterstack`` command imports, in a fresh interpreter."""
     code = (
-        "import json, sys\n"
+        "import json, os, sys\n"
+        "os.environ.pop('CLUSTERSTACK_CACHE_DIR', None)\n"
         "from clusterstack.cli import main\n"
         f"sys.argv = ['clusterstack', *{args!r}]\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
@@ -176,6 +177,15 @@ def test_help_and_stacks_import_nothing_heavy():
     assert _loaded_by(["stacks"]) == set()
 
 
-def test_validating_a_stack_loads_no_differ():
-    """validate runs the program (Pulumi, the models) and the schemas, never the plan's differ."""
-    assert _loaded_by(["validate", "-s", "dev"]) == {"pulumi", "pulumi_kubernetes", "pydantic", "kubernetes_validate"}
+def test_validating_a_stack_loads_no_differ(tmp_path):
+    """validate runs the program (Pulumi, the models) and the schemas, never the plan's differ; run
+    again on unchanged files, it takes the cached evaluation and loads neither Pulumi nor the models."""
+    state = ["--state-dir", str(tmp_path)]
+    assert _loaded_by([*state, "validate", "-s", "dev"]) == {"pulumi", "pulumi_kubernetes", "pydantic", "kubernetes_validate"}
+    assert _loaded_by([*state, "validate", "-s", "dev"]) == {"kubernetes_validate"}
+
+
+def test_a_cached_preview_loads_neither_pulumi_nor_the_models(tmp_path):
+    state = ["--state-dir", str(tmp_path)]
+    assert "pulumi" in _loaded_by([*state, "preview", "-s", "prod"])
+    assert _loaded_by([*state, "preview", "-s", "prod"]) == set()

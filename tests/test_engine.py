@@ -1,8 +1,10 @@
 """The embedded engine end to end, as a user drives it: preview, up, saved plans, drift, destroy,
 state commands; and real processes killed mid-apply or racing for the lock."""
 
+import io
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -14,6 +16,7 @@ import yaml
 from click.testing import CliRunner
 
 from clusterstack.cli import cli
+from clusterstack.cli.progress import Progress
 from clusterstack.engine.state import StateStore
 
 DEV = """\
@@ -57,7 +60,7 @@ def test_the_whole_workflow(project):
 
     applied = cs(project, "up", "-s", "dev", "--yes")
     assert applied.exit_code == 0, applied.output
-    assert "Apply complete! Resources: 5 added, 0 changed, 0 destroyed." in applied.output
+    assert re.search(r"Apply complete! Resources: 5 added, 0 changed, 0 destroyed in \d+\.\ds\. Target: directory ", applied.output)
     deploy = project / "deploy" / "dev"
     kustomization = yaml.safe_load((deploy / "kustomization.yaml").read_text())
     assert kustomization["resources"][:2] == ["namespace--checkout.yaml", "namespace--payments.yaml"]
@@ -227,9 +230,10 @@ from clusterstack.engine import run, target
 apply, make_plan = target.DirectoryTarget.apply, run.make_plan
 delay, gate = float(os.environ.get("APPLY_DELAY", "0")), os.environ.get("GATE")
 
-def slow_apply(self, change):
-    time.sleep(delay)
-    apply(self, change)
+def slow_apply(self, changes, held):
+    for change in apply(self, changes, held):
+        time.sleep(delay)
+        yield change
 
 def gated_plan(*args, **kwargs):
     while gate and not Path(gate).exists():
@@ -312,3 +316,55 @@ def test_a_second_up_fails_at_once_naming_the_first(big_project, tmp_path):
         gate.touch()
         first.wait(timeout=300)
     assert first.returncode == 0, first.stderr
+
+
+def _snapshot(*directories):
+    """Every file under the directories, with its modification time and content."""
+    return {
+        path: (path.stat().st_mtime_ns, path.read_bytes())
+        for directory in directories
+        for path in sorted(directory.rglob("*"))
+        if path.is_file()
+    }
+
+
+def test_a_no_change_up_writes_nothing(project):
+    assert cs(project, "up", "-s", "dev", "--yes").exit_code == 0
+    before = _snapshot(project / "deploy", project / ".clusterstack")
+    again = cs(project, "up", "-s", "dev", "--yes")
+    assert (again.exit_code, again.output.strip()) == (0, "No changes.")
+    assert _snapshot(project / "deploy", project / ".clusterstack") == before
+
+
+def test_an_up_rewrites_only_the_files_that_change(project):
+    assert cs(project, "up", "-s", "dev", "--yes").exit_code == 0
+    deploy = project / "deploy" / "dev"
+    before = _snapshot(deploy)
+    edit(project, 'quota: {pods: "5"}', 'quota: {pods: "6"}')
+    assert cs(project, "up", "-s", "dev", "--yes").exit_code == 0
+    after = _snapshot(deploy)
+    assert set(after) == set(before)
+    assert [path.name for path in after if after[path] != before[path]] == ["resourcequota--checkout--tenant-quota.yaml"]
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_drawn_on_a_terminal_under_the_log_lines():
+    terminal = _Terminal()
+    progress = Progress(3, "applying", stream=terminal, interval=0)
+    for step in range(3):
+        progress.step(f"+ object {step}: created")
+    progress.close()
+    drawn = terminal.getvalue()
+    assert "applying 1/3 (33%)" in drawn
+    assert "applying 3/3 (100%)" in drawn
+    assert drawn.endswith("\r\x1b[K"), "the progress line is taken away at the end"
+
+
+def test_no_progress_line_when_stderr_is_not_a_terminal(project):
+    result = cs(project, "up", "-s", "dev", "--yes")
+    assert "applying" not in result.stderr
+    assert "\x1b[K" not in result.output

@@ -9,6 +9,7 @@ from clusterstack.components.kube.kinds import ObjectKey
 from clusterstack.errors import ClusterstackError
 from clusterstack.program.evaluate import evaluate_stack
 from clusterstack.stack.project import Project
+from clusterstack.stack.spec import load_spec
 from tests.conftest import REPO
 
 
@@ -56,7 +57,7 @@ def test_a_failing_program_is_reported_without_a_traceback(make_project):
 def test_the_components_register_exactly_what_the_pure_builders_build(stack):
     """ClusterPlatform (registering) and build_platform (pure) compose the same blocks; they must agree."""
     evaluation = evaluate_stack(Project.load(REPO), stack)
-    built = build_platform(evaluation.spec.args, stack)
+    built = build_platform(load_spec(evaluation.config).args, stack)
     assert sorted((d.manifest for d in evaluation.objects), key=lambda m: ObjectKey.of(m).sort_key()) == sorted(
         built, key=lambda m: ObjectKey.of(m).sort_key()
     )

@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from pulumi.runtime import rpc
 
 from clusterstack.cli import cli
-from clusterstack.program import _sdk
+from clusterstack.program import _sdk, evalpath
 from clusterstack.program._sdk import fast
 from clusterstack.program.loader import hand_over
 from clusterstack.stack.files import pulumi_config, read_stack
@@ -323,15 +323,15 @@ def test_render_is_byte_identical_on_either_path(monkeypatch):
 
 
 def test_the_fast_path_is_on_only_where_it_was_proven(monkeypatch):
-    monkeypatch.delenv(fast.EVAL_ENV, raising=False)
-    assert fast.mode() == ("fast" if version("pulumi") == fast.PROVEN_ON else "sdk")
-    monkeypatch.setattr(fast, "version", lambda package: "3.999.0")
-    assert fast.mode() == "sdk", "an SDK the fast path was not proven on takes the SDK's path"
-    monkeypatch.setenv(fast.EVAL_ENV, "fast")
-    assert fast.mode() == "fast"
-    monkeypatch.setenv(fast.EVAL_ENV, "sdk")
-    monkeypatch.setattr(fast, "version", lambda package: fast.PROVEN_ON)
-    assert fast.mode() == "sdk"
+    monkeypatch.delenv(evalpath.EVAL_ENV, raising=False)
+    assert evalpath.mode() == ("fast" if version("pulumi") == evalpath.PROVEN_ON else "sdk")
+    monkeypatch.setattr(evalpath, "version", lambda package: "3.999.0")
+    assert evalpath.mode() == "sdk", "an SDK the fast path was not proven on takes the SDK's path"
+    monkeypatch.setenv(evalpath.EVAL_ENV, "fast")
+    assert evalpath.mode() == "fast"
+    monkeypatch.setenv(evalpath.EVAL_ENV, "sdk")
+    monkeypatch.setattr(evalpath, "version", lambda package: evalpath.PROVEN_ON)
+    assert evalpath.mode() == "sdk"
 
 
 def test_the_installed_sdk_is_the_one_the_fast_path_was_proven_on():

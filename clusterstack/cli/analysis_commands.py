@@ -9,7 +9,7 @@ import click
 from ..errors import ClusterstackError
 from ..render import table
 from ..stack.files import read_stack
-from .app import cli, json_option, options, stack_option, warn
+from .app import cli, json_option, no_cache_option, options, stack_option, warn
 from .stack_commands import evaluate
 
 # Each command imports what it runs on when it runs, so --help and the other commands start fast.
@@ -19,12 +19,13 @@ from .stack_commands import evaluate
 @click.argument("first")
 @click.argument("second")
 @click.option("--json", "as_json", is_flag=True, help="Print the differences as JSON.")
+@no_cache_option
 @click.pass_context
-def diff_command(ctx: click.Context, first: str, second: str, as_json: bool) -> None:
+def diff_command(ctx: click.Context, first: str, second: str, as_json: bool, no_cache: bool) -> None:
     """How two stacks (environments) differ: objects only in one, and field differences of the rest."""
     from ..analysis import envdiff
 
-    difference = envdiff.compare(evaluate(ctx, first), evaluate(ctx, second))
+    difference = envdiff.compare(evaluate(ctx, first, cache=not no_cache), evaluate(ctx, second, cache=not no_cache))
     click.echo(envdiff.as_json(difference) if as_json else envdiff.as_text(difference))
 
 
@@ -58,7 +59,7 @@ def dns_forecast(
     from ..stack.spec import load_spec
 
     loaded = load_spec(read_stack(options(ctx).project(), stack))
-    warn(loaded)
+    warn(loaded.warnings)
     autoscaler = loaded.args.dns.autoscaler
     if autoscaler is None:
         raise ClusterstackError([f"stack {stack} has no clusterstack:dns.autoscaler; nothing to forecast"])

@@ -4,18 +4,16 @@ project, its stacks, warnings printed, questions asked. Commands live beside it 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from ..engine.state import STATE_DIR_ENV
-from ..errors import ClusterstackError
+from ..errors import ClusterstackError, Problem
 from ..stack.project import Project
-
-if TYPE_CHECKING:
-    from ..stack.spec import Loaded
 
 
 class _Group(click.Group):
@@ -36,6 +34,9 @@ diff_option = click.option("--diff", "full", is_flag=True, help="Show full value
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 namespace_deletion_option = click.option(
     "--allow-namespace-deletion", is_flag=True, help="Allow a plan that deletes Namespaces (and so everything in them)."
+)
+no_cache_option = click.option(
+    "--no-cache", is_flag=True, help="Run the program even when nothing it read has changed since the cached evaluation."
 )
 detailed_exitcode_option = click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 1 on error, 2 when there are changes."
@@ -78,8 +79,8 @@ def options(ctx: click.Context) -> Options:
     return found
 
 
-def warn(loaded: Loaded) -> None:
-    for warning in loaded.warnings:
+def warn(warnings: Iterable[Problem]) -> None:
+    for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
 
 

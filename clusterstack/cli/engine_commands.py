@@ -20,17 +20,19 @@ from .app import (
     detailed_exitcode_option,
     diff_option,
     namespace_deletion_option,
+    no_cache_option,
     options,
     stack_option,
     warn,
     yes_option,
 )
+from .progress import Progress
 
 
-def open_stack(ctx: click.Context, name: str) -> run.Stack:
+def open_stack(ctx: click.Context, name: str, *, cache: bool = True) -> run.Stack:
     opts = options(ctx)
-    stack = run.Stack.open(opts.project(), name, opts.state_dir)
-    warn(stack.spec)
+    stack = run.Stack.open(opts.project(), name, opts.state_dir, cache=cache)
+    warn(stack.warnings)
     return stack
 
 
@@ -41,12 +43,16 @@ def open_stack(ctx: click.Context, name: str) -> run.Stack:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan, for up --plan.")
 @click.option("--refresh", "with_refresh", is_flag=True, help="Read the target first, and plan against what it holds.")
 @detailed_exitcode_option
+@no_cache_option
 @click.pass_context
-def preview(ctx: click.Context, stack: str, full: bool, as_json: bool, out: Path | None, with_refresh: bool, detailed_exitcode: bool) -> None:
+def preview(
+    ctx: click.Context, stack: str, full: bool, as_json: bool, out: Path | None, with_refresh: bool, detailed_exitcode: bool, no_cache: bool
+) -> None:
     """Show what up would change: + create, ~ update, -/+ replace, - delete."""
-    target = open_stack(ctx, stack)
+    target = open_stack(ctx, stack, cache=not no_cache)
     planned = run.make_plan(target, with_refresh=with_refresh)
     click.echo(show.plan_json(planned.plan, stack, planned.drift) if as_json else show.plan_text(planned.plan, full=full, drift=planned.drift))
+    _note_relayout(target, planned.state)
     if out is not None:
         save_plan(out, stack, planned.plan, planned.state)
         if not as_json:
@@ -55,10 +61,22 @@ def preview(ctx: click.Context, stack: str, full: bool, as_json: bool, out: Path
         ctx.exit(2)
 
 
+def _note_relayout(stack: run.Stack, state: State | None) -> None:
+    if state is not None and state.layout != stack.target.layout:
+        click.echo(f"The target's layout changes from {state.layout} to {stack.target.layout}: up rewrites every file of {stack.target.describe()}.", err=True)
+
+
 def _apply(stack: run.Stack, the_plan: Plan, state: State | None) -> None:
-    run.apply(stack, the_plan, state, on_change=lambda change: click.echo(show.applied_line(change)))
+    progress = Progress(len(the_plan.changes), "applying")
+    try:
+        run.apply(stack, the_plan, state, on_change=lambda change: progress.step(show.applied_line(change)))
+    finally:
+        progress.close()
     add, change, destroy = the_plan.counts()
-    click.echo(f"Apply complete! Resources: {add} added, {change} changed, {destroy} destroyed. Target: {stack.target.describe()}")
+    click.echo(
+        f"Apply complete! Resources: {add} added, {change} changed, {destroy} destroyed in {progress.elapsed():.1f}s. "
+        f"Target: {stack.target.describe()}"
+    )
 
 
 @cli.command()
@@ -67,10 +85,11 @@ def _apply(stack: run.Stack, the_plan: Plan, state: State | None) -> None:
 @click.option("--plan", "plan_file", type=click.Path(dir_okay=False, path_type=Path), help="Apply exactly this saved plan, without asking.")
 @namespace_deletion_option
 @diff_option
+@no_cache_option
 @click.pass_context
-def up(ctx: click.Context, stack: str, yes: bool, plan_file: Path | None, allow_namespace_deletion: bool, full: bool) -> None:
+def up(ctx: click.Context, stack: str, yes: bool, plan_file: Path | None, allow_namespace_deletion: bool, full: bool, no_cache: bool) -> None:
     """Preview, confirm, then apply change by change, recording state after each."""
-    target = open_stack(ctx, stack)
+    target = open_stack(ctx, stack, cache=not no_cache)
     with run.terminate_cleanly(), target.store.lock("up"):
         if plan_file is not None:
             state = target.store.load()
@@ -79,6 +98,7 @@ def up(ctx: click.Context, stack: str, yes: bool, plan_file: Path | None, allow_
             planned = run.make_plan(target)
             the_plan, state = planned.plan, planned.state
         click.echo(show.plan_text(the_plan, full=full))
+        _note_relayout(target, state)
         the_plan.check_safe(allow_namespace_deletion)
         if not the_plan.changes:
             run.settle(target, state)

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ..engine.state import state_directory
 from ..errors import ClusterstackError
 from ..render import FORMATS, dump, write_files
-from .app import cli, options, stack_option, warn
+from .app import cli, no_cache_option, options, stack_option, warn
 
 if TYPE_CHECKING:
     from ..program.evaluate import Evaluation
@@ -17,12 +18,15 @@ if TYPE_CHECKING:
 # Each command imports what it runs on when it runs, so --help and the other commands start fast.
 
 
-def evaluate(ctx: click.Context, stack: str) -> Evaluation:
-    """Read and validate the stack, run the program on it, and print the stack's warnings."""
+def evaluate(ctx: click.Context, stack: str, *, cache: bool = True) -> Evaluation:
+    """Read and validate the stack, run the program on it (or take its cached evaluation), and print
+    the stack's warnings."""
     from ..program.evaluate import evaluate_stack
 
-    evaluation = evaluate_stack(options(ctx).project(), stack)
-    warn(evaluation.spec)
+    opts = options(ctx)
+    project = opts.project()
+    evaluation = evaluate_stack(project, stack, state_directory(project, opts.state_dir) if cache else None)
+    warn(evaluation.warnings)
     return evaluation
 
 
@@ -38,10 +42,11 @@ def stacks(ctx: click.Context) -> None:
 @stack_option
 @click.option("-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path), help="Write one file per object here instead of printing.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="yaml", show_default=True)
+@no_cache_option
 @click.pass_context
-def render(ctx: click.Context, stack: str, output_dir: Path | None, fmt: str) -> None:
+def render(ctx: click.Context, stack: str, output_dir: Path | None, fmt: str, no_cache: bool) -> None:
     """Print every object the stack declares, Namespaces first."""
-    evaluation = evaluate(ctx, stack)
+    evaluation = evaluate(ctx, stack, cache=not no_cache)
     if output_dir is None:
         click.echo(dump((d.manifest for d in evaluation.objects), fmt), nl=False)
         return
@@ -55,13 +60,14 @@ def render(ctx: click.Context, stack: str, output_dir: Path | None, fmt: str) ->
     "--kubernetes-version",
     help="Check against this Kubernetes minor version (default: the stack's cluster.kubernetesVersion).",
 )
+@no_cache_option
 @click.pass_context
-def validate(ctx: click.Context, stack: str, kubernetes_version: str | None) -> None:
+def validate(ctx: click.Context, stack: str, kubernetes_version: str | None, no_cache: bool) -> None:
     """Validate the stack's spec and check every object against the Kubernetes schemas (strict)."""
     from ..analysis.kubeschema import check, require_supported
 
-    evaluation = evaluate(ctx, stack)
-    version = kubernetes_version if kubernetes_version is not None else evaluation.spec.args.cluster.kubernetes_version
+    evaluation = evaluate(ctx, stack, cache=not no_cache)
+    version = kubernetes_version if kubernetes_version is not None else evaluation.kubernetes_version
     require_supported(version)
     failures = check(((d.key, d.manifest) for d in evaluation.objects), version)
     if failures:

@@ -187,8 +187,12 @@ def plan(desired: Mapping[ObjectKey, Entry], state: State | None, settings: Sett
         if have is None:
             changes.append(Change("create", key, wanted.component, None, wanted.manifest, patch=wanted.patch, deletion=wanted.deletion))
             continue
+        same_holding = (have.patch, have.deletion) == (wanted.patch, wanted.deletion)
+        if same_holding and have.manifest == wanted.manifest:  # the usual case, without normalising either
+            unchanged += 1
+            continue
         before, after = normalize(have.manifest), normalize(wanted.manifest)
-        if before == after and (have.patch, have.deletion) == (wanted.patch, wanted.deletion):
+        if before == after and same_holding:
             unchanged += 1
             continue
         fields = diff_fields(before, after, have.manifest, wanted.manifest)

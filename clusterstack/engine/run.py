@@ -7,7 +7,6 @@ writing state, refreshing from the target, and applying change by change.
 from __future__ import annotations
 
 import dataclasses
-import os
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -15,48 +14,45 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
 
 from ..components.kube.kinds import ObjectKey
-from ..program.evaluate import Evaluation, evaluate
-from ..stack.files import StackConfig, read_stack
+from ..errors import Problem
+from ..program.evaluate import Evaluation, Evaluator
 from ..stack.project import Project
 from .plan import Change, Plan, destroy_plan, normalize, plan
 from .replace import ProviderSettings
-from .state import STATE_DIR_ENV, Entry, State, StateStore
+from .state import Entry, State, StateStore, state_directory
 from .target import Target, open_target
-
-if TYPE_CHECKING:
-    from ..stack.spec import Loaded
 
 
 @dataclass(frozen=True)
 class Stack:
-    """A stack as the engine works on it: its project, its config and spec (read and validated once),
-    its state store and its target."""
+    """A stack as the engine works on it: its project, its config read and validated once (or its
+    evaluation answered from the cache), its state store and its target."""
 
     project: Project
-    config: StackConfig
-    spec: Loaded
+    evaluator: Evaluator
     store: StateStore
     target: Target
 
     @property
     def name(self) -> str:
-        return self.config.stack
+        return self.evaluator.config.stack
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return self.evaluator.warnings
 
     @classmethod
-    def open(cls, project: Project, name: str, state_dir: Path | None = None) -> Stack:
-        """Read and validate the stack's files (its target is in them), and open its state store."""
-        from ..stack.spec import load_spec  # the models, and with them Pulumi, load only for a stack
-
-        config = read_stack(project, name)
-        spec = load_spec(config)
-        directory = state_dir if state_dir is not None else Path(os.environ.get(STATE_DIR_ENV, project.root / ".clusterstack"))
-        return cls(project, config, spec, StateStore(Path(directory), name), open_target(spec.args.target, project.root, name))
+    def open(cls, project: Project, name: str, state_dir: Path | None = None, *, cache: bool = True) -> Stack:
+        """Read and validate the stack's files (its target is in them), and open its state store;
+        with ``cache``, an evaluation of it whose inputs are all unchanged is reused."""
+        directory = state_directory(project, state_dir)
+        evaluator = Evaluator(project, name, directory if cache else None)
+        return cls(project, evaluator, StateStore(directory, name), open_target(evaluator.target, project.root, name))
 
     def evaluate(self) -> Evaluation:
-        return evaluate(self.project, self.config, self.spec)
+        return self.evaluator.evaluate()
 
 
 def desired(evaluation: Evaluation) -> dict[ObjectKey, Entry]:
@@ -74,7 +70,7 @@ def refresh(stack: Stack, state: State | None) -> tuple[State | None, list[Drift
     """State as the target holds it now, and what drifted. Pure on ``state``: returns a new one."""
     if state is None:
         return None, []
-    refreshed = State(state.lineage, state.serial, dict(state.entries))
+    refreshed = dataclasses.replace(state, entries=dict(state.entries))
     drift = []
     for key, entry in sorted(state.entries.items(), key=lambda item: item[0].sort_key()):
         actual = stack.target.read(entry)
@@ -116,14 +112,15 @@ def make_destroy_plan(stack: Stack) -> tuple[Plan, State | None]:
 def apply(stack: Stack, the_plan: Plan, state: State | None, on_change: Callable[[Change], None] = lambda change: None) -> State:
     """Apply change by change, recording state after each, so a killed run leaves state matching the target."""
     if state is None:
-        state = stack.store.create()
-    for change in the_plan.changes:
-        stack.target.apply(change)
-        if change.after is None:
-            stack.store.record_delete(state, change.key)
-        else:
-            stack.store.record_put(state, Entry(change.key, change.component, change.after, change.patch, change.deletion))
-        on_change(change)
+        state = stack.store.create(stack.target.layout)
+    _relayout(stack, state)
+    with stack.store.journal():
+        for change in stack.target.apply(the_plan.changes, state.entries):
+            if change.after is None:
+                stack.store.record_delete(state, change.key)
+            else:
+                stack.store.record_put(state, Entry(change.key, change.component, change.after, change.patch, change.deletion))
+            on_change(change)
     stack.target.finalize(state.entries.values())
     stack.store.write(state)
     return state
@@ -133,8 +130,20 @@ def settle(stack: Stack, state: State | None) -> None:
     """After a plan with no changes: the target's index lists exactly the state's objects, and a
     journal left by an interrupted run is folded into the state file."""
     if state is not None:
+        if _relayout(stack, state):
+            stack.store.write(state)
         stack.target.finalize(state.entries.values())
         stack.store.fold(state)
+
+
+def _relayout(stack: Stack, state: State) -> bool:
+    """When the stack's target layout is not the one the state's objects were written in, rewrite them
+    in the new one; True if it did."""
+    if state.layout == stack.target.layout:
+        return False
+    stack.target.relayout(state.entries.values(), state.layout)
+    state.layout = stack.target.layout
+    return True
 
 
 def write_refreshed(stack: Stack, refreshed: State, drift: list[Drift]) -> None:

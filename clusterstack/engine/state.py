@@ -20,14 +20,25 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO, get_args
 
 from ..components.kube.kinds import ObjectKey
 from ..components.lifecycle import Deletion
 from ..errors import ClusterstackError
+from ..stack.project import Project
+from ..stack.target import Layout
 
 FORMAT_VERSION = 1
+
 STATE_DIR_ENV = "CLUSTERSTACK_STATE_DIR"
+
+
+def state_directory(project: Project, given: Path | None = None) -> Path:
+    """Where a project's state is kept: ``given`` (--state-dir), else $CLUSTERSTACK_STATE_DIR, else
+    <project>/.clusterstack."""
+    if given is not None:
+        return given
+    return Path(os.environ.get(STATE_DIR_ENV, project.root / ".clusterstack"))
 
 
 @dataclass(frozen=True)
@@ -60,19 +71,24 @@ class State:
     lineage: str
     serial: int
     entries: dict[ObjectKey, Entry] = field(default_factory=dict)
+    layout: Layout = "object"
+    """The target layout the objects were written in (a stack that changes it is rewritten)."""
 
     @classmethod
-    def new(cls) -> State:
-        return cls(lineage=str(uuid.uuid4()), serial=0)
+    def new(cls, layout: Layout = "object") -> State:
+        return cls(lineage=str(uuid.uuid4()), serial=0, layout=layout)
 
     def to_json(self, stack: str) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "version": FORMAT_VERSION,
             "stack": stack,
             "lineage": self.lineage,
             "serial": self.serial,
             "objects": [self.entries[key].to_json() for key in sorted(self.entries, key=ObjectKey.sort_key)],
         }
+        if self.layout != "object":
+            data["layout"] = self.layout
+        return data
 
 
 @dataclass(frozen=True)
@@ -112,6 +128,7 @@ class StateStore:
         self.backup_path = directory / f"{stack}.json.backup"
         self.journal_path = directory / f"{stack}.journal"
         self.lock_path = directory / f"{stack}.lock"
+        self._journal: TextIO | None = None
 
     def load(self) -> State | None:
         """The state with its journal replayed, or None when the stack has never been applied."""
@@ -121,7 +138,7 @@ class StateStore:
             data = json.loads(self.path.read_text())
             if data.get("version") != FORMAT_VERSION:
                 raise ClusterstackError([f"{self.path}: state format {data.get('version')} is not {FORMAT_VERSION}, the one this clusterstack reads"])
-            state = State(data["lineage"], data["serial"], {})
+            state = State(data["lineage"], data["serial"], {}, _layout(data.get("layout", "object")))
             for item in data["objects"]:
                 entry = Entry.from_json(item)
                 state.entries[entry.key] = entry
@@ -155,8 +172,8 @@ class StateStore:
         if self.journal_path.exists():
             self.write(state)
 
-    def create(self) -> State:
-        state = State.new()
+    def create(self, layout: Layout = "object") -> State:
+        state = State.new(layout)
         self.write(state)
         return state
 
@@ -168,12 +185,26 @@ class StateStore:
         state.entries.pop(key, None)
         self._append(state, {"op": "delete", "key": key.to_json()})
 
+    @contextmanager
+    def journal(self) -> Iterator[None]:
+        """Keep the journal open while recording many changes (an apply), rather than opening it for each."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with self.journal_path.open("a") as handle:
+            self._journal = handle
+            try:
+                yield
+            finally:
+                self._journal = None
+
     def _append(self, state: State, record: dict[str, Any]) -> None:
         state.serial += 1
-        line = json.dumps({"lineage": state.lineage, "serial": state.serial, **record}, sort_keys=True)
+        line = json.dumps({"lineage": state.lineage, "serial": state.serial, **record}, sort_keys=True) + "\n"
+        if self._journal is not None:
+            self._journal.write(line)
+            self._journal.flush()  # each change reaches the file before the next is applied
+            return
         with self.journal_path.open("a") as journal:
-            journal.write(line + "\n")
-            journal.flush()
+            journal.write(line)
 
     def write(self, state: State) -> None:
         """The whole state, atomically, keeping the previous file as the backup; the journal is then folded in."""
@@ -228,6 +259,12 @@ class StateStore:
         if holder is not None and holder.is_stale():
             message += f"; the lock is stale (that process no longer exists): run clusterstack state unlock -s {self.stack}"
         return message
+
+
+def _layout(value: Any) -> Layout:
+    if value not in get_args(Layout):
+        raise ValueError(f"unknown target layout {value!r}")
+    return value  # type: ignore[no-any-return]  # one of Layout's values, checked above
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

@@ -1,42 +1,57 @@
 """Where the embedded engine applies objects. The interface is small on purpose: a live-cluster target
-(kubectl server-side apply) needs only these five operations.
+(kubectl server-side apply) needs only these operations.
 
-``directory`` (the default, ``deploy/<stack>``) writes one YAML file per object, named from its kind,
-namespace and name, plus a ``kustomization.yaml`` listing them in apply order, ready for
-``kubectl apply -k deploy/<stack>`` or a GitOps controller.
+``directory`` (the default, ``deploy/<stack>``) writes YAML files and a ``kustomization.yaml`` listing
+them, ready for ``kubectl apply -k deploy/<stack>`` or a GitOps controller. Its layout is either
+
+- ``object`` (the default): one file per object, named from its kind, namespace and name; or
+- ``namespace``: one multi-document file per namespace (``<namespace>.yaml``: the Namespace and
+  everything in it, in apply order) and one for the other cluster-scoped objects
+  (``_cluster.yaml``; no namespace name has an underscore). Thousands of objects become as many
+  files as namespaces, which kustomize and GitOps controllers read far faster.
+
+Either way the patches of objects the cluster already has sit in ``patches/``, one file each, outside
+the kustomization, and a program with several clusters gets a directory per cluster.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import yaml
 
 from ..components.kube.kinds import ObjectKey
 from ..render import relative_path, to_yaml
+from ..stack.target import Layout, TargetSettings
 from .plan import Change
 from .state import Entry
 
-if TYPE_CHECKING:
-    from ..stack.spec import TargetSpec
-
 KUSTOMIZATION = "kustomization.yaml"
+CLUSTER_FILE = "_cluster.yaml"
 
 
 class Target(Protocol):
+    layout: Layout
+
     def describe(self) -> str: ...
 
-    def apply(self, change: Change) -> None:
-        """Make the target hold ``change.after`` (or nothing, for a delete). Idempotent."""
+    def apply(self, changes: Sequence[Change], held: Mapping[ObjectKey, Entry]) -> Iterator[Change]:
+        """Make the target hold each change (``after``, or nothing for a delete), yielding each once it
+        does, for the caller to record. ``held`` is what the target holds before (the state); the
+        caller records each yielded change into it before the next is applied. Idempotent."""
+        ...
 
     def read(self, entry: Entry) -> dict[str, Any] | None:
         """The object (or patch) as the target holds it now, or None when it is gone."""
 
     def finalize(self, entries: Iterable[Entry]) -> None:
         """After a run: whatever indexes the objects (a kustomization) lists exactly ``entries``."""
+
+    def relayout(self, entries: Iterable[Entry], previous: Layout) -> None:
+        """Hold ``entries`` in this target's layout, and nothing in the ``previous`` one."""
 
     def unmanaged(self, entries: Iterable[Entry]) -> list[str]:
         """What the target holds that none of ``entries`` accounts for (clusterstack leaves it alone)."""
@@ -51,55 +66,133 @@ PATCH_HEADER = """\
 
 
 class DirectoryTarget:
-    """One YAML file per object, a kustomization per cluster directory listing them, and the patches
-    of objects the cluster already has in ``patches/`` beside it, outside the kustomization."""
+    """YAML files in a directory, in one of two layouts (see the module's docstring)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, layout: Layout = "object", kustomization: bool = True) -> None:
         self.root = root
+        self.layout: Layout = layout
+        self.kustomization = kustomization
+        self._directories: set[Path] = set()
+        """Directories this run has made sure exist."""
 
     def describe(self) -> str:
-        return f"directory {self.root}"
+        return f"directory {self.root}" + (f" (layout: {self.layout})" if self.layout != "object" else "")
 
-    def path(self, key: ObjectKey, patch: bool = False) -> Path:
+    def path(self, key: ObjectKey, patch: bool = False, layout: Layout | None = None) -> Path:
+        """The file that holds the object (or its patch)."""
         relative = relative_path(key)
-        return self.root / relative.parent / PATCHES / relative.name if patch else self.root / relative
+        if patch:
+            return self.root / relative.parent / PATCHES / relative.name
+        if (layout or self.layout) == "object":
+            return self.root / relative
+        if key.namespace:
+            name = f"{key.namespace}.yaml"
+        elif key.kind == "Namespace" and key.group == "":
+            name = f"{key.name}.yaml"
+        else:
+            name = CLUSTER_FILE
+        return self.root / relative.parent / name
 
-    def apply(self, change: Change) -> None:
-        if change.before is not None and change.action == "replace" and change.after is not None:
-            # Replaced by a different kind of resource (object <-> patch): the old file goes.
-            self.path(change.key, not change.patch).unlink(missing_ok=True)
-        path = self.path(change.key, change.patch)
-        if change.action == "delete":
-            if change.deletion != "retain":
-                path.unlink(missing_ok=True)
+    def apply(self, changes: Sequence[Change], held: Mapping[ObjectKey, Entry]) -> Iterator[Change]:
+        # The changes to each file are applied together: one write per file, however many objects
+        # in it change. Each file is rebuilt from what it holds (``held``) and its changes.
+        by_file: dict[Path, list[Change]] = {}
+        for change in changes:
+            by_file.setdefault(self.path(change.key, change.patch), []).append(change)
+        keys_by_file: dict[Path, set[ObjectKey]] = {}
+        if self.layout != "object":
+            for key, entry in held.items():
+                keys_by_file.setdefault(self.path(key, entry.patch), set()).add(key)
+        for path, group in by_file.items():
+            contents = {key: held[key] for key in keys_by_file.get(path, ())}
+            touched = {path}
+            for change in group:
+                before = held.get(change.key)
+                if before is not None and before.patch != change.patch and change.after is not None:
+                    # Replaced by a different kind of resource (object <-> patch): it leaves its old file.
+                    old = self.path(change.key, before.patch)
+                    touched.add(old)
+                    self._drop(old, change.key, held, keys_by_file)
+                if change.after is None:
+                    contents.pop(change.key, None)
+                    if change.deletion == "retain":
+                        self._keep_retained(change)
+                else:
+                    contents[change.key] = Entry(change.key, change.component, change.after, change.patch, change.deletion)
+            retained_file = self.layout == "object" and all(c.after is None and c.deletion == "retain" for c in group)
+            if not retained_file:  # (in the object layout a retained object's file simply stays)
+                self._write_file(path, sorted(contents.values(), key=lambda e: e.key.sort_key()))
+            keys_by_file[path] = set(contents)
+            yield from group
+
+    def _drop(self, path: Path, key: ObjectKey, held: Mapping[ObjectKey, Entry], keys_by_file: dict[Path, set[ObjectKey]]) -> None:
+        """Rewrite ``path`` without ``key``."""
+        remaining = keys_by_file.get(path, {key}) - {key}
+        keys_by_file[path] = remaining
+        self._write_file(path, sorted((held[k] for k in remaining), key=lambda e: e.key.sort_key()))
+
+    def _keep_retained(self, change: Change) -> None:
+        """A retained object stays in the directory, no longer managed: in the namespace layout it
+        moves to a file of its own (its object-layout name), outside the kustomization."""
+        if self.layout != "object" and change.before is not None and not change.patch:
+            path = self.path(change.key, layout="object")
+            self._ensure_directory(path.parent)
+            _write(path, to_yaml(change.before))
+
+    def _write_file(self, path: Path, entries: list[Entry]) -> None:
+        """A file holding exactly ``entries`` (removed when there are none)."""
+        if not entries:
+            path.unlink(missing_ok=True)
             return
-        if change.after is None:
-            raise ValueError(f"a {change.action} of {change.key} has no object to write")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _write(path, (PATCH_HEADER if change.patch else "") + to_yaml(change.after))
+        self._ensure_directory(path.parent)
+        text = "---\n".join((PATCH_HEADER if entry.patch else "") + to_yaml(entry.manifest) for entry in entries)
+        _write(path, text)
+
+    def _ensure_directory(self, directory: Path) -> None:
+        if directory not in self._directories:
+            directory.mkdir(parents=True, exist_ok=True)
+            self._directories.add(directory)
 
     def read(self, entry: Entry) -> dict[str, Any] | None:
         path = self.path(entry.key, entry.patch)
         try:
-            loaded = yaml.load(path.read_text(), Loader=_LOADER)
-            return loaded if isinstance(loaded, dict) else {"(unreadable)": str(path)}
+            documents = list(yaml.load_all(path.read_text(), Loader=_LOADER))
         except FileNotFoundError:
             return None
         except yaml.YAMLError:
             return {"(unreadable)": str(path)}
+        if self.layout == "object" or entry.patch:
+            return documents[0] if len(documents) == 1 and isinstance(documents[0], dict) else {"(unreadable)": str(path)}
+        for document in documents:
+            if isinstance(document, dict) and _key_of(document, entry.key.cluster) == entry.key:
+                return document
+        return None
 
     def finalize(self, entries: Iterable[Entry]) -> None:
         """One kustomization per cluster directory (the root for the program's one cluster), listing
-        exactly its objects (not the patches); a directory left with nothing is removed."""
+        exactly its files (not the patches), unless the target has none; a directory left with
+        nothing is removed."""
         by_directory: dict[Path, list[str]] = {}
         for entry in sorted(entries, key=lambda e: e.key.sort_key()):
             if entry.patch:
                 continue
-            path = relative_path(entry.key)
-            by_directory.setdefault(self.root / path.parent, []).append(path.name)
+            path = self.path(entry.key)
+            files = by_directory.setdefault(path.parent, [])
+            if path.name not in files:
+                files.append(path.name)
         known = {self.root, *(path for path in self.root.rglob("*") if path.is_dir())} if self.root.is_dir() else set()
         for directory in sorted(known | set(by_directory), key=lambda d: len(d.parts), reverse=True):
-            _index(directory, by_directory.get(directory, []), indexed=directory.name != PATCHES)
+            _index(directory, by_directory.get(directory, []), indexed=self.kustomization and directory.name != PATCHES)
+
+    def relayout(self, entries: Iterable[Entry], previous: Layout) -> None:
+        held = {entry.key: entry for entry in entries}
+        old_files = {self.path(entry.key, entry.patch, previous) for entry in held.values()}
+        creates = [Change("create", entry.key, entry.component, None, entry.manifest, patch=entry.patch, deletion=entry.deletion) for entry in held.values()]
+        for _ in self.apply(creates, {}):
+            pass
+        for path in old_files - {self.path(entry.key, entry.patch) for entry in held.values()}:
+            path.unlink(missing_ok=True)
+        self.finalize(held.values())
 
     def unmanaged(self, entries: Iterable[Entry]) -> list[str]:
         """Files in the directory that no object in state accounts for."""
@@ -112,6 +205,13 @@ class DirectoryTarget:
             if path.is_file() and relative not in known and path.name != KUSTOMIZATION and not path.name.startswith("."):
                 found.append(str(relative))
         return found
+
+
+def _key_of(document: dict[str, Any], cluster: str) -> ObjectKey | None:
+    try:
+        return ObjectKey.of(document, cluster)
+    except (KeyError, TypeError, AttributeError):
+        return None
 
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -131,11 +231,21 @@ def _index(directory: Path, files: list[str], indexed: bool = True) -> None:
 
 
 def _write(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text)
-    os.replace(temporary, path)
+    """Write a file so that a reader sees the old content or the new, never half of either: a new file
+    is written in place (there is nothing to see until it is complete but a file no one recorded,
+    which the next run writes again), an existing one through a temporary file and a rename."""
+    data = text.encode()
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        temporary = path.with_name(f".{path.name}.tmp")
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+        return
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
 
 
-def open_target(spec: TargetSpec, project_root: Path, stack: str) -> DirectoryTarget:
-    path = Path(spec.path) if spec.path is not None else Path("deploy") / stack
-    return DirectoryTarget(path if path.is_absolute() else project_root / path)
+def open_target(settings: TargetSettings, project_root: Path, stack: str) -> DirectoryTarget:
+    path = Path(settings.path) if settings.path is not None else Path("deploy") / stack
+    return DirectoryTarget(path if path.is_absolute() else project_root / path, settings.layout, settings.kustomization)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..components.kube.kinds import ObjectKey
@@ -15,6 +16,9 @@ from ..components.lifecycle import Deletion
 from ..errors import ClusterstackError, Problem
 from ..stack.files import StackConfig, pulumi_config, read_stack
 from ..stack.project import Project
+from ..stack.target import TargetSettings
+from .cache import EvaluationCache, Reads, cache_directory, key, loaded_modules, recording
+from .evalpath import mode
 
 if TYPE_CHECKING:
     from ..stack.spec import Loaded
@@ -62,13 +66,48 @@ class Declared:
 class Evaluation:
     stack: str
     config: StackConfig
-    spec: Loaded
+    warnings: list[Problem]
+    """What validating the stack found: valid settings that will hurt."""
+    kubernetes_version: str
+    target: TargetSettings
     objects: list[Declared]
     """Sorted in apply order (kind rank, then namespace and name)."""
     outputs: dict[str, Any]
     providers: dict[str, dict[str, Any]]
     """Each cluster's pulumi-kubernetes provider settings, by cluster ("" for the default provider:
     the stack's ``kubernetes:`` config)."""
+
+    def to_json(self) -> dict[str, Any]:
+        """Everything but the stack's config (which is read anew each time), for the cache."""
+        return {
+            "warnings": [[w.file, w.path, w.message] for w in self.warnings],
+            "kubernetesVersion": self.kubernetes_version,
+            "target": self.target.to_json(),
+            "objects": [
+                {
+                    "key": d.key.to_json(),
+                    "type": d.type,
+                    "name": d.name,
+                    "component": [d.component.type, d.component.name],
+                    "manifest": d.manifest,
+                    "patch": d.patch,
+                    "deletion": d.deletion,
+                }
+                for d in self.objects
+            ],
+            "outputs": self.outputs,
+            "providers": self.providers,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], config: StackConfig) -> Evaluation:
+        objects = [
+            Declared(ObjectKey.from_json(o["key"]), o["type"], o["name"], Component(*o["component"]), o["manifest"], o["patch"], o["deletion"])
+            for o in data["objects"]
+        ]
+        warnings = [Problem(*w) for w in data["warnings"]]
+        target = TargetSettings.from_json(data["target"])
+        return cls(config.stack, config, warnings, data["kubernetesVersion"], target, objects, data["outputs"], data["providers"])
 
 
 def evaluate(project: Project, config: StackConfig, spec: Loaded) -> Evaluation:
@@ -93,15 +132,61 @@ def evaluate(project: Project, config: StackConfig, spec: Loaded) -> Evaluation:
     for registration in run.registrations:
         if registration.type == "pulumi:providers:kubernetes":
             providers[registration.name] = dict(registration.inputs)
-    return Evaluation(config.stack, config, spec, collect(run, project.display(project.main)), run.outputs, providers)
+    objects = collect(run, project.display(project.main))
+    return Evaluation(
+        config.stack, config, spec.warnings, spec.args.cluster.kubernetes_version, spec.args.target.settings(), objects, run.outputs, providers
+    )
 
 
-def evaluate_stack(project: Project, stack: str) -> Evaluation:
-    """Read and validate the stack's files, then run the program on it."""
-    from ..stack.spec import load_spec
+class Evaluator:
+    """A stack read, then validated and evaluated, or answered from its cache (cache.py) when nothing
+    the last evaluation read has changed: then neither the models nor Pulumi are even imported."""
 
-    config = read_stack(project, stack)
-    return evaluate(project, config, load_spec(config))
+    def __init__(self, project: Project, stack: str, state_dir: Path | None = None) -> None:
+        """``state_dir``: the stack's state directory, whose ``cache/`` (or $CLUSTERSTACK_CACHE_DIR)
+        holds the cached evaluation; None for no cache."""
+        self.project = project
+        self.config = read_stack(project, stack)
+        self.cache = EvaluationCache(cache_directory(state_dir), stack) if state_dir is not None else None
+        self.path = mode()
+        self.reads = Reads()
+        self.cached: Evaluation | None = None
+        self.spec: Loaded | None = None
+        hit = self.cache.lookup(project, self.config, self.path) if self.cache is not None else None
+        if hit is not None:
+            self.cached = Evaluation.from_json(hit, self.config)
+            return
+        from ..stack.spec import load_spec
+
+        with recording(self.reads):
+            self.spec = load_spec(self.config)
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return self.cached.warnings if self.cached is not None else self._spec().warnings
+
+    @property
+    def target(self) -> TargetSettings:
+        return self.cached.target if self.cached is not None else self._spec().args.target.settings()
+
+    def _spec(self) -> Loaded:
+        assert self.spec is not None, "validated when not cached"
+        return self.spec
+
+    def evaluate(self) -> Evaluation:
+        if self.cached is None:
+            with recording(self.reads):
+                evaluation = evaluate(self.project, self.config, self._spec())
+            if self.cache is not None:
+                self.cache.save(key(self.project, self.config, self.reads, loaded_modules(), self.path), evaluation.to_json())
+            self.cached = evaluation
+        return self.cached
+
+
+def evaluate_stack(project: Project, stack: str, state_dir: Path | None = None) -> Evaluation:
+    """Read and validate the stack's files, then run the program on it (or answer from the cache of
+    the state directory ``state_dir``, when given and still valid)."""
+    return Evaluator(project, stack, state_dir).evaluate()
 
 
 def collect(run: _sdk.ProgramRun, program: str = "the program") -> list[Declared]:

@@ -9,6 +9,7 @@ name so that an error can say which file to edit.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ class Layer:
 
     file: str
     config: dict[str, Any]
+    digest: str = ""
+    """The SHA-256 of the file as read ("" for config that came from elsewhere)."""
 
     def get(self, path: ConfigPath) -> tuple[bool, Any]:
         node: Any = self.config
@@ -166,13 +169,15 @@ _SECRET = (
 
 def _read_layer(path: Path, project: Project, problems: list[Problem]) -> Layer | None:
     display = project.display(path)
+    text = path.read_text()
+    digest = hashlib.sha256(text.encode()).hexdigest()
     try:
-        data = yaml.load(path.read_text(), Loader=_LOADER)
+        data = yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError as error:
         problems.append(Problem(display, "", f"is not valid YAML: {error}"))
         return None
     if data is None:
-        return Layer(display, {})
+        return Layer(display, {}, digest)
     if not isinstance(data, dict):
         problems.append(Problem(display, "", "must be a map with a config: key (a Pulumi stack file)"))
         return None
@@ -190,7 +195,7 @@ def _read_layer(path: Path, project: Project, problems: list[Problem]) -> Layer 
         normalised[full] = value
         if full.startswith(PREFIX):
             problems.extend(Problem(display, format_path((full, *p)), _SECRET) for p in _secure_paths(value))
-    return Layer(display, normalised)
+    return Layer(display, normalised, digest)
 
 
 def _secure_paths(value: Any, at: ConfigPath = ()) -> Iterable[ConfigPath]:

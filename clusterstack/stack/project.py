@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,8 @@ class Project:
     """The program both engines run (Pulumi.yaml ``main``, default ``__main__.py``)."""
     stack_dir: Path
     """Pulumi.yaml ``stackConfigDir``, default the project root."""
+    digest: str = ""
+    """The SHA-256 of Pulumi.yaml as read."""
 
     @classmethod
     def load(cls, root: Path | str) -> Project:
@@ -31,8 +34,9 @@ class Project:
             raise ClusterstackError(
                 [f"{root}: no Pulumi.yaml here; run clusterstack in the project directory or pass --project-dir"]
             )
+        text = manifest.read_text()
         try:
-            data = yaml.safe_load(manifest.read_text()) or {}
+            data = yaml.safe_load(text) or {}
         except yaml.YAMLError as error:
             raise ClusterstackError([Problem("Pulumi.yaml", "", f"is not valid YAML: {error}")]) from None
         if not isinstance(data, dict) or not isinstance(data.get("name"), str):
@@ -40,7 +44,8 @@ class Project:
         main = root / str(data.get("main", "."))
         if main.is_dir():
             main = main / "__main__.py"
-        return cls(root=root, name=data["name"], main=main, stack_dir=root / str(data.get("stackConfigDir", ".")))
+        stack_dir = root / str(data.get("stackConfigDir", "."))
+        return cls(root=root, name=data["name"], main=main, stack_dir=stack_dir, digest=hashlib.sha256(text.encode()).hexdigest())
 
     def stack_file(self, stack: str) -> Path:
         return self.stack_dir / f"Pulumi.{stack}.yaml"

@@ -11,6 +11,7 @@ from ..components import ClusterPlatformArgs
 from ..components.model import Model, describe
 from ..errors import ClusterstackError, Problem
 from .files import PREFIX, ConfigPath, StackConfig
+from .target import TargetSettings
 
 
 class TargetSpec(Model):
@@ -19,6 +20,16 @@ class TargetSpec(Model):
     type: Literal["directory"] = "directory"
     path: str | None = None
     """The directory, relative to the project; default deploy/<stack>."""
+    layout: Literal["object", "namespace"] = "object"
+    """``object``: one file per object. ``namespace``: one multi-document file per namespace (the
+    Namespace and everything in it) and ``_cluster.yaml`` for the other cluster-scoped objects:
+    as many files as namespaces, which kustomize and GitOps controllers read much faster."""
+    kustomization: bool = True
+    """Write a kustomization.yaml listing the files (for kubectl apply -k, Flux, Argo CD); without
+    one, the directory is plain manifests (kubectl apply -R -f, Argo CD's directory source)."""
+
+    def settings(self) -> TargetSettings:
+        return TargetSettings(self.path, self.layout, self.kustomization)
 
 
 class StackSpec(ClusterPlatformArgs):

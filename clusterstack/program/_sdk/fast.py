@@ -34,11 +34,9 @@ off unless ``CLUSTERSTACK_EVAL=fast`` forces it (which is how the tests prove a 
 from __future__ import annotations
 
 import asyncio
-import os
 from collections import Counter
 from collections.abc import Callable, Mapping
-from importlib.metadata import version
-from typing import Any, Literal
+from typing import Any
 
 import pulumi
 from pulumi import _types
@@ -48,11 +46,9 @@ from pulumi.runtime import settings as _settings
 from pulumi.runtime.mocks import MockMonitor, MockResourceArgs
 from pulumi.runtime.resource import _pkg_from_type
 
-PROVEN_ON = "3.272.0"
-"""The pulumi SDK version the fast path's equivalence with the SDK's own path was proven on."""
+from ..evalpath import EVAL_ENV, PROVEN_ON, Mode, mode
 
-EVAL_ENV = "CLUSTERSTACK_EVAL"
-"""``sdk``: always the SDK's own path; ``fast``: the fast path even on an SDK it was not proven on."""
+__all__ = ["EVAL_ENV", "PROVEN_ON", "Declined", "FastPath", "Mode", "mode"]
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 KUBERNETES_PROVIDER = "pulumi:providers:kubernetes"
@@ -81,18 +77,6 @@ OPTIONS_DECLINED = frozenset(
     }
 )
 """Options that send a resource the SDK's way when set."""
-
-Mode = Literal["fast", "sdk"]
-
-
-def mode() -> Mode:
-    """Which path programs run on: the fast path on the SDK version it was proven on, unless
-    ``CLUSTERSTACK_EVAL`` says otherwise."""
-    chosen = os.environ.get(EVAL_ENV, "")
-    if chosen in ("fast", "sdk"):
-        return chosen  # type: ignore[return-value]  # narrowed by the test above
-    return "fast" if version("pulumi") == PROVEN_ON else "sdk"
-
 
 class Declined(Exception):
     """The resource is not one the fast path takes; the reason says why."""
@@ -166,9 +150,10 @@ class FastPath:
             raise Declined("a parent registered the SDK's way")
         if parent._transformations:
             raise Declined("transformations")
-        dependencies = opts._depends_on_list()
-        if not isinstance(dependencies, list) or not all(isinstance(dependency, Resource) for dependency in dependencies):
-            raise Declined("dependencies given as Outputs")
+        if opts.depends_on:
+            dependencies = opts._depends_on_list()
+            if not isinstance(dependencies, list) or not all(isinstance(dependency, Resource) for dependency in dependencies):
+                raise Declined("dependencies given as Outputs")
 
         typ: type | None = type(props)
         if props is None:
