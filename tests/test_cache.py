@@ -8,10 +8,11 @@ from __future__ import annotations
 import json
 import os
 import sys
+from importlib import metadata
 
 import pytest
 
-from clusterstack.program import cache
+from clusterstack.program import cache, evalpath
 from tests.test_engine import cs, edit
 
 PROGRAM_TAIL = """
@@ -72,12 +73,12 @@ def test_an_unchanged_stack_is_not_evaluated_again_and_previews_the_same(project
         pytest.param(lambda root: (root / "data.json").write_text('{"a": 2}'), id="a file the program read"),
         pytest.param(lambda root: (root / "drafts" / "new.txt").write_text(""), id="a directory the program listed"),
         pytest.param(lambda root: os.environ.__setitem__("CLUSTERSTACK_TEST_TEAM", "web"), id="an environment variable the program read"),
-        pytest.param(lambda root: os.environ.__setitem__(cache.evalpath.EVAL_ENV, "sdk"), id="the evaluation path"),
+        pytest.param(lambda root: os.environ.__setitem__(evalpath.EVAL_ENV, "sdk"), id="the evaluation path"),
     ],
 )
 def test_a_change_to_any_part_of_the_key_runs_the_program_again(project, change, monkeypatch):
     monkeypatch.setenv("CLUSTERSTACK_TEST_TEAM", "payments")
-    monkeypatch.delenv(cache.evalpath.EVAL_ENV, raising=False)
+    monkeypatch.delenv(evalpath.EVAL_ENV, raising=False)
     preview(project)
     assert runs(project) == 1
     change(project)
@@ -89,7 +90,7 @@ def test_a_change_to_any_part_of_the_key_runs_the_program_again(project, change,
 
 def test_a_version_change_runs_the_program_again(project, monkeypatch):
     preview(project)
-    real = cache.version
+    real = metadata.version
     monkeypatch.setattr(cache, "version", lambda package: "99.0.0" if package == "pulumi-kubernetes" else real(package))
     preview(project)
     assert runs(project) == 2

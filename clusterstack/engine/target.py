@@ -180,7 +180,7 @@ class DirectoryTarget:
             files = by_directory.setdefault(path.parent, [])
             if path.name not in files:
                 files.append(path.name)
-        known = {self.root, *(path for path in self.root.rglob("*") if path.is_dir())} if self.root.is_dir() else set()
+        known = {Path(directory) for directory, _, _ in os.walk(self.root)}  # (no stat of every file)
         for directory in sorted(known | set(by_directory), key=lambda d: len(d.parts), reverse=True):
             _index(directory, by_directory.get(directory, []), indexed=self.kustomization and directory.name != PATCHES)
 

@@ -32,7 +32,6 @@ from typing import Any
 
 from ..stack.files import StackConfig
 from ..stack.project import Project
-from . import evalpath  # noqa: F401  (tests patch the path through this module)
 
 FORMAT = 1
 CACHE_DIR_ENV = "CLUSTERSTACK_CACHE_DIR"

@@ -343,9 +343,10 @@ def _no_debug_log(*args: Any, **kwargs: Any) -> None:
 @contextmanager
 def _evaluating(fast_path: fast.FastPath | None) -> Iterator[None]:
     """What is switched while a program runs here, and restored after: the stack-trace walk and the
-    debug log (which only the Pulumi CLI would show), the garbage collector (a run allocates much
-    and frees little, so a collection would only walk it), and, on the fast path, the
-    ``Resource.__init__`` that asks the fast path first."""
+    debug log (which only the Pulumi CLI would show), and, on the fast path, the ``Resource.__init__``
+    that asks the fast path first, with the garbage collector paused (the fast path leaves little
+    cyclic garbage, and a collection would only walk what is still in use). The SDK's own path
+    leaves a great deal, so it runs with the collector on, even in a process that turned it off."""
     stack_trace, debug, init, outputs = _runtime_resource._get_stack_trace, pulumi.log.debug, Resource.__init__, _pulumi_resource.register_resource_outputs  # type: ignore[attr-defined]  # the name ComponentResource.register_outputs calls
     collecting = gc.isenabled()
     _runtime_resource._get_stack_trace = source_pb2.StackTrace
@@ -353,12 +354,16 @@ def _evaluating(fast_path: fast.FastPath | None) -> Iterator[None]:
     if fast_path is not None:
         Resource.__init__ = _asking(fast_path, init)  # type: ignore[method-assign]  # restored below
         _pulumi_resource.register_resource_outputs = _asking_outputs(fast_path, outputs)  # type: ignore[attr-defined,assignment]  # restored below
-    gc.disable()
+        gc.disable()
+    else:
+        gc.enable()
     try:
         yield
     finally:
         if collecting:
             gc.enable()
+        else:
+            gc.disable()
         Resource.__init__ = init  # type: ignore[method-assign]  # put back
         _pulumi_resource.register_resource_outputs = outputs  # type: ignore[attr-defined]  # put back
         pulumi.log.debug = debug
