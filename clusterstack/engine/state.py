@@ -211,7 +211,7 @@ class StateStore:
         self.directory.mkdir(parents=True, exist_ok=True)
         if self.path.exists():
             _atomic_write(self.backup_path, self.path.read_bytes())
-        _atomic_write(self.path, (json.dumps(state.to_json(self.stack), indent=1, sort_keys=True) + "\n").encode())
+        _atomic_write(self.path, state_text(state.to_json(self.stack)).encode())
         self.journal_path.unlink(missing_ok=True)
 
     @contextmanager
@@ -259,6 +259,17 @@ class StateStore:
         if holder is not None and holder.is_stale():
             message += f"; the lock is stale (that process no longer exists): run clusterstack state unlock -s {self.stack}"
         return message
+
+
+def state_text(data: dict[str, Any]) -> str:
+    """The state file: JSON with one object a line, so a diff of two states reads object by object
+    (and each line goes through the json module's C encoder, which an indented dump does not)."""
+    head = {key: value for key, value in data.items() if key != "objects"}
+    lines = [json.dumps(item, sort_keys=True, separators=(",", ":")) for item in data["objects"]]
+    header = json.dumps(head, sort_keys=True)[:-1]
+    if not lines:
+        return f'{header}, "objects": []}}\n'
+    return f'{header}, "objects": [\n' + ",\n".join(lines) + "\n]}\n"
 
 
 def _layout(value: Any) -> Layout:
