@@ -3,7 +3,6 @@ its pods send DNS queries (``ClusterDns``), which every default-deny egress poli
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass
 from typing import Any, Literal, TypedDict
@@ -11,7 +10,8 @@ from typing import Any, Literal, TypedDict
 from pydantic import Field, field_validator
 
 from .kube.names import dns1123_subdomain
-from .kube.schema import DEFAULT_KUBERNETES_VERSION
+from .kube.network import parse_ip
+from .kube.schema import DEFAULT_KUBERNETES_VERSION, supported_versions
 from .model import Model, given, typed_init
 
 _VERSION = re.compile(r"^1\.[0-9]+$")
@@ -70,6 +70,9 @@ class ClusterSpec(Model):
             raise ValueError(f'{value!r} was read as a number; quote the version, e.g. "1.30" (1.30 unquoted reads as 1.3)')
         if isinstance(value, str) and not _VERSION.match(value):
             raise ValueError(f'{value!r} is not a Kubernetes minor version: write "1.N", e.g. "1.34"')
+        if isinstance(value, str) and value not in supported_versions():
+            versions = supported_versions()
+            raise ValueError(f"Kubernetes {value} has no bundled schemas to check objects against; choose one of {versions[0]} to {versions[-1]}")
         return value
 
     @field_validator("domain")
@@ -83,10 +86,7 @@ class ClusterSpec(Model):
     @field_validator("dns_service_ip")
     @classmethod
     def _ip(cls, value: str) -> str:
-        try:
-            ipaddress.ip_address(value)
-        except ValueError:
-            raise ValueError(f"{value!r} is not an IP address (e.g. 10.96.0.10)") from None
+        parse_ip(value)
         return value
 
 

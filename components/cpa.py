@@ -19,6 +19,8 @@ from pydantic import Field
 from .model import KeyPath, Model, Problems
 
 NonNegativeInt = Annotated[int, Field(ge=0, strict=True)]
+Replicas = Annotated[int, Field(ge=0, le=2**31 - 1, strict=True)]
+"""A replica count: the Deployment's spec.replicas is an int32."""
 
 
 class LinearParamsArgsDict(TypedDict, total=False):
@@ -39,13 +41,13 @@ class LadderParamsArgsDict(TypedDict, total=False):
 class LinearParams(Model):
     """``replicas = max(ceil(cores / coresPerReplica), ceil(nodes / nodesPerReplica))``, clamped to min and max."""
 
-    cores_per_replica: Annotated[float, Field(ge=0, strict=True)] | None = None
+    cores_per_replica: Annotated[float, Field(ge=0, strict=True, allow_inf_nan=False)] | None = None
     """Cores per replica; 0 or unset: cores do not count. Dominates on clusters of large nodes."""
-    nodes_per_replica: Annotated[float, Field(ge=0, strict=True)] | None = None
+    nodes_per_replica: Annotated[float, Field(ge=0, strict=True, allow_inf_nan=False)] | None = None
     """Nodes per replica; 0 or unset: nodes do not count. Dominates on clusters of small nodes."""
-    min: NonNegativeInt = 0
+    min: Replicas = 0
     """Fewest replicas; the autoscaler reads 0 as 1."""
-    max: NonNegativeInt = 0
+    max: Replicas = 0
     """Most replicas; 0 means no maximum."""
     prevent_single_point_failure: bool = False
     """With more than one node, at least 2 replicas (even above max)."""

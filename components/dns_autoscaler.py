@@ -64,6 +64,13 @@ class Resources(Model):
     """Default: the upstream manifest's 20m CPU and 10Mi memory."""
     limits: dict[str, QuantityValue] = Field(default_factory=dict)
 
+    def _problems(self) -> Problems:
+        # The API server's ValidateResourceRequirements: a request may not exceed its limit.
+        for resource, request in self.requests.items():
+            limit = self.limits.get(resource)
+            if limit is not None and request > limit:
+                yield ("requests", resource), f"must be less than or equal to {resource} limit of {limit} (the API server refuses a request above its limit)"
+
 
 class DnsAutoscalerArgs(Model):
     """``clusterstack:dns.autoscaler``: exactly one of ``linear`` or ``ladder``."""

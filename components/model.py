@@ -249,6 +249,18 @@ LabelValue = Annotated[str, _check(names.label_value, "label value")]
 AnnotationKey = Annotated[str, _check(names.qualified_name, "annotation key")]
 
 
+ANNOTATIONS_LIMIT = 256 * 1024
+"""The API server's limit on all of an object's annotations together, keys and values, in bytes
+(TotalAnnotationSizeLimitB, k8s.io/apimachinery/pkg/api/validation/objectmeta.go)."""
+
+
+def _annotations_size(annotations: dict[str, Any]) -> dict[str, Any]:
+    total = sum(len(key.encode()) + len(value.encode()) for key, value in annotations.items() if isinstance(value, str))
+    if total > ANNOTATIONS_LIMIT:
+        raise ValueError(f"Too long: must have at most {ANNOTATIONS_LIMIT} bytes, keys and values together (these are {total})")
+    return annotations
+
+
 # --- Pulumi Inputs ------------------------------------------------------------------------------
 
 
@@ -285,7 +297,8 @@ else:
     LabelValueInput = Annotated[LabelValue, _deferred(LabelValue)]
     AnnotationValueInput = Annotated[str, _deferred(str)]
     LabelsInput = Annotated[dict[LabelKey, LabelValueInput], _deferred(dict[LabelKey, LabelValue])]
-    AnnotationsInput = Annotated[dict[AnnotationKey, AnnotationValueInput], _deferred(dict[AnnotationKey, str])]
+    Annotations = Annotated[dict[AnnotationKey, str], AfterValidator(_annotations_size)]
+    AnnotationsInput = Annotated[dict[AnnotationKey, AnnotationValueInput], AfterValidator(_annotations_size), _deferred(Annotations)]
     QuantityInput = Annotated[QuantityValue, _deferred(QuantityValue)]
 """Fields a program may fill from another resource's outputs. Each holds either the plain, validated
 value or an Output that validates itself when it resolves."""

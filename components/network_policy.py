@@ -21,7 +21,7 @@ from typing_extensions import Required
 from .bundle import Manifest
 from .cluster import ClusterDns
 from .inputs import copied
-from .kube.network import Network, Protocol, parse_cidr, port_name_problem, port_number_problem
+from .kube.network import Network, Protocol, parse_cidr, port_name_problem, port_number_problem, raw_policy_problems
 from .kube.schema import schema_problems
 from .labels import Name, object_meta
 from .model import DnsLabelInput, DnsSubdomain, KeyPath, LabelsInput, Model, Problems, given, typed_init
@@ -178,7 +178,14 @@ class RawPolicy(Model):
 
     def _problems(self) -> Problems:
         manifest = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": self.name}, "spec": self.spec}
-        return schema_problems(manifest)
+        problems = schema_problems(manifest)
+        if problems:
+            return problems
+        return [(("spec", *path), message) for path, message in raw_policy_problems(self.spec)]
+
+
+GENERATED = {"default-deny": "defaultDeny", "allow-dns": "allowDNS", "allow-same-namespace": "allowSameNamespace"}
+"""The names of the policies the shorthand makes, and what makes each."""
 
 
 class NetworkPolicyArgsDict(TypedDict, total=False):
@@ -222,11 +229,23 @@ class NetworkPolicyArgs(Model):
         seen: dict[str, KeyPath] = {}
         problems: list[tuple[KeyPath, str]] = []
         for path, name in self._named():
-            if name in seen:
+            if name in GENERATED:
+                problems.append(((*path, "name"), f"{name} is the name of the policy {GENERATED[name]} makes; choose another name"))
+            elif name in seen:
                 problems.append(((*path, "name"), f"{name} is already the name of another policy in this namespace"))
             seen.setdefault(name, path)
         if len(set(self.default_deny)) != len(self.default_deny):
             problems.append((("defaultDeny",), "lists a direction twice"))
+        if "Egress" in self.default_deny and not self.allow_dns and "allow_dns" not in self.model_fields_set:
+            problems.append(
+                (
+                    ("allowDNS",),
+                    (
+                        "is not set while defaultDeny denies Egress: every name lookup in the namespace would fail; "
+                        "set allowDNS: true (or allowDNS: false if the namespace's pods need no DNS)"
+                    ),
+                )
+            )
         return problems
 
     def _named(self) -> list[tuple[KeyPath, str]]:

@@ -28,6 +28,7 @@ from pydantic import Field, field_validator
 from .bundle import Bundle, Manifest
 from .cluster import ClusterDns, ClusterSpec
 from .kube.names import dns1123_subdomain
+from .kube.network import parse_ip
 from .labels import object_meta
 from .lifecycle import OnExisting
 from .model import KeyPath, Model, QuantityText, QuantityValue, given, raise_problems, typed_init
@@ -119,10 +120,7 @@ class NodeLocalDnsArgs(Model):
     @field_validator("local_ip")
     @classmethod
     def _local_ip(cls, value: str) -> str:
-        try:
-            address = ipaddress.ip_address(value)
-        except ValueError:
-            raise ValueError(f"{value!r} is not an IP address (e.g. 169.254.20.10)") from None
+        address = parse_ip(value, "169.254.20.10")
         if address not in ipaddress.ip_network("169.254.0.0/16") and address not in ipaddress.ip_network("fd00::/8"):
             raise ValueError(f"{value} is neither link-local (169.254.0.0/16) nor IPv6 unique-local (fd00::/8), e.g. 169.254.20.10 or fd00::10")
         return value
@@ -169,7 +167,7 @@ def _check_server(server: str) -> None:
     elif server.count(":") == 1:
         host, port = server.split(":")
     try:
-        ipaddress.ip_address(host)
+        parse_ip(host)
     except ValueError:
         raise ValueError(f"{server!r} is not an IP address or IP:port (e.g. 10.150.0.1, 10.150.0.1:53)") from None
     if port is not None and not (port.isdigit() and 1 <= int(port) <= 65535):

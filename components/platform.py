@@ -10,7 +10,7 @@ from typing import Any, TypedDict
 import pulumi
 from pydantic import Field
 
-from . import nodelocaldns
+from . import coherence, nodelocaldns
 from .bundle import Manifest
 from .cluster import ClusterDns, ClusterSpec, ClusterSpecArgsDict
 from .dns import DnsArgs, DnsArgsDict
@@ -115,6 +115,7 @@ class ClusterPlatformArgs(Model):
                         ),
                     )
                 )
+        problems += coherence.problems(self)
         return problems
 
     def cluster_dns(self) -> ClusterDns:
@@ -149,6 +150,7 @@ class ClusterPlatformArgs(Model):
                 for name, tenant in self.namespaces.items()
                 if tenant.network_policy is not None and not tenant.network_policy.is_empty()
             ]
+        found += coherence.warnings(self)
         return found
 
 

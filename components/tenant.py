@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -20,6 +20,7 @@ from .bundle import Bundle, Manifest
 from .cluster import ClusterDns
 from .inputs import merged
 from .kube.names import dns1123_label
+from .kube.quantity import Quantity
 from .lifecycle import Deletion
 from .limits import Limits, LimitsArgsDict, build_limit_range, container_defaults
 from .model import AnnotationsInput, DnsLabelInput, KeyPath, LabelsInput, Model, Problems, QuantityInput, check_label_keys, given, typed_init
@@ -94,6 +95,31 @@ class TenantNamespaceArgs(Model):
             if quota.name in seen:
                 yield ("quotas", index, "name"), f"{quota.name} is already used by another quota in this namespace"
             seen.add(quota.name)
+        yield from self._minimums_within_quota()
+
+    def _minimums_within_quota(self) -> Problems:
+        """A LimitRange minimum above what the namespace's quota allows admits nothing: every
+        container (pod, claim) asks at least the minimum, which alone exceeds the quota."""
+        if self.limits is None:
+            return
+        quotas = [(at, hard) for at, hard in self.unscoped_quotas()]
+        for key, kind, entry in self.limits.entries():
+            for resource, minimum in entry.min.items():
+                for quota_key in _quota_keys_bounding(kind, resource):
+                    for at, hard in quotas:
+                        cap = hard.get(quota_key)
+                        if isinstance(cap, Quantity) and minimum > cap:
+                            where = ".".join(str(part) for part in (*at, quota_key))
+                            message = (
+                                f"{minimum} is above the namespace's quota {where}: {cap}; no {_ADMITTED[kind]} could be admitted "
+                                "(each asks at least its minimum); lower the minimum or raise the quota"
+                            )
+                            yield ("limits", key, "min", resource), message
+
+    def unscoped_quotas(self) -> list[tuple[KeyPath, Mapping[str, Any]]]:
+        found: list[tuple[KeyPath, Mapping[str, Any]]] = [(("quota",), self.quota)] if self.quota is not None else []
+        found += [(("quotas", i, "hard"), q.hard) for i, q in enumerate(self.quotas) if not q.scopes and q.scope_selector is None]
+        return found
 
     def all_quotas(self) -> list[QuotaSpec]:
         tenant = [QuotaSpec(name=TENANT_QUOTA_NAME, hard=self.quota)] if self.quota is not None else []
@@ -120,6 +146,19 @@ class TenantNamespaceArgs(Model):
                     found.append(((*at, name), _quota_trap(name, field, resource)))
         return found
 
+
+
+_ADMITTED = {"Container": "container", "Pod": "pod", "PersistentVolumeClaim": "claim"}
+
+
+def _quota_keys_bounding(kind: str, resource: str) -> tuple[str, ...]:
+    """The quota resources a LimitRange minimum of ``kind`` for ``resource`` counts against (a
+    minimum bounds both the request and the limit)."""
+    if kind == "PersistentVolumeClaim":
+        return ("requests.storage",) if resource == "storage" else ()
+    if resource in ("cpu", "memory", "ephemeral-storage"):
+        return (resource, f"requests.{resource}", f"limits.{resource}")
+    return ()
 
 
 def _default_needed(quota_resource: str) -> tuple[str, str] | None:

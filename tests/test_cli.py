@@ -31,7 +31,7 @@ def test_stacks_lists_the_stack_files():
 def test_render_prints_namespaces_first_then_quotas_and_limits():
     result = run("render", "-s", "dev")
     assert result.exit_code == 0
-    kinds = [doc["kind"] for doc in yaml.safe_load_all(result.output)]
+    kinds = [doc["kind"] for doc in yaml.safe_load_all(result.stdout)]
     assert kinds[0] == "Namespace"
     assert {"Namespace", "ResourceQuota", "LimitRange"} <= set(kinds)
     assert kinds == sorted(kinds, key=kind_rank)
@@ -39,7 +39,7 @@ def test_render_prints_namespaces_first_then_quotas_and_limits():
 
 def test_render_is_deterministic_and_json_parses():
     assert run("render", "-s", "prod").output == run("render", "-s", "prod").output
-    listing = json.loads(run("render", "-s", "prod", "--format", "json").output)
+    listing = json.loads(run("render", "-s", "prod", "--format", "json").stdout)
     assert listing["kind"] == "List"
     assert len(listing["items"]) > 3
 
@@ -52,7 +52,7 @@ def test_render_to_a_directory_writes_one_file_per_object(tmp_path):
     assert "namespace--payments.yaml" in files
     assert "resourcequota--payments--tenant-quota.yaml" in files
     documents = [yaml.safe_load((out / name).read_text()) for name in files]
-    assert len(documents) == len(list(yaml.safe_load_all(run("render", "-s", "dev").output)))
+    assert len(documents) == len(list(yaml.safe_load_all(run("render", "-s", "dev").stdout)))
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -136,7 +136,7 @@ def test_an_object_the_schema_rejects_fails_validate(make_project):
 
 
 def test_render_prod_includes_the_dns_add_ons():
-    objects = {(d["kind"], d["metadata"]["name"]) for d in yaml.safe_load_all(run("render", "-s", "prod").output)}
+    objects = {(d["kind"], d["metadata"]["name"]) for d in yaml.safe_load_all(run("render", "-s", "prod").stdout)}
     assert {
         ("Deployment", "kube-dns-autoscaler"),
         ("ConfigMap", "kube-dns-autoscaler"),
@@ -151,21 +151,21 @@ def test_render_prod_includes_the_dns_add_ons():
 def test_dns_forecast_for_one_cluster_size_as_json():
     result = run("dns", "forecast", "-s", "dev", "--nodes", "16", "--cores", "64", "--json")
     assert result.exit_code == 0
-    answer = json.loads(result.output)
+    answer = json.loads(result.stdout)
     # dev: nodesPerReplica 16 -> 1 replica, lifted to 2 by preventSinglePointFailure (16 nodes > 1).
     assert (answer["replicas"], answer["fromNodes"], answer["fromCores"], answer["mode"]) == (2, 2, 1, "linear")
 
 
 def test_dns_forecast_counts_schedulable_nodes_unless_told_otherwise():
-    dev = json.loads(run("dns", "forecast", "-s", "dev", "--nodes", "40", "--cores", "160", "--schedulable-nodes", "20", "--schedulable-cores", "80", "--json").output)
-    prod = json.loads(run("dns", "forecast", "-s", "prod", "--nodes", "40", "--cores", "160", "--schedulable-nodes", "20", "--schedulable-cores", "80", "--json").output)
+    dev = json.loads(run("dns", "forecast", "-s", "dev", "--nodes", "40", "--cores", "160", "--schedulable-nodes", "20", "--schedulable-cores", "80", "--json").stdout)
+    prod = json.loads(run("dns", "forecast", "-s", "prod", "--nodes", "40", "--cores", "160", "--schedulable-nodes", "20", "--schedulable-cores", "80", "--json").stdout)
     assert dev["replicas"] == 2  # ceil(20 / 16): dev counts only schedulable nodes
     assert prod["replicas"] == 3  # ceil(40 / 16): prod sets includeUnschedulableNodes
 
 
 def test_dns_forecast_table_covers_a_range_of_sizes():
     result = run("dns", "forecast", "-s", "prod")
-    lines = result.output.splitlines()
+    lines = result.stdout.splitlines()
     assert result.exit_code == 0
     assert lines[1].split()[0] == "nodes"
     assert len(lines) == 2 + 12

@@ -317,7 +317,8 @@ def test_dns_components_register_their_objects(pulumi_mocks):
 
     assert autoscaler.params.__class__.__name__ == "ConfigMap"
     assert cache.daemon_set.__class__.__name__ == "DaemonSet"
-    children = [r.urn for r in (autoscaler.params, autoscaler.deployment, cache.config_map, cache.daemon_set)]
+    # Wait on every child the check names: under the SDK's mocks they register concurrently.
+    children = [r.urn for r in (autoscaler.params, autoscaler.deployment, autoscaler.cluster_role_binding, cache.config_map, cache.daemon_set, cache.upstream_service)]
     return pulumi.Output.all(autoscaler.config_map, cache.kubelet_cluster_dns, *children).apply(check)
 
 

@@ -26,7 +26,7 @@ def spec(stack: str):
 def run(*args):
     result = CliRunner().invoke(cli, ["--project-dir", str(REPO), *args])
     assert result.exit_code == 0, result.output
-    return result.output
+    return result.stdout
 
 
 def test_prod_promises_what_production_needs():

@@ -40,7 +40,7 @@ def by_name(objects: list[dict]) -> dict[str, dict]:
 
 
 def test_default_deny_is_one_policy_selecting_every_pod():
-    assert policies({"defaultDeny": ["Ingress", "Egress"]}) == [
+    assert policies({"defaultDeny": ["Ingress", "Egress"], "allowDNS": False}) == [
         {
             "apiVersion": "networking.k8s.io/v1",
             "kind": "NetworkPolicy",
@@ -48,7 +48,7 @@ def test_default_deny_is_one_policy_selecting_every_pod():
             "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
         }
     ]
-    assert policies({"defaultDeny": ["Egress"]})[0]["spec"]["policyTypes"] == ["Egress"]
+    assert policies({"defaultDeny": ["Egress"], "allowDNS": False})[0]["spec"]["policyTypes"] == ["Egress"]
 
 
 def test_dns_egress_without_and_with_node_local_dns():
@@ -147,7 +147,7 @@ def test_default_deny_ingress_blocks_other_namespaces_until_allowed():
 
 
 def test_cidr_except_and_port_ranges():
-    rules = policies({"defaultDeny": ["Egress"], "allowTo": [{"cidr": "10.20.0.0/16", "except": ["10.20.5.0/24"], "ports": [{"port": 5000, "endPort": 5010}]}]})
+    rules = policies({"defaultDeny": ["Egress"], "allowDNS": False, "allowTo": [{"cidr": "10.20.0.0/16", "except": ["10.20.5.0/24"], "ports": [{"port": 5000, "endPort": 5010}]}]})
     app = Pod("payments", {})
     assert allowed(rules, app, Host("10.20.1.1"), 5005)
     assert not allowed(rules, app, Host("10.20.5.1"), 5005)
@@ -383,7 +383,7 @@ def test_prod_renders_policies_and_an_internal_load_balancer():
     from clusterstack.cli import cli
     from tests.conftest import REPO
 
-    output = CliRunner().invoke(cli, ["--project-dir", str(REPO), "render", "-s", "prod"]).output
+    output = CliRunner().invoke(cli, ["--project-dir", str(REPO), "render", "-s", "prod"]).stdout
     objects = {(d["kind"], d["metadata"].get("namespace"), d["metadata"]["name"]): d for d in yaml.safe_load_all(output)}
     assert ("NetworkPolicy", "payments", "default-deny") in objects
     assert ("NetworkPolicy", "checkout", "allow-lb-checkout") in objects

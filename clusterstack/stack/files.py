@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..errors import ClusterstackError, Problem
 from .project import Project
+from .yamlfile import parse_yaml
 
 NAMESPACE = "clusterstack"
 PREFIX = f"{NAMESPACE}:"
@@ -158,8 +157,10 @@ def _decode(value: str) -> Any:
     return value
 
 
-# libyaml's loader when PyYAML was built with it (the wheels are): ten times faster on large stacks.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+def _config_key_path(path: tuple[str | int, ...]) -> str:
+    """A key path in a stack file as messages show it: from the config key (``clusterstack:namespaces.x``)."""
+    return format_path(path[1:]) if path[:1] == ("config",) and len(path) > 1 else format_path(path)
+
 
 _SECRET = (
     "is a Pulumi secret (secure:); the embedded engine cannot decrypt Pulumi secrets and no clusterstack "
@@ -169,12 +170,12 @@ _SECRET = (
 
 def _read_layer(path: Path, project: Project, problems: list[Problem]) -> Layer | None:
     display = project.display(path)
-    text = path.read_text()
-    digest = hashlib.sha256(text.encode()).hexdigest()
+    raw = path.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
     try:
-        data = yaml.load(text, Loader=_LOADER)
-    except yaml.YAMLError as error:
-        problems.append(Problem(display, "", f"is not valid YAML: {error}"))
+        data = parse_yaml(raw, display, _config_key_path)
+    except ClusterstackError as error:
+        problems.extend(error.problems)
         return None
     if data is None:
         return Layer(display, {}, digest)

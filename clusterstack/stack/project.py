@@ -7,9 +7,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from ..errors import ClusterstackError, Problem
+from .yamlfile import parse_yaml
 
 COMMON_FILE = "common.yaml"
 _STACK_FILE = re.compile(r"^Pulumi\.(?P<stack>[^.]+(?:\.[^.]+)*)\.yaml$")
@@ -34,18 +33,15 @@ class Project:
             raise ClusterstackError(
                 [f"{root}: no Pulumi.yaml here; run clusterstack in the project directory or pass --project-dir"]
             )
-        text = manifest.read_text()
-        try:
-            data = yaml.safe_load(text) or {}
-        except yaml.YAMLError as error:
-            raise ClusterstackError([Problem("Pulumi.yaml", "", f"is not valid YAML: {error}")]) from None
+        raw = manifest.read_bytes()
+        data = parse_yaml(raw, "Pulumi.yaml") or {}
         if not isinstance(data, dict) or not isinstance(data.get("name"), str):
             raise ClusterstackError([Problem("Pulumi.yaml", "name", "is required: the project's name")])
         main = root / str(data.get("main", "."))
         if main.is_dir():
             main = main / "__main__.py"
         stack_dir = root / str(data.get("stackConfigDir", "."))
-        return cls(root=root, name=data["name"], main=main, stack_dir=stack_dir, digest=hashlib.sha256(text.encode()).hexdigest())
+        return cls(root=root, name=data["name"], main=main, stack_dir=stack_dir, digest=hashlib.sha256(raw).hexdigest())
 
     def stack_file(self, stack: str) -> Path:
         return self.stack_dir / f"Pulumi.{stack}.yaml"

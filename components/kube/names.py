@@ -27,6 +27,35 @@ def dns1123_label(value: str) -> list[str]:
     return problems
 
 
+_DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+
+
+def dns1035_label(value: str) -> list[str]:
+    """Service names: a DNS label that starts with a letter (ValidateServiceName)."""
+    problems = []
+    if len(value) > 63:
+        problems.append("must be no more than 63 characters")
+    if not _DNS1035_LABEL.match(value):
+        problems.append(
+            "must be a DNS-1035 label: lower case letters, digits and '-', starting with a letter "
+            "and ending with a letter or digit (e.g. 'web', 'checkout-lb')"
+        )
+    return problems
+
+
+RESERVED_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+def reserved_namespace(value: str) -> str | None:
+    """Why a namespace is not a tenant's to take: Kubernetes' own (``default``, ``kube-*``)."""
+    if value in RESERVED_NAMESPACES or value.startswith("kube-"):
+        return (
+            f"{value!r} is a namespace of Kubernetes itself (default and kube-* are reserved for the system); "
+            "give the tenant a namespace of its own"
+        )
+    return None
+
+
 def dns1123_subdomain(value: str) -> list[str]:
     """Most object names: DNS labels joined by dots, at most 253 characters."""
     problems = []

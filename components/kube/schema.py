@@ -7,12 +7,16 @@ NetworkPolicy never imports it.
 from __future__ import annotations
 
 import functools
+import importlib.util
+import re
+from pathlib import Path
 from typing import Any
 
 DEFAULT_KUBERNETES_VERSION = "1.34"
 """The minor version objects are checked against when a stack names none."""
 
 SchemaProblem = tuple[tuple[str | int, ...], str]
+_SCHEMA_DIRECTORY = re.compile(r"^v(\d+\.\d+)\.\d+-local-strict$")
 
 
 @functools.cache
@@ -25,12 +29,18 @@ def _validator() -> Any:
     return kubernetes_validate
 
 
+@functools.cache
 def supported_versions() -> list[str]:
-    """The Kubernetes minor versions whose schemas kubernetes-validate bundles, oldest first."""
-    from kubernetes_validate import utils
-
-    _validator()
-    return sorted({utils.major_minor(v) for v in utils.all_versions()}, key=lambda v: tuple(map(int, v.split("."))))
+    """The Kubernetes minor versions whose schemas kubernetes-validate bundles, oldest first. Read from
+    its data directory's names, without importing it (stack validation asks this on every command)."""
+    spec = importlib.util.find_spec("kubernetes_validate")
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    found = set()
+    for location in locations:
+        schemas = Path(location) / "kubernetes-json-schema"
+        if schemas.is_dir():
+            found |= {m.group(1) for entry in schemas.iterdir() if (m := _SCHEMA_DIRECTORY.match(entry.name))}
+    return sorted(found, key=lambda v: tuple(map(int, v.split("."))))
 
 
 def schema_problems(manifest: dict[str, Any], kubernetes_version: str = DEFAULT_KUBERNETES_VERSION) -> list[SchemaProblem]:

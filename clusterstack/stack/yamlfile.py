@@ -1,0 +1,185 @@
+"""Reading a YAML file a user wrote (Pulumi.yaml, common.yaml, a stack file): the one way every command
+reads one.
+
+bytes -> UTF-8 -> one YAML document, composed into nodes -> the nodes checked before any value is
+built -> the values. Every refusal is a Problem naming the file, the key path and the line, and
+saying what would be valid:
+
+- at most 1 MiB, UTF-8 (a byte that is not names its offset);
+- keys are strings and appear once per map (YAML would let the last of two silently win, and reads
+  ``no:``, ``1:`` or ``~:`` as a boolean, a number or null);
+- values are strings, numbers, booleans, null, lists and maps: what a stack can hold and a Kubernetes
+  object can carry (no ``!!binary``, dates, sets, merge keys or custom tags); numbers finite and of
+  at most 20 digits;
+- at most 64 levels deep, and at most 100,000 values once aliases are expanded (an "alias bomb" is
+  refused at once, not after expanding it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import ClusterstackError, Problem
+
+MAX_BYTES = 1 << 20
+MAX_DEPTH = 64
+MAX_VALUES = 100_000
+MAX_DIGITS = 20
+
+_TAG = "tag:yaml.org,2002:"
+_SCALARS = {f"{_TAG}str", f"{_TAG}int", f"{_TAG}float", f"{_TAG}bool", f"{_TAG}null"}
+_COLLECTIONS = {f"{_TAG}seq", f"{_TAG}map"}
+_WHAT_IS = {f"{_TAG}bool": "a boolean", f"{_TAG}int": "a number", f"{_TAG}float": "a number", f"{_TAG}null": "null"}
+
+# libyaml's parser when PyYAML was built with it (the wheels are): ten times faster on large stacks.
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+Path_ = tuple[str | int, ...]
+
+
+def read_yaml(path: Path, display: str, where: Any = None) -> Any:
+    """The file's one YAML document as plain values; a ClusterstackError listing what is wrong.
+    ``where`` turns a key path (a tuple) into the text a message shows (default: dotted)."""
+    data = path.read_bytes()
+    return parse_yaml(data, display, where)
+
+
+def parse_yaml(data: bytes, display: str, where: Any = None) -> Any:
+    show = where if where is not None else _dotted
+    if len(data) > MAX_BYTES:
+        raise ClusterstackError([Problem(display, "", f"is {len(data):,} bytes; a stack file is at most {MAX_BYTES:,} bytes (1 MiB)")])
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ClusterstackError(
+            [Problem(display, "", f"is not UTF-8 text (byte {error.start}: 0x{data[error.start]:02x}); save it as UTF-8")]
+        ) from None
+    try:
+        root = yaml.compose(text, Loader=_LOADER)
+    except yaml.YAMLError as error:
+        raise ClusterstackError([Problem(display, "", f"is not valid YAML: {_one_line(error)}")]) from None
+    if root is None:
+        return None
+    problems = [Problem(display, show(at), message) for at, message in _check(root)]
+    if problems:
+        raise ClusterstackError(problems)
+    return _LOADER("").construct_document(root)
+
+
+def _dotted(path: Path_) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _one_line(error: yaml.YAMLError) -> str:
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error)
+    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}" if mark is not None else " ".join(str(error).split())
+
+
+def _line(node: yaml.Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+def _check(root: yaml.Node) -> Iterator[tuple[Path_, str]]:
+    """Every problem in the node tree, each with the key path it is at; each distinct node once."""
+    expanded = _expanded_size(root)
+    if expanded > MAX_VALUES:
+        yield (), f"expands to {expanded:,} values through its YAML aliases (at most {MAX_VALUES:,}); write the values out"
+        return
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, Path_, int]] = [(root, (), 0)]
+    while stack:
+        node, at, depth = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if depth > MAX_DEPTH:
+            yield at, f"is nested more than {MAX_DEPTH} levels deep (line {_line(node)})"
+            continue
+        if isinstance(node, yaml.ScalarNode):
+            problem = _scalar_problem(node)
+            if problem:
+                yield at, problem
+        elif isinstance(node, yaml.MappingNode):
+            if node.tag != f"{_TAG}map":
+                yield at, _tag_problem(node)
+                continue
+            first: dict[str, int] = {}
+            for key_node, value_node in node.value:
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+                if key_node.tag == f"{_TAG}merge":
+                    yield at, f"uses a YAML merge key (<<, line {_line(key_node)}); write the keys out"
+                    continue
+                if not isinstance(key, str) or key_node.tag != f"{_TAG}str":
+                    yield at, _key_problem(key_node)
+                    continue
+                if key in first:
+                    yield (*at, key), f"appears twice in one map (lines {first[key]} and {_line(key_node)}); YAML would silently keep the second: keep one"
+                    continue
+                first[key] = _line(key_node)
+                stack.append((value_node, (*at, key), depth + 1))
+        elif isinstance(node, yaml.SequenceNode):
+            if node.tag != f"{_TAG}seq":
+                yield at, _tag_problem(node)
+                continue
+            for index, item in enumerate(node.value):
+                stack.append((item, (*at, index), depth + 1))
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """How many values the document holds with every alias expanded, counted without expanding."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        children = _children(node)
+        if children_done or not children:
+            sizes[id(node)] = 1 + sum(sizes.get(id(child), 1) for child in children)
+            if sizes[id(node)] > MAX_VALUES:
+                return sizes[id(node)]
+            continue
+        stack.append((node, True))
+        stack.extend((child, False) for child in children if id(child) not in sizes)
+    return sizes[id(root)]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _scalar_problem(node: yaml.ScalarNode) -> str | None:
+    if node.tag not in _SCALARS:
+        return _tag_problem(node)
+    if node.tag == f"{_TAG}int" and sum(c.isdigit() for c in node.value) > MAX_DIGITS:
+        return f"is a number of {sum(c.isdigit() for c in node.value)} digits (line {_line(node)}); no setting takes more than {MAX_DIGITS}"
+    if node.tag == f"{_TAG}float" and node.value.lower().lstrip("+-") in (".inf", ".nan"):
+        return f"is {node.value} (line {_line(node)}); a setting takes a finite number"
+    return None
+
+
+def _tag_problem(node: yaml.Node) -> str:
+    tag = node.tag.replace(_TAG, "!!")
+    kind = {"!!timestamp": "a date", "!!binary": "binary data", "!!set": "a set", "!!omap": "an ordered map", "!!pairs": "pairs"}.get(tag, f"a {tag} value")
+    return (
+        f"is {kind} (line {_line(node)}); a stack holds strings, numbers, booleans, null, lists and maps"
+        + (": quote it to make it a string" if isinstance(node, yaml.ScalarNode) else "")
+    )
+
+
+def _key_problem(node: yaml.Node) -> str:
+    if isinstance(node, yaml.ScalarNode) and node.tag in _WHAT_IS:
+        return f"has the key {node.value!r} (line {_line(node)}), which YAML reads as {_WHAT_IS[node.tag]}; quote it: '{node.value}'"
+    return f"has a key that is not a string (line {_line(node)}); keys are names: write a plain or quoted string"
