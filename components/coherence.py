@@ -39,6 +39,13 @@ def problems(args: ClusterPlatformArgs) -> Iterator[Finding]:
         tenant = args.namespaces.get(where_to) if where_to is not None else None
         if tenant is None or where_to is None:
             continue
+        if tenant.network_policy is not None:
+            for path, policy_name in tenant.network_policy.named():
+                if policy_name == f"allow-lb-{name}":
+                    yield (
+                        ("namespaces", where_to, "networkPolicy", *path, "name"),
+                        f"allow-lb-{name} is the name of the policy loadBalancers.{name} makes to let its traffic in; choose another name",
+                    )
         for at, hard in tenant.unscoped_quotas():
             cap = hard.get("services.loadbalancers")
             if isinstance(cap, Quantity) and lbs_per_namespace[where_to] > cap.value:

@@ -228,7 +228,7 @@ class NetworkPolicyArgs(Model):
     def _problems(self) -> Problems:
         seen: dict[str, KeyPath] = {}
         problems: list[tuple[KeyPath, str]] = []
-        for path, name in self._named():
+        for path, name in self.named():
             if name in GENERATED:
                 problems.append(((*path, "name"), f"{name} is the name of the policy {GENERATED[name]} makes; choose another name"))
             elif name in seen:
@@ -248,7 +248,8 @@ class NetworkPolicyArgs(Model):
             )
         return problems
 
-    def _named(self) -> list[tuple[KeyPath, str]]:
+    def named(self) -> list[tuple[KeyPath, str]]:
+        """Each policy the stack names (allowFrom, allowTo, policies), with its key path."""
         named: list[tuple[KeyPath, str]] = [(("allowFrom", i), _rule_name(rule, "from", i)) for i, rule in enumerate(self.allow_from)]
         named += [(("allowTo", i), _rule_name(rule, "to", i)) for i, rule in enumerate(self.allow_to)]
         named += [(("policies", i), policy.name) for i, policy in enumerate(self.policies)]

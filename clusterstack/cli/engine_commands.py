@@ -90,6 +90,8 @@ def _apply(stack: run.Stack, the_plan: Plan, state: State | None) -> None:
 def up(ctx: click.Context, stack: str, yes: bool, plan_file: Path | None, allow_namespace_deletion: bool, full: bool, no_cache: bool) -> None:
     """Preview, confirm, then apply change by change, recording state after each."""
     target = open_stack(ctx, stack, cache=not no_cache)
+    if plan_file is None:
+        target.evaluate()  # before the lock: a program that fails leaves nothing behind, not even the state directory
     with run.terminate_cleanly(), target.store.lock("up"):
         if plan_file is not None:
             state = target.store.load()
