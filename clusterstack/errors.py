@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -16,7 +17,17 @@ class Problem:
 
     def __str__(self) -> str:
         where = ": ".join(part for part in (self.file, self.path) if part)
-        return f"{where}: {self.message}" if where else self.message
+        message = cut_long_values(self.message)
+        return f"{where}: {message}" if where else message
+
+
+_LONG_QUOTED = re.compile(r"'[^'\n]{120,}'|\"[^\"\n]{120,}\"")
+
+
+def cut_long_values(text: str) -> str:
+    """A message with every long quoted value cut to its start and length: a 1 MB value the user wrote
+    is not worth printing back whole."""
+    return _LONG_QUOTED.sub(lambda m: f"{m.group(0)[:60]}…{m.group(0)[0]} ({len(m.group(0)) - 2:,} characters)", text)
 
 
 class ClusterstackError(Exception):

@@ -49,21 +49,47 @@ def dump(manifests: Iterable[Mapping[str, Any]], fmt: str) -> str:
     return "---\n".join(to_yaml(m) for m in manifests)
 
 
-def file_name(key: ObjectKey, fmt: str = "yaml") -> str:
-    """A stable file name per object: ``<kind>[-<group>]--[<namespace>--]<name>.<ext>``."""
-    parts = [key.kind.lower() + (f"-{key.group}" if key.group else "")]
+NAMING = 2
+"""The file naming ``file_name`` implements; 1 was clusterstack 0.2's, which two objects could share."""
+
+
+def file_name(key: ObjectKey, fmt: str = "yaml", naming: int = NAMING) -> str:
+    """A stable file name per object, one object per name: ``<kind>[-<group>]--[<namespace>--]<name>.<ext>``.
+
+    Within each part every character but lower-case letters, digits, '.' and a lone '-' inside the
+    part is written ``_xx`` (its hexadecimal code), so no part holds "--" or starts or ends with '-',
+    and the "--" between parts cannot be mistaken: namespace ``a`` with ``b--quota`` and namespace
+    ``a--b`` with ``quota`` get two files (naming 1 gave them one). Plain names read as they are."""
+    if naming == 1:
+        parts = [key.kind.lower() + (f"-{key.group}" if key.group else "")]
+        if key.namespace:
+            parts.append(key.namespace)
+        parts.append(key.name)
+        return "--".join(re.sub(r"[^A-Za-z0-9._-]", "_", part) for part in parts) + f".{fmt}"
+    parts = [_escaped(key.kind.lower()) + (f"-{_escaped(key.group)}" if key.group else "")]
     if key.namespace:
-        parts.append(key.namespace)
-    parts.append(key.name)
-    stem = "--".join(re.sub(r"[^A-Za-z0-9._-]", "_", part) for part in parts)
-    return f"{stem}.{fmt}"
+        parts.append(_escaped(key.namespace))
+    parts.append(_escaped(key.name))
+    return "--".join(parts) + f".{fmt}"
 
 
-def relative_path(key: ObjectKey, fmt: str = "yaml") -> Path:
+def _escaped(part: str) -> str:
+    out = []
+    for index, char in enumerate(part):
+        lone_dash = char == "-" and 0 < index < len(part) - 1 and part[index - 1] != "-" and part[index + 1] != "-"
+        if ("a" <= char <= "z") or ("0" <= char <= "9") or char == "." or lone_dash:
+            out.append(char)
+        else:
+            out.append("".join(f"_{byte:02x}" for byte in char.encode()))
+    return "".join(out)
+
+
+def relative_path(key: ObjectKey, fmt: str = "yaml", naming: int = NAMING) -> Path:
     """Where an object's file goes in a directory: ``<file name>``, or ``<cluster>/<file name>`` for
     a program that declares objects for several clusters."""
-    name = file_name(key, fmt)
-    return Path(re.sub(r"[^A-Za-z0-9._-]", "_", key.cluster)) / name if key.cluster else Path(name)
+    name = file_name(key, fmt, naming)
+    cluster = _escaped(key.cluster) if naming != 1 else re.sub(r"[^A-Za-z0-9._-]", "_", key.cluster)
+    return Path(cluster) / name if key.cluster else Path(name)
 
 
 def write_files(objects: Iterable[tuple[ObjectKey, Mapping[str, Any]]], directory: Path, fmt: str) -> list[Path]:

@@ -140,18 +140,51 @@ def _message(detail: ErrorDetails, model: type[BaseModel]) -> str:
         return f'{yaml_text(given_value)} is not a string; quote it in YAML ("{yaml_text(given_value)}")'
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return f"must be a map, not {yaml_text(given_value)}"
+    context = {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in (detail.get("ctx") or {}).items()}
+    worded = _WORDING.get(kind)
+    if worded is not None:
+        return worded.format(**context, given=yaml_text(given_value))
     return f"{message} (got {yaml_text(given_value)})"
 
 
-def yaml_text(value: Any) -> str:
-    """A value as the stack file wrote it: true, null, 'text', 3, a map, a list."""
+_WORDING = {
+    "tuple_type": "must be a list, not {given}",
+    "list_type": "must be a list, not {given}",
+    "set_type": "must be a list, not {given}",
+    "string_type": "must be a string, not {given}",
+    "int_type": "must be a whole number, not {given}",
+    "int_parsing": "must be a whole number, not {given}",
+    "int_from_float": "must be a whole number, not {given}",
+    "float_type": "must be a number, not {given}",
+    "float_parsing": "must be a number, not {given}",
+    "finite_number": "must be a finite number, not {given}",
+    "bool_type": "must be true or false, not {given}",
+    "bool_parsing": "must be true or false, not {given}",
+    "literal_error": "must be one of {expected}, not {given}",
+    "enum": "must be one of {expected}, not {given}",
+    "greater_than": "must be more than {gt}, not {given}",
+    "greater_than_equal": "must be at least {ge}, not {given}",
+    "less_than": "must be less than {lt}, not {given}",
+    "less_than_equal": "must be at most {le}, not {given}",
+    "too_short": "must have at least {min_length} item(s), not {actual_length}",
+    "too_long": "must have at most {max_length} item(s), not {actual_length}",
+    "string_too_short": "must have at least {min_length} character(s)",
+    "string_too_long": "must have at most {max_length} character(s)",
+    "none_required": "must be null, not {given}",
+}
+"""pydantic's error types, in the words of a fix (and pydantic's own words for the rest)."""
+
+
+def yaml_text(value: Any, limit: int = 80) -> str:
+    """A value as the stack file wrote it: true, null, 'text', 3, a map, a list; a long one cut."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
         return "null"
-    if isinstance(value, (dict, list)):
+    if isinstance(value, (dict, list, tuple)):
         return "a map" if isinstance(value, dict) else "a list"
-    return repr(value) if isinstance(value, str) else str(value)
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= limit else f"{text[: limit - 25]}…({len(text):,} characters)"
 
 
 def _suggest(word: str, known: list[str]) -> str:

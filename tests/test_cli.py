@@ -4,6 +4,8 @@ Every user error exits 1 with ``error: <file>: <key>: <what>`` lines, no traceba
 """
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -187,3 +189,44 @@ def test_integers_stay_integers_through_the_pulumi_runtime():
     assert "port: 8443\n" in output
     assert "- 65534\n" in output
     assert ".0\n" not in output
+
+
+# --- Conventions ------------------------------------------------------------------------------------
+
+
+def _command(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "clusterstack", *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=120)
+
+
+def test_a_usage_error_exits_1_because_2_means_changes_present():
+    mistyped = _command("preview", "-s", "dev", "--bogus")
+    assert mistyped.returncode == 1
+    assert "No such option '--bogus'" in mistyped.stderr
+    assert _command("nonsense").returncode == 1
+    assert _command("preview").returncode == 1  # -s missing
+
+
+def test_shared_options_go_before_or_after_the_command(tmp_path):
+    for args in (["--state-dir", str(tmp_path), "preview", "-s", "dev"], ["preview", "-s", "dev", "--state-dir", str(tmp_path)]):
+        result = _command(*args, cwd=tmp_path.parent)  # outside any project: --project-dir must be honoured
+        assert result.returncode == 1  # no project here
+        after = _command("preview", "-s", "dev", "--project-dir", str(REPO), "--state-dir", str(tmp_path), cwd=tmp_path)
+        assert after.returncode == 0, after.stderr
+        assert after.stdout.rstrip().endswith("to destroy.")
+
+
+def test_the_project_is_found_upwards_like_git_finds_its_repository(tmp_path):
+    found = _command("--state-dir", str(tmp_path), "preview", "-s", "dev", cwd=REPO / "stacks")
+    assert found.returncode == 0, found.stderr
+    lost = _command("preview", "-s", "dev", cwd=tmp_path)
+    assert lost.returncode == 1
+    assert "no Pulumi.yaml here or in any directory above; run clusterstack in a project, or pass --project-dir" in lost.stderr
+
+
+def test_a_plan_saved_into_a_missing_directory_is_refused_before_anything_runs(tmp_path):
+    result = _command("--state-dir", str(tmp_path), "preview", "-s", "dev", "--out", str(tmp_path / "missing" / "dev.plan"))
+    assert result.returncode == 1
+    assert "error: --out" in result.stderr
+    assert "does not exist" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""

@@ -108,6 +108,9 @@ ERRORS: list[tuple[str, str | bytes, str, str]] = [
         "no claim could be admitted",
         "clusterstack:namespaces.a.limits.persistentVolumeClaim.min.storage",
     ),
+    ("target in the project root", stack("  clusterstack:target: {path: ''}\n"), "is the project's own directory", "clusterstack:target.path"),
+    ("target climbing back to the project", stack("  clusterstack:target: {path: deploy/..}\n"), "is the project's own directory", "clusterstack:target.path"),
+    ("target that is a file", stack("  clusterstack:target: {path: Pulumi.yaml}\n"), "is a file; the target is a directory", "clusterstack:target.path"),
     (
         "egress denied without DNS",
         stack("  clusterstack:namespaces:\n    a: {networkPolicy: {defaultDeny: [Egress]}}\n"),

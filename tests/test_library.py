@@ -271,7 +271,7 @@ def test_the_embedded_engine_sees_no_change_in_a_0_1_stack(tmp_path, stack):
     state = tmp_path / "state"
     state.mkdir()
     shutil.copy(REPO / "tests" / "data" / "state-0.1" / f"{stack}.json", state / f"{stack}.json")
-    result = CliRunner().invoke(cli, ["--project-dir", str(REPO), "--state-dir", str(state), "preview", "-s", stack, "--json"])
+    result = CliRunner().invoke(cli, ["--project-dir", str(REPO), "--state-dir", str(state), "preview", "-s", stack, "--json", "--refresh=false"])
     assert result.exit_code == 0, result.output
     changes = json.loads(result.stdout)["changes"]
     assert [(c["action"], c["fields"]) for c in changes] == [

@@ -171,10 +171,10 @@ POLICY_REJECTIONS = [
     ({"allowFrom": [{"ports": [{"port": 8080, "endPort": 8000}]}]}, "networkPolicy.allowFrom[0].ports[0].endPort: 8000 is below port 8080; endPort must be ≥ port"),
     ({"allowFrom": [{"ports": [{"port": "http", "endPort": 8000}]}]}, "networkPolicy.allowFrom[0].ports[0].endPort: needs a numeric port; 'http' is a named port"),
     ({"allowFrom": [{"ports": [{"port": "Http_Port"}]}]}, "networkPolicy.allowFrom[0].ports[0].port: 'Http_Port' is not a port name: lower-case letters, digits and single '-' (e.g. http, metrics)"),
-    ({"allowFrom": [{"ports": [{"port": 80, "protocol": "ICMP"}]}]}, "networkPolicy.allowFrom[0].ports[0].protocol: Input should be 'TCP', 'UDP' or 'SCTP' (got 'ICMP')"),
+    ({"allowFrom": [{"ports": [{"port": 80, "protocol": "ICMP"}]}]}, "networkPolicy.allowFrom[0].ports[0].protocol: must be one of 'TCP', 'UDP' or 'SCTP', not 'ICMP'"),
     ({"allowFrom": [{"podLabels": {"access": True}}]}, 'networkPolicy.allowFrom[0].podLabels.access: true is not a string; quote it in YAML ("true")'),
     ({"allowFrom": [{"namespace": "Ingress_Nginx"}]}, "networkPolicy.allowFrom[0].namespace: 'Ingress_Nginx' is not a valid name: must be a DNS-1123 label: lower case letters, digits and '-', starting and ending with a letter or digit (e.g. 'payments', 'team-a')"),
-    ({"defaultDeny": ["ingress"]}, "networkPolicy.defaultDeny[0]: Input should be 'Ingress' or 'Egress' (got 'ingress')"),
+    ({"defaultDeny": ["ingress"]}, "networkPolicy.defaultDeny[0]: must be one of 'Ingress' or 'Egress', not 'ingress'"),
     ({"allowFrom": [{"name": "x"}], "allowTo": [{"name": "x"}]}, "networkPolicy.allowTo[0].name: x is already the name of another policy in this namespace"),
     (
         {"policies": [{"name": "raw", "spec": {"podSelector": {}, "ingress": [{"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "port": 80}]}}]},

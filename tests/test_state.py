@@ -56,7 +56,7 @@ def test_a_damaged_state_file_is_a_clear_error(tmp_path):
         store.load()
 
 
-def test_the_lock_names_its_holder_and_a_dead_holder_is_stale(tmp_path):
+def test_the_lock_names_its_holder_and_a_dead_holders_lock_is_taken_over(tmp_path):
     store = StateStore(tmp_path, "dev")
     with store.lock("up"), pytest.raises(ClusterstackError, match=rf"the state of stack dev is locked by pid {os.getpid()} on .* \(up, since "), store.lock("destroy"):
         pass
@@ -64,8 +64,73 @@ def test_the_lock_names_its_holder_and_a_dead_holder_is_stale(tmp_path):
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     store.lock_path.write_text(json.dumps({"pid": dead.pid, "host": os.uname().nodename, "time": "then", "operation": "up"}))
-    with pytest.raises(ClusterstackError, match=r"the lock is stale .*run clusterstack state unlock -s dev"), store.lock("up"):
+    taken: list[str] = []
+    with store.lock("up", lambda holder: taken.append(holder.describe())):
+        assert json.loads(store.lock_path.read_text())["pid"] == os.getpid()
+    assert taken == [f"pid {dead.pid} on {os.uname().nodename} (up, since then)"]
+
+
+def test_a_lock_of_another_host_or_an_unreadable_one_is_never_taken_over(tmp_path):
+    store = StateStore(tmp_path, "dev")
+    store.lock_path.write_text(json.dumps({"pid": 1, "host": "elsewhere", "time": "then", "operation": "up"}))
+    with pytest.raises(ClusterstackError, match=r"locked by pid 1 on elsewhere .*if that run is over, remove the lock with clusterstack state unlock"), store.lock("up"):
         pass
+    store.lock_path.write_text('{"pid": 12')  # what a reader would once have seen of a lock being written
+    with pytest.raises(ClusterstackError, match=r"cannot be read; if no clusterstack is running on this stack, remove the lock"), store.lock("up"):
+        pass
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        ("[]", "not a JSON object"),
+        ("1", "not a JSON object"),
+        ('"state"', "not a JSON object"),
+        ("{not json", "the state file is damaged"),
+        ('{"version": 1, "stack": "dev", "lineage": "l", "serial": "abc", "objects": []}', "serial a whole number"),
+        ('{"version": 1, "stack": "dev", "lineage": "l", "serial": 1, "objects": [{"key": 1}]}', "objects[0]"),
+        ('{"version": 1, "stack": "prod", "lineage": "l", "serial": 1, "objects": []}', "holds the state of stack 'prod', not 'dev'"),
+        ('{"version": 9, "stack": "dev", "lineage": "l", "serial": 1, "objects": []}', "state format 9 is not 1"),
+    ],
+)
+def test_a_damaged_state_file_is_a_clear_error_with_the_way_out(tmp_path, content, fragment):
+    store = StateStore(tmp_path, "dev")
+    store.path.write_text(content)
+    with pytest.raises(ClusterstackError) as caught:
+        store.load()
+    assert fragment in str(caught.value)
+    assert str(store.path) in str(caught.value)
+
+
+def test_a_double_fault_is_recovered_by_state_repair(tmp_path):
+    """A torn last journal line (a full disk), then one more run killed mid-apply: the torn record is
+    cut before anything is appended, so the journal stays loadable; a journal damaged anyway (by hand)
+    is recovered by state repair, which keeps every record before the damage."""
+    store = StateStore(tmp_path, "dev")
+    state = store.create()
+    first = Entry(ObjectKey("", "Namespace", "", "a"), "c", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}})
+    second = Entry(ObjectKey("", "Namespace", "", "b"), "c", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "b"}})
+    store.record_put(state, first)
+    with store.journal_path.open("a") as journal:
+        journal.write('{"lineage": "' + state.lineage + '", "op": "put", "ser')  # torn
+    with store.journal():
+        store.record_put(state, second)  # the next run, killed before it folds the journal
+    loaded = store.load()
+    assert loaded is not None
+    assert set(loaded.entries) == {first.key, second.key}
+
+    with store.journal_path.open("a") as journal:
+        journal.write("garbage\n")
+        journal.write(json.dumps({"lineage": state.lineage, "serial": 99, "op": "delete", "key": first.key.to_json()}) + "\n")
+    with pytest.raises(ClusterstackError, match=r"dev\.journal: line 3: is damaged .*clusterstack state repair -s dev keeps every change before it"):
+        store.load()
+    repaired, kept, aside = store.repair()
+    assert set(repaired.entries) == {first.key, second.key}
+    assert kept == 2
+    assert aside is not None
+    assert aside.exists()
+    assert not store.journal_path.exists()
+    assert store.load() == repaired
 
 
 def test_two_real_processes_racing_for_the_lock(tmp_path):

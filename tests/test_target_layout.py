@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import yaml
 
+from clusterstack.components.kube.kinds import ObjectKey
 from clusterstack.engine.state import StateStore
 from tests.test_engine import cs, edit
 
@@ -129,3 +130,39 @@ def test_a_retained_object_leaves_its_namespace_file_for_a_file_of_its_own(make_
     assert _names(deploy / "namespace--checkout.yaml") == [("Namespace", "", "checkout")], "the retained Namespace stays, unmanaged"
     assert not (deploy / "checkout.yaml").exists()
     assert "namespace--checkout.yaml" not in yaml.safe_load((deploy / "kustomization.yaml").read_text())["resources"]
+
+
+def test_file_names_are_injective_and_a_stack_written_with_the_old_names_is_renamed(make_project):
+    """Namespace a with a quota b--tenant-quota and namespace a--b with its tenant-quota once shared
+    resourcequota--a--b--tenant-quota.yaml; now each has a file of its own. A state written with the
+    old names (naming 1) has its files renamed by the next up, and the old ones removed."""
+    from clusterstack.render import file_name
+
+    first = file_name(ObjectKey("", "ResourceQuota", "a", "b--tenant-quota"))
+    second = file_name(ObjectKey("", "ResourceQuota", "a--b", "tenant-quota"))
+    assert first != second
+    assert file_name(ObjectKey("", "ResourceQuota", "a", "b--tenant-quota"), naming=1) == file_name(ObjectKey("", "ResourceQuota", "a--b", "tenant-quota"), naming=1)
+    assert file_name(ObjectKey("", "Namespace", "", "payments")) == "namespace--payments.yaml", "plain names read as they are"
+
+    root = make_project({"dev": STACK.replace("  clusterstack:target: {layout: namespace}\n", "")})
+    assert cs(root, "up", "-s", "dev", "--yes").exit_code == 0
+    deploy = root / "deploy" / "dev"
+    store = StateStore(root / ".clusterstack", "dev")
+    state = store.load()
+    assert state is not None
+    old_names = {e.key: deploy / file_name(e.key, naming=1) for e in state.entries.values()}
+    for path in deploy.glob("*.yaml"):  # as clusterstack 0.2 left it: the old names, no naming in state
+        if path.name != "kustomization.yaml":
+            path.unlink()
+    for key, path in old_names.items():
+        path.write_text(yaml.safe_dump(state.entries[key].manifest))
+    state.naming = 1
+    store.write(state)
+    preview = cs(root, "preview", "-s", "dev")
+    assert "get their new, unambiguous names" in preview.stderr
+    assert cs(root, "up", "-s", "dev", "--yes").exit_code == 0
+    renamed = deploy / "clusterrole-rbac.authorization.k8s.io--system_3akube-dns-autoscaler.yaml"
+    assert renamed.exists()
+    assert not (deploy / "clusterrole-rbac.authorization.k8s.io--system_kube-dns-autoscaler.yaml").exists()
+    assert StateStore(root / ".clusterstack", "dev").load().naming == 2
+    assert cs(root, "preview", "-s", "dev", "--detailed-exitcode").exit_code == 0

@@ -145,7 +145,7 @@ QUOTA_CASES = [
     ),
     pytest.param(
         {"quotas": [{"name": "c", "hard": {"pods": "1"}, "scopes": ["Sometimes"]}]},
-        "quotas[0].scopes[0]: Input should be 'Terminating', 'NotTerminating', 'BestEffort', 'NotBestEffort', 'PriorityClass' or 'CrossNamespacePodAffinity' (got 'Sometimes')",
+        "quotas[0].scopes[0]: must be one of 'Terminating', 'NotTerminating', 'BestEffort', 'NotBestEffort', 'PriorityClass' or 'CrossNamespacePodAffinity', not 'Sometimes'",
         id="unknown-scope",
     ),
     pytest.param(

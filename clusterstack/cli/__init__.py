@@ -9,8 +9,20 @@ from __future__ import annotations
 
 import gc
 
+import click
+
 from . import analysis_commands, engine_commands, stack_commands
-from .app import cli
+from .app import cli, shared_options
+
+
+def _share_options(group: click.Group) -> None:
+    for command in group.commands.values():
+        command.params.extend(shared_options())
+        if isinstance(command, click.Group):
+            _share_options(command)
+
+
+_share_options(cli)
 
 __all__ = ["analysis_commands", "cli", "engine_commands", "main", "stack_commands"]
 

@@ -8,7 +8,6 @@ import click
 
 from ..errors import ClusterstackError
 from ..render import table
-from ..stack.files import read_stack
 from .app import cli, json_option, no_cache_option, options, stack_option, warn
 from .stack_commands import evaluate
 
@@ -56,11 +55,12 @@ def dns_forecast(
     """How many DNS replicas the stack's autoscaler chooses for a cluster size (or a table of sizes)."""
     from ..analysis.forecast import COLUMNS, replica_forecast, table_sizes
     from ..components.cpa import ClusterSize
-    from ..stack.spec import load_spec
+    from ..program.evaluate import Evaluator
 
-    loaded = load_spec(read_stack(options(ctx).project(), stack))
-    warn(loaded.warnings)
-    autoscaler = loaded.args.dns.autoscaler
+    stack_read = Evaluator(options(ctx).project(), stack)  # read and validated as every command does; no program run
+    warn(stack_read.warnings)
+    assert stack_read.spec is not None, "validated, not cached"
+    autoscaler = stack_read.spec.args.dns.autoscaler
     if autoscaler is None:
         raise ClusterstackError([f"stack {stack} has no clusterstack:dns.autoscaler; nothing to forecast"])
     if nodes is None and cores is None:

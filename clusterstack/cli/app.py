@@ -4,7 +4,7 @@ project, its stacks, warnings printed, questions asked. Commands live beside it 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,24 @@ class _Group(click.Group):
                 click.echo(f"error: {problem}", err=True)
             ctx.exit(1)
 
+    def main(
+        self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None, standalone_mode: bool = True, **extra: Any
+    ) -> Any:
+        """Exit codes: 0 done, 1 any error (a mistyped option too: click's 2 means "changes present"
+        under --detailed-exitcode), 2 only for that."""
+        run = super().main
+        if not standalone_mode:
+            return run(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = run(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as error:
+            error.show()
+            sys.exit(1)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
 
 stack_option = click.option("-s", "--stack", required=True, help="The stack (environment) name, e.g. dev.")
 yes_option = click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
@@ -34,6 +52,16 @@ diff_option = click.option("--diff", "full", is_flag=True, help="Show full value
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 namespace_deletion_option = click.option(
     "--allow-namespace-deletion", is_flag=True, help="Allow a plan that deletes Namespaces (and so everything in them)."
+)
+refresh_option = click.option(
+    "--refresh",
+    "with_refresh",
+    type=click.BOOL,
+    default=True,
+    is_flag=False,
+    flag_value=True,
+    show_default=True,
+    help="Read the target back first, so what was edited or deleted by hand shows in the plan (--refresh=false: plan against state alone).",
 )
 no_cache_option = click.option(
     "--no-cache", is_flag=True, help="Run the program even when nothing it read has changed since the cached evaluation."
@@ -43,31 +71,43 @@ detailed_exitcode_option = click.option(
 )
 
 
-@dataclass(frozen=True)
+@dataclass
 class Options:
-    project_dir: Path
+    project_dir: Path | None
+    """Given with --project-dir; None: the nearest directory upwards holding Pulumi.yaml, as git finds .git."""
     state_dir: Path | None
 
     def project(self) -> Project:
-        return Project.load(self.project_dir)
+        return Project.load(self.project_dir) if self.project_dir is not None else Project.find(Path.cwd())
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """--project-dir and --state-dir given after the command name: as if given before it."""
+    if value is None:
+        return
+    found = ctx.find_object(Options)
+    if found is not None and param.name is not None:
+        setattr(found, param.name, value)
+
+
+PROJECT_DIR_HELP = "The Pulumi project (the directory holding Pulumi.yaml); default: the nearest one upwards from here."
+STATE_DIR_HELP = f"Where the engine keeps state (default: <project>/.clusterstack; env {STATE_DIR_ENV})."
+
+
+def shared_options() -> list[click.Option]:
+    """--project-dir and --state-dir, for every command, after its name too."""
+    path = click.Path(file_okay=False, path_type=Path)
+    return [
+        click.Option(["--project-dir"], type=path, expose_value=False, is_eager=False, callback=_remember, help=PROJECT_DIR_HELP),
+        click.Option(["--state-dir"], type=path, expose_value=False, callback=_remember, help=STATE_DIR_HELP),
+    ]
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--project-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="The Pulumi project (the directory holding Pulumi.yaml).",
-)
-@click.option(
-    "--state-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    envvar=STATE_DIR_ENV,
-    help=f"Where the engine keeps state (default: <project>/.clusterstack; env {STATE_DIR_ENV}).",
-)
+@click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path), help=PROJECT_DIR_HELP)
+@click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path), envvar=STATE_DIR_ENV, help=STATE_DIR_HELP)
 @click.pass_context
-def cli(ctx: click.Context, project_dir: Path, state_dir: Path | None) -> None:
+def cli(ctx: click.Context, project_dir: Path | None, state_dir: Path | None) -> None:
     """Declare a Kubernetes cluster's platform baseline per environment; preview it, apply it."""
     ctx.obj = Options(project_dir, state_dir)
 

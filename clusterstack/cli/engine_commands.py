@@ -10,7 +10,7 @@ import click
 from ..engine import run
 from ..engine.plan import Plan
 from ..engine.saved import load_saved_plan, save_plan
-from ..engine.state import State
+from ..engine.state import LockHolder, State
 from ..errors import ClusterstackError
 from ..render import to_yaml
 from . import show
@@ -22,6 +22,7 @@ from .app import (
     namespace_deletion_option,
     no_cache_option,
     options,
+    refresh_option,
     stack_option,
     warn,
     yes_option,
@@ -41,7 +42,7 @@ def open_stack(ctx: click.Context, name: str, *, cache: bool = True) -> run.Stac
 @diff_option
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan, for up --plan.")
-@click.option("--refresh", "with_refresh", is_flag=True, help="Read the target first, and plan against what it holds.")
+@refresh_option
 @detailed_exitcode_option
 @no_cache_option
 @click.pass_context
@@ -49,6 +50,8 @@ def preview(
     ctx: click.Context, stack: str, full: bool, as_json: bool, out: Path | None, with_refresh: bool, detailed_exitcode: bool, no_cache: bool
 ) -> None:
     """Show what up would change: + create, ~ update, -/+ replace, - delete."""
+    if out is not None and not out.parent.is_dir():
+        raise ClusterstackError([f"--out {out}: the directory {out.parent} does not exist"])
     target = open_stack(ctx, stack, cache=not no_cache)
     planned = run.make_plan(target, with_refresh=with_refresh)
     click.echo(show.plan_json(planned.plan, stack, planned.drift) if as_json else show.plan_text(planned.plan, full=full, drift=planned.drift))
@@ -62,8 +65,12 @@ def preview(
 
 
 def _note_relayout(stack: run.Stack, state: State | None) -> None:
-    if state is not None and state.layout != stack.target.layout:
+    if state is None:
+        return
+    if state.layout != stack.target.layout:
         click.echo(f"The target's layout changes from {state.layout} to {stack.target.layout}: up rewrites every file of {stack.target.describe()}.", err=True)
+    elif state.naming != stack.target.naming:
+        click.echo(f"The target's files get their new, unambiguous names: up renames them in {stack.target.describe()}.", err=True)
 
 
 def _apply(stack: run.Stack, the_plan: Plan, state: State | None) -> None:
@@ -85,21 +92,25 @@ def _apply(stack: run.Stack, the_plan: Plan, state: State | None) -> None:
 @click.option("--plan", "plan_file", type=click.Path(dir_okay=False, path_type=Path), help="Apply exactly this saved plan, without asking.")
 @namespace_deletion_option
 @diff_option
+@refresh_option
 @no_cache_option
 @click.pass_context
-def up(ctx: click.Context, stack: str, yes: bool, plan_file: Path | None, allow_namespace_deletion: bool, full: bool, no_cache: bool) -> None:
+def up(
+    ctx: click.Context, stack: str, yes: bool, plan_file: Path | None, allow_namespace_deletion: bool, full: bool, with_refresh: bool, no_cache: bool
+) -> None:
     """Preview, confirm, then apply change by change, recording state after each."""
     target = open_stack(ctx, stack, cache=not no_cache)
     if plan_file is None:
         target.evaluate()  # before the lock: a program that fails leaves nothing behind, not even the state directory
-    with run.terminate_cleanly(), target.store.lock("up"):
+    with run.terminate_cleanly(), target.store.lock("up", _took_over):
         if plan_file is not None:
             state = target.store.load()
             the_plan = load_saved_plan(plan_file, stack, state)
+            drift: list[run.Drift] = []
         else:
-            planned = run.make_plan(target)
-            the_plan, state = planned.plan, planned.state
-        click.echo(show.plan_text(the_plan, full=full))
+            planned = run.make_plan(target, with_refresh=with_refresh)
+            the_plan, state, drift = planned.plan, planned.state, planned.drift
+        click.echo(show.plan_text(the_plan, full=full, drift=drift))
         _note_relayout(target, state)
         the_plan.check_safe(allow_namespace_deletion)
         if not the_plan.changes:
@@ -118,7 +129,7 @@ def up(ctx: click.Context, stack: str, yes: bool, plan_file: Path | None, allow_
 def destroy(ctx: click.Context, stack: str, yes: bool, allow_namespace_deletion: bool) -> None:
     """Delete everything the stack's state holds from its target."""
     target = open_stack(ctx, stack)
-    with run.terminate_cleanly(), target.store.lock("destroy"):
+    with run.terminate_cleanly(), target.store.lock("destroy", _took_over):
         the_plan, state = run.make_destroy_plan(target)
         click.echo(show.plan_text(the_plan))
         the_plan.check_safe(allow_namespace_deletion)
@@ -136,7 +147,7 @@ def destroy(ctx: click.Context, stack: str, yes: bool, allow_namespace_deletion:
 def refresh(ctx: click.Context, stack: str, detailed_exitcode: bool) -> None:
     """Read the target back and record what drifted from state (files edited or deleted by hand)."""
     target = open_stack(ctx, stack)
-    with target.store.lock("refresh"):
+    with target.store.lock("refresh", _took_over):
         state = target.store.load()
         if state is None:
             click.echo(f"Stack {stack} has no state yet: nothing to refresh.")
@@ -157,7 +168,11 @@ def refresh(ctx: click.Context, stack: str, detailed_exitcode: bool) -> None:
 
 @cli.group("state")
 def state_group() -> None:
-    """Inspect the engine's state, or remove a stale lock."""
+    """Inspect the engine's state, remove a lock whose holder is gone, or repair a damaged journal."""
+
+
+def _took_over(holder: LockHolder) -> None:
+    click.echo(f"warning: took over the lock of {holder.describe()}: that process no longer exists", err=True)
 
 
 def _load_state(target: run.Stack) -> State:
@@ -215,3 +230,20 @@ def state_unlock(ctx: click.Context, stack: str, yes: bool) -> None:
     removed = store.unlock()
     if removed is not None:
         click.echo(f"Removed the lock held by {removed.describe()}.")
+
+
+@state_group.command("repair")
+@stack_option
+@yes_option
+@click.pass_context
+def state_repair(ctx: click.Context, stack: str, yes: bool) -> None:
+    """Recover a stack whose journal is damaged (a full disk, then a kill): keep every recorded change
+    before the damage, set the journal aside, and write the state. Then refresh: preview and up read
+    the target, and restore what the lost changes left behind."""
+    target = open_stack(ctx, stack)
+    if not yes:
+        confirm(f"Repair the state of stack {stack} (the damaged journal is kept aside, not deleted)?")
+    with target.store.lock("repair", _took_over):
+        state, kept, aside = target.store.repair()
+    where = f"; the journal is now {aside}" if aside is not None else ""
+    click.echo(f"Repaired stack {stack}: {len(state.entries)} objects, {kept} journal records kept{where}.")

@@ -72,13 +72,14 @@ def refresh(stack: Stack, state: State | None) -> tuple[State | None, list[Drift
         return None, []
     refreshed = dataclasses.replace(state, entries=dict(state.entries))
     drift = []
+    target = stack.target.laid_out(state.layout, state.naming)  # where the objects were written, before any change
     for key, entry in sorted(state.entries.items(), key=lambda item: item[0].sort_key()):
-        actual = stack.target.read(entry)
+        actual = target.read(entry)
         if actual is None:
             del refreshed.entries[key]
             drift.append(Drift(key, "deleted"))
-        elif normalize(actual) != normalize(entry.manifest):
-            refreshed.entries[key] = dataclasses.replace(entry, manifest=actual)
+        elif actual is not entry.manifest and normalize(actual) != normalize(entry.manifest):
+            refreshed.entries[key] = dataclasses.replace(entry, manifest=actual, written="")
             drift.append(Drift(key, "modified"))
     return refreshed, drift
 
@@ -112,14 +113,15 @@ def make_destroy_plan(stack: Stack) -> tuple[Plan, State | None]:
 def apply(stack: Stack, the_plan: Plan, state: State | None, on_change: Callable[[Change], None] = lambda change: None) -> State:
     """Apply change by change, recording state after each, so a killed run leaves state matching the target."""
     if state is None:
-        state = stack.store.create(stack.target.layout)
+        state = stack.store.create(stack.target.layout, stack.target.naming)
     _relayout(stack, state)
     with stack.store.journal():
         for change in stack.target.apply(the_plan.changes, state.entries):
             if change.after is None:
                 stack.store.record_delete(state, change.key)
             else:
-                stack.store.record_put(state, Entry(change.key, change.component, change.after, change.patch, change.deletion))
+                written = stack.target.written(change.key, change.patch)
+                stack.store.record_put(state, Entry(change.key, change.component, change.after, change.patch, change.deletion, written))
             on_change(change)
     stack.target.finalize(state.entries.values())
     stack.store.write(state)
@@ -137,12 +139,12 @@ def settle(stack: Stack, state: State | None) -> None:
 
 
 def _relayout(stack: Stack, state: State) -> bool:
-    """When the stack's target layout is not the one the state's objects were written in, rewrite them
-    in the new one; True if it did."""
-    if state.layout == stack.target.layout:
+    """When the stack's target layout or file naming is not the one the state's objects were written
+    in, rewrite them in the new one; True if it did."""
+    if (state.layout, state.naming) == (stack.target.layout, stack.target.naming):
         return False
-    stack.target.relayout(state.entries.values(), state.layout)
-    state.layout = stack.target.layout
+    stack.target.relayout(state.entries.values(), state.layout, state.naming)
+    state.layout, state.naming = stack.target.layout, stack.target.naming
     return True
 
 

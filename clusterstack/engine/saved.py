@@ -22,7 +22,10 @@ def save_plan(path: Path, stack: str, the_plan: Plan, state: State | None) -> No
         "serial": state.serial if state is not None else None,
         "changes": [change.to_json() for change in the_plan.changes],
     }
-    path.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
+    try:
+        path.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
+    except OSError as error:
+        raise ClusterstackError([f"--out {path}: the plan cannot be written there ({error.strerror})"]) from None
 
 
 def load_saved_plan(path: Path, stack: str, state: State | None) -> Plan:
@@ -33,6 +36,8 @@ def load_saved_plan(path: Path, stack: str, state: State | None) -> Plan:
         saved_format = document["format"]
     except FileNotFoundError:
         raise ClusterstackError([f"{path}: no such plan file"]) from None
+    except OSError as error:
+        raise ClusterstackError([f"{path}: the plan cannot be read ({error.strerror})"]) from None
     except (ValueError, KeyError, TypeError) as error:
         raise ClusterstackError([f"{path}: not a clusterstack plan ({error})"]) from None
     if saved_format != SAVED_PLAN_FORMAT:

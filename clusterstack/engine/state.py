@@ -16,7 +16,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +24,7 @@ from typing import Any, TextIO, get_args
 
 from ..components.kube.kinds import ObjectKey
 from ..components.lifecycle import Deletion
-from ..errors import ClusterstackError
+from ..errors import ClusterstackError, Problem
 from ..stack.project import Project
 from ..stack.target import Layout
 
@@ -52,6 +52,9 @@ class Entry:
     """A server-side-apply patch of an object the cluster already has (onExisting: adopt), not the object."""
     deletion: Deletion = "delete"
     """What removing it does: delete it, refuse (protect), or forget it and leave it (retain)."""
+    written: str = field(default="", compare=False)
+    """The SHA-256 of the file the target wrote it in, when it did: a refresh that finds the same bytes
+    there need not read the object back ("" to always read it)."""
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"key": self.key.to_json(), "component": self.component, "manifest": self.manifest}
@@ -59,11 +62,21 @@ class Entry:
             data["patch"] = True
         if self.deletion != "delete":
             data["deletion"] = self.deletion
+        if self.written:
+            data["written"] = self.written
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Entry:
-        return cls(ObjectKey.from_json(data["key"]), data["component"], data["manifest"], bool(data.get("patch", False)), data.get("deletion", "delete"))
+        written = data.get("written", "")
+        return cls(
+            ObjectKey.from_json(data["key"]),
+            data["component"],
+            data["manifest"],
+            bool(data.get("patch", False)),
+            data.get("deletion", "delete"),
+            written if isinstance(written, str) else "",
+        )
 
 
 @dataclass
@@ -73,10 +86,12 @@ class State:
     entries: dict[ObjectKey, Entry] = field(default_factory=dict)
     layout: Layout = "object"
     """The target layout the objects were written in (a stack that changes it is rewritten)."""
+    naming: int = 1
+    """The file naming they were written with (render.NAMING; 1, the first, when the file says none)."""
 
     @classmethod
-    def new(cls, layout: Layout = "object") -> State:
-        return cls(lineage=str(uuid.uuid4()), serial=0, layout=layout)
+    def new(cls, layout: Layout = "object", naming: int = 1) -> State:
+        return cls(lineage=str(uuid.uuid4()), serial=0, layout=layout, naming=naming)
 
     def to_json(self, stack: str) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -88,6 +103,8 @@ class State:
         }
         if self.layout != "object":
             data["layout"] = self.layout
+        if self.naming != 1:
+            data["naming"] = self.naming
         return data
 
 
@@ -131,49 +148,85 @@ class StateStore:
         self._journal: TextIO | None = None
 
     def load(self) -> State | None:
-        """The state with its journal replayed, or None when the stack has never been applied."""
+        """The state with its journal replayed, or None when the stack has never been applied. Any
+        damage is a ClusterstackError naming the file and the way out, never a traceback."""
         if not self.path.exists():
             return None
-        try:
-            data = json.loads(self.path.read_text())
-            if data.get("version") != FORMAT_VERSION:
-                raise ClusterstackError([f"{self.path}: state format {data.get('version')} is not {FORMAT_VERSION}, the one this clusterstack reads"])
-            state = State(data["lineage"], data["serial"], {}, _layout(data.get("layout", "object")))
-            for item in data["objects"]:
-                entry = Entry.from_json(item)
-                state.entries[entry.key] = entry
-        except (ValueError, KeyError, TypeError) as error:
-            raise ClusterstackError([f"{self.path}: the state file is damaged ({error}); {self.backup_path.name} holds the previous version"]) from None
-        self._replay(state)
+        state = self._read_state_file(self.path)
+        self._replay(state, repair=False)
         return state
 
-    def _replay(self, state: State) -> None:
+    def _read_state_file(self, path: Path) -> State:
+        way_out = (
+            f"{self.backup_path.name} holds the previous version (copy it over {path.name}, then clusterstack refresh -s {self.stack} "
+            "to see what the target holds)"
+        )
+        try:
+            data = json.loads(path.read_bytes())
+        except (OSError, ValueError) as error:
+            raise ClusterstackError([Problem(str(path), "", f"the state file is damaged ({_short(error)}); {way_out}")]) from None
+        if not isinstance(data, dict):
+            raise ClusterstackError([Problem(str(path), "", f"the state file is damaged (not a JSON object); {way_out}")])
+        if data.get("version") != FORMAT_VERSION:
+            message = f"state format {data.get('version')!r} is not {FORMAT_VERSION}, the one this clusterstack reads"
+            raise ClusterstackError([Problem(str(path), "version", message)])
+        if data.get("stack") != self.stack:
+            message = f"holds the state of stack {data.get('stack')!r}, not {self.stack!r}: it was copied from another stack; {way_out}"
+            raise ClusterstackError([Problem(str(path), "stack", message)])
+        try:
+            return _state_from_json(data)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise ClusterstackError([Problem(str(path), "", f"the state file is damaged ({_short(error)}); {way_out}")]) from None
+
+    def _replay(self, state: State, repair: bool) -> int:
+        """Apply the journal's records past the state's serial; with ``repair``, stop at the first
+        damaged record instead of refusing. The number of records kept."""
         if not self.journal_path.exists():
-            return
-        lines = self.journal_path.read_text().splitlines()
-        for number, line in enumerate(lines):
+            return 0
+        lines = self.journal_path.read_bytes().split(b"\n")
+        torn_tail = lines and lines[-1] != b""
+        kept = 0
+        for number, line in enumerate(lines[:-1] if not torn_tail else lines):
+            last = number == len(lines) - 1
             try:
-                record = json.loads(line)
-            except ValueError:
-                if number == len(lines) - 1:
-                    return  # torn by a kill mid-write: that change was not recorded, and will be applied again
-                raise ClusterstackError([f"{self.journal_path}: line {number + 1} is damaged"]) from None
-            if record["lineage"] != state.lineage or record["serial"] <= state.serial:
+                serial, key, entry = _journal_record(line, state.lineage)
+            except (ValueError, KeyError, TypeError, AttributeError) as error:
+                if (last and torn_tail) or repair:
+                    break  # torn by a kill mid-write (that change was not recorded, and will be applied again), or repairing
+                message = f"is damaged ({_short(error)}); clusterstack state repair -s {self.stack} keeps every change before it and sets the journal aside"
+                raise ClusterstackError([Problem(str(self.journal_path), f"line {number + 1}", message)]) from None
+            if serial <= state.serial:
                 continue  # already folded into the state file
-            key = ObjectKey.from_json(record["key"])
-            if record["op"] == "put":
-                state.entries[key] = Entry.from_json(record["entry"])
-            else:
+            if entry is None:
                 state.entries.pop(key, None)
-            state.serial = record["serial"]
+            else:
+                state.entries[key] = entry
+            state.serial = serial
+            kept += 1
+        return kept
+
+    def repair(self) -> tuple[State, int, Path | None]:
+        """Recover a stack whose journal is damaged: the state file with every journal record before
+        the first damaged one, written as the state; the journal moved aside (its new name returned).
+        The state, the records kept, and where the journal went."""
+        if not self.path.exists():
+            raise ClusterstackError([f"stack {self.stack} has no state in {self.directory}; there is nothing to repair"])
+        state = self._read_state_file(self.path)
+        kept = self._replay(state, repair=True)
+        aside = None
+        if self.journal_path.exists():
+            aside = self.journal_path.with_name(f"{self.journal_path.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
+            os.replace(self.journal_path, aside)
+        self.write(state)
+        return state, kept, aside
 
     def fold(self, state: State) -> None:
         """Fold a journal left by an interrupted run into the state file."""
         if self.journal_path.exists():
             self.write(state)
 
-    def create(self, layout: Layout = "object") -> State:
-        state = State.new(layout)
+    def create(self, layout: Layout = "object", naming: int = 1) -> State:
+        state = State.new(layout, naming)
         self.write(state)
         return state
 
@@ -185,10 +238,22 @@ class StateStore:
         state.entries.pop(key, None)
         self._append(state, {"op": "delete", "key": key.to_json()})
 
+    def _mend_tail(self) -> None:
+        """A journal whose last line was torn by a kill (no newline) loses that line before anything is
+        appended, so the torn record never ends up in the middle."""
+        try:
+            with self.journal_path.open("rb+") as handle:
+                data = handle.read()
+                if data and not data.endswith(b"\n"):
+                    handle.truncate(data.rfind(b"\n") + 1)
+        except FileNotFoundError:
+            return
+
     @contextmanager
     def journal(self) -> Iterator[None]:
         """Keep the journal open while recording many changes (an apply), rather than opening it for each."""
         self.directory.mkdir(parents=True, exist_ok=True)
+        self._mend_tail()
         with self.journal_path.open("a") as handle:
             self._journal = handle
             try:
@@ -203,6 +268,7 @@ class StateStore:
             self._journal.write(line)
             self._journal.flush()  # each change reaches the file before the next is applied
             return
+        self._mend_tail()
         with self.journal_path.open("a") as journal:
             journal.write(line)
 
@@ -215,15 +281,29 @@ class StateStore:
         self.journal_path.unlink(missing_ok=True)
 
     @contextmanager
-    def lock(self, operation: str) -> Iterator[None]:
+    def lock(self, operation: str, on_takeover: Callable[[LockHolder], None] = lambda holder: None) -> Iterator[None]:
+        """Hold the stack's lock while the body runs. The lock file appears whole or not at all (written
+        aside, then linked into place, which fails if it exists). A lock whose holder is provably gone
+        (this host, no such process) is taken over, and ``on_takeover`` told whose it was."""
         self.directory.mkdir(parents=True, exist_ok=True)
         holder = LockHolder(os.getpid(), socket.gethostname(), time.strftime("%Y-%m-%dT%H:%M:%S%z"), operation)
+        pending = self.lock_path.with_name(f".{self.lock_path.name}.{os.getpid()}")
+        pending.write_text(json.dumps(holder.__dict__))
         try:
-            descriptor = os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            raise ClusterstackError([self.locked_message()]) from None
-        with os.fdopen(descriptor, "w") as lock_file:
-            json.dump(holder.__dict__, lock_file)
+            for _ in range(2):
+                try:
+                    os.link(pending, self.lock_path)
+                    break
+                except FileExistsError:
+                    previous = self.holder()
+                    if previous is None or not previous.is_stale():
+                        raise ClusterstackError([self.locked_message()]) from None
+                    self.lock_path.unlink(missing_ok=True)  # its holder is gone: take it over
+                    on_takeover(previous)
+            else:
+                raise ClusterstackError([self.locked_message()])
+        finally:
+            pending.unlink(missing_ok=True)
         try:
             yield
         finally:
@@ -234,7 +314,7 @@ class StateStore:
             return LockHolder(**json.loads(self.lock_path.read_text()))
         except FileNotFoundError:
             return None
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, OSError):
             return LockHolder(pid=-1, host="?", time="?", operation="unreadable lock file")
 
     def releasable_holder(self) -> LockHolder | None:
@@ -254,10 +334,16 @@ class StateStore:
 
     def locked_message(self) -> str:
         holder = self.holder()
-        who = holder.describe() if holder is not None else "another process"
-        message = f"the state of stack {self.stack} is locked by {who}"
-        if holder is not None and holder.is_stale():
-            message += f"; the lock is stale (that process no longer exists): run clusterstack state unlock -s {self.stack}"
+        if holder is None:
+            return f"the state of stack {self.stack} is locked by another process"
+        if holder.pid == -1:
+            return (
+                f"the state of stack {self.stack} is locked, and its lock file {self.lock_path} cannot be read; "
+                f"if no clusterstack is running on this stack, remove the lock with clusterstack state unlock -s {self.stack} --yes"
+            )
+        message = f"the state of stack {self.stack} is locked by {holder.describe()}"
+        if holder.host != socket.gethostname():
+            message += f"; if that run is over, remove the lock with clusterstack state unlock -s {self.stack} --yes"
         return message
 
 
@@ -270,6 +356,47 @@ def state_text(data: dict[str, Any]) -> str:
     if not lines:
         return f'{header}, "objects": []}}\n'
     return f'{header}, "objects": [\n' + ",\n".join(lines) + "\n]}\n"
+
+
+def _state_from_json(data: dict[str, Any]) -> State:
+    """A state file's content; ValueError (or KeyError, TypeError) where it is not one."""
+    lineage, serial = data["lineage"], data["serial"]
+    if not isinstance(lineage, str) or not lineage or isinstance(serial, bool) or not isinstance(serial, int) or serial < 0:
+        raise ValueError("lineage must be a string and serial a whole number")
+    naming = data.get("naming", 1)
+    if naming not in (1, 2):
+        raise ValueError(f"unknown file naming {naming!r}")
+    state = State(lineage, serial, {}, _layout(data.get("layout", "object")), naming)
+    objects = data["objects"]
+    if not isinstance(objects, list):
+        raise ValueError("objects must be a list")
+    for index, item in enumerate(objects):
+        try:
+            entry = Entry.from_json(item)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise ValueError(f"objects[{index}]: {_short(error)}") from None
+        state.entries[entry.key] = entry
+    return state
+
+
+def _journal_record(line: bytes, lineage: str) -> tuple[int, ObjectKey, Entry | None]:
+    """One journal line: (serial, key, the entry put or None for a delete); ValueError (or KeyError,
+    TypeError) where it is damaged or belongs to another state."""
+    record = json.loads(line)
+    if record["lineage"] != lineage:
+        raise ValueError(f"its lineage {record['lineage']!r} is not the state's {lineage!r}: it belongs to another state")
+    serial = record["serial"]
+    if isinstance(serial, bool) or not isinstance(serial, int):
+        raise ValueError("serial is not a whole number")
+    if record["op"] not in ("put", "delete"):
+        raise ValueError(f"unknown op {record['op']!r}")
+    key = ObjectKey.from_json(record["key"])
+    return serial, key, Entry.from_json(record["entry"]) if record["op"] == "put" else None
+
+
+def _short(error: BaseException, limit: int = 200) -> str:
+    text = " ".join(str(error).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _layout(value: Any) -> Layout:

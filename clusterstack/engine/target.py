@@ -16,6 +16,7 @@ the kustomization, and a program with several clusters gets a directory per clus
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -24,7 +25,8 @@ from typing import Any, Protocol
 import yaml
 
 from ..components.kube.kinds import ObjectKey
-from ..render import relative_path, to_yaml
+from ..errors import ClusterstackError
+from ..render import NAMING, relative_path, to_yaml
 from ..stack.target import Layout, TargetSettings
 from .plan import Change
 from .state import Entry
@@ -35,6 +37,7 @@ CLUSTER_FILE = "_cluster.yaml"
 
 class Target(Protocol):
     layout: Layout
+    naming: int
 
     def describe(self) -> str: ...
 
@@ -47,11 +50,20 @@ class Target(Protocol):
     def read(self, entry: Entry) -> dict[str, Any] | None:
         """The object (or patch) as the target holds it now, or None when it is gone."""
 
+    def written(self, key: ObjectKey, patch: bool) -> str:
+        """The SHA-256 of the file this run wrote the object in ("" for none, or a target without files)."""
+        ...
+
+    def laid_out(self, layout: Layout, naming: int) -> Target:
+        """The same target laid out in ``layout`` with file ``naming`` (to read what an earlier
+        arrangement wrote)."""
+        ...
+
     def finalize(self, entries: Iterable[Entry]) -> None:
         """After a run: whatever indexes the objects (a kustomization) lists exactly ``entries``."""
 
-    def relayout(self, entries: Iterable[Entry], previous: Layout) -> None:
-        """Hold ``entries`` in this target's layout, and nothing in the ``previous`` one."""
+    def relayout(self, entries: Iterable[Entry], previous: Layout, naming: int) -> None:
+        """Hold ``entries`` in this target's layout and naming, and nothing in the ``previous`` ones."""
 
     def unmanaged(self, entries: Iterable[Entry]) -> list[str]:
         """What the target holds that none of ``entries`` accounts for (clusterstack leaves it alone)."""
@@ -68,19 +80,24 @@ PATCH_HEADER = """\
 class DirectoryTarget:
     """YAML files in a directory, in one of two layouts (see the module's docstring)."""
 
-    def __init__(self, root: Path, layout: Layout = "object", kustomization: bool = True) -> None:
+    def __init__(self, root: Path, layout: Layout = "object", kustomization: bool = True, naming: int = NAMING) -> None:
         self.root = root
         self.layout: Layout = layout
+        self.naming = naming
         self.kustomization = kustomization
         self._directories: set[Path] = set()
         """Directories this run has made sure exist."""
+        self._written: dict[Path, str] = {}
+        """The SHA-256 of each file this run wrote."""
+        self._read: dict[Path, tuple[str, bytes] | None] = {}
+        """Each file read back in this run: its SHA-256 and its bytes (None: gone)."""
 
     def describe(self) -> str:
         return f"directory {self.root}" + (f" (layout: {self.layout})" if self.layout != "object" else "")
 
     def path(self, key: ObjectKey, patch: bool = False, layout: Layout | None = None) -> Path:
         """The file that holds the object (or its patch)."""
-        relative = relative_path(key)
+        relative = relative_path(key, naming=self.naming)
         if patch:
             return self.root / relative.parent / PATCHES / relative.name
         if (layout or self.layout) == "object":
@@ -146,7 +163,19 @@ class DirectoryTarget:
             return
         self._ensure_directory(path.parent)
         text = "---\n".join((PATCH_HEADER if entry.patch else "") + to_yaml(entry.manifest) for entry in entries)
-        _write(path, text)
+        data = text.encode()
+        _write(path, data)
+        self._written[path] = hashlib.sha256(data).hexdigest()
+        self._read.pop(path, None)
+
+    def laid_out(self, layout: Layout, naming: int) -> DirectoryTarget:
+        if (layout, naming) == (self.layout, self.naming):
+            return self
+        return DirectoryTarget(self.root, layout, self.kustomization, naming)
+
+    def written(self, key: ObjectKey, patch: bool) -> str:
+        """The SHA-256 of the file this run wrote the object (or patch) in; "" if it wrote none."""
+        return self._written.get(self.path(key, patch), "")
 
     def _ensure_directory(self, directory: Path) -> None:
         if directory not in self._directories:
@@ -155,14 +184,28 @@ class DirectoryTarget:
 
     def read(self, entry: Entry) -> dict[str, Any] | None:
         path = self.path(entry.key, entry.patch)
-        try:
-            documents = list(yaml.load_all(path.read_text(), Loader=_LOADER))
-        except FileNotFoundError:
+        unreadable = {"(unreadable)": str(path)}
+        if path not in self._read:
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:
+                self._read[path] = None
+            except OSError:  # a directory, no permission: there, but not a file clusterstack can read
+                return unreadable
+            else:
+                self._read[path] = (hashlib.sha256(data).hexdigest(), data)
+        found = self._read[path]
+        if found is None:
             return None
-        except yaml.YAMLError:
-            return {"(unreadable)": str(path)}
+        digest, content = found
+        if entry.written and digest == entry.written:
+            return entry.manifest  # the very bytes it was written as: unchanged, and no need to parse them
+        try:
+            documents = [d for d in yaml.load_all(content.decode("utf-8"), Loader=_LOADER) if d is not None]
+        except (UnicodeDecodeError, yaml.YAMLError):
+            return unreadable
         if self.layout == "object" or entry.patch:
-            return documents[0] if len(documents) == 1 and isinstance(documents[0], dict) else {"(unreadable)": str(path)}
+            return documents[0] if len(documents) == 1 and isinstance(documents[0], dict) else unreadable
         for document in documents:
             if isinstance(document, dict) and _key_of(document, entry.key.cluster) == entry.key:
                 return document
@@ -184,9 +227,10 @@ class DirectoryTarget:
         for directory in sorted(known | set(by_directory), key=lambda d: len(d.parts), reverse=True):
             _index(directory, by_directory.get(directory, []), indexed=self.kustomization and directory.name != PATCHES)
 
-    def relayout(self, entries: Iterable[Entry], previous: Layout) -> None:
+    def relayout(self, entries: Iterable[Entry], previous: Layout, naming: int) -> None:
         held = {entry.key: entry for entry in entries}
-        old_files = {self.path(entry.key, entry.patch, previous) for entry in held.values()}
+        before = self.laid_out(previous, naming)
+        old_files = {before.path(entry.key, entry.patch) for entry in held.values()}
         creates = [Change("create", entry.key, entry.component, None, entry.manifest, patch=entry.patch, deletion=entry.deletion) for entry in held.values()]
         for _ in self.apply(creates, {}):
             pass
@@ -230,11 +274,13 @@ def _index(directory: Path, files: list[str], indexed: bool = True) -> None:
         _write(kustomization, text)
 
 
-def _write(path: Path, text: str) -> None:
+def _write(path: Path, text: str | bytes) -> None:
     """Write a file so that a reader sees the old content or the new, never half of either: a new file
     is written in place (there is nothing to see until it is complete but a file no one recorded,
     which the next run writes again), an existing one through a temporary file and a rename."""
-    data = text.encode()
+    data = text.encode() if isinstance(text, str) else text
+    if path.is_dir():
+        raise ClusterstackError([f"{path} is a directory, where clusterstack keeps a file of its target; move it away, then run up again"])
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     except FileExistsError:
@@ -247,5 +293,4 @@ def _write(path: Path, text: str) -> None:
 
 
 def open_target(settings: TargetSettings, project_root: Path, stack: str) -> DirectoryTarget:
-    path = Path(settings.path) if settings.path is not None else Path("deploy") / stack
-    return DirectoryTarget(path if path.is_absolute() else project_root / path, settings.layout, settings.kustomization)
+    return DirectoryTarget(settings.directory(project_root, stack), settings.layout, settings.kustomization)

@@ -155,11 +155,22 @@ class Evaluator:
         hit = self.cache.lookup(project, self.config, self.path) if self.cache is not None else None
         if hit is not None:
             self.cached = Evaluation.from_json(hit, self.config)
-            return
-        from ..stack.spec import load_spec
+        else:
+            from ..stack.spec import load_spec
 
-        with recording(self.reads):
-            self.spec = load_spec(self.config)
+            with recording(self.reads):
+                self.spec = load_spec(self.config)
+        self._check_target()
+
+    def _check_target(self) -> None:
+        """The target is a directory of its own: never the project's (it would write manifests among
+        the project's files) and never an existing file."""
+        root = self.target.directory(self.project.root, self.config.stack)
+        where = ("clusterstack:target", "path")
+        if root.resolve() == self.project.root.resolve():
+            raise ClusterstackError([self.config.problem(where, "is the project's own directory; give the target one of its own, such as deploy/dev")])
+        if root.exists() and not root.is_dir():
+            raise ClusterstackError([self.config.problem(where, f"{root} is a file; the target is a directory: choose another path")])
 
     @property
     def warnings(self) -> list[Problem]:

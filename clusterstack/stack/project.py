@@ -43,6 +43,15 @@ class Project:
         stack_dir = root / str(data.get("stackConfigDir", "."))
         return cls(root=root, name=data["name"], main=main, stack_dir=stack_dir, digest=hashlib.sha256(raw).hexdigest())
 
+    @classmethod
+    def find(cls, start: Path) -> Project:
+        """The project holding ``start``: the nearest directory upwards with a Pulumi.yaml."""
+        here = start.resolve()
+        for directory in (here, *here.parents):
+            if (directory / "Pulumi.yaml").is_file():
+                return cls.load(directory)
+        raise ClusterstackError([f"{here}: no Pulumi.yaml here or in any directory above; run clusterstack in a project, or pass --project-dir"])
+
     def stack_file(self, stack: str) -> Path:
         return self.stack_dir / f"Pulumi.{stack}.yaml"
 

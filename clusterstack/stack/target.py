@@ -4,6 +4,7 @@ evaluation carries them, and the engine opens its target from them)."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 Layout = Literal["object", "namespace"]
@@ -16,6 +17,11 @@ class TargetSettings:
     """The directory, relative to the project; None for deploy/<stack>."""
     layout: Layout = "object"
     kustomization: bool = True
+
+    def directory(self, project_root: Path, stack: str) -> Path:
+        """Where the target is: ``path`` (relative to the project), or deploy/<stack>."""
+        path = Path(self.path) if self.path is not None else Path("deploy") / stack
+        return path if path.is_absolute() else project_root / path
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
