@@ -30,6 +30,7 @@ import runpy
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -300,6 +301,8 @@ def _run(
     # the next run (nor as asyncio's "Exception ignored" noise when the interpreter exits). It is set
     # before the SDK makes its first future.
     loop = asyncio.new_event_loop()
+    executor = _ClosingExecutor()
+    loop.set_default_executor(executor)
     previous = _current_loop()
     asyncio.set_event_loop(loop)
     try:
@@ -323,7 +326,7 @@ def _run(
             exports = getattr(root, "outputs", {})
             outputs = {name: resolve(value) for name, value in sorted(exports.items())}
     finally:
-        _close(loop)
+        _close(loop, executor)
         asyncio.set_event_loop(previous)
 
     return ProgramRun(
@@ -403,14 +406,45 @@ def _current_loop() -> asyncio.AbstractEventLoop | None:
         return None
 
 
-def _close(loop: asyncio.AbstractEventLoop) -> None:
-    """Cancel what a failed program left running, let it unwind, and close the loop."""
+class _ClosingExecutor(ThreadPoolExecutor):
+    """The run's thread pool (the SDK hands the mock monitor its calls through it). The SDK gives each
+    worker thread an event loop of its own and never closes it; left to the interpreter's exit, such a
+    loop prints "Exception ignored in BaseEventLoop.__del__". This pool notes each one, to close them."""
+
+    def __init__(self) -> None:
+        super().__init__(thread_name_prefix="clusterstack-monitor")
+        self.loops: set[asyncio.AbstractEventLoop] = set()
+        self._seen = threading.Lock()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        def call() -> Any:
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                try:
+                    thread_loop = asyncio.get_event_loop_policy().get_event_loop()
+                except RuntimeError:  # the call made none
+                    thread_loop = None
+                if thread_loop is not None:
+                    with self._seen:
+                        self.loops.add(thread_loop)
+
+        return super().submit(call)
+
+
+def _close(loop: asyncio.AbstractEventLoop, executor: _ClosingExecutor) -> None:
+    """Cancel what a failed program left running, let it unwind, and close the loop, the thread pool
+    and the loops the SDK made in its threads."""
     pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
     for task in pending:
         task.cancel()
     if pending:
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
     loop.run_until_complete(loop.shutdown_asyncgens())
+    executor.shutdown(wait=True)
+    for thread_loop in executor.loops:
+        if thread_loop is not loop and not thread_loop.is_closed() and not thread_loop.is_running():
+            thread_loop.close()
     loop.close()
 
 
