@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
@@ -76,3 +77,85 @@ def dns_forecast(
         return
     click.echo(f"{stack}: {answer.mode} {autoscaler.params.to_json()}")
     click.echo(table(list(COLUMNS.values()), [[row[key] for key in COLUMNS] for row in answer.rows]))
+
+
+@cli.command()
+@stack_option
+@click.option(
+    "-f",
+    "--filename",
+    "files",
+    multiple=True,
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Manifests to admit, in order (repeatable).",
+)
+@click.option(
+    "--usage",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="ResourceQuotas with status.used (kubectl get resourcequota -A -o yaml): what the namespaces already use.",
+)
+@json_option
+@no_cache_option
+@click.pass_context
+def admit(ctx: click.Context, stack: str, files: tuple[Path, ...], usage: Path | None, as_json: bool, no_cache: bool) -> None:
+    """Would the API server admit these objects into the stack's namespaces? LimitRanger's defaults and
+    checks, then ResourceQuota, as if applied one after another. Exit 0 when all are admitted."""
+    from ..analysis import admission
+
+    evaluation = evaluate(ctx, stack, cache=not no_cache)
+    documents = [(path, document) for path in files for document in _manifests(path)]
+    used = _manifests(usage) if usage is not None else []
+    try:
+        admitter = admission.Admission(admission.namespaces_of([d.manifest for d in evaluation.objects], _items(used)))
+        verdicts = [admitter.admit(document) for _, document in documents]
+    except admission.BadObject as error:
+        raise ClusterstackError([str(error)]) from None
+    if as_json:
+        click.echo(json.dumps([v.to_json() for v in verdicts], indent=2))
+    else:
+        for verdict in verdicts:
+            click.echo(_verdict_text(verdict))
+    if not all(v.admitted for v in verdicts):
+        ctx.exit(1)
+
+
+def _manifests(path: Path) -> list[dict[str, object]]:
+    import yaml
+
+    try:
+        documents = [d for d in yaml.safe_load_all(path.read_text()) if d is not None]
+    except OSError as error:
+        raise ClusterstackError([f"{path}: cannot be read ({error.strerror})"]) from None
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise ClusterstackError([f"{path}: is not valid YAML ({' '.join(str(error).split())[:200]})"]) from None
+    bad = [i for i, d in enumerate(documents) if not isinstance(d, dict) or "kind" not in d]
+    if bad:
+        raise ClusterstackError([f"{path}: document {bad[0] + 1} is not a Kubernetes object (no kind)"])
+    return documents
+
+
+def _items(documents: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Objects, with kubectl's List (what ``kubectl get -o yaml`` prints) opened up."""
+    found: list[dict[str, object]] = []
+    for document in documents:
+        items = document.get("items")
+        if document.get("kind") == "List" and isinstance(items, list):
+            found += [item for item in items if isinstance(item, dict)]
+        else:
+            found.append(document)
+    return found
+
+
+def _verdict_text(verdict: object) -> str:
+    from ..analysis.admission import Verdict
+
+    assert isinstance(verdict, Verdict)
+    where = f"{verdict.kind} {verdict.namespace}/{verdict.name}"
+    if not verdict.admitted:
+        return f"{click.style('✗', fg='red')} {where}: refused\n" + "\n".join(f"    {reason}" for reason in verdict.reasons)
+    lines = [f"{click.style('✓', fg='green')} {where}: admitted"]
+    for container, resources in verdict.defaulted.items():
+        parts = [f"{which} {', '.join(f'{k}={v}' for k, v in values.items())}" for which, values in resources.items() if values]
+        lines.append(f"    {container}: {'; '.join(parts) if parts else 'no requests or limits'}")
+    return "\n".join(lines)

@@ -24,6 +24,8 @@ from functools import total_ordering
 
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
 _DECIMAL = {
+    "n": Fraction(1, 10**9),
+    "u": Fraction(1, 10**6),
     "m": Fraction(1, 1000),
     "": Fraction(1),
     "k": Fraction(10**3),
@@ -38,7 +40,7 @@ _QUANTITY = re.compile(
         (?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)
         (?:(?P<binary>Ki|Mi|Gi|Ti|Pi|Ei)
           |[eE](?P<exponent>[+-]?[0-9]+)
-          |(?P<decimal>[mkMGTPE]?))$""",
+          |(?P<decimal>[numkMGTPE]?))$""",
     re.VERBOSE,
 )
 
@@ -111,3 +113,62 @@ def _number_text(number: int | float) -> str:
             raise QuantityError(f"{number!r} is not a quantity (examples: {EXAMPLES})")
         return repr(number)
     return str(number)
+
+
+# --- As the API server prints a quantity ------------------------------------------------------------
+# k8s.io/apimachinery/pkg/api/resource: a quantity remembers the format of its suffix (binary Ki..Ei,
+# decimal n..E, or a decimal exponent), and String() writes the canonical form in that format.
+
+Format = str
+"""``BinarySI``, ``DecimalSI`` or ``DecimalExponent``."""
+_BINARY_SUFFIXES = ("", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei")
+_DECIMAL_SUFFIXES = {-9: "n", -6: "u", -3: "m", 0: "", 3: "k", 6: "M", 9: "G", 12: "T", 15: "P", 18: "E"}
+
+
+def format_of(text: str) -> Format:
+    """The format a quantity's text gives it (ParseQuantity)."""
+    match = _QUANTITY.match(text.strip())
+    if match is None:
+        return "DecimalSI"
+    if match["binary"]:
+        return "BinarySI"
+    if match["exponent"] is not None:
+        return "DecimalExponent"
+    return "DecimalSI"
+
+
+def round_up_milli(value: Fraction) -> Fraction:
+    """What SetDefaults_ResourceList does to every quantity of a Pod, a LimitRange or a quota: rounded
+    up to a thousandth."""
+    return Fraction(math.ceil(value * 1000), 1000)
+
+
+def api_string(value: Fraction, fmt: Format) -> str:
+    """Quantity.String(): the canonical text of ``value`` in format ``fmt``."""
+    if value == 0:
+        return "0"
+    if fmt == "BinarySI" and (abs(value) < 1024 or value.denominator != 1):
+        fmt = "DecimalSI"
+    if fmt == "BinarySI":
+        number, power = int(value), 0
+        while power < len(_BINARY_SUFFIXES) - 1 and number % 1024 == 0:
+            number //= 1024
+            power += 1
+        return f"{number}{_BINARY_SUFFIXES[power]}"
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    exponent = -9
+    mantissa = value * 10**9
+    mantissa_int = math.ceil(mantissa)  # beyond nano precision, rounded up (as ParseQuantity does)
+    while mantissa_int % 10 == 0 and mantissa_int != 0:
+        mantissa_int //= 10
+        exponent += 1
+    while exponent % 3 != 0:
+        mantissa_int *= 10
+        exponent -= 1
+    if fmt == "DecimalExponent":
+        return f"{sign}{mantissa_int}" + (f"e{exponent}" if exponent else "")
+    if exponent > 18:
+        mantissa_int *= 10 ** (exponent - 18)
+        exponent = 18
+    return f"{sign}{mantissa_int}{_DECIMAL_SUFFIXES[exponent]}"
