@@ -10,11 +10,12 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from .kube.flows import Pod, decide
 from .kube.names import dns1035_label, reserved_namespace
 from .kube.network import parse_cidr
 from .kube.quantity import Quantity
 from .model import KeyPath
-from .network_policy import NAMESPACE_NAME_LABEL, NetworkPolicyArgs, _Rule
+from .network_policy import EgressRule, IngressRule, _Rule, build_network_policies
 
 if TYPE_CHECKING:
     from .platform import ClusterPlatformArgs
@@ -86,9 +87,7 @@ def warnings(args: ClusterPlatformArgs) -> Iterator[Finding]:
                 at: KeyPath = ("namespaces", name, "networkPolicy", direction, index)
                 yield from _undeclared(rule, at, declared)
                 yield from _metadata(rule, at, direction)
-                other = args.namespaces.get(rule.namespace) if isinstance(rule.namespace, str) else None
-                if other is not None and other.network_policy is not None and rule.namespace != name:
-                    yield from _one_sided(name, direction, at, rule.namespace, other.network_policy, tenant.labels)  # type: ignore[arg-type]
+                yield from _one_sided(args, name, direction, at, rule)
 
 
 def _undeclared(rule: _Rule, at: KeyPath, declared: set[str]) -> Iterator[Finding]:
@@ -114,39 +113,51 @@ def _metadata(rule: _Rule, at: KeyPath, direction: str) -> Iterator[Finding]:
     )
 
 
-def _one_sided(name: str, direction: str, at: KeyPath, other_name: str, other: NetworkPolicyArgs, labels: Any) -> Iterator[Finding]:
-    """A rule that lets ``name`` send to (or receive from) ``other_name``, whose own policies drop it."""
-    if direction == "allowTo":
-        if not other.denies_ingress:
+def _one_sided(args: ClusterPlatformArgs, name: str, direction: str, at: KeyPath, rule: _Rule) -> Iterator[Finding]:
+    """A rule that lets ``name`` send to (or receive from) another namespace of the stack, whose own
+    policies drop that traffic: evaluated with the policies both namespaces render (kube/flows.py)."""
+    other_name = rule.namespace
+    if not isinstance(other_name, str) or other_name == name or other_name not in args.namespaces:
+        return
+    here, there = args.namespaces[name], args.namespaces[other_name]
+    if here.network_policy is None or there.network_policy is None:
+        return
+    dns = args.cluster_dns()
+    policies = [
+        *build_network_policies(name, here.network_policy, dns if here.network_policy.allow_dns else None),
+        *build_network_policies(other_name, there.network_policy, dns if there.network_policy.allow_dns else None),
+    ]
+    labels = {n: _plain(t.labels) for n, t in ((name, here), (other_name, there))}
+    local = rule.from_pods if isinstance(rule, EgressRule) else rule.to_pods if isinstance(rule, IngressRule) else {}
+    remote = rule.pod_labels if rule.pod_labels is not None else {}
+    if _plain(local) is None or _plain(remote) is None:
+        return  # Outputs: cannot tell, so say nothing
+    mine, theirs = Pod(name, _plain(local) or {}), Pod(other_name, _plain(remote) or {})
+    source, target = (mine, theirs) if direction == "allowTo" else (theirs, mine)
+    ports = [(p.protocol, p.port) for p in rule.ports if isinstance(p.port, int)] or [("TCP", 61234)]
+    for protocol, port in ports:
+        decision = decide(policies, source, target, port, protocol, {n: v or {} for n, v in labels.items()})
+        if decision.allowed:
+            continue
+        who = ", ".join(decision.ingress or decision.egress)
+        if direction == "allowTo" and decision.ingress:
+            yield (
+                (*at, "namespace"),
+                (f"{name} may send to {other_name} ({protocol} {port}), but {other_name}'s policies ({who}) drop it there: "
+                f"add {{namespace: {name}}} to namespaces.{other_name}.networkPolicy.allowFrom"),
+            )
             return
-        admitted = any(_admits(rule, name, labels) for rule in other.allow_from)
-        if not admitted:
+        if direction == "allowFrom" and decision.egress:
             yield (
                 (*at, "namespace"),
-                (f"{name} may send to {other_name}, but {other_name} denies ingress and no rule of "
-                f"namespaces.{other_name}.networkPolicy.allowFrom admits {name}: the traffic is dropped there; "
-                f"add {{namespace: {name}}} to {other_name}'s allowFrom"),
+                (f"{name} admits traffic from {other_name} ({protocol} {port}), but {other_name}'s policies ({who}) never send it: "
+                f"add {{namespace: {name}}} to namespaces.{other_name}.networkPolicy.allowTo"),
             )
-    elif "Egress" in other.default_deny:
-        admitted = any(_admits(rule, name, labels) for rule in other.allow_to)
-        if not admitted:
-            yield (
-                (*at, "namespace"),
-                (f"{name} admits traffic from {other_name}, but {other_name} denies egress and no rule of "
-                f"namespaces.{other_name}.networkPolicy.allowTo lets it send to {name}: nothing arrives; "
-                f"add {{namespace: {name}}} to {other_name}'s allowTo"),
-            )
+            return
 
 
-def _admits(rule: _Rule, namespace: str, labels: Any) -> bool:
-    """Whether ``rule`` (of another namespace) selects ``namespace``, as far as the stack can tell."""
-    if rule.cidr is not None:
-        return False
-    if rule.namespace is not None:
-        return rule.namespace == namespace if isinstance(rule.namespace, str) else True
-    if rule.namespace_labels is not None:
-        if not isinstance(rule.namespace_labels, Mapping) or not isinstance(labels, Mapping):
-            return True  # Outputs: cannot tell, so say nothing
-        known = {**labels, NAMESPACE_NAME_LABEL: namespace}
-        return all(known.get(key) == value for key, value in rule.namespace_labels.items())
-    return rule.pod_labels is None  # no selector at all: anyone; pod labels alone: its own namespace
+def _plain(labels: Any) -> dict[str, str] | None:
+    """Labels the stack wrote out (None where an Output stands in for them)."""
+    if not isinstance(labels, Mapping) or not all(isinstance(v, str) for v in labels.values()):
+        return None
+    return {str(k): v for k, v in labels.items()}

@@ -135,7 +135,7 @@ WARNINGS: list[tuple[str, str, str, str]] = [
             "  clusterstack:namespaces:\n    checkout:\n      networkPolicy: {allowTo: [{namespace: payments}]}\n"
             "    payments:\n      networkPolicy: {defaultDeny: [Ingress]}\n"
         ),
-        "checkout may send to payments, but payments denies ingress and no rule of namespaces.payments.networkPolicy.allowFrom admits checkout",
+        "checkout may send to payments (TCP 61234), but payments's policies (payments/default-deny) drop it there: add {namespace: checkout} to namespaces.payments.networkPolicy.allowFrom",
         "clusterstack:namespaces.checkout.networkPolicy.allowTo[0].namespace",
     ),
     (

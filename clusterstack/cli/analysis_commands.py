@@ -159,3 +159,68 @@ def _verdict_text(verdict: object) -> str:
         parts = [f"{which} {', '.join(f'{k}={v}' for k, v in values.items())}" for which, values in resources.items() if values]
         lines.append(f"    {container}: {'; '.join(parts) if parts else 'no requests or limits'}")
     return "\n".join(lines)
+
+
+@cli.command()
+@stack_option
+@click.option("--from", "source", help="A namespace, NS/key=value,... for pods with those labels, or an IP.")
+@click.option("--to", "destination", help="As --from; or kube-system/k8s-app=kube-dns for the cluster DNS.")
+@click.option("--port", type=click.IntRange(1, 65535), help="The destination port (with --from and --to).")
+@click.option("--protocol", type=click.Choice(["TCP", "UDP", "SCTP"]), default="TCP", show_default=True)
+@click.option("--diff", "other", help="Another stack: the flows it opens and closes against this one.")
+@json_option
+@no_cache_option
+@click.pass_context
+def reach(
+    ctx: click.Context,
+    stack: str,
+    source: str | None,
+    destination: str | None,
+    port: int | None,
+    protocol: str,
+    other: str | None,
+    as_json: bool,
+    no_cache: bool,
+) -> None:
+    """Who can talk to whom under the stack's NetworkPolicies: every allowed flow between its namespaces,
+    to DNS, to the CIDRs it names, to the internet and to the cloud metadata address; or one question
+    (--from, --to, --port: exit 0 allowed, 1 denied); or what another stack changes (--diff)."""
+    from ..analysis import reach as reachability
+
+    evaluation = evaluate(ctx, stack, cache=not no_cache)
+    facts = reachability.facts_of([d.manifest for d in evaluation.objects], evaluation.config)
+    if source is not None or destination is not None or port is not None:
+        if source is None or destination is None or port is None:
+            raise click.UsageError("a question needs --from, --to and --port")
+        try:
+            decision = facts.decide(reachability.endpoint(source, facts), reachability.endpoint(destination, facts), port, protocol)
+        except ValueError as error:
+            raise ClusterstackError([str(error)]) from None
+        if as_json:
+            click.echo(json.dumps({"allowed": decision.allowed, "because": decision.because}))
+        else:
+            because = ", ".join(decision.because) or "no policy selects either end"
+            click.echo(f"{source} → {destination} {protocol} {port}: {'allowed' if decision.allowed else 'denied'} ({because})")
+        if not decision.allowed:
+            ctx.exit(1)
+        return
+    if other is not None:
+        second = evaluate(ctx, other, cache=not no_cache)
+        opened, closed = reachability.changes(facts, reachability.facts_of([d.manifest for d in second.objects], second.config))
+        if as_json:
+            click.echo(json.dumps({"opens": [str(f) for f in opened], "closes": [str(f) for f in closed]}, indent=2))
+        else:
+            click.echo("\n".join([f"+ {f}" for f in opened] + [f"- {f}" for f in closed]) or f"{other} allows exactly what {stack} allows.")
+        return
+    flows = reachability.matrix(facts)
+    denied = reachability.denied_specials(facts, flows)
+    if as_json:
+        click.echo(json.dumps({"flows": [str(f) for f in flows], "denied": denied}, indent=2))
+        return
+    for flow_source, targets in reachability.grouped(flows):
+        click.echo(flow_source)
+        for flow_destination, ports in targets:
+            click.echo(f"  → {flow_destination}: {ports}")
+    if denied:
+        click.echo("\nDenied:")
+        click.echo("\n".join(f"  {line}" for line in denied))

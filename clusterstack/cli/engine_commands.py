@@ -12,6 +12,7 @@ from ..engine.plan import Plan
 from ..engine.saved import load_saved_plan, save_plan
 from ..engine.state import LockHolder, State
 from ..errors import ClusterstackError
+from ..program.evaluate import Evaluation
 from ..render import to_yaml
 from . import show
 from .app import (
@@ -54,7 +55,11 @@ def preview(
         raise ClusterstackError([f"--out {out}: the directory {out.parent} does not exist"])
     target = open_stack(ctx, stack, cache=not no_cache)
     planned = run.make_plan(target, with_refresh=with_refresh)
-    click.echo(show.plan_json(planned.plan, stack, planned.drift) if as_json else show.plan_text(planned.plan, full=full, drift=planned.drift))
+    if as_json:
+        click.echo(show.plan_json(planned.plan, stack, planned.drift))
+    else:
+        notes = _reachability_changes(planned.plan, planned.state, planned.evaluation)
+        click.echo(show.plan_text(planned.plan, full=full, drift=planned.drift, notes=notes))
     _note_relayout(target, planned.state)
     if out is not None:
         save_plan(out, stack, planned.plan, planned.state)
@@ -62,6 +67,25 @@ def preview(
             click.echo(f"Saved the plan to {out}: apply exactly it with clusterstack up -s {stack} --plan {out}")
     if detailed_exitcode and planned.plan.changes:
         ctx.exit(2)
+
+
+def _reachability_changes(the_plan: Plan, state: State | None, evaluation: Evaluation) -> list[str]:
+    """The flows a plan opens and closes, when it changes the NetworkPolicies of namespaces the target
+    already holds (clusterstack reach computes them, looking at those namespaces only)."""
+    if state is None:
+        return []
+    existing = {e.key.name for e in state.entries.values() if e.key.kind == "Namespace" and not e.key.cluster}
+    touched = {c.key.namespace for c in the_plan.changes if c.key.kind == "NetworkPolicy" and not c.key.cluster} & existing
+    if not touched:
+        return []
+    from ..analysis import reach as reachability
+
+    before = reachability.facts_of([e.manifest for e in state.entries.values() if not e.key.cluster], evaluation.config)
+    after = reachability.facts_of([d.manifest for d in evaluation.objects if not d.key.cluster], evaluation.config)
+    opened, closed = reachability.changes(before, after, touched)
+    if not opened and not closed:
+        return []
+    return ["Reachability changes:", *(f"  + {f}" for f in opened), *(f"  - {f}" for f in closed)]
 
 
 def _note_relayout(stack: run.Stack, state: State | None) -> None:
@@ -110,7 +134,8 @@ def up(
         else:
             planned = run.make_plan(target, with_refresh=with_refresh)
             the_plan, state, drift = planned.plan, planned.state, planned.drift
-        click.echo(show.plan_text(the_plan, full=full, drift=drift))
+        notes = _reachability_changes(the_plan, state, planned.evaluation) if plan_file is None else []
+        click.echo(show.plan_text(the_plan, full=full, drift=drift, notes=notes))
         _note_relayout(target, state)
         the_plan.check_safe(allow_namespace_deletion)
         if not the_plan.changes:

@@ -16,7 +16,9 @@ SYMBOLS = {"create": ("+", "green"), "update": ("~", "yellow"), "replace": ("-/+
 _SHORT = 60
 
 
-def plan_text(the_plan: Plan, *, full: bool = False, drift: Iterable[Drift] = ()) -> str:
+def plan_text(the_plan: Plan, *, full: bool = False, drift: Iterable[Drift] = (), notes: Iterable[str] = ()) -> str:
+    """The plan for people: drift, the changes by component, ``notes`` (such as the reachability the
+    plan changes), then the summary."""
     lines: list[str] = []
     drift = list(drift)
     if drift:
@@ -31,6 +33,9 @@ def plan_text(the_plan: Plan, *, full: bool = False, drift: Iterable[Drift] = ()
         for change in groups[component]:
             lines += _change_lines(change, full)
         lines.append("")
+    notes = list(notes)
+    if notes:
+        lines += [*notes, ""]
     if the_plan.unsafe:
         names = ", ".join(the_plan.namespace_deletions)
         lines.append(click.style(f"UNSAFE: deletes namespace(s) {names} and everything in them (up needs --allow-namespace-deletion).", fg="red", bold=True))

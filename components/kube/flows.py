@@ -36,6 +36,64 @@ Endpoint = Pod | Host
 NamespaceLabels = Callable[[str], dict[str, str]]
 
 
+@dataclass(frozen=True)
+class Decision:
+    """Whether a flow is allowed, and the policies that decide it: on each side, those whose rules
+    admit it (allowed) or, for a side that refuses it, every policy selecting that endpoint (together
+    they deny it). A side no policy selects allows everything and names none."""
+
+    allowed: bool
+    egress: tuple[str, ...]
+    ingress: tuple[str, ...]
+
+    @property
+    def because(self) -> list[str]:
+        return sorted(set(self.egress) | set(self.ingress))
+
+
+def decide(
+    policies: Iterable[Mapping[str, Any]],
+    source: Endpoint,
+    destination: Endpoint,
+    port: int,
+    protocol: str = "TCP",
+    namespace_labels: Mapping[str, Mapping[str, str]] | None = None,
+) -> Decision:
+    policies = list(policies)
+    labels = dict(namespace_labels or {})
+
+    def namespace_labels_of(namespace: str) -> dict[str, str]:
+        return {**labels.get(namespace, {}), "kubernetes.io/metadata.name": namespace}
+
+    def side(pod: Endpoint, direction: str, peers_key: str, other: Endpoint, target: Endpoint) -> tuple[bool, tuple[str, ...]]:
+        if not isinstance(pod, Pod):
+            return True, ()
+        selecting = [
+            p
+            for p in policies
+            if p["metadata"].get("namespace") == pod.namespace and direction in _types(p) and _selects(p["spec"].get("podSelector") or {}, pod.labels)
+        ]
+        if not selecting:
+            return True, ()
+        admitting = tuple(
+            _name(policy)
+            for policy in selecting
+            if any(
+                _peers_match(rule.get(peers_key), other, pod.namespace, namespace_labels_of) and _ports_match(rule.get("ports"), target, port, protocol)
+                for rule in policy["spec"].get(direction.lower()) or []
+            )
+        )
+        return (True, admitting) if admitting else (False, tuple(_name(policy) for policy in selecting))
+
+    out, egress = side(source, "Egress", "to", destination, destination)
+    into, ingress = side(destination, "Ingress", "from", source, destination)
+    if not out:
+        return Decision(False, egress, ())
+    if not into:
+        return Decision(False, (), ingress)
+    return Decision(True, egress, ingress)
+
+
 def allowed(
     policies: Iterable[Mapping[str, Any]],
     source: Endpoint,
@@ -44,29 +102,12 @@ def allowed(
     protocol: str = "TCP",
     namespace_labels: Mapping[str, Mapping[str, str]] | None = None,
 ) -> bool:
-    policies = list(policies)
-    labels = dict(namespace_labels or {})
+    return decide(policies, source, destination, port, protocol, namespace_labels).allowed
 
-    def namespace_labels_of(namespace: str) -> dict[str, str]:
-        return {**labels.get(namespace, {}), "kubernetes.io/metadata.name": namespace}
 
-    def side(pod: Endpoint, direction: str, peers_key: str, other: Endpoint, target: Endpoint) -> bool:
-        if not isinstance(pod, Pod):
-            return True
-        selecting = [
-            p
-            for p in policies
-            if p["metadata"].get("namespace") == pod.namespace and direction in _types(p) and _selects(p["spec"].get("podSelector") or {}, pod.labels)
-        ]
-        if not selecting:
-            return True
-        for policy in selecting:
-            for rule in policy["spec"].get(direction.lower()) or []:
-                if _peers_match(rule.get(peers_key), other, pod.namespace, namespace_labels_of) and _ports_match(rule.get("ports"), target, port, protocol):
-                    return True
-        return False
-
-    return side(source, "Egress", "to", destination, destination) and side(destination, "Ingress", "from", source, destination)
+def _name(policy: Mapping[str, Any]) -> str:
+    meta = policy["metadata"]
+    return f"{meta.get('namespace', '')}/{meta['name']}"
 
 
 def _types(policy: Mapping[str, Any]) -> list[str]:
