@@ -14,17 +14,22 @@ _QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 _LABEL_VALUE = _QUALIFIED_NAME
 
 
-def dns1123_label(value: str) -> list[str]:
-    """Namespace names, Service names and most object names that are a single DNS label."""
+def _label(value: str, pattern: re.Pattern[str], rule: str) -> list[str]:
     problems = []
     if len(value) > 63:
         problems.append("must be no more than 63 characters")
-    if not _DNS1123_LABEL.match(value):
-        problems.append(
-            "must be a DNS-1123 label: lower case letters, digits and '-', "
-            "starting and ending with a letter or digit (e.g. 'payments', 'team-a')"
-        )
+    if not pattern.match(value):
+        problems.append(rule)
     return problems
+
+
+def dns1123_label(value: str) -> list[str]:
+    """Namespace names and most object names that are a single DNS label."""
+    return _label(
+        value,
+        _DNS1123_LABEL,
+        "must be a DNS-1123 label: lower case letters, digits and '-', starting and ending with a letter or digit (e.g. 'payments', 'team-a')",
+    )
 
 
 _DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
@@ -32,15 +37,12 @@ _DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 
 def dns1035_label(value: str) -> list[str]:
     """Service names: a DNS label that starts with a letter (ValidateServiceName)."""
-    problems = []
-    if len(value) > 63:
-        problems.append("must be no more than 63 characters")
-    if not _DNS1035_LABEL.match(value):
-        problems.append(
-            "must be a DNS-1035 label: lower case letters, digits and '-', starting with a letter "
-            "and ending with a letter or digit (e.g. 'web', 'checkout-lb')"
-        )
-    return problems
+    return _label(
+        value,
+        _DNS1035_LABEL,
+        "must be a DNS-1035 label: lower case letters, digits and '-', starting with a letter "
+        "and ending with a letter or digit (e.g. 'web', 'checkout-lb')",
+    )
 
 
 RESERVED_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
