@@ -1,8 +1,8 @@
 """clusterstack admit: the API server's verdict on a workload, offline.
 
 The cases are the worked examples of the seed pages (../shared/seeds/000_02d495e8f56c06ce.txt: "Configure
-Minimum and Maximum CPU Constraints", "... Memory Constraints", "Configure Default Memory Requests and
-Limits", "Configure Memory and CPU Quotas", "Configure a Pod Quota", "Limit Storage Consumption"), with
+Minimum and Maximum CPU Constraints", "... Memory Constraints", "Configure Default CPU Requests and
+Limits", "Configure Default Memory Requests and Limits", "Configure Memory and CPU Quotas", "Configure a Pod Quota", "Limit Storage Consumption"), with
 each page's manifest and the verdict it prints; where the seed's text is mangled or contradicts its own
 output, the manifest is upstream's (kubernetes/website content/en/examples/admin/resource/) and the
 test says so. Messages are worded as v1.34 words them: the pages still print an old trailing ".".
@@ -26,6 +26,8 @@ config:
       limits: {container: {max: {cpu: 800m}, min: {cpu: 200m}}}
     constraints-mem-example:
       limits: {container: {max: {memory: 1Gi}, min: {memory: 500Mi}}}
+    default-cpu-example:
+      limits: {container: {default: {cpu: "1"}, defaultRequest: {cpu: "0.5"}}}
     default-mem-example:
       limits: {container: {default: {memory: 512Mi}, defaultRequest: {memory: 256Mi}}}
     quota-mem-cpu-example:
@@ -129,6 +131,24 @@ def test_default_memory(project, tmp_path):
     [above] = admit(project, tmp_path, pod("too-big", "default-mem-example", {"memory": "1Gi"}))
     assert above["reasons"] == [
         'Pod "too-big" is invalid: spec.containers[0].resources.requests: Invalid value: "1Gi": must be less than or equal to memory limit of 512Mi'
+    ]
+
+
+def test_default_cpu(project, tmp_path):
+    """Seed lines ~11660-11815. Its LimitRange is mangled (type: Core, defaultRequest nested under
+    default: the API server would refuse it); its demo-3 requests "1" but prints 750m: upstream's
+    cpu-defaults.yaml (type: Container) and cpu-defaults-pod-3.yaml (requests 0.75)."""
+    verdicts = admit(
+        project,
+        tmp_path,
+        pod("default-cpu-demo", "default-cpu-example"),
+        pod("default-cpu-demo-2", "default-cpu-example", None, {"cpu": "1"}),
+        pod("default-cpu-demo-3", "default-cpu-example", {"cpu": "0.75"}),
+    )
+    assert [v["defaulted"] for v in verdicts] == [
+        {"default-cpu-demo-ctr": {"requests": {"cpu": "500m"}, "limits": {"cpu": "1"}}},
+        {"default-cpu-demo-2-ctr": {"requests": {"cpu": "1"}, "limits": {"cpu": "1"}}},
+        {"default-cpu-demo-3-ctr": {"requests": {"cpu": "750m"}, "limits": {"cpu": "1"}}},
     ]
 
 
