@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .bundle import Manifest
+    from .classes import ClusterClasses, PriorityClassArgs, PriorityClassArgsDict, StorageClassArgs, StorageClassArgsDict, build_classes
     from .cluster import ClusterDns, ClusterSpec, ClusterSpecArgsDict
     from .cpa import ClusterSize, LadderParams, LadderParamsArgsDict, LinearParams, LinearParamsArgsDict, forecast
     from .dns import DnsArgs, DnsArgsDict
@@ -43,6 +44,12 @@ if TYPE_CHECKING:
     from .tenant import TenantNamespace, TenantNamespaceArgs, TenantNamespaceArgsDict, TenantObjects, build_tenant
 
 _HOMES = {
+    "ClusterClasses": "classes",
+    "PriorityClassArgs": "classes",
+    "PriorityClassArgsDict": "classes",
+    "StorageClassArgs": "classes",
+    "StorageClassArgsDict": "classes",
+    "build_classes": "classes",
     "ClusterDns": "cluster",
     "ClusterPlatform": "platform",
     "ClusterPlatformArgs": "platform",
@@ -111,6 +118,7 @@ _HOMES = {
 """Each public name's module."""
 
 __all__ = [
+    "ClusterClasses",
     "ClusterDns",
     "ClusterPlatform",
     "ClusterPlatformArgs",
@@ -154,6 +162,8 @@ __all__ = [
     "PodSecurityArgsDict",
     "Port",
     "PortArgsDict",
+    "PriorityClassArgs",
+    "PriorityClassArgsDict",
     "QuotaSpec",
     "QuotaSpecArgsDict",
     "RawPolicyArgsDict",
@@ -161,10 +171,13 @@ __all__ = [
     "ScopeSelector",
     "ServicePort",
     "ServicePortArgsDict",
+    "StorageClassArgs",
+    "StorageClassArgsDict",
     "TenantNamespace",
     "TenantNamespaceArgs",
     "TenantNamespaceArgsDict",
     "TenantObjects",
+    "build_classes",
     "build_dns_autoscaler",
     "build_load_balancer",
     "build_network_policies",

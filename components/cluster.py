@@ -4,6 +4,7 @@ its pods send DNS queries (``ClusterDns``), which every default-deny egress poli
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypedDict
 
@@ -20,6 +21,19 @@ NetworkPlugin = Literal["calico", "cilium", "antrea", "kube-router", "flannel", 
 Distribution = Literal["kubeadm", "gke", "eks", "aks", "other"]
 
 
+class ExistingArgsDict(TypedDict, total=False):
+    priorityClasses: Sequence[str]
+    storageClasses: Sequence[str]
+
+
+class Existing(Model):
+    """What the cluster has that the stack does not declare, and may name (a managed offering's own
+    StorageClasses, classes another stack declares)."""
+
+    priority_classes: tuple[str, ...] = ()
+    storage_classes: tuple[str, ...] = ()
+
+
 class ClusterSpecArgsDict(TypedDict, total=False):
     """``ClusterSpec`` as a dict, in the stack files' spelling."""
 
@@ -30,6 +44,7 @@ class ClusterSpecArgsDict(TypedDict, total=False):
     networkPlugin: NetworkPlugin
     distribution: Distribution
     requireContext: bool
+    existing: Existing | ExistingArgsDict
 
 
 class ClusterSpec(Model):
@@ -48,6 +63,8 @@ class ClusterSpec(Model):
     require_context: bool = False
     """Refuse the stack unless it names its cluster (``kubernetes:context`` or ``kubernetes:kubeconfig``),
     so ``pulumi up`` never runs against whatever kubeconfig context happens to be current."""
+    existing: Existing = Field(default_factory=Existing)
+    """Classes the cluster has without this stack declaring them."""
 
     @typed_init
     def __init__(
@@ -60,6 +77,7 @@ class ClusterSpec(Model):
         network_plugin: NetworkPlugin | None = None,
         distribution: Distribution | None = None,
         require_context: bool | None = None,
+        existing: Existing | ExistingArgsDict | None = None,
     ) -> None:
         super().__init__(**given(locals()))
 

@@ -31,6 +31,7 @@ def problems(args: ClusterPlatformArgs) -> Iterator[Finding]:
         reason = reserved_namespace(name)
         if reason:
             yield ("namespaces", name), reason
+    yield from _class_references(args)
     lbs_per_namespace: Counter[str] = Counter(b.namespace for b in args.load_balancers.values() if isinstance(b.namespace, str))
     for name, balancer in args.load_balancers.items():
         reasons = dns1035_label(name)
@@ -58,27 +59,38 @@ def problems(args: ClusterPlatformArgs) -> Iterator[Finding]:
                 )
 
 
-def warnings(args: ClusterPlatformArgs) -> Iterator[Finding]:
-    declared = set(args.namespaces)
+def _class_references(args: ClusterPlatformArgs) -> Iterator[Finding]:
+    """A quota scoped to a PriorityClass, or limiting a StorageClass, tracks nothing unless the class
+    exists: the stack declares it, or lists it as one the cluster has."""
+    priority = set(args.priority_classes) | set(args.cluster.existing.priority_classes)
+    storage = set(args.storage_classes) | set(args.cluster.existing.storage_classes)
     for name, tenant in args.namespaces.items():
         for index, quota in enumerate(tenant.quotas):
             for e_index, expression in enumerate(quota.scope_selector.match_expressions if quota.scope_selector else ()):
-                if expression.scope_name == "PriorityClass":
-                    for value in expression.values:
+                if expression.scope_name != "PriorityClass" or expression.operator not in ("In", "NotIn"):
+                    continue
+                for value in expression.values:
+                    if value not in priority:
                         yield (
                             ("namespaces", name, "quotas", index, "scopeSelector", "matchExpressions", e_index, "values"),
-                            (f"names PriorityClass {value}, which this stack does not declare: the quota tracks nothing until the "
-                            "cluster has a PriorityClass of that name (check the cluster, or fix the name)"),
+                            (f"names PriorityClass {value}, which clusterstack:priorityClasses does not declare and "
+                            "clusterstack:cluster.existing.priorityClasses does not list: declare it there, or list it as one the cluster has"),
                         )
-        for quota_at, hard in [(("quota",), tenant.quota or {}), *((("quotas", i, "hard"), q.hard) for i, q in enumerate(tenant.quotas))]:
+        quotas = [(("quota",), tenant.quota or {}), *((("quotas", i, "hard"), q.hard) for i, q in enumerate(tenant.quotas))]
+        for quota_at, hard in quotas:
             for key in hard:
-                if _STORAGE_CLASS_QUOTA in key:
-                    storage_class = key.split(_STORAGE_CLASS_QUOTA)[0]
+                storage_class = key.split(_STORAGE_CLASS_QUOTA)[0] if _STORAGE_CLASS_QUOTA in key else None
+                if storage_class is not None and storage_class not in storage:
                     yield (
                         ("namespaces", name, *quota_at, key),
-                        (f"limits StorageClass {storage_class}, which this stack does not declare: claims of that class are "
-                        "tracked only if the cluster has it (check the cluster, or fix the name)"),
+                        (f"limits StorageClass {storage_class}, which clusterstack:storageClasses does not declare and "
+                        "clusterstack:cluster.existing.storageClasses does not list: declare it there, or list it as one the cluster has"),
                     )
+
+
+def warnings(args: ClusterPlatformArgs) -> Iterator[Finding]:
+    declared = set(args.namespaces)
+    for name, tenant in args.namespaces.items():
         policy = tenant.network_policy
         if policy is None:
             continue

@@ -12,12 +12,21 @@ from pydantic import Field
 
 from . import coherence, nodelocaldns
 from .bundle import Manifest
+from .classes import (
+    ClusterClasses,
+    PriorityClassArgs,
+    PriorityClassArgsDict,
+    StorageClassArgs,
+    StorageClassArgsDict,
+    build_classes,
+    class_problems,
+)
 from .cluster import ClusterDns, ClusterSpec, ClusterSpecArgsDict
 from .dns import DnsArgs, DnsArgsDict
 from .dns_autoscaler import DnsAutoscaler, DnsAutoscalerArgs, build_dns_autoscaler
 from .lifecycle import Deletion
 from .load_balancer import LoadBalancer, LoadBalancerArgs, LoadBalancerArgsDict, build_load_balancer
-from .model import DnsLabel, KeyPath, Model, Problems, given, typed_init
+from .model import DnsLabel, DnsSubdomain, KeyPath, Model, Problems, given, typed_init
 from .nodelocaldns import NodeLocalDns, NodeLocalDnsArgs, build_node_local_dns
 from .register import legacy_urns as answering_to_legacy_urns
 from .tenant import TenantNamespace, TenantNamespaceArgs, TenantNamespaceArgsDict, build_tenant
@@ -61,6 +70,8 @@ class ClusterPlatformArgsDict(TypedDict, total=False):
     dns: DnsArgs | DnsArgsDict
     loadBalancers: Mapping[str, LoadBalancerArgs | LoadBalancerArgsDict]
     namespaceDeletion: Deletion
+    priorityClasses: Mapping[str, PriorityClassArgs | PriorityClassArgsDict]
+    storageClasses: Mapping[str, StorageClassArgs | StorageClassArgsDict]
 
 
 class ClusterPlatformArgs(Model):
@@ -76,6 +87,10 @@ class ClusterPlatformArgs(Model):
     """What removing a tenant does to its Namespace, unless the tenant says (``deletion``): ``delete``,
     ``protect`` (refused, by both engines, until the tenant says ``deletion: delete`` and that has been
     applied) or ``retain`` (forgotten, left in the cluster)."""
+    priority_classes: dict[DnsSubdomain, PriorityClassArgs] = Field(default_factory=dict)
+    """PriorityClasses by name (what pods and quota scopes name)."""
+    storage_classes: dict[DnsSubdomain, StorageClassArgs] = Field(default_factory=dict)
+    """StorageClasses by name (what claims and per-class quotas name); one may be the default."""
 
     @typed_init
     def __init__(
@@ -86,6 +101,8 @@ class ClusterPlatformArgs(Model):
         dns: DnsArgs | DnsArgsDict | None = None,
         load_balancers: Mapping[str, LoadBalancerArgs | LoadBalancerArgsDict] | None = None,
         namespace_deletion: Deletion | None = None,
+        priority_classes: Mapping[str, PriorityClassArgs | PriorityClassArgsDict] | None = None,
+        storage_classes: Mapping[str, StorageClassArgs | StorageClassArgsDict] | None = None,
     ) -> None:
         super().__init__(**given(locals()))
 
@@ -115,6 +132,7 @@ class ClusterPlatformArgs(Model):
                         ),
                     )
                 )
+        problems += class_problems(self.priority_classes, self.storage_classes)
         problems += coherence.problems(self)
         return problems
 
@@ -176,6 +194,8 @@ class PlatformParts:
     node_local_dns: NodeLocalDnsArgs | None
     load_balancers: tuple[LoadBalancerPart, ...]
     """By Service name, sorted."""
+    priority_classes: dict[str, PriorityClassArgs]
+    storage_classes: dict[str, StorageClassArgs]
 
 
 def compose(args: ClusterPlatformArgs, environment: str | None = None) -> PlatformParts:
@@ -192,13 +212,15 @@ def compose(args: ClusterPlatformArgs, environment: str | None = None) -> Platfo
         load_balancers=tuple(
             LoadBalancerPart(name, balancer, args.denies_ingress(balancer.namespace)) for name, balancer in sorted(args.load_balancers.items())
         ),
+        priority_classes=dict(args.priority_classes),
+        storage_classes=dict(args.storage_classes),
     )
 
 
 def build_platform(args: ClusterPlatformArgs, environment: str | None = None) -> list[Manifest]:
     """Every object of the platform, as plain Kubernetes objects (what ClusterPlatform registers)."""
     parts = compose(args, environment)
-    objects: list[Manifest] = []
+    objects: list[Manifest] = build_classes(parts.priority_classes, parts.storage_classes, environment).all()
     for name, tenant in parts.tenants:
         objects += build_tenant(name, tenant, environment, parts.dns).all()
     if parts.dns_autoscaler is not None:
@@ -219,6 +241,8 @@ class ClusterPlatform(pulumi.ComponentResource):
     its own provider) live in one program.
     """
 
+    classes: ClusterClasses | None
+    """The PriorityClasses and StorageClasses, when the stack declares any."""
     tenants: dict[str, TenantNamespace]
     dns_autoscaler: DnsAutoscaler | None
     node_local_dns: NodeLocalDns | None
@@ -255,7 +279,8 @@ class ClusterPlatform(pulumi.ComponentResource):
         self.cluster_dns = parts.dns
 
         extra_aliases = child_aliases if child_aliases is not None else {}
-        unknown = sorted(set(extra_aliases) - {ns for ns, _ in parts.tenants} - {lb.name for lb in parts.load_balancers} - {"dns-autoscaler", "node-local-dns"})
+        known = {ns for ns, _ in parts.tenants} | {lb.name for lb in parts.load_balancers} | {"dns-autoscaler", "node-local-dns", "classes"}
+        unknown = sorted(set(extra_aliases) - known)
         if unknown:
             raise ValueError(f"child_aliases names no component of this platform: {', '.join(unknown)}")
 
@@ -267,6 +292,11 @@ class ClusterPlatform(pulumi.ComponentResource):
             return pulumi.ResourceOptions(parent=self, aliases=list(aliases) or None)
 
         with answering_to_legacy_urns() if legacy_urns else contextlib.nullcontext():
+            self.classes = (
+                ClusterClasses(f"{resource_name}/classes", parts.priority_classes, parts.storage_classes, child("classes"), environment=environment)
+                if parts.priority_classes or parts.storage_classes
+                else None
+            )
             self.tenants = {
                 ns: TenantNamespace(f"{resource_name}/{ns}", tenant.model_copy(update={"name": ns}), child(ns), environment=environment, dns=parts.dns)
                 for ns, tenant in parts.tenants

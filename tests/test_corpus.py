@@ -112,6 +112,35 @@ ERRORS: list[tuple[str, str | bytes, str, str]] = [
     ("target climbing back to the project", stack("  clusterstack:target: {path: deploy/..}\n"), "is the project's own directory", "clusterstack:target.path"),
     ("target that is a file", stack("  clusterstack:target: {path: Pulumi.yaml}\n"), "is a file; the target is a directory", "clusterstack:target.path"),
     (
+        "undeclared priority class",
+        stack(
+            "  clusterstack:namespaces:\n    a:\n      quotas: [{name: high, hard: {pods: '5'}, scopeSelector: {matchExpressions: "
+            "[{scopeName: PriorityClass, operator: In, values: [high]}]}}]\n"
+        ),
+        "names PriorityClass high, which clusterstack:priorityClasses does not declare and clusterstack:cluster.existing.priorityClasses does not list",
+        "clusterstack:namespaces.a.quotas[0].scopeSelector.matchExpressions[0].values",
+    ),
+    (
+        "undeclared storage class",
+        stack("  clusterstack:namespaces:\n    a: {quota: {gold.storageclass.storage.k8s.io/requests.storage: 1Ti}}\n"),
+        "limits StorageClass gold, which clusterstack:storageClasses does not declare",
+        "clusterstack:namespaces.a.quota.gold.storageclass.storage.k8s.io/requests.storage",
+    ),
+    ("system- priority class", stack("  clusterstack:priorityClasses:\n    system-mine: {value: 10}\n"), "the system- prefix is reserved", "clusterstack:priorityClasses.system-mine"),
+    (
+        "two global defaults",
+        stack("  clusterstack:priorityClasses:\n    a: {value: 1, globalDefault: true}\n    b: {value: 2, globalDefault: true}\n"),
+        "only one PriorityClass may be the global default; a already is",
+        "clusterstack:priorityClasses.b.globalDefault",
+    ),
+    (
+        "two default storage classes",
+        stack("  clusterstack:storageClasses:\n    a: {provisioner: x.example.com, default: true}\n    b: {provisioner: y.example.com, default: true}\n"),
+        "only one StorageClass may be the default; a already is",
+        "clusterstack:storageClasses.b.default",
+    ),
+    ("priority above a billion", stack("  clusterstack:priorityClasses:\n    top: {value: 2000000000}\n"), "must be at most 1000000000", "clusterstack:priorityClasses.top.value"),
+    (
         "egress denied without DNS",
         stack("  clusterstack:namespaces:\n    a: {networkPolicy: {defaultDeny: [Egress]}}\n"),
         "every name lookup in the namespace would fail",
@@ -143,15 +172,6 @@ WARNINGS: list[tuple[str, str, str, str]] = [
         stack("  clusterstack:namespaces:\n    a:\n      networkPolicy: {defaultDeny: [Egress], allowDNS: true, allowTo: [{cidr: 0.0.0.0/0}]}\n"),
         "includes 169.254.169.254, the cloud metadata service",
         "clusterstack:namespaces.a.networkPolicy.allowTo[0].cidr",
-    ),
-    (
-        "undeclared priority class",
-        stack(
-            "  clusterstack:namespaces:\n    a:\n      quotas: [{name: high, hard: {pods: '5'}, scopeSelector: {matchExpressions: "
-            "[{scopeName: PriorityClass, operator: In, values: [high]}]}}]\n"
-        ),
-        "names PriorityClass high, which this stack does not declare",
-        "clusterstack:namespaces.a.quotas[0].scopeSelector.matchExpressions[0].values",
     ),
 ]
 

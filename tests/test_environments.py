@@ -85,7 +85,7 @@ def test_the_published_schemas_are_generated_from_the_spec_types():
     assert json.loads((REPO / "stacks" / VALUES_SCHEMA_FILE).read_text()) == values_schema()
     assert json.loads((REPO / "stacks" / STACK_FILE_SCHEMA_FILE).read_text()) == stack_file_schema()
     assert json.loads(run("schema")) == values_schema()
-    assert set(values_schema()["properties"]) == {"cluster", "namespaces", "namespaceDeletion", "dns", "loadBalancers", "target"}
+    assert set(values_schema()["properties"]) == {"cluster", "namespaces", "namespaceDeletion", "dns", "loadBalancers", "target", "priorityClasses", "storageClasses"}
 
 
 @pytest.mark.parametrize("path", STACK_FILES, ids=lambda p: p.name)

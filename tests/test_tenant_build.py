@@ -14,7 +14,8 @@ STANDARD = {"app.kubernetes.io/managed-by": "clusterstack", "clusterstack.io/env
 
 
 def render(namespace: str, spec: dict) -> dict[tuple[str, str], dict]:
-    args = load({namespace: spec}).args
+    # The classes the examples' quotas name exist in the cluster (validate refuses a quota on an unknown one).
+    args = load({namespace: spec}, cluster={"existing": {"priorityClasses": ["high"], "storageClasses": ["gold"]}}).args
     return {(o["kind"], o["metadata"]["name"]): o for o in build_tenant(namespace, args.namespaces[namespace], "test").all()}
 
 
