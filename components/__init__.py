@@ -14,12 +14,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .access import ServiceAccountArgs, ServiceAccountArgsDict, Subjects, SubjectsArgsDict, TenantAccess, TenantAccessArgsDict, build_access
     from .bundle import Manifest
     from .classes import ClusterClasses, PriorityClassArgs, PriorityClassArgsDict, StorageClassArgs, StorageClassArgsDict, build_classes
     from .cluster import ClusterDns, ClusterSpec, ClusterSpecArgsDict
     from .cpa import ClusterSize, LadderParams, LadderParamsArgsDict, LinearParams, LinearParamsArgsDict, forecast
     from .dns import DnsArgs, DnsArgsDict
     from .dns_autoscaler import DnsAutoscaler, DnsAutoscalerArgs, DnsAutoscalerArgsDict, DnsAutoscalerObjects, build_dns_autoscaler
+    from .existing_namespaces import ExistingNamespaceArgs, ExistingNamespaceArgsDict, ExistingNamespaces, build_existing_namespaces
     from .limits import LimitEntry, LimitEntryArgsDict, Limits, LimitsArgsDict
     from .load_balancer import LoadBalancer, LoadBalancerArgs, LoadBalancerArgsDict, LoadBalancerObjects, ServicePort, ServicePortArgsDict, build_load_balancer
     from .model import Invalid
@@ -45,11 +47,6 @@ if TYPE_CHECKING:
 
 _HOMES = {
     "ClusterClasses": "classes",
-    "PriorityClassArgs": "classes",
-    "PriorityClassArgsDict": "classes",
-    "StorageClassArgs": "classes",
-    "StorageClassArgsDict": "classes",
-    "build_classes": "classes",
     "ClusterDns": "cluster",
     "ClusterPlatform": "platform",
     "ClusterPlatformArgs": "platform",
@@ -65,6 +62,9 @@ _HOMES = {
     "DnsAutoscalerObjects": "dns_autoscaler",
     "EgressRule": "network_policy",
     "EgressRuleArgsDict": "network_policy",
+    "ExistingNamespaceArgs": "existing_namespaces",
+    "ExistingNamespaceArgsDict": "existing_namespaces",
+    "ExistingNamespaces": "existing_namespaces",
     "IngressRule": "network_policy",
     "IngressRuleArgsDict": "network_policy",
     "Invalid": "model",
@@ -93,18 +93,31 @@ _HOMES = {
     "PodSecurityArgsDict": "pod_security",
     "Port": "network_policy",
     "PortArgsDict": "network_policy",
+    "PriorityClassArgs": "classes",
+    "PriorityClassArgsDict": "classes",
     "QuotaSpec": "quota",
     "QuotaSpecArgsDict": "quota",
     "RawPolicyArgsDict": "network_policy",
     "ScopeRequirement": "quota",
     "ScopeSelector": "quota",
+    "ServiceAccountArgs": "access",
+    "ServiceAccountArgsDict": "access",
     "ServicePort": "load_balancer",
     "ServicePortArgsDict": "load_balancer",
+    "StorageClassArgs": "classes",
+    "StorageClassArgsDict": "classes",
+    "Subjects": "access",
+    "SubjectsArgsDict": "access",
+    "TenantAccess": "access",
+    "TenantAccessArgsDict": "access",
     "TenantNamespace": "tenant",
     "TenantNamespaceArgs": "tenant",
     "TenantNamespaceArgsDict": "tenant",
     "TenantObjects": "tenant",
+    "build_access": "access",
+    "build_classes": "classes",
     "build_dns_autoscaler": "dns_autoscaler",
+    "build_existing_namespaces": "existing_namespaces",
     "build_load_balancer": "load_balancer",
     "build_network_policies": "network_policy",
     "build_node_local_dns": "nodelocaldns",
@@ -134,6 +147,9 @@ __all__ = [
     "DnsAutoscalerObjects",
     "EgressRule",
     "EgressRuleArgsDict",
+    "ExistingNamespaceArgs",
+    "ExistingNamespaceArgsDict",
+    "ExistingNamespaces",
     "IngressRule",
     "IngressRuleArgsDict",
     "Invalid",
@@ -169,16 +185,24 @@ __all__ = [
     "RawPolicyArgsDict",
     "ScopeRequirement",
     "ScopeSelector",
+    "ServiceAccountArgs",
+    "ServiceAccountArgsDict",
     "ServicePort",
     "ServicePortArgsDict",
     "StorageClassArgs",
     "StorageClassArgsDict",
+    "Subjects",
+    "SubjectsArgsDict",
+    "TenantAccess",
+    "TenantAccessArgsDict",
     "TenantNamespace",
     "TenantNamespaceArgs",
     "TenantNamespaceArgsDict",
     "TenantObjects",
+    "build_access",
     "build_classes",
     "build_dns_autoscaler",
+    "build_existing_namespaces",
     "build_load_balancer",
     "build_network_policies",
     "build_node_local_dns",

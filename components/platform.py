@@ -24,6 +24,7 @@ from .classes import (
 from .cluster import ClusterDns, ClusterSpec, ClusterSpecArgsDict
 from .dns import DnsArgs, DnsArgsDict
 from .dns_autoscaler import DnsAutoscaler, DnsAutoscalerArgs, build_dns_autoscaler
+from .existing_namespaces import ExistingNamespaceArgs, ExistingNamespaceArgsDict, ExistingNamespaces, build_existing_namespaces
 from .lifecycle import Deletion
 from .load_balancer import LoadBalancer, LoadBalancerArgs, LoadBalancerArgsDict, build_load_balancer
 from .model import DnsLabel, DnsSubdomain, KeyPath, Model, Problems, given, typed_init
@@ -64,6 +65,10 @@ _SHIPPED_ADVICE = {
 }
 
 
+_SINGLE_CHILDREN = ("classes", "existing-namespaces", "dns-autoscaler", "node-local-dns")
+"""The platform's components that are not named after a namespace or a Service."""
+
+
 class ClusterPlatformArgsDict(TypedDict, total=False):
     cluster: ClusterSpec | ClusterSpecArgsDict
     namespaces: Mapping[str, TenantNamespaceArgs | TenantNamespaceArgsDict]
@@ -72,6 +77,7 @@ class ClusterPlatformArgsDict(TypedDict, total=False):
     namespaceDeletion: Deletion
     priorityClasses: Mapping[str, PriorityClassArgs | PriorityClassArgsDict]
     storageClasses: Mapping[str, StorageClassArgs | StorageClassArgsDict]
+    existingNamespaces: Mapping[str, ExistingNamespaceArgs | ExistingNamespaceArgsDict]
 
 
 class ClusterPlatformArgs(Model):
@@ -91,6 +97,9 @@ class ClusterPlatformArgs(Model):
     """PriorityClasses by name (what pods and quota scopes name)."""
     storage_classes: dict[DnsSubdomain, StorageClassArgs] = Field(default_factory=dict)
     """StorageClasses by name (what claims and per-class quotas name); one may be the default."""
+    existing_namespaces: dict[DnsLabel, ExistingNamespaceArgs] = Field(default_factory=dict)
+    """Labels (Pod Security's, others) on namespaces the cluster has and this stack does not own, such
+    as ``kube-system`` and ``default``; each is patched, never created or deleted."""
 
     @typed_init
     def __init__(
@@ -103,6 +112,7 @@ class ClusterPlatformArgs(Model):
         namespace_deletion: Deletion | None = None,
         priority_classes: Mapping[str, PriorityClassArgs | PriorityClassArgsDict] | None = None,
         storage_classes: Mapping[str, StorageClassArgs | StorageClassArgsDict] | None = None,
+        existing_namespaces: Mapping[str, ExistingNamespaceArgs | ExistingNamespaceArgsDict] | None = None,
     ) -> None:
         super().__init__(**given(locals()))
 
@@ -133,6 +143,10 @@ class ClusterPlatformArgs(Model):
                     )
                 )
         problems += class_problems(self.priority_classes, self.storage_classes)
+        for name in sorted(set(self.existing_namespaces) & set(self.namespaces)):
+            problems.append(
+                (("existingNamespaces", name), f"{name} is one of clusterstack:namespaces, which this stack owns; set its labels and podSecurity there")
+            )
         problems += coherence.problems(self)
         return problems
 
@@ -196,6 +210,7 @@ class PlatformParts:
     """By Service name, sorted."""
     priority_classes: dict[str, PriorityClassArgs]
     storage_classes: dict[str, StorageClassArgs]
+    existing_namespaces: dict[str, ExistingNamespaceArgs]
 
 
 def compose(args: ClusterPlatformArgs, environment: str | None = None) -> PlatformParts:
@@ -214,6 +229,7 @@ def compose(args: ClusterPlatformArgs, environment: str | None = None) -> Platfo
         ),
         priority_classes=dict(args.priority_classes),
         storage_classes=dict(args.storage_classes),
+        existing_namespaces=dict(args.existing_namespaces),
     )
 
 
@@ -221,6 +237,7 @@ def build_platform(args: ClusterPlatformArgs, environment: str | None = None) ->
     """Every object of the platform, as plain Kubernetes objects (what ClusterPlatform registers)."""
     parts = compose(args, environment)
     objects: list[Manifest] = build_classes(parts.priority_classes, parts.storage_classes, environment).all()
+    objects += build_existing_namespaces(parts.existing_namespaces, environment).all()
     for name, tenant in parts.tenants:
         objects += build_tenant(name, tenant, environment, parts.dns).all()
     if parts.dns_autoscaler is not None:
@@ -243,6 +260,8 @@ class ClusterPlatform(pulumi.ComponentResource):
 
     classes: ClusterClasses | None
     """The PriorityClasses and StorageClasses, when the stack declares any."""
+    existing_namespaces: ExistingNamespaces | None
+    """The labels on namespaces the stack does not own, when it sets any."""
     tenants: dict[str, TenantNamespace]
     dns_autoscaler: DnsAutoscaler | None
     node_local_dns: NodeLocalDns | None
@@ -279,7 +298,7 @@ class ClusterPlatform(pulumi.ComponentResource):
         self.cluster_dns = parts.dns
 
         extra_aliases = child_aliases if child_aliases is not None else {}
-        known = {ns for ns, _ in parts.tenants} | {lb.name for lb in parts.load_balancers} | {"dns-autoscaler", "node-local-dns", "classes"}
+        known = {ns for ns, _ in parts.tenants} | {lb.name for lb in parts.load_balancers} | set(_SINGLE_CHILDREN)
         unknown = sorted(set(extra_aliases) - known)
         if unknown:
             raise ValueError(f"child_aliases names no component of this platform: {', '.join(unknown)}")
@@ -295,6 +314,11 @@ class ClusterPlatform(pulumi.ComponentResource):
             self.classes = (
                 ClusterClasses(f"{resource_name}/classes", parts.priority_classes, parts.storage_classes, child("classes"), environment=environment)
                 if parts.priority_classes or parts.storage_classes
+                else None
+            )
+            self.existing_namespaces = (
+                ExistingNamespaces(f"{resource_name}/existing-namespaces", parts.existing_namespaces, child("existing-namespaces"), environment=environment)
+                if parts.existing_namespaces
                 else None
             )
             self.tenants = {

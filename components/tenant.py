@@ -16,6 +16,7 @@ from pydantic import Field
 from pydantic.json_schema import SkipJsonSchema
 
 from . import labels as standard
+from .access import TenantAccess, TenantAccessArgsDict, build_access
 from .bundle import Bundle, Manifest
 from .cluster import ClusterDns
 from .inputs import merged
@@ -25,7 +26,7 @@ from .lifecycle import Deletion
 from .limits import Limits, LimitsArgsDict, build_limit_range, container_defaults
 from .model import AnnotationsInput, DnsLabelInput, KeyPath, LabelsInput, Model, Problems, QuantityInput, check_label_keys, given, typed_init
 from .network_policy import NetworkPolicyArgs, NetworkPolicyArgsDict, Selector, build_network_policies, register_policies
-from .pod_security import LABEL_PREFIX, Level, PodSecurity, PodSecurityArgsDict
+from .pod_security import Level, PodSecurity, PodSecurityArgsDict, label_conflicts
 from .quota import Hard, HardInput, QuotaSpec, QuotaSpecArgsDict, build_quota
 from .register import child_name, deletion_options, register
 
@@ -43,6 +44,7 @@ class TenantNamespaceArgsDict(TypedDict, total=False):
     quotas: Sequence[QuotaSpec | QuotaSpecArgsDict]
     limits: Limits | LimitsArgsDict
     networkPolicy: NetworkPolicyArgs | NetworkPolicyArgsDict
+    access: TenantAccess | TenantAccessArgsDict
     deletion: Deletion
 
 
@@ -63,6 +65,9 @@ class TenantNamespaceArgs(Model):
     """The namespace's LimitRange (named tenant-limits); None: no LimitRange."""
     network_policy: NetworkPolicyArgs | None = None
     """The namespace's NetworkPolicies; None: none (all traffic allowed, as Kubernetes defaults)."""
+    access: TenantAccess | None = None
+    """Who administers, edits and views the namespace (RoleBindings to the built-in ``admin``, ``edit``
+    and ``view`` ClusterRoles), and its ServiceAccounts; None: no RoleBindings or ServiceAccounts."""
     deletion: Deletion | None = None
     """What removing the tenant does to its Namespace (and so to everything in it): ``delete``,
     ``protect`` (refused until this says ``delete`` and has been applied) or ``retain`` (forgotten,
@@ -80,6 +85,7 @@ class TenantNamespaceArgs(Model):
         quotas: Sequence[QuotaSpec | QuotaSpecArgsDict] | None = None,
         limits: Limits | LimitsArgsDict | None = None,
         network_policy: NetworkPolicyArgs | NetworkPolicyArgsDict | None = None,
+        access: TenantAccess | TenantAccessArgsDict | None = None,
         deletion: Deletion | None = None,
     ) -> None:
         super().__init__(**given(locals()))
@@ -87,9 +93,7 @@ class TenantNamespaceArgs(Model):
     def _problems(self) -> Problems:
         if isinstance(self.labels, Mapping):
             yield from check_label_keys(self.labels, "labels", standard.RESERVED)
-            if self.pod_security is not None:
-                for key in sorted(k for k in self.labels if k.startswith(LABEL_PREFIX)):
-                    yield ("labels", key), "conflicts with podSecurity, which sets the Pod Security labels; remove one of them"
+            yield from label_conflicts(self.labels, self.pod_security)
         seen = {TENANT_QUOTA_NAME} if self.quota is not None else set()
         for index, quota in enumerate(self.quotas):
             if quota.name in seen:
@@ -144,6 +148,8 @@ class TenantNamespaceArgs(Model):
                 field, resource = need
                 if resource not in defaults[field]:
                     found.append(((*at, name), _quota_trap(name, field, resource)))
+        if self.access is not None:
+            found += [(("access", *path), message) for path, message in self.access.warnings()]
         return found
 
 
@@ -189,6 +195,9 @@ class TenantObjects(Bundle):
     """tenant-quota first, then ``quotas`` in order."""
     limit_range: Manifest | None
     policies: tuple[Manifest, ...]
+    service_accounts: tuple[Manifest, ...]
+    role_bindings: tuple[Manifest, ...]
+    """tenant-admins, tenant-editors, tenant-viewers: those someone holds."""
 
 
 def build_tenant(
@@ -199,6 +208,7 @@ def build_tenant(
     ``dns`` says where DNS egress must be allowed to; it is required when the policies allow DNS.
     """
     psa = args.pod_security.labels() if args.pod_security is not None else {}
+    accounts, bindings = build_access(args.access, name, environment) if args.access is not None else ([], [])
     namespace_labels = merged(args.labels, psa, reserved=(*standard.RESERVED, *psa))
     return TenantObjects(
         namespace={
@@ -209,6 +219,8 @@ def build_tenant(
         quotas=tuple(build_quota(quota, name, environment) for quota in args.all_quotas()),
         limit_range=build_limit_range(args.limits, name, environment) if args.limits is not None else None,
         policies=tuple(build_network_policies(name, args.network_policy, dns, environment)) if args.network_policy is not None else (),
+        service_accounts=tuple(accounts),
+        role_bindings=tuple(bindings),
     )
 
 
@@ -229,6 +241,10 @@ class TenantNamespace(pulumi.ComponentResource):
     limit_range: k8s.core.v1.LimitRange | None
     policies: dict[str, k8s.networking.v1.NetworkPolicy]
     """By policy name: default-deny, allow-dns, ..."""
+    service_accounts: dict[str, k8s.core.v1.ServiceAccount]
+    """By name: ``access.serviceAccounts``."""
+    role_bindings: dict[str, k8s.rbac.v1.RoleBinding]
+    """By name: tenant-admins, tenant-editors, tenant-viewers (those someone holds)."""
     args: TenantNamespaceArgs
     """The validated arguments (what a LoadBalancer in this namespace reads its policy facts from)."""
 
@@ -262,6 +278,12 @@ class TenantNamespace(pulumi.ComponentResource):
             else None
         )
         self.policies = register_policies(resource_name, list(objects.policies), children)
+        self.service_accounts = {
+            a["metadata"]["name"]: register(a, children, k8s.core.v1.ServiceAccount, child_name(resource_name, a)) for a in objects.service_accounts
+        }
+        self.role_bindings = {
+            b["metadata"]["name"]: register(b, children, k8s.rbac.v1.RoleBinding, child_name(resource_name, b)) for b in objects.role_bindings
+        }
         self.namespace = self.namespace_resource.metadata.name
         self.register_outputs({"namespace": self.namespace})
 

@@ -141,6 +141,18 @@ ERRORS: list[tuple[str, str | bytes, str, str]] = [
     ),
     ("priority above a billion", stack("  clusterstack:priorityClasses:\n    top: {value: 2000000000}\n"), "must be at most 1000000000", "clusterstack:priorityClasses.top.value"),
     (
+        "empty user name",
+        stack("  clusterstack:namespaces:\n    a:\n      access: {admins: {users: ['']}}\n"),
+        "user name cannot be empty",
+        "clusterstack:namespaces.a.access.admins.users[0]",
+    ),
+    (
+        "undeclared service account in a role",
+        stack("  clusterstack:namespaces:\n    a:\n      access: {editors: {serviceAccounts: [deployer]}}\n"),
+        "deployer is not one of this namespace's ServiceAccounts; declare it under access.serviceAccounts",
+        "clusterstack:namespaces.a.access.editors.serviceAccounts[0]",
+    ),
+    (
         "egress denied without DNS",
         stack("  clusterstack:namespaces:\n    a: {networkPolicy: {defaultDeny: [Egress]}}\n"),
         "every name lookup in the namespace would fail",
@@ -166,6 +178,12 @@ WARNINGS: list[tuple[str, str, str, str]] = [
         ),
         "checkout may send to payments (TCP 61234), but payments's policies (payments/default-deny) drop it there: add {namespace: checkout} to namespaces.payments.networkPolicy.allowFrom",
         "clusterstack:namespaces.checkout.networkPolicy.allowTo[0].namespace",
+    ),
+    (
+        "a viewer who already edits",
+        stack("  clusterstack:namespaces:\n    a:\n      access: {editors: {groups: [devs]}, viewers: {groups: [devs]}}\n"),
+        "devs is already in editors, whose ClusterRole includes everything viewers may do",
+        "clusterstack:namespaces.a.access.viewers.groups[0]",
     ),
     (
         "egress to the metadata address",

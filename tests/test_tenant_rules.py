@@ -191,7 +191,8 @@ NAME_CASES = [
     pytest.param({"labels": {"app.kubernetes.io/managed-by": "me"}}, "labels.app.kubernetes.io/managed-by: is set by clusterstack; remove it from labels", id="reserved-label"),
     pytest.param(
         {"podSecurity": "restricted", "labels": {"pod-security.kubernetes.io/enforce": "baseline"}},
-        "labels.pod-security.kubernetes.io/enforce: conflicts with podSecurity, which sets the Pod Security labels; remove one of them",
+        "labels.pod-security.kubernetes.io/enforce: conflicts with podSecurity, which sets the Pod Security labels (a level per mode, and each "
+        "mode's version with version, enforceVersion, auditVersion, warnVersion); remove one of them",
         id="psa-label-conflict",
     ),
     pytest.param({"podSecurity": "strict"}, "podSecurity: 'strict' is not a Pod Security level: use privileged, baseline or restricted", id="psa-level"),

@@ -1,0 +1,99 @@
+"""Labels on namespaces the stack does not own: ``kube-system``, ``default``, a namespace another team
+made.
+
+Page: "Enforce Pod Security Standards with Namespace Labels", which labels every namespace, not only
+new ones: ``default`` at ``restricted`` (nothing should run there), ``kube-system`` at ``privileged``
+(the add-ons it runs need host access). Exempting a namespace outright is the API server's
+AdmissionConfiguration (``exemptions.namespaces``), not a label; ``privileged`` is the label that
+lets everything in.
+
+The Namespace exists already, so it is never created or deleted here: each is a server-side-apply
+patch (``NamespacePatch``) of only these labels, applied by the field manager ``clusterstack``;
+removing one from the stack releases the labels, never the namespace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TypedDict
+
+import pulumi
+import pulumi_kubernetes as k8s
+from pydantic import Field
+
+from . import labels as standard
+from .bundle import Bundle, Manifest
+from .inputs import merged
+from .model import LabelsInput, Model, Problems, check_label_keys, given, typed_init
+from .pod_security import Level, PodSecurity, PodSecurityArgsDict, label_conflicts
+from .register import child_name, register_patch
+
+
+class ExistingNamespaceArgsDict(TypedDict, total=False):
+    podSecurity: PodSecurity | Level | PodSecurityArgsDict
+    labels: Mapping[str, str]
+
+
+class ExistingNamespaceArgs(Model):
+    """``clusterstack:existingNamespaces.<name>``: what to set on a namespace the cluster already has."""
+
+    pod_security: PodSecurity | None = None
+    """The Pod Security labels, as a tenant's ``podSecurity``."""
+    labels: LabelsInput = Field(default_factory=dict)
+    """Further labels (a team label other namespaces' policies select on)."""
+
+    @typed_init
+    def __init__(self, *, pod_security: PodSecurity | Level | PodSecurityArgsDict | None = None, labels: Mapping[str, str] | None = None) -> None:
+        super().__init__(**given(locals()))
+
+    def _problems(self) -> Problems:
+        if isinstance(self.labels, Mapping):
+            yield from check_label_keys(self.labels, "labels", standard.RESERVED)
+            yield from label_conflicts(self.labels, self.pod_security)
+        if self.pod_security is None and not self.labels:
+            yield (), "sets nothing; give podSecurity or labels, or remove the namespace"
+
+
+def build_namespace_labels(name: str, args: ExistingNamespaceArgs, environment: str | None = None) -> Manifest:
+    """The patch: the Namespace ``name`` with only its labels (Pod Security's and the standard ones)."""
+    psa = args.pod_security.labels() if args.pod_security is not None else {}
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": standard.object_meta(name, None, environment, merged(args.labels, psa, reserved=(*standard.RESERVED, *psa))),
+    }
+
+
+@dataclass(frozen=True)
+class ExistingNamespaceObjects(Bundle):
+    namespaces: tuple[Manifest, ...]
+    """By name."""
+
+
+def build_existing_namespaces(namespaces: Mapping[str, ExistingNamespaceArgs], environment: str | None = None) -> ExistingNamespaceObjects:
+    return ExistingNamespaceObjects(tuple(build_namespace_labels(name, args, environment) for name, args in sorted(namespaces.items())))
+
+
+class ExistingNamespaces(pulumi.ComponentResource):
+    """Labels on namespaces the cluster already has, each a ``NamespacePatch`` named ``<resource_name>/<namespace>``."""
+
+    patches: dict[str, k8s.core.v1.NamespacePatch]
+
+    def __init__(
+        self,
+        resource_name: str,
+        namespaces: Mapping[str, ExistingNamespaceArgs | ExistingNamespaceArgsDict],
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        environment: str | None = None,
+    ) -> None:
+        super().__init__("clusterstack:tenant:ExistingNamespaces", resource_name, None, opts)
+        validated = {n: a if isinstance(a, ExistingNamespaceArgs) else ExistingNamespaceArgs.model_validate(a) for n, a in namespaces.items()}
+        children = pulumi.ResourceOptions(parent=self)
+        self.patches = {}
+        for obj in build_existing_namespaces(validated, environment).namespaces:
+            patch = register_patch(obj, children, child_name(resource_name, obj))
+            assert isinstance(patch, k8s.core.v1.NamespacePatch)  # register_patch picks the kind's patch class
+            self.patches[obj["metadata"]["name"]] = patch
+        self.register_outputs({})
