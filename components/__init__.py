@@ -16,12 +16,26 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .access import ServiceAccountArgs, ServiceAccountArgsDict, Subjects, SubjectsArgsDict, TenantAccess, TenantAccessArgsDict, build_access
     from .bundle import Manifest
+    from .capacity import NodePool, NodePoolArgsDict
     from .classes import ClusterClasses, PriorityClassArgs, PriorityClassArgsDict, StorageClassArgs, StorageClassArgsDict, build_classes
-    from .cluster import ClusterDns, ClusterSpec, ClusterSpecArgsDict
+    from .cluster import ClusterDns, ClusterSpec, ClusterSpecArgsDict, Existing, ExistingArgsDict
+    from .coredns import (
+        CoreDns,
+        CoreDnsArgs,
+        CoreDnsArgsDict,
+        CoreDnsObjects,
+        DisruptionBudget,
+        DisruptionBudgetArgsDict,
+        ServerBlock,
+        ServerBlockArgsDict,
+        build_coredns,
+        render_corefile,
+    )
     from .cpa import ClusterSize, LadderParams, LadderParamsArgsDict, LinearParams, LinearParamsArgsDict, forecast
     from .dns import DnsArgs, DnsArgsDict
     from .dns_autoscaler import DnsAutoscaler, DnsAutoscalerArgs, DnsAutoscalerArgsDict, DnsAutoscalerObjects, build_dns_autoscaler
     from .existing_namespaces import ExistingNamespaceArgs, ExistingNamespaceArgsDict, ExistingNamespaces, build_existing_namespaces
+    from .ip_masq import IpMasqAgent, IpMasqArgs, IpMasqArgsDict, IpMasqObjects, build_ip_masq
     from .limits import LimitEntry, LimitEntryArgsDict, Limits, LimitsArgsDict
     from .load_balancer import LoadBalancer, LoadBalancerArgs, LoadBalancerArgsDict, LoadBalancerObjects, ServicePort, ServicePortArgsDict, build_load_balancer
     from .model import Invalid
@@ -54,6 +68,12 @@ _HOMES = {
     "ClusterSize": "cpa",
     "ClusterSpec": "cluster",
     "ClusterSpecArgsDict": "cluster",
+    "CoreDns": "coredns",
+    "CoreDnsArgs": "coredns",
+    "CoreDnsArgsDict": "coredns",
+    "CoreDnsObjects": "coredns",
+    "DisruptionBudget": "coredns",
+    "DisruptionBudgetArgsDict": "coredns",
     "DnsArgs": "dns",
     "DnsArgsDict": "dns",
     "DnsAutoscaler": "dns_autoscaler",
@@ -62,12 +82,18 @@ _HOMES = {
     "DnsAutoscalerObjects": "dns_autoscaler",
     "EgressRule": "network_policy",
     "EgressRuleArgsDict": "network_policy",
+    "Existing": "cluster",
+    "ExistingArgsDict": "cluster",
     "ExistingNamespaceArgs": "existing_namespaces",
     "ExistingNamespaceArgsDict": "existing_namespaces",
     "ExistingNamespaces": "existing_namespaces",
     "IngressRule": "network_policy",
     "IngressRuleArgsDict": "network_policy",
     "Invalid": "model",
+    "IpMasqAgent": "ip_masq",
+    "IpMasqArgs": "ip_masq",
+    "IpMasqArgsDict": "ip_masq",
+    "IpMasqObjects": "ip_masq",
     "LadderParams": "cpa",
     "LadderParamsArgsDict": "cpa",
     "LimitEntry": "limits",
@@ -88,6 +114,8 @@ _HOMES = {
     "NodeLocalDnsArgs": "nodelocaldns",
     "NodeLocalDnsArgsDict": "nodelocaldns",
     "NodeLocalDnsObjects": "nodelocaldns",
+    "NodePool": "capacity",
+    "NodePoolArgsDict": "capacity",
     "PlatformParts": "platform",
     "PodSecurity": "pod_security",
     "PodSecurityArgsDict": "pod_security",
@@ -100,6 +128,8 @@ _HOMES = {
     "RawPolicyArgsDict": "network_policy",
     "ScopeRequirement": "quota",
     "ScopeSelector": "quota",
+    "ServerBlock": "coredns",
+    "ServerBlockArgsDict": "coredns",
     "ServiceAccountArgs": "access",
     "ServiceAccountArgsDict": "access",
     "ServicePort": "load_balancer",
@@ -116,8 +146,10 @@ _HOMES = {
     "TenantObjects": "tenant",
     "build_access": "access",
     "build_classes": "classes",
+    "build_coredns": "coredns",
     "build_dns_autoscaler": "dns_autoscaler",
     "build_existing_namespaces": "existing_namespaces",
+    "build_ip_masq": "ip_masq",
     "build_load_balancer": "load_balancer",
     "build_network_policies": "network_policy",
     "build_node_local_dns": "nodelocaldns",
@@ -127,6 +159,7 @@ _HOMES = {
     "corefile": "nodelocaldns",
     "forecast": "cpa",
     "legacy_urns": "register",
+    "render_corefile": "coredns",
 }
 """Each public name's module."""
 
@@ -139,6 +172,12 @@ __all__ = [
     "ClusterSize",
     "ClusterSpec",
     "ClusterSpecArgsDict",
+    "CoreDns",
+    "CoreDnsArgs",
+    "CoreDnsArgsDict",
+    "CoreDnsObjects",
+    "DisruptionBudget",
+    "DisruptionBudgetArgsDict",
     "DnsArgs",
     "DnsArgsDict",
     "DnsAutoscaler",
@@ -147,12 +186,18 @@ __all__ = [
     "DnsAutoscalerObjects",
     "EgressRule",
     "EgressRuleArgsDict",
+    "Existing",
+    "ExistingArgsDict",
     "ExistingNamespaceArgs",
     "ExistingNamespaceArgsDict",
     "ExistingNamespaces",
     "IngressRule",
     "IngressRuleArgsDict",
     "Invalid",
+    "IpMasqAgent",
+    "IpMasqArgs",
+    "IpMasqArgsDict",
+    "IpMasqObjects",
     "LadderParams",
     "LadderParamsArgsDict",
     "LimitEntry",
@@ -173,6 +218,8 @@ __all__ = [
     "NodeLocalDnsArgs",
     "NodeLocalDnsArgsDict",
     "NodeLocalDnsObjects",
+    "NodePool",
+    "NodePoolArgsDict",
     "PlatformParts",
     "PodSecurity",
     "PodSecurityArgsDict",
@@ -185,6 +232,8 @@ __all__ = [
     "RawPolicyArgsDict",
     "ScopeRequirement",
     "ScopeSelector",
+    "ServerBlock",
+    "ServerBlockArgsDict",
     "ServiceAccountArgs",
     "ServiceAccountArgsDict",
     "ServicePort",
@@ -201,8 +250,10 @@ __all__ = [
     "TenantObjects",
     "build_access",
     "build_classes",
+    "build_coredns",
     "build_dns_autoscaler",
     "build_existing_namespaces",
+    "build_ip_masq",
     "build_load_balancer",
     "build_network_policies",
     "build_node_local_dns",
@@ -212,6 +263,7 @@ __all__ = [
     "corefile",
     "forecast",
     "legacy_urns",
+    "render_corefile",
 ]
 
 

@@ -10,10 +10,11 @@ from typing import Any, Literal, TypedDict
 
 from pydantic import Field, field_validator
 
+from .capacity import NodePool, NodePoolArgsDict, node_pool_problems
 from .kube.names import dns1123_subdomain
 from .kube.network import parse_ip
 from .kube.schema import DEFAULT_KUBERNETES_VERSION, supported_versions
-from .model import Model, given, typed_init
+from .model import Model, Problems, given, typed_init
 
 _VERSION = re.compile(r"^1\.[0-9]+$")
 KubeProxyMode = Literal["iptables", "ipvs"]
@@ -45,6 +46,7 @@ class ClusterSpecArgsDict(TypedDict, total=False):
     distribution: Distribution
     requireContext: bool
     existing: Existing | ExistingArgsDict
+    nodePools: Sequence[NodePool | NodePoolArgsDict]
 
 
 class ClusterSpec(Model):
@@ -65,6 +67,10 @@ class ClusterSpec(Model):
     so ``pulumi up`` never runs against whatever kubeconfig context happens to be current."""
     existing: Existing = Field(default_factory=Existing)
     """Classes the cluster has without this stack declaring them."""
+    node_pools: tuple[NodePool, ...] = ()
+    """The cluster's nodes, pool by pool, with their kubelets' reservations: what ``clusterstack
+    capacity`` sets the tenants' quotas against, and what ``validate`` checks LimitRanges against
+    (a minimum, maximum or default request no node can hold). Empty: neither check."""
 
     @typed_init
     def __init__(
@@ -78,8 +84,12 @@ class ClusterSpec(Model):
         distribution: Distribution | None = None,
         require_context: bool | None = None,
         existing: Existing | ExistingArgsDict | None = None,
+        node_pools: Sequence[NodePool | NodePoolArgsDict] | None = None,
     ) -> None:
         super().__init__(**given(locals()))
+
+    def _problems(self) -> Problems:
+        return node_pool_problems(self.node_pools)
 
     @field_validator("kubernetes_version", mode="before")
     @classmethod

@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from .capacity import unschedulable_limits
 from .kube.flows import Pod, decide
 from .kube.names import dns1035_label, reserved_namespace
 from .kube.network import parse_cidr
@@ -32,6 +33,7 @@ def problems(args: ClusterPlatformArgs) -> Iterator[Finding]:
         if reason:
             yield ("namespaces", name), reason
     yield from _class_references(args)
+    yield from _beyond_every_node(args)
     lbs_per_namespace: Counter[str] = Counter(b.namespace for b in args.load_balancers.values() if isinstance(b.namespace, str))
     for name, balancer in args.load_balancers.items():
         reasons = dns1035_label(name)
@@ -86,6 +88,17 @@ def _class_references(args: ClusterPlatformArgs) -> Iterator[Finding]:
                         (f"limits StorageClass {storage_class}, which clusterstack:storageClasses does not declare and "
                         "clusterstack:cluster.existing.storageClasses does not list: declare it there, or list it as one the cluster has"),
                     )
+
+
+def _beyond_every_node(args: ClusterPlatformArgs) -> Iterator[Finding]:
+    """A LimitRange that asks for more than the largest node of the stated node pools offers pods:
+    the scheduler could never place what it admits (checked only when the stack states its pools)."""
+    if not args.cluster.node_pools:
+        return
+    for name, tenant in args.namespaces.items():
+        if tenant.limits is not None:
+            for path, message in unschedulable_limits(tenant.limits, args.cluster.node_pools):
+                yield ("namespaces", name, "limits", *path), message
 
 
 def warnings(args: ClusterPlatformArgs) -> Iterator[Finding]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TypedDict
 
+from .coredns import CoreDnsArgs, CoreDnsArgsDict
 from .dns_autoscaler import DnsAutoscalerArgs, DnsAutoscalerArgsDict
 from .model import Model, given, typed_init
 from .nodelocaldns import NodeLocalDnsArgs, NodeLocalDnsArgsDict
@@ -12,6 +13,7 @@ from .nodelocaldns import NodeLocalDnsArgs, NodeLocalDnsArgsDict
 class DnsArgsDict(TypedDict, total=False):
     autoscaler: DnsAutoscalerArgs | DnsAutoscalerArgsDict
     nodeLocal: NodeLocalDnsArgs | NodeLocalDnsArgsDict
+    coredns: CoreDnsArgs | CoreDnsArgsDict
 
 
 class DnsArgs(Model):
@@ -19,6 +21,9 @@ class DnsArgs(Model):
     """cluster-proportional-autoscaler for CoreDNS; unset: not deployed."""
     node_local: NodeLocalDnsArgs | None = None
     """NodeLocal DNSCache; unset: not deployed."""
+    coredns: CoreDnsArgs | None = None
+    """The cluster's own CoreDNS: its Corefile (stub domains, upstreams, cache, further server blocks)
+    and a PodDisruptionBudget; unset: left as the cluster has it."""
 
     @typed_init
     def __init__(
@@ -26,5 +31,6 @@ class DnsArgs(Model):
         *,
         autoscaler: DnsAutoscalerArgs | DnsAutoscalerArgsDict | None = None,
         node_local: NodeLocalDnsArgs | NodeLocalDnsArgsDict | None = None,
+        coredns: CoreDnsArgs | CoreDnsArgsDict | None = None,
     ) -> None:
         super().__init__(**given(locals()))

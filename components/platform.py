@@ -10,7 +10,7 @@ from typing import Any, TypedDict
 import pulumi
 from pydantic import Field
 
-from . import coherence, nodelocaldns
+from . import coherence, coredns, nodelocaldns
 from .bundle import Manifest
 from .classes import (
     ClusterClasses,
@@ -22,9 +22,12 @@ from .classes import (
     class_problems,
 )
 from .cluster import ClusterDns, ClusterSpec, ClusterSpecArgsDict
+from .coredns import CoreDns, CoreDnsArgs, build_coredns
 from .dns import DnsArgs, DnsArgsDict
 from .dns_autoscaler import DnsAutoscaler, DnsAutoscalerArgs, build_dns_autoscaler
 from .existing_namespaces import ExistingNamespaceArgs, ExistingNamespaceArgsDict, ExistingNamespaces, build_existing_namespaces
+from .ip_masq import IpMasqAgent, IpMasqArgs, IpMasqArgsDict, build_ip_masq
+from .ip_masq import warnings as ip_masq_warnings
 from .lifecycle import Deletion
 from .load_balancer import LoadBalancer, LoadBalancerArgs, LoadBalancerArgsDict, build_load_balancer
 from .model import DnsLabel, DnsSubdomain, KeyPath, Model, Problems, given, typed_init
@@ -65,7 +68,7 @@ _SHIPPED_ADVICE = {
 }
 
 
-_SINGLE_CHILDREN = ("classes", "existing-namespaces", "dns-autoscaler", "node-local-dns")
+_SINGLE_CHILDREN = ("classes", "existing-namespaces", "dns-autoscaler", "node-local-dns", "coredns", "ip-masq-agent")
 """The platform's components that are not named after a namespace or a Service."""
 
 
@@ -78,6 +81,7 @@ class ClusterPlatformArgsDict(TypedDict, total=False):
     priorityClasses: Mapping[str, PriorityClassArgs | PriorityClassArgsDict]
     storageClasses: Mapping[str, StorageClassArgs | StorageClassArgsDict]
     existingNamespaces: Mapping[str, ExistingNamespaceArgs | ExistingNamespaceArgsDict]
+    ipMasq: IpMasqArgs | IpMasqArgsDict
 
 
 class ClusterPlatformArgs(Model):
@@ -100,6 +104,8 @@ class ClusterPlatformArgs(Model):
     existing_namespaces: dict[DnsLabel, ExistingNamespaceArgs] = Field(default_factory=dict)
     """Labels (Pod Security's, others) on namespaces the cluster has and this stack does not own, such
     as ``kube-system`` and ``default``; each is patched, never created or deleted."""
+    ip_masq: IpMasqArgs | None = None
+    """ip-masq-agent: which destinations pods reach with their own IP; unset: not deployed."""
 
     @typed_init
     def __init__(
@@ -113,6 +119,7 @@ class ClusterPlatformArgs(Model):
         priority_classes: Mapping[str, PriorityClassArgs | PriorityClassArgsDict] | None = None,
         storage_classes: Mapping[str, StorageClassArgs | StorageClassArgsDict] | None = None,
         existing_namespaces: Mapping[str, ExistingNamespaceArgs | ExistingNamespaceArgsDict] | None = None,
+        ip_masq: IpMasqArgs | IpMasqArgsDict | None = None,
     ) -> None:
         super().__init__(**given(locals()))
 
@@ -121,6 +128,8 @@ class ClusterPlatformArgs(Model):
         if self.dns.node_local is not None:
             node_local = nodelocaldns.cluster_problems(self.dns.node_local, self.cluster)
             problems += [(("dns", "nodeLocal", *path), message) for path, message in node_local]
+        if self.dns.coredns is not None:
+            problems += [(("dns", "coredns", *path), message) for path, message in coredns.cluster_problems(self.dns.coredns, self.cluster)]
         autoscaler = self.dns.autoscaler
         if self.cluster.distribution == "gke" and autoscaler is not None and autoscaler.on_existing == "fail":
             problems.append((("dns", "autoscaler", "onExisting"), _GKE_AUTOSCALER))
@@ -169,6 +178,11 @@ class ClusterPlatformArgs(Model):
         if self.dns.node_local is not None:
             node_local = nodelocaldns.warnings(self.dns.node_local, self.cluster)
             found += [(("dns", "nodeLocal", *path), message) for path, message in node_local]
+        if self.dns.coredns is not None:
+            corefile = coredns.warnings(self.dns.coredns, self.cluster, self.dns.node_local)
+            found += [(("dns", "coredns", *path), message) for path, message in corefile]
+        if self.ip_masq is not None:
+            found += [(("ipMasq", *path), message) for path, message in ip_masq_warnings(self.ip_masq, self.cluster)]
         add_ons = {"autoscaler": self.dns.autoscaler, "nodeLocal": self.dns.node_local}
         for add_on, args in add_ons.items():
             advice = _SHIPPED_ADVICE.get((self.cluster.distribution or "", add_on))
@@ -206,11 +220,13 @@ class PlatformParts:
     """By namespace name, sorted."""
     dns_autoscaler: DnsAutoscalerArgs | None
     node_local_dns: NodeLocalDnsArgs | None
+    coredns: CoreDnsArgs | None
     load_balancers: tuple[LoadBalancerPart, ...]
     """By Service name, sorted."""
     priority_classes: dict[str, PriorityClassArgs]
     storage_classes: dict[str, StorageClassArgs]
     existing_namespaces: dict[str, ExistingNamespaceArgs]
+    ip_masq: IpMasqArgs | None
 
 
 def compose(args: ClusterPlatformArgs, environment: str | None = None) -> PlatformParts:
@@ -224,12 +240,14 @@ def compose(args: ClusterPlatformArgs, environment: str | None = None) -> Platfo
         ),
         dns_autoscaler=args.dns.autoscaler,
         node_local_dns=args.dns.node_local,
+        coredns=args.dns.coredns,
         load_balancers=tuple(
             LoadBalancerPart(name, balancer, args.denies_ingress(balancer.namespace)) for name, balancer in sorted(args.load_balancers.items())
         ),
         priority_classes=dict(args.priority_classes),
         storage_classes=dict(args.storage_classes),
         existing_namespaces=dict(args.existing_namespaces),
+        ip_masq=args.ip_masq,
     )
 
 
@@ -244,18 +262,23 @@ def build_platform(args: ClusterPlatformArgs, environment: str | None = None) ->
         objects += build_dns_autoscaler(parts.dns_autoscaler, environment).all()
     if parts.node_local_dns is not None:
         objects += build_node_local_dns(parts.node_local_dns, parts.cluster, environment).all()
+    if parts.coredns is not None:
+        objects += build_coredns(parts.coredns, parts.cluster, environment).all()
+    if parts.ip_masq is not None:
+        objects += build_ip_masq(parts.ip_masq, environment).all()
     for balancer in parts.load_balancers:
         objects += build_load_balancer(balancer.name, balancer.args, environment, balancer.denies_ingress).all()
     return objects
 
 
 class ClusterPlatform(pulumi.ComponentResource):
-    """The platform baseline of one cluster: tenant namespaces, the DNS add-ons and the load balancers.
+    """The platform baseline of one cluster: tenant namespaces, the cluster's classes, the DNS and
+    network add-ons, and the load balancers.
 
     Its children are named after it: ``<resource_name>/<namespace>`` (TenantNamespace),
-    ``<resource_name>/dns-autoscaler``, ``<resource_name>/node-local-dns``,
-    ``<resource_name>/<service>`` (LoadBalancer), so several platforms (one per cluster, each with
-    its own provider) live in one program.
+    ``<resource_name>/<service>`` (LoadBalancer), and ``<resource_name>/`` followed by ``classes``,
+    ``existing-namespaces``, ``dns-autoscaler``, ``node-local-dns``, ``coredns`` or ``ip-masq-agent``,
+    so several platforms (one per cluster, each with its own provider) live in one program.
     """
 
     classes: ClusterClasses | None
@@ -265,6 +288,8 @@ class ClusterPlatform(pulumi.ComponentResource):
     tenants: dict[str, TenantNamespace]
     dns_autoscaler: DnsAutoscaler | None
     node_local_dns: NodeLocalDns | None
+    coredns: CoreDns | None
+    ip_masq: IpMasqAgent | None
     load_balancers: dict[str, LoadBalancer]
     cluster_dns: ClusterDns
     """Where this cluster's pods send DNS queries (what its tenants' allowDNS policies allow)."""
@@ -333,6 +358,16 @@ class ClusterPlatform(pulumi.ComponentResource):
             self.node_local_dns = (
                 NodeLocalDns(f"{resource_name}/node-local-dns", parts.node_local_dns, child("node-local-dns"), cluster=parts.cluster, environment=environment)
                 if parts.node_local_dns is not None
+                else None
+            )
+            self.coredns = (
+                CoreDns(f"{resource_name}/coredns", parts.coredns, child("coredns"), cluster=parts.cluster, environment=environment)
+                if parts.coredns is not None
+                else None
+            )
+            self.ip_masq = (
+                IpMasqAgent(f"{resource_name}/ip-masq-agent", parts.ip_masq, child("ip-masq-agent"), environment=environment)
+                if parts.ip_masq is not None
                 else None
             )
             self.load_balancers = {}

@@ -24,6 +24,10 @@ from clusterstack.components import (
     ClusterPlatformArgsDict,
     ClusterSpec,
     ClusterSpecArgsDict,
+    CoreDnsArgs,
+    CoreDnsArgsDict,
+    DisruptionBudget,
+    DisruptionBudgetArgsDict,
     DnsArgs,
     DnsArgsDict,
     DnsAutoscaler,
@@ -31,8 +35,14 @@ from clusterstack.components import (
     DnsAutoscalerArgsDict,
     EgressRule,
     EgressRuleArgsDict,
+    Existing,
+    ExistingArgsDict,
+    ExistingNamespaceArgs,
+    ExistingNamespaceArgsDict,
     IngressRule,
     IngressRuleArgsDict,
+    IpMasqArgs,
+    IpMasqArgsDict,
     LadderParams,
     LadderParamsArgsDict,
     LimitEntry,
@@ -50,14 +60,28 @@ from clusterstack.components import (
     NodeLocalDns,
     NodeLocalDnsArgs,
     NodeLocalDnsArgsDict,
+    NodePool,
+    NodePoolArgsDict,
     PodSecurity,
     PodSecurityArgsDict,
     Port,
     PortArgsDict,
+    PriorityClassArgs,
+    PriorityClassArgsDict,
     QuotaSpec,
     QuotaSpecArgsDict,
+    ServerBlock,
+    ServerBlockArgsDict,
+    ServiceAccountArgs,
+    ServiceAccountArgsDict,
     ServicePort,
     ServicePortArgsDict,
+    StorageClassArgs,
+    StorageClassArgsDict,
+    Subjects,
+    SubjectsArgsDict,
+    TenantAccess,
+    TenantAccessArgsDict,
     TenantNamespace,
     TenantNamespaceArgs,
     TenantNamespaceArgsDict,
@@ -272,8 +296,9 @@ CoreDNS, ip-masq-agent, labels for namespaces the stack does not own)."""
 def test_the_embedded_engine_sees_no_change_in_a_0_1_stack(tmp_path, stack):
     """Its state, written by clusterstack 0.1's ``up``, against today's program: no object 0.1 wrote
     changes. The only updates are the protection staging and prod now give their tenants' Namespaces
-    (namespaceDeletion: protect), which Pulumi applies as an update of the resource options; the
-    creates are objects the stacks have declared since."""
+    (namespaceDeletion: protect), which Pulumi applies as an update of the resource options, and prod's
+    enforce mode pinned to v1.34 (a Pod Security version per mode); the creates are objects the stacks
+    have declared since."""
     state = tmp_path / "state"
     state.mkdir()
     shutil.copy(REPO / "tests" / "data" / "state-0.1" / f"{stack}.json", state / f"{stack}.json")
@@ -281,9 +306,11 @@ def test_the_embedded_engine_sees_no_change_in_a_0_1_stack(tmp_path, stack):
     assert result.exit_code == 0, result.output
     changes = json.loads(result.stdout)["changes"]
     updates = [c for c in changes if c["action"] != "create"]
-    assert [(c["action"], c["fields"]) for c in updates] == [
-        ("update", [{"path": "(deletion)", "keys": ["(deletion)"], "before": "delete", "after": "protect"}]) for _ in updates
-    ]
+    protect = {"path": "(deletion)", "keys": ["(deletion)"], "before": "delete", "after": "protect"}
+    label = "pod-security.kubernetes.io/enforce-version"
+    pinned = {"path": f"metadata.labels.{label}", "keys": ["metadata", "labels", label], "before": "latest", "after": "v1.34"}
+    expected = [pinned, protect] if stack == "prod" else [protect]
+    assert [(c["action"], c["fields"]) for c in updates] == [("update", expected) for _ in updates]
     assert {c["key"]["kind"] for c in updates} <= {"Namespace"}
     assert len(updates) == {"dev": 0, "staging": 2, "prod": 3}[stack]
     created = {c["key"]["kind"] for c in changes if c["action"] == "create"}
@@ -366,6 +393,18 @@ DICTS = [
     (LimitEntry, LimitEntryArgsDict),
     (PodSecurity, PodSecurityArgsDict),
     (QuotaSpec, QuotaSpecArgsDict),
+    (PriorityClassArgs, PriorityClassArgsDict),
+    (StorageClassArgs, StorageClassArgsDict),
+    (Existing, ExistingArgsDict),
+    (TenantAccess, TenantAccessArgsDict),
+    (Subjects, SubjectsArgsDict),
+    (ServiceAccountArgs, ServiceAccountArgsDict),
+    (ExistingNamespaceArgs, ExistingNamespaceArgsDict),
+    (CoreDnsArgs, CoreDnsArgsDict),
+    (ServerBlock, ServerBlockArgsDict),
+    (DisruptionBudget, DisruptionBudgetArgsDict),
+    (IpMasqArgs, IpMasqArgsDict),
+    (NodePool, NodePoolArgsDict),
 ]
 
 
@@ -375,7 +414,28 @@ def test_each_args_dict_lists_exactly_the_keys_a_stack_file_may_write(model, typ
 
 
 @pytest.mark.parametrize(
-    "model", [TenantNamespaceArgs, NetworkPolicyArgs, LoadBalancerArgs, DnsAutoscalerArgs, NodeLocalDnsArgs, DnsArgs, ClusterSpec, ClusterPlatformArgs]
+    "model",
+    [
+        TenantNamespaceArgs,
+        NetworkPolicyArgs,
+        LoadBalancerArgs,
+        DnsAutoscalerArgs,
+        NodeLocalDnsArgs,
+        DnsArgs,
+        ClusterSpec,
+        ClusterPlatformArgs,
+        PriorityClassArgs,
+        StorageClassArgs,
+        TenantAccess,
+        Subjects,
+        ServiceAccountArgs,
+        ExistingNamespaceArgs,
+        CoreDnsArgs,
+        ServerBlock,
+        DisruptionBudget,
+        IpMasqArgs,
+        NodePool,
+    ],
 )
 def test_each_typed_init_takes_exactly_the_models_fields(model):
     parameters = set(inspect.signature(model.__init__).parameters) - {"self"}

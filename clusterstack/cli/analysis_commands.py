@@ -1,4 +1,5 @@
-"""Commands that answer questions about stacks without applying them: diff, dns forecast."""
+"""Commands that answer questions about stacks without applying them: diff, dns forecast, admit,
+reach, capacity."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import ClusterstackError
+from ..errors import ClusterstackError, Problem
 from ..render import table
 from .app import cli, json_option, no_cache_option, options, stack_option, warn
 from .stack_commands import evaluate
@@ -77,6 +78,33 @@ def dns_forecast(
         return
     click.echo(f"{stack}: {answer.mode} {autoscaler.params.to_json()}")
     click.echo(table(list(COLUMNS.values()), [[row[key] for key in COLUMNS] for row in answer.rows]))
+
+
+NO_NODE_POOLS = (
+    "is not set, so there is no cluster to set the quotas against; list the cluster's node pools, e.g. "
+    "nodePools: [{name: general, count: 3, cpu: 8, memory: 32Gi}] (kubeReserved, systemReserved and evictionHard as the kubelets have them)"
+)
+
+
+@cli.command()
+@stack_option
+@json_option
+@click.pass_context
+def capacity(ctx: click.Context, stack: str, as_json: bool) -> None:
+    """The node pools' allocatable (capacity less the kubelets' reservations) against the tenants'
+    quotas: per resource, how far the quotas together overcommit the cluster, and which tenants no
+    quota bounds. LimitRanges no node could satisfy are errors, as in validate."""
+    from ..analysis.capacity import capacity_report
+    from ..program.evaluate import Evaluator
+
+    stack_read = Evaluator(options(ctx).project(), stack)  # read and validated as every command does; no program run
+    warn(stack_read.warnings)
+    assert stack_read.spec is not None, "validated, not cached"
+    args = stack_read.spec.args
+    if not args.cluster.node_pools:
+        raise ClusterstackError([Problem(stack_read.config.stack_layer.file, "clusterstack:cluster.nodePools", NO_NODE_POOLS)])
+    report = capacity_report(args)
+    click.echo(json.dumps(report.to_json(stack), indent=2) if as_json else report.as_text(stack))
 
 
 @cli.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -64,12 +65,27 @@ def _change_lines(change: Change, full: bool) -> list[str]:
     lines = [head]
     if change.action in ("update", "replace"):
         for field in change.fields:
-            lines.append(f"      {field.dotted}: {_value(field.before, full)} → {_value(field.after, full)}")
+            if _is_text(field.before) and _is_text(field.after):
+                lines.append(f"      {field.dotted}:")
+                lines += [f"          {line}" for line in _text_diff(field.before, field.after, full)]
+            else:
+                lines.append(f"      {field.dotted}: {_value(field.before, full)} → {_value(field.after, full)}")
     elif full:
         manifest = change.after if change.action == "create" else change.before
         sign = "+" if change.action == "create" else "-"
         lines += [f"      {sign} {line}" for line in to_yaml(manifest or {}).splitlines()]
     return lines
+
+
+def _is_text(value: Any) -> bool:
+    """A multi-line string (a Corefile, a config file in a ConfigMap): shown as a line diff."""
+    return isinstance(value, str) and "\n" in value.rstrip("\n")
+
+
+def _text_diff(before: str, after: str, full: bool) -> list[str]:
+    """The changed lines (with three lines of context under ``--diff``), as ``diff -u`` marks them."""
+    diff = difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=3 if full else 0)
+    return [line for line in diff if not line.startswith(("---", "+++"))]
 
 
 def _value(value: Any, full: bool) -> str:

@@ -1,0 +1,398 @@
+"""IpMasqAgent: the ip-masq-agent DaemonSet and its ConfigMap, which decide which pod traffic leaves
+a node with the node's IP (masqueraded) and which keeps the pod's IP.
+
+Page: IP Masquerade Agent User Guide. The agent (kubernetes-sigs/ip-masq-agent) reads
+``/etc/config/ip-masq-agent`` every ``resyncInterval``: a YAML document whose keys are all optional,
+and a key left out keeps the agent's default. Every destination not in ``nonMasqueradeCIDRs`` (and
+not link-local, unless ``masqLinkLocal``) is masqueraded. A change to the ConfigMap needs no restart:
+the kubelet refreshes the mounted file and the agent re-reads it.
+
+The objects are the agent's own ``ip-masq-agent.yaml`` (the unprivileged container with NET_ADMIN
+and NET_RAW, the ConfigMap volume) merged with Kubernetes' addon manifest
+(kubernetes/kubernetes ``cluster/addons/ip-masq-agent``: priority class, tolerations, node selector,
+requests, ``--masq-chain=IP-MASQ`` and ``--nomasq-all-reserved-ranges``). Intended differences:
+clusterstack writes the ConfigMap itself; the pod mounts no ServiceAccount token (the agent never
+calls the API, so the addon's ServiceAccount is left out); clusterstack's labels replace the
+addon-manager's; the node selector can be changed.
+
+The agent runs only on nodes labelled ``node.kubernetes.io/masq-agent-ds-ready=true`` (the page's
+``kubectl label nodes``), unless ``nodeSelector`` says otherwise.
+
+GKE runs its own ip-masq-agent (kube-system/ip-masq-agent) on every Autopilot cluster and on Standard
+clusters in some configurations (the page: with network policy enforcement, or a Pod range outside
+10.0.0.0/8); its ConfigMap may be missing even then. See ``warnings`` for what that means here.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Annotated, Any, TypedDict
+
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
+from pydantic import Field, field_validator
+
+from .bundle import Bundle, Manifest
+from .cluster import ClusterSpec
+from .dns_autoscaler import Resources, ResourcesArgsDict
+from .kube.quantity import Quantity
+from .labels import object_meta
+from .lifecycle import OnExisting
+from .model import KeyPath, LabelKey, LabelValue, Model, Problems, QuantityValue, given, raise_problems, typed_init
+from .register import AddOnChildren
+
+NAME = "ip-masq-agent"
+NAMESPACE = "kube-system"
+DEFAULT_IMAGE = "registry.k8s.io/networking/ip-masq-agent:v2.12.0"
+"""The newest release promoted to registry.k8s.io that could be confirmed (kubernetes/k8s.io
+``registry.k8s.io/images/k8s-staging-networking/images.yaml``), and the one Kubernetes' addon
+manifest pins. The agent's repository is tagged up to v2.12.6; set ``image`` for a newer one."""
+NODE_LABEL = "node.kubernetes.io/masq-agent-ds-ready"
+"""The label the page puts on the nodes the agent should run on."""
+MASQ_CHAIN = "IP-MASQ"
+"""The nat chain the rules go in. The agent's own default is IP-MASQ-AGENT; Kubernetes' addon
+manifest and GKE use IP-MASQ. Changing it on a running cluster would leave the old chain and its
+POSTROUTING jump behind, still masquerading by the old rules, so clusterstack keeps IP-MASQ."""
+CONFIG_DIR = "/etc/config"
+CONFIG_FILE = "ip-masq-agent"
+"""The agent reads ``/etc/config/ip-masq-agent``, a fixed path (its ``configPath``)."""
+CIDR_LIMIT = 64
+"""How many nonMasqueradeCIDRs the agent takes unless ``cidrLimit`` says otherwise."""
+RFC1918 = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+RESERVED = ("100.64.0.0/10", "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "240.0.0.0/4")
+"""The other IPv4 ranges RFCs reserve, which ``--nomasq-all-reserved-ranges`` adds to the default list."""
+
+_GO_UNITS = {"ns": 1, "us": 10**3, "µs": 10**3, "μs": 10**3, "ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
+# time.ParseDuration's grammar: [-+]? then one or more <number><unit>, a number being digits with an
+# optional fraction (at least one digit on either side of the dot); a bare "0" is the one unitless value.
+_GO_NUMBER = re.compile(r"\d+(?:\.\d*)?|\.\d+", re.ASCII)
+_GO_PART = re.compile(rf"({_GO_NUMBER.pattern})([^\d.]+)", re.ASCII)
+_GO_DURATION_MAX = 2**63 - 1
+"""time.Duration is an int64 of nanoseconds (about 292 years)."""
+_DURATION_EXAMPLE = "e.g. 60s, 1m30s, 500ms"
+
+
+class IpMasqResources(Resources):
+    requests: dict[str, QuantityValue] = Field(default_factory=lambda: {"cpu": Quantity.parse("10m"), "memory": Quantity.parse("16Mi")})
+    """Default: Kubernetes' addon manifest's 10m CPU and 16Mi memory."""
+
+
+class IpMasqArgsDict(TypedDict, total=False):
+    """``IpMasqArgs`` as a dict, in the stack files' spelling."""
+
+    nonMasqueradeCIDRs: Sequence[str]
+    cidrLimit: int
+    masqLinkLocal: bool
+    masqLinkLocalIPv6: bool
+    resyncInterval: str
+    enableIPv6: bool
+    nomasqAllReservedRanges: bool
+    nodeSelector: Mapping[str, str]
+    image: str
+    resources: ResourcesArgsDict
+    onExisting: OnExisting
+
+
+class IpMasqArgs(Model):
+    """``clusterstack:ipMasq``. The first five keys are the agent's config file's; each is written
+    only when set, and unset means the agent's own default."""
+
+    non_masquerade_cidrs: tuple[str, ...] | None = Field(None, alias="nonMasqueradeCIDRs")
+    """Destinations reached with the pod's own IP; everything else leaves with the node's IP. List the
+    Pod range (and whatever else must see pod IPs): pod-to-pod traffic to a range not listed is
+    masqueraded. ``[]`` masquerades everything but link-local. Unset: RFC 1918 (10.0.0.0/8,
+    172.16.0.0/12, 192.168.0.0/16), and with ``nomasqAllReservedRanges`` the other ranges RFCs reserve."""
+    cidr_limit: Annotated[int, Field(ge=0, strict=True)] | None = None
+    """How many nonMasqueradeCIDRs the agent accepts; unset: 64."""
+    masq_link_local: bool | None = None
+    """Masquerade traffic to 169.254.0.0/16 too; unset: false (link-local keeps the pod's IP)."""
+    masq_link_local_ipv6: bool | None = Field(None, alias="masqLinkLocalIPv6")
+    """Masquerade traffic to fe80::/10 too (only with ``enableIPv6``); unset: false."""
+    resync_interval: str | None = None
+    """How often the agent re-reads its config and rewrites its rules: a Go duration (60s, 1m30s,
+    500ms); unset: 60s."""
+    enable_ipv6: bool = Field(False, alias="enableIPv6")
+    """Also write ip6tables rules (``--enable-ipv6``); without it the agent refuses IPv6 CIDRs."""
+    nomasq_all_reserved_ranges: bool = True
+    """``--nomasq-all-reserved-ranges``, as in Kubernetes' addon manifest: when nonMasqueradeCIDRs is
+    unset, also keep pod IPs towards the reserved ranges (100.64.0.0/10, 198.18.0.0/15, ...). No
+    effect when nonMasqueradeCIDRs is set."""
+    node_selector: dict[LabelKey, LabelValue] = Field(default_factory=lambda: {NODE_LABEL: "true"})
+    """The nodes the agent runs on (besides kubernetes.io/os: linux); default: those labelled as the
+    page says. ``{}``: every Linux node."""
+    image: str = DEFAULT_IMAGE
+    resources: IpMasqResources = Field(default_factory=IpMasqResources)
+    on_existing: OnExisting = "fail"
+    """When the cluster already has ip-masq-agent (GKE deploys it in some configurations): ``fail``
+    (``pulumi up`` stops with AlreadyExists) or ``adopt`` (patch only clusterstack's fields onto the
+    cluster's own ConfigMap and DaemonSet)."""
+
+    @typed_init
+    def __init__(
+        self,
+        *,
+        non_masquerade_cidrs: Sequence[str] | None = None,
+        cidr_limit: int | None = None,
+        masq_link_local: bool | None = None,
+        masq_link_local_ipv6: bool | None = None,
+        resync_interval: str | None = None,
+        enable_ipv6: bool | None = None,
+        nomasq_all_reserved_ranges: bool | None = None,
+        node_selector: Mapping[str, str] | None = None,
+        image: str | None = None,
+        resources: IpMasqResources | ResourcesArgsDict | None = None,
+        on_existing: OnExisting | None = None,
+    ) -> None:
+        super().__init__(**given(locals()))
+
+    @field_validator("non_masquerade_cidrs")
+    @classmethod
+    def _cidrs(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if value is not None:
+            raise_problems(((index,), problem) for index, cidr in enumerate(value) if (problem := cidr_problem(cidr)) is not None)
+        return value
+
+    @field_validator("resync_interval", mode="before")
+    @classmethod
+    def _interval(cls, value: Any) -> Any:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            raise ValueError(f"{value} has no unit; the agent reads a Go duration: did you mean {value}s?")
+        if isinstance(value, str):
+            nanoseconds = go_duration(value)
+            if nanoseconds <= 0:
+                raise ValueError(f"{value!r} is not positive; the agent would rewrite its rules without pausing ({_DURATION_EXAMPLE})")
+        return value
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, value: str) -> str:
+        if not value or re.search(r"\s", value):
+            raise ValueError(f"{value!r} is not an image reference (e.g. {DEFAULT_IMAGE})")
+        return value
+
+    def _problems(self) -> Problems:
+        cidrs = self.non_masquerade_cidrs
+        if cidrs is None:
+            return
+        # The agent's validate(): at most cidrLimit entries, and no IPv6 one without --enable-ipv6.
+        limit = self.cidr_limit if self.cidr_limit is not None else CIDR_LIMIT
+        if len(cidrs) > limit:
+            yield ("nonMasqueradeCIDRs",), f"lists {len(cidrs)} CIDRs; the agent takes at most {limit} (cidrLimit); merge ranges, or raise cidrLimit"
+        if not self.enable_ipv6:
+            for index, cidr in enumerate(cidrs):
+                if ipaddress.ip_network(cidr).version == 6:
+                    yield ("nonMasqueradeCIDRs", index), f"{cidr} is IPv6, which the agent refuses unless it writes IPv6 rules; set enableIPv6: true"
+
+    def config(self) -> dict[str, Any]:
+        """The agent's config file: the keys that are set, in the agent's order."""
+        found: dict[str, Any] = {}
+        if self.non_masquerade_cidrs is not None:
+            found["nonMasqueradeCIDRs"] = list(self.non_masquerade_cidrs)
+        if self.cidr_limit is not None:
+            found["cidrLimit"] = self.cidr_limit
+        if self.masq_link_local is not None:
+            found["masqLinkLocal"] = self.masq_link_local
+        if self.masq_link_local_ipv6 is not None:
+            found["masqLinkLocalIPv6"] = self.masq_link_local_ipv6
+        if self.resync_interval is not None:
+            found["resyncInterval"] = self.resync_interval
+        return found
+
+    def effective_non_masquerade_cidrs(self) -> tuple[str, ...]:
+        """What the agent will not masquerade besides link-local: the list, or its default."""
+        if self.non_masquerade_cidrs is not None:
+            return self.non_masquerade_cidrs
+        return RFC1918 + RESERVED if self.nomasq_all_reserved_ranges else RFC1918
+
+
+def cidr_problem(text: str) -> str | None:
+    """Why the agent would refuse ``text`` as a non-masquerade CIDR (Go's net.ParseCIDR, then its
+    alignment check), or None; worded with the fix."""
+    address_text, slash, prefix = text.partition("/")
+    if "%" in address_text:
+        return f"{text!r} has a zone (%...); write a plain CIDR"
+    try:
+        address = ipaddress.ip_address(address_text)
+    except ValueError:
+        return f"{text!r} is not a CIDR (e.g. 10.0.0.0/8, fd00::/8)"
+    bits = address.max_prefixlen
+    if not slash:
+        return f"{text!r} is an address, not a CIDR; did you mean {text}/{bits}?"
+    if not (prefix.isascii() and prefix.isdigit()) or int(prefix) > bits:
+        return f"{text!r} has prefix length {prefix!r}; write the number of bits, 0-{bits}"
+    network = ipaddress.ip_network(f"{address}/{int(prefix)}", strict=False)
+    if network.network_address != address:
+        return f"{text!r} has host bits set, and the agent takes only CIDRs aligned to their block; did you mean {network}?"
+    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
+    if mapped is not None:
+        # The agent sorts CIDRs by address family as Go prints the address: a mapped one reads as IPv4
+        # and lands in the IPv4 rules, where iptables refuses it (and with it the whole rule set).
+        hint = f"; write {mapped}/{int(prefix) - 96}" if int(prefix) >= 96 else ""
+        return f"{text!r} is an IPv4-mapped IPv6 CIDR, which the agent puts in its IPv4 rules, where iptables refuses it{hint}"
+    return None
+
+
+def go_duration(text: str) -> int:
+    """Nanoseconds, as Go's time.ParseDuration reads ``text``; a ValueError saying how to write one."""
+    body = text[1:] if text[:1] in ("+", "-") else text
+    sign = -1 if text[:1] == "-" else 1
+    if body == "0":
+        return 0
+    if _GO_NUMBER.fullmatch(body):
+        raise ValueError(f"{text!r} has no unit; the agent reads a Go duration: did you mean {text}s?")
+    position, total = 0, 0
+    while position < len(body):
+        part = _GO_PART.match(body, position)
+        if part is None:
+            raise ValueError(f"{text!r} is not a Go duration: write numbers with units (ns, us, ms, s, m, h), {_DURATION_EXAMPLE}")
+        number, unit = part.groups()
+        if unit not in _GO_UNITS:
+            raise ValueError(f"{text!r} has the unit {unit!r}; Go durations take ns, us (µs), ms, s, m and h ({_DURATION_EXAMPLE})")
+        total += int(Fraction(number) * _GO_UNITS[unit])
+        position = part.end()
+    if position == 0:
+        raise ValueError(f"{text!r} is not a Go duration ({_DURATION_EXAMPLE})")
+    if total > _GO_DURATION_MAX:
+        raise ValueError(f"{text!r} is longer than the longest Go duration (about 292 years)")
+    return sign * total
+
+
+def agent_config(args: IpMasqArgs) -> str:
+    """The ConfigMap's ``config``: a YAML document of the set keys (``{}`` when none is: all defaults)."""
+    return yaml.safe_dump(args.config(), sort_keys=False, default_flow_style=False, allow_unicode=True)
+
+
+def warnings(args: IpMasqArgs, cluster: ClusterSpec | None = None) -> list[tuple[KeyPath, str]]:
+    """What the agent accepts but probably is not meant: settings with no effect, a busy resync, and
+    what GKE's own agent means for this one."""
+    found: list[tuple[KeyPath, str]] = []
+    if args.masq_link_local_ipv6 is not None and not args.enable_ipv6:
+        found.append((("masqLinkLocalIPv6",), "has no effect: the agent writes IPv6 rules only with enableIPv6: true"))
+    if "nomasq_all_reserved_ranges" in args.model_fields_set and args.non_masquerade_cidrs is not None:
+        found.append((("nomasqAllReservedRanges",), "has no effect: it only changes the default list, and nonMasqueradeCIDRs is set"))
+    cidrs = args.non_masquerade_cidrs or ()
+    seen: dict[ipaddress.IPv4Network | ipaddress.IPv6Network, int] = {}
+    for index, cidr in enumerate(cidrs):
+        network = ipaddress.ip_network(cidr)
+        if network in seen:
+            found.append((("nonMasqueradeCIDRs", index), f"{cidr} is listed already (nonMasqueradeCIDRs[{seen[network]}])"))
+        seen.setdefault(network, index)
+    if args.resync_interval is not None and go_duration(args.resync_interval) < 10**9:
+        found.append((("resyncInterval",), f"{args.resync_interval} rewrites every node's NAT rules more than once a second; the agent's default is 60s"))
+    if cluster is not None and cluster.distribution == "gke":
+        if args.on_existing == "fail":
+            found.append(
+                (
+                    ("onExisting",),
+                    (
+                        "GKE runs ip-masq-agent itself on Autopilot and on some Standard clusters (network policy enforcement, "
+                        "a Pod range outside 10.0.0.0/8); where it does, creating it fails with AlreadyExists: check with "
+                        "kubectl -n kube-system get daemonset ip-masq-agent, and set onExisting: adopt if it is there"
+                    ),
+                )
+            )
+        elif args.node_selector:
+            labels = ", ".join(f"{k}={v}" for k, v in sorted(args.node_selector.items()))
+            found.append(
+                (
+                    ("nodeSelector",),
+                    f"adopting GKE's agent puts this node selector on it: nodes without {labels} lose their agent; label them, or set nodeSelector: {{}}",
+                )
+            )
+    return found
+
+
+@dataclass(frozen=True)
+class IpMasqObjects(Bundle):
+    config_map: Manifest
+    """The agent's config file, under the key ``config``."""
+    daemon_set: Manifest
+
+
+def build_ip_masq(args: IpMasqArgs, environment: str | None = None) -> IpMasqObjects:
+    selector = {"k8s-app": NAME}
+    flags = [f"--masq-chain={MASQ_CHAIN}"]
+    if args.nomasq_all_reserved_ranges:
+        flags.append("--nomasq-all-reserved-ranges")
+    if args.enable_ipv6:
+        flags.append("--enable-ipv6")
+    resources: dict[str, Any] = {"requests": {k: q.text for k, q in args.resources.requests.items()}}
+    if args.resources.limits:
+        resources["limits"] = {k: q.text for k, q in args.resources.limits.items()}
+    return IpMasqObjects(
+        config_map={
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": object_meta(NAME, NAMESPACE, environment),
+            "data": {"config": agent_config(args)},
+        },
+        daemon_set={
+            "apiVersion": "apps/v1",
+            "kind": "DaemonSet",
+            "metadata": object_meta(NAME, NAMESPACE, environment, selector),
+            "spec": {
+                "selector": {"matchLabels": dict(selector)},
+                "template": {
+                    "metadata": {"labels": dict(selector)},
+                    "spec": {
+                        "priorityClassName": "system-node-critical",
+                        "hostNetwork": True,  # the rules go in the node's own nat table
+                        "automountServiceAccountToken": False,
+                        "nodeSelector": {"kubernetes.io/os": "linux", **dict(sorted(args.node_selector.items()))},
+                        "tolerations": [
+                            {"effect": "NoSchedule", "operator": "Exists"},
+                            {"effect": "NoExecute", "operator": "Exists"},
+                            {"key": "CriticalAddonsOnly", "operator": "Exists"},
+                        ],
+                        "containers": [
+                            {
+                                "name": NAME,
+                                "image": args.image,
+                                "args": flags,
+                                "resources": resources,
+                                "securityContext": {"privileged": False, "capabilities": {"add": ["NET_ADMIN", "NET_RAW"]}},
+                                "volumeMounts": [{"name": "config", "mountPath": CONFIG_DIR}],
+                            }
+                        ],
+                        "volumes": [
+                            {
+                                "name": "config",
+                                "configMap": {"name": NAME, "optional": True, "items": [{"key": "config", "path": CONFIG_FILE}]},
+                            }
+                        ],
+                    },
+                },
+            },
+        },
+    )
+
+
+class IpMasqAgent(pulumi.ComponentResource):
+    """ip-masq-agent on the labelled Linux nodes, configured by its ConfigMap."""
+
+    config_map: k8s.core.v1.ConfigMap | k8s.core.v1.ConfigMapPatch
+    daemon_set: k8s.apps.v1.DaemonSet | k8s.apps.v1.DaemonSetPatch
+    """Each child is the object itself, or with ``onExisting: adopt`` a patch of the cluster's own."""
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: IpMasqArgs | IpMasqArgsDict,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        environment: str | None = None,
+    ) -> None:
+        """Its children are named ``<resource_name>/ip-masq-agent``."""
+        super().__init__("clusterstack:network:IpMasqAgent", resource_name, None, opts)
+        spec = args if isinstance(args, IpMasqArgs) else IpMasqArgs.model_validate(args)
+        objects = build_ip_masq(spec, environment)
+        child = AddOnChildren(resource_name, pulumi.ResourceOptions(parent=self), spec.on_existing).add
+
+        self.config_map = child(objects.config_map, k8s.core.v1.ConfigMap, k8s.core.v1.ConfigMapPatch)
+        self.daemon_set = child(objects.daemon_set, k8s.apps.v1.DaemonSet, k8s.apps.v1.DaemonSetPatch)
+        self.register_outputs({"configMap": self.config_map.metadata.name, "daemonSet": self.daemon_set.metadata.name})

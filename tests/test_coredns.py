@@ -1,0 +1,521 @@
+"""CoreDns: the Corefile it renders, read back server block by server block with a Corefile parser of
+this module's own (so the test does not trust the renderer's idea of the syntax); the objects against
+the strict Kubernetes schemas; every rejection, with its key path; the warnings; and the component
+under Pulumi's mocks (the Corefile always a ConfigMapPatch, the PodDisruptionBudget created or adopted).
+
+The facts checked come from kubeadm's Corefile (cmd/kubeadm/app/phases/addons/dns/manifests.go), the
+"Customizing DNS Service" page (a stub domain's block: errors, cache, forward) and CoreDNS's forward
+and cache plugins (at most 15 upstreams; a TTL above 0)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pulumi
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from clusterstack.components.cluster import ClusterSpec
+from clusterstack.components.coredns import (
+    CoreDns,
+    CoreDnsArgs,
+    DisruptionBudget,
+    ServerBlock,
+    build_coredns,
+    cluster_problems,
+    render_corefile,
+    warnings,
+)
+from clusterstack.components.kube.schema import schema_problems
+from clusterstack.components.model import Invalid, describe, dotted
+from clusterstack.components.nodelocaldns import NodeLocalDnsArgs
+from tests.test_engine import cs
+
+KUBEADM_COREFILE = """\
+.:53 {
+    errors
+    health {
+        lameduck 5s
+    }
+    ready
+    kubernetes cluster.local in-addr.arpa ip6.arpa {
+        pods insecure
+        fallthrough in-addr.arpa ip6.arpa
+        ttl 30
+    }
+    prometheus :9153
+    forward . /etc/resolv.conf {
+        max_concurrent 1000
+    }
+    cache 30 {
+        disable success cluster.local
+        disable denial cluster.local
+    }
+    loop
+    reload
+    loadbalance
+}
+"""
+"""kubeadm's Corefile for cluster.local, laid out with 4 spaces a level."""
+
+
+# --- A Corefile reader of this module's own -------------------------------------------------------
+
+
+@dataclass
+class Plugin:
+    name: str
+    args: list[str]
+    block: list[Plugin] | None
+
+    def option(self, name: str) -> list[str]:
+        """The arguments of the one line ``name`` in this plugin's block."""
+        [found] = [p for p in self.block or [] if p.name == name]
+        return found.args
+
+
+@dataclass
+class Server:
+    keys: list[str]
+    plugins: list[Plugin]
+
+    @property
+    def addresses(self) -> list[tuple[str, int]]:
+        return [(zone, int(port)) for zone, _, port in (key.rpartition(":") for key in self.keys)]
+
+    @property
+    def names(self) -> list[str]:
+        return [p.name for p in self.plugins]
+
+    def plugin(self, name: str) -> Plugin:
+        [found] = [p for p in self.plugins if p.name == name]
+        return found
+
+
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[^\s"#]+')
+
+
+def parse_corefile(text: str) -> list[Server]:
+    """Server blocks as CoreDNS reads them: keys then ``{``, one directive a line (its arguments on
+    that line), ``{`` ending the line that opens a block, ``}`` alone on its line; and, as kubeadm
+    lays it out, 4 spaces of indentation a level."""
+    tokens: list[tuple[str, int]] = []
+    depth = 0
+    for number, line in enumerate(text.splitlines()):
+        words = _TOKEN.findall(line)
+        if not words:
+            continue
+        if words == ["}"]:
+            depth -= 1
+        assert line == "    " * depth + " ".join(words), f"line {number + 1} is not laid out at depth {depth}: {line!r}"
+        assert "{" not in words[:-1], f"line {number + 1} opens a block before its end: {line!r}"
+        assert "}" not in words or words == ["}"], f"line {number + 1} closes a block beside other words: {line!r}"
+        if words[-1] == "{":
+            depth += 1
+        tokens += [(word, number) for word in words]
+    assert depth == 0, "braces do not balance"
+
+    position = 0
+
+    def block() -> list[Plugin]:
+        nonlocal position
+        plugins: list[Plugin] = []
+        while tokens[position][0] != "}":
+            name, line = tokens[position]
+            position += 1
+            args: list[str] = []
+            while position < len(tokens) and tokens[position][1] == line and tokens[position][0] != "{":
+                args.append(tokens[position][0])
+                position += 1
+            inner = None
+            if position < len(tokens) and tokens[position] == ("{", line):
+                position += 1
+                inner = block()
+            plugins.append(Plugin(name, args, inner))
+        position += 1
+        return plugins
+
+    servers: list[Server] = []
+    while position < len(tokens):
+        keys = []
+        while tokens[position][0] != "{":
+            keys.append(tokens[position][0])
+            position += 1
+        position += 1
+        servers.append(Server(keys, block()))
+    return servers
+
+
+def corefile(cluster: ClusterSpec | None = None, **spec: object) -> list[Server]:
+    return parse_corefile(render_corefile(CoreDnsArgs.model_validate(spec), cluster if cluster is not None else ClusterSpec()))
+
+
+def test_the_reader_reads_the_pages_stub_domain_block():
+    [server] = parse_corefile("consul.local:53 {\n    errors\n    cache 30\n    forward . 10.150.0.1\n}\n")
+    assert (server.addresses, server.names, server.plugin("forward").args) == ([("consul.local", 53)], ["errors", "cache", "forward"], [".", "10.150.0.1"])
+
+
+# --- The Corefile ----------------------------------------------------------------------------------
+
+
+def test_no_settings_give_kubeadms_corefile():
+    assert render_corefile(CoreDnsArgs(), ClusterSpec()) == KUBEADM_COREFILE
+    [main] = parse_corefile(KUBEADM_COREFILE)
+    assert main.addresses == [(".", 53)]
+    assert main.names == ["errors", "health", "ready", "kubernetes", "prometheus", "forward", "cache", "loop", "reload", "loadbalance"]
+    assert main.plugin("kubernetes").args == ["cluster.local", "in-addr.arpa", "ip6.arpa"]
+    assert main.plugin("forward").args == [".", "/etc/resolv.conf"]
+
+
+def test_the_cluster_domain_goes_into_the_kubernetes_plugin_and_out_of_the_cache():
+    [main] = corefile(ClusterSpec(domain="corp.internal"))
+    assert main.plugin("kubernetes").args == ["corp.internal", "in-addr.arpa", "ip6.arpa"]
+    assert main.plugin("kubernetes").option("fallthrough") == ["in-addr.arpa", "ip6.arpa"]
+    disables = [p.args for p in main.plugin("cache").block or [] if p.name == "disable"]
+    assert disables == [["success", "corp.internal"], ["denial", "corp.internal"]]
+
+
+def test_upstream_servers_replace_resolv_conf_and_keep_kubeadms_forward_options():
+    [main] = corefile(upstreamServers=["172.16.0.1", "172.16.0.2:5353", "[fd00::53]:53", "fd00::54"])
+    forward = main.plugin("forward")
+    assert forward.args == [".", "172.16.0.1", "172.16.0.2:5353", "[fd00::53]:53", "fd00::54"]
+    assert forward.option("max_concurrent") == ["1000"]
+
+
+def test_the_cache_ttl_applies_to_the_main_block_and_every_stub_domain():
+    main, consul = corefile(cache=120, stubDomains={"consul.local": ["10.150.0.1"]})
+    assert main.plugin("cache").args == ["120"]
+    assert consul.plugin("cache").args == ["120"]
+
+
+def test_stub_domains_are_the_pages_blocks_sorted_after_the_main_one():
+    servers = corefile(stubDomains={"svc.example.org.": ["10.0.0.7"], "consul.local": ["10.150.0.1", "10.150.0.2:8600"]})
+    assert [s.addresses for s in servers] == [[(".", 53)], [("consul.local", 53)], [("svc.example.org", 53)]]
+    consul, other = servers[1:]
+    assert consul.names == ["errors", "cache", "forward"]
+    assert consul.plugin("forward").args == [".", "10.150.0.1", "10.150.0.2:8600"]
+    assert other.plugin("forward").args == [".", "10.0.0.7"]
+
+
+def test_server_blocks_come_last_in_their_order_with_their_plugins_laid_out():
+    servers = corefile(
+        stubDomains={"consul.local": ["10.150.0.1"]},
+        serverBlocks=[
+            {"zones": ["example.internal", "corp.example."], "plugins": ["errors", "forward . 10.0.0.2 { max_concurrent 100 }", 'log . "{remote} {type}"']},
+            {"zones": ["."], "port": 5353, "plugins": ["errors", "hosts {\n  10.0.0.9 db.example.internal\n      fallthrough\n}  # pinned", "whoami"]},
+        ],
+    )
+    assert [s.addresses for s in servers[2:]] == [[("example.internal", 53), ("corp.example", 53)], [(".", 5353)]]
+    first, second = servers[2:]
+    assert first.names == ["errors", "forward", "log"]
+    assert first.plugin("forward").args == [".", "10.0.0.2"]
+    assert first.plugin("forward").option("max_concurrent") == ["100"]
+    assert first.plugin("log").args == [".", '"{remote} {type}"']
+    assert second.names == ["errors", "hosts", "whoami"]
+    assert second.plugin("hosts").block == [Plugin("10.0.0.9", ["db.example.internal"], None), Plugin("fallthrough", [], None)]
+
+
+def test_the_corefile_is_the_same_bytes_for_the_same_settings():
+    one = {"stubDomains": {"b.example": ["10.0.0.2"], "a.example": ["10.0.0.1"]}, "upstreamServers": ["172.16.0.1"]}
+    other = {"upstreamServers": ["172.16.0.1"], "stubDomains": {"a.example": ["10.0.0.1"], "b.example": ["10.0.0.2"]}}
+    assert render_corefile(CoreDnsArgs.model_validate(one), ClusterSpec()) == render_corefile(CoreDnsArgs.model_validate(other), ClusterSpec())
+
+
+# --- The objects -----------------------------------------------------------------------------------
+
+
+def test_the_corefile_configmap_holds_only_the_corefile():
+    objects = build_coredns(CoreDnsArgs(), ClusterSpec(), "prod")
+    assert objects.corefile == {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": "coredns",
+            "namespace": "kube-system",
+            "labels": {"app.kubernetes.io/managed-by": "clusterstack", "clusterstack.io/environment": "prod"},
+        },
+        "data": {"Corefile": KUBEADM_COREFILE},
+    }
+    assert objects.pdb is None
+    assert objects.all() == [objects.corefile]
+
+
+def test_the_disruption_budget_defaults_to_one_pod_at_a_time_and_never_sets_replicas():
+    objects = build_coredns(CoreDnsArgs(pdb={}), ClusterSpec(), "prod")
+    assert objects.pdb == {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {
+            "name": "coredns",
+            "namespace": "kube-system",
+            "labels": {"app.kubernetes.io/managed-by": "clusterstack", "clusterstack.io/environment": "prod"},
+        },
+        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"k8s-app": "kube-dns"}}, "unhealthyPodEvictionPolicy": "AlwaysAllow"},
+    }
+    assert not any(o["kind"] == "Deployment" or "replicas" in o.get("spec", {}) for o in objects.all())
+
+
+@pytest.mark.parametrize(
+    ("pdb", "spec"),
+    [
+        ({"minAvailable": "50%"}, {"minAvailable": "50%"}),
+        ({"minAvailable": 2, "unhealthyPodEvictionPolicy": "IfHealthyBudget"}, {"minAvailable": 2}),
+        ({"maxUnavailable": "33%"}, {"maxUnavailable": "33%"}),
+    ],
+)
+def test_the_disruption_budget_sets_exactly_the_bound_given(pdb, spec):
+    built = build_coredns(CoreDnsArgs(pdb=pdb), ClusterSpec()).pdb
+    assert built is not None
+    assert {k: v for k, v in built["spec"].items() if k in ("minAvailable", "maxUnavailable")} == spec
+
+
+@pytest.mark.parametrize("version", ["1.30", "1.34"])
+def test_every_object_passes_the_strict_schemas(version):
+    args = CoreDnsArgs.model_validate(
+        {
+            "stubDomains": {"consul.local": ["10.150.0.1"]},
+            "upstreamServers": ["172.16.0.1"],
+            "serverBlocks": [{"zones": ["example.internal"], "plugins": ["errors", "forward . 10.0.0.2"]}],
+            "pdb": {"minAvailable": "50%"},
+        }
+    )
+    for obj in [*build_coredns(args, ClusterSpec(), "prod").all(), *build_coredns(CoreDnsArgs(pdb={}), ClusterSpec()).all()]:
+        assert schema_problems(obj, version) == []
+
+
+def test_the_args_publish_a_json_schema():
+    schema = CoreDnsArgs.model_json_schema(by_alias=True)
+    assert set(schema["properties"]) == {"stubDomains", "upstreamServers", "cache", "serverBlocks", "pdb"}
+
+
+def test_python_callers_write_snake_case_and_models():
+    args = CoreDnsArgs(
+        stub_domains={"consul.local": ["10.150.0.1"]},
+        server_blocks=[ServerBlock(zones=["example.internal"], plugins=["errors"])],
+        pdb=DisruptionBudget(min_available=1, on_existing="adopt"),
+    )
+    assert args.pdb is not None
+    assert args.pdb.budget == ("minAvailable", 1)
+    assert args.server_blocks[0].port == 53
+
+
+# --- Rejections ------------------------------------------------------------------------------------
+
+
+DNS1123 = "must be a DNS-1123 subdomain: lower case letters, digits, '-' and '.', starting and ending with a letter or digit (e.g. 'example.com')"
+
+
+def problems(spec: dict) -> list[str]:
+    """Every problem in ``spec``, as the stack loader words them: ``<key path>: <message>``."""
+    with pytest.raises(ValidationError) as caught:
+        CoreDnsArgs.model_validate(spec)
+    return [f"{dotted(path)}: {message}" for path, message in describe(caught.value, CoreDnsArgs)]
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        (
+            {"stubDomains": {"consul.local": ["10.150.0.300"]}},
+            "stubDomains.consul.local[0]: '10.150.0.300' is not an IP address, IP:port or [IPv6]:port (e.g. 10.150.0.1, 10.150.0.1:8600)",
+        ),
+        (
+            {"stubDomains": {"consul.local": ["ns.consul.example"]}},
+            "stubDomains.consul.local[0]: 'ns.consul.example' is a host name; CoreDNS takes no host names for stub domains and nameservers (the page): give its IP",
+        ),
+        ({"stubDomains": {"consul.local": ["10.150.0.1:0"]}}, "stubDomains.consul.local[0]: '10.150.0.1:0' has port '0'; ports are 1-65535"),
+        ({"stubDomains": {"consul.local": []}}, "stubDomains.consul.local: lists no servers"),
+        ({"stubDomains": {"consul.local": ["10.0.0.1", "10.0.0.1"]}}, "stubDomains.consul.local[1]: 10.0.0.1 is listed twice"),
+        ({"stubDomains": {".": ["10.0.0.1"]}}, "stubDomains..: is the root zone, the main server block's: set upstreamServers instead"),
+        (
+            {"stubDomains": {"consul_dc1.local": ["10.0.0.1"]}},
+            f"stubDomains.consul_dc1.local: is not a DNS domain: {DNS1123}",
+        ),
+        ({"upstreamServers": [f"10.0.0.{i}" for i in range(1, 17)]}, "upstreamServers: lists 16 servers; CoreDNS's forward plugin takes at most 15"),
+        ({"upstreamServers": []}, "upstreamServers: is empty; list servers, or remove it to use the node's /etc/resolv.conf"),
+        ({"upstreamServers": ["fe80::1%eth0"]}, "upstreamServers[0]: 'fe80::1%eth0' has a zone id (%...); Kubernetes takes plain addresses: fe80::1"),
+        ({"upstreamServers": ["[fd00::55"]}, "upstreamServers[0]: '[fd00::55' is not [IPv6]:port (e.g. [fd00::53]:53)"),
+        ({"cache": 0}, "cache: 0 is not a cache TTL: CoreDNS's cache takes 1 to 3600 seconds (3600 is its own ceiling)"),
+        ({"cache": 3601}, "cache: 3601 is not a cache TTL: CoreDNS's cache takes 1 to 3600 seconds (3600 is its own ceiling)"),
+        ({"cache": "30"}, "cache: must be a whole number, not '30'"),
+        ({"pdb": {"minAvailable": 1, "maxUnavailable": 1}}, "pdb: sets both minAvailable and maxUnavailable; a PodDisruptionBudget takes one of them: remove the other"),
+        ({"pdb": {"maxUnavailable": "150%"}}, "pdb.maxUnavailable: 150% is more than 100%"),
+        ({"pdb": {"maxUnavailable": "1"}}, "pdb.maxUnavailable: '1' is neither a whole number nor a percentage like '25%' (a number goes unquoted: 1)"),
+        ({"pdb": {"minAvailable": -1}}, "pdb.minAvailable: -1 is negative; use 0 or more"),
+        ({"pdb": {"onExisting": "replace"}}, "pdb.onExisting: must be one of 'fail' or 'adopt', not 'replace'"),
+        ({"serverBlocks": [{"zones": ["a.internal"], "plugins": ["forward . 10.0.0.1 {"]}]}, "serverBlocks[0].plugins[0]: has a { that is never closed by a }"),
+        ({"serverBlocks": [{"zones": ["a.internal"], "plugins": ["errors }"]}]}, "serverBlocks[0].plugins[0]: has a } that closes no {"),
+        (
+            {"serverBlocks": [{"zones": ["a.internal"], "plugins": ["forward . 10.0.0.1\n{\n    max_concurrent 10\n}"]}]},
+            "serverBlocks[0].plugins[0]: has a { that opens no directive: put it at the end of its directive's line (forward . 10.0.0.1 {)",
+        ),
+        ({"serverBlocks": [{"zones": ["a.internal"], "plugins": ["forward . 10.0.0.1{"]}]}, "serverBlocks[0].plugins[0]: has '10.0.0.1{': separate the { with a space"),
+        ({"serverBlocks": [{"zones": ["a.internal"], "plugins": ['log "{remote}']}]}, 'serverBlocks[0].plugins[0]: has a quote that is never closed: "{remote}'),
+        (
+            {"serverBlocks": [{"zones": ["a.internal"], "plugins": ["errors\ncache 30"]}]},
+            "serverBlocks[0].plugins[0]: holds 2 directives (errors, cache); give each plugin its own list item",
+        ),
+        (
+            {"serverBlocks": [{"zones": ["a.internal:53"], "plugins": ["errors"]}]},
+            f"serverBlocks[0].zones[0]: 'a.internal:53' is not a DNS domain: {DNS1123}; give the port in port, not in the zone",
+        ),
+        ({"serverBlocks": [{"zones": ["a.internal"], "port": 9153, "plugins": ["errors"]}]}, "serverBlocks[0].port: 9153 is CoreDNS's prometheus port in kubeadm's Corefile; choose another"),
+        ({"serverBlocks": [{"zones": ["a.internal"]}]}, "serverBlocks[0].plugins: is required"),
+        ({"serverBlocks": [{"zones": ["."], "plugins": ["errors"]}]}, "serverBlocks[0].zones[0]: .:53 is already the main server block (.:53)"),
+        (
+            {"stubDomains": {"consul.local": ["10.0.0.1"]}, "serverBlocks": [{"zones": ["consul.local."], "plugins": ["errors"]}]},
+            "serverBlocks[0].zones[0]: consul.local:53 is already stub domain consul.local",
+        ),
+        (
+            {"serverBlocks": [{"zones": ["a.internal"], "plugins": ["errors"]}, {"zones": ["b.internal", "a.internal"], "plugins": ["errors"]}]},
+            "serverBlocks[1].zones[1]: a.internal:53 is already serverBlocks[0]",
+        ),
+        ({"stubdomains": {}}, "stubdomains: unknown key; did you mean stubDomains?"),
+    ],
+)
+def test_rejections(spec, expected):
+    assert problems(spec) == [expected]
+
+
+def test_a_zone_on_another_port_is_not_a_duplicate():
+    args = CoreDnsArgs.model_validate({"stubDomains": {"consul.local": ["10.0.0.1"]}, "serverBlocks": [{"zones": ["consul.local"], "port": 5353, "plugins": ["errors"]}]})
+    assert [b.addresses() for b in args.server_blocks] == [[("consul.local", 5353)]]
+
+
+@pytest.mark.parametrize(
+    ("spec", "where", "message"),
+    [
+        ({"stubDomains": {"cluster.local": ["10.0.0.1"]}}, ("stubDomains", "cluster.local"), "cluster.local is the cluster domain (cluster.domain)"),
+        ({"stubDomains": {"svc.cluster.local.": ["10.0.0.1"]}}, ("stubDomains", "svc.cluster.local."), "where the kubernetes plugin answers for Services"),
+        ({"stubDomains": {"in-addr.arpa": ["10.0.0.1"]}}, ("stubDomains", "in-addr.arpa"), "would take every reverse lookup away from the kubernetes plugin"),
+        ({"serverBlocks": [{"zones": ["x.pod.cluster.local"], "plugins": ["errors"]}]}, ("serverBlocks", 0, "zones", 0), "answers for Pods"),
+    ],
+)
+def test_a_zone_that_would_shadow_the_kubernetes_plugin_is_refused(spec, where, message):
+    args = CoreDnsArgs.model_validate(spec)
+    [(path, found)] = list(cluster_problems(args, ClusterSpec()))
+    assert (path, message in found) == (where, True)
+    with pytest.raises(Invalid, match=re.escape(message)):
+        build_coredns(args, ClusterSpec())
+
+
+def test_names_inside_the_cluster_domain_but_outside_its_zones_and_other_ports_are_allowed():
+    args = CoreDnsArgs.model_validate(
+        {"stubDomains": {"legacy.cluster.local": ["10.0.0.1"]}, "serverBlocks": [{"zones": ["cluster.local"], "port": 5353, "plugins": ["errors"]}]}
+    )
+    assert list(cluster_problems(args, ClusterSpec())) == []
+    assert list(cluster_problems(CoreDnsArgs(stub_domains={"cluster.local": ["10.0.0.1"]}), ClusterSpec(domain="corp.internal"))) == []
+
+
+@pytest.mark.parametrize(("distribution", "message"), [("gke", "GKE runs kube-dns, not CoreDNS"), ("aks", "coredns-custom ConfigMap")])
+def test_offerings_whose_corefile_is_not_ours_to_write_are_refused(distribution, message):
+    with pytest.raises(Invalid, match=message):
+        render_corefile(CoreDnsArgs(), ClusterSpec(distribution=distribution))
+
+
+# --- Warnings --------------------------------------------------------------------------------------
+
+
+def warned(args: dict, cluster: ClusterSpec | None = None, node_local: NodeLocalDnsArgs | None = None) -> dict[str, str]:
+    found = warnings(CoreDnsArgs.model_validate(args), cluster if cluster is not None else ClusterSpec(), node_local)
+    return {dotted(path): message for path, message in found}
+
+
+def test_on_eks_the_add_ons_own_budget_is_to_be_adopted():
+    found = warned({"pdb": {}}, ClusterSpec(distribution="eks"))
+    assert found["pdb.onExisting"] == (
+        "EKS's CoreDNS add-on ships PodDisruptionBudget kube-system/coredns: creating this one fails with AlreadyExists; set onExisting: adopt"
+    )
+    assert "resolveConflicts OVERWRITE" in found[""]
+    assert "pdb.onExisting" not in warned({"pdb": {"onExisting": "adopt"}}, ClusterSpec(distribution="eks"))
+
+
+@pytest.mark.parametrize(("pdb", "where"), [({"maxUnavailable": 0}, "pdb.maxUnavailable"), ({"maxUnavailable": "0%"}, "pdb.maxUnavailable"), ({"minAvailable": "100%"}, "pdb.minAvailable")])
+def test_a_budget_that_lets_nothing_go_warns(pdb, where):
+    assert warned({"pdb": pdb})[where].endswith("lets no CoreDNS pod be evicted: every node drain that meets one waits forever")
+
+
+def test_a_plugin_outside_coredns_default_build_and_a_port_the_service_does_not_send_warn():
+    found = warned({"serverBlocks": [{"zones": ["example.internal"], "port": 5353, "plugins": ["errors", "k8s_gateway example.com"]}]})
+    assert found == {
+        "serverBlocks[0].port": "the kube-dns Service sends only port 53 to CoreDNS: nothing reaches 5353 without a Service of your own",
+        "serverBlocks[0].plugins[1]": "'k8s_gateway' is not a plugin of CoreDNS's default build: an image without it fails to start",
+    }
+
+
+def test_with_nodelocal_dns_what_it_sends_past_coredns_warns_unless_it_says_the_same():
+    args = {
+        "stubDomains": {"consul.local": ["10.150.0.1"], "150.10.in-addr.arpa": ["10.150.0.1"]},
+        "upstreamServers": ["172.16.0.1"],
+        "serverBlocks": [{"zones": ["example.internal"], "plugins": ["errors"]}, {"zones": ["legacy.cluster.local"], "plugins": ["errors"]}],
+    }
+    assert set(warned(args, node_local=NodeLocalDnsArgs())) == {"stubDomains.consul.local", "upstreamServers", "serverBlocks[0]"}
+    same = NodeLocalDnsArgs(stub_domains={"consul.local.": ["10.150.0.1"]}, upstream_servers=["172.16.0.1"])
+    assert set(warned(args, node_local=same)) == {"serverBlocks[0]"}
+    assert warned(args) == {}
+
+
+# --- Under Pulumi mocks ----------------------------------------------------------------------------
+
+
+@pytest.mark.pulumi(project="p", stack="s")
+@pulumi.runtime.test
+def test_the_component_patches_the_corefile_and_creates_the_budget(pulumi_mocks):
+    dns = CoreDns("coredns", {"stubDomains": {"consul.local": ["10.150.0.1"]}, "pdb": {}}, environment="s")
+    assert dns.pdb is not None
+
+    def check(values):
+        urns, text = values[:2], values[2]
+        by_urn = {r.urn: r for r in pulumi_mocks.recording().resources}
+        corefile, pdb = (by_urn[urn] for urn in urns)
+        assert (corefile.type, corefile.name) == ("kubernetes:core/v1:ConfigMapPatch", "coredns/coredns")
+        assert (pdb.type, pdb.name) == ("kubernetes:policy/v1:PodDisruptionBudget", "coredns/coredns")
+        assert corefile.inputs["metadata"]["annotations"] == {"pulumi.com/patchForce": "true", "pulumi.com/patchFieldManager": "clusterstack"}
+        assert corefile.inputs["data"] == {"Corefile": text}
+        assert (corefile.retain_on_delete, pdb.retain_on_delete) == (True, False)
+        assert [s.addresses for s in parse_corefile(text)] == [[(".", 53)], [("consul.local", 53)]]
+        assert pdb.inputs["spec"]["selector"] == {"matchLabels": {"k8s-app": "kube-dns"}}
+
+    return pulumi.Output.all(dns.corefile.urn, dns.pdb.urn, dns.corefile_text).apply(check)
+
+
+@pytest.mark.pulumi(project="p", stack="s")
+@pulumi.runtime.test
+def test_the_component_adopts_an_existing_budget_and_makes_none_without_pdb(pulumi_mocks):
+    adopted = CoreDns("eks-dns", CoreDnsArgs(pdb=DisruptionBudget(on_existing="adopt")), cluster=ClusterSpec(distribution="eks"))
+    bare = CoreDns("dns", CoreDnsArgs())
+    assert bare.pdb is None
+    assert adopted.pdb is not None
+
+    def check(urns):
+        by_urn = {r.urn: r for r in pulumi_mocks.recording().resources}
+        assert [(by_urn[u].type, by_urn[u].name) for u in urns] == [
+            ("kubernetes:policy/v1:PodDisruptionBudgetPatch", "eks-dns/coredns"),
+            ("kubernetes:core/v1:ConfigMapPatch", "dns/coredns"),
+        ]
+
+    return pulumi.Output.all(adopted.pdb.urn, bare.corefile.urn).apply(check)
+
+
+def test_the_component_refuses_a_stub_domain_that_is_the_cluster_domain(pulumi_mocks):
+    with pytest.raises(Invalid, match=r"stubDomains\.corp\.internal: corp\.internal is the cluster domain"):
+        CoreDns("dns", {"stubDomains": {"corp.internal": ["10.0.0.1"]}}, cluster=ClusterSpec(domain="corp.internal"))
+
+
+def test_a_corefile_edit_is_planned_as_an_update_of_the_patch_shown_line_by_line(make_project):
+    """pulumi-kubernetes replaces a Patch resource only when its name or namespace changes
+    (provider/pkg/provider/provider.go, "Update Patch resources rather than replacing", #2429), so a
+    Corefile edit is an update; the plan shows the lines that change, not the whole file on one line."""
+    def stack(server: str) -> dict:
+        return {"config": {"clusterstack:dns": {"coredns": {"stubDomains": {"consul.local": [server]}}}}}
+
+    root = make_project({"dev": stack("10.150.0.1")})
+    assert cs(root, "up", "-s", "dev", "--yes").exit_code == 0
+    (root / "stacks" / "Pulumi.dev.yaml").write_text(yaml.safe_dump(stack("10.150.0.2")))
+    preview = cs(root, "preview", "-s", "dev")
+    assert preview.exit_code == 0, preview.output
+    assert "  ~ ConfigMap kube-system/coredns  [patch of the cluster's own object: only its fields]\n      data.Corefile:\n" in preview.stdout
+    assert "          -    forward . 10.150.0.1\n          +    forward . 10.150.0.2\n" in preview.stdout
+    assert "Plan: 0 to add, 1 to change, 0 to destroy." in preview.stdout

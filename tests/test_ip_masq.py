@@ -1,0 +1,340 @@
+"""IpMasqAgent: the DaemonSet against upstream's facts, the config file the agent reads (only the keys
+that are set, read back as the agent would), the strict Kubernetes schemas, every rejection with its
+key path and fix, the warnings, and the component under Pulumi mocks (created, or adopted as patches).
+
+Upstream's facts are stated here so they run in any checkout: kubernetes-sigs/ip-masq-agent
+``cmd/ip-masq-agent/ip-masq-agent.go`` (config keys, defaults, validation) and ``ip-masq-agent.yaml``
+(container, volume), kubernetes/kubernetes ``cluster/addons/ip-masq-agent/ip-masq-agent.yaml``
+(priority class, tolerations, node selector, arguments, requests)."""
+
+from __future__ import annotations
+
+import pulumi
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from clusterstack.components.cluster import ClusterSpec
+from clusterstack.components.ip_masq import (
+    RESERVED,
+    RFC1918,
+    IpMasqAgent,
+    IpMasqArgs,
+    IpMasqArgsDict,
+    build_ip_masq,
+    cidr_problem,
+    go_duration,
+    warnings,
+)
+from clusterstack.components.kube.schema import schema_problems
+from clusterstack.components.model import describe
+
+EVERY_KEY: IpMasqArgsDict = {
+    "nonMasqueradeCIDRs": ["10.0.0.0/8", "172.16.0.0/12", "fd00::/8"],
+    "cidrLimit": 10,
+    "masqLinkLocal": True,
+    "masqLinkLocalIPv6": False,
+    "resyncInterval": "1m30s",
+    "enableIPv6": True,
+}
+
+
+def ip_masq_spec(**overrides) -> dict:
+    """A valid ``clusterstack:ipMasq`` as a stack file writes it; keyword arguments replace its keys."""
+    spec: dict = {"nonMasqueradeCIDRs": ["10.0.0.0/8"], "resyncInterval": "60s"}
+    spec.update(overrides)
+    return spec
+
+
+def problems_of(spec: dict) -> list[tuple[tuple[str | int, ...], str]]:
+    with pytest.raises(ValidationError) as caught:
+        IpMasqArgs.model_validate(spec)
+    return describe(caught.value, IpMasqArgs)
+
+
+def pod_spec(args: IpMasqArgs) -> dict:
+    return build_ip_masq(args).daemon_set["spec"]["template"]["spec"]
+
+
+def agent_reads(args: IpMasqArgs) -> dict:
+    """The config as the agent reads it: the ConfigMap's ``config`` key, parsed as YAML."""
+    return yaml.safe_load(build_ip_masq(args).config_map["data"]["config"])
+
+
+# --- Upstream's facts -------------------------------------------------------------------------------
+
+
+def test_the_daemon_set_is_upstreams_agent():
+    objects = build_ip_masq(IpMasqArgs(), "prod")
+    daemon_set = objects.daemon_set
+    assert (daemon_set["metadata"]["name"], daemon_set["metadata"]["namespace"]) == ("ip-masq-agent", "kube-system")
+    assert daemon_set["metadata"]["labels"] == {
+        "k8s-app": "ip-masq-agent",
+        "app.kubernetes.io/managed-by": "clusterstack",
+        "clusterstack.io/environment": "prod",
+    }
+    assert daemon_set["spec"]["selector"] == {"matchLabels": {"k8s-app": "ip-masq-agent"}}
+    assert daemon_set["spec"]["template"]["metadata"] == {"labels": {"k8s-app": "ip-masq-agent"}}
+    pod = daemon_set["spec"]["template"]["spec"]
+    assert (pod["priorityClassName"], pod["hostNetwork"], pod["automountServiceAccountToken"]) == ("system-node-critical", True, False)
+    assert pod["nodeSelector"] == {"kubernetes.io/os": "linux", "node.kubernetes.io/masq-agent-ds-ready": "true"}
+    assert pod["tolerations"] == [
+        {"effect": "NoSchedule", "operator": "Exists"},
+        {"effect": "NoExecute", "operator": "Exists"},
+        {"key": "CriticalAddonsOnly", "operator": "Exists"},
+    ]
+    assert pod["volumes"] == [
+        {"name": "config", "configMap": {"name": "ip-masq-agent", "optional": True, "items": [{"key": "config", "path": "ip-masq-agent"}]}}
+    ]
+    assert pod["containers"] == [
+        {
+            "name": "ip-masq-agent",
+            "image": "registry.k8s.io/networking/ip-masq-agent:v2.12.0",
+            "args": ["--masq-chain=IP-MASQ", "--nomasq-all-reserved-ranges"],
+            "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}},
+            "securityContext": {"privileged": False, "capabilities": {"add": ["NET_ADMIN", "NET_RAW"]}},
+            "volumeMounts": [{"name": "config", "mountPath": "/etc/config"}],
+        }
+    ]
+    config_map = objects.config_map
+    assert (config_map["metadata"]["name"], config_map["metadata"]["namespace"]) == ("ip-masq-agent", "kube-system")
+    assert config_map["data"] == {"config": "{}\n"}  # every key left to the agent's defaults
+
+
+def test_the_agents_default_list_follows_the_reserved_ranges_flag():
+    assert IpMasqArgs().effective_non_masquerade_cidrs() == (*RFC1918, *RESERVED)
+    assert IpMasqArgs(nomasq_all_reserved_ranges=False).effective_non_masquerade_cidrs() == ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+    assert "--nomasq-all-reserved-ranges" not in pod_spec(IpMasqArgs(nomasq_all_reserved_ranges=False))["containers"][0]["args"]
+    assert IpMasqArgs(non_masquerade_cidrs=[]).effective_non_masquerade_cidrs() == ()
+
+
+# --- The config file ------------------------------------------------------------------------------
+
+
+def test_the_config_holds_every_key_that_is_set_in_the_agents_order():
+    args = IpMasqArgs.model_validate(EVERY_KEY)
+    text = build_ip_masq(args).config_map["data"]["config"]
+    assert yaml.safe_load(text) == {
+        "nonMasqueradeCIDRs": ["10.0.0.0/8", "172.16.0.0/12", "fd00::/8"],
+        "cidrLimit": 10,
+        "masqLinkLocal": True,
+        "masqLinkLocalIPv6": False,
+        "resyncInterval": "1m30s",
+    }
+    assert [line.split(":")[0] for line in text.splitlines() if not line.startswith("-")] == [
+        "nonMasqueradeCIDRs",
+        "cidrLimit",
+        "masqLinkLocal",
+        "masqLinkLocalIPv6",
+        "resyncInterval",
+    ]
+    assert build_ip_masq(IpMasqArgs.model_validate(EVERY_KEY)) == build_ip_masq(args)  # the same input, the same objects
+
+
+@pytest.mark.parametrize(
+    ("given", "read"),
+    [
+        ({"nonMasqueradeCIDRs": ["10.0.0.0/8"]}, {"nonMasqueradeCIDRs": ["10.0.0.0/8"]}),
+        ({"nonMasqueradeCIDRs": []}, {"nonMasqueradeCIDRs": []}),  # masquerade all but link-local
+        ({"cidrLimit": 0}, {"cidrLimit": 0}),
+        ({"masqLinkLocal": False}, {"masqLinkLocal": False}),
+        ({"resyncInterval": "500ms"}, {"resyncInterval": "500ms"}),
+        ({"enableIPv6": True, "masqLinkLocalIPv6": True}, {"masqLinkLocalIPv6": True}),
+        ({"enableIPv6": True, "nonMasqueradeCIDRs": ["::/0"]}, {"nonMasqueradeCIDRs": ["::/0"]}),
+    ],
+)
+def test_a_key_is_written_only_when_set(given, read):
+    assert agent_reads(IpMasqArgs.model_validate(given)) == read
+
+
+def test_ipv6_adds_the_agents_flag():
+    assert pod_spec(IpMasqArgs(enable_ipv6=True))["containers"][0]["args"] == ["--masq-chain=IP-MASQ", "--nomasq-all-reserved-ranges", "--enable-ipv6"]
+
+
+def test_node_selector_and_resources_may_be_changed():
+    pod = pod_spec(IpMasqArgs(node_selector={}, resources={"requests": {"cpu": "5m"}, "limits": {"memory": "32Mi"}}))
+    assert pod["nodeSelector"] == {"kubernetes.io/os": "linux"}
+    assert pod["containers"][0]["resources"] == {"requests": {"cpu": "5m"}, "limits": {"memory": "32Mi"}}
+
+
+@pytest.mark.parametrize("spec", [{}, EVERY_KEY, {"nodeSelector": {}, "resources": {"limits": {"cpu": "100m", "memory": "64Mi"}}}])
+@pytest.mark.parametrize("version", ["1.30", "1.34"])
+def test_the_objects_pass_the_strict_schemas(spec, version):
+    objects = build_ip_masq(IpMasqArgs.model_validate(spec), "prod")
+    for manifest in objects.all():
+        assert schema_problems(manifest, version) == []
+
+
+# --- What the agent refuses, refused early ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "path", "fragment"),
+    [
+        (
+            ip_masq_spec(nonMasqueradeCIDRs=["10.0.0.0/8", "10.1.2.3/16"]),
+            ("nonMasqueradeCIDRs", 1),
+            "has host bits set, and the agent takes only CIDRs aligned to their block; did you mean 10.1.0.0/16?",
+        ),
+        (ip_masq_spec(nonMasqueradeCIDRs=["10.0.0.0"]), ("nonMasqueradeCIDRs", 0), "is an address, not a CIDR; did you mean 10.0.0.0/32?"),
+        (ip_masq_spec(nonMasqueradeCIDRs=["10.0.0.0/33"]), ("nonMasqueradeCIDRs", 0), "has prefix length '33'; write the number of bits, 0-32"),
+        (ip_masq_spec(nonMasqueradeCIDRs=["10.0.0.0/255.0.0.0"]), ("nonMasqueradeCIDRs", 0), "has prefix length '255.0.0.0'"),
+        (ip_masq_spec(nonMasqueradeCIDRs=["ten/8"]), ("nonMasqueradeCIDRs", 0), "'ten/8' is not a CIDR (e.g. 10.0.0.0/8, fd00::/8)"),
+        (ip_masq_spec(nonMasqueradeCIDRs=["010.0.0.0/8"]), ("nonMasqueradeCIDRs", 0), "is not a CIDR"),  # Go refuses leading zeros too
+        (ip_masq_spec(nonMasqueradeCIDRs=["fe80::%eth0/10"], enableIPv6=True), ("nonMasqueradeCIDRs", 0), "has a zone"),
+        (
+            ip_masq_spec(nonMasqueradeCIDRs=["::ffff:10.0.0.0/104"], enableIPv6=True),
+            ("nonMasqueradeCIDRs", 0),
+            "is an IPv4-mapped IPv6 CIDR, which the agent puts in its IPv4 rules, where iptables refuses it; write 10.0.0.0/8",
+        ),
+        (
+            ip_masq_spec(nonMasqueradeCIDRs=["10.0.0.0/8", "fd00::/8"]),
+            ("nonMasqueradeCIDRs", 1),
+            "fd00::/8 is IPv6, which the agent refuses unless it writes IPv6 rules; set enableIPv6: true",
+        ),
+        (
+            ip_masq_spec(nonMasqueradeCIDRs=["10.0.0.0/8", "192.168.0.0/16"], cidrLimit=1),
+            ("nonMasqueradeCIDRs",),
+            "lists 2 CIDRs; the agent takes at most 1 (cidrLimit)",
+        ),
+        (ip_masq_spec(nonMasqueradeCIDRs=[f"10.{i}.0.0/16" for i in range(65)]), ("nonMasqueradeCIDRs",), "lists 65 CIDRs; the agent takes at most 64"),
+        (ip_masq_spec(cidrLimit=-1), ("cidrLimit",), "must be at least 0"),
+        (ip_masq_spec(resyncInterval="60"), ("resyncInterval",), "'60' has no unit; the agent reads a Go duration: did you mean 60s?"),
+        (ip_masq_spec(resyncInterval=60), ("resyncInterval",), "60 has no unit; the agent reads a Go duration: did you mean 60s?"),
+        (ip_masq_spec(resyncInterval="1d"), ("resyncInterval",), "'1d' has the unit 'd'; Go durations take ns, us (µs), ms, s, m and h"),
+        (ip_masq_spec(resyncInterval="1 minute"), ("resyncInterval",), "has the unit ' minute'"),
+        (ip_masq_spec(resyncInterval="s"), ("resyncInterval",), "'s' is not a Go duration"),
+        (ip_masq_spec(resyncInterval=""), ("resyncInterval",), "'' is not a Go duration"),
+        (ip_masq_spec(resyncInterval="0s"), ("resyncInterval",), "'0s' is not positive; the agent would rewrite its rules without pausing"),
+        (ip_masq_spec(resyncInterval="-5s"), ("resyncInterval",), "is not positive"),
+        (ip_masq_spec(resyncInterval="0.1ns"), ("resyncInterval",), "is not positive"),  # Go truncates it to 0
+        (ip_masq_spec(resyncInterval="3000000h"), ("resyncInterval",), "is longer than the longest Go duration"),
+        (ip_masq_spec(masqLinkLocal="sometimes"), ("masqLinkLocal",), "must be true or false"),
+        (ip_masq_spec(image="registry.k8s.io/networking/ip-masq-agent: v2"), ("image",), "is not an image reference"),
+        (ip_masq_spec(onExisting="replace"), ("onExisting",), "must be one of 'fail' or 'adopt'"),
+        (ip_masq_spec(nodeSelector={"bad key!": "x"}), ("nodeSelector", "bad key!"), "is not a valid label key"),
+        (
+            ip_masq_spec(resources={"requests": {"memory": "64Mi"}, "limits": {"memory": "32Mi"}}),
+            ("resources", "requests", "memory"),
+            "must be less than or equal to memory limit",
+        ),
+        (ip_masq_spec(nonMasqueradeCidrs=["10.0.0.0/8"]), ("nonMasqueradeCidrs",), "unknown key; did you mean nonMasqueradeCIDRs?"),
+        (ip_masq_spec(masqLinkLocalIpv6=True), ("masqLinkLocalIpv6",), "unknown key; did you mean masqLinkLocalIPv6?"),
+    ],
+)
+def test_each_rejection_names_its_key_and_the_fix(spec, path, fragment):
+    found = problems_of(spec)
+    assert any(at == path and fragment in message for at, message in found), found
+
+
+def test_every_bad_cidr_is_reported_at_once():
+    found = problems_of(ip_masq_spec(nonMasqueradeCIDRs=["10.0.0.1/8", "10.0.0.0/8", "bad"]))
+    assert [at for at, _ in found] == [("nonMasqueradeCIDRs", 0), ("nonMasqueradeCIDRs", 2)]
+
+
+@pytest.mark.parametrize("cidr", ["10.0.0.0/8", "0.0.0.0/0", "192.168.1.7/32", "fd00::/8", "2001:db8::/32", "::/0", "10.0.0.0/08"])
+def test_cidrs_the_agent_takes_pass(cidr):
+    assert cidr_problem(cidr) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "nanoseconds"),
+    [
+        ("60s", 60 * 10**9),
+        ("1m30s", 90 * 10**9),
+        ("1.5h", 5400 * 10**9),
+        (".5s", 5 * 10**8),
+        ("1.s", 10**9),
+        ("+2ms", 2 * 10**6),
+        ("3us", 3000),
+        ("3µs", 3000),
+        ("3μs", 3000),
+        ("7ns", 7),
+        ("0", 0),
+        ("-1s", -(10**9)),
+        ("1h1m1s1ms", 3661001 * 10**6),
+    ],
+)
+def test_durations_are_read_as_go_reads_them(text, nanoseconds):
+    assert go_duration(text) == nanoseconds
+
+
+def test_the_args_take_python_keywords_and_stack_spelling_alike():
+    by_keyword = IpMasqArgs(
+        non_masquerade_cidrs=["10.0.0.0/8", "172.16.0.0/12", "fd00::/8"],
+        cidr_limit=10,
+        masq_link_local=True,
+        masq_link_local_ipv6=False,
+        resync_interval="1m30s",
+        enable_ipv6=True,
+    )
+    assert by_keyword == IpMasqArgs.model_validate(EVERY_KEY)
+
+
+# --- Warnings ---------------------------------------------------------------------------------------
+
+
+def test_settings_without_effect_and_a_busy_resync_warn():
+    args = IpMasqArgs(non_masquerade_cidrs=["10.0.0.0/8", "10.0.0.0/8"], masq_link_local_ipv6=True, nomasq_all_reserved_ranges=False, resync_interval="100ms")
+    assert warnings(args) == [
+        (("masqLinkLocalIPv6",), "has no effect: the agent writes IPv6 rules only with enableIPv6: true"),
+        (("nomasqAllReservedRanges",), "has no effect: it only changes the default list, and nonMasqueradeCIDRs is set"),
+        (("nonMasqueradeCIDRs", 1), "10.0.0.0/8 is listed already (nonMasqueradeCIDRs[0])"),
+        (("resyncInterval",), "100ms rewrites every node's NAT rules more than once a second; the agent's default is 60s"),
+    ]
+    assert warnings(IpMasqArgs.model_validate(EVERY_KEY)) == []
+
+
+def test_gke_runs_its_own_agent():
+    gke = ClusterSpec(distribution="gke")
+    [(path, message)] = warnings(IpMasqArgs(), gke)
+    assert path == ("onExisting",)
+    assert "creating it fails with AlreadyExists" in message
+    assert "set onExisting: adopt" in message
+    [(path, message)] = warnings(IpMasqArgs(on_existing="adopt"), gke)
+    assert path == ("nodeSelector",)
+    assert "nodes without node.kubernetes.io/masq-agent-ds-ready=true lose their agent" in message
+    assert warnings(IpMasqArgs(on_existing="adopt", node_selector={}), gke) == []
+    assert warnings(IpMasqArgs(), ClusterSpec(distribution="kubeadm")) == []
+
+
+# --- Under Pulumi mocks -----------------------------------------------------------------------------
+
+
+@pytest.mark.pulumi(project="p", stack="s")
+@pulumi.runtime.test
+def test_the_component_registers_its_config_map_and_daemon_set(pulumi_mocks):
+    agent = IpMasqAgent("masq", {"nonMasqueradeCIDRs": ["10.0.0.0/8"]}, environment="prod")
+    assert (type(agent.config_map).__name__, type(agent.daemon_set).__name__) == ("ConfigMap", "DaemonSet")
+
+    def check(_: object) -> None:
+        recording = pulumi_mocks.recording()
+        [component] = recording.of_type("clusterstack:network:IpMasqAgent")
+        children = {(r.type, r.name) for r in recording.children_of(component)}
+        assert children == {("kubernetes:core/v1:ConfigMap", "masq/ip-masq-agent"), ("kubernetes:apps/v1:DaemonSet", "masq/ip-masq-agent")}
+        config_map = recording.of_type("kubernetes:core/v1:ConfigMap")[0]
+        assert yaml.safe_load(config_map.inputs["data"]["config"]) == {"nonMasqueradeCIDRs": ["10.0.0.0/8"]}
+
+    return pulumi.Output.all(agent.config_map.urn, agent.daemon_set.urn).apply(check)
+
+
+@pytest.mark.pulumi(project="p", stack="s")
+@pulumi.runtime.test
+def test_adopting_registers_server_side_apply_patches(pulumi_mocks):
+    agent = IpMasqAgent("masq", IpMasqArgs(on_existing="adopt"))
+    assert (type(agent.config_map).__name__, type(agent.daemon_set).__name__) == ("ConfigMapPatch", "DaemonSetPatch")
+
+    def check(_: object) -> None:
+        recording = pulumi_mocks.recording()
+        patches = {(r.type, r.name): r for r in recording.resources if r.custom}
+        assert set(patches) == {("kubernetes:core/v1:ConfigMapPatch", "masq/ip-masq-agent"), ("kubernetes:apps/v1:DaemonSetPatch", "masq/ip-masq-agent")}
+        for patch in patches.values():
+            assert patch.inputs["metadata"]["annotations"]["pulumi.com/patchFieldManager"] == "clusterstack"
+
+    return pulumi.Output.all(agent.config_map.urn, agent.daemon_set.urn).apply(check)
+
+
+def test_the_component_refuses_bad_args_before_registering_anything(pulumi_mocks):
+    with pytest.raises(ValidationError, match=r"'10\.0\.0\.1/8' has host bits set"):
+        IpMasqAgent("masq", {"nonMasqueradeCIDRs": ["10.0.0.1/8"]})
+    assert [r for r in pulumi_mocks.recording().resources if r.custom] == []
