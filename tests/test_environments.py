@@ -2,6 +2,7 @@
 the published stack schema is generated from the spec types and checks every stack file."""
 
 import json
+import re
 
 import jsonschema
 import pytest
@@ -10,7 +11,7 @@ from click.testing import CliRunner
 from referencing import Registry, Resource
 
 from clusterstack.cli import cli
-from clusterstack.stack.files import read_stack
+from clusterstack.stack.files import Layer, StackConfig, read_stack
 from clusterstack.stack.project import Project
 from clusterstack.stack.schema import STACK_FILE_SCHEMA_FILE, VALUES_SCHEMA_FILE, stack_file_schema, values_schema
 from clusterstack.stack.spec import load_spec
@@ -85,7 +86,9 @@ def test_the_published_schemas_are_generated_from_the_spec_types():
     assert json.loads((REPO / "stacks" / VALUES_SCHEMA_FILE).read_text()) == values_schema()
     assert json.loads((REPO / "stacks" / STACK_FILE_SCHEMA_FILE).read_text()) == stack_file_schema()
     assert json.loads(run("schema")) == values_schema()
-    assert set(values_schema()["properties"]) == {"cluster", "namespaces", "namespaceDeletion", "dns", "loadBalancers", "target", "priorityClasses", "storageClasses"}
+    assert set(values_schema()["properties"]) == {"cluster", "namespaces", "namespaceDeletion", "dns", "loadBalancers", "target", "priorityClasses", "storageClasses",
+        "existingNamespaces", "ipMasq",
+    }
 
 
 @pytest.mark.parametrize("path", STACK_FILES, ids=lambda p: p.name)
@@ -113,3 +116,14 @@ def test_the_schema_refuses_what_validate_refuses(values):
 
 def test_a_stack_file_holds_only_overrides_so_nothing_is_required():
     jsonschema.validate({"loadBalancers": {"web": {"ports": [{"port": 80}]}}}, values_schema())
+
+
+def test_the_readme_stack_example_is_a_valid_stack_naming_every_key():
+    """The README's "Stacks" example is what users copy: it loads without an error, and it shows every
+    top-level key the schema publishes."""
+    text = (REPO / "README.md").read_text()
+    section = text[text.index("## Stacks") : text.index("## Building blocks")]
+    [block] = re.findall(r"```yaml\n(.*?)```", section, flags=re.DOTALL)
+    config = yaml.safe_load(block)["config"]
+    load_spec(StackConfig("readme", (Layer("README.md", config),)))
+    assert {key.removeprefix("clusterstack:") for key in config if key.startswith("clusterstack:")} == set(values_schema()["properties"])

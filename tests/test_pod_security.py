@@ -70,8 +70,7 @@ def test_an_existing_namespace_is_not_also_a_tenant_and_sets_something():
         f"{STACK_FILE}: clusterstack:existingNamespaces.kube-public: sets nothing; give podSecurity or labels, or remove the namespace",
     ]
     assert problems({"payments": {}}, existingNamespaces={"payments": {"podSecurity": "restricted"}}) == [
-        f"{STACK_FILE}: clusterstack:existingNamespaces.payments: payments is one of clusterstack:namespaces, which this stack owns; "
-        "set its labels and podSecurity there",
+        f"{STACK_FILE}: clusterstack:existingNamespaces.payments: payments is one of clusterstack:namespaces, which this stack owns; set its labels and podSecurity there",
     ]
 
 
