@@ -36,6 +36,11 @@ def test_prod_promises_what_production_needs():
         assert (tenant.pod_security.enforce, tenant.pod_security.audit, tenant.pod_security.warn) == ("restricted",) * 3, name
         assert set(tenant.network_policy.default_deny) == {"Ingress", "Egress"}, name
         assert tenant.network_policy.allow_dns, name
+        assert tenant.pod_security.version_of("enforce") == f"v{prod.cluster.kubernetes_version}", name  # pinned; audit and warn at latest
+        assert tenant.access is not None and tenant.access.admins is not None and tenant.access.admins.groups, name
+    assert prod.existing_namespaces["kube-system"].pod_security.enforce == "privileged"
+    assert prod.dns.coredns.pdb is not None
+    assert prod.cluster.node_pools
     assert prod.dns.node_local is not None
     linear = prod.dns.autoscaler.linear
     assert linear.prevent_single_point_failure
@@ -70,6 +75,22 @@ def test_diff_shows_how_dev_and_prod_differ():
     assert 'metadata.labels.pod-security.kubernetes.io/enforce: "baseline" | "restricted"' in text
     assert 'spec.hard.pods: "30" | "200"' in text
     assert "clusterstack.io/environment" not in text  # differs on every object by design
+
+
+def test_prod_declares_the_rest_of_the_baseline_and_every_object_passes_the_strict_schemas(tmp_path):
+    """Issue 15's acceptance: the PriorityClass high, the StorageClass gold, RoleBindings per tenant and
+    the CoreDNS patch are rendered, and every object passes the strict schemas of 1.30 and 1.34."""
+    objects = [o for o in yaml.safe_load_all(run("render", "-s", "prod")) if o]
+    names = {(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]) for o in objects}
+    assert {("PriorityClass", None, "high"), ("StorageClass", None, "gold"), ("ConfigMap", "kube-system", "coredns")} <= names
+    assert ("PodDisruptionBudget", "kube-system", "coredns") in names
+    for tenant in spec("prod").namespaces:
+        assert {("RoleBinding", tenant, f"tenant-{role}") for role in ("admins", "editors", "viewers")} <= names, tenant
+    for version in ("1.30", "1.34"):
+        assert f"prod: {len(objects)} objects valid against the Kubernetes {version} schemas (strict)" in run(
+            "validate", "-s", "prod", "--kubernetes-version", version
+        )
+    assert "  + ConfigMap kube-system/coredns  [patch of the cluster's own object: only its fields]" in run("preview", "-s", "prod", "--state-dir", str(tmp_path))
 
 
 def test_diff_as_json():

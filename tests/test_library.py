@@ -18,12 +18,14 @@ from click.testing import CliRunner
 
 from clusterstack.cli import cli
 from clusterstack.components import (
+    ClusterClasses,
     ClusterDns,
     ClusterPlatform,
     ClusterPlatformArgs,
     ClusterPlatformArgsDict,
     ClusterSpec,
     ClusterSpecArgsDict,
+    CoreDns,
     CoreDnsArgs,
     CoreDnsArgsDict,
     DisruptionBudget,
@@ -39,8 +41,10 @@ from clusterstack.components import (
     ExistingArgsDict,
     ExistingNamespaceArgs,
     ExistingNamespaceArgsDict,
+    ExistingNamespaces,
     IngressRule,
     IngressRuleArgsDict,
+    IpMasqAgent,
     IpMasqArgs,
     IpMasqArgsDict,
     LadderParams,
@@ -143,6 +147,45 @@ def test_every_child_has_its_component_as_parent_and_its_clusters_provider():
         for child in children:
             assert child.name.startswith(f"{component.name}"), child.name  # named after its component
             assert child.provider.startswith(providers[cluster] + "::"), (child.urn, child.provider)
+
+
+def _baseline_on_two_clusters() -> None:
+    """A user's program for the rest of the baseline on two clusters, a provider each: the classes,
+    CoreDNS, ip-masq-agent, labels on kube-system, and a tenant whose name and access come from another
+    resource (a team registry's ConfigMap)."""
+    for cluster, domain in (("eu", "eu.cluster.local"), ("us", "cluster.local")):
+        on = pulumi.ResourceOptions(provider=k8s.Provider(cluster, context=cluster))
+        ClusterClasses(f"{cluster}-classes", {"high": {"value": 1000}}, {"fast": {"provisioner": "pd.csi.storage.gke.io", "default": True}}, on)
+        CoreDns(f"{cluster}-coredns", {"stubDomains": {"consul.local": ["10.150.0.1"]}, "pdb": {"maxUnavailable": 1}}, on, cluster=ClusterSpec(domain=domain))
+        IpMasqAgent(f"{cluster}-ip-masq-agent", {"nonMasqueradeCIDRs": ["10.0.0.0/8"]}, on)
+        ExistingNamespaces(f"{cluster}-existing", {"kube-system": {"podSecurity": "privileged"}}, on)
+        registry = k8s.core.v1.ConfigMap(f"{cluster}-teams", metadata={"name": "teams", "namespace": "default"}, data={"shop": "shop-leads"}, opts=on)
+        TenantNamespace(
+            f"{cluster}-shop",
+            TenantNamespaceArgs(
+                name=registry.metadata.apply(lambda _: "shop"),
+                access=TenantAccess(admins=Subjects(groups=["shop-leads"]), service_accounts=["deployer"]),
+            ),
+            on,
+        )
+
+
+def test_the_rest_of_the_baseline_on_two_clusters_runs_with_unique_urns_and_each_clusters_provider():
+    recording = run(_baseline_on_two_clusters)
+    assert len({r.urn for r in recording.resources}) == len(recording.resources)
+    providers = {r.name: r.urn for r in recording.of_type("pulumi:providers:kubernetes")}
+    components = [r for r in recording.resources if r.type.startswith("clusterstack:")]
+    assert len(components) == 10
+    for component in components:
+        for child in recording.children_of(component):
+            assert child.name.startswith(component.name), child.name
+            assert child.provider.startswith(providers[component.name.split("-")[0]] + "::"), (child.urn, child.provider)
+    corefiles = {r.name: r.inputs["data"]["Corefile"] for r in recording.of_type("kubernetes:core/v1:ConfigMapPatch")}
+    assert "kubernetes eu.cluster.local in-addr.arpa ip6.arpa" in corefiles["eu-coredns/coredns"]
+    assert "kubernetes cluster.local in-addr.arpa ip6.arpa" in corefiles["us-coredns/coredns"]
+    bindings = recording.of_type("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding")
+    assert sorted((b.name, b.inputs["metadata"]["namespace"]) for b in bindings) == [("eu-shop/tenant-admins", "shop"), ("us-shop/tenant-admins", "shop")]
+    assert len(recording.of_type("kubernetes:core/v1:NamespacePatch")) == 2
 
 
 def test_two_components_with_one_name_are_refused_as_pulumi_refuses_them():
