@@ -14,14 +14,14 @@ uses; a ServiceAccount's name is a DNS subdomain.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, Literal, TypedDict, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypedDict, get_args
 
 import pulumi
 from pydantic import AfterValidator, Field, model_validator
 
 from .bundle import Manifest
 from .labels import object_meta
-from .model import AnnotationKey, DnsSubdomain, KeyPath, Model, Problems, given, typed_init
+from .model import AnnotationsInput, DnsLabel, DnsSubdomain, KeyPath, Model, Problems, _deferred, given, typed_init
 
 Role = Literal["admins", "editors", "viewers"]
 ROLES: tuple[Role, ...] = get_args(Role)
@@ -29,6 +29,10 @@ CLUSTER_ROLES: dict[Role, str] = {"admins": "admin", "editors": "edit", "viewers
 """Each role's built-in ClusterRole (the user-facing roles of "Using RBAC Authorization")."""
 RBAC_GROUP = "rbac.authorization.k8s.io"
 SERVICE_ACCOUNT_USER = "system:serviceaccount:"
+
+
+def _shown(account: str | ServiceAccountRef) -> str:
+    return account if isinstance(account, str) else f"{account.namespace}/{account.name}"
 
 
 def binding_name(role: Role) -> str:
@@ -44,48 +48,86 @@ def _subject_name(kind: str) -> AfterValidator:
     return AfterValidator(check)
 
 
-UserName = Annotated[str, _subject_name("user")]
-GroupName = Annotated[str, _subject_name("group")]
+if TYPE_CHECKING:
+    UserNameInput = str | pulumi.Output[str]
+    GroupNameInput = str | pulumi.Output[str]
+else:
+    UserName = Annotated[str, _subject_name("user")]
+    GroupName = Annotated[str, _subject_name("group")]
+    UserNameInput = Annotated[UserName, _deferred(UserName)]
+    GroupNameInput = Annotated[GroupName, _deferred(GroupName)]
+"""A group or user name, or an Output of one (an Entra ID group's object ID, an IAM role's ARN)."""
+
+
+_BROAD_GROUPS = {
+    "system:authenticated": "every authenticated identity, every ServiceAccount of every namespace included",
+    "system:unauthenticated": "anonymous requests",
+    "system:serviceaccounts": "every ServiceAccount of every namespace",
+    "system:masters": "cluster administrators, who hold everything already (the group bypasses RBAC)",
+}
+"""Groups Kubernetes assigns itself ("Using RBAC Authorization", default roles and subjects), and who is in them."""
+
+
+class ServiceAccountRefArgsDict(TypedDict, total=False):
+    name: str
+    namespace: str
+
+
+class ServiceAccountRef(Model):
+    """A ServiceAccount of another namespace (a CI runner's, a GitOps controller's)."""
+
+    name: DnsSubdomain
+    namespace: DnsLabel
+
+    @typed_init
+    def __init__(self, *, name: str, namespace: str) -> None:
+        super().__init__(**given(locals()))
 
 
 class SubjectsArgsDict(TypedDict, total=False):
-    groups: Sequence[str]
-    users: Sequence[str]
-    serviceAccounts: Sequence[str]
+    groups: Sequence[str | pulumi.Output[str]]
+    users: Sequence[str | pulumi.Output[str]]
+    serviceAccounts: Sequence[str | ServiceAccountRef | ServiceAccountRefArgsDict]
 
 
 class Subjects(Model):
     """Who holds one role in the namespace."""
 
-    groups: tuple[GroupName, ...] = ()
+    groups: tuple[GroupNameInput, ...] = ()
     """Group names as the cluster's authenticator reports them (an OIDC groups claim, a certificate's O)."""
-    users: tuple[UserName, ...] = ()
+    users: tuple[UserNameInput, ...] = ()
     """User names as the cluster's authenticator reports them (an OIDC username claim, a certificate's CN)."""
-    service_accounts: tuple[DnsSubdomain, ...] = ()
-    """ServiceAccounts of this namespace (declared under ``access.serviceAccounts``, or ``default``)."""
+    service_accounts: tuple[DnsSubdomain | ServiceAccountRef, ...] = ()
+    """ServiceAccounts of this namespace by name (declared under ``access.serviceAccounts``, or
+    ``default``), or of another as ``{name, namespace}``."""
 
     @typed_init
     def __init__(
         self,
         *,
-        groups: Sequence[str] | None = None,
-        users: Sequence[str] | None = None,
-        service_accounts: Sequence[str] | None = None,
+        groups: Sequence[str | pulumi.Output[str]] | None = None,
+        users: Sequence[str | pulumi.Output[str]] | None = None,
+        service_accounts: Sequence[str | ServiceAccountRef | ServiceAccountRefArgsDict] | None = None,
     ) -> None:
         super().__init__(**given(locals()))
 
     def _problems(self) -> Problems:
         for field in ("groups", "users", "serviceAccounts"):
-            names: tuple[str, ...] = getattr(self, "service_accounts" if field == "serviceAccounts" else field)
+            names: tuple[str | ServiceAccountRef | pulumi.Output[str], ...] = getattr(self, "service_accounts" if field == "serviceAccounts" else field)
             for index, name in enumerate(names):
-                if name in names[:index]:
-                    yield (field, index), f"{name} is listed twice"
+                if not isinstance(name, pulumi.Output) and name in names[:index]:
+                    yield (field, index), f"{_shown(name)} is listed twice"
 
-    def subjects(self, namespace: Any) -> list[dict[str, str]]:
+    def subjects(self, namespace: Any) -> list[dict[str, Any]]:
         """The RoleBinding's subjects: groups, then users, then ServiceAccounts, each in the order given."""
-        found = [{"kind": "Group", "apiGroup": RBAC_GROUP, "name": name} for name in self.groups]
+        found: list[dict[str, Any]] = [{"kind": "Group", "apiGroup": RBAC_GROUP, "name": name} for name in self.groups]
         found += [{"kind": "User", "apiGroup": RBAC_GROUP, "name": name} for name in self.users]
-        found += [{"kind": "ServiceAccount", "name": name, "namespace": namespace} for name in self.service_accounts]
+        found += [
+            {"kind": "ServiceAccount", "name": account, "namespace": namespace}
+            if isinstance(account, str)
+            else {"kind": "ServiceAccount", "name": account.name, "namespace": account.namespace}
+            for account in self.service_accounts
+        ]
         return found
 
     def is_empty(self) -> bool:
@@ -93,7 +135,7 @@ class Subjects(Model):
 
 
 class ServiceAccountArgsDict(TypedDict, total=False):
-    annotations: Mapping[str, str]
+    annotations: Mapping[str, str | pulumi.Output[str]] | pulumi.Output[Mapping[str, str]]
     automountToken: bool
     imagePullSecrets: Sequence[str]
 
@@ -101,7 +143,7 @@ class ServiceAccountArgsDict(TypedDict, total=False):
 class ServiceAccountArgs(Model):
     """One of the namespace's ServiceAccounts."""
 
-    annotations: dict[AnnotationKey, str] = Field(default_factory=dict)
+    annotations: AnnotationsInput = Field(default_factory=dict)
     """For instance a cloud identity: eks.amazonaws.com/role-arn, iam.gke.io/gcp-service-account."""
     automount_token: bool | None = None
     """automountServiceAccountToken; None: Kubernetes' default (mounted). ``false`` keeps the token out of
@@ -113,7 +155,7 @@ class ServiceAccountArgs(Model):
     def __init__(
         self,
         *,
-        annotations: Mapping[str, str] | None = None,
+        annotations: Mapping[str, str | pulumi.Output[str]] | pulumi.Output[Mapping[str, str]] | None = None,
         automount_token: bool | None = None,
         image_pull_secrets: Sequence[str] | None = None,
     ) -> None:
@@ -173,7 +215,7 @@ class TenantAccess(Model):
         declared = set(self.service_accounts) | {"default"}
         for role, subjects in self.roles():
             for index, name in enumerate(subjects.service_accounts):
-                if name not in declared:
+                if isinstance(name, str) and name not in declared:
                     yield (
                         (role, "serviceAccounts", index),
                         f"{name} is not one of this namespace's ServiceAccounts; declare it under access.serviceAccounts",
@@ -186,11 +228,22 @@ class TenantAccess(Model):
         for role, subjects in self.roles():
             for field, kind, names in (("groups", "Group", subjects.groups), ("users", "User", subjects.users)):
                 for index, name in enumerate(names):
+                    if not isinstance(name, str):
+                        continue  # an Output: its value is not known until it resolves
                     at: KeyPath = (role, field, index)
                     if name != name.strip():
                         found.append((at, f"{name!r} begins or ends with whitespace, which no authenticator reports; remove it"))
                     if kind == "User" and name.startswith(SERVICE_ACCOUNT_USER):
-                        found.append((at, f"{name} is a ServiceAccount's user name; list the ServiceAccount under serviceAccounts instead"))
+                        account_namespace, _, account = name.removeprefix(SERVICE_ACCOUNT_USER).partition(":")
+                        found.append(
+                            (
+                                at,
+                                (f"{name} is a ServiceAccount's user name; list it under serviceAccounts instead, "
+                                f"as {{name: {account}, namespace: {account_namespace}}} (or {account} when it is this namespace's)"),
+                            )
+                        )
+                    if kind == "Group" and name in _BROAD_GROUPS:
+                        found.append((at, f"{name} is {_BROAD_GROUPS[name]}: all of them get {CLUSTER_ROLES[role]} in this namespace"))
                     stronger = held.get((kind, name))
                     if stronger is not None:
                         found.append((at, f"{name} is already in {stronger}, whose ClusterRole includes everything {role} may do"))

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .capacity import unschedulable_limits
 from .kube.flows import Pod, decide
-from .kube.names import dns1035_label, reserved_namespace
+from .kube.names import SYSTEM_PRIORITY_CLASSES, dns1035_label, reserved_namespace
 from .kube.network import parse_cidr
 from .kube.quantity import Quantity
 from .model import KeyPath
@@ -64,17 +64,17 @@ def problems(args: ClusterPlatformArgs) -> Iterator[Finding]:
 def _class_references(args: ClusterPlatformArgs) -> Iterator[Finding]:
     """A quota scoped to a PriorityClass, or limiting a StorageClass, tracks nothing unless the class
     exists: the stack declares it, or lists it as one the cluster has."""
-    priority = set(args.priority_classes) | set(args.cluster.existing.priority_classes)
+    priority = set(args.priority_classes) | set(args.cluster.existing.priority_classes) | set(SYSTEM_PRIORITY_CLASSES)
     storage = set(args.storage_classes) | set(args.cluster.existing.storage_classes)
     for name, tenant in args.namespaces.items():
         for index, quota in enumerate(tenant.quotas):
             for e_index, expression in enumerate(quota.scope_selector.match_expressions if quota.scope_selector else ()):
                 if expression.scope_name != "PriorityClass" or expression.operator not in ("In", "NotIn"):
                     continue
-                for value in expression.values:
+                for v_index, value in enumerate(expression.values):
                     if value not in priority:
                         yield (
-                            ("namespaces", name, "quotas", index, "scopeSelector", "matchExpressions", e_index, "values"),
+                            ("namespaces", name, "quotas", index, "scopeSelector", "matchExpressions", e_index, "values", v_index),
                             (f"names PriorityClass {value}, which clusterstack:priorityClasses does not declare and "
                             "clusterstack:cluster.existing.priorityClasses does not list: declare it there, or list it as one the cluster has"),
                         )

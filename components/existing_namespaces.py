@@ -26,7 +26,7 @@ from . import labels as standard
 from .bundle import Bundle, Manifest
 from .inputs import merged
 from .model import LabelsInput, Model, Problems, check_label_keys, given, typed_init
-from .pod_security import Level, PodSecurity, PodSecurityArgsDict, label_conflicts
+from .pod_security import Level, PodSecurity, PodSecurityArgsDict, label_problems
 from .register import child_name, register_patch
 
 
@@ -50,19 +50,17 @@ class ExistingNamespaceArgs(Model):
     def _problems(self) -> Problems:
         if isinstance(self.labels, Mapping):
             yield from check_label_keys(self.labels, "labels", standard.RESERVED)
-            yield from label_conflicts(self.labels, self.pod_security)
+            yield from label_problems(self.labels, self.pod_security)
         if self.pod_security is None and not self.labels:
             yield (), "sets nothing; give podSecurity or labels, or remove the namespace"
 
 
-def build_namespace_labels(name: str, args: ExistingNamespaceArgs, environment: str | None = None) -> Manifest:
-    """The patch: the Namespace ``name`` with only its labels (Pod Security's and the standard ones)."""
+def build_namespace_labels(name: str, args: ExistingNamespaceArgs) -> Manifest:
+    """The patch: the Namespace ``name`` with only the labels asked for. Not clusterstack's standard
+    labels: the namespace is not clusterstack's (``-l app.kubernetes.io/managed-by=clusterstack`` must
+    not list kube-system), only these labels are."""
     psa = args.pod_security.labels() if args.pod_security is not None else {}
-    return {
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": standard.object_meta(name, None, environment, merged(args.labels, psa, reserved=(*standard.RESERVED, *psa))),
-    }
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": merged(args.labels, psa, reserved=(*standard.RESERVED, *psa))}}
 
 
 @dataclass(frozen=True)
@@ -71,8 +69,8 @@ class ExistingNamespaceObjects(Bundle):
     """By name."""
 
 
-def build_existing_namespaces(namespaces: Mapping[str, ExistingNamespaceArgs], environment: str | None = None) -> ExistingNamespaceObjects:
-    return ExistingNamespaceObjects(tuple(build_namespace_labels(name, args, environment) for name, args in sorted(namespaces.items())))
+def build_existing_namespaces(namespaces: Mapping[str, ExistingNamespaceArgs]) -> ExistingNamespaceObjects:
+    return ExistingNamespaceObjects(tuple(build_namespace_labels(name, args) for name, args in sorted(namespaces.items())))
 
 
 class ExistingNamespaces(pulumi.ComponentResource):
@@ -85,15 +83,13 @@ class ExistingNamespaces(pulumi.ComponentResource):
         resource_name: str,
         namespaces: Mapping[str, ExistingNamespaceArgs | ExistingNamespaceArgsDict],
         opts: pulumi.ResourceOptions | None = None,
-        *,
-        environment: str | None = None,
     ) -> None:
         super().__init__("clusterstack:tenant:ExistingNamespaces", resource_name, None, opts)
         validated = {n: a if isinstance(a, ExistingNamespaceArgs) else ExistingNamespaceArgs.model_validate(a) for n, a in namespaces.items()}
         children = pulumi.ResourceOptions(parent=self)
         self.patches = {}
-        for obj in build_existing_namespaces(validated, environment).namespaces:
+        for obj in build_existing_namespaces(validated).namespaces:
             patch = register_patch(obj, children, child_name(resource_name, obj))
             assert isinstance(patch, k8s.core.v1.NamespacePatch)  # register_patch picks the kind's patch class
             self.patches[obj["metadata"]["name"]] = patch
-        self.register_outputs({})
+        self.register_outputs({"namespaces": sorted(self.patches)})

@@ -32,6 +32,7 @@ from .lifecycle import Deletion
 from .load_balancer import LoadBalancer, LoadBalancerArgs, LoadBalancerArgsDict, build_load_balancer
 from .model import DnsLabel, DnsSubdomain, KeyPath, Model, Problems, given, typed_init
 from .nodelocaldns import NodeLocalDns, NodeLocalDnsArgs, build_node_local_dns
+from .pod_security import pinned_ahead
 from .register import legacy_urns as answering_to_legacy_urns
 from .tenant import TenantNamespace, TenantNamespaceArgs, TenantNamespaceArgsDict, build_tenant
 
@@ -156,8 +157,31 @@ class ClusterPlatformArgs(Model):
             problems.append(
                 (("existingNamespaces", name), f"{name} is one of clusterstack:namespaces, which this stack owns; set its labels and podSecurity there")
             )
+        problems += self._host_access_refused()
         problems += coherence.problems(self)
         return problems
+
+    def _kube_system_enforce(self) -> str | None:
+        system = self.existing_namespaces.get("kube-system")
+        return system.pod_security.enforce if system is not None and system.pod_security is not None else None
+
+    def host_access_add_ons(self) -> list[str]:
+        """The add-ons this stack runs in kube-system that need the host (its network, NET_ADMIN)."""
+        return [name for name, args in (("node-local-dns (dns.nodeLocal)", self.dns.node_local), ("ip-masq-agent (ipMasq)", self.ip_masq)) if args is not None]
+
+    def _host_access_refused(self) -> list[tuple[KeyPath, str]]:
+        """kube-system enforcing anything but privileged refuses the host-network pods this stack puts there."""
+        enforce = self._kube_system_enforce()
+        add_ons = self.host_access_add_ons()
+        if enforce in (None, "privileged") or not add_ons:
+            return []
+        return [
+            (
+                ("existingNamespaces", "kube-system", "podSecurity", "enforce"),
+                (f"{enforce} refuses the pods of {', '.join(add_ons)}, which this stack runs in kube-system on the host network "
+                "with NET_ADMIN (only privileged admits host namespaces and added capabilities); enforce privileged there"),
+            )
+        ]
 
     def cluster_dns(self) -> ClusterDns:
         """Where DNS egress goes: with NodeLocal DNSCache, also its link-local IP and the kube-dns ClusterIP it answers on."""
@@ -173,6 +197,21 @@ class ClusterPlatformArgs(Model):
         found: list[tuple[KeyPath, str]] = []
         for name, tenant in self.namespaces.items():
             found += [(("namespaces", name, *path), message) for path, message in tenant.warnings()]
+        system_enforce = self._kube_system_enforce()
+        if system_enforce not in (None, "privileged") and not self.host_access_add_ons():
+            found.append(
+                (
+                    ("existingNamespaces", "kube-system", "podSecurity", "enforce"),
+                    (f"{system_enforce} applies to kube-system's own pods too: kube-proxy, the CNI's agents and "
+                    "other node add-ons run on the host network and are refused at their next restart; enforce privileged there"),
+                )
+            )
+        labelled = [("namespaces", n, t.pod_security) for n, t in self.namespaces.items()]
+        labelled += [("existingNamespaces", n, e.pod_security) for n, e in self.existing_namespaces.items()]
+        for key, name, pod_security in labelled:
+            if pod_security is not None:
+                ahead = pinned_ahead(pod_security, self.cluster.kubernetes_version)
+                found += [((key, name, "podSecurity", *path), message) for path, message in ahead]
         if self.dns.autoscaler is not None:
             found += [(("dns", "autoscaler", *path), message) for path, message in self.dns.autoscaler.warnings()]
         if self.dns.node_local is not None:
@@ -255,7 +294,7 @@ def build_platform(args: ClusterPlatformArgs, environment: str | None = None) ->
     """Every object of the platform, as plain Kubernetes objects (what ClusterPlatform registers)."""
     parts = compose(args, environment)
     objects: list[Manifest] = build_classes(parts.priority_classes, parts.storage_classes, environment).all()
-    objects += build_existing_namespaces(parts.existing_namespaces, environment).all()
+    objects += build_existing_namespaces(parts.existing_namespaces).all()
     for name, tenant in parts.tenants:
         objects += build_tenant(name, tenant, environment, parts.dns).all()
     if parts.dns_autoscaler is not None:
@@ -342,7 +381,7 @@ class ClusterPlatform(pulumi.ComponentResource):
                 else None
             )
             self.existing_namespaces = (
-                ExistingNamespaces(f"{resource_name}/existing-namespaces", parts.existing_namespaces, child("existing-namespaces"), environment=environment)
+                ExistingNamespaces(f"{resource_name}/existing-namespaces", parts.existing_namespaces, child("existing-namespaces"))
                 if parts.existing_namespaces
                 else None
             )

@@ -1,4 +1,11 @@
-"""Pod Security Admission labels for a namespace (Enforcing Pod Security Standards with namespace labels)."""
+r"""Pod Security Admission labels for a namespace (Enforcing Pod Security Standards with namespace labels).
+
+The admission plugin's rules for the labels (staging/src/k8s.io/pod-security-admission/api/helpers.go,
+ParseLevel and ParseVersion, and admission/admission.go, which refuses a Namespace whose labels do
+not parse): a level is privileged, baseline or restricted; a version is ``latest`` or ``v1.N`` with no
+leading zero (``^v1\.([0-9]|[1-9][0-9]*)$``). A version newer than the cluster is evaluated as the
+cluster's latest until the cluster reaches it.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +28,7 @@ _LABEL_CONFLICT = (
     "conflicts with podSecurity, which sets the Pod Security labels (a level per mode, and each mode's version "
     "with version, enforceVersion, auditVersion, warnVersion); remove one of them"
 )
-_VERSION = re.compile(r"^(latest|v1\.[0-9]+)$")
+_VERSION = re.compile(r"^(latest|v1\.([0-9]|[1-9][0-9]*))$")
 
 
 class PodSecurityArgsDict(TypedDict, total=False):
@@ -99,9 +106,40 @@ class PodSecurity(Model):
                 yield (f"{mode}Version",), f"{mode} sets no level, so there is nothing for its version to pin; set {mode} or remove {mode}Version"
 
 
-def label_conflicts(labels: Mapping[str, Any], pod_security: PodSecurity | None) -> Problems:
-    """Pod Security labels written by hand next to ``podSecurity``, which sets them: the two would fight."""
-    if pod_security is None:
-        return
+def label_problems(labels: Mapping[str, Any], pod_security: PodSecurity | None) -> Problems:
+    """Pod Security labels written by hand: next to ``podSecurity``, which sets them, the two would
+    fight; on their own, they must parse as the admission plugin parses them, or it refuses the
+    Namespace (its wording: ``Invalid value: "strict": must be one of privileged, baseline, restricted``)."""
     for key in sorted(k for k in labels if k.startswith(LABEL_PREFIX)):
-        yield ("labels", key), _LABEL_CONFLICT
+        if pod_security is not None:
+            yield ("labels", key), _LABEL_CONFLICT
+            continue
+        value, mode = labels[key], key.removeprefix(LABEL_PREFIX)
+        if not isinstance(value, str):
+            continue  # an Output, or a type the label rules report
+        if mode in MODES and value not in LEVELS:
+            yield ("labels", key), f'Invalid value: "{value}": must be one of privileged, baseline, restricted'
+        elif mode.removesuffix("-version") in MODES and mode.endswith("-version") and not _VERSION.match(value):
+            yield ("labels", key), f'Invalid value: "{value}": must be "latest" or "v1.x"'
+
+
+def pinned_ahead(pod_security: PodSecurity, kubernetes_version: str) -> list[tuple[tuple[str, ...], str]]:
+    """Versions newer than the cluster: a mode pinned to one is evaluated as the cluster's ``latest``
+    until the cluster reaches it, so an upgrade on the way changes what it checks, which pinning is
+    meant to stop. One finding per key (``version`` or a mode's own)."""
+    minor = int(kubernetes_version.split(".")[1])
+    ahead: dict[str, list[Mode]] = {}
+    for mode in MODES:
+        version = pod_security.version_of(mode)
+        if getattr(pod_security, mode) is not None and version != "latest" and int(version.removeprefix("v1.")) > minor:
+            key = f"{mode}Version" if getattr(pod_security, f"{mode}_version") is not None else "version"
+            ahead.setdefault(key, []).append(mode)
+    return [
+        (
+            (key,),
+            (f"{pod_security.version_of(modes[0])} is newer than the cluster ({kubernetes_version}): {' and '.join(modes)} "
+            f"{'applies' if len(modes) == 1 else 'apply'} the cluster's latest until the cluster reaches it, so upgrades on the way "
+            f"change what is checked; pin v{kubernetes_version}"),
+        )
+        for key, modes in ahead.items()
+    ]

@@ -26,7 +26,7 @@ from .lifecycle import Deletion
 from .limits import Limits, LimitsArgsDict, build_limit_range, container_defaults
 from .model import AnnotationsInput, DnsLabelInput, KeyPath, LabelsInput, Model, Problems, QuantityInput, check_label_keys, given, typed_init
 from .network_policy import NetworkPolicyArgs, NetworkPolicyArgsDict, Selector, build_network_policies, register_policies
-from .pod_security import Level, PodSecurity, PodSecurityArgsDict, label_conflicts
+from .pod_security import Level, PodSecurity, PodSecurityArgsDict, label_problems
 from .quota import Hard, HardInput, QuotaSpec, QuotaSpecArgsDict, build_quota
 from .register import child_name, deletion_options, register
 
@@ -93,7 +93,7 @@ class TenantNamespaceArgs(Model):
     def _problems(self) -> Problems:
         if isinstance(self.labels, Mapping):
             yield from check_label_keys(self.labels, "labels", standard.RESERVED)
-            yield from label_conflicts(self.labels, self.pod_security)
+            yield from label_problems(self.labels, self.pod_security)
         seen = {TENANT_QUOTA_NAME} if self.quota is not None else set()
         for index, quota in enumerate(self.quotas):
             if quota.name in seen:

@@ -92,7 +92,10 @@ def test_names_no_authenticator_reports_and_roles_held_twice_are_warned_about():
     warnings = dict(access.warnings())
     assert warnings[("editors", "users", 0)] == "ana is already in admins, whose ClusterRole includes everything editors may do"
     assert "begins or ends with whitespace" in warnings[("editors", "users", 1)]
-    assert "list the ServiceAccount under serviceAccounts instead" in warnings[("viewers", "users", 0)]
+    assert warnings[("viewers", "users", 0)] == (
+        "system:serviceaccount:team:ci is a ServiceAccount's user name; list it under serviceAccounts instead, "
+        "as {name: ci, namespace: team} (or ci when it is this namespace's)"
+    )
 
 
 def test_a_tenant_registers_its_bindings_and_accounts_as_children():
@@ -117,3 +120,44 @@ def test_a_namespace_name_from_an_output_reaches_the_service_account_subjects():
     [binding] = recording.of_type("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding")
     assert binding.inputs["metadata"]["namespace"] == "shop-eu"
     assert binding.inputs["subjects"] == [{"kind": "ServiceAccount", "name": "deployer", "namespace": "shop-eu"}]
+
+
+def test_a_service_account_of_another_namespace_is_named_with_its_namespace():
+    access = TenantAccess.model_validate({"editors": {"serviceAccounts": [{"name": "argocd-application-controller", "namespace": "argocd"}, "default"]}})
+    _, [binding] = build_access(access, "team")
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "argocd-application-controller", "namespace": "argocd"},
+        {"kind": "ServiceAccount", "name": "default", "namespace": "team"},
+    ]
+    with pytest.raises(ValidationError, match="argocd/ci is listed twice"):
+        TenantAccess.model_validate({"editors": {"serviceAccounts": [{"name": "ci", "namespace": "argocd"}, {"name": "ci", "namespace": "argocd"}]}})
+
+
+@pytest.mark.parametrize("group", ["system:authenticated", "system:unauthenticated", "system:serviceaccounts", "system:masters"])
+def test_groups_kubernetes_fills_itself_are_warned_about(group):
+    [(at, message)] = TenantAccess.model_validate({"editors": {"groups": [group]}}).warnings()
+    assert at == ("editors", "groups", 0)
+    assert message.startswith(f"{group} is ") and message.endswith("all of them get edit in this namespace")
+
+
+def test_group_names_and_annotations_may_come_from_other_resources():
+    """An Entra ID group's object ID (AKS), an IAM role's ARN (EKS IRSA): Outputs, checked when they resolve."""
+
+    def program(group: str) -> None:
+        TenantNamespace(
+            "shop",
+            TenantNamespaceArgs(
+                access={
+                    "admins": {"groups": [pulumi.Output.from_input(group)]},
+                    "serviceAccounts": {"deployer": {"annotations": {"eks.amazonaws.com/role-arn": pulumi.Output.from_input("arn:aws:iam::1:role/d")}}},
+                }
+            ),
+        )
+
+    recording = run(lambda: program("0b3f5a2e-entra-group"))
+    [binding] = recording.of_type("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding")
+    assert binding.inputs["subjects"] == [{"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": "0b3f5a2e-entra-group"}]
+    [account] = recording.of_type("kubernetes:core/v1:ServiceAccount")
+    assert account.inputs["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/d"}
+    with pytest.raises(ValueError, match="group name cannot be empty"):
+        run(lambda: program(""))

@@ -16,6 +16,7 @@ from fractions import Fraction
 from typing import get_type_hints
 
 import pytest
+import yaml
 
 from clusterstack.analysis.capacity import capacity_report
 from clusterstack.components.capacity import NodePool, NodePoolArgsDict, Threshold, largest_node
@@ -235,7 +236,7 @@ def test_capacity_json_parses_and_gives_each_resources_overcommit(make_project):
     }
     assert document["quotas"]["limits.memory"] == {
         "sum": "320Gi",
-        "allocatable": "186Gi",
+        "available": "186Gi",
         "overcommit": 1.7204,
         "unbounded": ["sandbox"],
         "tenants": {"analytics": "256Gi", "payments": "64Gi", "sandbox": None},
@@ -248,7 +249,9 @@ def test_capacity_json_parses_and_gives_each_resources_overcommit(make_project):
         "allocatable": {"cpu": "3800m", "memory": "15Gi", "pods": "110"},
         "total": {"cpu": "15200m", "memory": "60Gi", "pods": "440"},
     }
-    assert document["unbounded"] == ["sandbox"]
+    assert document["withoutComputeQuota"] == ["sandbox"]
+    assert document["daemonSets"] == {"names": [], "perNode": {"cpu": "0", "memory": "0", "pods": "0"}}
+    assert document["available"] == document["allocatable"]  # no DaemonSets of the stack's own
     assert cs(root, "capacity", "-s", "dev", "--json").stdout == result.stdout
 
 
@@ -270,12 +273,12 @@ def test_capacity_prints_a_table(make_project):
         "  total      6                                    31.2   186Gi   660",
     ]
     assert lines[7:13] == [
-        "       resource  quotas  allocatable  overcommit           unbounded",
-        "   requests.cpu       6         31.2        0.19  analytics, sandbox",
-        "requests.memory   156Gi        186Gi        0.84             sandbox",
-        "     limits.cpu      16         31.2        0.51  analytics, sandbox",
-        "  limits.memory   320Gi        186Gi        1.72             sandbox",
-        "           pods      70          660        0.11             sandbox",
+        "       resource  quotas  available  overcommit           unbounded",
+        "   requests.cpu       6       31.2        0.19  analytics, sandbox",
+        "requests.memory   156Gi      186Gi        0.84             sandbox",
+        "     limits.cpu      16       31.2        0.51  analytics, sandbox",
+        "  limits.memory   320Gi      186Gi        1.72             sandbox",
+        "           pods      70        660        0.11             sandbox",
     ]
     assert lines[-1] == "Without a compute quota (may use everything): sandbox"
 
@@ -285,7 +288,7 @@ def test_a_stack_without_node_pools_is_a_clear_error(make_project):
     assert result.exit_code == 1
     assert result.stdout == ""
     [error] = [line for line in result.output.splitlines() if line.startswith("error: ")]
-    assert error.startswith("error: stacks/Pulumi.dev.yaml: clusterstack:cluster.nodePools: is not set, so there is no cluster to set the quotas against")
+    assert error.startswith("error: stacks/Pulumi.dev.yaml: clusterstack:cluster.nodePools: is not set or empty, so there is no cluster to set the quotas against")
     assert "Traceback" not in result.output
 
 
@@ -343,3 +346,23 @@ def test_the_largest_node_is_taken_per_resource():
     pools = [NodePool.model_validate(p) for p in (_pool(name="cpu", cpu=32, memory="8Gi"), _pool(name="mem", cpu=2, memory="256Gi"))]
     largest = largest_node(pools)
     assert (largest["cpu"].pool, largest["memory"].pool) == ("cpu", "mem")
+
+
+def test_the_stacks_own_daemon_sets_come_out_of_what_the_tenants_can_have(make_project):
+    """node-local-dns (25m, 5Mi, upstream's requests) and ip-masq-agent (10m, 16Mi) run a pod on every
+    node before any tenant's: 6 nodes take 210m, 126Mi and 12 pods out of the tenants' share."""
+    root = _project(make_project, TENANTS)
+    stack_file = root / "stacks" / "Pulumi.dev.yaml"
+    config = yaml.safe_load(stack_file.read_text())
+    config["config"]["clusterstack:dns"] = {"nodeLocal": {}}
+    config["config"]["clusterstack:ipMasq"] = {}
+    stack_file.write_text(yaml.safe_dump(config))
+    result = cs(root, "capacity", "-s", "dev", "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["daemonSets"] == {"names": ["ip-masq-agent", "node-local-dns"], "perNode": {"cpu": "35m", "memory": "21Mi", "pods": "2"}}
+    assert document["allocatable"] == {"cpu": "31200m", "memory": "186Gi", "pods": "660"}
+    assert document["available"] == {"cpu": "30990m", "memory": "190338Mi", "pods": "648"}
+    assert document["quotas"]["pods"]["available"] == "648"
+    table = cs(root, "capacity", "-s", "dev").stdout
+    assert "available: allocatable less the stack's DaemonSets (ip-masq-agent, node-local-dns) on every node: cpu 0.035, memory 21Mi, pods 2 per node." in table

@@ -118,7 +118,7 @@ ERRORS: list[tuple[str, str | bytes, str, str]] = [
             "[{scopeName: PriorityClass, operator: In, values: [high]}]}}]\n"
         ),
         "names PriorityClass high, which clusterstack:priorityClasses does not declare and clusterstack:cluster.existing.priorityClasses does not list",
-        "clusterstack:namespaces.a.quotas[0].scopeSelector.matchExpressions[0].values",
+        "clusterstack:namespaces.a.quotas[0].scopeSelector.matchExpressions[0].values[0]",
     ),
     (
         "undeclared storage class",

@@ -82,3 +82,44 @@ def test_the_engine_plans_a_patch_of_an_existing_namespace(make_project):
     [change] = [c for c in plan["changes"] if c["key"]["kind"] == "Namespace"]
     assert (change["key"]["name"], change["action"], change["patch"]) == ("kube-system", "create", True)
     assert change["after"]["metadata"]["labels"][f"{PREFIX}enforce"] == "privileged"
+
+
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [
+        # pod-security-admission's admission_test.go: "create malformed level" and "create malformed version"
+        ({f"{PREFIX}enforce": "strict"}, f'labels.{PREFIX}enforce: Invalid value: "strict": must be one of privileged, baseline, restricted'),
+        ({f"{PREFIX}enforce": "baseline", f"{PREFIX}enforce-version": "v1.034"}, f'labels.{PREFIX}enforce-version: Invalid value: "v1.034": must be "latest" or "v1.x"'),
+    ],
+)
+def test_hand_written_pod_security_labels_must_parse_as_the_admission_plugin_parses_them(labels, message):
+    assert tenant_problems(labels=labels) == [message]
+    found = problems(existingNamespaces={"default": {"labels": labels}})
+    assert found == [f"{STACK_FILE}: clusterstack:existingNamespaces.default.{message}"]
+
+
+def test_a_version_without_a_leading_zero_is_the_only_spelling():
+    assert tenant_problems(podSecurity={"enforce": "baseline", "version": "v1.034"})[0].startswith("podSecurity.version: 'v1.034' is not a Pod Security version")
+    assert tenant_problems(podSecurity={"enforce": "baseline", "version": "v1.0"}) == []
+
+
+def test_a_version_newer_than_the_cluster_is_warned_about():
+    loaded = load(
+        {"team": {"podSecurity": {"enforce": "restricted", "warn": "restricted", "version": "v1.35", "warnVersion": "latest"}}},
+        cluster={"kubernetesVersion": "1.34"},
+    )
+    [warning] = [str(w) for w in loaded.warnings if "podSecurity" in str(w)]
+    assert warning == (
+        f"{STACK_FILE}: clusterstack:namespaces.team.podSecurity.version: v1.35 is newer than the cluster (1.34): enforce applies the "
+        "cluster's latest until the cluster reaches it, so upgrades on the way change what is checked; pin v1.34"
+    )
+
+
+def test_kube_system_must_admit_the_host_network_add_ons_the_stack_runs_there():
+    assert problems(existingNamespaces={"kube-system": {"podSecurity": "baseline"}}, ipMasq={}, dns={"nodeLocal": {}}) == [
+        f"{STACK_FILE}: clusterstack:existingNamespaces.kube-system.podSecurity.enforce: baseline refuses the pods of node-local-dns "
+        "(dns.nodeLocal), ip-masq-agent (ipMasq), which this stack runs in kube-system on the host network with NET_ADMIN (only "
+        "privileged admits host namespaces and added capabilities); enforce privileged there"
+    ]
+    warned = [str(w) for w in load(existingNamespaces={"kube-system": {"podSecurity": "restricted"}}).warnings]
+    assert any("kube-proxy, the CNI's agents and other node add-ons run on the host network" in w for w in warned)

@@ -263,3 +263,13 @@ def test_a_default_limit_silences_the_warning(limits):
 def test_a_default_request_comes_from_min_too():
     limits = {"container": {"min": {"memory": "64Mi"}}}
     assert load({"team": {"quota": {"requests.memory": "1Gi"}, "limits": limits}}).warnings == []
+
+
+def test_a_quota_may_scope_to_the_priority_classes_every_cluster_has():
+    """system-cluster-critical and system-node-critical exist on every cluster (pkg/apis/scheduling
+    types.go), and the system- prefix cannot be declared, so naming them needs no declaration."""
+    selector = {"matchExpressions": [{"scopeName": "PriorityClass", "operator": "In", "values": ["system-node-critical", "system-cluster-critical", "hgh"]}]}
+    assert tenant_problems(quotas=[{"name": "critical", "hard": {"pods": "10"}, "scopeSelector": selector}]) == [
+        "quotas[0].scopeSelector.matchExpressions[0].values[2]: names PriorityClass hgh, which clusterstack:priorityClasses does not declare and "
+        "clusterstack:cluster.existing.priorityClasses does not list: declare it there, or list it as one the cluster has"
+    ]

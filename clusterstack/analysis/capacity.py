@@ -5,9 +5,10 @@ Each node pool offers ``count`` × its nodes' Node Allocatable (components/capac
 may ask, per quota resource, up to the tightest of its unscoped quotas (a quota with scopes bounds
 only the pods it selects, so it bounds nothing for the namespace as a whole); for a quota,
 ``cpu`` is ``requests.cpu`` and ``memory`` is ``requests.memory``. The overcommit of a resource is
-the sum of the tenants' bounds over the cluster's allocatable: above 1, the quotas promise more
-than the nodes hold. A tenant with no bound on a resource is unbounded: it may take all of it, and
-the overcommit counts only the bounded tenants.
+the sum of the tenants' bounds over what the tenants can have: the cluster's allocatable less what
+the stack's own DaemonSets (node-local-dns, ip-masq-agent) request on every node, a pod each. Above
+1, the quotas promise more than the nodes hold. A tenant with no bound on a resource is unbounded:
+it may take all of it, and the overcommit counts only the bounded tenants.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ..components.kube.quantity import Quantity
 from ..render import table
 
 if TYPE_CHECKING:
+    from ..components.bundle import Manifest
     from ..components.capacity import NodePool
     from ..components.platform import ClusterPlatformArgs
 
@@ -76,7 +78,8 @@ class QuotaLoad:
     node_resource: str
     bounds: dict[str, Quantity | None]
     """Tenant -> its tightest bound (None: unbounded), by tenant name."""
-    allocatable: Quantity
+    available: Quantity
+    """What the tenants can have of the node resource (allocatable less the stack's DaemonSets)."""
 
     @property
     def total(self) -> Quantity:
@@ -89,14 +92,14 @@ class QuotaLoad:
 
     @property
     def overcommit(self) -> Fraction | None:
-        """Sum of the bounds over allocatable; None when the cluster offers none of it."""
-        return self.total.value / self.allocatable.value if self.allocatable.value > 0 else None
+        """Sum of the bounds over available; None when the cluster offers none of it."""
+        return self.total.value / self.available.value if self.available.value > 0 else None
 
     def to_json(self) -> dict[str, Any]:
         ratio = self.overcommit
         return {
             "sum": self.total.text,
-            "allocatable": self.allocatable.text,
+            "available": self.available.text,
             "overcommit": round(float(ratio), 4) if ratio is not None else None,
             "unbounded": self.unbounded,
             "tenants": {tenant: bound.text if bound is not None else None for tenant, bound in self.bounds.items()},
@@ -104,10 +107,39 @@ class QuotaLoad:
 
 
 @dataclass(frozen=True)
+class DaemonSetLoad:
+    """What the stack's own DaemonSets take on every node, before any tenant: their containers'
+    requests (a limit where a request is unset, as the API server defaults it) and a pod each.
+    Counted on every node, though a nodeSelector may keep one off some (the pools carry no labels)."""
+
+    names: list[str]
+    per_node: dict[str, Quantity]
+
+    @classmethod
+    def of(cls, objects: list[Manifest]) -> DaemonSetLoad:
+        sets = sorted((o for o in objects if o.get("kind") == "DaemonSet"), key=lambda o: o["metadata"]["name"])
+        per_node = {"cpu": Fraction(0), "memory": Fraction(0), "pods": Fraction(len(sets))}
+        for daemon_set in sets:
+            for container in daemon_set["spec"]["template"]["spec"].get("containers", []):
+                resources = container.get("resources") or {}
+                for resource in ("cpu", "memory"):
+                    asked = (resources.get("requests") or {}).get(resource, (resources.get("limits") or {}).get(resource))
+                    if asked is not None:
+                        per_node[resource] += Quantity.parse(asked).value
+        return cls([o["metadata"]["name"] for o in sets], {r: quantity_of(v, r) for r, v in per_node.items()})
+
+    def to_json(self) -> dict[str, Any]:
+        return {"names": self.names, "perNode": _texts(self.per_node)}
+
+
+@dataclass(frozen=True)
 class CapacityReport:
     pools: list[PoolCapacity]
     allocatable: dict[str, Quantity]
     """The whole cluster's: the pools' totals together."""
+    daemon_sets: DaemonSetLoad
+    available: dict[str, Quantity]
+    """What the tenants can have: ``allocatable`` less the stack's DaemonSets on every node."""
     loads: list[QuotaLoad]
     without_compute_quota: list[str]
     """Tenants no quota bounds in cpu or memory, requests or limits: they may use everything."""
@@ -117,8 +149,10 @@ class CapacityReport:
             "stack": stack,
             "nodePools": [pool.to_json() for pool in self.pools],
             "allocatable": _texts(self.allocatable),
+            "daemonSets": self.daemon_sets.to_json(),
+            "available": _texts(self.available),
             "quotas": {load.resource: load.to_json() for load in self.loads},
-            "unbounded": self.without_compute_quota,
+            "withoutComputeQuota": self.without_compute_quota,
         }
 
     def as_text(self, stack: str) -> str:
@@ -134,7 +168,7 @@ class CapacityReport:
             [
                 load.resource,
                 _human(load.total, load.node_resource),
-                _human(load.allocatable, load.node_resource),
+                _human(load.available, load.node_resource),
                 _ratio(load.overcommit),
                 ", ".join(load.unbounded) or "-",
             ]
@@ -146,9 +180,14 @@ class CapacityReport:
             "",
             table(headers, rows),
             "",
-            table(["resource", "quotas", "allocatable", "overcommit", "unbounded"], quota_rows),
+            table(["resource", "quotas", "available", "overcommit", "unbounded"], quota_rows),
             "",
-            "overcommit: the tenants' quotas together over allocatable; above 1 the quotas promise more than the nodes hold.",
+        ]
+        if self.daemon_sets.names:
+            taken = ", ".join(f"{_short(r)} {_human(q, r)}" for r, q in self.daemon_sets.per_node.items())
+            lines.append(f"available: allocatable less the stack's DaemonSets ({', '.join(self.daemon_sets.names)}) on every node: {taken} per node.")
+        lines += [
+            "overcommit: the tenants' quotas together over available; above 1 the quotas promise more than the nodes hold.",
             "unbounded: tenants that no quota bounds in that resource; each may take all of it (the overcommit counts the others).",
         ]
         if self.without_compute_quota:
@@ -158,20 +197,30 @@ class CapacityReport:
 
 def capacity_report(args: ClusterPlatformArgs) -> CapacityReport:
     """The stack's node pools against its tenants' quotas (``args.cluster.node_pools`` must not be empty)."""
+    from ..components.platform import build_platform
+
     pools = [PoolCapacity.of(pool) for pool in args.cluster.node_pools]
+    daemon_sets = DaemonSetLoad.of(build_platform(args))
+    nodes = sum(pool.count for pool in pools)
     allocatable: dict[str, Quantity] = {}
     for resource in NODE_RESOURCES:
         if resource == "ephemeral-storage" and any(p.ephemeral_storage is None for p in args.cluster.node_pools):
             continue
         allocatable[resource] = quantity_of(sum((pool.total[resource].value for pool in pools), Fraction(0)), resource)
+    available = {
+        resource: quantity_of(max(Fraction(0), quantity.value - nodes * daemon_sets.per_node[resource].value), resource)
+        if resource in daemon_sets.per_node
+        else quantity
+        for resource, quantity in allocatable.items()
+    }
     rows = QUOTA_RESOURCES + (STORAGE_QUOTA_RESOURCES if "ephemeral-storage" in allocatable else ())
     bounds = {name: tenant_bounds(tenant.unscoped_quotas(), rows) for name, tenant in sorted(args.namespaces.items())}
     loads = [
-        QuotaLoad(resource, node_resource, {tenant: found[resource] for tenant, found in bounds.items()}, allocatable[node_resource])
+        QuotaLoad(resource, node_resource, {tenant: found[resource] for tenant, found in bounds.items()}, available[node_resource])
         for resource, _, node_resource in rows
     ]
     without = [tenant for tenant, found in bounds.items() if all(found[resource] is None for resource in COMPUTE)]
-    return CapacityReport(pools, allocatable, loads, without)
+    return CapacityReport(pools, allocatable, daemon_sets, available, loads, without)
 
 
 def tenant_bounds(

@@ -81,7 +81,7 @@ def dns_forecast(
 
 
 NO_NODE_POOLS = (
-    "is not set, so there is no cluster to set the quotas against; list the cluster's node pools, e.g. "
+    "is not set or empty, so there is no cluster to set the quotas against; list the cluster's node pools, e.g. "
     "nodePools: [{name: general, count: 3, cpu: 8, memory: 32Gi}] (kubeReserved, systemReserved and evictionHard as the kubelets have them)"
 )
 
@@ -99,7 +99,8 @@ def capacity(ctx: click.Context, stack: str, as_json: bool) -> None:
 
     stack_read = Evaluator(options(ctx).project(), stack)  # read and validated as every command does; no program run
     warn(stack_read.warnings)
-    assert stack_read.spec is not None, "validated, not cached"
+    if stack_read.spec is None:
+        raise RuntimeError("the stack was read from the evaluation cache, which capacity does not use")
     args = stack_read.spec.args
     if not args.cluster.node_pools:
         raise ClusterstackError([Problem(stack_read.config.stack_layer.file, "clusterstack:cluster.nodePools", NO_NODE_POOLS)])

@@ -104,3 +104,8 @@ def label_value(value: str) -> list[str]:
             "and must start and end with an alphanumeric character (e.g. 'MyValue', 'my_value', '12345')"
         )
     return problems
+
+
+SYSTEM_PRIORITY_CLASSES = ("system-cluster-critical", "system-node-critical")
+"""The PriorityClasses every cluster has (pkg/apis/scheduling/types.go: SystemClusterCritical,
+SystemNodeCritical, created by the API server at start); the ``system-`` prefix is theirs."""
