@@ -2,7 +2,8 @@
 
 Run the code that declares your resources, and get back every resource it registered, named as the
 Pulumi engine names it (type, logical name, URN with the full parent type chain, parent, provider,
-inputs, aliases):
+inputs, aliases) and the options the engine acts on (``protect``, ``retain_on_delete``,
+``delete_before_replace``, ``replace_on_changes``):
 
     from clusterstack.testing import run
 

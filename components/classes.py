@@ -4,21 +4,31 @@ Pages: "Guaranteed Scheduling For Critical Add-On Pods" and "Pod Priority and Pr
 (PriorityClass: a value up to one billion, the ``system-`` prefix kept for Kubernetes, at most one
 ``globalDefault``), "Change the default StorageClass" (the ``storageclass.kubernetes.io/is-default-class``
 annotation, on one class at most) and "Limit Storage Consumption" (quotas per StorageClass).
+
+Some fields the API server refuses to change once a class exists: a PriorityClass's ``value`` and
+``preemptionPolicy`` (pkg/apis/scheduling/validation, ValidatePriorityClassUpdate: "may not be
+changed in an update"), a StorageClass's ``parameters``, ``provisioner``, ``reclaimPolicy`` and
+``volumeBindingMode`` (pkg/apis/storage/validation, ValidateStorageClassUpdate). pulumi-kubernetes
+replaces a StorageClass on the first two (its forceNew table) but would try to update the others in
+place, and fail; so the classes are registered with ``replaceOnChanges`` for those fields, and
+``deleteBeforeReplace``, because the provider asks to delete first only for its own replacements and
+a class keeps its name: created first, the new one would find the old one still there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Literal, TypedDict
+from typing import Annotated, Any, Literal, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from .bundle import Bundle, Manifest
+from .kube import names
 from .labels import object_meta
-from .model import DnsSubdomain, Model, Problems, given, raise_problems, typed_init
+from .model import AnnotationValueInput, Model, Problems, given, raise_problems, typed_init
 from .register import child_name, register
 
 USER_PRIORITY_MAX = 1_000_000_000
@@ -28,6 +38,54 @@ DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
 PreemptionPolicy = Literal["PreemptLowerPriority", "Never"]
 ReclaimPolicy = Literal["Delete", "Retain"]
 VolumeBindingMode = Literal["Immediate", "WaitForFirstConsumer"]
+
+PRIORITY_CLASS_REPLACED_ON = ("value", "preemptionPolicy")
+"""The fields of a PriorityClass the API server will not update and pulumi-kubernetes does not replace
+on by itself (Pulumi property paths: the provider's camelCase input names)."""
+STORAGE_CLASS_REPLACED_ON = ("reclaimPolicy", "volumeBindingMode")
+"""Likewise for a StorageClass (``parameters`` and ``provisioner`` are in the provider's own table)."""
+
+MAX_PARAMETERS = 512
+"""At most this many StorageClass parameters (maxProvisionerParameterLen, pkg/apis/storage/validation)."""
+MAX_PARAMETERS_SIZE = 256 * 1024
+"""At most this many bytes of parameter keys and values together (maxProvisionerParameterSize)."""
+
+
+def _provisioner(value: str) -> str:
+    """validateProvisioner (pkg/apis/storage/validation): required, and a qualified name once
+    lowercased (``kubernetes.io/no-provisioner``, ``ebs.csi.aws.com``, ``Example.com/NFS``)."""
+    if not value:
+        raise ValueError("Required value: name the provisioner, e.g. 'ebs.csi.aws.com' or 'kubernetes.io/no-provisioner'")
+    reasons = names.qualified_name(value.lower())
+    if reasons:
+        raise ValueError(
+            f"{value!r} is not a valid provisioner: {'; '.join(reasons)} "
+            "(a qualified name, checked in lower case: 'ebs.csi.aws.com', 'kubernetes.io/no-provisioner')"
+        )
+    return value
+
+
+def _parameters(parameters: dict[str, Any]) -> dict[str, Any]:
+    """validateParameters (pkg/apis/storage/validation): at most 512, no empty key, at most 256 KiB of
+    keys and values together. A value that is an Output counts once it resolves, at the API server."""
+    if len(parameters) > MAX_PARAMETERS:
+        raise ValueError(f"Too long: may not be more than {MAX_PARAMETERS} parameters (these are {len(parameters)})")
+    problems = []
+    if "" in parameters:
+        problems.append('Invalid value: "": field can not be empty. (give the parameter its key, or remove it)')
+    size = sum(len(key.encode()) + len(value.encode()) for key, value in parameters.items() if isinstance(value, str))
+    if size > MAX_PARAMETERS_SIZE:
+        problems.append(f"Too long: may not be more than {MAX_PARAMETERS_SIZE} bytes, keys and values together (these are {size})")
+    if problems:
+        raise ValueError("; ".join(problems))
+    return parameters
+
+
+Provisioner = Annotated[str, AfterValidator(_provisioner)]
+ParameterValue = AnnotationValueInput
+"""A parameter's value: a string, or an Output of one (a KMS key's ARN from another resource),
+checked to be a string when it resolves."""
+Parameters = Annotated[dict[str, ParameterValue], AfterValidator(_parameters)]
 
 
 class PriorityClassArgsDict(TypedDict, total=False):
@@ -62,7 +120,7 @@ class PriorityClassArgs(Model):
 
 class StorageClassArgsDict(TypedDict, total=False):
     provisioner: str
-    parameters: Mapping[str, str]
+    parameters: Mapping[str, str | pulumi.Output[str]]
     reclaimPolicy: ReclaimPolicy
     volumeBindingMode: VolumeBindingMode
     allowVolumeExpansion: bool
@@ -72,9 +130,9 @@ class StorageClassArgsDict(TypedDict, total=False):
 class StorageClassArgs(Model):
     """``clusterstack:storageClasses.<name>``."""
 
-    provisioner: DnsSubdomain
+    provisioner: Provisioner
     """The CSI driver (or in-tree provisioner), e.g. ebs.csi.aws.com, pd.csi.storage.gke.io."""
-    parameters: dict[str, str] = Field(default_factory=dict)
+    parameters: Parameters = Field(default_factory=dict)
     reclaim_policy: ReclaimPolicy = "Delete"
     volume_binding_mode: VolumeBindingMode = "WaitForFirstConsumer"
     """WaitForFirstConsumer provisions in the zone of the pod that first uses the claim."""
@@ -87,7 +145,7 @@ class StorageClassArgs(Model):
         self,
         *,
         provisioner: str,
-        parameters: Mapping[str, str] | None = None,
+        parameters: Mapping[str, str | pulumi.Output[str]] | None = None,
         reclaim_policy: ReclaimPolicy | None = None,
         volume_binding_mode: VolumeBindingMode | None = None,
         allow_volume_expansion: bool | None = None,
@@ -177,11 +235,12 @@ class ClusterClasses(pulumi.ComponentResource):
         storage = {n: a if isinstance(a, StorageClassArgs) else StorageClassArgs.model_validate(a) for n, a in (storage_classes or {}).items()}
         raise_problems(class_problems(priority, storage))
         objects = build_classes(priority, storage, environment)
-        children = pulumi.ResourceOptions(parent=self)
+        as_priority = pulumi.ResourceOptions(parent=self, replace_on_changes=list(PRIORITY_CLASS_REPLACED_ON), delete_before_replace=True)
+        as_storage = pulumi.ResourceOptions(parent=self, replace_on_changes=list(STORAGE_CLASS_REPLACED_ON), delete_before_replace=True)
         self.priority_classes = {
-            o["metadata"]["name"]: register(o, children, k8s.scheduling.v1.PriorityClass, child_name(resource_name, o)) for o in objects.priority_classes
+            o["metadata"]["name"]: register(o, as_priority, k8s.scheduling.v1.PriorityClass, child_name(resource_name, o)) for o in objects.priority_classes
         }
         self.storage_classes = {
-            o["metadata"]["name"]: register(o, children, k8s.storage.v1.StorageClass, child_name(resource_name, o)) for o in objects.storage_classes
+            o["metadata"]["name"]: register(o, as_storage, k8s.storage.v1.StorageClass, child_name(resource_name, o)) for o in objects.storage_classes
         }
-        self.register_outputs({})
+        self.register_outputs({"priorityClasses": sorted(self.priority_classes), "storageClasses": sorted(self.storage_classes)})

@@ -4,9 +4,9 @@ extra server blocks, and a PodDisruptionBudget for its pods.
 Pages: Customizing DNS Service (the default Corefile; stub domains and upstream nameservers through
 the forward plugin) and Using CoreDNS for Service Discovery. The Corefile is kubeadm's default
 (cmd/kubeadm/app/phases/addons/dns/manifests.go, with the ``cache`` block that keeps the cluster
-domain out of the cache, kubernetes/kubernetes#128359) with the settings applied. CoreDNS's plugin
-READMEs give the limits: forward takes at most 15 upstreams, cache a TTL above 0 (3600 s is its own
-ceiling).
+domain out of the cache, kubernetes/kubernetes#128359) with the settings applied. What CoreDNS
+accepts (upstreams, zones, the cache TTL, the syntax) is ``kube.corefile``'s, shared with NodeLocal
+DNSCache, whose node-cache is CoreDNS too.
 
 Every cluster kubeadm (or EKS) made has the ConfigMap kube-system/coredns, so the Corefile is never
 created: it is a server-side-apply patch of ``data.Corefile`` alone, taken over from whoever wrote it
@@ -35,8 +35,19 @@ from pydantic import Field, PlainValidator, WithJsonSchema, field_validator
 
 from .bundle import Bundle, Manifest
 from .cluster import ClusterSpec
-from .kube.names import dns1123_subdomain
-from .kube.network import parse_ip
+from .kube.corefile import (
+    EMPTY_UPSTREAMS,
+    MAX_TTL,
+    RESOLV_CONF,
+    Directive,
+    normal_zone,
+    plugin_directive,
+    same_upstreams,
+    stub_domains_problems,
+    upstream_warnings,
+    upstreams_problems,
+    zone_problem,
+)
 from .labels import object_meta
 from .lifecycle import OnExisting
 from .model import KeyPath, Model, Problems, given, raise_problems, typed_init, yaml_text
@@ -51,10 +62,16 @@ DNS_PORT = 53
 METRICS_PORT = 9153
 DEFAULT_CACHE_TTL = 30
 """kubeadm's ``cache 30``."""
-MAX_CACHE_TTL = 3600
-"""The cache plugin's own ceiling when no TTL is given (its README)."""
-MAX_UPSTREAMS = 15
-"""The forward plugin's limit on upstreams (``const max = 15`` in plugin/forward/setup.go)."""
+CACHE_DISABLE_SINCE = (1, 27)
+"""The first Kubernetes minor whose kubeadm CoreDNS (1.10.1) reads ``cache { disable ... }`` (added in
+CoreDNS 1.9.4, coredns/coredns#5540). Kubernetes 1.25 and 1.26 ship CoreDNS 1.9.3, which refuses the
+whole Corefile over it ("Wrong argument count or unexpected line ending"): there the cache is written
+as kubeadm wrote it then, ``cache 30``."""
+UNHEALTHY_POLICY_SINCE = (1, 26)
+"""PodDisruptionBudget ``spec.unhealthyPodEvictionPolicy`` is in policy/v1 from Kubernetes 1.26 (alpha,
+feature gate PDBUnhealthyPodEvictionPolicy off by default: the API server drops the field), on by
+default from 1.27 (beta), GA in 1.31 (KEP-3017; the bundled OpenAPI schemas)."""
+INT32_MAX = 2_147_483_647
 RESERVED_PORTS = {8080: "health", 8181: "ready", METRICS_PORT: "prometheus"}
 """The ports kubeadm's Corefile already serves HTTP on, in the same pods."""
 KNOWN_PLUGINS = frozenset(
@@ -71,192 +88,27 @@ KNOWN_PLUGINS = frozenset(
 UnhealthyPodEvictionPolicy = Literal["IfHealthyBudget", "AlwaysAllow"]
 
 
-# --- Corefile syntax (CoreDNS's Caddyfile dialect) ---------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Token:
-    text: str
-    raw: str
-    """As written, quotes included: what goes back into the Corefile."""
-    line: int
-    end_line: int
-
-
-@dataclass(frozen=True)
-class Directive:
-    """One Corefile directive: its words (the plugin's name, then its arguments, as written) and its
-    ``{ ... }`` block, if it has one."""
-
-    words: tuple[str, ...]
-    block: tuple[Directive, ...] | None = None
-
-    @property
-    def name(self) -> str:
-        return self.words[0]
-
-    def lines(self, depth: int = 0) -> list[str]:
-        """The directive laid out as kubeadm does: ``{`` ending its line, 4 spaces a level, ``}`` alone."""
-        head = "    " * depth + " ".join(self.words)
-        if self.block is None:
-            return [head]
-        inner = [line for child in self.block for line in child.lines(depth + 1)]
-        return [f"{head} {{", *inner, "    " * depth + "}"]
-
-
-def _tokens(text: str) -> list[_Token]:
-    """Split as CoreDNS's lexer does: whitespace between words, ``"..."`` one word (``\\"`` a quote
-    in it), ``#`` a comment to the end of the line."""
-    tokens: list[_Token] = []
-    i, line = 0, 0
-    while i < len(text):
-        char = text[i]
-        if char == "#":
-            while i < len(text) and text[i] != "\n":
-                i += 1
-            continue
-        if char.isspace():
-            if char == "\n":
-                line += 1
-            i += 1
-            continue
-        start, start_line = i, line
-        if char == '"':
-            value: list[str] = []
-            escaped, i = False, i + 1
-            while True:
-                if i >= len(text):
-                    raise ValueError(f"has a quote that is never closed: {text[start:].splitlines()[0]}")
-                char, i = text[i], i + 1
-                if char == "\\" and not escaped:
-                    escaped = True
-                    continue
-                if char == '"' and not escaped:
-                    break
-                if char == "\n":
-                    line += 1
-                value.append(("\\" if escaped and char != '"' else "") + char)
-                escaped = False
-            tokens.append(_Token("".join(value), text[start:i], start_line, line))
-        else:
-            while i < len(text) and not text[i].isspace() and text[i] != "#":
-                i += 1
-            tokens.append(_Token(text[start:i], text[start:i], start_line, line))
-    return tokens
-
-
-def parse_directives(text: str) -> tuple[Directive, ...]:
-    """The directives in ``text``; a ValueError says what CoreDNS would refuse (braces that do not
-    match, a ``{`` that opens nothing). A block may be written on one line: it is laid out again."""
-    tokens = _tokens(text)
-    position = 0
-
-    def block(depth: int) -> tuple[Directive, ...]:
-        nonlocal position
-        found: list[Directive] = []
-        while position < len(tokens):
-            first = tokens[position]
-            if first.text == "}":
-                if depth == 0:
-                    raise ValueError("has a } that closes no {")
-                position += 1
-                return tuple(found)
-            if first.text == "{":
-                raise ValueError("has a { that opens no directive: put it at the end of its directive's line (forward . 10.0.0.1 {)")
-            if first.raw.endswith("{"):
-                raise ValueError(f"has {first.raw!r}: separate the {{ with a space")
-            words, children, position = [first], None, position + 1
-            while position < len(tokens) and tokens[position].line == words[-1].end_line and tokens[position].text != "}":
-                token = tokens[position]
-                position += 1
-                if token.text == "{":
-                    children = block(depth + 1)
-                    break
-                if token.raw.endswith("{"):
-                    raise ValueError(f"has {token.raw!r}: separate the {{ with a space")
-                if token.raw.endswith("}") and "{" not in token.raw:
-                    raise ValueError(f"has {token.raw!r}: separate the }} with a space")
-                words.append(token)
-            found.append(Directive(tuple(t.raw for t in words), children))
-        if depth > 0:
-            raise ValueError("has a { that is never closed by a }")
-        return tuple(found)
-
-    return block(0)
-
-
-def plugin_directive(text: str) -> Directive:
-    """The one directive a plugin entry holds."""
-    directives = parse_directives(text)
-    if len(directives) != 1:
-        named = ", ".join(d.name for d in directives)
-        raise ValueError(f"holds {len(directives)} directives ({named}); give each plugin its own list item" if directives else "is empty")
-    return directives[0]
+def _minor(version: str) -> tuple[int, int]:
+    major, minor = version.split(".")
+    return int(major), int(minor)
 
 
 # --- Values --------------------------------------------------------------------------------------
 
 
-def _zone(domain: str) -> str:
-    """A zone as CoreDNS compares them: no trailing dot ("." stays the root)."""
-    return domain if domain == "." else domain.rstrip(".")
-
-
-def _domain_problem(domain: str) -> str | None:
-    if domain == ".":
-        return None
-    reasons = dns1123_subdomain(_zone(domain))
-    if not reasons:
-        return None
-    hint = "; give the port in port, not in the zone" if ":" in domain else ""
-    return f"is not a DNS domain: {'; '.join(reasons)}{hint}"
-
-
-def _server_problem(server: str) -> str | None:
-    """Why ``server`` is not an upstream the forward plugin takes: an IP, IP:port or [IPv6]:port."""
-    host, port = server, None
-    if server.startswith("["):
-        host, closed, rest = server[1:].partition("]")
-        if not closed or (rest and not rest.startswith(":")):
-            return f"{server!r} is not [IPv6]:port (e.g. [fd00::53]:53)"
-        port = rest[1:] if rest else None
-    elif server.count(":") == 1:
-        host, port = server.split(":")
-    try:
-        parse_ip(host)
-    except ValueError as error:
-        if "%" in host:
-            return str(error)
-        if not re.fullmatch(r"[0-9.]+", host) and not dns1123_subdomain(host.lower().rstrip(".")):
-            return f"{server!r} is a host name; CoreDNS takes no host names for stub domains and nameservers (the page): give its IP"
-        return f"{server!r} is not an IP address, IP:port or [IPv6]:port (e.g. 10.150.0.1, 10.150.0.1:8600)"
-    if port is not None and not (port.isdigit() and 1 <= int(port) <= 65535):
-        return f"{server!r} has port {port!r}; ports are 1-65535"
-    return None
-
-
-def _servers_problems(servers: Sequence[str]) -> Iterator[tuple[KeyPath, str]]:
-    if not servers:
-        yield (), "lists no servers"
-    if len(servers) > MAX_UPSTREAMS:
-        yield (), f"lists {len(servers)} servers; CoreDNS's forward plugin takes at most {MAX_UPSTREAMS}"
-    seen: set[str] = set()
-    for index, server in enumerate(servers):
-        problem = _server_problem(server)
-        if problem is not None:
-            yield (index,), problem
-        elif server in seen:
-            yield (index,), f"{server} is listed twice"
-        seen.add(server)
-
-
 def _int_or_percent(value: Any) -> int | str:
-    """An IntOrString budget as the API server takes it: a whole number ≥ 0, or "N%" up to 100%."""
+    """An IntOrString budget as the API server takes it: a whole number from 0 to 2147483647 (an
+    int32), or "N%" up to 100%."""
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise ValueError(f"{yaml_text(value)} is neither a whole number nor a percentage (e.g. 1 or 25%)")
     if isinstance(value, int):
         if value < 0:
             raise ValueError(f"{value} is negative; use 0 or more")
+        if value > INT32_MAX:
+            raise ValueError(
+                f"{value} is more than {INT32_MAX}: the API holds it as an int32, and the API server refuses the object "
+                f"(cannot unmarshal number {value} into Go value of type int32)"
+            )
         return value
     match = re.fullmatch(r"([0-9]+)%", value)
     if match is None:
@@ -270,7 +122,7 @@ def _int_or_percent(value: Any) -> int | str:
 IntOrPercent = Annotated[
     int | str,
     PlainValidator(_int_or_percent),
-    WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^[0-9]+%$"}]}),
+    WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 0, "maximum": INT32_MAX}, {"type": "string", "pattern": "^[0-9]+%$"}]}),
 ]
 
 
@@ -304,7 +156,8 @@ class ServerBlock(Model):
     """An extra server block, ``<zone>:<port> ... { <plugins> }``, after the stub domains."""
 
     zones: tuple[str, ...] = Field(min_length=1)
-    """The zones it answers for (DNS domains, or "." for every name)."""
+    """The zones it answers for (DNS domains, or "." for every name); written lower-case, without a
+    trailing dot, as CoreDNS matches them."""
     port: Annotated[int, Field(ge=1, le=65535, strict=True)] = DNS_PORT
     """The port it listens on. Default: 53, the only port the kube-dns Service sends to CoreDNS."""
     plugins: tuple[str, ...] = Field(min_length=1)
@@ -320,13 +173,14 @@ class ServerBlock(Model):
     def _zones(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         problems: list[tuple[KeyPath, str]] = []
         seen: set[str] = set()
-        for index, zone in enumerate(value):
-            problem = _domain_problem(zone)
+        for index, domain in enumerate(value):
+            problem = zone_problem(domain)
             if problem is not None:
-                problems.append(((index,), f"{zone!r} {problem}"))
-            elif _zone(zone) in seen:
-                problems.append(((index,), f"{zone} is listed twice"))
-            seen.add(_zone(zone))
+                hint = "; give the port in port, not in the zone" if ":" in domain else ""
+                problems.append(((index,), f"{domain!r} {problem}{hint}"))
+            elif normal_zone(domain) in seen:
+                problems.append(((index,), f"{domain} is listed twice"))
+            seen.add(normal_zone(domain))
         raise_problems(problems)
         return value
 
@@ -351,7 +205,7 @@ class ServerBlock(Model):
 
     def addresses(self) -> list[tuple[str, int]]:
         """(zone, port) for each zone: what CoreDNS refuses to see twice."""
-        return [(_zone(zone), self.port) for zone in self.zones]
+        return [(normal_zone(domain), self.port) for domain in self.zones]
 
 
 class DisruptionBudget(Model):
@@ -362,11 +216,12 @@ class DisruptionBudget(Model):
     """How many CoreDNS pods must stay: a number, or a percentage of them ("50%")."""
     max_unavailable: IntOrPercent | None = None
     """How many CoreDNS pods may be evicted at once: a number, or a percentage of them ("33%")."""
-    unhealthy_pod_eviction_policy: UnhealthyPodEvictionPolicy = "AlwaysAllow"
-    """``AlwaysAllow``: a CoreDNS pod that is not ready (so serves nothing) may be evicted even when
-    the budget is spent, so it never blocks the drain of its node (KEP-3017, GA in 1.31; the
-    Kubernetes blog post that introduced it calls AlwaysAllow generally the better choice).
-    ``IfHealthyBudget`` is the API's default."""
+    unhealthy_pod_eviction_policy: UnhealthyPodEvictionPolicy | None = None
+    """``AlwaysAllow``: a CoreDNS pod that is running but not ready (so serves nothing) may be evicted
+    even when the budget is spent, so it never blocks the drain of its node; the Kubernetes page
+    "Specifying a Disruption Budget for your Application" recommends it. ``IfHealthyBudget``: such a
+    pod is evicted only while the budget holds. Unset: the field is not written and the API server
+    applies IfHealthyBudget. Kubernetes 1.26 and later only (cluster.kubernetesVersion)."""
     on_existing: OnExisting = "fail"
     """When the cluster already has PodDisruptionBudget kube-system/coredns (EKS's add-on ships it):
     ``fail`` (``pulumi up`` stops with AlreadyExists) or ``adopt`` (patch clusterstack's fields onto
@@ -399,13 +254,16 @@ class CoreDnsArgs(Model):
     """``clusterstack:dns.coredns``: changes to the cluster's own CoreDNS; every key is optional."""
 
     stub_domains: dict[str, tuple[str, ...]] = Field(default_factory=dict)
-    """Domain -> the DNS servers for it (IP, IP:port), each its own server block, as the page shows
-    (e.g. consul.local: [10.150.0.1])."""
+    """Domain -> the DNS servers for it, each domain its own server block, as the page shows (e.g.
+    consul.local: [10.150.0.1]). Servers as the forward plugin takes them: IP, IP:port, [IPv6]:port,
+    each optionally after dns:// or tls://, or a resolv.conf path; at most 15, no host names."""
     upstream_servers: tuple[str, ...] | None = None
-    """Where names outside the cluster and the stub domains go (IP, IP:port; at most 15). Unset: the
-    node's /etc/resolv.conf, as kubeadm."""
-    cache: Annotated[int, Field(strict=True)] = DEFAULT_CACHE_TTL
-    """The cache plugin's TTL, in seconds (1-3600): the longest any answer is kept. Default: 30, as kubeadm."""
+    """Where names outside the cluster and the stub domains go, written as stubDomains' servers.
+    Unset: the node's /etc/resolv.conf, as kubeadm."""
+    cache: Annotated[int, Field(strict=True, json_schema_extra={"minimum": 1, "maximum": MAX_TTL})] = DEFAULT_CACHE_TTL
+    """The cache plugin's TTL, in seconds (1 to 2147483647): the longest any answer is kept, however
+    long its own TTL. Default: 30, as kubeadm. (CoreDNS's cache keeps answers up to 3600 s only when
+    given no TTL; here one is always given.)"""
     server_blocks: tuple[ServerBlock, ...] = ()
     """Extra server blocks, after the stub domains, in this order."""
     pdb: DisruptionBudget | None = None
@@ -426,31 +284,26 @@ class CoreDnsArgs(Model):
     @field_validator("stub_domains")
     @classmethod
     def _stubs(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-        problems: list[tuple[KeyPath, str]] = []
-        for domain, servers in value.items():
-            problem = _domain_problem(domain)
-            if _zone(domain) == ".":
-                problems.append(((domain,), "is the root zone, the main server block's: set upstreamServers instead"))
-            elif problem is not None:
-                problems.append(((domain,), problem))
-            problems += [((domain, *path), message) for path, message in _servers_problems(servers)]
-        raise_problems(problems)
+        raise_problems(stub_domains_problems(value))
         return value
 
     @field_validator("upstream_servers")
     @classmethod
     def _upstreams(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
         if value is not None and not value:
-            raise ValueError("is empty; list servers, or remove it to use the node's /etc/resolv.conf")
+            raise ValueError(EMPTY_UPSTREAMS)
         if value is not None:
-            raise_problems(_servers_problems(value))
+            raise_problems(upstreams_problems(value))
         return value
 
     @field_validator("cache")
     @classmethod
     def _cache(cls, value: int) -> int:
-        if not 1 <= value <= MAX_CACHE_TTL:
-            raise ValueError(f"{value} is not a cache TTL: CoreDNS's cache takes 1 to {MAX_CACHE_TTL} seconds ({MAX_CACHE_TTL} is its own ceiling)")
+        if not 1 <= value <= MAX_TTL:
+            raise ValueError(
+                f"{value} is not a cache TTL: CoreDNS's cache takes 1 to {MAX_TTL} seconds (it refuses 0 and below; "
+                "no DNS answer carries a longer TTL, RFC 2181)"
+            )
         return value
 
     def _problems(self) -> Problems:
@@ -458,7 +311,7 @@ class CoreDnsArgs(Model):
         # dns://example.org:53 - it is already defined").
         owners: dict[tuple[str, int], str] = {(".", DNS_PORT): "the main server block (.:53)"}
         for domain in self.stub_domains:
-            key = (_zone(domain), DNS_PORT)
+            key = (normal_zone(domain), DNS_PORT)
             if key in owners:
                 yield ("stubDomains", domain), f"{key[0]}:{DNS_PORT} is already {owners[key]}"
             owners.setdefault(key, f"stub domain {domain}")
@@ -470,7 +323,7 @@ class CoreDnsArgs(Model):
 
     def stubs(self) -> list[tuple[str, tuple[str, ...]]]:
         """The stub domains as zones, sorted."""
-        return sorted((_zone(domain), servers) for domain, servers in self.stub_domains.items())
+        return sorted((normal_zone(domain), servers) for domain, servers in self.stub_domains.items())
 
 
 # --- What the cluster's facts refuse, and what deserves a warning ---------------------------------
@@ -496,14 +349,20 @@ def _shadowed(zone: str, domain: str) -> str | None:
 
 
 def cluster_problems(args: CoreDnsArgs, cluster: ClusterSpec) -> Problems:
-    """What the cluster's facts make invalid: a zone that shadows the kubernetes plugin, and managed
-    offerings whose CoreDNS is not configured through kube-system/coredns."""
+    """What the cluster's facts make invalid: a zone that shadows the kubernetes plugin, managed
+    offerings whose CoreDNS is not configured through kube-system/coredns, and a budget field the
+    cluster's Kubernetes version does not have."""
+    if args.pdb is not None and args.pdb.unhealthy_pod_eviction_policy is not None and _minor(cluster.kubernetes_version) < UNHEALTHY_POLICY_SINCE:
+        yield ("pdb", "unhealthyPodEvictionPolicy"), (
+            f"Kubernetes {cluster.kubernetes_version} (cluster.kubernetesVersion) has no PodDisruptionBudget unhealthyPodEvictionPolicy: "
+            "it arrived in policy/v1 in 1.26 and is on by default from 1.27; remove it (the budget then keeps IfHealthyBudget's behaviour)"
+        )
     if cluster.distribution == "gke":
         yield (), "GKE runs kube-dns, not CoreDNS: configure its stub domains in kube-system/kube-dns (or use Cloud DNS), and remove dns.coredns"
     if cluster.distribution == "aks":
         yield (), "AKS does not let kube-system/coredns be changed: customise CoreDNS through its coredns-custom ConfigMap, and remove dns.coredns"
     for domain in args.stub_domains:
-        reason = _shadowed(_zone(domain), cluster.domain)
+        reason = _shadowed(normal_zone(domain), cluster.domain)
         if reason is not None:
             yield ("stubDomains", domain), reason
     for index, block in enumerate(args.server_blocks):
@@ -531,6 +390,19 @@ def warnings(args: CoreDnsArgs, cluster: ClusterSpec, node_local: NodeLocalDnsAr
     if args.pdb is not None and args.pdb.budget in (("maxUnavailable", 0), ("maxUnavailable", "0%"), ("minAvailable", "100%")):
         field, value = args.pdb.budget
         found.append((("pdb", field), f"{value} lets no CoreDNS pod be evicted: every node drain that meets one waits forever"))
+    if args.pdb is not None and args.pdb.unhealthy_pod_eviction_policy is not None and _minor(cluster.kubernetes_version) == UNHEALTHY_POLICY_SINCE:
+        found.append(
+            (
+                ("pdb", "unhealthyPodEvictionPolicy"),
+                (
+                    "Kubernetes 1.26 keeps unhealthyPodEvictionPolicy only with the alpha feature gate PDBUnhealthyPodEvictionPolicy on "
+                    "(off by default): without it the API server drops the field"
+                ),
+            )
+        )
+    for domain, servers in args.stub_domains.items():
+        found += [(("stubDomains", domain, *path), message) for path, message in upstream_warnings(servers)]
+    found += [(("upstreamServers", *path), message) for path, message in upstream_warnings(args.upstream_servers or ())]
     for index, block in enumerate(args.server_blocks):
         if block.port != DNS_PORT:
             found.append(
@@ -557,11 +429,11 @@ def _reaches_coredns_past_node_local(zone: str, domain: str) -> bool:
 
 def _bypassed_by_node_local(args: CoreDnsArgs, node_local: NodeLocalDnsArgs, domain: str) -> Iterator[tuple[KeyPath, str]]:
     bypass = "NodeLocal DNSCache sends names outside the cluster domain to its own upstreams, past CoreDNS"
-    theirs = {_zone(d): set(servers) for d, servers in node_local.stub_domains.items()}
+    theirs = dict(node_local.stubs())
     for zone, servers in args.stubs():
-        if not _reaches_coredns_past_node_local(zone, domain) and theirs.get(zone) != set(servers):
+        if not _reaches_coredns_past_node_local(zone, domain) and not same_upstreams(theirs.get(zone, ()), servers):
             yield ("stubDomains", zone), f"{bypass}: give dns.nodeLocal.stubDomains the same {zone} entry"
-    if args.upstream_servers is not None and set(node_local.upstream_servers or ()) != set(args.upstream_servers):
+    if args.upstream_servers is not None and not same_upstreams(node_local.upstream_servers or (), args.upstream_servers):
         yield ("upstreamServers",), f"{bypass}: give dns.nodeLocal.upstreamServers the same servers"
     for index, block in enumerate(args.server_blocks):
         if any(port == DNS_PORT and not _reaches_coredns_past_node_local(zone, domain) for zone, port in block.addresses()):
@@ -576,7 +448,12 @@ def render_corefile(args: CoreDnsArgs, cluster: ClusterSpec) -> str:
     server blocks (in order)."""
     raise_problems(cluster_problems(args, cluster))
     domain, ttl, line = cluster.domain, args.cache, plugin_directive
-    upstreams = args.upstream_servers if args.upstream_servers is not None else ("/etc/resolv.conf",)
+    upstreams = args.upstream_servers if args.upstream_servers is not None else (RESOLV_CONF,)
+    # The kubernetes plugin keeps its own, always current, view of the cluster: caching its answers
+    # only serves them stale (kubeadm's Corefile since kubernetes/kubernetes#128359), where the
+    # cluster's CoreDNS reads the option.
+    uncached = (line(f"disable success {domain}"), line(f"disable denial {domain}"))
+    cache = Directive(("cache", str(ttl)), uncached if _minor(cluster.kubernetes_version) >= CACHE_DISABLE_SINCE else None)
     main = (
         line("errors"),
         Directive(("health",), (line("lameduck 5s"),)),
@@ -584,9 +461,7 @@ def render_corefile(args: CoreDnsArgs, cluster: ClusterSpec) -> str:
         Directive(("kubernetes", domain, "in-addr.arpa", "ip6.arpa"), (line("pods insecure"), line("fallthrough in-addr.arpa ip6.arpa"), line("ttl 30"))),
         line(f"prometheus :{METRICS_PORT}"),
         Directive(("forward", ".", *upstreams), (line("max_concurrent 1000"),)),
-        # The kubernetes plugin keeps its own, always current, view of the cluster: caching its
-        # answers only serves them stale (kubeadm's Corefile since kubernetes/kubernetes#128359).
-        Directive(("cache", str(ttl)), (line(f"disable success {domain}"), line(f"disable denial {domain}"))),
+        cache,
         line("loop"),
         line("reload"),
         line("loadbalance"),
@@ -612,21 +487,17 @@ def build_coredns(args: CoreDnsArgs, cluster: ClusterSpec, environment: str | No
     pdb: Manifest | None = None
     if args.pdb is not None:
         field, value = args.pdb.budget
-        pdb = {
-            "apiVersion": "policy/v1",
-            "kind": "PodDisruptionBudget",
-            "metadata": object_meta(NAME, NAMESPACE, environment),
-            "spec": {
-                field: value,
-                "selector": {"matchLabels": dict(SELECTOR)},
-                "unhealthyPodEvictionPolicy": args.pdb.unhealthy_pod_eviction_policy,
-            },
-        }
+        spec: dict[str, Any] = {field: value, "selector": {"matchLabels": dict(SELECTOR)}}
+        if args.pdb.unhealthy_pod_eviction_policy is not None:
+            spec["unhealthyPodEvictionPolicy"] = args.pdb.unhealthy_pod_eviction_policy
+        pdb = {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": object_meta(NAME, NAMESPACE, environment), "spec": spec}
     return CoreDnsObjects(
         corefile={
             "apiVersion": "v1",
             "kind": "ConfigMap",
-            "metadata": object_meta(NAME, NAMESPACE, environment),
+            # Only the Corefile: the ConfigMap is the cluster's, not clusterstack's, so it gets none of
+            # clusterstack's labels (which would claim it, and take them from whoever set them).
+            "metadata": {"name": NAME, "namespace": NAMESPACE},
             "data": {"Corefile": render_corefile(args, cluster)},
         },
         pdb=pdb,

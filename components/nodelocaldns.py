@@ -12,6 +12,9 @@ Page: Using NodeLocal DNSCache in Kubernetes Clusters. The objects are the upstr
 
 Intended differences from upstream: the addon-manager labels are replaced by clusterstack's
 standard labels, and an optional memory limit is set.
+
+The node-cache is CoreDNS: its upstreams, stub-domain zones and cache TTLs follow ``kube.corefile``,
+the rules ``dns.coredns`` follows too.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from pydantic import Field, field_validator
 
 from .bundle import Bundle, Manifest
 from .cluster import ClusterDns, ClusterSpec
-from .kube.names import dns1123_subdomain
+from .kube.corefile import EMPTY_UPSTREAMS, MAX_TTL, normal_zone, stub_domains_problems, upstream_warnings, upstreams_problems
 from .kube.network import parse_ip
 from .labels import object_meta
 from .lifecycle import OnExisting
@@ -48,6 +51,8 @@ _MB_PER_FULL_BLOCK = 30
 _DEFAULT_CAPACITY = 9984
 
 PositiveInt = Annotated[int, Field(gt=0, strict=True)]
+Ttl = Annotated[int, Field(gt=0, le=MAX_TTL, strict=True)]
+"""A cache TTL in seconds: CoreDNS refuses 0 and below; no DNS answer carries one above 2^31 - 1."""
 
 
 ClusterProtocol = Literal["force_tcp", "prefer_udp"]
@@ -77,9 +82,9 @@ class CacheSettings(Model):
     """The cluster zone's cache (``cache { success …; denial … }``); upstream's values by default."""
 
     success_capacity: PositiveInt = _DEFAULT_CAPACITY
-    success_ttl: PositiveInt = Field(30, alias="successTTL")
+    success_ttl: Ttl = Field(30, alias="successTTL")
     denial_capacity: PositiveInt = _DEFAULT_CAPACITY
-    denial_ttl: PositiveInt = Field(5, alias="denialTTL")
+    denial_ttl: Ttl = Field(5, alias="denialTTL")
 
 
 class NodeLocalDnsArgs(Model):
@@ -88,10 +93,12 @@ class NodeLocalDnsArgs(Model):
     local_ip: str = Field("169.254.20.10", alias="localIP")
     """The address the cache listens on on every node: link-local (169.254.0.0/16) or IPv6 unique-local (fd00::/8)."""
     upstream_servers: tuple[str, ...] | None = None
-    """Where names outside the cluster go: IPs (optionally with :port) or a resolv.conf path.
+    """Where names outside the cluster go, as the forward plugin takes them: IP, IP:port, [IPv6]:port,
+    each optionally after dns:// or tls://, or a resolv.conf path; at most 15, no host names.
     Unset: the node's /etc/resolv.conf, which the node-cache fills in at start."""
     stub_domains: dict[str, tuple[str, ...]] = Field(default_factory=dict)
-    """Domain -> DNS server IPs, each an extra server block (e.g. consul.local: [10.150.0.1])."""
+    """Domain -> its DNS servers (written as upstreamServers), each domain an extra server block
+    (e.g. consul.local: [10.150.0.1])."""
     memory_limit: QuantityValue | None = None
     """The node-cache container's memory limit; unset: none, as upstream."""
     image: str = DEFAULT_IMAGE
@@ -128,54 +135,36 @@ class NodeLocalDnsArgs(Model):
     @field_validator("upstream_servers")
     @classmethod
     def _upstreams(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if value is not None and not value:
+            raise ValueError(EMPTY_UPSTREAMS)
         if value is not None:
-            if not value:
-                raise ValueError("is empty; list servers, or remove it to use the node's /etc/resolv.conf")
-            for server in value:
-                if not server.startswith("/"):
-                    _check_server(server)
+            raise_problems(upstreams_problems(value))
         return value
 
     @field_validator("stub_domains")
     @classmethod
     def _stubs(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-        problems: list[tuple[KeyPath, str]] = []
-        for domain, servers in value.items():
-            reasons = dns1123_subdomain(domain.rstrip("."))
-            if reasons:
-                problems.append(((domain,), f"is not a DNS domain: {'; '.join(reasons)}"))
-            if not servers:
-                problems.append(((domain,), "lists no servers"))
-            for index, server in enumerate(servers):
-                try:
-                    _check_server(server)
-                except ValueError as error:
-                    problems.append(((domain, index), str(error)))
-        raise_problems(problems)
+        raise_problems(stub_domains_problems(value))
         return value
 
     def is_ipv6(self) -> bool:
         return ipaddress.ip_address(self.local_ip).version == 6
 
-
-def _check_server(server: str) -> None:
-    """An IP, or IP:port ([IPv6]:port), as CoreDNS's forward plugin takes them."""
-    host, port = server, None
-    if server.startswith("["):
-        host, _, rest = server[1:].partition("]")
-        port = rest.removeprefix(":") or None
-    elif server.count(":") == 1:
-        host, port = server.split(":")
-    try:
-        parse_ip(host)
-    except ValueError:
-        raise ValueError(f"{server!r} is not an IP address or IP:port (e.g. 10.150.0.1, 10.150.0.1:53)") from None
-    if port is not None and not (port.isdigit() and 1 <= int(port) <= 65535):
-        raise ValueError(f"{server!r} has port {port!r}; ports are 1-65535")
+    def stubs(self) -> list[tuple[str, tuple[str, ...]]]:
+        """The stub domains as zones (lower-case, no trailing dot), sorted."""
+        return sorted((normal_zone(domain), servers) for domain, servers in self.stub_domains.items())
 
 
 def cluster_problems(args: NodeLocalDnsArgs, cluster: ClusterSpec) -> Iterable[tuple[KeyPath, str]]:
-    """What the stack's cluster facts make invalid: the cache's IP must differ from, and match the family of, kube-dns."""
+    """What the stack's cluster facts make invalid: the cache's IP must differ from, and match the
+    family of, kube-dns; a stub domain must not be one of the cache's own zones, which CoreDNS refuses
+    to serve twice ("cannot serve dns://cluster.local.:53 - it is already defined")."""
+    for domain in args.stub_domains:
+        if normal_zone(domain) in (cluster.domain, "in-addr.arpa", "ip6.arpa"):
+            yield ("stubDomains", domain), (
+                f"{normal_zone(domain)} is a zone the cache already serves, forwarding it to kube-dns: "
+                "the node-cache would refuse its Corefile; forward a domain of your own (e.g. consul.local)"
+            )
     local = ipaddress.ip_address(args.local_ip)
     dns = ipaddress.ip_address(cluster.dns_service_ip)
     if local == dns:
@@ -202,6 +191,9 @@ def memory_estimate_mb(args: NodeLocalDnsArgs) -> float:
 
 def warnings(args: NodeLocalDnsArgs, cluster: ClusterSpec) -> list[tuple[KeyPath, str]]:
     found: list[tuple[KeyPath, str]] = []
+    for domain, servers in args.stub_domains.items():
+        found += [(("stubDomains", domain, *path), message) for path, message in upstream_warnings(servers)]
+    found += [(("upstreamServers", *path), message) for path, message in upstream_warnings(args.upstream_servers or ())]
     if args.memory_limit is not None:
         needed = memory_estimate_mb(args)
         limit_mb = float(args.memory_limit.value) / 1e6
@@ -246,8 +238,8 @@ def corefile(args: NodeLocalDnsArgs, cluster: ClusterSpec) -> str:
         _block("ip6.arpa:53", ["cache 30"], bind, to_cluster),
     ]
     blocks += [
-        _block(f"{domain.rstrip('.')}:53", ["cache 30"], bind, [f"forward . {' '.join(servers)}"])
-        for domain, servers in sorted(args.stub_domains.items())
+        _block(f"{zone}:53", ["cache 30"], bind, [f"forward . {' '.join(servers)}"])
+        for zone, servers in args.stubs()
     ]
     blocks.append(_block(".:53", ["cache 30"], bind, [f"forward . {upstream}"]))
     return "".join(blocks)

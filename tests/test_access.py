@@ -137,7 +137,8 @@ def test_a_service_account_of_another_namespace_is_named_with_its_namespace():
 def test_groups_kubernetes_fills_itself_are_warned_about(group):
     [(at, message)] = TenantAccess.model_validate({"editors": {"groups": [group]}}).warnings()
     assert at == ("editors", "groups", 0)
-    assert message.startswith(f"{group} is ") and message.endswith("all of them get edit in this namespace")
+    assert message.startswith(f"{group} is ")
+    assert message.endswith("all of them get edit in this namespace")
 
 
 def test_group_names_and_annotations_may_come_from_other_resources():

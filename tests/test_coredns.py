@@ -4,8 +4,12 @@ the strict Kubernetes schemas; every rejection, with its key path; the warnings;
 under Pulumi's mocks (the Corefile always a ConfigMapPatch, the PodDisruptionBudget created or adopted).
 
 The facts checked come from kubeadm's Corefile (cmd/kubeadm/app/phases/addons/dns/manifests.go), the
-"Customizing DNS Service" page (a stub domain's block: errors, cache, forward) and CoreDNS's forward
-and cache plugins (at most 15 upstreams; a TTL above 0)."""
+"Customizing DNS Service" page (a stub domain's block: errors, cache, forward) and CoreDNS's source
+(coredns/coredns): plugin/forward/setup.go and plugin/pkg/parse/{host,transport}.go for upstreams (at
+most 15; IP, IP:port, [IPv6]:port, dns:// and tls://, a resolv.conf file), plugin/cache/setup.go for
+the TTL (above 0, no ceiling), core/dnsserver for zones (case and trailing dot do not matter). The
+rules for upstreams are shared with NodeLocal DNSCache: a test here holds both to the same words.
+The PodDisruptionBudget's fields follow the bundled OpenAPI schemas per Kubernetes version."""
 
 from __future__ import annotations
 
@@ -31,6 +35,8 @@ from clusterstack.components.coredns import (
 from clusterstack.components.kube.schema import schema_problems
 from clusterstack.components.model import Invalid, describe, dotted
 from clusterstack.components.nodelocaldns import NodeLocalDnsArgs
+from tests.helpers import STACK_FILE, load
+from tests.helpers import problems as stack_problems
 from tests.test_engine import cs
 
 KUBEADM_COREFILE = """\
@@ -184,6 +190,36 @@ def test_upstream_servers_replace_resolv_conf_and_keep_kubeadms_forward_options(
     assert forward.option("max_concurrent") == ["1000"]
 
 
+def test_upstreams_take_the_forward_plugins_transports_and_a_resolv_conf_file():
+    servers = ["tls://1.1.1.1", "dns://10.0.0.1", "10.0.0.2:5353", "[fd00::53]:53", "/etc/resolv.conf"]
+    main, consul = corefile(upstreamServers=servers, stubDomains={"consul.local": ["tls://[fd00::1]:853", "/etc/resolv.conf"]})
+    assert main.plugin("forward").args == [".", *servers]
+    assert consul.plugin("forward").args == [".", "tls://[fd00::1]:853", "/etc/resolv.conf"]
+
+
+def test_zones_are_written_lower_case_without_the_trailing_dot_as_coredns_matches_them():
+    """CoreDNS lower-cases each query before it looks its zone up; before 1.14.7 it kept a server block
+    key's case, so ``Consul.LOCAL:53`` would never answer (core/dnsserver, coredns/coredns#8320)."""
+    servers = corefile(stubDomains={"Consul.LOCAL.": ["10.150.0.1"]}, serverBlocks=[{"zones": ["Example.Internal."], "plugins": ["errors"]}])
+    assert [s.addresses for s in servers] == [[(".", 53)], [("consul.local", 53)], [("example.internal", 53)]]
+
+
+@pytest.mark.parametrize(("version", "cached"), [("1.25", True), ("1.26", True), ("1.27", False), ("1.34", False)])
+def test_the_cluster_domain_leaves_the_cache_only_where_the_clusters_coredns_reads_disable(version, cached):
+    """``cache { disable ... }`` came in CoreDNS 1.9.4; Kubernetes 1.25 and 1.26 ship 1.9.3, which
+    refuses the whole Corefile over it (plugin/cache/setup.go: an unknown property is an argument error)."""
+    [main] = corefile(ClusterSpec(kubernetes_version=version), cache=60)
+    assert main.plugin("cache").args == ["60"]
+    assert (main.plugin("cache").block is None) == cached
+
+
+@pytest.mark.parametrize("ttl", [3601, 86400, 2147483647])
+def test_a_cache_ttl_above_an_hour_is_taken(ttl):
+    """CoreDNS only refuses a TTL of 0 or less; 3600 is merely its maximum when none is given."""
+    main, consul = corefile(cache=ttl, stubDomains={"consul.local": ["10.150.0.1"]})
+    assert main.plugin("cache").args == consul.plugin("cache").args == [str(ttl)]
+
+
 def test_the_cache_ttl_applies_to_the_main_block_and_every_stub_domain():
     main, consul = corefile(cache=120, stubDomains={"consul.local": ["10.150.0.1"]})
     assert main.plugin("cache").args == ["120"]
@@ -231,11 +267,7 @@ def test_the_corefile_configmap_holds_only_the_corefile():
     assert objects.corefile == {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": {
-            "name": "coredns",
-            "namespace": "kube-system",
-            "labels": {"app.kubernetes.io/managed-by": "clusterstack", "clusterstack.io/environment": "prod"},
-        },
+        "metadata": {"name": "coredns", "namespace": "kube-system"},  # none of clusterstack's labels: the ConfigMap is the cluster's
         "data": {"Corefile": KUBEADM_COREFILE},
     }
     assert objects.pdb is None
@@ -252,7 +284,7 @@ def test_the_disruption_budget_defaults_to_one_pod_at_a_time_and_never_sets_repl
             "namespace": "kube-system",
             "labels": {"app.kubernetes.io/managed-by": "clusterstack", "clusterstack.io/environment": "prod"},
         },
-        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"k8s-app": "kube-dns"}}, "unhealthyPodEvictionPolicy": "AlwaysAllow"},
+        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"k8s-app": "kube-dns"}}},
     }
     assert not any(o["kind"] == "Deployment" or "replicas" in o.get("spec", {}) for o in objects.all())
 
@@ -271,18 +303,33 @@ def test_the_disruption_budget_sets_exactly_the_bound_given(pdb, spec):
     assert {k: v for k, v in built["spec"].items() if k in ("minAvailable", "maxUnavailable")} == spec
 
 
-@pytest.mark.parametrize("version", ["1.30", "1.34"])
+@pytest.mark.parametrize("version", ["1.25", "1.26", "1.30", "1.34"])
 def test_every_object_passes_the_strict_schemas(version):
+    cluster = ClusterSpec(kubernetes_version=version)
+    policy = {"unhealthyPodEvictionPolicy": "AlwaysAllow"} if version != "1.25" else {}
     args = CoreDnsArgs.model_validate(
         {
             "stubDomains": {"consul.local": ["10.150.0.1"]},
             "upstreamServers": ["172.16.0.1"],
             "serverBlocks": [{"zones": ["example.internal"], "plugins": ["errors", "forward . 10.0.0.2"]}],
-            "pdb": {"minAvailable": "50%"},
+            "pdb": {"minAvailable": "50%", **policy},
         }
     )
-    for obj in [*build_coredns(args, ClusterSpec(), "prod").all(), *build_coredns(CoreDnsArgs(pdb={}), ClusterSpec()).all()]:
+    for obj in [*build_coredns(args, cluster, "prod").all(), *build_coredns(CoreDnsArgs(pdb={}), cluster).all()]:
         assert schema_problems(obj, version) == []
+
+
+def test_the_eviction_policy_is_written_only_when_set():
+    """Unset, the API server's default applies (IfHealthyBudget): nothing is written, so the budget is
+    valid on every Kubernetes version, the ones without the field included."""
+    for policy in ("AlwaysAllow", "IfHealthyBudget"):
+        built = build_coredns(CoreDnsArgs(pdb={"unhealthyPodEvictionPolicy": policy}), ClusterSpec()).pdb
+        assert built is not None
+        assert built["spec"]["unhealthyPodEvictionPolicy"] == policy
+    bare = build_coredns(CoreDnsArgs(pdb={}), ClusterSpec(kubernetes_version="1.25")).pdb
+    assert bare is not None
+    assert "unhealthyPodEvictionPolicy" not in bare["spec"]
+    assert schema_problems(bare, "1.25") == []
 
 
 def test_the_args_publish_a_json_schema():
@@ -305,6 +352,12 @@ def test_python_callers_write_snake_case_and_models():
 
 
 DNS1123 = "must be a DNS-1123 subdomain: lower case letters, digits, '-' and '.', starting and ending with a letter or digit (e.g. 'example.com')"
+UPSTREAM_FORMS = (
+    "an IP address, IP:port or [IPv6]:port (after dns:// or tls://, or neither) or a resolv.conf path "
+    "(e.g. 10.150.0.1, 10.150.0.1:8600, [fd00::53]:53, tls://1.1.1.1, /etc/resolv.conf)"
+)
+HOST_NAMES = "CoreDNS's forward takes IP addresses (before CoreDNS 1.14.4 it reads a host name as a file name, and refuses the Corefile): give its IP"
+CACHE_TTLS = "CoreDNS's cache takes 1 to 2147483647 seconds (it refuses 0 and below; no DNS answer carries a longer TTL, RFC 2181)"
 
 
 def problems(spec: dict) -> list[str]:
@@ -317,33 +370,69 @@ def problems(spec: dict) -> list[str]:
 @pytest.mark.parametrize(
     ("spec", "expected"),
     [
-        (
-            {"stubDomains": {"consul.local": ["10.150.0.300"]}},
-            "stubDomains.consul.local[0]: '10.150.0.300' is not an IP address, IP:port or [IPv6]:port (e.g. 10.150.0.1, 10.150.0.1:8600)",
-        ),
-        (
-            {"stubDomains": {"consul.local": ["ns.consul.example"]}},
-            "stubDomains.consul.local[0]: 'ns.consul.example' is a host name; CoreDNS takes no host names for stub domains and nameservers (the page): give its IP",
-        ),
+        ({"stubDomains": {"consul.local": ["10.150.0.300"]}}, f"stubDomains.consul.local[0]: '10.150.0.300' is not {UPSTREAM_FORMS}"),
+        ({"stubDomains": {"consul.local": ["ns.consul.example"]}}, f"stubDomains.consul.local[0]: 'ns.consul.example' is a host name; {HOST_NAMES}"),
         ({"stubDomains": {"consul.local": ["10.150.0.1:0"]}}, "stubDomains.consul.local[0]: '10.150.0.1:0' has port '0'; ports are 1-65535"),
         ({"stubDomains": {"consul.local": []}}, "stubDomains.consul.local: lists no servers"),
         ({"stubDomains": {"consul.local": ["10.0.0.1", "10.0.0.1"]}}, "stubDomains.consul.local[1]: 10.0.0.1 is listed twice"),
+        (
+            {"stubDomains": {"consul.local": ["10.0.0.1", "dns://10.0.0.1:53"]}},
+            "stubDomains.consul.local[1]: dns://10.0.0.1:53 is 10.0.0.1 again (the same server and port): list each upstream once",
+        ),
+        (
+            {"stubDomains": {"consul.local": ["10.0.0.1"], "Consul.Local.": ["10.0.0.2"]}},
+            "stubDomains.Consul.Local.: is consul.local again (DNS names ignore case and the trailing dot): keep one",
+        ),
+        ({"upstreamServers": ["[fd00::53]"]}, "upstreamServers[0]: '[fd00::53]' has brackets but no port, which CoreDNS refuses: write [fd00::53]:53 or fd00::53"),
+        (
+            {"upstreamServers": ["https://1.1.1.1"]},
+            (
+                "upstreamServers[0]: 'https://1.1.1.1' uses https://, which CoreDNS's forward plugin does not take: use dns:// (plain DNS, the default) "
+                "or tls:// (DNS over TLS)"
+            ),
+        ),
+        (
+            {"upstreamServers": ["etc/resolv.conf"]},
+            "upstreamServers[0]: 'etc/resolv.conf' is a relative path, read from CoreDNS's working directory: give an absolute one (e.g. /etc/resolv.conf)",
+        ),
+        (
+            {"upstreamServers": ["tls:///etc/resolv.conf"]},
+            "upstreamServers[0]: 'tls:///etc/resolv.conf' puts tls:// before a file, whose nameservers are always plain DNS: write /etc/resolv.conf",
+        ),
         ({"stubDomains": {".": ["10.0.0.1"]}}, "stubDomains..: is the root zone, the main server block's: set upstreamServers instead"),
         (
             {"stubDomains": {"consul_dc1.local": ["10.0.0.1"]}},
             f"stubDomains.consul_dc1.local: is not a DNS domain: {DNS1123}",
         ),
-        ({"upstreamServers": [f"10.0.0.{i}" for i in range(1, 17)]}, "upstreamServers: lists 16 servers; CoreDNS's forward plugin takes at most 15"),
+        (
+            {"upstreamServers": [f"10.0.0.{i}" for i in range(1, 17)]},
+            "upstreamServers: lists 16 servers; CoreDNS's forward plugin takes at most 15 (more than 15 TOs configured)",
+        ),
         ({"upstreamServers": []}, "upstreamServers: is empty; list servers, or remove it to use the node's /etc/resolv.conf"),
-        ({"upstreamServers": ["fe80::1%eth0"]}, "upstreamServers[0]: 'fe80::1%eth0' has a zone id (%...); Kubernetes takes plain addresses: fe80::1"),
+        (
+            {"upstreamServers": ["fe80::1%eth0"]},
+            (
+                "upstreamServers[0]: 'fe80::1%eth0' has a %-suffix, which CoreDNS's forward reads as an IPv6 zone before 1.13.2 and as a TLS "
+                "server name from 1.13.2 on: write fe80::1"
+            ),
+        ),
         ({"upstreamServers": ["[fd00::55"]}, "upstreamServers[0]: '[fd00::55' is not [IPv6]:port (e.g. [fd00::53]:53)"),
-        ({"cache": 0}, "cache: 0 is not a cache TTL: CoreDNS's cache takes 1 to 3600 seconds (3600 is its own ceiling)"),
-        ({"cache": 3601}, "cache: 3601 is not a cache TTL: CoreDNS's cache takes 1 to 3600 seconds (3600 is its own ceiling)"),
+        ({"cache": 0}, f"cache: 0 is not a cache TTL: {CACHE_TTLS}"),
+        ({"cache": -30}, f"cache: -30 is not a cache TTL: {CACHE_TTLS}"),
+        ({"cache": 2147483648}, f"cache: 2147483648 is not a cache TTL: {CACHE_TTLS}"),
         ({"cache": "30"}, "cache: must be a whole number, not '30'"),
         ({"pdb": {"minAvailable": 1, "maxUnavailable": 1}}, "pdb: sets both minAvailable and maxUnavailable; a PodDisruptionBudget takes one of them: remove the other"),
         ({"pdb": {"maxUnavailable": "150%"}}, "pdb.maxUnavailable: 150% is more than 100%"),
         ({"pdb": {"maxUnavailable": "1"}}, "pdb.maxUnavailable: '1' is neither a whole number nor a percentage like '25%' (a number goes unquoted: 1)"),
         ({"pdb": {"minAvailable": -1}}, "pdb.minAvailable: -1 is negative; use 0 or more"),
+        (
+            {"pdb": {"minAvailable": 2147483648}},
+            (
+                "pdb.minAvailable: 2147483648 is more than 2147483647: the API holds it as an int32, and the API server refuses the object "
+                "(cannot unmarshal number 2147483648 into Go value of type int32)"
+            ),
+        ),
+        ({"pdb": {"unhealthyPodEvictionPolicy": "Always"}}, "pdb.unhealthyPodEvictionPolicy: must be one of 'IfHealthyBudget' or 'AlwaysAllow', not 'Always'"),
         ({"pdb": {"onExisting": "replace"}}, "pdb.onExisting: must be one of 'fail' or 'adopt', not 'replace'"),
         ({"serverBlocks": [{"zones": ["a.internal"], "plugins": ["forward . 10.0.0.1 {"]}]}, "serverBlocks[0].plugins[0]: has a { that is never closed by a }"),
         ({"serverBlocks": [{"zones": ["a.internal"], "plugins": ["errors }"]}]}, "serverBlocks[0].plugins[0]: has a } that closes no {"),
@@ -365,7 +454,7 @@ def problems(spec: dict) -> list[str]:
         ({"serverBlocks": [{"zones": ["a.internal"]}]}, "serverBlocks[0].plugins: is required"),
         ({"serverBlocks": [{"zones": ["."], "plugins": ["errors"]}]}, "serverBlocks[0].zones[0]: .:53 is already the main server block (.:53)"),
         (
-            {"stubDomains": {"consul.local": ["10.0.0.1"]}, "serverBlocks": [{"zones": ["consul.local."], "plugins": ["errors"]}]},
+            {"stubDomains": {"consul.local": ["10.0.0.1"]}, "serverBlocks": [{"zones": ["CONSUL.local."], "plugins": ["errors"]}]},
             "serverBlocks[0].zones[0]: consul.local:53 is already stub domain consul.local",
         ),
         (
@@ -377,6 +466,62 @@ def problems(spec: dict) -> list[str]:
 )
 def test_rejections(spec, expected):
     assert problems(spec) == [expected]
+
+
+SERVER_LISTS = [
+    ["10.150.0.1", "10.150.0.1"],
+    ["10.150.0.1", "dns://10.150.0.1:53", "[fd00::53]:53", "fd00::0053"],
+    [f"10.0.0.{i}" for i in range(1, 17)],
+    ["ns.consul.example"],
+    ["10.150.0.300", "10.150.0.1:0"],
+    ["[fd00::53]", "[fd00::55"],
+    ["https://1.1.1.1", "fe80::1%eth0"],
+    ["resolv/conf", "tls:///etc/resolv.conf"],
+    [],
+]
+
+
+def dns_problems(dns: dict, cluster: dict | None = None) -> list[str]:
+    """The stack's errors under clusterstack:dns, without the stack file's name."""
+    prefix = f"{STACK_FILE}: clusterstack:dns."
+    found = stack_problems(None, dns=dns, **({"cluster": cluster} if cluster is not None else {}))
+    assert all(p.startswith(prefix) for p in found), found
+    return [p[len(prefix):] for p in found]
+
+
+@pytest.mark.parametrize("servers", SERVER_LISTS)
+def test_coredns_and_nodelocal_dns_refuse_the_same_upstreams_in_the_same_words(servers):
+    """node-local-dns is CoreDNS with the same forward plugin: one rule, whichever of the two it feeds."""
+    for key, value in (("upstreamServers", servers), ("stubDomains", {"consul.local": servers})):
+        coredns = dns_problems({"coredns": {key: value}})
+        node_local = dns_problems({"nodeLocal": {key: value}})
+        assert coredns, (key, servers)
+        assert [p.removeprefix("coredns.") for p in coredns] == [p.removeprefix("nodeLocal.") for p in node_local]
+
+
+def test_coredns_and_nodelocal_dns_take_the_same_upstreams():
+    servers = ["tls://1.1.1.1", "dns://10.0.0.1", "10.0.0.2:5353", "[fd00::53]:53", "fd00::54", "/etc/resolv.conf", *[f"10.1.0.{i}" for i in range(9)]]
+    assert len(servers) == 15
+    for part in ("coredns", "nodeLocal"):
+        assert dns_problems({part: {"upstreamServers": servers, "stubDomains": {"Consul.LOCAL.": servers}}}) == []
+
+
+@pytest.mark.parametrize(("version", "refused"), [("1.25", True), ("1.26", False), ("1.34", False)])
+def test_the_eviction_policy_is_refused_where_the_clusters_kubernetes_has_no_such_field(version, refused):
+    missing = (
+        "coredns.pdb.unhealthyPodEvictionPolicy: Kubernetes 1.25 (cluster.kubernetesVersion) has no PodDisruptionBudget "
+        "unhealthyPodEvictionPolicy: it arrived in policy/v1 in 1.26 and is on by default from 1.27; remove it (the budget "
+        "then keeps IfHealthyBudget's behaviour)"
+    )
+    found = dns_problems({"coredns": {"pdb": {"unhealthyPodEvictionPolicy": "AlwaysAllow"}}}, {"kubernetesVersion": version})
+    assert found == ([missing] if refused else [])
+    assert dns_problems({"coredns": {"pdb": {}}}, {"kubernetesVersion": version}) == []
+
+
+def test_validate_against_kubernetes_1_25_takes_a_budget_without_a_policy(make_project):
+    root = make_project({"dev": {"config": {"clusterstack:dns": {"coredns": {"pdb": {"maxUnavailable": 1}}}}}})
+    result = cs(root, "validate", "-s", "dev", "--kubernetes-version", "1.25")
+    assert result.exit_code == 0, result.output
 
 
 def test_a_zone_on_another_port_is_not_a_duplicate():
@@ -445,6 +590,35 @@ def test_a_plugin_outside_coredns_default_build_and_a_port_the_service_does_not_
     }
 
 
+def test_upstreams_that_may_not_work_warn_in_coredns_and_nodelocal_dns_alike():
+    servers = ["tls://9.9.9.9", "/etc/resolv.conf", "/etc/coredns/upstreams.conf"]
+    expected = {
+        "upstreamServers[0]": (
+            "tls://9.9.9.9 gets no tls_servername, so CoreDNS checks the server's certificate against the IP 9.9.9.9: it fails unless "
+            "the certificate lists that IP (Cloudflare's 1.1.1.1 does, Quad9's 9.9.9.9 does not)"
+        ),
+        "upstreamServers[2]": (
+            "CoreDNS reads /etc/coredns/upstreams.conf when it starts and refuses the Corefile if the file is missing: only "
+            "/etc/resolv.conf is in every DNS pod, so mount it yourself"
+        ),
+    }
+    assert warned({"upstreamServers": servers}) == expected
+    for part in ("coredns", "nodeLocal"):
+        found = {str(w) for w in load(None, dns={part: {"stubDomains": {"consul.local": servers}}}).warnings}
+        assert {f"{STACK_FILE}: clusterstack:dns.{part}.stubDomains.consul.local{k.removeprefix('upstreamServers')}: {m}" for k, m in expected.items()} <= found
+
+
+def test_on_kubernetes_1_26_the_eviction_policy_warns_that_its_gate_is_off_by_default():
+    found = warned({"pdb": {"unhealthyPodEvictionPolicy": "AlwaysAllow"}}, ClusterSpec(kubernetes_version="1.26"))
+    assert found == {
+        "pdb.unhealthyPodEvictionPolicy": (
+            "Kubernetes 1.26 keeps unhealthyPodEvictionPolicy only with the alpha feature gate PDBUnhealthyPodEvictionPolicy on "
+            "(off by default): without it the API server drops the field"
+        )
+    }
+    assert warned({"pdb": {"unhealthyPodEvictionPolicy": "AlwaysAllow"}}, ClusterSpec(kubernetes_version="1.27")) == {}
+
+
 def test_with_nodelocal_dns_what_it_sends_past_coredns_warns_unless_it_says_the_same():
     args = {
         "stubDomains": {"consul.local": ["10.150.0.1"], "150.10.in-addr.arpa": ["10.150.0.1"]},
@@ -452,7 +626,7 @@ def test_with_nodelocal_dns_what_it_sends_past_coredns_warns_unless_it_says_the_
         "serverBlocks": [{"zones": ["example.internal"], "plugins": ["errors"]}, {"zones": ["legacy.cluster.local"], "plugins": ["errors"]}],
     }
     assert set(warned(args, node_local=NodeLocalDnsArgs())) == {"stubDomains.consul.local", "upstreamServers", "serverBlocks[0]"}
-    same = NodeLocalDnsArgs(stub_domains={"consul.local.": ["10.150.0.1"]}, upstream_servers=["172.16.0.1"])
+    same = NodeLocalDnsArgs(stub_domains={"Consul.Local.": ["10.150.0.1:53"]}, upstream_servers=["dns://172.16.0.1"])
     assert set(warned(args, node_local=same)) == {"serverBlocks[0]"}
     assert warned(args) == {}
 

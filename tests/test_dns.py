@@ -271,15 +271,54 @@ REJECTIONS = [
     ({"nodeLocal": {"localIP": "10.0.0.10"}}, ["nodeLocal.localIP: 10.0.0.10 is neither link-local (169.254.0.0/16) nor IPv6 unique-local (fd00::/8), e.g. 169.254.20.10 or fd00::10"]),
     ({"nodeLocal": {"localIP": "169.254.20"}}, ["nodeLocal.localIP: '169.254.20' is not an IP address (e.g. 169.254.20.10)"]),
     ({"nodeLocal": {"stubDomains": {"consul_local": ["10.150.0.1"]}}}, ["nodeLocal.stubDomains.consul_local: is not a DNS domain: must be a DNS-1123 subdomain: lower case letters, digits, '-' and '.', starting and ending with a letter or digit (e.g. 'example.com')"]),
-    ({"nodeLocal": {"stubDomains": {"consul.local": ["10.150.0.300"]}}}, ["nodeLocal.stubDomains.consul.local[0]: '10.150.0.300' is not an IP address or IP:port (e.g. 10.150.0.1, 10.150.0.1:53)"]),
+    (
+        {"nodeLocal": {"stubDomains": {"consul.local": ["10.150.0.300"]}}},
+        [
+            (
+                "nodeLocal.stubDomains.consul.local[0]: '10.150.0.300' is not an IP address, IP:port or [IPv6]:port (after dns:// or tls://, or neither) "
+                "or a resolv.conf path (e.g. 10.150.0.1, 10.150.0.1:8600, [fd00::53]:53, tls://1.1.1.1, /etc/resolv.conf)"
+            )
+        ],
+    ),
     ({"nodeLocal": {"stubDomains": {"consul.local": ["10.150.0.1:70000"]}}}, ["nodeLocal.stubDomains.consul.local[0]: '10.150.0.1:70000' has port '70000'; ports are 1-65535"]),
-    ({"nodeLocal": {"upstreamServers": ["dns.google"]}}, ["nodeLocal.upstreamServers: 'dns.google' is not an IP address or IP:port (e.g. 10.150.0.1, 10.150.0.1:53)"]),
+    (
+        {"nodeLocal": {"upstreamServers": ["dns.google"]}},
+        [
+            (
+                "nodeLocal.upstreamServers[0]: 'dns.google' is a host name; CoreDNS's forward takes IP addresses (before CoreDNS 1.14.4 it reads "
+                "a host name as a file name, and refuses the Corefile): give its IP"
+            )
+        ],
+    ),
+    ({"nodeLocal": {"upstreamServers": ["1.1.1.1", "1.1.1.1"]}}, ["nodeLocal.upstreamServers[1]: 1.1.1.1 is listed twice"]),
+    ({"nodeLocal": {"stubDomains": {".": ["10.150.0.1"]}}}, ["nodeLocal.stubDomains..: is the root zone, the main server block's: set upstreamServers instead"]),
+    ({"nodeLocal": {"cache": {"successTTL": 0}}}, ["nodeLocal.cache.successTTL: must be more than 0, not 0"]),
+    ({"nodeLocal": {"cache": {"denialTTL": 2147483648}}}, ["nodeLocal.cache.denialTTL: must be at most 2147483647, not 2147483648"]),
 ]
 
 
 @pytest.mark.parametrize(("dns", "expected"), REJECTIONS)
 def test_rejections(dns, expected):
     assert dns_problems(dns) == expected
+
+
+@pytest.mark.parametrize("zone", ["cluster.local", "in-addr.arpa", "IP6.arpa."])
+def test_a_stub_domain_may_not_be_a_zone_the_cache_serves_itself(zone):
+    """The node-cache already has a block for the cluster domain and both reverse zones: CoreDNS refuses
+    a second one ("cannot serve dns://cluster.local.:53 - it is already defined")."""
+    served = zone.lower().rstrip(".")
+    message = (
+        f"nodeLocal.stubDomains.{zone}: {served} is a zone the cache already serves, forwarding it to kube-dns: the node-cache would "
+        "refuse its Corefile; forward a domain of your own (e.g. consul.local)"
+    )
+    assert dns_problems({"nodeLocal": {"stubDomains": {zone: ["10.150.0.1"]}}}) == [message]
+    assert dns_problems({"nodeLocal": {"stubDomains": {"legacy.cluster.local": ["10.150.0.1"]}}}) == []
+
+
+def test_stub_domains_are_written_lower_case_without_the_trailing_dot():
+    text = corefile(NodeLocalDnsArgs(stub_domains={"Consul.LOCAL.": ["10.150.0.1"]}), ClusterSpec())
+    assert "\nconsul.local:53 {\n" in text
+    assert "Consul" not in text
 
 
 def test_the_local_ip_must_not_be_the_kube_dns_ip_and_must_match_its_family():

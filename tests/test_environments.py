@@ -37,7 +37,9 @@ def test_prod_promises_what_production_needs():
         assert set(tenant.network_policy.default_deny) == {"Ingress", "Egress"}, name
         assert tenant.network_policy.allow_dns, name
         assert tenant.pod_security.version_of("enforce") == f"v{prod.cluster.kubernetes_version}", name  # pinned; audit and warn at latest
-        assert tenant.access is not None and tenant.access.admins is not None and tenant.access.admins.groups, name
+        assert tenant.access is not None, name
+        assert tenant.access.admins is not None, name
+        assert tenant.access.admins.groups, name
     assert prod.existing_namespaces["kube-system"].pod_security.enforce == "privileged"
     assert prod.dns.coredns.pdb is not None
     assert prod.cluster.node_pools

@@ -1,4 +1,5 @@
-"""Evaluation runs the real __main__.py under the mock runtime and collects every Kubernetes object."""
+"""Evaluation runs the real __main__.py under the mock runtime and collects every Kubernetes object, with
+the resource options that decide how the plan replaces it."""
 
 import textwrap
 
@@ -6,8 +7,9 @@ import pytest
 
 from clusterstack.components import build_platform
 from clusterstack.components.kube.kinds import ObjectKey
+from clusterstack.engine.replace import ReplaceOptions
 from clusterstack.errors import ClusterstackError
-from clusterstack.program.evaluate import evaluate_stack
+from clusterstack.program.evaluate import Evaluation, evaluate_stack
 from clusterstack.stack.project import Project
 from clusterstack.stack.spec import load_spec
 from tests.conftest import REPO
@@ -79,3 +81,47 @@ def test_a_secret_input_is_collected_as_its_value(make_project):
     )
     [secret] = [d for d in evaluate_stack(Project.load(root), "dev").objects if d.key.kind == "Secret"]
     assert secret.manifest == {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "namespace": "payments"}, "stringData": {"password": "hunter2", "user": "app"}}
+
+
+def _with_extra(root, source: str) -> None:
+    main = root / "__main__.py"
+    main.write_text(main.read_text() + textwrap.dedent(source))
+
+
+def test_the_options_that_decide_a_replacement_are_collected_and_cached(make_project):
+    """replaceOnChanges and deleteBeforeReplace reach the plan from the evaluation (and from its cache)."""
+    root = make_project({"dev": {"config": {"clusterstack:priorityClasses": {"high": {"value": 10}}, "clusterstack:namespaces": {"payments": {}}}}})
+    _with_extra(
+        root,
+        """
+        import pulumi_kubernetes as k8s
+        k8s.core.v1.ConfigMap("settings", metadata={"name": "settings", "namespace": "payments"}, data={"a": "1"},
+                              opts=pulumi.ResourceOptions(replace_on_changes=["binary_data", "metadata.labels"]))
+        """,
+    )
+    evaluation = evaluate_stack(Project.load(root), "dev")
+    high, settings = ObjectKey("scheduling.k8s.io", "PriorityClass", "", "high"), ObjectKey("", "ConfigMap", "payments", "settings")
+    assert evaluation.replace_options() == {
+        high: ReplaceOptions(("value", "preemptionPolicy"), delete_before_replace=True),
+        settings: ReplaceOptions(("binaryData", "metadata.labels")),
+    }
+    assert Evaluation.from_json(evaluation.to_json(), evaluation.config).replace_options() == evaluation.replace_options()
+
+
+def test_a_replace_on_changes_path_the_pulumi_engine_cannot_parse_is_an_error(make_project):
+    root = make_project({"dev": {"config": {"clusterstack:namespaces": {"payments": {}}}}})
+    _with_extra(
+        root,
+        """
+        import pulumi_kubernetes as k8s
+        k8s.core.v1.ConfigMap("settings", metadata={"name": "settings", "namespace": "payments"}, data={"a": "1"},
+                              opts=pulumi.ResourceOptions(replace_on_changes=["data[a"]))
+        """,
+    )
+    with pytest.raises(ClusterstackError) as caught:
+        evaluate_stack(Project.load(root), "dev")
+    [problem] = caught.value.problems
+    assert str(problem) == (
+        "__main__.py: settings in (program): replaceOnChanges 'data[a' is not a property path (missing closing bracket in array index); "
+        """write one as 'value', 'spec.selector', 'data["a.b"]' or '*'"""
+    )

@@ -2,8 +2,8 @@
 
 Every shipped stack, every example and a set of programs written to exercise what the fast path
 declines (Outputs between resources, transformations, secrets, other packages) or takes with care
-(explicit providers, provider maps, aliases, protect inherited three components deep, input types,
-numbers, tuples, None) run both ways; their registrations (URN, type, name, parent, inputs,
+(explicit providers, provider maps, aliases, protect inherited three components deep, replaceOnChanges
+paths the SDK translates, input types, numbers, tuples, None) run both ways; their registrations (URN, type, name, parent, inputs,
 provider, aliases, options) and stack outputs must be the same bytes. clusterstack/program/_sdk/fast.py
 says what it relies on; tests/test_sdk.py pins each internal.
 """
@@ -48,6 +48,7 @@ def canonical(run: _sdk.ProgramRun) -> str:
             "protect": r.protect,
             "retain_on_delete": r.retain_on_delete,
             "delete_before_replace": r.delete_before_replace,
+            "replace_on_changes": list(r.replace_on_changes),
             "secrets": sorted(r.secrets),
         }
         for r in sorted(run.registrations, key=lambda r: (r.urn, json.dumps(r.inputs, sort_keys=True)))
@@ -142,7 +143,7 @@ class Top(pulumi.ComponentResource):
 
 
 east = k8s.Provider("east", context="east")
-top = Top("top", pulumi.ResourceOptions(providers=[east], protect=True))
+top = Top("top", pulumi.ResourceOptions(providers=[east], protect=True, replace_on_changes=["size"]))
 ns = k8s.core.v1.Namespace(
     "ns",
     metadata={"name": "ns", "labels": {"team": "web"}},
@@ -166,7 +167,7 @@ k8s.core.v1.ConfigMap(
     "after",
     metadata={"name": "after", "namespace": "ns"},
     data={"n": "1"},
-    opts=pulumi.ResourceOptions(depends_on=[between, top], delete_before_replace=True),
+    opts=pulumi.ResourceOptions(depends_on=[between, top], delete_before_replace=True, replace_on_changes=["data", "binary_data", "metadata.labels"]),
 )
 
 
@@ -227,6 +228,9 @@ def test_a_program_that_exercises_every_branch(tmp_path):
     [secret] = [r for r in quick.registrations if r.name == "secret"]
     assert secret.inputs["stringData"] == {"password": "hunter2"}, "a secret input is its value, not the SDK's marker"
     assert secret.secrets == {"stringData"}
+    [after] = [r for r in quick.registrations if r.name == "after"]
+    assert after.replace_on_changes == ("data", "binaryData", "metadata.labels"), "a Python name of the input type is translated, as the SDK does"
+    assert next(r for r in quick.registrations if r.name == "top").replace_on_changes == ("size",)
 
 
 class Answering(pulumi.runtime.Mocks):

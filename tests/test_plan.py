@@ -1,4 +1,5 @@
-"""The plan function, in tables: each action, each normalisation, each replace field, the order, the guard."""
+"""The plan function, in tables: each action, each normalisation, each replace field (the provider's and the
+program's replaceOnChanges), the order, the guard."""
 
 import copy
 
@@ -6,6 +7,7 @@ import pytest
 
 from clusterstack.components.kube.kinds import ObjectKey
 from clusterstack.engine.plan import MISSING, Change, UnsafePlan, destroy_plan, normalize, plan
+from clusterstack.engine.replace import ReplaceOptions
 from clusterstack.engine.state import Entry, State
 
 
@@ -159,3 +161,62 @@ def test_a_change_read_back_must_be_whole(tampered, reason):
     assert Change.from_json(change.to_json()) == change
     with pytest.raises(ValueError, match=reason):
         Change.from_json({**change.to_json(), **tampered})
+
+
+PRIORITY_CLASS = manifest("PriorityClass", "high", None, api="scheduling.k8s.io/v1", value=1000, preemptionPolicy="PreemptLowerPriority", description="a")
+AS_CLASSES_REGISTER_IT = ReplaceOptions(("value", "preemptionPolicy"), delete_before_replace=True)
+
+
+def _change(before: dict, after: dict, options: ReplaceOptions | None) -> Change:
+    key = ObjectKey.of(after)
+    [change] = plan(desired(after), state(before), options={key: options} if options is not None else None).changes
+    return change
+
+
+def test_a_change_replace_on_changes_covers_is_a_replacement_naming_the_field():
+    """Pulumi's step generator makes it a replacement (applyReplaceOnChanges); the program's
+    deleteBeforeReplace makes it delete first."""
+    change = _change(PRIORITY_CLASS, {**PRIORITY_CLASS, "value": 2000}, AS_CLASSES_REGISTER_IT)
+    assert (change.action, change.replace_reasons, change.delete_before_replace) == ("replace", ("value",), True)
+    assert [(f.dotted, f.before, f.after) for f in change.fields] == [("value", 1000, 2000)]
+    assert plan(desired({**PRIORITY_CLASS, "value": 2000}), state(PRIORITY_CLASS), options={ObjectKey.of(PRIORITY_CLASS): AS_CLASSES_REGISTER_IT}).counts() == (1, 0, 1)
+
+
+def test_a_change_it_does_not_cover_is_an_update():
+    change = _change(PRIORITY_CLASS, {**PRIORITY_CLASS, "description": "b"}, AS_CLASSES_REGISTER_IT)
+    assert (change.action, change.replace_reasons, change.delete_before_replace) == ("update", (), False)
+
+
+def test_without_the_option_a_value_change_is_an_update_as_pulumi_kubernetes_alone_would_make_it():
+    assert _change(PRIORITY_CLASS, {**PRIORITY_CLASS, "value": 2000}, None).action == "update"
+
+
+def test_without_delete_before_replace_the_replacement_creates_first():
+    """pulumi-kubernetes asks to delete first only for its own forceNew fields (provider.go Diff: the
+    DiffRequest carries no replaceOnChanges), so the option alone creates the new object first."""
+    change = _change(PRIORITY_CLASS, {**PRIORITY_CLASS, "value": 2000}, ReplaceOptions(("value",)))
+    assert (change.action, change.delete_before_replace) == ("replace", False)
+
+
+def test_the_providers_reasons_come_first_and_still_delete_first():
+    before = manifest("StorageClass", "gold", None, api="storage.k8s.io/v1", provisioner="a.io", reclaimPolicy="Delete", parameters={"type": "gp3"})
+    after = {**before, "reclaimPolicy": "Retain", "parameters": {"type": "io2"}}
+    change = _change(before, after, ReplaceOptions(("reclaimPolicy", "volumeBindingMode")))
+    assert (change.action, change.replace_reasons, change.delete_before_replace) == ("replace", ("parameters", "reclaimPolicy"), True)
+
+
+def test_any_change_under_a_wildcard_replaces_but_how_the_object_is_held_does_not():
+    labelled = {**PRIORITY_CLASS, "metadata": {"name": "high", "labels": {"team": "a"}}}
+    assert _change(PRIORITY_CLASS, labelled, ReplaceOptions(("*",))).replace_reasons == ("metadata",)
+    protected = Entry(ObjectKey.of(PRIORITY_CLASS), "ClusterClasses classes", PRIORITY_CLASS, deletion="protect")
+    [change] = plan({protected.key: protected}, state(PRIORITY_CLASS), options={protected.key: ReplaceOptions(("*",))}).changes
+    assert (change.action, [f.dotted for f in change.fields]) == ("update", ["(deletion)"])
+
+
+def test_only_the_new_programs_options_count():
+    """step_generator.go applies the goal's ReplaceOnChanges, so nothing of it is kept in state: the
+    same edit is an update once the program no longer asks for the option."""
+    after = {**PRIORITY_CLASS, "value": 2000}
+    assert _change(PRIORITY_CLASS, after, AS_CLASSES_REGISTER_IT).action == "replace"
+    assert _change(PRIORITY_CLASS, after, ReplaceOptions()).action == "update"
+    assert "replaceOnChanges" not in entry(PRIORITY_CLASS).to_json()

@@ -117,9 +117,9 @@ def test_a_version_newer_than_the_cluster_is_warned_about():
 
 def test_kube_system_must_admit_the_host_network_add_ons_the_stack_runs_there():
     assert problems(existingNamespaces={"kube-system": {"podSecurity": "baseline"}}, ipMasq={}, dns={"nodeLocal": {}}) == [
-        f"{STACK_FILE}: clusterstack:existingNamespaces.kube-system.podSecurity.enforce: baseline refuses the pods of node-local-dns "
+        (f"{STACK_FILE}: clusterstack:existingNamespaces.kube-system.podSecurity.enforce: baseline refuses the pods of node-local-dns "
         "(dns.nodeLocal), ip-masq-agent (ipMasq), which this stack runs in kube-system on the host network with NET_ADMIN (only "
-        "privileged admits host namespaces and added capabilities); enforce privileged there"
+        "privileged admits host namespaces and added capabilities); enforce privileged there")
     ]
     warned = [str(w) for w in load(existingNamespaces={"kube-system": {"podSecurity": "restricted"}}).warnings]
     assert any("kube-proxy, the CNI's agents and other node add-ons run on the host network" in w for w in warned)

@@ -158,3 +158,20 @@ def test_the_internals_the_fast_path_uses_are_as_it_expects():
     assert mocks.MockMonitor.ResourceRegistration._fields == ("urn", "id", "state")
     assert inspect.getsource(ComponentResource.register_outputs).count("register_resource_outputs(") == 1
     assert "register_resource(" in inspect.getsource(Resource.__init__), "Resource.__init__ registers through register_resource"
+
+
+def test_replace_on_changes_reaches_the_monitor_translated_as_the_sdk_translates_it(tmp_path):
+    """register_resource sends replaceOnChanges after _translate_replace_on_changes: a whole path that is a
+    Python name of the resource's input type becomes its Pulumi name; others are sent as written. The
+    fast path copies this (fast._replace_on_changes), so the SDK's own path is what is pinned here."""
+    main = _program(
+        tmp_path,
+        """
+        import pulumi
+        import pulumi_kubernetes as k8s
+        k8s.scheduling.v1.PriorityClass("high", metadata={"name": "high"}, value=10,
+                                        opts=pulumi.ResourceOptions(replace_on_changes=["value", "preemption_policy", "metadata.labels", "*"]))
+        """,
+    )
+    [registration] = _sdk.run_program(main, project="p", stack="s", config={}, path="sdk").registrations
+    assert registration.replace_on_changes == ("value", "preemptionPolicy", "metadata.labels", "*")

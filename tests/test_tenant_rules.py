@@ -270,6 +270,6 @@ def test_a_quota_may_scope_to_the_priority_classes_every_cluster_has():
     types.go), and the system- prefix cannot be declared, so naming them needs no declaration."""
     selector = {"matchExpressions": [{"scopeName": "PriorityClass", "operator": "In", "values": ["system-node-critical", "system-cluster-critical", "hgh"]}]}
     assert tenant_problems(quotas=[{"name": "critical", "hard": {"pods": "10"}, "scopeSelector": selector}]) == [
-        "quotas[0].scopeSelector.matchExpressions[0].values[2]: names PriorityClass hgh, which clusterstack:priorityClasses does not declare and "
-        "clusterstack:cluster.existing.priorityClasses does not list: declare it there, or list it as one the cluster has"
+        ("quotas[0].scopeSelector.matchExpressions[0].values[2]: names PriorityClass hgh, which clusterstack:priorityClasses does not declare and "
+        "clusterstack:cluster.existing.priorityClasses does not list: declare it there, or list it as one the cluster has")
     ]

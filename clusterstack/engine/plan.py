@@ -3,7 +3,8 @@
 Equal things never show as changes: manifests are normalised before they are compared (quantities
 by value, integer-or-string ports, empty versus absent maps and lists, key order). A change to a
 field the API server will not update in place is a replacement, as pulumi-kubernetes decides it,
-and says which field forces it. Creates and updates run in kind order (Namespaces and RBAC before
+and says which field forces it; so is a change the program's ``replaceOnChanges`` option covers, as
+the Pulumi engine decides it. Creates and updates run in kind order (Namespaces and RBAC before
 what uses them), deletes in reverse. Deleting a Namespace deletes everything in it, so a plan that
 does is marked unsafe.
 """
@@ -20,7 +21,7 @@ from ..components.kube.kinds import ObjectKey
 from ..components.kube.quantity import Quantity, QuantityError
 from ..components.lifecycle import Deletion
 from ..errors import ClusterstackError
-from .replace import ProviderSettings, replace_reasons
+from .replace import ProviderSettings, ReplaceOptions, dotted, replace_on_changes_reasons, replace_reasons
 from .state import Entry, State
 
 Action = Literal["create", "update", "replace", "delete"]
@@ -47,10 +48,7 @@ class FieldChange:
 
     @property
     def dotted(self) -> str:
-        text = ""
-        for part in self.path:
-            text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-        return text
+        return dotted(self.path)
 
 
 MISSING = "(absent)"
@@ -66,7 +64,8 @@ class Change:
     fields: tuple[FieldChange, ...] = ()
     replace_reasons: tuple[str, ...] = ()
     delete_before_replace: bool = False
-    """pulumi-kubernetes deletes an explicitly named object before it creates it again."""
+    """The old object goes before the new one comes: pulumi-kubernetes asks for it when its own rules
+    replace an explicitly named object, the program when it sets ``deleteBeforeReplace``."""
     patch: bool = False
     """A server-side-apply patch of an object the cluster already has: applying it sets only its
     fields; deleting it releases them and leaves the object."""
@@ -173,12 +172,20 @@ class Plan:
 
 Settings = Mapping[str, ProviderSettings]
 """The pulumi-kubernetes provider settings of each cluster ("" for the program's default provider)."""
+Options = Mapping[ObjectKey, ReplaceOptions]
+"""The resource options the program registered each desired object with (those that set any)."""
+_NO_OPTIONS = ReplaceOptions()
 
 
-def plan(desired: Mapping[ObjectKey, Entry], state: State | None, settings: Settings | None = None) -> Plan:
+def plan(desired: Mapping[ObjectKey, Entry], state: State | None, settings: Settings | None = None, options: Options | None = None) -> Plan:
     """What must change for the target to hold exactly ``desired``, in the order to apply it; a change
     that pulumi-kubernetes would make by replacing the object (with the cluster's provider
-    ``settings``) is a replacement here too."""
+    ``settings``), or that the program's ``replaceOnChanges`` covers (its ``options``), is a
+    replacement here too.
+
+    Only the new program's options count, as in the Pulumi engine (step_generator.go applies the
+    goal's ``ReplaceOnChanges``), so state never holds them: removing the option from the program
+    makes the next change to that field an update again."""
     current = state.entries if state is not None else {}
     changes: list[Change] = []
     unchanged = 0
@@ -196,21 +203,26 @@ def plan(desired: Mapping[ObjectKey, Entry], state: State | None, settings: Sett
             unchanged += 1
             continue
         fields = diff_fields(before, after, have.manifest, wanted.manifest)
+        changed = [f.path for f in fields]  # the properties Pulumi diffs: not how the object is held
         if have.deletion != wanted.deletion:
             fields = (*fields, FieldChange(("(deletion)",), have.deletion, wanted.deletion))
         if have.patch != wanted.patch:
             # Two different Pulumi resources (ConfigMap, ConfigMapPatch): the old one goes, the new one comes.
             reasons: tuple[str, ...] = ("onExisting (a patch of the cluster's own object)" if wanted.patch else "onExisting (the object itself, not a patch)",)
-        elif wanted.patch:
-            reasons = ()  # a patch is updated in place; only its name or namespace would replace it
+            delete_first = True
         else:
+            # A patch is updated in place: only its name or namespace would make the provider replace it.
             provider = (settings or {}).get(key.cluster, ProviderSettings())
-            reasons = replace_reasons(key, wanted.manifest, [f.path for f in fields], provider)
+            forced = () if wanted.patch else replace_reasons(key, wanted.manifest, changed, provider)
+            requested = (options or {}).get(key, _NO_OPTIONS)
+            reasons = tuple(dict.fromkeys((*forced, *replace_on_changes_reasons(requested.replace_on_changes, changed))))
+            # The provider asks to delete first only for its own reasons; the program's option overrides it.
+            delete_first = bool(forced) or requested.delete_before_replace
         action: Action = "replace" if reasons else "update"
         changes.append(
             Change(
                 action, key, wanted.component, have.manifest, wanted.manifest, fields, reasons,
-                delete_before_replace=bool(reasons), patch=wanted.patch, deletion=have.deletion if reasons else wanted.deletion,
+                delete_before_replace=bool(reasons) and delete_first, patch=wanted.patch, deletion=have.deletion if reasons else wanted.deletion,
             )
         )  # fmt: skip
     for key, have in current.items():

@@ -102,7 +102,7 @@ def make_plan(stack: Stack, *, with_refresh: bool = False) -> Planned:
     if with_refresh:
         state, drift = refresh(stack, state)
     settings = {cluster: ProviderSettings.from_config(values) for cluster, values in evaluation.providers.items()}
-    return Planned(plan(desired(evaluation), state, settings), state, drift, evaluation)
+    return Planned(plan(desired(evaluation), state, settings, evaluation.replace_options()), state, drift, evaluation)
 
 
 def make_destroy_plan(stack: Stack) -> tuple[Plan, State | None]:

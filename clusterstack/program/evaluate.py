@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..components.kube.kinds import ObjectKey
 from ..components.lifecycle import Deletion
+from ..engine.replace import ReplaceOptions, parse_property_path
 from ..errors import ClusterstackError, Problem
 from ..stack.files import StackConfig, pulumi_config, read_stack
 from ..stack.project import Project
@@ -60,6 +61,11 @@ class Declared:
     """A server-side-apply patch of an object the cluster already has (a pulumi-kubernetes ``...Patch``)."""
     deletion: Deletion = "delete"
     """How the program holds it: Pulumi's ``protect`` or ``retainOnDelete`` options, or neither."""
+    replace_on_changes: tuple[str, ...] = ()
+    """Pulumi's ``replaceOnChanges`` option: a change to a property at or below one of these paths
+    replaces the object."""
+    delete_before_replace: bool = False
+    """Pulumi's ``deleteBeforeReplace`` option: a replacement deletes the old object first."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,11 @@ class Evaluation:
     """Each cluster's pulumi-kubernetes provider settings, by cluster ("" for the default provider:
     the stack's ``kubernetes:`` config)."""
 
+    def replace_options(self) -> dict[ObjectKey, ReplaceOptions]:
+        """The options that decide how each object is replaced, for the objects that set any: what
+        ``plan`` takes as its ``options``."""
+        return {d.key: ReplaceOptions(d.replace_on_changes, d.delete_before_replace) for d in self.objects if d.replace_on_changes or d.delete_before_replace}
+
     def to_json(self) -> dict[str, Any]:
         """Everything but the stack's config (which is read anew each time), for the cache."""
         return {
@@ -92,6 +103,8 @@ class Evaluation:
                     "manifest": d.manifest,
                     "patch": d.patch,
                     "deletion": d.deletion,
+                    "replaceOnChanges": list(d.replace_on_changes),
+                    "deleteBeforeReplace": d.delete_before_replace,
                 }
                 for d in self.objects
             ],
@@ -102,9 +115,12 @@ class Evaluation:
     @classmethod
     def from_json(cls, data: dict[str, Any], config: StackConfig) -> Evaluation:
         objects = [
-            Declared(ObjectKey.from_json(o["key"]), o["type"], o["name"], Component(*o["component"]), o["manifest"], o["patch"], o["deletion"])
+            Declared(
+                ObjectKey.from_json(o["key"]), o["type"], o["name"], Component(*o["component"]), o["manifest"], o["patch"], o["deletion"],
+                tuple(o.get("replaceOnChanges", ())), bool(o.get("deleteBeforeReplace", False)),
+            )
             for o in data["objects"]
-        ]
+        ]  # fmt: skip
         warnings = [Problem(*w) for w in data["warnings"]]
         target = TargetSettings.from_json(data["target"])
         return cls(config.stack, config, warnings, data["kubernetesVersion"], target, objects, data["outputs"], data["providers"])
@@ -211,6 +227,7 @@ def collect(run: _sdk.ProgramRun, program: str = "the program") -> list[Declared
         raise ClusterstackError(problems)
     found: dict[ObjectKey, Declared] = {}
     twice = []
+    malformed = []
     for registration in run.registrations:
         if not (registration.custom and registration.type.startswith(KUBERNETES_TYPE_PREFIX)):
             continue
@@ -226,7 +243,10 @@ def collect(run: _sdk.ProgramRun, program: str = "the program") -> list[Declared
             manifest=_without_patch_instructions(manifest) if patch else manifest,
             patch=patch,
             deletion="protect" if registration.protect else "retain" if registration.retain_on_delete else "delete",
+            replace_on_changes=registration.replace_on_changes,
+            delete_before_replace=registration.delete_before_replace,
         )
+        malformed += _malformed_paths(declared, program)
         earlier = found.get(declared.key)
         if earlier is not None:
             twice.append(
@@ -235,9 +255,22 @@ def collect(run: _sdk.ProgramRun, program: str = "the program") -> list[Declared
             )
             continue
         found[declared.key] = declared
-    if twice:
-        raise ClusterstackError(sorted(twice))
+    if twice or malformed:
+        raise ClusterstackError([*sorted(twice), *malformed])
     return sorted(found.values(), key=lambda d: d.key.sort_key())
+
+
+def _malformed_paths(declared: Declared, program: str) -> list[Problem]:
+    """A ``replaceOnChanges`` path the Pulumi engine could not parse: it fails the deployment as soon
+    as the object changes (step_generator.go, applyReplaceOnChanges); here, before anything is planned."""
+    problems = []
+    for path in declared.replace_on_changes:
+        try:
+            parse_property_path(path)
+        except ValueError as error:
+            reason = f"replaceOnChanges {path!r} is not a property path ({error}); write one as 'value', 'spec.selector', 'data[\"a.b\"]' or '*'"
+            problems.append(Problem(program, "", f"{declared.name} in {declared.component}: {reason}"))
+    return problems
 
 
 def cluster_of(registration: _sdk.Registration) -> str:

@@ -86,6 +86,9 @@ class Registration:
     protect: bool = False
     retain_on_delete: bool = False
     delete_before_replace: bool = False
+    replace_on_changes: tuple[str, ...] = ()
+    """The ``replaceOnChanges`` property paths, as the engine receives them (a Python name the
+    resource's input type knows, ``preemption_policy``, translated to ``preemptionPolicy``)."""
     secrets: frozenset[str] = frozenset()
     """The inputs that were secret (``pulumi.Output.secret``; pulumi-kubernetes makes a Secret's
     ``data`` and ``stringData`` secret), by top-level property name."""
@@ -174,6 +177,7 @@ class RecordingMonitor(pulumi.runtime.mocks.MockMonitor):
             protect=bool(request.protect),
             retain_on_delete=bool(getattr(request, "retainOnDelete", False)),
             delete_before_replace=bool(request.deleteBeforeReplace),
+            replace_on_changes=tuple(request.replaceOnChanges),
         )
         return response
 

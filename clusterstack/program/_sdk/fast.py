@@ -13,9 +13,9 @@ take the resource. It can when everything about the resource is plain and alread
 - a pulumi-kubernetes resource or provider, or a component (not the stack, not a remote component);
 - inputs of plain values (str, bool, numbers, lists, dicts, the SDK's input types, and Outputs that
   have already resolved to such values, known and not secret) whose keys need no translation;
-- options limited to a parent, providers, aliases, dependencies and the ``protect``,
-  ``retainOnDelete`` and ``deleteBeforeReplace`` flags, where every resource named (parent,
-  provider, alias parent) was itself registered here;
+- options limited to a parent, providers, aliases, dependencies, ``replaceOnChanges`` and the
+  ``protect``, ``retainOnDelete`` and ``deleteBeforeReplace`` flags, where every resource named
+  (parent, provider, alias parent) was itself registered here;
 - no transformations anywhere above it.
 
 Then it does what ``Resource.__init__``, ``register_resource`` and the mock monitor would have done
@@ -55,11 +55,11 @@ KUBERNETES_PROVIDER = "pulumi:providers:kubernetes"
 
 # Every ResourceOptions field, by what the fast path does with it. tests/test_sdk.py checks this is
 # all of them, so an option added by an SDK upgrade is classified before the fast path trusts it.
-OPTIONS_TAKEN = frozenset({"parent", "depends_on", "protect", "provider", "providers", "aliases", "retain_on_delete", "delete_before_replace"})
-"""Options the fast path applies as ``Resource.__init__`` does."""
-OPTIONS_UNSEEN = frozenset(
-    {"version", "plugin_download_url", "ignore_changes", "additional_secret_outputs", "custom_timeouts", "replace_on_changes", "hide_diffs"}
+OPTIONS_TAKEN = frozenset(
+    {"parent", "depends_on", "protect", "provider", "providers", "aliases", "retain_on_delete", "delete_before_replace", "replace_on_changes"}
 )
+"""Options the fast path applies as ``Resource.__init__`` does."""
+OPTIONS_UNSEEN = frozenset({"version", "plugin_download_url", "ignore_changes", "additional_secret_outputs", "custom_timeouts", "hide_diffs"})
 """Options that reach the engine but change nothing the mock monitor answers or records."""
 OPTIONS_DECLINED = frozenset(
     {
@@ -186,6 +186,7 @@ class FastPath:
         if opts.provider is not None and opts.providers:
             raise Declined("both the provider and providers options")  # the SDK warns about the pair
         aliases = tuple(self._alias(alias) for alias in opts.aliases or ())
+        replace_on_changes = _replace_on_changes(res, typ, opts.replace_on_changes)
         urn = self.make_urn(parent_urn, t, name)
 
         def commit() -> None:
@@ -223,6 +224,7 @@ class FastPath:
                 protect=bool(protect),
                 retain_on_delete=bool(opts.retain_on_delete),
                 delete_before_replace=bool(opts.delete_before_replace),
+                replace_on_changes=replace_on_changes,
             )
             self.urns[res] = urn
             res.__dict__["urn"] = Resolved(res, lambda: urn)
@@ -282,6 +284,20 @@ class FastPath:
         elif parent is not ...:
             raise Declined("an alias parent given as an Output")
         return AliasSpec(**fields)
+
+
+def _replace_on_changes(res: Resource, typ: type | None, paths: Any) -> tuple[str, ...]:
+    """The ``replaceOnChanges`` paths as ``register_resource`` sends them
+    (``_translate_replace_on_changes``): a whole path that is a Python name of the input type becomes
+    its Pulumi name; without an input type, the resource translates each itself."""
+    if not paths:
+        return ()
+    if not isinstance(paths, (list, tuple)) or not all(type(path) is str for path in paths):
+        raise Declined("replace_on_changes that are not strings")
+    if typ is not None:
+        names = _py_to_pulumi_names(typ)
+        return tuple(names.get(path) or path for path in paths)
+    return tuple(res.translate_input_property(path) for path in paths)
 
 
 def _set(value: Any) -> bool:
