@@ -36,22 +36,19 @@ from pydantic import Field, PlainValidator, WithJsonSchema, field_validator
 from .bundle import Bundle, Manifest
 from .cluster import ClusterSpec
 from .kube.corefile import (
-    EMPTY_UPSTREAMS,
     MAX_TTL,
     RESOLV_CONF,
     Directive,
     normal_zone,
     plugin_directive,
     same_upstreams,
-    stub_domains_problems,
     upstream_warnings,
-    upstreams_problems,
     zone_problem,
 )
 from .labels import object_meta
 from .lifecycle import OnExisting
 from .model import KeyPath, Model, Problems, given, raise_problems, typed_init, yaml_text
-from .nodelocaldns import NodeLocalDnsArgs
+from .nodelocaldns import NodeLocalDnsArgs, StubDomains, UpstreamServers
 from .register import AddOnChildren, child_name, register_patch
 
 NAME = "coredns"
@@ -253,11 +250,11 @@ class DisruptionBudget(Model):
 class CoreDnsArgs(Model):
     """``clusterstack:dns.coredns``: changes to the cluster's own CoreDNS; every key is optional."""
 
-    stub_domains: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    stub_domains: StubDomains = Field(default_factory=dict)
     """Domain -> the DNS servers for it, each domain its own server block, as the page shows (e.g.
     consul.local: [10.150.0.1]). Servers as the forward plugin takes them: IP, IP:port, [IPv6]:port,
     each optionally after dns:// or tls://, or a resolv.conf path; at most 15, no host names."""
-    upstream_servers: tuple[str, ...] | None = None
+    upstream_servers: UpstreamServers | None = None
     """Where names outside the cluster and the stub domains go, written as stubDomains' servers.
     Unset: the node's /etc/resolv.conf, as kubeadm."""
     cache: Annotated[int, Field(strict=True, json_schema_extra={"minimum": 1, "maximum": MAX_TTL})] = DEFAULT_CACHE_TTL
@@ -280,21 +277,6 @@ class CoreDnsArgs(Model):
         pdb: DisruptionBudget | DisruptionBudgetArgsDict | None = None,
     ) -> None:
         super().__init__(**given(locals()))
-
-    @field_validator("stub_domains")
-    @classmethod
-    def _stubs(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-        raise_problems(stub_domains_problems(value))
-        return value
-
-    @field_validator("upstream_servers")
-    @classmethod
-    def _upstreams(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
-        if value is not None and not value:
-            raise ValueError(EMPTY_UPSTREAMS)
-        if value is not None:
-            raise_problems(upstreams_problems(value))
-        return value
 
     @field_validator("cache")
     @classmethod

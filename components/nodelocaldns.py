@@ -26,7 +26,7 @@ from typing import Annotated, Any, Literal, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
 from .bundle import Bundle, Manifest
 from .cluster import ClusterDns, ClusterSpec
@@ -87,16 +87,35 @@ class CacheSettings(Model):
     denial_ttl: Ttl = Field(5, alias="denialTTL")
 
 
+def _checked_upstreams(value: tuple[str, ...]) -> tuple[str, ...]:
+    if not value:
+        raise ValueError(EMPTY_UPSTREAMS)
+    raise_problems(upstreams_problems(value))
+    return value
+
+
+def _checked_stubs(value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    raise_problems(stub_domains_problems(value))
+    return value
+
+
+UpstreamServers = Annotated[tuple[str, ...], AfterValidator(_checked_upstreams)]
+"""Forward targets as CoreDNS's forward plugin takes them (``components/kube/corefile.py``): the
+same rules, in the same words, for NodeLocal DNSCache and the cluster's CoreDNS."""
+StubDomains = Annotated[dict[str, tuple[str, ...]], AfterValidator(_checked_stubs)]
+"""Domain -> its forward targets, each domain a server block."""
+
+
 class NodeLocalDnsArgs(Model):
     """``clusterstack:dns.nodeLocal``."""
 
     local_ip: str = Field("169.254.20.10", alias="localIP")
     """The address the cache listens on on every node: link-local (169.254.0.0/16) or IPv6 unique-local (fd00::/8)."""
-    upstream_servers: tuple[str, ...] | None = None
+    upstream_servers: UpstreamServers | None = None
     """Where names outside the cluster go, as the forward plugin takes them: IP, IP:port, [IPv6]:port,
     each optionally after dns:// or tls://, or a resolv.conf path; at most 15, no host names.
     Unset: the node's /etc/resolv.conf, which the node-cache fills in at start."""
-    stub_domains: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    stub_domains: StubDomains = Field(default_factory=dict)
     """Domain -> its DNS servers (written as upstreamServers), each domain an extra server block
     (e.g. consul.local: [10.150.0.1])."""
     memory_limit: QuantityValue | None = None
@@ -130,21 +149,6 @@ class NodeLocalDnsArgs(Model):
         address = parse_ip(value, "169.254.20.10")
         if address not in ipaddress.ip_network("169.254.0.0/16") and address not in ipaddress.ip_network("fd00::/8"):
             raise ValueError(f"{value} is neither link-local (169.254.0.0/16) nor IPv6 unique-local (fd00::/8), e.g. 169.254.20.10 or fd00::10")
-        return value
-
-    @field_validator("upstream_servers")
-    @classmethod
-    def _upstreams(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
-        if value is not None and not value:
-            raise ValueError(EMPTY_UPSTREAMS)
-        if value is not None:
-            raise_problems(upstreams_problems(value))
-        return value
-
-    @field_validator("stub_domains")
-    @classmethod
-    def _stubs(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-        raise_problems(stub_domains_problems(value))
         return value
 
     def is_ipv6(self) -> bool:
