@@ -250,3 +250,50 @@ def test_quantities_print_as_the_api_server_prints_them():
     assert str(Amount.parse("600Mi") + Amount.parse("700Mi")) == "1300Mi"
     assert str(Amount.parse("500M") + Amount.parse("200Mi")) == "709715200"
     assert str(Amount(Fraction(0)) + Amount.parse("1Gi")) == "1Gi"
+
+
+CLASSES = """\
+config:
+  clusterstack:priorityClasses:
+    standard: {value: 1000, globalDefault: true}
+    high: {value: 100000}
+  clusterstack:storageClasses:
+    gold: {provisioner: ebs.csi.aws.com, default: true}
+  clusterstack:cluster: {existing: {priorityClasses: [batch-low]}}
+  clusterstack:namespaces:
+    team:
+      quotas:
+        - {name: high-pods, hard: {pods: "1"}, scopeSelector: {matchExpressions: [{scopeName: PriorityClass, operator: In, values: [high]}]}}
+        - {name: standard-pods, hard: {pods: "1"}, scopeSelector: {matchExpressions: [{scopeName: PriorityClass, operator: In, values: [standard]}]}}
+        - {name: gold, hard: {gold.storageclass.storage.k8s.io/persistentvolumeclaims: "1"}}
+"""
+
+
+def test_the_priority_and_default_storage_class_plugins_run_before_the_quota(make_project, tmp_path):
+    """Priority (plugin/pkg/admission/priority/admission.go) gives a pod without a class the
+    globalDefault one and refuses a class the cluster lacks, with its 403; DefaultStorageClass gives a
+    claim without storageClassName the default class (an explicit "" keeps none). Both mutate before
+    ResourceQuota, so PriorityClass-scoped and per-class quotas count what they set."""
+    project = make_project({"dev": CLASSES})
+
+    def team(obj: dict) -> dict:
+        obj["metadata"]["namespace"] = "team"
+        return obj
+
+    unnamed = [team(pod(f"plain-{i}", "team")) for i in (1, 2)]
+    verdicts = admit(project, tmp_path, *unnamed)
+    assert [v["admitted"] for v in verdicts] == [True, False]
+    assert 'exceeded quota: standard-pods, requested: pods=1, used: pods=1, limited: pods=1' in verdicts[1]["reasons"][0]
+
+    named = [team(pod("high", "team", priorityClassName="high")), team(pod("low", "team", priorityClassName="batch-low"))]
+    named.append(team(pod("typo", "team", priorityClassName="hihg")))
+    verdicts = admit(project, tmp_path, *named)
+    assert [v["admitted"] for v in verdicts] == [True, True, False]
+    assert verdicts[2]["reasons"] == ['pods "typo" is forbidden: no PriorityClass with name hihg was found']
+
+    claims = [team(claim(f"data-{i}", "1Gi")) for i in (1, 2)]
+    claims.append(team(claim("unclassed", "1Gi")))
+    claims[2]["spec"]["storageClassName"] = ""
+    verdicts = admit(project, tmp_path, *claims)
+    assert [v["admitted"] for v in verdicts] == [True, False, True]
+    assert "exceeded quota: gold" in verdicts[1]["reasons"][0]

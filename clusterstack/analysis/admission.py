@@ -8,7 +8,12 @@ pkg/api/resource for how quantities print):
 
 1. decoding defaults: every quantity rounded up to a thousandth; a container's missing request
    for a resource it limits becomes the limit (containers and init containers);
-2. LimitRanger's defaults: the namespace's LimitRange ``Container`` entry fills a missing limit from
+2. the mutating admission plugins: LimitRanger's defaults (below); Priority
+   (plugin/pkg/admission/priority/admission.go), which gives a pod naming no class the stack's
+   globalDefault class and refuses one naming a class the cluster does not have ("no PriorityClass
+   with name x was found"); DefaultStorageClass (plugin/pkg/admission/storage/storageclass/setdefault),
+   which gives a claim with no storageClassName the default StorageClass, so per-class quotas count
+   it. LimitRanger's defaults: the namespace's LimitRange ``Container`` entry fills a missing limit from
    ``default`` and a missing request from ``defaultRequest`` (the LimitRange itself defaulted as the
    API server stores it: ``default`` from ``max``, ``defaultRequest`` from ``default``, then ``min``);
 3. validation: a request above its limit is refused as invalid (422);
@@ -31,6 +36,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from ..components.kube.names import SYSTEM_PRIORITY_CLASSES
 from ..components.kube.quantity import Quantity, QuantityError, api_string, format_of, round_up_milli
 
 COMPUTE = ("cpu", "memory", "ephemeral-storage")
@@ -43,6 +49,7 @@ WORKLOADS = {
     "Job": "jobs.batch",
     "CronJob": "cronjobs.batch",
 }
+DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
 OBJECT_COUNTS = {"ConfigMap": ("configmaps", "count/configmaps"), "Secret": ("secrets", "count/secrets")}
 
 
@@ -109,6 +116,31 @@ class QuotaRule:
     scopes: tuple[str, ...]
     selector: tuple[tuple[str, str, tuple[str, ...]], ...]
     """(scopeName, operator, values) of spec.scopeSelector.matchExpressions."""
+
+
+@dataclass(frozen=True)
+class Classes:
+    """The cluster's PriorityClasses and StorageClasses, as far as the stack knows them."""
+
+    priority: frozenset[str] = frozenset(SYSTEM_PRIORITY_CLASSES)
+    """Every class a pod may name: the stack's, the ones it lists as existing, the system's."""
+    global_default: str | None = None
+    default_storage: str | None = None
+    """The StorageClass marked default by the stack (a class the cluster has is not known to be)."""
+
+
+def classes_of(objects: Iterable[Mapping[str, Any]], existing_priority: Iterable[str] = ()) -> Classes:
+    """The classes the stack's objects declare (and ``existing_priority``, classes it says the cluster has)."""
+    priority, global_default, default_storage = set(SYSTEM_PRIORITY_CLASSES) | set(existing_priority), None, None
+    for manifest in objects:
+        name = str((manifest.get("metadata") or {}).get("name"))
+        if manifest.get("kind") == "PriorityClass":
+            priority.add(name)
+            if manifest.get("globalDefault"):
+                global_default = name
+        elif manifest.get("kind") == "StorageClass" and ((manifest.get("metadata") or {}).get("annotations") or {}).get(DEFAULT_CLASS_ANNOTATION) == "true":
+            default_storage = name
+    return Classes(frozenset(priority), global_default, default_storage)
 
 
 @dataclass
@@ -203,8 +235,9 @@ def _resources(values: Any) -> Resources:
 class Admission:
     """Objects admitted one after another into the stack's namespaces, each charging its quotas."""
 
-    def __init__(self, namespaces: dict[str, Namespace]) -> None:
+    def __init__(self, namespaces: dict[str, Namespace], classes: Classes | None = None) -> None:
         self.namespaces = namespaces
+        self.classes = classes if classes is not None else Classes()
 
     def admit(self, manifest: Mapping[str, Any]) -> Verdict:
         kind = str(manifest.get("kind", ""))
@@ -241,6 +274,12 @@ class Admission:
     def _pod(self, space: Namespace, verdict: Verdict, name: str, spec: Mapping[str, Any], manifest: Mapping[str, Any] | None = None) -> None:
         shape = _pod_shape(spec)
         defaulted = _default(shape, space.limits)
+        if not shape.priority_class and self.classes.global_default is not None:
+            shape.priority_class = self.classes.global_default
+        elif shape.priority_class and shape.priority_class not in self.classes.priority:
+            verdict.admitted = False
+            verdict.reasons.append(f'pods "{name}" is forbidden: no PriorityClass with name {shape.priority_class} was found')
+            return
         invalid = _invalid_requests(shape)
         if invalid:
             verdict.admitted = False
@@ -296,7 +335,9 @@ class Admission:
         one = Amount(Fraction(1))
         usage: Resources = {"persistentvolumeclaims": one, "count/persistentvolumeclaims": one}
         storage = requests.get("storage")
-        storage_class = (meta.get("annotations") or {}).get("volume.beta.kubernetes.io/storage-class") or spec.get("storageClassName") or ""
+        storage_class = (meta.get("annotations") or {}).get("volume.beta.kubernetes.io/storage-class") or spec.get("storageClassName")
+        if storage_class is None:  # unset, not "": DefaultStorageClass gives it the default class
+            storage_class = self.classes.default_storage or ""
         if storage is not None:
             usage["requests.storage"] = Amount(Fraction(math.ceil(storage.value)), storage.fmt)
         if storage_class:

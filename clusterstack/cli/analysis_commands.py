@@ -131,12 +131,15 @@ def admit(ctx: click.Context, stack: str, files: tuple[Path, ...], usage: Path |
     """Would the API server admit these objects into the stack's namespaces? LimitRanger's defaults and
     checks, then ResourceQuota, as if applied one after another. Exit 0 when all are admitted."""
     from ..analysis import admission
+    from ..stack.spec import load_spec
 
     evaluation = evaluate(ctx, stack, cache=not no_cache)
     documents = [(path, document) for path in files for document in _manifests(path)]
     used = _manifests(usage) if usage is not None else []
     try:
-        admitter = admission.Admission(admission.namespaces_of([d.manifest for d in evaluation.objects], _items(used)))
+        objects = [d.manifest for d in evaluation.objects]
+        classes = admission.classes_of(objects, load_spec(evaluation.config).args.cluster.existing.priority_classes)
+        admitter = admission.Admission(admission.namespaces_of(objects, _items(used)), classes)
         verdicts = [admitter.admit(document) for _, document in documents]
     except admission.BadObject as error:
         raise ClusterstackError([str(error)]) from None
