@@ -15,6 +15,7 @@ the same message. Nothing here formats an Output into a string.
 from __future__ import annotations
 
 import difflib
+import os
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
@@ -39,6 +40,7 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import ErrorDetails
 from typing_extensions import Self
 
+from . import FIELD_DOCS_ENV
 from .kube import names
 from .kube.quantity import Quantity
 
@@ -77,7 +79,7 @@ class Model(BaseModel):
         populate_by_name=True,
         strict=False,
         validate_default=True,
-        use_attribute_docstrings=True,
+        use_attribute_docstrings=os.environ.get(FIELD_DOCS_ENV) != "0",
     )
 
     @model_validator(mode="after")

@@ -3,6 +3,8 @@ the published stack schema is generated from the spec types and checks every sta
 
 import json
 import re
+import subprocess
+import sys
 
 import jsonschema
 import pytest
@@ -150,3 +152,11 @@ def test_the_readme_stack_example_is_a_valid_stack_naming_every_key():
     config = yaml.safe_load(block)["config"]
     load_spec(StackConfig("readme", (Layer("README.md", config),)))
     assert {key.removeprefix("clusterstack:") for key in config if key.startswith("clusterstack:")} == set(values_schema()["properties"])
+
+
+def test_the_schema_command_prints_the_published_schema_from_a_fresh_process():
+    """The command turns the models' field docstrings off for every command but this one (they cost
+    start-up and serve only as the schema's descriptions): a real process must still print them."""
+    printed = subprocess.run([sys.executable, "-m", "clusterstack", "schema"], capture_output=True, text=True, check=True, cwd=REPO, timeout=120)
+    assert json.loads(printed.stdout) == json.loads((REPO / "stacks" / VALUES_SCHEMA_FILE).read_text())
+    assert "description" in json.dumps(json.loads(printed.stdout)["properties"]["namespaces"])

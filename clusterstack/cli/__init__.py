@@ -8,9 +8,11 @@ and exits 1, without a traceback.
 from __future__ import annotations
 
 import gc
+import os
 
 import click
 
+from ..components import FIELD_DOCS_ENV
 from . import analysis_commands, engine_commands, stack_commands
 from .app import cli, shared_options
 
@@ -32,4 +34,7 @@ def main() -> None:
     # the cyclic garbage collector would spend a third of a large preview walking what is still in
     # use. Reference counting frees the rest; bench/preview.py reports the peak RSS this costs.
     gc.disable()
+    # The models' field docstrings are the schema's descriptions only: not read unless a command
+    # prints the schema (which sets it back before it imports them).
+    os.environ.setdefault(FIELD_DOCS_ENV, "0")
     cli(prog_name="clusterstack")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from ..components import FIELD_DOCS_ENV
 from ..engine.state import state_directory
 from ..errors import ClusterstackError
 from ..render import FORMATS, dump, write_files
@@ -79,6 +81,7 @@ def validate(ctx: click.Context, stack: str, kubernetes_version: str | None, no_
 @click.option("--stack-file", is_flag=True, help="The schema of a whole stack file (for editors), not of the values.")
 def schema_command(stack_file: bool) -> None:
     """Print the JSON Schema of a stack's clusterstack: values (published as stacks/clusterstack.schema.json)."""
+    os.environ[FIELD_DOCS_ENV] = "1"  # the descriptions are the fields' docstrings (main turns them off for the rest)
     from ..stack import schema
 
     click.echo(schema.dumps(schema.stack_file_schema() if stack_file else schema.values_schema()), nl=False)
