@@ -51,7 +51,7 @@ class ExistingNamespaceArgs(Model):
         if isinstance(self.labels, Mapping):
             yield from check_label_keys(self.labels, "labels", standard.RESERVED)
             yield from label_problems(self.labels, self.pod_security)
-        if self.pod_security is None and not self.labels:
+        if (self.pod_security is None or self.pod_security.is_empty()) and not self.labels:
             yield (), "sets nothing; give podSecurity or labels, or remove the namespace"
 
 

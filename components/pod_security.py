@@ -96,6 +96,10 @@ class PodSecurity(Model):
                 labels[f"{LABEL_PREFIX}{mode}-version"] = self.version_of(mode)
         return labels
 
+    def is_empty(self) -> bool:
+        """No mode set: no label is written, so the cluster's admission default applies."""
+        return all(getattr(self, mode) is None for mode in MODES)
+
     def version_of(self, mode: Mode) -> str:
         own: str | None = getattr(self, f"{mode}_version")
         return own if own is not None else self.version

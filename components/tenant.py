@@ -148,6 +148,8 @@ class TenantNamespaceArgs(Model):
                 field, resource = need
                 if resource not in defaults[field]:
                     found.append(((*at, name), _quota_trap(name, field, resource)))
+        if self.pod_security is not None and self.pod_security.is_empty():
+            found.append((("podSecurity",), "sets no mode (enforce, audit or warn), so no Pod Security label is written and the cluster's default applies"))
         if self.access is not None:
             found += [(("access", *path), message) for path, message in self.access.warnings()]
         return found

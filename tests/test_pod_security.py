@@ -123,3 +123,11 @@ def test_kube_system_must_admit_the_host_network_add_ons_the_stack_runs_there():
     ]
     warned = [str(w) for w in load(existingNamespaces={"kube-system": {"podSecurity": "restricted"}}).warnings]
     assert any("kube-proxy, the CNI's agents and other node add-ons run on the host network" in w for w in warned)
+
+
+def test_a_pod_security_that_sets_no_mode_is_pointed_out():
+    warned = [str(w) for w in load({"team": {"podSecurity": {"version": "v1.34"}}}).warnings]
+    assert f"{STACK_FILE}: clusterstack:namespaces.team.podSecurity: sets no mode (enforce, audit or warn), so no Pod Security label is written and the cluster's default applies" in warned
+    assert problems(existingNamespaces={"default": {"podSecurity": {}}}) == [
+        f"{STACK_FILE}: clusterstack:existingNamespaces.default: sets nothing; give podSecurity or labels, or remove the namespace"
+    ]
