@@ -21,6 +21,7 @@ def test_the_example_program_under_pulumi_mocks():
     [deployment] = recording.of_type("kubernetes:apps/v1:Deployment")
     assert deployment.inputs["spec"]["replicas"] == 3
     assert deployment.inputs["metadata"]["namespace"] == "shop"  # the tenant's namespace, an Output
+    assert deployment.inputs["spec"]["template"]["spec"]["serviceAccountName"] == "web"  # the tenant's ServiceAccount, an Output
     assert [r.name for r in recording.of_type("clusterstack:tenant:TenantNamespace")] == ["shop"]
     [service] = recording.of_type("kubernetes:core/v1:Service")
     assert service.inputs["metadata"]["annotations"] == {"pulumi.com/skipAwait": "true"}
@@ -33,7 +34,7 @@ def test_the_example_program_under_pulumi_mocks():
 
 def _dns_reachable(stack: str) -> dict[str, bool]:
     config = dict(yaml.safe_load((EXAMPLE / f"Pulumi.{stack}.yaml").read_text())["config"].items())
-    policies = run_program(EXAMPLE, stack=stack, config=config).kubernetes_objects()
+    policies = [o for o in run_program(EXAMPLE, stack=stack, config=config).kubernetes_objects() if o["kind"] == "NetworkPolicy"]
     pod = Pod("web-shop", {"app": "web"})
     return {
         "kube-dns pods": allowed(policies, pod, Pod("kube-system", {"k8s-app": "kube-dns"}, ip="10.244.0.5"), 53, "UDP"),
@@ -63,4 +64,6 @@ def test_the_example_previews_with_the_embedded_engine():
     assert "+ Deployment.apps web-shop/web" in result.output
     assert "(program)" in result.output
     assert "+ NetworkPolicy.networking.k8s.io web-shop/allow-lb-web" in result.output
-    assert result.output.rstrip().endswith("Plan: 9 to add, 0 to change, 0 to destroy.")
+    assert "+ RoleBinding.rbac.authorization.k8s.io web-shop/tenant-editors" in result.output
+    assert "+ ServiceAccount web-shop/web" in result.output
+    assert result.output.rstrip().endswith("Plan: 12 to add, 0 to change, 0 to destroy.")

@@ -4,7 +4,8 @@ a load balancer) with resources of its own (a Deployment), and previews with eit
 
 What it shows: the Deployment goes into the namespace the tenant created (an Output), the load
 balancer selects the pods by the Deployment's own selector (an Output) and learns from the tenant
-that the namespace denies ingress, and the tenant's DNS policy is told where the cluster's DNS runs.
+that the namespace denies ingress, the tenant's DNS policy is told where the cluster's DNS runs, and
+the team edits its namespace while the pods run as a ServiceAccount of their own, without its token.
 """
 
 import pulumi
@@ -33,6 +34,7 @@ with legacy_urns():
             quota={"requests.cpu": "2", "requests.memory": "2Gi", "limits.memory": "4Gi", "pods": "20"},
             limits={"container": {"default": {"cpu": "500m", "memory": "256Mi"}, "defaultRequest": {"cpu": "100m", "memory": "128Mi"}}},
             network_policy={"defaultDeny": ["Ingress", "Egress"], "allowDNS": True, "allowSameNamespace": True},
+            access={"editors": {"groups": ["team-web"]}, "viewers": {"groups": ["sre"]}, "serviceAccounts": {"web": {"automountToken": False}}},
         ),
         dns=dns,
         environment=environment,
@@ -49,6 +51,7 @@ deployment = k8s.apps.v1.Deployment(
             "metadata": {"labels": app},
             "spec": {
                 # What the namespace's restricted Pod Security level demands of every pod.
+                "serviceAccountName": tenant.service_accounts["web"].metadata.name,  # an Output: it waits for the account
                 "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
                 "containers": [
                     {
