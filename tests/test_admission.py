@@ -297,3 +297,8 @@ def test_the_priority_and_default_storage_class_plugins_run_before_the_quota(mak
     verdicts = admit(project, tmp_path, *claims)
     assert [v["admitted"] for v in verdicts] == [True, False, True]
     assert "exceeded quota: gold" in verdicts[1]["reasons"][0]
+
+    beta = [team(claim(f"beta-{i}", "1Gi")) for i in (1, 2)]
+    for obj in beta:  # the beta annotation, even empty, counts as a class (PersistentVolumeClaimHasClass)
+        obj["metadata"]["annotations"] = {"volume.beta.kubernetes.io/storage-class": ""}
+    assert [v["admitted"] for v in admit(project, tmp_path, *beta)] == [True, True]

@@ -6,6 +6,7 @@ import copy
 import pytest
 
 from clusterstack.components.kube.kinds import ObjectKey
+from clusterstack.components.lifecycle import Deletion
 from clusterstack.engine.plan import MISSING, Change, UnsafePlan, destroy_plan, normalize, plan
 from clusterstack.engine.replace import ReplaceOptions
 from clusterstack.engine.state import Entry, State
@@ -220,3 +221,48 @@ def test_only_the_new_programs_options_count():
     assert _change(PRIORITY_CLASS, after, AS_CLASSES_REGISTER_IT).action == "replace"
     assert _change(PRIORITY_CLASS, after, ReplaceOptions()).action == "update"
     assert "replaceOnChanges" not in entry(PRIORITY_CLASS).to_json()
+
+
+def _held(m: dict, deletion: Deletion) -> State:
+    key = ObjectKey.of(m)
+    return State("lineage", 1, {key: Entry(key, "ClusterClasses classes", m, deletion=deletion)})
+
+
+def test_unprotecting_and_replacing_in_one_run_is_allowed_and_state_takes_the_new_holding():
+    """step_generator.go: "we do allow unprotecting and replacing to happen in a single update cycle";
+    the new state holds the new options (step.go: the replacement's new goal)."""
+    after = {**PRIORITY_CLASS, "value": 2000}
+    key = ObjectKey.of(after)
+    released = {key: Entry(key, "ClusterClasses classes", after, deletion="delete")}
+    the_plan = plan(released, _held(PRIORITY_CLASS, "protect"), options={key: AS_CLASSES_REGISTER_IT})
+    [change] = the_plan.changes
+    assert (change.action, change.deletion, change.replaced_deletion) == ("replace", "delete", "protect")
+    assert the_plan.protected_deletions == []
+    the_plan.check_safe(allow_namespace_deletion=False)
+    assert Change.from_json(change.to_json()) == change
+
+    still = {key: Entry(key, "ClusterClasses classes", after, deletion="protect")}
+    refused = plan(still, _held(PRIORITY_CLASS, "protect"), options={key: AS_CLASSES_REGISTER_IT})
+    with pytest.raises(UnsafePlan, match=r"is protected \(deletion: protect\) and cannot be replaced"):
+        refused.check_safe(allow_namespace_deletion=True)
+
+
+def test_an_explicit_delete_before_replace_false_creates_first_even_where_the_provider_would_delete_first():
+    """step_generator.go: the program's deleteBeforeReplace, when defined (deleteBeforeReplaceDefined),
+    overrides the provider's answer; unset, pulumi-kubernetes deletes a named object first."""
+    before = manifest("ConfigMap", "settings", "team", data={"a": "1"})
+    after = {**before, "data": {"a": "2"}}
+    assert _change(before, after, None).delete_before_replace is True
+    assert _change(before, after, ReplaceOptions(delete_before_replace=False)).delete_before_replace is False
+
+
+def test_the_plan_text_says_which_kind_of_refusal_it_is():
+    from clusterstack.cli.show import plan_text
+
+    after = {**PRIORITY_CLASS, "value": 2000}
+    key = ObjectKey.of(after)
+    still = {key: Entry(key, "ClusterClasses classes", after, deletion="protect")}
+    text = plan_text(plan(still, _held(PRIORITY_CLASS, "protect"), options={key: AS_CLASSES_REGISTER_IT}))
+    assert "REFUSED: PriorityClass.scheduling.k8s.io high is protected and cannot be deleted or replaced" in text
+    assert "UNSAFE: deletes namespace(s)" not in text
+    assert "namespace(s)" in plan_text(plan({}, state(manifest("Namespace", "team", None))))

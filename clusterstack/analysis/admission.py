@@ -50,6 +50,7 @@ WORKLOADS = {
     "CronJob": "cronjobs.batch",
 }
 DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
+BETA_STORAGE_CLASS = "volume.beta.kubernetes.io/storage-class"
 OBJECT_COUNTS = {"ConfigMap": ("configmaps", "count/configmaps"), "Secret": ("secrets", "count/secrets")}
 
 
@@ -335,8 +336,14 @@ class Admission:
         one = Amount(Fraction(1))
         usage: Resources = {"persistentvolumeclaims": one, "count/persistentvolumeclaims": one}
         storage = requests.get("storage")
-        storage_class = (meta.get("annotations") or {}).get("volume.beta.kubernetes.io/storage-class") or spec.get("storageClassName")
-        if storage_class is None:  # unset, not "": DefaultStorageClass gives it the default class
+        # GetPersistentVolumeClaimClass: the beta annotation, when present (even ""), wins over the field;
+        # DefaultStorageClass gives a class only to a claim that has neither (PersistentVolumeClaimHasClass).
+        annotations = meta.get("annotations") or {}
+        if BETA_STORAGE_CLASS in annotations:
+            storage_class = str(annotations[BETA_STORAGE_CLASS] or "")
+        elif "storageClassName" in spec and spec["storageClassName"] is not None:
+            storage_class = str(spec["storageClassName"])
+        else:
             storage_class = self.classes.default_storage or ""
         if storage is not None:
             usage["requests.storage"] = Amount(Fraction(math.ceil(storage.value)), storage.fmt)

@@ -37,9 +37,12 @@ def plan_text(the_plan: Plan, *, full: bool = False, drift: Iterable[Drift] = ()
     notes = list(notes)
     if notes:
         lines += [*notes, ""]
-    if the_plan.unsafe:
+    if the_plan.namespace_deletions:
         names = ", ".join(the_plan.namespace_deletions)
         lines.append(click.style(f"UNSAFE: deletes namespace(s) {names} and everything in them (up needs --allow-namespace-deletion).", fg="red", bold=True))
+    if the_plan.protected_deletions:
+        names = ", ".join(str(c.key) for c in the_plan.protected_deletions)
+        lines.append(click.style(f"REFUSED: {names} is protected and cannot be deleted or replaced; release it first (deletion: delete).", fg="red", bold=True))
     lines.append(the_plan.summary())
     return "\n".join(lines)
 
@@ -51,7 +54,9 @@ def _notes(change: Change) -> str:
         notes.append("patch of the cluster's own object: only its fields" + ("; the object stays" if change.action == "delete" else ""))
     if change.action == "delete" and change.deletion == "retain":
         notes.append("retained: forgotten, left where it is")
-    elif change.deletion == "protect" and change.action in ("delete", "replace"):
+    elif change.action == "replace" and change.replaced_deletion == "retain":
+        notes.append("retained: the old object is left where it is, so one of the same name is there already (pulumi up fails: AlreadyExists)")
+    elif change.refused_as_protected:
         notes.append("protected: refused")
     return f"  [{'; '.join(notes)}]" if notes else ""
 

@@ -70,8 +70,24 @@ class Change:
     """A server-side-apply patch of an object the cluster already has: applying it sets only its
     fields; deleting it releases them and leaves the object."""
     deletion: Deletion = "delete"
-    """How the object is held: a ``delete`` of a ``protect``ed one is refused, of a ``retain``ed one
-    forgets it."""
+    """How the object is held (after the change): a ``delete`` of a ``protect``ed one is refused, of a
+    ``retain``ed one forgets it."""
+    replaced_deletion: Deletion | None = None
+    """A replacement's: how the object it replaces was held. The replacement is refused only when it
+    is protected and stays so (step_generator.go: "we do allow unprotecting and replacing to happen
+    in a single update cycle"); state records ``deletion``, the new holding."""
+
+    @property
+    def refused_as_protected(self) -> bool:
+        """It deletes a protected object, or replaces one that stays protected."""
+        if self.action == "delete":
+            return self.deletion == "protect"
+        return self.action == "replace" and self.replaced_deletion == "protect" and self.deletion == "protect"
+
+    @property
+    def held_before(self) -> Deletion:
+        """How the object this change removes (a deleted or replaced one) was held."""
+        return self.replaced_deletion if self.replaced_deletion is not None else self.deletion
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -86,6 +102,7 @@ class Change:
             "deleteBeforeReplace": self.delete_before_replace,
             "patch": self.patch,
             "deletion": self.deletion,
+            "replacedDeletion": self.replaced_deletion,
         }
 
     @classmethod
@@ -109,6 +126,7 @@ class Change:
             bool(data.get("deleteBeforeReplace", False)),
             bool(data.get("patch", False)),
             data.get("deletion", "delete"),
+            data.get("replacedDeletion"),
         )
 
 
@@ -124,13 +142,13 @@ class Plan:
         return sorted(
             str(c.key.name if not c.key.cluster else f"{c.key.cluster}: {c.key.name}")
             for c in self.changes
-            if c.key.kind == "Namespace" and c.key.group == "" and c.action in ("delete", "replace") and not c.patch and c.deletion != "retain"
+            if c.key.kind == "Namespace" and c.key.group == "" and c.action in ("delete", "replace") and not c.patch and c.held_before != "retain"
         )
 
     @property
     def protected_deletions(self) -> list[Change]:
         """Changes that delete (or replace) a protected object: refused, whatever the flags say."""
-        return [c for c in self.changes if c.action in ("delete", "replace") and c.deletion == "protect"]
+        return [c for c in self.changes if c.refused_as_protected]
 
     @property
     def unsafe(self) -> bool:
@@ -216,13 +234,14 @@ def plan(desired: Mapping[ObjectKey, Entry], state: State | None, settings: Sett
             forced = () if wanted.patch else replace_reasons(key, wanted.manifest, changed, provider)
             requested = (options or {}).get(key, _NO_OPTIONS)
             reasons = tuple(dict.fromkeys((*forced, *replace_on_changes_reasons(requested.replace_on_changes, changed))))
-            # The provider asks to delete first only for its own reasons; the program's option overrides it.
-            delete_first = bool(forced) or requested.delete_before_replace
+            # The provider asks to delete first only for its own reasons; the program's option, when set, overrides it.
+            delete_first = requested.delete_before_replace if requested.delete_before_replace is not None else bool(forced)
         action: Action = "replace" if reasons else "update"
         changes.append(
             Change(
                 action, key, wanted.component, have.manifest, wanted.manifest, fields, reasons,
-                delete_before_replace=bool(reasons) and delete_first, patch=wanted.patch, deletion=have.deletion if reasons else wanted.deletion,
+                delete_before_replace=bool(reasons) and delete_first, patch=wanted.patch, deletion=wanted.deletion,
+                replaced_deletion=have.deletion if reasons else None,
             )
         )  # fmt: skip
     for key, have in current.items():

@@ -160,8 +160,10 @@ class ReplaceOptions:
 
     replace_on_changes: tuple[str, ...] = ()
     """``replaceOnChanges``: Pulumi property paths (``value``, ``spec.selector``, ``data["a.b"]``, ``*``)."""
-    delete_before_replace: bool = False
-    """``deleteBeforeReplace``: a replacement deletes the old object before it creates the new one."""
+    delete_before_replace: bool | None = None
+    """``deleteBeforeReplace``: True, a replacement deletes the old object before it creates the new
+    one; False, it creates the new one first; None (unset), as the provider asks (step_generator.go:
+    the program's option, when defined, overrides the provider's DeleteBeforeReplace)."""
 
 
 def parse_property_path(text: str) -> PropertyPath:

@@ -33,7 +33,7 @@ from typing import Any
 from ..stack.files import StackConfig
 from ..stack.project import Project
 
-FORMAT = 1
+FORMAT = 2
 CACHE_DIR_ENV = "CLUSTERSTACK_CACHE_DIR"
 """Where evaluations are cached (default: ``cache/`` in the state directory)."""
 EVERYTHING = "*"

@@ -64,8 +64,9 @@ class Declared:
     replace_on_changes: tuple[str, ...] = ()
     """Pulumi's ``replaceOnChanges`` option: a change to a property at or below one of these paths
     replaces the object."""
-    delete_before_replace: bool = False
-    """Pulumi's ``deleteBeforeReplace`` option: a replacement deletes the old object first."""
+    delete_before_replace: bool | None = None
+    """Pulumi's ``deleteBeforeReplace`` option: True, the old object goes first; False, the new one
+    comes first; None (unset), as pulumi-kubernetes asks (first, for its own reasons on a named object)."""
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,11 @@ class Evaluation:
     def replace_options(self) -> dict[ObjectKey, ReplaceOptions]:
         """The options that decide how each object is replaced, for the objects that set any: what
         ``plan`` takes as its ``options``."""
-        return {d.key: ReplaceOptions(d.replace_on_changes, d.delete_before_replace) for d in self.objects if d.replace_on_changes or d.delete_before_replace}
+        return {
+            d.key: ReplaceOptions(d.replace_on_changes, d.delete_before_replace)
+            for d in self.objects
+            if d.replace_on_changes or d.delete_before_replace is not None
+        }
 
     def to_json(self) -> dict[str, Any]:
         """Everything but the stack's config (which is read anew each time), for the cache."""
@@ -117,7 +122,7 @@ class Evaluation:
         objects = [
             Declared(
                 ObjectKey.from_json(o["key"]), o["type"], o["name"], Component(*o["component"]), o["manifest"], o["patch"], o["deletion"],
-                tuple(o.get("replaceOnChanges", ())), bool(o.get("deleteBeforeReplace", False)),
+                tuple(o["replaceOnChanges"]), o["deleteBeforeReplace"],
             )
             for o in data["objects"]
         ]  # fmt: skip

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..components import FIELD_DOCS_ENV
 from .files import PREFIX, PULUMI_STACK_KEYS
 from .spec import StackSpec
 
@@ -20,6 +21,8 @@ STACK_FILE_SCHEMA_FILE = "stack-file.schema.json"
 
 
 def values_schema() -> dict[str, Any]:
+    if not StackSpec.model_config.get("use_attribute_docstrings"):
+        raise RuntimeError(f"the models were imported with {FIELD_DOCS_ENV}=0, without the field docstrings the schema describes its keys with")
     schema = _without_required(StackSpec.model_json_schema(by_alias=True, mode="validation"))
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

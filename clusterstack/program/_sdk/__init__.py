@@ -85,7 +85,9 @@ class Registration:
     aliases: tuple[AliasSpec, ...] = ()
     protect: bool = False
     retain_on_delete: bool = False
-    delete_before_replace: bool = False
+    delete_before_replace: bool | None = None
+    """``deleteBeforeReplace`` as the program set it: None when it did not (the provider decides), an
+    explicit False when it did (the engine then creates the new object first, whatever the provider says)."""
     replace_on_changes: tuple[str, ...] = ()
     """The ``replaceOnChanges`` property paths, as the engine receives them (a Python name the
     resource's input type knows, ``preemption_policy``, translated to ``preemptionPolicy``)."""
@@ -176,7 +178,7 @@ class RecordingMonitor(pulumi.runtime.mocks.MockMonitor):
             aliases=tuple(_alias(alias) for alias in request.aliases),
             protect=bool(request.protect),
             retain_on_delete=bool(getattr(request, "retainOnDelete", False)),
-            delete_before_replace=bool(request.deleteBeforeReplace),
+            delete_before_replace=bool(request.deleteBeforeReplace) if request.deleteBeforeReplaceDefined else None,
             replace_on_changes=tuple(request.replaceOnChanges),
         )
         return response

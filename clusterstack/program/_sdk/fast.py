@@ -223,7 +223,7 @@ class FastPath:
                 aliases=aliases,
                 protect=bool(protect),
                 retain_on_delete=bool(opts.retain_on_delete),
-                delete_before_replace=bool(opts.delete_before_replace),
+                delete_before_replace=None if opts.delete_before_replace is None else bool(opts.delete_before_replace),
                 replace_on_changes=replace_on_changes,
             )
             self.urns[res] = urn
