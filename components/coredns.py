@@ -20,18 +20,35 @@ PodDisruptionBudget only bounds voluntary evictions (node drains) of the pods la
 (v1.9.3-eksbuild.6, v1.10.1-eksbuild.3 and later, per EKS's "Manage CoreDNS" page): there, adopt it
 (``pdb.onExisting: adopt``). A second budget over the same pods would make every eviction of them fail
 ("This pod has more than one PodDisruptionBudget, which the eviction subresource does not support").
+
+In a Pulumi program, a stub domain's servers and ``upstreamServers`` may come from other resources (a
+Route 53 Resolver endpoint's IPs, a Consul server's private IP): each server an Output, or the whole
+list one. What is plain is checked at once, as in a stack file; a list with an Output in it is checked
+again, whole, when it resolves, with the same rules and messages, before the Corefile (then an Output
+itself) is written. The domains stay plain: each is a server block, checked before anything deploys.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypedDict, TypeGuard
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pydantic import Field, PlainValidator, WithJsonSchema, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    PlainValidator,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WithJsonSchema,
+    WrapValidator,
+    field_validator,
+)
 
 from .bundle import Bundle, Manifest
 from .cluster import ClusterSpec
@@ -47,7 +64,7 @@ from .kube.corefile import (
 )
 from .labels import object_meta
 from .lifecycle import OnExisting
-from .model import KeyPath, Model, Problems, given, raise_problems, typed_init, yaml_text
+from .model import Invalid, KeyPath, Model, Problems, describe, dotted, given, raise_problems, typed_init, yaml_text
 from .nodelocaldns import NodeLocalDnsArgs, StubDomains, UpstreamServers
 from .register import AddOnChildren, child_name, register_patch
 
@@ -123,6 +140,110 @@ IntOrPercent = Annotated[
 ]
 
 
+# --- Servers from other resources ----------------------------------------------------------------
+
+
+Servers = tuple[str, ...] | pulumi.Output[tuple[str, ...]]
+"""One forward plugin's servers: the list, or an Output of it that checks itself when it resolves."""
+ServerList = Sequence[str | pulumi.Output[str]] | pulumi.Output[Sequence[str]]
+"""Servers as a caller writes them: each a string or an Output of one, or the whole list an Output."""
+
+_UPSTREAMS: TypeAdapter[tuple[str, ...]] = TypeAdapter(UpstreamServers)
+_STUBS: TypeAdapter[dict[str, tuple[str, ...]]] = TypeAdapter(StubDomains)
+_STAND_IN = "/dev/null/clusterstack-output-{}"
+"""What an Output in a list stands for while the plain entries beside it are checked: a file path,
+which every rule takes, and under /dev/null, which is no directory, so no server written in a list
+can be the same one."""
+
+
+def _holds_outputs(servers: object) -> TypeGuard[Sequence[Any]]:
+    return isinstance(servers, Sequence) and not isinstance(servers, str) and any(isinstance(s, pulumi.Output) for s in servers)
+
+
+def _waits(servers: object) -> TypeGuard[pulumi.Output[Any] | Sequence[Any]]:
+    """Whether a server list is known only once an Output resolves: it is one, or holds one."""
+    return isinstance(servers, pulumi.Output) or _holds_outputs(servers)
+
+
+def _stand_ins(servers: object) -> object:
+    """``servers`` with each Output in it, or the whole list when it is one, stood in for: the rules
+    then run now on what is plain (each entry at its own index, and the count)."""
+    if isinstance(servers, pulumi.Output):
+        return (_STAND_IN.format(0),)
+    if _holds_outputs(servers):
+        return tuple(_STAND_IN.format(index) if isinstance(s, pulumi.Output) else s for index, s in enumerate(servers))
+    return servers
+
+
+def _checked_when_resolved(servers: pulumi.Output[Any] | Sequence[Any], at: KeyPath, domain: str | None = None) -> pulumi.Output[tuple[str, ...]]:
+    """An Output of the list, checked whole when it resolves (every entry, at most 15, none twice) as
+    ``upstreamServers``, or as the stub domain ``domain``'s servers; a problem fails the deployment at
+    ``at`` and its place in the list, in the words a plain list gets (as ``model._deferred`` does for
+    a single value)."""
+
+    def check(resolved: Any) -> tuple[str, ...]:
+        try:
+            return _UPSTREAMS.validate_python(resolved) if domain is None else _STUBS.validate_python({domain: resolved})[domain]
+        except ValidationError as error:
+            raise Invalid([((*at, *path), message) for path, message in describe(error, BaseModel)]) from None
+
+    whole = servers if isinstance(servers, pulumi.Output) else pulumi.Output.all(*servers)
+    return whole.apply(check)
+
+
+def _check_plain_part(handler: ValidatorFunctionWrapHandler, stood_in: object) -> Any:
+    """The rules on a value whose Outputs are stood in for, problems worded as for a plain value (and
+    the stand-ins never shown, as pydantic's own error would show them)."""
+    try:
+        return handler(stood_in)
+    except ValidationError as error:
+        raise Invalid(describe(error, BaseModel)) from None
+
+
+def _field(info: ValidationInfo) -> KeyPath:
+    """The field's place in a deployment's error, as ``model._deferred`` names it: ("CoreDnsArgs", "upstream_servers")."""
+    return tuple(part for part in ((info.config or {}).get("title"), info.field_name) if part)
+
+
+def _upstream_servers_input(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+    if not _waits(value):
+        return handler(value)
+    if not isinstance(value, pulumi.Output):
+        _check_plain_part(handler, _stand_ins(value))
+    return _checked_when_resolved(value, _field(info))
+
+
+def _stub_domains_input(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+    if isinstance(value, pulumi.Output):
+        raise ValueError(
+            "is an Output; give the map itself: each domain is a server block of its own, checked before anything is deployed "
+            "(a domain's servers may be an Output, or hold Outputs)"
+        )
+    if not isinstance(value, Mapping) or not any(_waits(servers) for servers in value.values()):
+        return handler(value)
+    checked = _check_plain_part(handler, {domain: _stand_ins(servers) for domain, servers in value.items()})
+    return {
+        domain: _checked_when_resolved(given, _field(info), domain) if _waits(given) else servers
+        for (domain, servers), given in zip(checked.items(), value.values(), strict=True)
+    }
+
+
+if TYPE_CHECKING:
+    UpstreamServersInput = Servers
+    StubDomainsInput = dict[str, Servers]
+else:
+    UpstreamServersInput = Annotated[UpstreamServers, WrapValidator(_upstream_servers_input)]
+    StubDomainsInput = Annotated[StubDomains, WrapValidator(_stub_domains_input)]
+"""``UpstreamServers`` and ``StubDomains`` (NodeLocal DNSCache's too), taking Outputs where a program
+has them. A list with an Output in it becomes one Output, checked whole when it resolves."""
+
+
+def _known(servers: Servers) -> tuple[str, ...]:
+    if isinstance(servers, pulumi.Output):
+        raise TypeError("the servers are still an Output: render the args resolved() gives")
+    return servers
+
+
 # --- Args ----------------------------------------------------------------------------------------
 
 
@@ -142,8 +263,8 @@ class DisruptionBudgetArgsDict(TypedDict, total=False):
 class CoreDnsArgsDict(TypedDict, total=False):
     """``CoreDnsArgs`` as a dict, in the stack files' spelling."""
 
-    stubDomains: Mapping[str, Sequence[str]]
-    upstreamServers: Sequence[str]
+    stubDomains: Mapping[str, ServerList]
+    upstreamServers: ServerList
     cache: int
     serverBlocks: Sequence[ServerBlock | ServerBlockArgsDict]
     pdb: DisruptionBudget | DisruptionBudgetArgsDict
@@ -250,11 +371,11 @@ class DisruptionBudget(Model):
 class CoreDnsArgs(Model):
     """``clusterstack:dns.coredns``: changes to the cluster's own CoreDNS; every key is optional."""
 
-    stub_domains: StubDomains = Field(default_factory=dict)
+    stub_domains: StubDomainsInput = Field(default_factory=dict)
     """Domain -> the DNS servers for it, each domain its own server block, as the page shows (e.g.
     consul.local: [10.150.0.1]). Servers as the forward plugin takes them: IP, IP:port, [IPv6]:port,
     each optionally after dns:// or tls://, or a resolv.conf path; at most 15, no host names."""
-    upstream_servers: UpstreamServers | None = None
+    upstream_servers: UpstreamServersInput | None = None
     """Where names outside the cluster and the stub domains go, written as stubDomains' servers.
     Unset: the node's /etc/resolv.conf, as kubeadm."""
     cache: Annotated[int, Field(strict=True, json_schema_extra={"minimum": 1, "maximum": MAX_TTL})] = DEFAULT_CACHE_TTL
@@ -270,8 +391,8 @@ class CoreDnsArgs(Model):
     def __init__(
         self,
         *,
-        stub_domains: Mapping[str, Sequence[str]] | None = None,
-        upstream_servers: Sequence[str] | None = None,
+        stub_domains: Mapping[str, ServerList] | None = None,
+        upstream_servers: ServerList | None = None,
         cache: int | None = None,
         server_blocks: Sequence[ServerBlock | ServerBlockArgsDict] | None = None,
         pdb: DisruptionBudget | DisruptionBudgetArgsDict | None = None,
@@ -303,9 +424,27 @@ class CoreDnsArgs(Model):
                     yield ("serverBlocks", index, "zones", at), f"{key[0]}:{key[1]} is already {owners[key]}"
                 owners.setdefault(key, f"serverBlocks[{index}]")
 
-    def stubs(self) -> list[tuple[str, tuple[str, ...]]]:
-        """The stub domains as zones, sorted."""
-        return sorted((normal_zone(domain), servers) for domain, servers in self.stub_domains.items())
+    def stubs(self) -> list[tuple[str, Servers]]:
+        """The stub domains as zones, sorted (by zone alone: the zones differ, and an Output has no order)."""
+        return sorted(((normal_zone(domain), servers) for domain, servers in self.stub_domains.items()), key=lambda stub: stub[0])
+
+    def has_outputs(self) -> bool:
+        """Whether a server list is still an Output."""
+        return any(isinstance(servers, pulumi.Output) for servers in (self.upstream_servers, *self.stub_domains.values()))
+
+
+def resolved(args: CoreDnsArgs) -> CoreDnsArgs | pulumi.Output[CoreDnsArgs]:
+    """``args`` itself when every server is plain; otherwise an Output of ``args`` with every server
+    list resolved (each checked whole as it resolved)."""
+    if not args.has_outputs():
+        return args
+    domains = list(args.stub_domains)
+
+    def known(values: list[Any]) -> CoreDnsArgs:
+        upstream, *stubs = values
+        return args.model_copy(update={"upstream_servers": upstream, "stub_domains": dict(zip(domains, stubs, strict=True))})
+
+    return pulumi.Output.all(args.upstream_servers, *args.stub_domains.values()).apply(known)
 
 
 # --- What the cluster's facts refuse, and what deserves a warning ---------------------------------
@@ -382,9 +521,12 @@ def warnings(args: CoreDnsArgs, cluster: ClusterSpec, node_local: NodeLocalDnsAr
                 ),
             )
         )
+    # Servers that are Outputs are passed over here: CoreDns says what there is to say about them once they resolve.
     for domain, servers in args.stub_domains.items():
-        found += [(("stubDomains", domain, *path), message) for path, message in upstream_warnings(servers)]
-    found += [(("upstreamServers", *path), message) for path, message in upstream_warnings(args.upstream_servers or ())]
+        if not isinstance(servers, pulumi.Output):
+            found += [(("stubDomains", domain, *path), message) for path, message in upstream_warnings(servers)]
+    if not isinstance(args.upstream_servers, pulumi.Output):
+        found += [(("upstreamServers", *path), message) for path, message in upstream_warnings(args.upstream_servers or ())]
     for index, block in enumerate(args.server_blocks):
         if block.port != DNS_PORT:
             found.append(
@@ -413,9 +555,12 @@ def _bypassed_by_node_local(args: CoreDnsArgs, node_local: NodeLocalDnsArgs, dom
     bypass = "NodeLocal DNSCache sends names outside the cluster domain to its own upstreams, past CoreDNS"
     theirs = dict(node_local.stubs())
     for zone, servers in args.stubs():
-        if not _reaches_coredns_past_node_local(zone, domain) and not same_upstreams(theirs.get(zone, ()), servers):
+        if isinstance(servers, pulumi.Output) or _reaches_coredns_past_node_local(zone, domain):
+            continue
+        if not same_upstreams(theirs.get(zone, ()), servers):
             yield ("stubDomains", zone), f"{bypass}: give dns.nodeLocal.stubDomains the same {zone} entry"
-    if args.upstream_servers is not None and not same_upstreams(node_local.upstream_servers or (), args.upstream_servers):
+    upstreams = args.upstream_servers
+    if upstreams is not None and not isinstance(upstreams, pulumi.Output) and not same_upstreams(node_local.upstream_servers or (), upstreams):
         yield ("upstreamServers",), f"{bypass}: give dns.nodeLocal.upstreamServers the same servers"
     for index, block in enumerate(args.server_blocks):
         if any(port == DNS_PORT and not _reaches_coredns_past_node_local(zone, domain) for zone, port in block.addresses()):
@@ -425,12 +570,16 @@ def _bypassed_by_node_local(args: CoreDnsArgs, node_local: NodeLocalDnsArgs, dom
 # --- Objects -------------------------------------------------------------------------------------
 
 
-def render_corefile(args: CoreDnsArgs, cluster: ClusterSpec) -> str:
+def render_corefile(args: CoreDnsArgs, cluster: ClusterSpec) -> str | pulumi.Output[str]:
     """kubeadm's Corefile with the settings applied, then the stub domains (sorted), then the extra
-    server blocks (in order)."""
+    server blocks (in order). With a server list that is an Output, an Output of the Corefile,
+    rendered (every rule checked again) once the servers resolve."""
     raise_problems(cluster_problems(args, cluster))
+    known = resolved(args)
+    if isinstance(known, pulumi.Output):
+        return known.apply(lambda plain: render_corefile(plain, cluster))
     domain, ttl, line = cluster.domain, args.cache, plugin_directive
-    upstreams = args.upstream_servers if args.upstream_servers is not None else (RESOLV_CONF,)
+    upstreams = _known(args.upstream_servers) if args.upstream_servers is not None else (RESOLV_CONF,)
     # The kubernetes plugin keeps its own, always current, view of the cluster: caching its answers
     # only serves them stale (kubeadm's Corefile since kubernetes/kubernetes#128359), where the
     # cluster's CoreDNS reads the option.
@@ -450,7 +599,7 @@ def render_corefile(args: CoreDnsArgs, cluster: ClusterSpec) -> str:
     )
     blocks = [Directive((f".:{DNS_PORT}",), main)]
     blocks += [
-        Directive((f"{zone}:{DNS_PORT}",), (line("errors"), line(f"cache {ttl}"), Directive(("forward", ".", *servers))))
+        Directive((f"{zone}:{DNS_PORT}",), (line("errors"), line(f"cache {ttl}"), Directive(("forward", ".", *_known(servers)))))
         for zone, servers in args.stubs()
     ]
     blocks += [Directive(tuple(f"{zone}:{port}" for zone, port in b.addresses()), tuple(map(line, b.plugins))) for b in args.server_blocks]
@@ -460,7 +609,8 @@ def render_corefile(args: CoreDnsArgs, cluster: ClusterSpec) -> str:
 @dataclass(frozen=True)
 class CoreDnsObjects(Bundle):
     corefile: Manifest
-    """The ConfigMap kube-system/coredns with only ``data.Corefile``: a patch of the cluster's own."""
+    """The ConfigMap kube-system/coredns with only ``data.Corefile``: a patch of the cluster's own. The
+    Corefile is an Output when a server list is one."""
     pdb: Manifest | None
     """The PodDisruptionBudget kube-system/coredns; None without ``pdb``."""
 
@@ -506,20 +656,29 @@ class CoreDns(pulumi.ComponentResource):
         *,
         cluster: ClusterSpec | None = None,
         environment: str | None = None,
+        node_local: NodeLocalDnsArgs | None = None,
     ) -> None:
-        """``cluster``: the cluster's facts (its domain; kubeadm's defaults when omitted). Its children
-        are named ``<resource_name>/coredns``."""
+        """``cluster``: the cluster's facts (its domain; kubeadm's defaults when omitted). ``node_local``:
+        the cluster's NodeLocal DNSCache, if any, which sends names outside the cluster domain past
+        CoreDNS: servers from Outputs that it does not share are warned about once they resolve (for
+        plain ones, ``warnings()`` says it). Its children are named ``<resource_name>/coredns``."""
         super().__init__("clusterstack:dns:CoreDns", resource_name, None, opts)
         spec = args if isinstance(args, CoreDnsArgs) else CoreDnsArgs.model_validate(args)
         facts = cluster if cluster is not None else ClusterSpec()
         objects = build_coredns(spec, facts, environment)
         children = pulumi.ResourceOptions(parent=self)
+        text = objects.corefile["data"]["Corefile"]
+        corefile_object = objects.corefile
+        if isinstance(text, pulumi.Output):
+            # What warnings() passed over, said before the Corefile is written (the patch waits for it).
+            text = pulumi.Output.all(text, resolved(spec)).apply(self._warning_of_outputs(spec, facts, node_local))
+            corefile_object = {**objects.corefile, "data": {"Corefile": text}}
 
         # Deleting a patch releases its fields, and data.Corefile is clusterstack's alone once forced:
         # CoreDNS would be left with no Corefile, and fail to start at its next restart. Removing
         # dns.coredns (or a replacement of the patch) leaves the last Corefile in place instead.
         kept = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
-        corefile = register_patch(objects.corefile, kept, child_name(resource_name, objects.corefile))
+        corefile = register_patch(corefile_object, kept, child_name(resource_name, corefile_object))
         if not isinstance(corefile, k8s.core.v1.ConfigMapPatch):
             raise TypeError(f"the Corefile registered as {type(corefile).__name__}, not ConfigMapPatch")
         self.corefile = corefile
@@ -527,5 +686,19 @@ class CoreDns(pulumi.ComponentResource):
         if spec.pdb is not None and objects.pdb is not None:
             child = AddOnChildren(resource_name, children, spec.pdb.on_existing).add
             self.pdb = child(objects.pdb, k8s.policy.v1.PodDisruptionBudget, k8s.policy.v1.PodDisruptionBudgetPatch)
-        self.corefile_text = pulumi.Output.from_input(objects.corefile["data"]["Corefile"])
+        self.corefile_text = pulumi.Output.from_input(text)
         self.register_outputs({"corefile": self.corefile_text})
+
+    def _warning_of_outputs(self, spec: CoreDnsArgs, cluster: ClusterSpec, node_local: NodeLocalDnsArgs | None) -> Callable[[list[Any]], str]:
+        """Log the warnings the resolved servers bring (those ``warnings(spec)`` could not give), then pass the Corefile on."""
+        said = set(warnings(spec, cluster, node_local))
+
+        def warn(values: list[Any]) -> str:
+            text: str = values[0]
+            plain: CoreDnsArgs = values[1]
+            for path, message in warnings(plain, cluster, node_local):
+                if (path, message) not in said:
+                    pulumi.log.warn(f"{dotted(path)}: {message}", resource=self)
+            return text
+
+        return warn

@@ -21,6 +21,12 @@ The agent runs only on nodes labelled ``node.kubernetes.io/masq-agent-ds-ready=t
 GKE runs its own ip-masq-agent (kube-system/ip-masq-agent) on every Autopilot cluster and on Standard
 clusters in some configurations (the page: with network policy enforcement, or a Pod range outside
 10.0.0.0/8); its ConfigMap may be missing even then. See ``warnings`` for what that means here.
+
+A Pulumi program may pass Outputs where its values come from other resources: a VPC's CIDR block as
+one of ``nonMasqueradeCIDRs`` (or the whole list as one Output), a registry mirror's ``image``. Each is
+checked when it resolves, by the rules a plain value meets at once; the rules across the list
+(``cidrLimit``, IPv6 only with ``enableIPv6``, a CIDR listed twice) run on the resolved list, where the
+ConfigMap's config file is written, which is then an Output too.
 """
 
 from __future__ import annotations
@@ -30,20 +36,21 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Annotated, Any, TypedDict
+from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
 import yaml
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
 from .bundle import Bundle, Manifest
 from .cluster import ClusterSpec
 from .dns_autoscaler import Resources, ResourcesArgsDict
+from .inputs import is_output
 from .kube.quantity import Quantity
 from .labels import object_meta
 from .lifecycle import OnExisting
-from .model import KeyPath, LabelKey, LabelValue, Model, Problems, QuantityValue, given, raise_problems, typed_init
+from .model import KeyPath, LabelKey, LabelValue, Model, Problems, QuantityValue, _deferred, dotted, given, raise_problems, typed_init
 from .register import AddOnChildren
 
 NAME = "ip-masq-agent"
@@ -82,10 +89,37 @@ class IpMasqResources(Resources):
     """Default: Kubernetes' addon manifest's 10m CPU and 16Mi memory."""
 
 
+def _cidr(value: str) -> str:
+    problem = cidr_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+def _image(value: str) -> str:
+    if not value or re.search(r"\s", value):
+        raise ValueError(f"{value!r} is not an image reference (e.g. {DEFAULT_IMAGE})")
+    return value
+
+
+if TYPE_CHECKING:
+    CidrsInput = tuple[str | pulumi.Output[str], ...] | pulumi.Output[Sequence[str]]
+    ImageInput = str | pulumi.Output[str]
+else:
+    Cidr = Annotated[str, AfterValidator(_cidr)]
+    CidrsInput = Annotated[tuple[Annotated[Cidr, _deferred(Cidr)], ...], _deferred(tuple[Cidr, ...])]
+    Image = Annotated[str, AfterValidator(_image)]
+    ImageInput = Annotated[Image, _deferred(Image)]
+"""``nonMasqueradeCIDRs`` (each entry, or the whole list, may be an Output: a VPC's CIDR block) and
+``image`` (an Output from a registry mirror). The schema shows the plain types."""
+CidrsArg = Sequence[str | pulumi.Output[str]] | pulumi.Output[Sequence[str]]
+"""``nonMasqueradeCIDRs`` as a caller writes it: ["10.0.0.0/8", vpc.cidr_block], or one Output."""
+
+
 class IpMasqArgsDict(TypedDict, total=False):
     """``IpMasqArgs`` as a dict, in the stack files' spelling."""
 
-    nonMasqueradeCIDRs: Sequence[str]
+    nonMasqueradeCIDRs: CidrsArg
     cidrLimit: int
     masqLinkLocal: bool
     masqLinkLocalIPv6: bool
@@ -93,7 +127,7 @@ class IpMasqArgsDict(TypedDict, total=False):
     enableIPv6: bool
     nomasqAllReservedRanges: bool
     nodeSelector: Mapping[str, str]
-    image: str
+    image: str | pulumi.Output[str]
     resources: ResourcesArgsDict
     onExisting: OnExisting
 
@@ -102,7 +136,7 @@ class IpMasqArgs(Model):
     """``clusterstack:ipMasq``. The first five keys are the agent's config file's; each is written
     only when set, and unset means the agent's own default."""
 
-    non_masquerade_cidrs: tuple[str, ...] | None = Field(None, alias="nonMasqueradeCIDRs")
+    non_masquerade_cidrs: CidrsInput | None = Field(None, alias="nonMasqueradeCIDRs")
     """Destinations reached with the pod's own IP; everything else leaves with the node's IP. List the
     Pod range (and whatever else must see pod IPs): pod-to-pod traffic to a range not listed is
     masqueraded. ``[]`` masquerades everything but link-local. Unset: RFC 1918 (10.0.0.0/8,
@@ -125,7 +159,7 @@ class IpMasqArgs(Model):
     node_selector: dict[LabelKey, LabelValue] = Field(default_factory=lambda: {NODE_LABEL: "true"})
     """The nodes the agent runs on (besides kubernetes.io/os: linux); default: those labelled as the
     page says. ``{}``: every Linux node."""
-    image: str = DEFAULT_IMAGE
+    image: ImageInput = DEFAULT_IMAGE
     resources: IpMasqResources = Field(default_factory=IpMasqResources)
     on_existing: OnExisting = "fail"
     """When the cluster already has ip-masq-agent (GKE deploys it in some configurations): ``fail``
@@ -136,7 +170,7 @@ class IpMasqArgs(Model):
     def __init__(
         self,
         *,
-        non_masquerade_cidrs: Sequence[str] | None = None,
+        non_masquerade_cidrs: CidrsArg | None = None,
         cidr_limit: int | None = None,
         masq_link_local: bool | None = None,
         masq_link_local_ipv6: bool | None = None,
@@ -144,18 +178,11 @@ class IpMasqArgs(Model):
         enable_ipv6: bool | None = None,
         nomasq_all_reserved_ranges: bool | None = None,
         node_selector: Mapping[str, str] | None = None,
-        image: str | None = None,
+        image: str | pulumi.Output[str] | None = None,
         resources: IpMasqResources | ResourcesArgsDict | None = None,
         on_existing: OnExisting | None = None,
     ) -> None:
         super().__init__(**given(locals()))
-
-    @field_validator("non_masquerade_cidrs")
-    @classmethod
-    def _cidrs(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
-        if value is not None:
-            raise_problems(((index,), problem) for index, cidr in enumerate(value) if (problem := cidr_problem(cidr)) is not None)
-        return value
 
     @field_validator("resync_interval", mode="before")
     @classmethod
@@ -168,31 +195,19 @@ class IpMasqArgs(Model):
                 raise ValueError(f"{value!r} is not positive; the agent would rewrite its rules without pausing ({_DURATION_EXAMPLE})")
         return value
 
-    @field_validator("image")
-    @classmethod
-    def _image(cls, value: str) -> str:
-        if not value or re.search(r"\s", value):
-            raise ValueError(f"{value!r} is not an image reference (e.g. {DEFAULT_IMAGE})")
-        return value
-
     def _problems(self) -> Problems:
         cidrs = self.non_masquerade_cidrs
-        if cidrs is None:
-            return
-        # The agent's validate(): at most cidrLimit entries, and no IPv6 one without --enable-ipv6.
-        limit = self.cidr_limit if self.cidr_limit is not None else CIDR_LIMIT
-        if len(cidrs) > limit:
-            yield ("nonMasqueradeCIDRs",), f"lists {len(cidrs)} CIDRs; the agent takes at most {limit} (cidrLimit); merge ranges, or raise cidrLimit"
-        if not self.enable_ipv6:
-            for index, cidr in enumerate(cidrs):
-                if ipaddress.ip_network(cidr).version == 6:
-                    yield ("nonMasqueradeCIDRs", index), f"{cidr} is IPv6, which the agent refuses unless it writes IPv6 rules; set enableIPv6: true"
+        if cidrs is None or isinstance(cidrs, pulumi.Output):
+            return  # a list that is an Output is checked when it resolves (agent_config)
+        yield from list_problems(cidrs, self.cidr_limit, self.enable_ipv6)
 
     def config(self) -> dict[str, Any]:
-        """The agent's config file: the keys that are set, in the agent's order."""
+        """The agent's config file: the keys that are set, in the agent's order. A list that is an
+        Output, or holds one, is placed as it is (``agent_config`` resolves it)."""
         found: dict[str, Any] = {}
-        if self.non_masquerade_cidrs is not None:
-            found["nonMasqueradeCIDRs"] = list(self.non_masquerade_cidrs)
+        cidrs = self.non_masquerade_cidrs
+        if cidrs is not None:
+            found["nonMasqueradeCIDRs"] = cidrs if isinstance(cidrs, pulumi.Output) else list(cidrs)
         if self.cidr_limit is not None:
             found["cidrLimit"] = self.cidr_limit
         if self.masq_link_local is not None:
@@ -203,8 +218,8 @@ class IpMasqArgs(Model):
             found["resyncInterval"] = self.resync_interval
         return found
 
-    def effective_non_masquerade_cidrs(self) -> tuple[str, ...]:
-        """What the agent will not masquerade besides link-local: the list, or its default."""
+    def effective_non_masquerade_cidrs(self) -> CidrsInput:
+        """What the agent will not masquerade besides link-local: the list (Outputs as given), or its default."""
         if self.non_masquerade_cidrs is not None:
             return self.non_masquerade_cidrs
         return RFC1918 + RESERVED if self.nomasq_all_reserved_ranges else RFC1918
@@ -237,6 +252,37 @@ def cidr_problem(text: str) -> str | None:
     return None
 
 
+def list_problems(cidrs: Sequence[str | pulumi.Output[str]], cidr_limit: int | None, enable_ipv6: bool) -> Problems:
+    """The agent's validate() on the list: at most cidrLimit entries, and no IPv6 one without
+    --enable-ipv6. An entry that is still an Output is left to the check of the resolved list."""
+    limit = cidr_limit if cidr_limit is not None else CIDR_LIMIT
+    if len(cidrs) > limit:
+        yield ("nonMasqueradeCIDRs",), f"lists {len(cidrs)} CIDRs; the agent takes at most {limit} (cidrLimit); merge ranges, or raise cidrLimit"
+    if not enable_ipv6:
+        for index, cidr in enumerate(cidrs):
+            if isinstance(cidr, str) and ipaddress.ip_network(cidr).version == 6:
+                yield ("nonMasqueradeCIDRs", index), f"{cidr} is IPv6, which the agent refuses unless it writes IPv6 rules; set enableIPv6: true"
+
+
+def repeats(cidrs: Sequence[str | pulumi.Output[str]]) -> list[tuple[int, int]]:
+    """(index, index of the earlier entry) for each entry naming a network listed already
+    (10.0.0.0/8 twice). Entries that are still Outputs are skipped."""
+    found: list[tuple[int, int]] = []
+    seen: dict[ipaddress.IPv4Network | ipaddress.IPv6Network, int] = {}
+    for index, cidr in enumerate(cidrs):
+        if not isinstance(cidr, str):
+            continue
+        network = ipaddress.ip_network(cidr)
+        if network in seen:
+            found.append((index, seen[network]))
+        seen.setdefault(network, index)
+    return found
+
+
+def _repeat_warning(cidrs: Sequence[str | pulumi.Output[str]], index: int, first: int) -> tuple[KeyPath, str]:
+    return ("nonMasqueradeCIDRs", index), f"{cidrs[index]} is listed already (nonMasqueradeCIDRs[{first}])"
+
+
 def go_duration(text: str) -> int:
     """Nanoseconds, as Go's time.ParseDuration reads ``text``; a ValueError saying how to write one."""
     body = text[1:] if text[:1] in ("+", "-") else text
@@ -262,9 +308,36 @@ def go_duration(text: str) -> int:
     return sign * total
 
 
-def agent_config(args: IpMasqArgs) -> str:
-    """The ConfigMap's ``config``: a YAML document of the set keys (``{}`` when none is: all defaults)."""
-    return yaml.safe_dump(args.config(), sort_keys=False, default_flow_style=False, allow_unicode=True)
+def agent_config(args: IpMasqArgs) -> str | pulumi.Output[str]:
+    """The ConfigMap's ``config``: a YAML document of the set keys (``{}`` when none is: all defaults).
+    An Output when nonMasqueradeCIDRs is one or holds one; the rules across the list run on the
+    resolved list there and fail the deployment with the plain value's messages, under the key
+    path ``IpMasqArgs.nonMasqueradeCIDRs...``; a CIDR listed twice is a warning of the deployment."""
+    config = args.config()
+    cidrs = args.non_masquerade_cidrs
+    if cidrs is None or not (isinstance(cidrs, pulumi.Output) or any(is_output(cidr) for cidr in cidrs)):
+        return _yaml(config)
+    listed: pulumi.Output[Sequence[str]]
+    if isinstance(cidrs, pulumi.Output):
+        listed, late = cidrs, None  # every entry comes from the Output
+    else:
+        listed, late = pulumi.Output.all(*cidrs), {index for index, cidr in enumerate(cidrs) if is_output(cidr)}
+    at = IpMasqArgs.__name__
+
+    def write(resolved: Sequence[str]) -> str:
+        raise_problems(((at, *path), message) for path, message in list_problems(resolved, args.cidr_limit, args.enable_ipv6))
+        for index, first in repeats(resolved):
+            # Two plain entries are a repeat ``warnings`` reports already; this reports the rest.
+            if late is None or index in late or first in late:
+                path, message = _repeat_warning(resolved, index, first)
+                pulumi.log.warn(f"{dotted((at, *path))}: {message}")
+        return _yaml({**config, "nonMasqueradeCIDRs": list(resolved)})
+
+    return listed.apply(write)
+
+
+def _yaml(config: Mapping[str, Any]) -> str:
+    return yaml.safe_dump(dict(config), sort_keys=False, default_flow_style=False, allow_unicode=True)
 
 
 def warnings(args: IpMasqArgs, cluster: ClusterSpec | None = None) -> list[tuple[KeyPath, str]]:
@@ -275,13 +348,10 @@ def warnings(args: IpMasqArgs, cluster: ClusterSpec | None = None) -> list[tuple
         found.append((("masqLinkLocalIPv6",), "has no effect: the agent writes IPv6 rules only with enableIPv6: true"))
     if "nomasq_all_reserved_ranges" in args.model_fields_set and args.non_masquerade_cidrs is not None:
         found.append((("nomasqAllReservedRanges",), "has no effect: it only changes the default list, and nonMasqueradeCIDRs is set"))
-    cidrs = args.non_masquerade_cidrs or ()
-    seen: dict[ipaddress.IPv4Network | ipaddress.IPv6Network, int] = {}
-    for index, cidr in enumerate(cidrs):
-        network = ipaddress.ip_network(cidr)
-        if network in seen:
-            found.append((("nonMasqueradeCIDRs", index), f"{cidr} is listed already (nonMasqueradeCIDRs[{seen[network]}])"))
-        seen.setdefault(network, index)
+    cidrs = args.non_masquerade_cidrs
+    if cidrs is not None and not isinstance(cidrs, pulumi.Output):
+        # An entry that is an Output is warned of when it resolves (agent_config).
+        found += [_repeat_warning(cidrs, index, first) for index, first in repeats(cidrs)]
     if args.resync_interval is not None and go_duration(args.resync_interval) < 10**9:
         found.append((("resyncInterval",), f"{args.resync_interval} rewrites every node's NAT rules more than once a second; the agent's default is 60s"))
     if cluster is not None and cluster.distribution == "gke":

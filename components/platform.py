@@ -400,7 +400,9 @@ class ClusterPlatform(pulumi.ComponentResource):
                 else None
             )
             self.coredns = (
-                CoreDns(f"{resource_name}/coredns", parts.coredns, child("coredns"), cluster=parts.cluster, environment=environment)
+                CoreDns(
+                    f"{resource_name}/coredns", parts.coredns, child("coredns"), cluster=parts.cluster, node_local=parts.node_local_dns, environment=environment
+                )
                 if parts.coredns is not None
                 else None
             )

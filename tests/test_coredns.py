@@ -9,18 +9,23 @@ The facts checked come from kubeadm's Corefile (cmd/kubeadm/app/phases/addons/dn
 most 15; IP, IP:port, [IPv6]:port, dns:// and tls://, a resolv.conf file), plugin/cache/setup.go for
 the TTL (above 0, no ceiling), core/dnsserver for zones (case and trailing dot do not matter). The
 rules for upstreams are shared with NodeLocal DNSCache: a test here holds both to the same words.
-The PodDisruptionBudget's fields follow the bundled OpenAPI schemas per Kubernetes version."""
+The PodDisruptionBudget's fields follow the bundled OpenAPI schemas per Kubernetes version.
+
+In a program, servers may come from other resources (Outputs): they reach the Corefile byte for byte
+as plain ones would, and fail the deployment, once resolved, with the message a plain value gets."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TypeVar
 
 import pulumi
 import pytest
 import yaml
 from pydantic import ValidationError
 
+from clusterstack.components import ClusterPlatform
 from clusterstack.components.cluster import ClusterSpec
 from clusterstack.components.coredns import (
     CoreDns,
@@ -35,9 +40,12 @@ from clusterstack.components.coredns import (
 from clusterstack.components.kube.schema import schema_problems
 from clusterstack.components.model import Invalid, describe, dotted
 from clusterstack.components.nodelocaldns import NodeLocalDnsArgs
+from clusterstack.testing import Recording, run
 from tests.helpers import STACK_FILE, load
 from tests.helpers import problems as stack_problems
 from tests.test_engine import cs
+
+T = TypeVar("T")
 
 KUBEADM_COREFILE = """\
 .:53 {
@@ -154,8 +162,15 @@ def parse_corefile(text: str) -> list[Server]:
     return servers
 
 
+def rendered(args: CoreDnsArgs, cluster: ClusterSpec | None = None) -> str:
+    """The Corefile of plain args: a string, never an Output."""
+    text = render_corefile(args, cluster if cluster is not None else ClusterSpec())
+    assert isinstance(text, str)
+    return text
+
+
 def corefile(cluster: ClusterSpec | None = None, **spec: object) -> list[Server]:
-    return parse_corefile(render_corefile(CoreDnsArgs.model_validate(spec), cluster if cluster is not None else ClusterSpec()))
+    return parse_corefile(rendered(CoreDnsArgs.model_validate(spec), cluster))
 
 
 def test_the_reader_reads_the_pages_stub_domain_block():
@@ -693,3 +708,174 @@ def test_a_corefile_edit_is_planned_as_an_update_of_the_patch_shown_line_by_line
     assert "  ~ ConfigMap kube-system/coredns  [patch of the cluster's own object: only its fields]\n      data.Corefile:\n" in preview.stdout
     assert "          -    forward . 10.150.0.1\n          +    forward . 10.150.0.2\n" in preview.stdout
     assert "Plan: 0 to add, 1 to change, 0 to destroy." in preview.stdout
+
+
+# --- Servers from other resources (Outputs) --------------------------------------------------------
+
+
+def output(value: T) -> pulumi.Output[T]:
+    """A value another resource gives (a Route 53 Resolver endpoint's IP, a Consul server's private IP)."""
+    return pulumi.Output.from_input(value)
+
+
+def patched_corefile(recording: Recording) -> str:
+    [patch] = recording.of_type("kubernetes:core/v1:ConfigMapPatch")
+    return patch.inputs["data"]["Corefile"]
+
+
+PLAIN_SERVERS = {
+    "stubDomains": {"consul.local": ["10.150.0.1", "10.150.0.2:8600"], "corp.example": ["10.0.0.2", "10.0.0.3"]},
+    "upstreamServers": ["172.16.0.1", "[fd00::53]:53"],
+}
+
+
+def test_servers_from_other_resources_reach_the_corefile_as_plain_ones_would():
+    """Each server an Output, or the whole list one; the Corefile is then an Output, and the same bytes."""
+    built = []
+
+    def program() -> None:
+        args = CoreDnsArgs(
+            stub_domains={"consul.local": [output("10.150.0.1"), "10.150.0.2:8600"], "corp.example": output(["10.0.0.2", "10.0.0.3"])},
+            upstream_servers=output(["172.16.0.1", "[fd00::53]:53"]),
+        )
+        built.append(build_coredns(args, ClusterSpec()).corefile["data"]["Corefile"])
+        CoreDns("dns", args)
+
+    text = patched_corefile(run(program))
+    main, consul, corp = parse_corefile(text)
+    assert main.plugin("forward").args == [".", "172.16.0.1", "[fd00::53]:53"]
+    assert main.plugin("forward").option("max_concurrent") == ["1000"]
+    assert (consul.addresses, consul.names, consul.plugin("forward").args) == ([("consul.local", 53)], ["errors", "cache", "forward"], [".", "10.150.0.1", "10.150.0.2:8600"])
+    assert (corp.addresses, corp.plugin("forward").args) == ([("corp.example", 53)], [".", "10.0.0.2", "10.0.0.3"])
+    assert text == rendered(CoreDnsArgs.model_validate(PLAIN_SERVERS))
+    assert [type(t) for t in built] == [pulumi.Output]
+
+
+def test_a_platforms_coredns_takes_servers_from_other_resources():
+    recording = run(lambda: ClusterPlatform("platform", {"dns": {"coredns": {"upstreamServers": [output("172.16.0.1")]}}}))
+    [main] = parse_corefile(patched_corefile(recording))
+    assert main.plugin("forward").args == [".", "172.16.0.1"]
+
+
+HOST_NAME = f"'ns.consul.example' is a host name; {HOST_NAMES}"
+
+
+@pytest.mark.parametrize(
+    ("given", "plain", "plain_at", "output_at"),
+    [
+        (
+            lambda: {"upstreamServers": ["10.0.0.1", output("ns.consul.example")]},
+            {"upstreamServers": ["10.0.0.1", "ns.consul.example"]},
+            "upstreamServers[1]",
+            "CoreDnsArgs.upstream_servers[1]",
+        ),
+        (lambda: {"upstreamServers": output(["ns.consul.example"])}, {"upstreamServers": ["ns.consul.example"]}, "upstreamServers[0]", "CoreDnsArgs.upstream_servers[0]"),
+        (
+            lambda: {"stubDomains": {"consul.local": [output("ns.consul.example")]}},
+            {"stubDomains": {"consul.local": ["ns.consul.example"]}},
+            "stubDomains.consul.local[0]",
+            "CoreDnsArgs.stub_domains.consul.local[0]",
+        ),
+        (
+            lambda: {"stubDomains": {"consul.local": output(["10.0.0.1", "ns.consul.example"])}},
+            {"stubDomains": {"consul.local": ["10.0.0.1", "ns.consul.example"]}},
+            "stubDomains.consul.local[1]",
+            "CoreDnsArgs.stub_domains.consul.local[1]",
+        ),
+    ],
+)
+def test_a_host_name_from_an_output_fails_the_deployment_as_a_plain_one_fails_validation(given, plain, plain_at, output_at):
+    """The plain value's message; for the Output, at the place model._deferred names (the Args class and
+    field, as a program spells it) followed by the domain and the entry."""
+    assert problems(plain) == [f"{plain_at}: {HOST_NAME}"]
+    with pytest.raises(ValueError, match=re.escape(f"{output_at}: {HOST_NAME}")):
+        run(lambda: CoreDns("dns", given()))
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (
+            lambda: {"upstreamServers": [output("10.0.0.1"), "dns://10.0.0.1:53"]},
+            "CoreDnsArgs.upstream_servers[1]: dns://10.0.0.1:53 is 10.0.0.1 again (the same server and port): list each upstream once",
+        ),
+        (
+            lambda: {"upstreamServers": output([f"10.0.0.{i}" for i in range(1, 17)])},
+            "CoreDnsArgs.upstream_servers: lists 16 servers; CoreDNS's forward plugin takes at most 15 (more than 15 TOs configured)",
+        ),
+        (lambda: {"upstreamServers": output([])}, "CoreDnsArgs.upstream_servers: is empty; list servers, or remove it to use the node's /etc/resolv.conf"),
+        (lambda: {"upstreamServers": output("10.0.0.1")}, "CoreDnsArgs.upstream_servers: must be a list, not '10.0.0.1'"),
+        (lambda: {"stubDomains": {"consul.local": output([])}}, "CoreDnsArgs.stub_domains.consul.local: lists no servers"),
+        (lambda: {"stubDomains": {"consul.local": ["10.0.0.1", output("10.0.0.1")]}}, "CoreDnsArgs.stub_domains.consul.local[1]: 10.0.0.1 is listed twice"),
+    ],
+)
+def test_the_list_rules_run_on_the_resolved_servers(given, expected):
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        run(lambda: CoreDns("dns", given()))
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (lambda: {"upstreamServers": [output("10.0.0.1"), "ns.consul.example"]}, f"upstreamServers[1]: {HOST_NAME}"),
+        (lambda: {"stubDomains": {"consul.local": ["ns.consul.example", output("10.0.0.1")]}}, f"stubDomains.consul.local[0]: {HOST_NAME}"),
+        (lambda: {"stubDomains": {"consul.local": [output("10.0.0.1"), 53]}}, 'stubDomains.consul.local[1]: 53 is not a string; quote it in YAML ("53")'),
+        (
+            lambda: {"upstreamServers": [output("10.0.0.1")] * 16},
+            "upstreamServers: lists 16 servers; CoreDNS's forward plugin takes at most 15 (more than 15 TOs configured)",
+        ),
+        (
+            lambda: {"stubDomains": {".": [output("10.0.0.1")]}},
+            "stubDomains..: is the root zone, the main server block's: set upstreamServers instead",
+        ),
+    ],
+)
+def test_what_is_plain_beside_an_output_is_checked_at_once(given, expected):
+    """A plain server, the count and the domains need nothing resolved: they fail validation, as in a stack file."""
+
+    def program() -> None:
+        with pytest.raises(ValidationError) as caught:
+            CoreDnsArgs.model_validate(given())
+        assert [f"{dotted(path)}: {message}" for path, message in describe(caught.value, CoreDnsArgs)] == [expected]
+        assert "/dev/null" not in str(caught.value)
+
+    run(program)
+
+
+def test_a_stub_domain_that_shadows_the_cluster_domain_is_refused_before_its_servers_resolve():
+    with pytest.raises(Invalid, match=r"stubDomains\.cluster\.local: cluster\.local is the cluster domain"):
+        run(lambda: CoreDns("dns", {"stubDomains": {"cluster.local": output(["10.0.0.1"])}}))
+
+
+def test_the_stub_domains_map_itself_is_plain():
+    with pytest.raises(ValidationError, match="stubDomains\n  Value error, is an Output; give the map itself"):
+        run(lambda: CoreDnsArgs.model_validate({"stubDomains": output({"consul.local": ["10.0.0.1"]})}))
+
+
+def test_warnings_pass_over_outputs_and_the_component_says_them_once_they_resolve(monkeypatch):
+    said: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, resource=None, **_: said.append(message))
+    given: dict = {}
+
+    def program() -> None:
+        given["args"] = CoreDnsArgs.model_validate(
+            {
+                "stubDomains": {"consul.local": [output("tls://9.9.9.9")], "corp.example": ["10.0.0.2"]},
+                "upstreamServers": output(["172.16.0.1"]),
+                "serverBlocks": [{"zones": ["example.internal"], "port": 5353, "plugins": ["errors"]}],
+            }
+        )
+        CoreDns("dns", given["args"], node_local=NodeLocalDnsArgs())
+
+    run(program)
+    bypass = "NodeLocal DNSCache sends names outside the cluster domain to its own upstreams, past CoreDNS"
+    known = {dotted(path) for path, _ in warnings(given["args"], ClusterSpec(), NodeLocalDnsArgs())}
+    assert known == {"stubDomains.corp.example", "serverBlocks[0].port"}
+    assert sorted(said) == [
+        f"stubDomains.consul.local: {bypass}: give dns.nodeLocal.stubDomains the same consul.local entry",
+        (
+            "stubDomains.consul.local[0]: tls://9.9.9.9 gets no tls_servername, so CoreDNS checks the server's certificate against the IP "
+            "9.9.9.9: it fails unless the certificate lists that IP (Cloudflare's 1.1.1.1 does, Quad9's 9.9.9.9 does not)"
+        ),
+        f"upstreamServers: {bypass}: give dns.nodeLocal.upstreamServers the same servers",
+    ]

@@ -1,6 +1,8 @@
 """IpMasqAgent: the DaemonSet against upstream's facts, the config file the agent reads (only the keys
 that are set, read back as the agent would), the strict Kubernetes schemas, every rejection with its
-key path and fix, the warnings, and the component under Pulumi mocks (created, or adopted as patches).
+key path and fix, the warnings, and the component under Pulumi mocks (created, or adopted as patches),
+with Outputs where a program passes them (a VPC's CIDR block, a mirrored image) checked when they resolve
+by the plain values' rules and messages.
 
 Upstream's facts are stated here so they run in any checkout: kubernetes-sigs/ip-masq-agent
 ``cmd/ip-masq-agent/ip-masq-agent.go`` (config keys, defaults, validation) and ``ip-masq-agent.yaml``
@@ -8,6 +10,8 @@ Upstream's facts are stated here so they run in any checkout: kubernetes-sigs/ip
 (priority class, tolerations, node selector, arguments, requests)."""
 
 from __future__ import annotations
+
+import gc
 
 import pulumi
 import pytest
@@ -27,7 +31,8 @@ from clusterstack.components.ip_masq import (
     warnings,
 )
 from clusterstack.components.kube.schema import schema_problems
-from clusterstack.components.model import describe
+from clusterstack.components.model import describe, dotted
+from clusterstack.testing import run
 
 EVERY_KEY: IpMasqArgsDict = {
     "nonMasqueradeCIDRs": ["10.0.0.0/8", "172.16.0.0/12", "fd00::/8"],
@@ -338,3 +343,116 @@ def test_the_component_refuses_bad_args_before_registering_anything(pulumi_mocks
     with pytest.raises(ValidationError, match=r"'10\.0\.0\.1/8' has host bits set"):
         IpMasqAgent("masq", {"nonMasqueradeCIDRs": ["10.0.0.1/8"]})
     assert [r for r in pulumi_mocks.recording().resources if r.custom] == []
+
+
+# --- Outputs from other resources ------------------------------------------------------------------
+# Each spec is built inside the program it runs in: an Output belongs to the run that resolves it.
+
+
+def deployed(program) -> tuple[dict, dict]:
+    """The agent's config file as written into the ConfigMap, parsed, and the DaemonSet's container,
+    after ``program`` ran under the mocks."""
+    recording = run(program)
+    [config_map] = recording.of_type("kubernetes:core/v1:ConfigMap")
+    [daemon_set] = recording.of_type("kubernetes:apps/v1:DaemonSet")
+    [container] = daemon_set.inputs["spec"]["template"]["spec"]["containers"]
+    return yaml.safe_load(config_map.inputs["data"]["config"]), container
+
+
+def output(value):
+    return pulumi.Output.from_input(value)
+
+
+def failure(program) -> str:
+    """The error ``program``'s run fails with, as the deployment would. The run leaves futures holding
+    it, which the SDK keeps until the next run starts; they are released and collected here, where
+    pytest captures asyncio's "never retrieved" report of them, not at the end of the session."""
+    with pytest.raises(ValueError, match=r"IpMasqArgs\.") as caught:  # each names the Args, as the deployment's error does
+        run(program)
+    message = str(caught.value)
+    del caught
+    run(lambda: None)
+    gc.collect()
+    return message
+
+
+@pytest.mark.parametrize(
+    "cidrs",
+    [
+        lambda: ["10.0.0.0/8", output("172.31.0.0/16")],  # vpc.cidr_block beside a plain range
+        lambda: output(["10.0.0.0/8", "172.31.0.0/16"]),  # the whole list from another resource
+    ],
+    ids=["entry", "list"],
+)
+def test_a_cidr_block_from_another_resource_reaches_the_config(cidrs):
+    def program() -> None:
+        args = IpMasqArgs(non_masquerade_cidrs=cidrs(), cidr_limit=2, resync_interval="30s")
+        assert isinstance(build_ip_masq(args).config_map["data"]["config"], pulumi.Output)
+        IpMasqAgent("masq", args)
+
+    config, _ = deployed(program)
+    assert config == {"nonMasqueradeCIDRs": ["10.0.0.0/8", "172.31.0.0/16"], "cidrLimit": 2, "resyncInterval": "30s"}
+
+
+def test_an_image_from_a_registry_mirror_reaches_the_daemon_set():
+    mirrored = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/ip-masq-agent:v2.12.6"
+    _, container = deployed(lambda: IpMasqAgent("masq", {"image": output(mirrored)}))
+    assert container["image"] == mirrored
+
+
+@pytest.mark.parametrize(
+    ("spec", "plain"),
+    [
+        (lambda: {"nonMasqueradeCIDRs": ["10.0.0.0/8", output("10.0.0.1/8")]}, {"nonMasqueradeCIDRs": ["10.0.0.0/8", "10.0.0.1/8"]}),
+        (lambda: {"nonMasqueradeCIDRs": output(["10.0.0.0/8", "10.0.0.0"])}, {"nonMasqueradeCIDRs": ["10.0.0.0/8", "10.0.0.0"]}),
+        (lambda: {"image": output("registry.example.com/ip-masq-agent: v2")}, {"image": "registry.example.com/ip-masq-agent: v2"}),
+    ],
+    ids=["entry", "list", "image"],
+)
+def test_a_bad_value_from_an_output_fails_with_the_plain_values_message(spec, plain):
+    [(_, message)] = problems_of(plain)
+    assert message in failure(lambda: IpMasqAgent("masq", spec()))
+
+
+@pytest.mark.parametrize(
+    ("spec", "plain"),
+    [
+        (lambda: {"nonMasqueradeCIDRs": ["10.0.0.0/8", output("fd00::/8")]}, {"nonMasqueradeCIDRs": ["10.0.0.0/8", "fd00::/8"]}),
+        (
+            lambda: {"nonMasqueradeCIDRs": output(["10.0.0.0/8", "192.168.0.0/16"]), "cidrLimit": 1},
+            {"nonMasqueradeCIDRs": ["10.0.0.0/8", "192.168.0.0/16"], "cidrLimit": 1},
+        ),
+    ],
+    ids=["ipv6", "cidrLimit"],
+)
+def test_the_rules_across_the_list_run_on_the_resolved_list(spec, plain):
+    """The same key path and message as the plain list's, under the Args' name."""
+    [(path, message)] = problems_of(plain)
+    assert failure(lambda: IpMasqAgent("masq", spec())).endswith(f"{dotted(('IpMasqArgs', *path))}: {message}")
+
+
+def test_a_count_or_an_ipv6_cidr_known_at_once_still_fails_at_once():
+    def program() -> None:
+        with pytest.raises(ValidationError, match="lists 2 CIDRs; the agent takes at most 1"):
+            IpMasqArgs(non_masquerade_cidrs=["10.0.0.0/8", output("192.168.0.0/16")], cidr_limit=1)
+        with pytest.raises(ValidationError, match="fd00::/8 is IPv6"):
+            IpMasqArgs(non_masquerade_cidrs=["fd00::/8", output("10.0.0.0/8")])
+
+    assert run(program).resources == []
+
+
+def test_a_repeat_through_an_output_is_a_warning_of_the_deployment(monkeypatch):
+    logged: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *_, **__: logged.append(message))
+    found: list = []
+
+    def program() -> None:
+        args = IpMasqArgs(non_masquerade_cidrs=["10.0.0.0/8", output("10.0.0.0/8"), "172.16.0.0/12", "172.16.0.0/12"])
+        found.extend(warnings(args))  # the plain repeat, now; the Output's, when it resolves
+        found.extend(warnings(IpMasqArgs(non_masquerade_cidrs=output(["10.0.0.0/8", "10.0.0.0/8"]))))
+        IpMasqAgent("masq", args)
+
+    config, _ = deployed(program)
+    assert config == {"nonMasqueradeCIDRs": ["10.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "172.16.0.0/12"]}
+    assert found == [(("nonMasqueradeCIDRs", 3), "172.16.0.0/12 is listed already (nonMasqueradeCIDRs[2])")]
+    assert logged == ["IpMasqArgs.nonMasqueradeCIDRs[1]: 10.0.0.0/8 is listed already (nonMasqueradeCIDRs[0])"]
