@@ -21,7 +21,7 @@ from pydantic import AfterValidator, Field, model_validator
 
 from .bundle import Manifest
 from .labels import object_meta
-from .model import AnnotationsInput, DnsLabel, DnsSubdomain, KeyPath, Model, Problems, _deferred, given, typed_init
+from .model import AnnotationsInput, DnsLabel, DnsSubdomain, KeyPath, Model, Problems, deferred, given, typed_init
 
 Role = Literal["admins", "editors", "viewers"]
 ROLES: tuple[Role, ...] = get_args(Role)
@@ -54,8 +54,8 @@ if TYPE_CHECKING:
 else:
     UserName = Annotated[str, _subject_name("user")]
     GroupName = Annotated[str, _subject_name("group")]
-    UserNameInput = Annotated[UserName, _deferred(UserName)]
-    GroupNameInput = Annotated[GroupName, _deferred(GroupName)]
+    UserNameInput = Annotated[UserName, deferred(UserName)]
+    GroupNameInput = Annotated[GroupName, deferred(GroupName)]
 """A group or user name, or an Output of one (an Entra ID group's object ID, an IAM role's ARN)."""
 
 

@@ -64,7 +64,7 @@ from .kube.corefile import (
 )
 from .labels import object_meta
 from .lifecycle import OnExisting
-from .model import Invalid, KeyPath, Model, Problems, describe, dotted, given, raise_problems, typed_init, yaml_text
+from .model import Invalid, KeyPath, Model, Problems, checked_when_resolved, describe, dotted, field_place, given, raise_problems, typed_init, yaml_text
 from .nodelocaldns import NodeLocalDnsArgs, StubDomains, UpstreamServers
 from .register import AddOnChildren, child_name, register_patch
 
@@ -178,17 +178,14 @@ def _stand_ins(servers: object) -> object:
 def _checked_when_resolved(servers: pulumi.Output[Any] | Sequence[Any], at: KeyPath, domain: str | None = None) -> pulumi.Output[tuple[str, ...]]:
     """An Output of the list, checked whole when it resolves (every entry, at most 15, none twice) as
     ``upstreamServers``, or as the stub domain ``domain``'s servers; a problem fails the deployment at
-    ``at`` and its place in the list, in the words a plain list gets (as ``model._deferred`` does for
+    ``at`` and its place in the list, in the words a plain list gets (as ``model.deferred`` does for
     a single value)."""
 
-    def check(resolved: Any) -> tuple[str, ...]:
-        try:
-            return _UPSTREAMS.validate_python(resolved) if domain is None else _STUBS.validate_python({domain: resolved})[domain]
-        except ValidationError as error:
-            raise Invalid([((*at, *path), message) for path, message in describe(error, BaseModel)]) from None
+    def validate(resolved: Any) -> tuple[str, ...]:
+        return _UPSTREAMS.validate_python(resolved) if domain is None else _STUBS.validate_python({domain: resolved})[domain]
 
     whole = servers if isinstance(servers, pulumi.Output) else pulumi.Output.all(*servers)
-    return whole.apply(check)
+    return checked_when_resolved(whole, validate, at)
 
 
 def _check_plain_part(handler: ValidatorFunctionWrapHandler, stood_in: object) -> Any:
@@ -200,17 +197,12 @@ def _check_plain_part(handler: ValidatorFunctionWrapHandler, stood_in: object) -
         raise Invalid(describe(error, BaseModel)) from None
 
 
-def _field(info: ValidationInfo) -> KeyPath:
-    """The field's place in a deployment's error, as ``model._deferred`` names it: ("CoreDnsArgs", "upstream_servers")."""
-    return tuple(part for part in ((info.config or {}).get("title"), info.field_name) if part)
-
-
 def _upstream_servers_input(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
     if not _waits(value):
         return handler(value)
     if not isinstance(value, pulumi.Output):
         _check_plain_part(handler, _stand_ins(value))
-    return _checked_when_resolved(value, _field(info))
+    return _checked_when_resolved(value, field_place(info))
 
 
 def _stub_domains_input(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
@@ -223,7 +215,7 @@ def _stub_domains_input(value: Any, handler: ValidatorFunctionWrapHandler, info:
         return handler(value)
     checked = _check_plain_part(handler, {domain: _stand_ins(servers) for domain, servers in value.items()})
     return {
-        domain: _checked_when_resolved(given, _field(info), domain) if _waits(given) else servers
+        domain: _checked_when_resolved(given, field_place(info), domain) if _waits(given) else servers
         for (domain, servers), given in zip(checked.items(), value.values(), strict=True)
     }
 

@@ -24,9 +24,8 @@ from pydantic import Field
 
 from . import labels as standard
 from .bundle import Bundle, Manifest
-from .inputs import merged
 from .model import LabelsInput, Model, Problems, check_label_keys, given, typed_init
-from .pod_security import Level, PodSecurity, PodSecurityArgsDict, label_problems
+from .pod_security import Level, PodSecurity, PodSecurityArgsDict, label_problems, namespace_labels
 from .register import child_name, register_patch
 
 
@@ -59,8 +58,7 @@ def build_namespace_labels(name: str, args: ExistingNamespaceArgs) -> Manifest:
     """The patch: the Namespace ``name`` with only the labels asked for. Not clusterstack's standard
     labels: the namespace is not clusterstack's (``-l app.kubernetes.io/managed-by=clusterstack`` must
     not list kube-system), only these labels are."""
-    psa = args.pod_security.labels() if args.pod_security is not None else {}
-    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": merged(args.labels, psa, reserved=(*standard.RESERVED, *psa))}}
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": namespace_labels(args.labels, args.pod_security)}}
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ from .inputs import is_output
 from .kube.quantity import Quantity
 from .labels import object_meta
 from .lifecycle import OnExisting
-from .model import KeyPath, LabelKey, LabelValue, Model, Problems, QuantityValue, _deferred, dotted, given, raise_problems, typed_init
+from .model import KeyPath, LabelKey, LabelValue, Model, Problems, QuantityValue, deferred, dotted, given, raise_problems, typed_init
 from .register import AddOnChildren
 
 NAME = "ip-masq-agent"
@@ -107,9 +107,9 @@ if TYPE_CHECKING:
     ImageInput = str | pulumi.Output[str]
 else:
     Cidr = Annotated[str, AfterValidator(_cidr)]
-    CidrsInput = Annotated[tuple[Annotated[Cidr, _deferred(Cidr)], ...], _deferred(tuple[Cidr, ...])]
+    CidrsInput = Annotated[tuple[Annotated[Cidr, deferred(Cidr)], ...], deferred(tuple[Cidr, ...])]
     Image = Annotated[str, AfterValidator(_image)]
-    ImageInput = Annotated[Image, _deferred(Image)]
+    ImageInput = Annotated[Image, deferred(Image)]
 """``nonMasqueradeCIDRs`` (each entry, or the whole list, may be an Output: a VPC's CIDR block) and
 ``image`` (an Output from a registry mirror). The schema shows the plain types."""
 CidrsArg = Sequence[str | pulumi.Output[str]] | pulumi.Output[Sequence[str]]

@@ -299,23 +299,32 @@ def _annotations_size(annotations: dict[str, Any]) -> dict[str, Any]:
 # --- Pulumi Inputs ------------------------------------------------------------------------------
 
 
-def _deferred(plain: Any) -> WrapValidator:
+def field_place(info: ValidationInfo) -> KeyPath:
+    """Where a deployment's error names a field: the Args class and the field ("TenantNamespaceArgs", "name")."""
+    return tuple(part for part in ((info.config or {}).get("title"), info.field_name) if part)
+
+
+def checked_when_resolved(value: pulumi.Output[Any], validate: Callable[[Any], Any], at: KeyPath) -> pulumi.Output[Any]:
+    """``value`` validated by ``validate`` when it resolves: a problem fails the deployment at ``at``
+    and its own place, in the words a plain value gets."""
+
+    def check(resolved: Any) -> Any:
+        try:
+            return validate(resolved)
+        except ValidationError as error:
+            raise Invalid([((*at, *path), message) for path, message in describe(error, BaseModel)]) from None
+
+    return value.apply(check)
+
+
+def deferred(plain: Any) -> WrapValidator:
     """Validate a plain value now; an Output when it resolves, with the same rules and message."""
     adapter: TypeAdapter[Any] = TypeAdapter(plain)
 
     def wrap(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
         if not isinstance(value, pulumi.Output):
             return handler(value)
-        # The deployment's error names the Args class and field: "TenantNamespaceArgs.name: ...".
-        at: KeyPath = tuple(part for part in ((info.config or {}).get("title"), info.field_name) if part)
-
-        def check(resolved: Any) -> Any:
-            try:
-                return adapter.validate_python(resolved)
-            except ValidationError as error:
-                raise Invalid([((*at, *path), message) for path, message in describe(error, BaseModel)]) from None
-
-        return value.apply(check)
+        return checked_when_resolved(value, adapter.validate_python, field_place(info))
 
     return WrapValidator(wrap)
 
@@ -328,13 +337,13 @@ if TYPE_CHECKING:
     AnnotationsInput = Mapping[str, str | pulumi.Output[str]] | pulumi.Output[Mapping[str, str]]
     QuantityInput = Quantity | pulumi.Output[Quantity]
 else:
-    DnsLabelInput = Annotated[DnsLabel, _deferred(DnsLabel)]
-    LabelValueInput = Annotated[LabelValue, _deferred(LabelValue)]
-    AnnotationValueInput = Annotated[str, _deferred(str)]
-    LabelsInput = Annotated[dict[LabelKey, LabelValueInput], _deferred(dict[LabelKey, LabelValue])]
+    DnsLabelInput = Annotated[DnsLabel, deferred(DnsLabel)]
+    LabelValueInput = Annotated[LabelValue, deferred(LabelValue)]
+    AnnotationValueInput = Annotated[str, deferred(str)]
+    LabelsInput = Annotated[dict[LabelKey, LabelValueInput], deferred(dict[LabelKey, LabelValue])]
     Annotations = Annotated[dict[AnnotationKey, str], AfterValidator(_annotations_size)]
-    AnnotationsInput = Annotated[dict[AnnotationKey, AnnotationValueInput], AfterValidator(_annotations_size), _deferred(Annotations)]
-    QuantityInput = Annotated[QuantityValue, _deferred(QuantityValue)]
+    AnnotationsInput = Annotated[dict[AnnotationKey, AnnotationValueInput], AfterValidator(_annotations_size), deferred(Annotations)]
+    QuantityInput = Annotated[QuantityValue, deferred(QuantityValue)]
 """Fields a program may fill from another resource's outputs. Each holds either the plain, validated
 value or an Output that validates itself when it resolves."""
 

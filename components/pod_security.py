@@ -17,6 +17,8 @@ from pydantic import GetJsonSchemaHandler, field_validator, model_validator
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
+from . import labels as standard
+from .inputs import merged
 from .model import Model, Problems
 
 Level = Literal["privileged", "baseline", "restricted"]
@@ -108,6 +110,13 @@ class PodSecurity(Model):
         for mode in MODES:
             if getattr(self, mode) is None and getattr(self, f"{mode}_version") is not None:
                 yield (f"{mode}Version",), f"{mode} sets no level, so there is nothing for its version to pin; set {mode} or remove {mode}Version"
+
+
+def namespace_labels(labels: Any, pod_security: PodSecurity | None) -> Any:
+    """A Namespace's labels: those given (a map, or an Output of one) and ``pod_security``'s, which
+    neither the given ones nor clusterstack's own may set."""
+    psa = pod_security.labels() if pod_security is not None else {}
+    return merged(labels, psa, reserved=(*standard.RESERVED, *psa))
 
 
 def label_problems(labels: Mapping[str, Any], pod_security: PodSecurity | None) -> Problems:

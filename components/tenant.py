@@ -19,14 +19,13 @@ from . import labels as standard
 from .access import TenantAccess, TenantAccessArgsDict, build_access
 from .bundle import Bundle, Manifest
 from .cluster import ClusterDns
-from .inputs import merged
 from .kube.names import dns1123_label
 from .kube.quantity import Quantity
 from .lifecycle import Deletion
 from .limits import Limits, LimitsArgsDict, build_limit_range, container_defaults
 from .model import AnnotationsInput, DnsLabelInput, KeyPath, LabelsInput, Model, Problems, QuantityInput, check_label_keys, given, typed_init
 from .network_policy import NetworkPolicyArgs, NetworkPolicyArgsDict, Selector, build_network_policies, register_policies
-from .pod_security import Level, PodSecurity, PodSecurityArgsDict, label_problems
+from .pod_security import Level, PodSecurity, PodSecurityArgsDict, label_problems, namespace_labels
 from .quota import Hard, HardInput, QuotaSpec, QuotaSpecArgsDict, build_quota
 from .register import child_name, deletion_options, register
 
@@ -209,14 +208,13 @@ def build_tenant(
 
     ``dns`` says where DNS egress must be allowed to; it is required when the policies allow DNS.
     """
-    psa = args.pod_security.labels() if args.pod_security is not None else {}
     accounts, bindings = build_access(args.access, name, environment) if args.access is not None else ([], [])
-    namespace_labels = merged(args.labels, psa, reserved=(*standard.RESERVED, *psa))
+    labels = namespace_labels(args.labels, args.pod_security)
     return TenantObjects(
         namespace={
             "apiVersion": "v1",
             "kind": "Namespace",
-            "metadata": standard.object_meta(name, None, environment, namespace_labels, args.annotations),
+            "metadata": standard.object_meta(name, None, environment, labels, args.annotations),
         },
         quotas=tuple(build_quota(quota, name, environment) for quota in args.all_quotas()),
         limit_range=build_limit_range(args.limits, name, environment) if args.limits is not None else None,

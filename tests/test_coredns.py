@@ -785,7 +785,7 @@ HOST_NAME = f"'ns.consul.example' is a host name; {HOST_NAMES}"
     ],
 )
 def test_a_host_name_from_an_output_fails_the_deployment_as_a_plain_one_fails_validation(given, plain, plain_at, output_at):
-    """The plain value's message; for the Output, at the place model._deferred names (the Args class and
+    """The plain value's message; for the Output, at the place model.deferred names (the Args class and
     field, as a program spells it) followed by the domain and the entry."""
     assert problems(plain) == [f"{plain_at}: {HOST_NAME}"]
     with pytest.raises(ValueError, match=re.escape(f"{output_at}: {HOST_NAME}")):
