@@ -79,6 +79,16 @@ def test_diff_shows_how_dev_and_prod_differ():
     assert 'metadata.labels.pod-security.kubernetes.io/enforce: "baseline" | "restricted"' in text
     assert 'spec.hard.pods: "30" | "200"' in text
     assert "clusterstack.io/environment" not in text  # differs on every object by design
+    # The rest of the baseline, which prod declares and dev does not (issue 15).
+    for shown in (
+        "  + PriorityClass.scheduling.k8s.io high",
+        "  + StorageClass.storage.k8s.io gold",
+        "  + RoleBinding.rbac.authorization.k8s.io payments/tenant-admins",
+        "  + ConfigMap kube-system/coredns",
+        "  + PodDisruptionBudget.policy kube-system/coredns",
+        "  + Namespace kube-system",
+    ):
+        assert shown in text, shown
 
 
 def test_prod_declares_the_rest_of_the_baseline_and_every_object_passes_the_strict_schemas(tmp_path):
