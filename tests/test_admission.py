@@ -16,7 +16,7 @@ from fractions import Fraction
 import pytest
 import yaml
 
-from clusterstack.analysis.admission import Amount
+from clusterstack.analysis.admission import Admission, Amount, claim_usage, namespaces_of
 from tests.test_engine import cs
 
 STACK = """\
@@ -302,3 +302,118 @@ def test_the_priority_and_default_storage_class_plugins_run_before_the_quota(mak
     for obj in beta:  # the beta annotation, even empty, counts as a class (PersistentVolumeClaimHasClass)
         obj["metadata"]["annotations"] = {"volume.beta.kubernetes.io/storage-class": ""}
     assert [v["admitted"] for v in admit(project, tmp_path, *beta)] == [True, True]
+
+
+# --- Disagreements with upstream, each fixed and pinned ------------------------------------------------
+
+POD_LEVEL = """\
+config:
+  clusterstack:namespaces:
+    team:
+      quotas: [{name: compute, hard: {requests.cpu: "2", requests.memory: 2Gi, limits.cpu: "4", limits.memory: 4Gi}}]
+"""
+
+
+def _pod_level(name: str, requests: dict, limits: dict) -> dict:
+    obj = pod(name, "team")
+    obj["spec"]["resources"] = {"requests": requests, "limits": limits}
+    obj["spec"]["containers"].append({"name": "sidecar", "image": "envoy"})
+    return obj
+
+
+def test_pod_level_resources_satisfy_must_specify_and_are_what_quota_charges(make_project, tmp_path):
+    """pkg/quota/v1/evaluator/core/pods.go Constraints: the must-specify check is skipped when
+    PodLevelResources is on (beta, on by default since 1.34) and IsPodLevelResourcesSet;
+    pods_test.go TestPodConstraintsFunc "pod-level resource set, container-level required resources
+    missing"; TestPodEvaluatorUsage "pod-level CPU": the pod-level values are charged."""
+    project = make_project({"dev": POD_LEVEL})
+    first = _pod_level("first", {"cpu": "1500m", "memory": "1Gi"}, {"cpu": "3", "memory": "2Gi"})
+    second = _pod_level("second", {"cpu": "1", "memory": "1Gi"}, {"cpu": "1", "memory": "1Gi"})
+    verdicts = admit(project, tmp_path, first, second)
+    assert verdicts[0]["admitted"]
+    assert verdicts[1]["reasons"] == [
+        'pods "second" is forbidden: exceeded quota: compute, requested: requests.cpu=1, used: requests.cpu=1500m, limited: requests.cpu=2'
+    ]
+
+
+NEGATIVE = """\
+config:
+  clusterstack:namespaces:
+    team:
+      quotas: [{name: storage, hard: {requests.storage: 10Gi, requests.cpu: "2"}}]
+"""
+
+
+def test_negative_quantities_are_refused_as_the_api_server_refuses_them_and_charge_nothing(make_project, tmp_path):
+    """pkg/apis/core/validation: ValidatePersistentVolumeClaimSpec wants storage > 0 ("must be greater
+    than zero"), ValidateResourceRequirements every quantity >= 0 ("must be greater than or equal to 0").
+    A refused object charges nothing, so the next oversized claim is still refused (before the fix the
+    -1Gi claim was admitted and lowered the namespace's usage)."""
+    project = make_project({"dev": NEGATIVE})
+    negative = claim("negative", "-1Gi")
+    big = claim("big", "10Gi")
+    bigger = claim("bigger", "1Gi")
+    for obj in (negative, big, bigger):
+        obj["metadata"]["namespace"] = "team"
+    cpu = pod("minus", "team", {"cpu": "-2"}, {"cpu": "1"})
+    verdicts = admit(project, tmp_path, negative, big, bigger, cpu)
+    assert [v["admitted"] for v in verdicts] == [False, True, False, False]
+    assert verdicts[0]["reasons"] == [
+        'PersistentVolumeClaim "negative" is invalid: spec.resources[storage]: Invalid value: "-1Gi": must be greater than zero'
+    ]
+    assert "exceeded quota: storage, requested: requests.storage=1Gi, used: requests.storage=10Gi" in verdicts[2]["reasons"][0]
+    assert verdicts[3]["reasons"] == [
+        'Pod "minus" is invalid: spec.containers[0].resources.requests[cpu]: Invalid value: "-2": must be greater than or equal to 0'
+    ]
+
+
+def test_quota_admission_has_its_own_guard_against_negative_usage():
+    """k8s.io/apiserver pkg/admission/plugin/resourcequota/controller.go checkRequest, and
+    plugin/pkg/admission/resourcequota/admission_test.go TestAdmitRejectsNegativeUsage: whatever gets past
+    validation, a negative usage is refused by the quota itself."""
+    objects = [
+        {"kind": "Namespace", "metadata": {"name": "test"}},
+        {"kind": "ResourceQuota", "metadata": {"name": "quota", "namespace": "test"}, "spec": {"hard": {"requests.storage": "100Gi"}}},
+    ]
+    admitter = Admission(namespaces_of(objects))
+    usage = claim_usage({"resources": {"requests": {"storage": "-1Gi"}}}, {})
+    assert admitter.quota("test", usage) == "quota usage is negative for resource(s): requests.storage"
+    assert admitter.namespaces["test"].used == {}
+
+
+def _limit_range(name: str, *items: dict) -> dict:
+    return {"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": name, "namespace": "team"}, "spec": {"limits": list(items)}}
+
+
+def test_each_limit_range_applies_in_turn():
+    """plugin/pkg/admission/limitranger/admission.go: Admit and Validate run PodMutateLimitFunc and
+    PodValidateLimitFunc once per LimitRange object. Defaults come from each (the first to default a
+    resource wins); each one's min and max are checked on their own; the first LimitRange with problems
+    refuses with all of its own. Before the fix, the LimitRanges' entries were merged into one list, so
+    the last default won and problems of several LimitRanges were reported together."""
+    objects = [
+        {"kind": "Namespace", "metadata": {"name": "team"}},
+        _limit_range("a-defaults", {"type": "Container", "default": {"cpu": "500m"}, "defaultRequest": {"cpu": "100m"}}),
+        _limit_range("b-bounds", {"type": "Container", "default": {"cpu": "2"}, "defaultRequest": {"cpu": "1"}, "max": {"cpu": "2", "memory": "1Gi"}}),
+        _limit_range("c-floor", {"type": "Container", "min": {"memory": "64Mi"}}),
+    ]
+    admitter = Admission(namespaces_of(objects))
+    [plain] = [admitter.admit(pod("plain", "team", None, {"memory": "128Mi"}))]
+    assert plain.admitted
+    assert plain.defaulted == {"plain-ctr": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "128Mi"}}}
+    both = admitter.admit(pod("both", "team", {"memory": "32Mi"}, {"cpu": "3", "memory": "32Mi"}))
+    assert both.reasons == ['pods "both" is forbidden: maximum cpu usage per Container is 2, but limit is 3']
+    floor = admitter.admit(pod("floor", "team", {"memory": "32Mi"}, {"memory": "32Mi"}))
+    assert floor.reasons == ['pods "floor" is forbidden: minimum memory usage per Container is 64Mi, but request is 32Mi']
+
+
+def test_an_existing_object_is_refused_as_input_not_guessed_at(project, tmp_path):
+    """admit models creates: an update's quota delta and LimitRanger's update rules need the stored object."""
+    existing = pod("running", "quota-pod-example")
+    existing["metadata"]["resourceVersion"] = "4711"
+    path = tmp_path / "pod.yaml"
+    path.write_text(yaml.safe_dump(existing))
+    result = cs(project, "admit", "-s", "dev", "-f", str(path))
+    assert result.exit_code == 1
+    assert "error: Pod quota-pod-example/running: metadata.resourceVersion marks an object the cluster already has" in result.output
+    assert "Traceback" not in result.output

@@ -2,30 +2,36 @@
 
 For each object, in order, as if applied one after another to the stack's namespaces, the API server's
 own pipeline (v1.34), from its source (k8s.io/kubernetes: pkg/apis/core/v1/defaults.go,
-plugin/pkg/admission/limitranger/admission.go, pkg/quota/v1/evaluator/core/*.go;
-k8s.io/apiserver: pkg/admission/plugin/resourcequota/controller.go; k8s.io/apimachinery:
-pkg/api/resource for how quantities print):
+pkg/apis/core/validation, plugin/pkg/admission/limitranger/admission.go, pkg/quota/v1/evaluator/core/*.go;
+k8s.io/component-helpers/resource; k8s.io/apiserver: pkg/admission/plugin/resourcequota/controller.go;
+k8s.io/apimachinery: pkg/api/resource for how quantities print):
 
 1. decoding defaults: every quantity rounded up to a thousandth; a container's missing request
    for a resource it limits becomes the limit (containers and init containers);
-2. the mutating admission plugins: LimitRanger's defaults (below); Priority
-   (plugin/pkg/admission/priority/admission.go), which gives a pod naming no class the stack's
-   globalDefault class and refuses one naming a class the cluster does not have ("no PriorityClass
-   with name x was found"); DefaultStorageClass (plugin/pkg/admission/storage/storageclass/setdefault),
-   which gives a claim with no storageClassName the default StorageClass, so per-class quotas count
-   it. LimitRanger's defaults: the namespace's LimitRange ``Container`` entry fills a missing limit from
-   ``default`` and a missing request from ``defaultRequest`` (the LimitRange itself defaulted as the
-   API server stores it: ``default`` from ``max``, ``defaultRequest`` from ``default``, then ``min``);
-3. validation: a request above its limit is refused as invalid (422);
-4. LimitRanger's checks: ``min``, ``max`` and ``maxLimitRequestRatio`` per container, per pod (the
-   containers' sum, init containers as the scheduler counts them) and per claim;
+2. the mutating admission plugins: LimitRanger's defaults (``limitranger.py``: each LimitRange of the
+   namespace in turn, in name order, fills what is still missing from its ``Container`` entries'
+   ``default`` and ``defaultRequest``, the LimitRange defaulted as the API server stores it);
+   Priority (plugin/pkg/admission/priority/admission.go), which gives a pod naming no class the
+   stack's globalDefault class and refuses one naming a class the cluster does not have ("no
+   PriorityClass with name x was found"); DefaultStorageClass
+   (plugin/pkg/admission/storage/storageclass/setdefault), which gives a claim with no
+   storageClassName the default StorageClass, so per-class quotas count it;
+3. validation (422): a negative quantity, a request above its limit, a claim without a positive storage
+   request;
+4. LimitRanger's checks: ``min``, ``max`` and ``maxLimitRequestRatio`` per container, per pod (``pods.py``:
+   init containers at their peak, sidecars summed, pod-level resources replacing the containers' sum)
+   and per claim, one LimitRange after another, the first with problems refusing;
 5. ResourceQuota: every quota of the namespace whose scopes match the object, in name order: the
-   compute resources a quota tracks must be set on every container ("must specify"), and what the
-   object adds to what earlier objects (and ``--usage``) use may not exceed ``hard``.
+   compute resources a quota tracks must be set on every container unless the pod sets pod-level
+   resources ("must specify"), the object's usage may not be negative, and what it adds to what earlier
+   objects (and ``--usage``) use may not exceed ``hard``.
 
 The first failing step wins, and its message is the API server's. Workloads (Deployments and the
 rest) are admitted as the Pods their controller would create, one per replica; the workload object
-itself counts against ``count/<resource>.<group>`` quotas.
+itself counts against ``count/<resource>.<group>`` quotas. Creates only: an object the cluster already
+has (metadata.resourceVersion) is refused as input; usage that depends on status and the
+limitedResources admission configuration are not modelled. tests/conformance holds upstream's own
+cases for all of it.
 """
 
 from __future__ import annotations
@@ -37,10 +43,45 @@ from fractions import Fraction
 from typing import Any
 
 from ..components.kube.names import SYSTEM_PRIORITY_CLASSES
-from ..components.kube.quantity import Quantity, QuantityError, api_string, format_of, round_up_milli
+from .limitranger import LimitItem, apply_defaults, claim_problems, limit_item, limit_range_problems
+from .pods import (
+    COMPUTE,
+    Container,
+    PodShape,
+    invalid_requests,
+    must_specify,
+    pod_compute_usage,
+    pod_constraints,
+    pod_matches,
+    pod_shape,
+)
+from .quantities import ZERO, Amount, BadObject, Resources, resources_of
 
-COMPUTE = ("cpu", "memory", "ephemeral-storage")
-MUST_SPECIFY = {"cpu", "memory", "requests.cpu", "requests.memory", "limits.cpu", "limits.memory"}
+__all__ = [  # what the conformance suite and the CLI read, wherever it lives
+    "ZERO",
+    "Admission",
+    "Amount",
+    "BadObject",
+    "Classes",
+    "Container",
+    "LimitItem",
+    "Namespace",
+    "PodShape",
+    "QuotaRule",
+    "Resources",
+    "Verdict",
+    "apply_defaults",
+    "claim_usage",
+    "classes_of",
+    "must_specify",
+    "namespaces_of",
+    "pod_constraints",
+    "pod_matches",
+    "pod_shape",
+    "pod_usage",
+    "service_usage",
+]
+
 WORKLOADS = {
     "Deployment": "deployments.apps",
     "StatefulSet": "statefulsets.apps",
@@ -52,62 +93,6 @@ WORKLOADS = {
 DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
 BETA_STORAGE_CLASS = "volume.beta.kubernetes.io/storage-class"
 OBJECT_COUNTS = {"ConfigMap": ("configmaps", "count/configmaps"), "Secret": ("secrets", "count/secrets")}
-
-
-@dataclass(frozen=True)
-class Amount:
-    """A quantity as the API server computes with it: its exact value and the format it prints in."""
-
-    value: Fraction
-    fmt: str = "DecimalSI"
-
-    @classmethod
-    def parse(cls, raw: Any) -> Amount:
-        text = str(raw).strip() if not isinstance(raw, bool) else ""
-        quantity = Quantity.parse(text)
-        return cls(round_up_milli(quantity.value), format_of(text))
-
-    def __str__(self) -> str:
-        return api_string(self.value, self.fmt)
-
-    def __add__(self, other: Amount) -> Amount:
-        return Amount(self.value + other.value, self.fmt if self.value != 0 else other.fmt)
-
-
-ZERO = Amount(Fraction(0))
-Resources = dict[str, Amount]
-
-
-class BadObject(ValueError):
-    """An input object that is not one admission can read; a user error, not a refusal."""
-
-
-@dataclass
-class Container:
-    name: str
-    requests: Resources
-    limits: Resources
-    init: bool = False
-    sidecar: bool = False
-    """An init container with restartPolicy: Always (it runs beside the app containers)."""
-
-
-@dataclass
-class PodShape:
-    containers: list[Container]
-    priority_class: str = ""
-    terminating: bool = False
-    cross_namespace_affinity: bool = False
-
-
-@dataclass(frozen=True)
-class LimitItem:
-    type: str
-    min: Resources
-    max: Resources
-    default: Resources
-    default_request: Resources
-    ratio: Resources
 
 
 @dataclass(frozen=True)
@@ -146,7 +131,9 @@ def classes_of(objects: Iterable[Mapping[str, Any]], existing_priority: Iterable
 
 @dataclass
 class Namespace:
-    limits: list[LimitItem] = field(default_factory=list)
+    limit_ranges: list[tuple[LimitItem, ...]] = field(default_factory=list)
+    """Each LimitRange's entries, LimitRanges in name order: LimitRanger applies them one object at a
+    time (the API server lists them from a cache in no promised order; name order is ours)."""
     quotas: list[QuotaRule] = field(default_factory=list)
     used: dict[str, Resources] = field(default_factory=dict)
     """By quota name: what the namespace already uses."""
@@ -180,6 +167,7 @@ def namespaces_of(objects: Iterable[Mapping[str, Any]], usage: Iterable[Mapping[
     """The namespaces a stack declares, with their LimitRanges and ResourceQuotas, and what
     ``usage`` (ResourceQuota objects with status.used) says they already use."""
     found: dict[str, Namespace] = {}
+    ranges: dict[str, dict[str, tuple[LimitItem, ...]]] = {}
     for manifest in objects:
         kind, meta = manifest.get("kind"), manifest.get("metadata") or {}
         if kind == "Namespace":
@@ -190,44 +178,21 @@ def namespaces_of(objects: Iterable[Mapping[str, Any]], usage: Iterable[Mapping[
         if namespace is None:
             continue
         if kind == "LimitRange":
-            namespace.limits += [_limit_item(item) for item in spec.get("limits") or []]
+            ranges.setdefault(meta["namespace"], {})[str(meta.get("name", ""))] = tuple(limit_item(item) for item in spec.get("limits") or [])
         elif kind == "ResourceQuota":
             expressions = tuple(
                 (e["scopeName"], e["operator"], tuple(e.get("values") or ())) for e in (spec.get("scopeSelector") or {}).get("matchExpressions") or []
             )
-            namespace.quotas.append(QuotaRule(meta["name"], _resources(spec.get("hard")), tuple(spec.get("scopes") or ()), expressions))
-    for namespace in found.values():
+            namespace.quotas.append(QuotaRule(meta["name"], resources_of(spec.get("hard")), tuple(spec.get("scopes") or ()), expressions))
+    for name, namespace in found.items():
         namespace.quotas.sort(key=lambda q: q.name)
+        namespace.limit_ranges = [items for _, items in sorted(ranges.get(name, {}).items())]
     for manifest in usage:
         meta = manifest.get("metadata") or {}
         target = found.get(meta.get("namespace", ""))
         if manifest.get("kind") == "ResourceQuota" and target is not None:
-            target.used[meta.get("name", "")] = _resources((manifest.get("status") or {}).get("used"))
+            target.used[meta.get("name", "")] = resources_of((manifest.get("status") or {}).get("used"))
     return found
-
-
-def _limit_item(item: Mapping[str, Any]) -> LimitItem:
-    """A LimitRange entry as the API server stores it (SetDefaults_LimitRangeItem: for Containers,
-    default from max, defaultRequest from default, then from min)."""
-    minimum, maximum = _resources(item.get("min")), _resources(item.get("max"))
-    default, default_request = _resources(item.get("default")), _resources(item.get("defaultRequest"))
-    if item.get("type") == "Container":
-        for key, value in maximum.items():
-            default.setdefault(key, value)
-        for key, value in default.items():
-            default_request.setdefault(key, value)
-        for key, value in minimum.items():
-            default_request.setdefault(key, value)
-    return LimitItem(str(item.get("type")), minimum, maximum, default, default_request, _resources(item.get("maxLimitRequestRatio")))
-
-
-def _resources(values: Any) -> Resources:
-    if not isinstance(values, Mapping):
-        return {}
-    try:
-        return {str(key): Amount.parse(value) for key, value in values.items()}
-    except QuantityError as error:
-        raise BadObject(str(error)) from None
 
 
 # --- Admission ---------------------------------------------------------------------------------------
@@ -252,6 +217,12 @@ class Admission:
         if namespace not in self.namespaces:
             known = ", ".join(sorted(self.namespaces)) or "none"
             raise BadObject(f"{kind} {namespace}/{name}: namespace {namespace} is not one the stack declares (it declares {known})")
+        for field_name in ("resourceVersion", "deletionTimestamp"):
+            if meta.get(field_name):
+                raise BadObject(
+                    f"{kind} {namespace}/{name}: metadata.{field_name} marks an object the cluster already has; "
+                    "admit answers for creates only, not updates or deletes: remove the field to ask whether it could be created"
+                )
         space = self.namespaces[namespace]
         verdict = Verdict(kind, namespace, name, True)
         spec = manifest.get("spec") or {}
@@ -273,30 +244,35 @@ class Admission:
     # Pods --------------------------------------------------------------------------------------
 
     def _pod(self, space: Namespace, verdict: Verdict, name: str, spec: Mapping[str, Any], manifest: Mapping[str, Any] | None = None) -> None:
-        shape = _pod_shape(spec)
-        defaulted = _default(shape, space.limits)
+        shape = pod_shape(spec)
+        defaulted = apply_defaults(shape, space.limit_ranges)
         if not shape.priority_class and self.classes.global_default is not None:
             shape.priority_class = self.classes.global_default
         elif shape.priority_class and shape.priority_class not in self.classes.priority:
             verdict.admitted = False
             verdict.reasons.append(f'pods "{name}" is forbidden: no PriorityClass with name {shape.priority_class} was found')
             return
-        invalid = _invalid_requests(shape)
+        invalid = invalid_requests(shape)
         if invalid:
             verdict.admitted = False
-            verdict.reasons.append(f'Pod "{name}" is invalid: ' + ", ".join(invalid))
+            verdict.reasons.append(f'Pod "{name}" is invalid: {_aggregate(invalid)}')
             return
-        refused = _limit_range_problems(shape, space.limits)
+        refused = limit_range_problems(shape, space.limit_ranges)
         if refused:
             verdict.admitted = False
             verdict.reasons.append(f'pods "{name}" is forbidden: {_aggregate(refused)}')
             return
-        problem = self._charge(space, _pod_usage(shape), lambda quota: _pod_matches(quota, shape), _must_specify(shape))
+        problem = self._charge(space, pod_compute_usage(shape), lambda quota: pod_matches(quota.scopes, quota.selector, shape), pod_constraints(shape))
         if problem:
             verdict.admitted = False
             verdict.reasons.append(f'pods "{name}" is forbidden: {problem}')
             return
         verdict.defaulted = defaulted
+
+    def quota(self, namespace: str, usage: Resources) -> str | None:
+        """ResourceQuota admission alone for an object that quota scopes never select (a claim, a
+        Service): None, with the namespace's quotas charged, or the refusal."""
+        return self._charge(self.namespaces[namespace], usage, _no_scopes, None)
 
     def _workload(self, space: Namespace, verdict: Verdict, kind: str, name: str, spec: Mapping[str, Any]) -> None:
         resource = WORKLOADS[kind]
@@ -318,40 +294,20 @@ class Admission:
     # Claims, Services and other counted objects --------------------------------------------------
 
     def _claim(self, space: Namespace, verdict: Verdict, name: str, spec: Mapping[str, Any], meta: Mapping[str, Any]) -> None:
-        requests = _resources((spec.get("resources") or {}).get("requests"))
-        refused = []
-        for item in space.limits:
-            if item.type != "PersistentVolumeClaim":
-                continue
-            for resource in sorted(item.min):
-                refused += _minimum(resource, "PersistentVolumeClaim", item.min[resource], requests, {})
-            for resource in sorted(item.max):
-                refused += _maximum_request(resource, "PersistentVolumeClaim", item.max[resource], requests)
-            if refused:
-                break
+        requests = resources_of((spec.get("resources") or {}).get("requests"))
+        # ValidatePersistentVolumeClaimSpec (pkg/apis/core/validation): storage is required and positive.
+        storage_asked = requests.get("storage")
+        if storage_asked is None or storage_asked.value <= 0:
+            detail = "Required value" if storage_asked is None else f'Invalid value: "{storage_asked}": must be greater than zero'
+            verdict.admitted = False
+            verdict.reasons.append(f'PersistentVolumeClaim "{name}" is invalid: spec.resources[storage]: {detail}')
+            return
+        refused = claim_problems(requests, space.limit_ranges)
         if refused:
             verdict.admitted = False
             verdict.reasons.append(f'persistentvolumeclaims "{name}" is forbidden: {_aggregate(refused)}')
             return
-        one = Amount(Fraction(1))
-        usage: Resources = {"persistentvolumeclaims": one, "count/persistentvolumeclaims": one}
-        storage = requests.get("storage")
-        # GetPersistentVolumeClaimClass: the beta annotation, when present (even ""), wins over the field;
-        # DefaultStorageClass gives a class only to a claim that has neither (PersistentVolumeClaimHasClass).
-        annotations = meta.get("annotations") or {}
-        if BETA_STORAGE_CLASS in annotations:
-            storage_class = str(annotations[BETA_STORAGE_CLASS] or "")
-        elif "storageClassName" in spec and spec["storageClassName"] is not None:
-            storage_class = str(spec["storageClassName"])
-        else:
-            storage_class = self.classes.default_storage or ""
-        if storage is not None:
-            usage["requests.storage"] = Amount(Fraction(math.ceil(storage.value)), storage.fmt)
-        if storage_class:
-            usage[f"{storage_class}.storageclass.storage.k8s.io/persistentvolumeclaims"] = one
-            if storage is not None:
-                usage[f"{storage_class}.storageclass.storage.k8s.io/requests.storage"] = usage["requests.storage"]
-        self._counted(space, verdict, "persistentvolumeclaims", usage)
+        self._counted(space, verdict, "persistentvolumeclaims", claim_usage(spec, meta, self.classes.default_storage))
 
     def _counted(self, space: Namespace, verdict: Verdict, resource: str, usage: Resources) -> None:
         problem = self._charge(space, usage, _no_scopes, None)
@@ -361,21 +317,23 @@ class Admission:
 
     # Quota ---------------------------------------------------------------------------------------
 
-    def _charge(self, space: Namespace, usage: Resources, matches: Any, must_specify: Mapping[str, list[str]] | None) -> str | None:
+    def _charge(self, space: Namespace, usage: Resources, matches: Any, missing: Mapping[str, list[str]] | None) -> str | None:
         """ResourceQuota admission: None, with every matching quota charged, or the API server's refusal.
         A quota matches when it tracks something this kind of object uses and its scopes select it;
-        ``must_specify`` (pods only) names the containers that leave each compute resource unset."""
-        handled = _pod_handles if must_specify is not None else (lambda name: name in usage)
+        ``missing`` (pods only) names the containers that leave each compute resource unset."""
+        handled = _pod_handles if missing is not None else (lambda name: name in usage)
         usage = {key: value for key, value in usage.items() if value.value != 0}
         matching = [q for q in space.quotas if any(handled(name) for name in q.hard) and matches(q)]
         for quota in matching:
-            if must_specify is not None:
-                missing = {resource: names for resource, names in must_specify.items() if resource in quota.hard and names}
-                if missing:
-                    detail = "; ".join(f"{resource} for: {','.join(sorted(names))}" for resource, names in sorted(missing.items()))
-                    return f"failed quota: {quota.name}: must specify {detail}"
-        if not usage:
+            if missing is not None:
+                message = must_specify(missing, quota.hard)
+                if message is not None:
+                    return f"failed quota: {quota.name}: {message}"
+        if not usage or not matching:
             return None
+        negative = sorted(key for key, value in usage.items() if value.value < 0)
+        if negative:  # checkRequest (k8s.io/apiserver resourcequota/controller.go) guards every quota's sum
+            return f"quota usage is negative for resource(s): {','.join(negative)}"
         for quota in matching:
             used = space.used.get(quota.name, {})
             requested = {key: value for key, value in usage.items() if key in quota.hard}
@@ -415,224 +373,7 @@ def _aggregate(messages: list[str]) -> str:
     return unique[0] if len(unique) == 1 else "[" + ", ".join(unique) + "]"
 
 
-# --- Pod helpers ---------------------------------------------------------------------------------------
-
-
-def _pod_shape(spec: Mapping[str, Any]) -> PodShape:
-    containers = []
-    for key, init in (("containers", False), ("initContainers", True)):
-        for entry in spec.get(key) or []:
-            resources = entry.get("resources") or {}
-            limits = _resources(resources.get("limits"))
-            requests = _resources(resources.get("requests"))
-            for resource, limit in limits.items():  # SetDefaults_Pod: a limit without a request is the request too
-                requests.setdefault(resource, limit)
-            containers.append(Container(str(entry.get("name", "")), requests, limits, init, init and entry.get("restartPolicy") == "Always"))
-    affinity = spec.get("affinity") or {}
-    cross = any(
-        term.get("namespaces") or term.get("namespaceSelector") is not None
-        for kind in ("podAffinity", "podAntiAffinity")
-        for field_name in ("requiredDuringSchedulingIgnoredDuringExecution", "preferredDuringSchedulingIgnoredDuringExecution")
-        for term in [(t.get("podAffinityTerm") or t) for t in (affinity.get(kind) or {}).get(field_name) or []]
-    )
-    deadline = spec.get("activeDeadlineSeconds")
-    return PodShape(containers, str(spec.get("priorityClassName") or ""), isinstance(deadline, int) and deadline >= 0, cross)
-
-
-def _default(shape: PodShape, limits: list[LimitItem]) -> dict[str, dict[str, dict[str, str]]]:
-    """LimitRanger's defaults; each container's requests and limits afterwards."""
-    defaults_request: Resources = {}
-    defaults_limit: Resources = {}
-    for item in limits:
-        if item.type == "Container":
-            defaults_request.update(item.default_request)
-            defaults_limit.update(item.default)
-    for container in shape.containers:
-        for key, value in defaults_limit.items():
-            container.limits.setdefault(key, value)
-        for key, value in defaults_request.items():
-            container.requests.setdefault(key, value)
-    return {
-        c.name: {"requests": {k: str(v) for k, v in sorted(c.requests.items())}, "limits": {k: str(v) for k, v in sorted(c.limits.items())}}
-        for c in shape.containers
-    }
-
-
-def _invalid_requests(shape: PodShape) -> list[str]:
-    """ValidateResourceRequirements: a request above its limit."""
-    problems = []
-    indexes = {"containers": 0, "initContainers": 0}
-    for container in shape.containers:
-        key = "initContainers" if container.init else "containers"
-        index = indexes[key]
-        indexes[key] += 1
-        for resource, request in sorted(container.requests.items()):
-            limit = container.limits.get(resource)
-            if limit is not None and request.value > limit.value:
-                problems.append(
-                    f'spec.{key}[{index}].resources.requests: Invalid value: "{request}": must be less than or equal to {resource} limit of {limit}'
-                )
-    return problems
-
-
-def _limit_range_problems(shape: PodShape, limits: list[LimitItem]) -> list[str]:
-    """PodValidateLimitFunc, the first LimitRange entry with problems deciding."""
-    problems: list[str] = []
-    for item in limits:
-        if item.type == "Container":
-            for container in shape.containers:
-                problems += _checks(item, "Container", container.requests, container.limits)
-        elif item.type == "Pod":
-            problems += _checks(item, "Pod", _pod_total(shape, "requests"), _pod_total(shape, "limits"))
-    return problems
-
-
-def _checks(item: LimitItem, limit_type: str, requests: Resources, limits: Resources) -> list[str]:
-    found = []
-    for resource in sorted(item.min):
-        found += _minimum(resource, limit_type, item.min[resource], requests, limits)
-    for resource in sorted(item.max):
-        found += _maximum(resource, limit_type, item.max[resource], requests, limits)
-    for resource in sorted(item.ratio):
-        found += _ratio(resource, limit_type, item.ratio[resource], requests, limits)
-    return found
-
-
-def _minimum(resource: str, limit_type: str, enforced: Amount, requests: Resources, limits: Resources) -> list[str]:
-    request, limit = requests.get(resource), limits.get(resource)
-    if request is None:
-        return [f"minimum {resource} usage per {limit_type} is {enforced}.  No request is specified"]
-    if request.value < enforced.value:
-        return [f"minimum {resource} usage per {limit_type} is {enforced}, but request is {request}"]
-    if limit is not None and limit.value < enforced.value:
-        return [f"minimum {resource} usage per {limit_type} is {enforced}, but limit is {limit}"]
-    return []
-
-
-def _maximum(resource: str, limit_type: str, enforced: Amount, requests: Resources, limits: Resources) -> list[str]:
-    request, limit = requests.get(resource), limits.get(resource)
-    if limit is None:
-        return [f"maximum {resource} usage per {limit_type} is {enforced}.  No limit is specified"]
-    if limit.value > enforced.value:
-        return [f"maximum {resource} usage per {limit_type} is {enforced}, but limit is {limit}"]
-    if request is not None and request.value > enforced.value:
-        return [f"maximum {resource} usage per {limit_type} is {enforced}, but request is {request}"]
-    return []
-
-
-def _maximum_request(resource: str, limit_type: str, enforced: Amount, requests: Resources) -> list[str]:
-    request = requests.get(resource)
-    if request is None:
-        return [f"maximum {resource} usage per {limit_type} is {enforced}.  No request is specified"]
-    if request.value > enforced.value:
-        return [f"maximum {resource} usage per {limit_type} is {enforced}, but request is {request}"]
-    return []
-
-
-def _ratio(resource: str, limit_type: str, enforced: Amount, requests: Resources, limits: Resources) -> list[str]:
-    request, limit = requests.get(resource), limits.get(resource)
-    if request is None or request.value == 0:
-        return [f"{resource} max limit to request ratio per {limit_type} is {enforced}, but no request is specified or request is 0"]
-    if limit is None or limit.value == 0:
-        return [f"{resource} max limit to request ratio per {limit_type} is {enforced}, but no limit is specified or limit is 0"]
-    observed = limit.value / request.value
-    if observed > enforced.value:
-        return [f"{resource} max limit to request ratio per {limit_type} is {enforced}, but provided ratio is {float(observed):f}"]
-    return []
-
-
-def _pod_total(shape: PodShape, which: str) -> Resources:
-    """A pod's requests (or limits) as the scheduler and quota count them: the app containers and
-    sidecars summed, or the largest init container with the sidecars started before it, whichever is more."""
-    total: Resources = {}
-    for container in shape.containers:
-        if not container.init or container.sidecar:
-            for key, value in getattr(container, which).items():
-                total[key] = total.get(key, ZERO) + value
-    init_peak: Resources = {}
-    sidecars: Resources = {}
-    for container in shape.containers:
-        if not container.init:
-            continue
-        own = getattr(container, which)
-        if container.sidecar:
-            for key, value in own.items():
-                sidecars[key] = sidecars.get(key, ZERO) + value
-            continue
-        for key in set(own) | set(sidecars):
-            candidate = own.get(key, ZERO) + sidecars.get(key, ZERO)
-            if candidate.value > init_peak.get(key, ZERO).value:
-                init_peak[key] = candidate
-    for key, value in init_peak.items():
-        if value.value > total.get(key, ZERO).value:
-            total[key] = value
-    return total
-
-
-def _pod_usage(shape: PodShape) -> Resources:
-    """podComputeUsageHelper: what a pod adds to its namespace's quotas."""
-    one = Amount(Fraction(1))
-    usage: Resources = {"pods": one, "count/pods": one}
-    requests, limits = _pod_total(shape, "requests"), _pod_total(shape, "limits")
-    for resource in COMPUTE:
-        if resource in requests:
-            usage[resource] = requests[resource]
-            usage[f"requests.{resource}"] = requests[resource]
-        if resource in limits:
-            usage[f"limits.{resource}"] = limits[resource]
-    for resource, value in requests.items():
-        if resource.startswith("hugepages-"):
-            usage[resource] = value
-            usage[f"requests.{resource}"] = value
-        elif resource not in COMPUTE and "/" in resource:
-            usage[f"requests.{resource}"] = value
-    return usage
-
-
-def _must_specify(shape: PodShape) -> dict[str, list[str]]:
-    """Per compute quota resource, the containers that leave it unset (after defaulting)."""
-    missing: dict[str, list[str]] = {}
-    for container in shape.containers:
-        for resource in ("cpu", "memory"):
-            if resource not in container.requests:
-                missing.setdefault(resource, []).append(container.name)
-                missing.setdefault(f"requests.{resource}", []).append(container.name)
-            if resource not in container.limits:
-                missing.setdefault(f"limits.{resource}", []).append(container.name)
-    return missing
-
-
-def _pod_matches(quota: QuotaRule, shape: PodShape) -> bool:
-    best_effort = not any(
-        value.value != 0 for c in shape.containers for values in (c.requests, c.limits) for key, value in values.items() if key in ("cpu", "memory")
-    )
-    checks = {
-        "Terminating": shape.terminating,
-        "NotTerminating": not shape.terminating,
-        "BestEffort": best_effort,
-        "NotBestEffort": not best_effort,
-        "CrossNamespacePodAffinity": shape.cross_namespace_affinity,
-    }
-    for scope in quota.scopes:
-        if scope == "PriorityClass":
-            if not shape.priority_class:
-                return False
-        elif not checks.get(scope, False):
-            return False
-    for scope, operator, values in quota.selector:
-        if scope == "PriorityClass":
-            present = bool(shape.priority_class)
-            outcome = {
-                "In": present and shape.priority_class in values,
-                "NotIn": not (present and shape.priority_class in values),
-                "Exists": present,
-                "DoesNotExist": not present,
-            }.get(operator, False)
-        else:
-            outcome = checks.get(scope, False) if operator == "Exists" else not checks.get(scope, False)
-        if not outcome:
-            return False
-    return True
+# --- Workloads, claims and Services ---------------------------------------------------------------------
 
 
 def _template(kind: str, spec: Mapping[str, Any]) -> tuple[Mapping[str, Any], int]:
@@ -647,6 +388,40 @@ def _template(kind: str, spec: Mapping[str, Any]) -> tuple[Mapping[str, Any], in
         return spec.get("template") or {}, 1
     replicas = spec.get("replicas", 1)
     return spec.get("template") or {}, int(replicas if replicas is not None else 1)
+
+
+def claim_usage(spec: Mapping[str, Any], meta: Mapping[str, Any], default_storage: str | None = None) -> Resources:
+    """The PersistentVolumeClaim evaluator's Usage (pkg/quota/v1/evaluator/core/persistent_volume_claims.go):
+    the claim counted, its storage request rounded up to a whole byte, per class as well."""
+    one = Amount(Fraction(1))
+    usage: Resources = {"persistentvolumeclaims": one, "count/persistentvolumeclaims": one}
+    storage = resources_of((spec.get("resources") or {}).get("requests")).get("storage")
+    # GetPersistentVolumeClaimClass: the beta annotation, when present (even ""), wins over the field;
+    # DefaultStorageClass gives a class only to a claim that has neither (PersistentVolumeClaimHasClass).
+    annotations = meta.get("annotations") or {}
+    if BETA_STORAGE_CLASS in annotations:
+        storage_class = str(annotations[BETA_STORAGE_CLASS] or "")
+    elif "storageClassName" in spec and spec["storageClassName"] is not None:
+        storage_class = str(spec["storageClassName"])
+    else:
+        storage_class = default_storage or ""
+    if storage is not None:
+        usage["requests.storage"] = Amount(Fraction(math.ceil(storage.value)), storage.fmt)
+    if storage_class:
+        usage[f"{storage_class}.storageclass.storage.k8s.io/persistentvolumeclaims"] = one
+        if storage is not None:
+            usage[f"{storage_class}.storageclass.storage.k8s.io/requests.storage"] = usage["requests.storage"]
+    return usage
+
+
+def pod_usage(spec: Mapping[str, Any]) -> Resources:
+    """The pod evaluator's Usage for a pod as created (no status): decoding defaults, then what it charges."""
+    return pod_compute_usage(pod_shape(spec))
+
+
+def service_usage(spec: Mapping[str, Any]) -> Resources:
+    """The Service evaluator's Usage (pkg/quota/v1/evaluator/core/services.go)."""
+    return _service_usage(spec)
 
 
 def _service_usage(spec: Mapping[str, Any]) -> Resources:

@@ -129,7 +129,11 @@ def capacity(ctx: click.Context, stack: str, as_json: bool) -> None:
 @click.pass_context
 def admit(ctx: click.Context, stack: str, files: tuple[Path, ...], usage: Path | None, as_json: bool, no_cache: bool) -> None:
     """Would the API server admit these objects into the stack's namespaces? LimitRanger's defaults and
-    checks, then ResourceQuota, as if applied one after another. Exit 0 when all are admitted."""
+    checks, then ResourceQuota, as if applied one after another. Exit 0 when all are admitted.
+
+    Creates only: not updates or deletes (an object with metadata.resourceVersion is refused as input),
+    not usage that depends on status (terminated pods, resizes), not the limitedResources admission
+    configuration. Held to upstream's LimitRanger and ResourceQuota tests (tests/conformance)."""
     from ..analysis import admission
     from ..stack.spec import load_spec
 
