@@ -53,6 +53,7 @@ from .pods import (
     pod_compute_usage,
     pod_constraints,
     pod_matches,
+    pod_requests_and_limits,
     pod_shape,
 )
 from .quantities import ZERO, Amount, BadObject, Resources, resources_of
@@ -77,6 +78,7 @@ __all__ = [  # what the conformance suite and the CLI read, wherever it lives
     "namespaces_of",
     "pod_constraints",
     "pod_matches",
+    "pod_requests_and_limits",
     "pod_shape",
     "pod_usage",
     "service_usage",

@@ -46,14 +46,16 @@ class PodShape:
         return any(pod_level_supported(name) for name in (*self.pod_requests, *self.pod_limits))
 
 
-def pod_shape(spec: Mapping[str, Any]) -> PodShape:
+def pod_shape(spec: Mapping[str, Any], api_defaults: bool = True) -> PodShape:
+    """The pod as admission sees it; with ``api_defaults`` (as every pod the API server receives) after
+    SetDefaults_Pod, without them as upstream's helper tests build their pods."""
     containers = []
     for key, init in (("containers", False), ("initContainers", True)):
         for entry in spec.get(key) or []:
             resources = entry.get("resources") or {}
             limits = resources_of(resources.get("limits"))
             requests = resources_of(resources.get("requests"))
-            for resource, limit in limits.items():  # SetDefaults_Pod: a limit without a request is the request too
+            for resource, limit in limits.items() if api_defaults else ():  # SetDefaults_Pod: a limit without a request is the request too
                 requests.setdefault(resource, limit)
             containers.append(Container(str(entry.get("name", "")), requests, limits, init, init and entry.get("restartPolicy") == "Always"))
     affinity = spec.get("affinity") or {}
@@ -138,17 +140,23 @@ def pod_total(shape: PodShape, which: str) -> Resources:
     return total
 
 
+def pod_requests_and_limits(shape: PodShape, overhead: bool = True) -> tuple[Resources, Resources]:
+    """PodRequests and PodLimits (k8s.io/component-helpers/resource/helpers.go), as quota counts a pod:
+    the totals, and the overhead added to every request and to a limit only where the pod has a
+    non-zero one (LimitRanger counts without overhead)."""
+    requests, limits = pod_total(shape, "requests"), pod_total(shape, "limits")
+    for key, value in shape.overhead.items() if overhead else ():
+        requests[key] = requests.get(key, ZERO) + value
+        if key in limits and limits[key].value != 0:
+            limits[key] = limits[key] + value
+    return requests, limits
+
+
 def pod_compute_usage(shape: PodShape) -> Resources:
     """podComputeUsageHelper: what a pod adds to its namespace's quotas."""
     one = Amount(Fraction(1))
     usage: Resources = {"pods": one, "count/pods": one}
-    requests, limits = pod_total(shape, "requests"), pod_total(shape, "limits")
-    # PodRequests / PodLimits (k8s.io/component-helpers/resource): overhead adds to every request, and
-    # to a limit only where the pod has a non-zero one.
-    for key, value in shape.overhead.items():
-        requests[key] = requests.get(key, ZERO) + value
-        if key in limits and limits[key].value != 0:
-            limits[key] = limits[key] + value
+    requests, limits = pod_requests_and_limits(shape)
     for resource in COMPUTE:
         if resource in requests:
             usage[resource] = requests[resource]

@@ -52,6 +52,7 @@ def disagreements(section: str, case: Mapping[str, Any]) -> list[str]:
         "scopes": _scopes,
         "limitranger": _limitranger,
         "quota": _quota,
+        "totals": _totals,
     }
     return check[section](case)
 
@@ -77,6 +78,13 @@ def _usage(case: Mapping[str, Any]) -> list[str]:
     else:
         actual = admission.service_usage(spec)
     return _compare("usage", case["usage"], actual)
+
+
+def _totals(case: Mapping[str, Any]) -> list[str]:
+    shape = admission.pod_shape(case["spec"], api_defaults=False)
+    requests, limits = admission.pod_requests_and_limits(shape, overhead=case.get("overhead", "included") == "included")
+    problems = _compare("requests", case["requests"], requests) if "requests" in case else []
+    return problems + (_compare("limits", case["limits"], limits) if "limits" in case else [])
 
 
 def _constraints(case: Mapping[str, Any]) -> list[str]:
