@@ -16,7 +16,7 @@ from fractions import Fraction
 import pytest
 import yaml
 
-from clusterstack.analysis.admission import Admission, Amount, claim_usage, namespaces_of
+from clusterstack.analysis.admission import Admission, Amount, BadObject, claim_usage, namespaces_of
 from tests.test_engine import cs
 
 STACK = """\
@@ -241,7 +241,7 @@ def test_an_undeclared_namespace_is_a_user_error(project, tmp_path):
     path.write_text(yaml.safe_dump(pod("p", "nowhere")))
     result = cs(project, "admit", "-s", "dev", "-f", str(path))
     assert result.exit_code == 1
-    assert "error: Pod nowhere/p: namespace nowhere is not one the stack declares" in result.output
+    assert f"error: {path}: Pod nowhere/p: namespace nowhere is not one the stack declares" in result.output
 
 
 def test_quantities_print_as_the_api_server_prints_them():
@@ -415,5 +415,44 @@ def test_an_existing_object_is_refused_as_input_not_guessed_at(project, tmp_path
     path.write_text(yaml.safe_dump(existing))
     result = cs(project, "admit", "-s", "dev", "-f", str(path))
     assert result.exit_code == 1
-    assert "error: Pod quota-pod-example/running: metadata.resourceVersion marks an object the cluster already has" in result.output
+    assert f"error: {path}: Pod quota-pod-example/running: metadata.resourceVersion marks an object the cluster already has" in result.output
     assert "Traceback" not in result.output
+
+
+def test_overhead_is_a_runtime_classs_to_set_and_is_charged_when_it_is():
+    """plugin/pkg/admission/runtimeclass/admission.go: a pod stating spec.overhead without a RuntimeClass
+    is refused; with one, quota charges requests plus overhead (pods_test.go TestPodEvaluatorUsage "count
+    pod overhead as usage"). A negative overhead is invalid (ValidatePodSpec)."""
+    objects = [
+        {"kind": "Namespace", "metadata": {"name": "team"}},
+        {"kind": "ResourceQuota", "metadata": {"name": "cpu", "namespace": "team"}, "spec": {"hard": {"requests.cpu": "3"}}},
+    ]
+    admitter = Admission(namespaces_of(objects))
+    bare = pod("bare", "team", {"cpu": "1"}, None, overhead={"cpu": "1"})
+    assert admitter.admit(bare).reasons == [
+        'pods "bare" is forbidden: pod rejected: Pod Overhead set without corresponding RuntimeClass defined Overhead'
+    ]
+    kata = pod("kata", "team", {"cpu": "1"}, None, overhead={"cpu": "1"}, runtimeClassName="kata")
+    assert admitter.admit(kata).admitted
+    assert str(admitter.namespaces["team"].used["cpu"]["requests.cpu"]) == "2"
+    negative = pod("negative", "team", {"cpu": "1"}, None, overhead={"cpu": "-1"}, runtimeClassName="kata")
+    assert admitter.admit(negative).reasons == ['Pod "negative" is invalid: spec.overhead[cpu]: Invalid value: "-1": must be greater than or equal to 0']
+
+
+@pytest.mark.parametrize(
+    ("obj", "expected"),
+    [
+        ({"kind": "Pod", "spec": {"resources": "2 cores", "containers": []}}, "Pod team/x: spec.resources is str, not a map"),
+        ({"kind": "Pod", "spec": {"containers": [{"name": "a", "resources": ["cpu"]}]}}, "Pod team/x: spec.containers[0].resources is list, not a map"),
+        ({"kind": "Pod", "spec": {"initContainers": "init"}}, "Pod team/x: spec.initContainers is str, not a list of containers"),
+        ({"kind": "Pod", "spec": "none"}, "Pod team/x: spec is str, not a map"),
+        ({"kind": "PersistentVolumeClaim", "spec": {"resources": "10Gi"}}, "PersistentVolumeClaim team/x: spec.resources is str, not a map"),
+        ({"kind": "Pod", "spec": {"containers": [{"name": "a", "resources": {"requests": {"cpu": "lots"}}}]}}, "Pod team/x: 'lots' is not a Kubernetes quantity"),
+    ],
+    ids=["pod-level resources not a map", "container resources a list", "init containers a string", "spec a string", "claim resources a string", "bad quantity"],
+)
+def test_a_malformed_object_is_a_user_error_naming_the_object_and_key(obj, expected):
+    admitter = Admission(namespaces_of([{"kind": "Namespace", "metadata": {"name": "team"}}]))
+    with pytest.raises(BadObject) as raised:
+        admitter.admit({**obj, "metadata": {"name": "x", "namespace": "team"}})
+    assert str(raised.value).startswith(expected)

@@ -228,19 +228,24 @@ class Admission:
         space = self.namespaces[namespace]
         verdict = Verdict(kind, namespace, name, True)
         spec = manifest.get("spec") or {}
-        if kind == "Pod":
-            self._pod(space, verdict, name, spec, manifest)
-        elif kind in WORKLOADS:
-            self._workload(space, verdict, kind, name, spec)
-        elif kind == "PersistentVolumeClaim":
-            self._claim(space, verdict, name, spec, meta)
-        elif kind == "Service":
-            self._counted(space, verdict, "services", _service_usage(spec))
-        elif kind in OBJECT_COUNTS:
-            legacy, counted = OBJECT_COUNTS[kind]
-            self._counted(space, verdict, legacy, {legacy: Amount(Fraction(1)), counted: Amount(Fraction(1))})
-        else:
+        if kind not in ("Pod", "PersistentVolumeClaim", "Service", *WORKLOADS, *OBJECT_COUNTS):
             raise BadObject(f"{kind} {namespace}/{name}: admit reads Pods, workloads, PersistentVolumeClaims, Services, ConfigMaps and Secrets")
+        if not isinstance(spec, Mapping):
+            raise BadObject(f"{kind} {namespace}/{name}: spec is {type(spec).__name__}, not a map")
+        try:
+            if kind == "Pod":
+                self._pod(space, verdict, name, spec, manifest)
+            elif kind in WORKLOADS:
+                self._workload(space, verdict, kind, name, spec)
+            elif kind == "PersistentVolumeClaim":
+                self._claim(space, verdict, name, spec, meta)
+            elif kind == "Service":
+                self._counted(space, verdict, "services", _service_usage(spec))
+            else:
+                legacy, counted = OBJECT_COUNTS[kind]
+                self._counted(space, verdict, legacy, {legacy: Amount(Fraction(1)), counted: Amount(Fraction(1))})
+        except BadObject as error:  # name the object; the key path is in the message
+            raise BadObject(f"{kind} {namespace}/{name}: {error}") from None
         return verdict
 
     # Pods --------------------------------------------------------------------------------------
@@ -263,6 +268,13 @@ class Admission:
         if refused:
             verdict.admitted = False
             verdict.reasons.append(f'pods "{name}" is forbidden: {_aggregate(refused)}')
+            return
+        if spec.get("overhead") is not None and not spec.get("runtimeClassName"):
+            # RuntimeClass admission (plugin/pkg/admission/runtimeclass/admission.go validateOverhead): only a
+            # RuntimeClass may set overhead. With a class named, admit charges the overhead the pod states
+            # (the stack does not know the cluster's RuntimeClasses).
+            verdict.admitted = False
+            verdict.reasons.append(f'pods "{name}" is forbidden: pod rejected: Pod Overhead set without corresponding RuntimeClass defined Overhead')
             return
         problem = self._charge(space, pod_compute_usage(shape), lambda quota: pod_matches(quota.scopes, quota.selector, shape), pod_constraints(shape))
         if problem:
@@ -296,7 +308,7 @@ class Admission:
     # Claims, Services and other counted objects --------------------------------------------------
 
     def _claim(self, space: Namespace, verdict: Verdict, name: str, spec: Mapping[str, Any], meta: Mapping[str, Any]) -> None:
-        requests = resources_of((spec.get("resources") or {}).get("requests"))
+        requests = _claim_requests(spec)
         # ValidatePersistentVolumeClaimSpec (pkg/apis/core/validation): storage is required and positive.
         storage_asked = requests.get("storage")
         if storage_asked is None or storage_asked.value <= 0:
@@ -397,7 +409,7 @@ def claim_usage(spec: Mapping[str, Any], meta: Mapping[str, Any], default_storag
     the claim counted, its storage request rounded up to a whole byte, per class as well."""
     one = Amount(Fraction(1))
     usage: Resources = {"persistentvolumeclaims": one, "count/persistentvolumeclaims": one}
-    storage = resources_of((spec.get("resources") or {}).get("requests")).get("storage")
+    storage = _claim_requests(spec).get("storage")
     # GetPersistentVolumeClaimClass: the beta annotation, when present (even ""), wins over the field;
     # DefaultStorageClass gives a class only to a claim that has neither (PersistentVolumeClaimHasClass).
     annotations = meta.get("annotations") or {}
@@ -414,6 +426,13 @@ def claim_usage(spec: Mapping[str, Any], meta: Mapping[str, Any], default_storag
         if storage is not None:
             usage[f"{storage_class}.storageclass.storage.k8s.io/requests.storage"] = usage["requests.storage"]
     return usage
+
+
+def _claim_requests(spec: Mapping[str, Any]) -> Resources:
+    resources = spec.get("resources")
+    if resources is not None and not isinstance(resources, Mapping):
+        raise BadObject(f"spec.resources is {type(resources).__name__}, not a map")
+    return resources_of((resources or {}).get("requests"))
 
 
 def pod_usage(spec: Mapping[str, Any]) -> Resources:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from .quantities import ZERO, Amount, Resources, resources_of
+from .quantities import ZERO, Amount, BadObject, Resources, resources_of
 
 COMPUTE = ("cpu", "memory", "ephemeral-storage")
 MUST_SPECIFY = {"cpu", "memory", "requests.cpu", "requests.memory", "limits.cpu", "limits.memory"}
@@ -51,8 +51,12 @@ def pod_shape(spec: Mapping[str, Any], api_defaults: bool = True) -> PodShape:
     SetDefaults_Pod, without them as upstream's helper tests build their pods."""
     containers = []
     for key, init in (("containers", False), ("initContainers", True)):
-        for entry in spec.get(key) or []:
-            resources = entry.get("resources") or {}
+        entries = spec.get(key) or []
+        if not isinstance(entries, list):
+            raise BadObject(f"spec.{key} is {type(entries).__name__}, not a list of containers")
+        for index, raw in enumerate(entries):
+            entry = _map(raw, f"spec.{key}[{index}]")
+            resources = _map(entry.get("resources"), f"spec.{key}[{index}].resources")
             limits = resources_of(resources.get("limits"))
             requests = resources_of(resources.get("requests"))
             for resource, limit in limits.items() if api_defaults else ():  # SetDefaults_Pod: a limit without a request is the request too
@@ -66,7 +70,7 @@ def pod_shape(spec: Mapping[str, Any], api_defaults: bool = True) -> PodShape:
         for term in [(t.get("podAffinityTerm") or t) for t in (affinity.get(kind) or {}).get(field_name) or []]
     )
     deadline = spec.get("activeDeadlineSeconds")
-    pod_resources = spec.get("resources") or {}
+    pod_resources = _map(spec.get("resources"), "spec.resources")
     return PodShape(
         containers,
         str(spec.get("priorityClassName") or ""),
@@ -76,6 +80,15 @@ def pod_shape(spec: Mapping[str, Any], api_defaults: bool = True) -> PodShape:
         resources_of(pod_resources.get("limits")),
         resources_of(spec.get("overhead")),
     )
+
+
+def _map(value: Any, where: str) -> Mapping[str, Any]:
+    """A map the pod spec must have there (absent or null: empty), or the user's error naming the key."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise BadObject(f"{where} is {type(value).__name__}, not a map")
+    return value
 
 
 def pod_level_supported(name: str) -> bool:
@@ -95,6 +108,11 @@ def invalid_requests(shape: PodShape) -> list[str]:
         places.append((f"spec.{key}[{indexes[key]}].resources", container.requests, container.limits))
         indexes[key] += 1
     places.append(("spec.resources", shape.pod_requests, shape.pod_limits))
+    problems += [
+        f'spec.overhead[{resource}]: Invalid value: "{value}": must be greater than or equal to 0'
+        for resource, value in sorted(shape.overhead.items())
+        if value.value < 0
+    ]
     for path, requests, limits in places:
         for resource, cap in sorted(limits.items()):
             if cap.value < 0:

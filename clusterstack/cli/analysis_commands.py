@@ -144,9 +144,14 @@ def admit(ctx: click.Context, stack: str, files: tuple[Path, ...], usage: Path |
         objects = [d.manifest for d in evaluation.objects]
         classes = admission.classes_of(objects, load_spec(evaluation.config).args.cluster.existing.priority_classes)
         admitter = admission.Admission(admission.namespaces_of(objects, _items(used)), classes)
-        verdicts = [admitter.admit(document) for _, document in documents]
     except admission.BadObject as error:
         raise ClusterstackError([str(error)]) from None
+    verdicts = []
+    for path, document in documents:
+        try:
+            verdicts.append(admitter.admit(document))
+        except admission.BadObject as error:  # the file it came from, then the object and key
+            raise ClusterstackError([f"{path}: {error}"]) from None
     if as_json:
         click.echo(json.dumps([v.to_json() for v in verdicts], indent=2))
     else:
