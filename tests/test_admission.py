@@ -456,3 +456,23 @@ def test_a_malformed_object_is_a_user_error_naming_the_object_and_key(obj, expec
     with pytest.raises(BadObject) as raised:
         admitter.admit({**obj, "metadata": {"name": "x", "namespace": "team"}})
     assert str(raised.value).startswith(expected)
+
+
+def test_a_zero_usage_is_still_checked_against_an_overspent_quota():
+    """k8s.io/apiserver pkg/admission/plugin/resourcequota/controller.go checkRequest: the object's usage is
+    masked by the quota's resource names with its zeros (services.go charges services.loadbalancers=0
+    for a ClusterIP Service, services_test.go "clusterip"), so a quota already over its hard limit (it was
+    lowered) refuses even an object adding nothing to that resource."""
+    objects = [
+        {"kind": "Namespace", "metadata": {"name": "team"}},
+        {"kind": "ResourceQuota", "metadata": {"name": "lb", "namespace": "team"}, "spec": {"hard": {"services.loadbalancers": "1"}}},
+    ]
+    used = [{"kind": "ResourceQuota", "metadata": {"name": "lb", "namespace": "team"}, "status": {"used": {"services.loadbalancers": "2"}}}]
+    admitter = Admission(namespaces_of(objects, used))
+    service = {"kind": "Service", "metadata": {"name": "web", "namespace": "team"}, "spec": {"type": "ClusterIP", "ports": [{"port": 80}]}}
+    assert admitter.admit(service).reasons == [
+        (
+            'services "web" is forbidden: exceeded quota: lb, requested: services.loadbalancers=0, used: services.loadbalancers=2, '
+            "limited: services.loadbalancers=1"
+        )
+    ]

@@ -335,8 +335,10 @@ class Admission:
         """ResourceQuota admission: None, with every matching quota charged, or the API server's refusal.
         A quota matches when it tracks something this kind of object uses and its scopes select it;
         ``missing`` (pods only) names the containers that leave each compute resource unset."""
+        # A zero in the usage still counts (checkRequest masks the usage by the quota's names, zeros
+        # included): a Service without load balancers is refused by a quota whose load balancers are
+        # already over its hard limit, as the API server refuses it.
         handled = _pod_handles if missing is not None else (lambda name: name in usage)
-        usage = {key: value for key, value in usage.items() if value.value != 0}
         matching = [q for q in space.quotas if any(handled(name) for name in q.hard) and matches(q)]
         for quota in matching:
             if missing is not None:
