@@ -447,9 +447,26 @@ def test_overhead_is_a_runtime_classs_to_set_and_is_charged_when_it_is():
         ({"kind": "Pod", "spec": {"initContainers": "init"}}, "Pod team/x: spec.initContainers is str, not a list of containers"),
         ({"kind": "Pod", "spec": "none"}, "Pod team/x: spec is str, not a map"),
         ({"kind": "PersistentVolumeClaim", "spec": {"resources": "10Gi"}}, "PersistentVolumeClaim team/x: spec.resources is str, not a map"),
-        ({"kind": "Pod", "spec": {"containers": [{"name": "a", "resources": {"requests": {"cpu": "lots"}}}]}}, "Pod team/x: 'lots' is not a Kubernetes quantity"),
+        (
+            {"kind": "Pod", "spec": {"containers": [{"name": "a", "resources": {"requests": {"cpu": "lots"}}}]}},
+            "Pod team/x: spec.containers[0].resources.requests[cpu]: 'lots' is not a Kubernetes quantity",
+        ),
+        (
+            {"kind": "CronJob", "spec": {"jobTemplate": {"spec": {"template": {"spec": {"containers": [{"name": "a", "resources": "x"}]}}}}}},
+            "CronJob team/x: spec.jobTemplate.spec.template.spec.containers[0].resources is str, not a map",
+        ),
+        ({"kind": "PersistentVolumeClaim", "spec": {"resources": {"requests": {"storage": "big"}}}}, "PersistentVolumeClaim team/x: spec.resources.requests[storage]: 'big'"),
     ],
-    ids=["pod-level resources not a map", "container resources a list", "init containers a string", "spec a string", "claim resources a string", "bad quantity"],
+    ids=[
+        "pod-level resources not a map",
+        "container resources a list",
+        "init containers a string",
+        "spec a string",
+        "claim resources a string",
+        "bad quantity",
+        "a workload's template",
+        "a claim's bad quantity",
+    ],
 )
 def test_a_malformed_object_is_a_user_error_naming_the_object_and_key(obj, expected):
     admitter = Admission(namespaces_of([{"kind": "Namespace", "metadata": {"name": "team"}}]))

@@ -296,9 +296,13 @@ class Admission:
             verdict.reasons.append(f'{resource} "{name}" is forbidden: {problem}')
             return
         template, replicas = _template(kind, spec)
+        where = "spec.jobTemplate.spec.template." if kind == "CronJob" else "spec.template."
         for index in range(replicas):
             pod = Verdict("Pod", verdict.namespace, f"{name}-{index + 1}", True)
-            self._pod(space, pod, f"{name}-…", template.get("spec") or {})
+            try:
+                self._pod(space, pod, f"{name}-…", template.get("spec") or {})
+            except BadObject as error:  # the key path from the workload's own spec
+                raise BadObject(f"{where}{error}" if str(error).startswith("spec") else str(error)) from None
             if not pod.admitted:
                 verdict.admitted = False
                 verdict.reasons += [f"pod {index + 1} of {replicas}: {reason}" for reason in pod.reasons]
@@ -434,7 +438,7 @@ def _claim_requests(spec: Mapping[str, Any]) -> Resources:
     resources = spec.get("resources")
     if resources is not None and not isinstance(resources, Mapping):
         raise BadObject(f"spec.resources is {type(resources).__name__}, not a map")
-    return resources_of((resources or {}).get("requests"))
+    return resources_of((resources or {}).get("requests"), "spec.resources.requests")
 
 
 def pod_usage(spec: Mapping[str, Any]) -> Resources:

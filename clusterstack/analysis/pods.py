@@ -57,8 +57,8 @@ def pod_shape(spec: Mapping[str, Any], api_defaults: bool = True) -> PodShape:
         for index, raw in enumerate(entries):
             entry = _map(raw, f"spec.{key}[{index}]")
             resources = _map(entry.get("resources"), f"spec.{key}[{index}].resources")
-            limits = resources_of(resources.get("limits"))
-            requests = resources_of(resources.get("requests"))
+            limits = resources_of(resources.get("limits"), f"spec.{key}[{index}].resources.limits")
+            requests = resources_of(resources.get("requests"), f"spec.{key}[{index}].resources.requests")
             for resource, limit in limits.items() if api_defaults else ():  # SetDefaults_Pod: a limit without a request is the request too
                 requests.setdefault(resource, limit)
             containers.append(Container(str(entry.get("name", "")), requests, limits, init, init and entry.get("restartPolicy") == "Always"))
@@ -76,9 +76,9 @@ def pod_shape(spec: Mapping[str, Any], api_defaults: bool = True) -> PodShape:
         str(spec.get("priorityClassName") or ""),
         isinstance(deadline, int) and deadline >= 0,
         cross,
-        resources_of(pod_resources.get("requests")),
-        resources_of(pod_resources.get("limits")),
-        resources_of(spec.get("overhead")),
+        resources_of(pod_resources.get("requests"), "spec.resources.requests"),
+        resources_of(pod_resources.get("limits"), "spec.resources.limits"),
+        resources_of(spec.get("overhead"), "spec.overhead"),
     )
 
 

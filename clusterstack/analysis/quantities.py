@@ -39,11 +39,15 @@ class BadObject(ValueError):
     """An input object that is not one admission can read; a user error, not a refusal."""
 
 
-def resources_of(values: Any) -> Resources:
-    """A ResourceList (requests, limits, hard, used) read from a manifest; none when it is not a map."""
+def resources_of(values: Any, where: str = "") -> Resources:
+    """A ResourceList (requests, limits, hard, used) read from a manifest; none when it is not a map.
+    A quantity that is none is the user's error, naming ``where[resource]`` when given."""
     if not isinstance(values, Mapping):
         return {}
-    try:
-        return {str(key): Amount.parse(value) for key, value in values.items()}
-    except QuantityError as error:
-        raise BadObject(str(error)) from None
+    found: Resources = {}
+    for key, value in values.items():
+        try:
+            found[str(key)] = Amount.parse(value)
+        except QuantityError as error:
+            raise BadObject(f"{where}[{key}]: {error}" if where else str(error)) from None
+    return found
