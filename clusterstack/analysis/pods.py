@@ -99,7 +99,7 @@ def pod_level_supported(name: str) -> bool:
 def invalid_requests(shape: PodShape) -> list[str]:
     """ValidateResourceRequirements (pkg/apis/core/validation): per container, a negative limit, then a
     negative request ("must be greater than or equal to 0") or one above its limit; the pod-level
-    resources alike."""
+    resources alike; then a negative overhead."""
     problems = []
     indexes = {"containers": 0, "initContainers": 0}
     places = []
@@ -108,11 +108,6 @@ def invalid_requests(shape: PodShape) -> list[str]:
         places.append((f"spec.{key}[{indexes[key]}].resources", container.requests, container.limits))
         indexes[key] += 1
     places.append(("spec.resources", shape.pod_requests, shape.pod_limits))
-    problems += [
-        f'spec.overhead[{resource}]: Invalid value: "{value}": must be greater than or equal to 0'
-        for resource, value in sorted(shape.overhead.items())
-        if value.value < 0
-    ]
     for path, requests, limits in places:
         for resource, cap in sorted(limits.items()):
             if cap.value < 0:
@@ -123,6 +118,11 @@ def invalid_requests(shape: PodShape) -> list[str]:
                 problems.append(f'{path}.requests[{resource}]: Invalid value: "{request}": must be greater than or equal to 0')
             elif limit is not None and request.value > limit.value:
                 problems.append(f'{path}.requests: Invalid value: "{request}": must be less than or equal to {resource} limit of {limit}')
+    problems += [  # validateOverhead, after the containers (ValidatePodSpec's order)
+        f'spec.overhead[{resource}]: Invalid value: "{value}": must be greater than or equal to 0'
+        for resource, value in sorted(shape.overhead.items())
+        if value.value < 0
+    ]
     return problems
 
 
