@@ -37,10 +37,10 @@ def test_every_case_cites_its_upstream_test_and_every_skip_says_why():
     assert all(count > 0 for count in counted.values()), counted
 
 
-def test_the_whole_suite_runs_in_well_under_a_second():
+def test_the_whole_suite_runs_in_seconds():
     started = time.perf_counter()
     assert run_suite(SUITE) == []
-    assert time.perf_counter() - started < 2.0
+    assert time.perf_counter() - started < 5.0  # about 0.3 s alone; room for a shared, loaded machine
 
 
 def _init_containers_summed(shape: admission.PodShape, which: str) -> admission.Resources:
