@@ -7,8 +7,6 @@ in memory, the suite's own checker finds disagreements."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from clusterstack.analysis import admission, pods
@@ -37,10 +35,9 @@ def test_every_case_cites_its_upstream_test_and_every_skip_says_why():
     assert all(count > 0 for count in counted.values()), counted
 
 
-def test_the_whole_suite_runs_in_seconds():
-    started = time.perf_counter()
+def test_the_whole_suite_agrees():
+    """Every case at once (about 0.3 s: speed is measured, not asserted in a test)."""
     assert run_suite(SUITE) == []
-    assert time.perf_counter() - started < 5.0  # about 0.3 s alone; room for a shared, loaded machine
 
 
 def _init_containers_summed(shape: admission.PodShape, which: str) -> admission.Resources:
