@@ -48,6 +48,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from . import fast
+from .goals import Goals
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 
@@ -157,6 +158,8 @@ class RecordingMonitor(pulumi.runtime.mocks.MockMonitor):
         self.duplicates: list[Duplicate] = []
         self._by_urn: dict[str, Registration] = {}
         self._lock = threading.Lock()
+        self.goals = Goals()
+        """What the engine, not the SDK, does to each registration: inheritance and transforms."""
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         if type_ == STACK_TYPE:
@@ -164,9 +167,10 @@ class RecordingMonitor(pulumi.runtime.mocks.MockMonitor):
         return urn_of(self.stack, self.project, qualify(parent, type_), name)
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (the gRPC method's name)
-        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]  # the SDK leaves it unannotated
         if request.type == STACK_TYPE:
-            return response
+            return super().RegisterResource(request)  # type: ignore[no-untyped-call]  # the SDK leaves it unannotated
+        request = self.goals.prepare(request, self.make_urn(request.parent, request.type, request.name))
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]  # the SDK leaves it unannotated
         self.record(
             urn=response.urn,
             type=request.type,
@@ -182,6 +186,10 @@ class RecordingMonitor(pulumi.runtime.mocks.MockMonitor):
             replace_on_changes=tuple(request.replaceOnChanges),
         )
         return response
+
+    def RegisterStackTransform(self, request: Any) -> Any:  # noqa: N802 (the gRPC method's name)
+        self.goals.add_stack_transform(request)
+        return super().RegisterStackTransform(request)  # type: ignore[no-untyped-call]  # the SDK leaves it unannotated
 
     def record(self, *, parent: str, inputs: dict[str, Any], plain: bool = False, **fields: Any) -> None:
         """Keep one registration (``parent`` is the parent's URN as the request carries it; ``inputs``
@@ -321,7 +329,7 @@ def _run(
         # this process left behind (on another event loop: forever).
         _settings.SETTINGS.outputs = set()
         pulumi.runtime.set_all_config(config)
-        fast_path = fast.FastPath(monitor, mocks, monitor.record, monitor.make_urn) if path == "fast" else None
+        fast_path = fast.FastPath(monitor, mocks, monitor.record, monitor.make_urn, monitor.goals) if path == "fast" else None
 
         def body() -> None:
             program()
