@@ -49,6 +49,8 @@ def canonical(run: _sdk.ProgramRun) -> str:
             "retain_on_delete": r.retain_on_delete,
             "delete_before_replace": r.delete_before_replace,
             "replace_on_changes": list(r.replace_on_changes),
+            "ignore_changes": list(r.ignore_changes),
+            "custom_timeouts": list(r.custom_timeouts),
             "secrets": sorted(r.secrets),
         }
         for r in sorted(run.registrations, key=lambda r: (r.urn, json.dumps(r.inputs, sort_keys=True)))

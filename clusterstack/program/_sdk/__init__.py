@@ -92,6 +92,11 @@ class Registration:
     replace_on_changes: tuple[str, ...] = ()
     """The ``replaceOnChanges`` property paths, as the engine receives them (a Python name the
     resource's input type knows, ``preemption_policy``, translated to ``preemptionPolicy``)."""
+    ignore_changes: tuple[str, ...] = ()
+    """The ``ignoreChanges`` property paths, as the engine receives them (translated like ``replace_on_changes``).
+    Never inherited from a parent: neither the SDK nor the engine passes it down."""
+    custom_timeouts: tuple[str, str, str] = ("", "", "")
+    """``customTimeouts`` (create, update, delete; "" for unset). Never inherited from a parent."""
     secrets: frozenset[str] = frozenset()
     """The inputs that were secret (``pulumi.Output.secret``; pulumi-kubernetes makes a Secret's
     ``data`` and ``stringData`` secret), by top-level property name."""
@@ -184,6 +189,8 @@ class RecordingMonitor(pulumi.runtime.mocks.MockMonitor):
             retain_on_delete=bool(getattr(request, "retainOnDelete", False)),
             delete_before_replace=bool(request.deleteBeforeReplace) if request.deleteBeforeReplaceDefined else None,
             replace_on_changes=tuple(request.replaceOnChanges),
+            ignore_changes=tuple(request.ignoreChanges),
+            custom_timeouts=(request.customTimeouts.create, request.customTimeouts.update, request.customTimeouts.delete),
         )
         return response
 

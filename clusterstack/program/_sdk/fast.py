@@ -15,8 +15,10 @@ take the resource. It can when everything about the resource is plain and alread
   have already resolved to such values, known and not secret) whose keys need no translation;
 - options limited to a parent, providers, aliases, dependencies, ``replaceOnChanges`` and the
   ``protect``, ``retainOnDelete`` and ``deleteBeforeReplace`` flags, where every resource named
-  (parent, provider, alias parent) was itself registered here;
-- no transformations anywhere above it.
+  (parent, provider, alias parent) was itself registered here (``ignoreChanges`` and
+  ``customTimeouts``, which the recording shows, go the SDK's way: rare, and translated there);
+- no transformations or transforms anywhere above it, nor a stack transform (goals.py runs those
+  on the SDK's way as the engine does).
 
 Then it does what ``Resource.__init__``, ``register_resource`` and the mock monitor would have done
 (the SDK's own helpers where there are any: provider selection, key translation, output types), and
@@ -60,7 +62,7 @@ OPTIONS_TAKEN = frozenset(
     {"parent", "depends_on", "protect", "provider", "providers", "aliases", "retain_on_delete", "delete_before_replace", "replace_on_changes"}
 )
 """Options the fast path applies as ``Resource.__init__`` does."""
-OPTIONS_UNSEEN = frozenset({"version", "plugin_download_url", "ignore_changes", "additional_secret_outputs", "custom_timeouts", "hide_diffs"})
+OPTIONS_UNSEEN = frozenset({"version", "plugin_download_url", "additional_secret_outputs", "hide_diffs"})
 """Options that reach the engine but change nothing the mock monitor answers or records."""
 OPTIONS_DECLINED = frozenset(
     {
@@ -69,6 +71,8 @@ OPTIONS_DECLINED = frozenset(
         "import_",
         "transformations",
         "transforms",
+        "ignore_changes",
+        "custom_timeouts",
         "hooks",
         "replacement_trigger",
         "deleted_with",
