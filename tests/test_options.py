@@ -372,3 +372,18 @@ def test_the_refusal_says_where_the_protection_comes_from(kind: str, name: str, 
     assert says in problem.message
     if kind != "Namespace":  # only a tenant's Namespace has a deletion setting to name
         assert "deletion" not in problem.message
+
+
+@pulumi.runtime.test
+def test_transforms_and_inherited_options_under_the_pulumi_runtime_test_style(pulumi_mocks: Any) -> Any:
+    """``clusterstack.testing.set_mocks`` records through the same engine steps as ``run``."""
+    seen: list[str] = []
+    tenant = TenantNamespace("shop", {"quota": {"pods": "1"}}, pulumi.ResourceOptions(retain_on_delete=True, transforms=[_annotating("t", seen)]))
+
+    def check(_: Any) -> None:
+        recording = pulumi_mocks.recording()
+        [namespace] = recording.of_type("kubernetes:core/v1:Namespace")
+        assert namespace.inputs["metadata"]["annotations"] == {"order": "t"}
+        assert namespace.retain_on_delete
+
+    return pulumi.Output.all(tenant.namespace_resource.urn, *(q.urn for q in tenant.quotas.values())).apply(check)
