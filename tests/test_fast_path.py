@@ -312,7 +312,8 @@ def test_transforms_and_inherited_retain_give_the_same_bytes_both_ways(tmp_path)
     quick, _ = both_ways(lambda path: _sdk.run_program(main, project="p", stack="s", config={}, path=path))
     assert quick.declined == {"the transforms option": 1, "a parent registered the SDK's way": 1, "stack transformations": 1}
     by_name = {r.name: r for r in quick.registrations}
-    assert by_name["plain"].retain_on_delete and "annotations" not in by_name["plain"].inputs["metadata"]
+    assert by_name["plain"].retain_on_delete
+    assert "annotations" not in by_name["plain"].inputs["metadata"]
     assert by_name["child"].inputs["metadata"]["annotations"] == {"by": "child"}
     assert by_name["ns"].inputs["metadata"]["annotations"] == {"by": "ns"}
 

@@ -374,7 +374,7 @@ def test_the_refusal_says_where_the_protection_comes_from(kind: str, name: str, 
         assert "deletion" not in problem.message
 
 
-@pulumi.runtime.test
+@pulumi.runtime.test  # type: ignore[untyped-decorator]  # the SDK leaves it unannotated
 def test_transforms_and_inherited_options_under_the_pulumi_runtime_test_style(pulumi_mocks: Any) -> Any:
     """``clusterstack.testing.set_mocks`` records through the same engine steps as ``run``."""
     seen: list[str] = []
