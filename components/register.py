@@ -36,8 +36,12 @@ R = TypeVar("R", bound=pulumi.CustomResource)
 P = TypeVar("P", bound=pulumi.CustomResource)
 
 def deletion_options(deletion: Deletion) -> pulumi.ResourceOptions:
-    """The Pulumi resource options that give an object its deletion behaviour."""
-    return pulumi.ResourceOptions(protect=deletion == "protect", retain_on_delete=deletion == "retain")
+    """The Pulumi resource options that give an object its deletion behaviour, on top of what the
+    component was given: a setting it does not ask for stays unset (None), never False, so the child
+    still inherits the component's ``protect`` (the SDK, resource.py ``Resource.__init__``) and
+    ``retainOnDelete`` (the engine, pkg/resource/deploy/source_eval.go ``inheritFromParent``). The
+    object is protected when either the component's options or ``deletion`` ask; retained likewise."""
+    return pulumi.ResourceOptions(protect=True if deletion == "protect" else None, retain_on_delete=True if deletion == "retain" else None)
 
 
 _LEGACY_NAMES: contextvars.ContextVar[bool] = contextvars.ContextVar("clusterstack_legacy_names", default=False)

@@ -49,6 +49,8 @@ def canonical(run: _sdk.ProgramRun) -> str:
             "retain_on_delete": r.retain_on_delete,
             "delete_before_replace": r.delete_before_replace,
             "replace_on_changes": list(r.replace_on_changes),
+            "ignore_changes": list(r.ignore_changes),
+            "custom_timeouts": list(r.custom_timeouts),
             "secrets": sorted(r.secrets),
         }
         for r in sorted(run.registrations, key=lambda r: (r.urn, json.dumps(r.inputs, sort_keys=True)))
@@ -282,6 +284,38 @@ def test_stack_transformations_send_everything_the_sdk_way(tmp_path):
     )
     quick, _ = both_ways(lambda path: _sdk.run_program(main, project="p", stack="s", config={}, path=path))
     assert quick.declined == {"stack transformations": 1}
+
+
+def test_transforms_and_inherited_retain_give_the_same_bytes_both_ways(tmp_path):
+    """``transforms`` (the option, and a stack transform) send resources the SDK's way, where goals.py
+    runs them as the engine does; retainOnDelete on a component reaches its children on both."""
+    main = _program(
+        tmp_path,
+        """
+        import pulumi
+        import pulumi_kubernetes as k8s
+
+        def annotate(args):
+            if not args.custom:
+                return None
+            metadata = {**args.props["metadata"], "annotations": {"by": args.name}}
+            return pulumi.ResourceTransformResult({**args.props, "metadata": metadata}, args.opts)
+
+        kept = pulumi.ComponentResource("test:index:Kept", "kept", None, pulumi.ResourceOptions(retain_on_delete=True))
+        k8s.core.v1.ConfigMap("plain", metadata={"name": "plain", "namespace": "ns"}, opts=pulumi.ResourceOptions(parent=kept))
+        group = pulumi.ComponentResource("test:index:Group", "group", None, pulumi.ResourceOptions(transforms=[annotate]))
+        k8s.core.v1.ConfigMap("child", metadata={"name": "child", "namespace": "ns"}, opts=pulumi.ResourceOptions(parent=group))
+        pulumi.runtime.register_resource_transform(annotate)
+        k8s.core.v1.Namespace("ns", metadata={"name": "ns"})
+        """,
+    )
+    quick, _ = both_ways(lambda path: _sdk.run_program(main, project="p", stack="s", config={}, path=path))
+    assert quick.declined == {"the transforms option": 1, "a parent registered the SDK's way": 1, "stack transformations": 1}
+    by_name = {r.name: r for r in quick.registrations}
+    assert by_name["plain"].retain_on_delete
+    assert "annotations" not in by_name["plain"].inputs["metadata"]
+    assert by_name["child"].inputs["metadata"]["annotations"] == {"by": "child"}
+    assert by_name["ns"].inputs["metadata"]["annotations"] == {"by": "ns"}
 
 
 def test_a_failing_output_fails_the_run_both_ways(tmp_path):

@@ -243,7 +243,7 @@ def test_unprotecting_and_replacing_in_one_run_is_allowed_and_state_takes_the_ne
 
     still = {key: Entry(key, "ClusterClasses classes", after, deletion="protect")}
     refused = plan(still, _held(PRIORITY_CLASS, "protect"), options={key: AS_CLASSES_REGISTER_IT})
-    with pytest.raises(UnsafePlan, match=r"is protected \(deletion: protect\) and cannot be replaced"):
+    with pytest.raises(UnsafePlan, match=r"is protected and cannot be replaced: its protection comes from the protect option given to"):
         refused.check_safe(allow_namespace_deletion=True)
 
 

@@ -128,7 +128,7 @@ def test_removing_a_protected_tenant_is_refused_until_it_is_released(make_projec
     refused = cs(root, "up", "-s", "prod", "--yes", "--allow-namespace-deletion", state=state)
     assert refused.exit_code == 1
     assert "- Namespace b  [protected: refused]" in refused.output
-    assert "error: Namespace b is protected (deletion: protect) and cannot be deleted: release it first" in refused.output
+    assert "error: Namespace b is protected and cannot be deleted: its protection comes from the tenant's deletion: protect" in refused.output
     assert (root / "deploy" / "prod" / "namespace--b.yaml").exists()
     # Release it (the stack says deletion: delete, and that is applied), then it can go.
     root = make_project({"prod": _stack({"a": {}, "b": {"deletion": "delete"}})})

@@ -42,7 +42,8 @@ def plan_text(the_plan: Plan, *, full: bool = False, drift: Iterable[Drift] = ()
         lines.append(click.style(f"UNSAFE: deletes namespace(s) {names} and everything in them (up needs --allow-namespace-deletion).", fg="red", bold=True))
     if the_plan.protected_deletions:
         names = ", ".join(str(c.key) for c in the_plan.protected_deletions)
-        lines.append(click.style(f"REFUSED: {names} is protected and cannot be deleted or replaced; release it first (deletion: delete).", fg="red", bold=True))
+        refused = f"REFUSED: {names} is protected and cannot be deleted or replaced; release its protection first (the error says where it comes from)."
+        lines.append(click.style(refused, fg="red", bold=True))
     lines.append(the_plan.summary())
     return "\n".join(lines)
 

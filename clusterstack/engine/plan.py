@@ -157,13 +157,7 @@ class Plan:
     def check_safe(self, allow_namespace_deletion: bool) -> None:
         """Raise UnsafePlan when the plan deletes a protected object (never allowed: release it first,
         as Pulumi refuses it), or deletes namespaces without ``allow_namespace_deletion``."""
-        problems = [
-            (
-                f"{c.key} is protected (deletion: protect) and cannot be {c.action}d: release it first by setting its "
-                "deletion to delete and applying that; then it can go (Pulumi refuses it the same way)"
-            )
-            for c in self.protected_deletions
-        ]
+        problems = [f"{c.key} is protected and cannot be {c.action}d: {protection_source(c)}" for c in self.protected_deletions]
         deleted = [name for name in self.namespace_deletions if not any(c.key.name == name for c in self.protected_deletions)]
         if deleted and not allow_namespace_deletion:
             names = ", ".join(deleted)
@@ -186,6 +180,29 @@ class Plan:
             return "No changes."
         add, change, destroy = self.counts()
         return f"Plan: {add} to add, {change} to change, {destroy} to destroy."
+
+
+def protection_source(change: Change) -> str:
+    """Where a refused change's protection comes from, and how to release it. The program registered
+    the object with Pulumi's ``protect`` option; a tenant's ``deletion: protect`` sets it on the
+    tenant's Namespace only, and a ``protect`` given to a component reaches every child (the SDK's
+    ``Resource.__init__`` passes it down), so only a tenant's Namespace can owe it to either."""
+    component = change.component
+    tenant = change.key.kind == "Namespace" and change.key.group == "" and component.startswith("TenantNamespace ")
+    holder = f"{component} (or a component around it)" if component != "(program)" else "it"
+    if tenant:
+        source = (
+            f"the tenant's deletion: protect (in a stack file, clusterstack:namespaces.{change.key.name}.deletion or clusterstack:namespaceDeletion) "
+            f"or the protect option given to {holder}"
+        )
+        release = "set the tenant's deletion to delete, or drop that protect option"
+    else:
+        source = f"the protect option given to {holder}"
+        release = "drop that protect option (protect=False)"
+    return (
+        f"its protection comes from {source}; release it first: {release}, keeping the object in the program, and apply that; "
+        "then it can go (Pulumi refuses it the same way)"
+    )
 
 
 Settings = Mapping[str, ProviderSettings]

@@ -252,6 +252,16 @@ def collect(run: _sdk.ProgramRun, program: str = "the program") -> list[Declared
             delete_before_replace=registration.delete_before_replace,
         )
         malformed += _malformed_paths(declared, program)
+        if registration.ignore_changes:
+            # pulumi up would keep the old values at these paths on an update (step_generator.go,
+            # processIgnoreChanges); a plan that showed them changing would differ from it unsaid.
+            malformed.append(
+                Problem(
+                    program, "",
+                    f"{declared.name} in {declared.component}: the ignoreChanges option ({', '.join(registration.ignore_changes)}) is not honoured "
+                    "by the embedded engine; remove it, or preview and apply this program with the Pulumi CLI",
+                )
+            )  # fmt: skip
         earlier = found.get(declared.key)
         if earlier is not None:
             twice.append(

@@ -48,6 +48,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from . import fast
+from .goals import Goals
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 
@@ -91,6 +92,11 @@ class Registration:
     replace_on_changes: tuple[str, ...] = ()
     """The ``replaceOnChanges`` property paths, as the engine receives them (a Python name the
     resource's input type knows, ``preemption_policy``, translated to ``preemptionPolicy``)."""
+    ignore_changes: tuple[str, ...] = ()
+    """The ``ignoreChanges`` property paths, as the engine receives them (translated like ``replace_on_changes``).
+    Never inherited from a parent: neither the SDK nor the engine passes it down."""
+    custom_timeouts: tuple[str, str, str] = ("", "", "")
+    """``customTimeouts`` (create, update, delete; "" for unset). Never inherited from a parent."""
     secrets: frozenset[str] = frozenset()
     """The inputs that were secret (``pulumi.Output.secret``; pulumi-kubernetes makes a Secret's
     ``data`` and ``stringData`` secret), by top-level property name."""
@@ -157,6 +163,8 @@ class RecordingMonitor(pulumi.runtime.mocks.MockMonitor):
         self.duplicates: list[Duplicate] = []
         self._by_urn: dict[str, Registration] = {}
         self._lock = threading.Lock()
+        self.goals = Goals()
+        """What the engine, not the SDK, does to each registration: inheritance and transforms."""
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         if type_ == STACK_TYPE:
@@ -164,9 +172,10 @@ class RecordingMonitor(pulumi.runtime.mocks.MockMonitor):
         return urn_of(self.stack, self.project, qualify(parent, type_), name)
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (the gRPC method's name)
-        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]  # the SDK leaves it unannotated
         if request.type == STACK_TYPE:
-            return response
+            return super().RegisterResource(request)  # type: ignore[no-untyped-call]  # the SDK leaves it unannotated
+        request = self.goals.prepare(request, self.make_urn(request.parent, request.type, request.name))
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]  # the SDK leaves it unannotated
         self.record(
             urn=response.urn,
             type=request.type,
@@ -180,8 +189,14 @@ class RecordingMonitor(pulumi.runtime.mocks.MockMonitor):
             retain_on_delete=bool(getattr(request, "retainOnDelete", False)),
             delete_before_replace=bool(request.deleteBeforeReplace) if request.deleteBeforeReplaceDefined else None,
             replace_on_changes=tuple(request.replaceOnChanges),
+            ignore_changes=tuple(request.ignoreChanges),
+            custom_timeouts=(request.customTimeouts.create, request.customTimeouts.update, request.customTimeouts.delete),
         )
         return response
+
+    def RegisterStackTransform(self, request: Any) -> Any:  # noqa: N802 (the gRPC method's name)
+        self.goals.add_stack_transform(request)
+        return super().RegisterStackTransform(request)  # type: ignore[no-untyped-call]  # the SDK leaves it unannotated
 
     def record(self, *, parent: str, inputs: dict[str, Any], plain: bool = False, **fields: Any) -> None:
         """Keep one registration (``parent`` is the parent's URN as the request carries it; ``inputs``
@@ -321,7 +336,7 @@ def _run(
         # this process left behind (on another event loop: forever).
         _settings.SETTINGS.outputs = set()
         pulumi.runtime.set_all_config(config)
-        fast_path = fast.FastPath(monitor, mocks, monitor.record, monitor.make_urn) if path == "fast" else None
+        fast_path = fast.FastPath(monitor, mocks, monitor.record, monitor.make_urn, monitor.goals) if path == "fast" else None
 
         def body() -> None:
             program()

@@ -15,8 +15,10 @@ take the resource. It can when everything about the resource is plain and alread
   have already resolved to such values, known and not secret) whose keys need no translation;
 - options limited to a parent, providers, aliases, dependencies, ``replaceOnChanges`` and the
   ``protect``, ``retainOnDelete`` and ``deleteBeforeReplace`` flags, where every resource named
-  (parent, provider, alias parent) was itself registered here;
-- no transformations anywhere above it.
+  (parent, provider, alias parent) was itself registered here (``ignoreChanges`` and
+  ``customTimeouts``, which the recording shows, go the SDK's way: rare, and translated there);
+- no transformations or transforms anywhere above it, nor a stack transform (goals.py runs those
+  on the SDK's way as the engine does).
 
 Then it does what ``Resource.__init__``, ``register_resource`` and the mock monitor would have done
 (the SDK's own helpers where there are any: provider selection, key translation, output types), and
@@ -47,6 +49,7 @@ from pulumi.runtime.mocks import MockMonitor, MockResourceArgs
 from pulumi.runtime.resource import _pkg_from_type
 
 from ..evalpath import EVAL_ENV, PROVEN_ON, Mode, mode
+from .goals import Goals
 
 __all__ = ["EVAL_ENV", "PROVEN_ON", "Declined", "FastPath", "Mode", "mode"]
 
@@ -59,7 +62,7 @@ OPTIONS_TAKEN = frozenset(
     {"parent", "depends_on", "protect", "provider", "providers", "aliases", "retain_on_delete", "delete_before_replace", "replace_on_changes"}
 )
 """Options the fast path applies as ``Resource.__init__`` does."""
-OPTIONS_UNSEEN = frozenset({"version", "plugin_download_url", "ignore_changes", "additional_secret_outputs", "custom_timeouts", "hide_diffs"})
+OPTIONS_UNSEEN = frozenset({"version", "plugin_download_url", "additional_secret_outputs", "hide_diffs"})
 """Options that reach the engine but change nothing the mock monitor answers or records."""
 OPTIONS_DECLINED = frozenset(
     {
@@ -68,6 +71,8 @@ OPTIONS_DECLINED = frozenset(
         "import_",
         "transformations",
         "transforms",
+        "ignore_changes",
+        "custom_timeouts",
         "hooks",
         "replacement_trigger",
         "deleted_with",
@@ -89,8 +94,12 @@ Record = Callable[..., None]
 class FastPath:
     """Registers the resources it can take for one program run; see the module's docstring."""
 
-    def __init__(self, monitor: MockMonitor, mocks: pulumi.runtime.Mocks, record: Record, make_urn: Callable[[str, str, str], str]) -> None:
+    def __init__(
+        self, monitor: MockMonitor, mocks: pulumi.runtime.Mocks, record: Record, make_urn: Callable[[str, str, str], str], goals: Goals
+    ) -> None:
         self.monitor = monitor
+        self.goals = goals
+        """Where the engine's inheritance from a parent's goal is done, for both paths alike."""
         self.mocks = mocks
         self.record = record
         self.make_urn = make_urn
@@ -176,6 +185,8 @@ class FastPath:
         # Resource.__init__'s option inheritance, with the SDK's own provider selection (which reads
         # the providers the resource inherits from its parent).
         protect = opts.protect if opts.protect is not None or opts.parent is None else opts.parent._protect
+        # Then the engine's (goals.py): what is still unset comes from the parent's goal.
+        held_protect, held_retain = self.goals.inherited(parent_urn, protect, opts.retain_on_delete)
         res._providers = opts.parent._providers if opts.parent is not None else {}
         provider, providers = res._get_providers(t, _pkg_from_type(t), opts)
         provider_ref = ""
@@ -221,11 +232,12 @@ class FastPath:
                 plain=answered is not None,
                 provider=provider_ref,
                 aliases=aliases,
-                protect=bool(protect),
-                retain_on_delete=bool(opts.retain_on_delete),
+                protect=bool(held_protect),
+                retain_on_delete=bool(held_retain),
                 delete_before_replace=None if opts.delete_before_replace is None else bool(opts.delete_before_replace),
                 replace_on_changes=replace_on_changes,
             )
+            self.goals.hold(urn, parent_urn, held_protect, held_retain)
             self.urns[res] = urn
             res.__dict__["urn"] = Resolved(res, lambda: urn)
             if custom:
