@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..errors import ClusterstackError, Problem
 from .yamlfile import parse_yaml
 
 COMMON_FILE = "common.yaml"
 _STACK_FILE = re.compile(r"^Pulumi\.(?P<stack>[^.]+(?:\.[^.]+)*)\.yaml$")
+# Pulumi's project schema for one ``config:`` entry (sdk/go/common/workspace/project.go, ProjectConfigType).
+_CONFIG_TYPE_KEYS = ("type", "description", "items", "default", "value", "secret")
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """One key of Pulumi.yaml's ``config:``: a value for stacks that do not set the key, or none."""
+
+    key: str
+    """``namespace:key``; a key without a namespace is the project's."""
+    has_value: bool
+    value: Any = None
 
 
 @dataclass(frozen=True)
@@ -24,6 +37,8 @@ class Project:
     """Pulumi.yaml ``stackConfigDir``, default the project root."""
     digest: str = ""
     """The SHA-256 of Pulumi.yaml as read."""
+    config: tuple[ProjectConfig, ...] = field(default=(), compare=False)
+    """Pulumi.yaml's ``config:``, by key."""
 
     @classmethod
     def load(cls, root: Path | str) -> Project:
@@ -41,7 +56,8 @@ class Project:
         if main.is_dir():
             main = main / "__main__.py"
         stack_dir = root / str(data.get("stackConfigDir", "."))
-        return cls(root=root, name=data["name"], main=main, stack_dir=stack_dir, digest=hashlib.sha256(raw).hexdigest())
+        config = _project_config(data["name"], data.get("config"))
+        return cls(root=root, name=data["name"], main=main, stack_dir=stack_dir, digest=hashlib.sha256(raw).hexdigest(), config=config)
 
     @classmethod
     def find(cls, start: Path) -> Project:
@@ -80,3 +96,36 @@ class Project:
                 [Problem(self.display(path), "", f"no such stack file; stacks in {self.display(self.stack_dir)}/: {known}")]
             )
         return path
+
+
+def _project_config(name: str, section: Any) -> tuple[ProjectConfig, ...]:
+    """Pulumi.yaml's ``config:`` as the Pulumi CLI reads it (sdk/go/common/workspace/project.go,
+    RewriteShorthandConfigValues; pkg/workspace/config.go, mergeConfig): a plain value or a list is
+    shorthand for a value; a map is a declaration whose ``default`` (else ``value``) a stack without
+    the key gets; a declaration with neither is required of every stack when it is the project's."""
+    if section is None:
+        return ()
+    if not isinstance(section, dict):
+        raise ClusterstackError([Problem("Pulumi.yaml", "config", "must be a map of config keys to values or declarations ({type:, default:, secret:})")])
+    declared = []
+    problems = []
+    for raw_key, entry in sorted(section.items()):
+        key = raw_key if ":" in raw_key else f"{name}:{raw_key}"
+        if isinstance(entry, dict):
+            unknown = sorted(set(entry) - set(_CONFIG_TYPE_KEYS))
+            if unknown:
+                known = ", ".join(_CONFIG_TYPE_KEYS)
+                problems.append(Problem("Pulumi.yaml", f"config.{raw_key}.{unknown[0]}", f"is not a config declaration key (known: {known})"))
+                continue
+            # mergeConfig: default wins over value when a declaration has both.
+            for field_name in ("default", "value"):
+                if entry.get(field_name) is not None:
+                    declared.append(ProjectConfig(key, True, entry[field_name]))
+                    break
+            else:
+                declared.append(ProjectConfig(key, False))
+        elif entry is not None:
+            declared.append(ProjectConfig(key, True, entry))
+    if problems:
+        raise ClusterstackError(problems)
+    return tuple(declared)
