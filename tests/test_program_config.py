@@ -17,6 +17,8 @@ The plain texts here are made-up test values; no test prints one.
 from __future__ import annotations
 
 import base64
+import hashlib
+import os
 import textwrap
 from pathlib import Path
 
@@ -26,6 +28,7 @@ from click.testing import CliRunner
 
 from clusterstack.cli import cli
 from clusterstack.errors import ClusterstackError
+from clusterstack.program.cache import CACHE_DIR_ENV
 from clusterstack.stack.files import program_config, read_stack_file
 from clusterstack.stack.project import Project
 from clusterstack.stack.secure import PASSPHRASE_ENV, PASSPHRASE_FILE_ENV, derive_key, encrypt, new_encryption_salt
@@ -329,22 +332,29 @@ def _identity(manifest: dict) -> tuple[str, str, str]:
 # --- The embedded engine -----------------------------------------------------------------------------
 
 ENGINE_PROGRAM = """\
+import hashlib
+
 import pulumi
 import pulumi_kubernetes as k8s
 
 config = pulumi.Config()
-# A label says whether the token arrived decrypted and secret, without the token itself in any object.
-token_ok = str(config.require("apiToken") == {expected!r}).lower()
+# A label says whether the token arrived decrypted and secret, without the token in any object (or here).
+token_ok = str(hashlib.sha256(config.require("apiToken").encode()).hexdigest() == {expected!r}).lower()
 secret = str(pulumi.runtime.is_config_secret("shop:apiToken")).lower()
 k8s.core.v1.Namespace("shop", metadata={{"name": "shop", "labels": {{"token-ok": token_ok, "token-secret": secret}}}})
+pulumi.export("token", config.require_secret("apiToken"))
 """
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _engine_project(tmp_path: Path) -> Path:
     stack = {"encryptionsalt": new_encryption_salt(PASSPHRASE, SALT), "config": {"shop:apiToken": _secure(API_TOKEN)}}
     return _write(
         tmp_path / "shop",
-        {"Pulumi.yaml": "name: shop\nruntime: python\n", "Pulumi.dev.yaml": stack, "__main__.py": ENGINE_PROGRAM.format(expected=API_TOKEN)},
+        {"Pulumi.yaml": "name: shop\nruntime: python\n", "Pulumi.dev.yaml": stack, "__main__.py": ENGINE_PROGRAM.format(expected=_sha256(API_TOKEN))},
     )
 
 
@@ -369,7 +379,7 @@ def test_the_embedded_engine_decrypts_the_stacks_secrets(tmp_path, monkeypatch):
 def test_the_embedded_engine_refuses_without_the_passphrase_even_when_cached(tmp_path, monkeypatch):
     root = _engine_project(tmp_path)
     monkeypatch.setenv(PASSPHRASE_ENV, PASSPHRASE)
-    assert _cli(root, "preview", "-s", "dev").exit_code == 0  # evaluated and cached
+    assert _cli(root, "preview", "-s", "dev").exit_code == 0
     monkeypatch.delenv(PASSPHRASE_ENV)
     refused = _cli(root, "preview", "-s", "dev")
     assert refused.exit_code == 1
@@ -378,3 +388,38 @@ def test_the_embedded_engine_refuses_without_the_passphrase_even_when_cached(tmp
     wrong = _cli(root, "preview", "-s", "dev")
     assert wrong.exit_code == 1
     assert "error: Pulumi.dev.yaml: encryptionsalt: incorrect passphrase" in wrong.output
+
+
+def test_an_evaluation_with_secrets_is_not_cached(tmp_path, monkeypatch):
+    """The program exports the secret; the evaluation cache (which keeps outputs) must not hold it."""
+    root = _engine_project(tmp_path)
+    monkeypatch.setenv(PASSPHRASE_ENV, PASSPHRASE)
+    assert _cli(root, "preview", "-s", "dev").exit_code == 0
+    cache = Path(os.environ[CACHE_DIR_ENV])
+    written = [path for where in (cache, root) for path in where.rglob("*") if path.is_file()]
+    assert not [path for path in written if API_TOKEN.encode() in path.read_bytes()]
+    monkeypatch.delenv(PASSPHRASE_ENV)
+    plain = _write(tmp_path / "plain", {"Pulumi.yaml": "name: shop\n", "Pulumi.dev.yaml": {"config": {"shop:apiToken": "x"}}, "__main__.py": ENGINE_PROGRAM.format(expected=_sha256("x"))})
+    assert _cli(plain, "preview", "-s", "dev").exit_code == 0
+    assert any(cache.rglob("*.json")), "a stack without secrets is cached as before"
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda d: d, "(Is a directory)"),
+        (lambda d: Path("/dev/zero"), "(it holds over 65,536 bytes; a passphrase is a line of text)"),
+        (lambda d: _latin1_file(d / "latin1"), "(it is not UTF-8 text)"),
+    ],
+)
+def test_a_passphrase_file_that_is_no_passphrase_is_refused(tmp_path, monkeypatch, make, reason):
+    phrase_file = make(tmp_path)
+    monkeypatch.setenv(PASSPHRASE_FILE_ENV, str(phrase_file))
+    with pytest.raises(ClusterstackError) as caught:
+        run_program(_project(tmp_path), stack="dev")
+    assert f"PULUMI_CONFIG_PASSPHRASE_FILE={phrase_file}: cannot read the passphrase file {reason}" in str(caught.value.problems[0])
+
+
+def _latin1_file(path: Path) -> Path:
+    path.write_bytes(b"caf\xe9")
+    return path

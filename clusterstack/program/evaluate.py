@@ -215,7 +215,9 @@ class Evaluator:
         if self.cached is None:
             with recording(self.reads):
                 evaluation = evaluate(self.project, self.config, self._spec(), self.program)
-            if self.cache is not None:
+            # An evaluation made with decrypted secrets may hold them (in an output, in an object the
+            # program built from one): it is never cached, so the cache holds no secret's plain text.
+            if self.cache is not None and not self.program.secret_keys:
                 self.cache.save(key(self.project, self.config, self.reads, loaded_modules(), self.path), evaluation.to_json())
             self.cached = evaluation
         return self.cached

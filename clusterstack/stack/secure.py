@@ -40,6 +40,7 @@ PASSPHRASE_FILE_ENV = "PULUMI_CONFIG_PASSPHRASE_FILE"
 # crypt.go, NewSymmetricCrypterFromPassphrase.
 PBKDF2_ITERATIONS = 1_000_000
 KEY_BYTES = 32
+_MAX_PASSPHRASE_FILE = 64 * 1024
 NONCE_BYTES = 12
 # manager.go: what encryptionsalt's own ciphertext holds when the passphrase is right.
 _CHECK_PLAINTEXT = "pulumi"
@@ -129,11 +130,26 @@ class Decrypter:
         phrase_file = self.environ.get(PASSPHRASE_FILE_ENV, "")
         if not phrase_file:
             raise self._refusal(path, f"is a secret (secure:) and no passphrase is set: {_SET_PASSPHRASE}")
-        try:
-            return Path(phrase_file).read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError) as error:
-            reason = error.strerror if isinstance(error, OSError) and error.strerror else type(error).__name__
-            raise ClusterstackError([f"{PASSPHRASE_FILE_ENV}={phrase_file}: cannot read the passphrase file ({reason}); {_SET_PASSPHRASE}"]) from None
+        return _read_passphrase_file(phrase_file)
+
+
+def _read_passphrase_file(name: str) -> str:
+    """The file's text, stripped (manager.go trims it); at most 64 KiB, so that /dev/zero cannot read forever."""
+
+    def refuse(reason: str) -> ClusterstackError:
+        return ClusterstackError([f"{PASSPHRASE_FILE_ENV}={name}: cannot read the passphrase file ({reason}); {_SET_PASSPHRASE}"])
+
+    try:
+        with Path(name).open("rb") as handle:
+            data = handle.read(_MAX_PASSPHRASE_FILE + 1)
+    except OSError as error:
+        raise refuse(error.strerror if error.strerror else type(error).__name__) from None
+    if len(data) > _MAX_PASSPHRASE_FILE:
+        raise refuse(f"it holds over {_MAX_PASSPHRASE_FILE:,} bytes; a passphrase is a line of text")
+    try:
+        return data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise refuse("it is not UTF-8 text") from None
 
 
 def _provider_name(provider: str) -> str:
