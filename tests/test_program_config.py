@@ -423,3 +423,49 @@ def test_a_passphrase_file_that_is_no_passphrase_is_refused(tmp_path, monkeypatc
 def _latin1_file(path: Path) -> Path:
     path.write_bytes(b"caf\xe9")
     return path
+
+
+TYPED_PROJECT = """\
+name: typed
+config:
+  replicas: {type: integer}
+  enabled: {type: boolean}
+  zones: {type: array, items: {type: string}}
+  limits: {type: object}
+  name: {type: string}
+  token: {type: string, secret: true}
+  untyped: {}
+"""
+TYPED_VALID = {"replicas": 3, "enabled": True, "zones": ["a", "b"], "limits": {"cpu": 1}, "name": 7, "token": "t", "untyped": [1]}
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("replicas", "three", "must be of type 'integer', as Pulumi.yaml's config: declares it"),
+        ("replicas", 2.5, "must be of type 'integer', as Pulumi.yaml's config: declares it"),
+        ("enabled", "yes", "must be of type 'boolean', as Pulumi.yaml's config: declares it"),
+        ("zones", ["a", 1], "must be of type 'array<string>', as Pulumi.yaml's config: declares it"),
+        ("zones", "a", "must be of type 'array<string>', as Pulumi.yaml's config: declares it"),
+        ("limits", ["cpu"], "must be of type 'object', as Pulumi.yaml's config: declares it"),
+        ("name", {"a": 1}, "must be of type 'string', as Pulumi.yaml's config: declares it"),
+        ("token", "plain", "is declared secret in Pulumi.yaml's config: but is plain text: set it with pulumi config set --secret"),
+    ],
+)
+def test_a_value_of_another_type_than_declared_is_refused(tmp_path, monkeypatch, key, value, message):
+    """pkg/workspace/config.go, validateStackConfigValue with project.go's ValidateConfigValue: a scalar is
+    checked as the text the stack holds ("3" is an integer, 7 a string), a structure as parsed JSON."""
+    monkeypatch.setenv(PASSPHRASE_ENV, PASSPHRASE)
+    valid = {**TYPED_VALID, "token": _secure("t")}
+    root = _write(tmp_path, {"Pulumi.yaml": TYPED_PROJECT, "Pulumi.dev.yaml": {"encryptionsalt": new_encryption_salt(PASSPHRASE, SALT), "config": valid}})
+    assert _config(root).secret_keys == ("typed:token",)
+    _write(root, {"Pulumi.dev.yaml": {"encryptionsalt": new_encryption_salt(PASSPHRASE, SALT), "config": {**valid, key: value}}})
+    with pytest.raises(ClusterstackError) as caught:
+        _config(root)
+    assert [str(p) for p in caught.value.problems] == [f"Pulumi.dev.yaml: typed:{key}: {message}"]
+
+
+@pytest.mark.parametrize(("key", "value"), [("replicas", "4"), ("enabled", "false"), ("zones", []), ("untyped", "anything")])
+def test_values_the_cli_accepts_for_a_declared_type(tmp_path, key, value):
+    root = _write(tmp_path, {"Pulumi.yaml": TYPED_PROJECT.replace("secret: true", "secret: false"), "Pulumi.dev.yaml": {"config": {**TYPED_VALID, key: value}}})
+    assert f"typed:{key}" in _config(root).values

@@ -187,6 +187,13 @@ def program_config(project: Project, layer: Layer, overrides: Mapping[str, Any] 
     decrypter = Decrypter(layer.file, layer.secrets, environ if environ is not None else os.environ)
     secret_keys = sorted(key for key, value in values.items() if holds_secure(value))
     plain = {key: decrypter.decrypted(key, values[key]) if key in secret_keys else value for key, value in sorted(values.items())}
+    problems = [
+        Problem(layer.file, declared.key, message)
+        for declared in project.config
+        if declared.key in plain and (message := declared.problem(plain[declared.key], declared.key in secret_keys)) is not None
+    ]
+    if problems:
+        raise ClusterstackError(problems)
     return ProgramConfig(as_pulumi_config(plain), tuple(secret_keys))
 
 
