@@ -14,7 +14,8 @@ from .yamlfile import parse_yaml
 
 COMMON_FILE = "common.yaml"
 _STACK_FILE = re.compile(r"^Pulumi\.(?P<stack>[^.]+(?:\.[^.]+)*)\.yaml$")
-# Pulumi's project schema for one ``config:`` entry (sdk/go/common/workspace/project.go, ProjectConfigType).
+# Pulumi's project schema for one ``config:`` declaration (sdk/go/common/workspace/project.json,
+# configTypeDeclaration: additionalProperties false; project.go, ProjectConfigType).
 _CONFIG_TYPE_KEYS = ("type", "description", "items", "default", "value", "secret")
 
 
