@@ -29,11 +29,11 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 
 from .program import _sdk
 from .program._sdk import AliasSpec, Duplicate, Registration, qualify, urn_of
-from .stack.files import as_pulumi_config
+from .stack.files import Layer, as_pulumi_config, program_config, read_stack_file
+from .stack.project import Project
 
 __all__ = [
     "AliasSpec",
@@ -167,16 +167,26 @@ def run_program(
     config: Mapping[str, Any] | None = None,
     mocks: pulumi.runtime.Mocks | None = None,
 ) -> Recording:
-    """Run a Pulumi program (its ``__main__.py``, or the directory holding it and its Pulumi.yaml) with
-    the given stack config, as ``pulumi preview`` would, under the mocks."""
-    main = Path(path)
-    if main.is_dir():
-        main = main / "__main__.py"
-    if project is None:
-        manifest = main.parent / "Pulumi.yaml"
-        project = str(yaml.safe_load(manifest.read_text())["name"]) if manifest.is_file() else "test"
-    result = _sdk.run_program(main, project=project, stack=stack, config=as_pulumi_config(config or {}), mocks=mocks)
-    return _recording(result, project, stack)
+    """Run a Pulumi program (the directory holding its Pulumi.yaml, or its ``__main__.py``) on ``stack``
+    under the mocks, with the config ``pulumi preview`` would give it: Pulumi.yaml's ``config:``
+    values under the stack's ``Pulumi.<stack>.yaml`` (in the project's ``stackConfigDir``), ``config``
+    over both, ``secure:`` values decrypted with PULUMI_CONFIG_PASSPHRASE(_FILE) and secret in the
+    program. Without a Pulumi.yaml, the config is ``config`` alone. ``project`` overrides the
+    project's name. A user error (a malformed file, a secret that cannot be decrypted) raises
+    ClusterstackError naming the file and key."""
+    where = Path(path)
+    manifest_dir = where if where.is_dir() else where.parent
+    if (manifest_dir / "Pulumi.yaml").is_file():
+        loaded = Project.load(manifest_dir)
+        main = loaded.main if where.is_dir() else where
+        given = program_config(loaded, read_stack_file(loaded, stack), config)
+        name = project if project is not None else loaded.name
+    else:
+        main = where / "__main__.py" if where.is_dir() else where
+        name = project if project is not None else "test"
+        given = program_config(Project(manifest_dir, name, main, manifest_dir), Layer("config=", {}), config)
+    result = _sdk.run_program(main, project=name, stack=stack, config=given.values, secret_keys=given.secret_keys, mocks=mocks)
+    return _recording(result, name, stack)
 
 
 class Recorder(_sdk.RecordingMonitor):

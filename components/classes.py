@@ -27,7 +27,7 @@ from pydantic import AfterValidator, Field
 
 from .bundle import Bundle, Manifest
 from .kube import names
-from .labels import object_meta
+from .labels import object_meta, stack_environment
 from .model import AnnotationValueInput, Model, Problems, given, raise_problems, typed_init
 from .register import child_name, register
 
@@ -234,7 +234,7 @@ class ClusterClasses(pulumi.ComponentResource):
         priority = {n: a if isinstance(a, PriorityClassArgs) else PriorityClassArgs.model_validate(a) for n, a in (priority_classes or {}).items()}
         storage = {n: a if isinstance(a, StorageClassArgs) else StorageClassArgs.model_validate(a) for n, a in (storage_classes or {}).items()}
         raise_problems(class_problems(priority, storage))
-        objects = build_classes(priority, storage, environment)
+        objects = build_classes(priority, storage, stack_environment(environment))
         as_priority = pulumi.ResourceOptions(parent=self, replace_on_changes=list(PRIORITY_CLASS_REPLACED_ON), delete_before_replace=True)
         as_storage = pulumi.ResourceOptions(parent=self, replace_on_changes=list(STORAGE_CLASS_REPLACED_ON), delete_before_replace=True)
         self.priority_classes = {

@@ -62,7 +62,7 @@ from .kube.corefile import (
     upstream_warnings,
     zone_problem,
 )
-from .labels import object_meta
+from .labels import object_meta, stack_environment
 from .lifecycle import OnExisting
 from .model import Invalid, KeyPath, Model, Problems, checked_when_resolved, describe, dotted, field_place, given, raise_problems, typed_init, yaml_text
 from .nodelocaldns import NodeLocalDnsArgs, StubDomains, UpstreamServers
@@ -657,7 +657,7 @@ class CoreDns(pulumi.ComponentResource):
         super().__init__("clusterstack:dns:CoreDns", resource_name, None, opts)
         spec = args if isinstance(args, CoreDnsArgs) else CoreDnsArgs.model_validate(args)
         facts = cluster if cluster is not None else ClusterSpec()
-        objects = build_coredns(spec, facts, environment)
+        objects = build_coredns(spec, facts, stack_environment(environment))
         children = pulumi.ResourceOptions(parent=self)
         text = objects.corefile["data"]["Corefile"]
         corefile_object = objects.corefile

@@ -28,7 +28,7 @@ from .bundle import Bundle, Manifest
 from .cpa import LadderParams, LadderParamsArgsDict, LinearParams, LinearParamsArgsDict
 from .kube.names import dns1123_subdomain
 from .kube.quantity import Quantity
-from .labels import object_meta
+from .labels import object_meta, stack_environment
 from .lifecycle import OnExisting
 from .model import DnsLabel, KeyPath, LabelKey, LabelValue, Model, Problems, QuantityText, QuantityValue, given, typed_init
 from .register import AddOnChildren
@@ -258,7 +258,7 @@ class DnsAutoscaler(pulumi.ComponentResource):
         """Its children are named ``<resource_name>/<object name>``."""
         super().__init__("clusterstack:dns:DnsAutoscaler", resource_name, None, opts)
         spec = args if isinstance(args, DnsAutoscalerArgs) else DnsAutoscalerArgs.model_validate(args)
-        objects = build_dns_autoscaler(spec, environment)
+        objects = build_dns_autoscaler(spec, stack_environment(environment))
         child = AddOnChildren(resource_name, pulumi.ResourceOptions(parent=self), spec.on_existing).add
 
         self.service_account = child(objects.service_account, k8s.core.v1.ServiceAccount, k8s.core.v1.ServiceAccountPatch)

@@ -48,7 +48,7 @@ from .cluster import ClusterSpec
 from .dns_autoscaler import Resources, ResourcesArgsDict
 from .inputs import is_output
 from .kube.quantity import Quantity
-from .labels import object_meta
+from .labels import object_meta, stack_environment
 from .lifecycle import OnExisting
 from .model import KeyPath, LabelKey, LabelValue, Model, Problems, QuantityValue, deferred, dotted, given, raise_problems, typed_init
 from .register import AddOnChildren
@@ -460,7 +460,7 @@ class IpMasqAgent(pulumi.ComponentResource):
         """Its children are named ``<resource_name>/ip-masq-agent``."""
         super().__init__("clusterstack:network:IpMasqAgent", resource_name, None, opts)
         spec = args if isinstance(args, IpMasqArgs) else IpMasqArgs.model_validate(args)
-        objects = build_ip_masq(spec, environment)
+        objects = build_ip_masq(spec, stack_environment(environment))
         child = AddOnChildren(resource_name, pulumi.ResourceOptions(parent=self), spec.on_existing).add
 
         self.config_map = child(objects.config_map, k8s.core.v1.ConfigMap, k8s.core.v1.ConfigMapPatch)

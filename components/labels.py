@@ -22,6 +22,12 @@ def standard_labels(environment: str | None) -> dict[str, str]:
     return labels
 
 
+def stack_environment(environment: str | None) -> str:
+    """What a component labels its objects with: the ``environment`` given, else the stack's name
+    (``pulumi.get_stack()``), so that a program need not pass what the stack already says."""
+    return environment if environment is not None else pulumi.get_stack()
+
+
 Name = str | pulumi.Output[str]
 """An object's name or namespace: plain, or an Output from another resource."""
 Mapping_ = Mapping[str, Any] | pulumi.Output[Any]

@@ -24,7 +24,7 @@ from .bundle import Bundle, Manifest
 from .inputs import copied, joined, merged
 from .kube.names import dns1123_label, qualified_name
 from .kube.network import Protocol, parse_cidr, port_name_problem, port_number_problem
-from .labels import object_meta
+from .labels import object_meta, stack_environment
 from .model import AnnotationsInput, DnsLabel, DnsLabelInput, KeyPath, LabelsInput, Model, Problems, given, raise_problems, typed_init
 from .network_policy import Selector
 from .register import register
@@ -353,7 +353,7 @@ class LoadBalancer(pulumi.ComponentResource):
                 "say whether the LoadBalancer's namespace denies ingress: pass tenant=<its TenantNamespace>, "
                 "or namespace_denies_ingress=True/False, or set allow_traffic in its args"
             )
-        objects = build_load_balancer(spec.name if spec.name is not None else resource_name, spec, environment, denies, namespace)
+        objects = build_load_balancer(spec.name if spec.name is not None else resource_name, spec, stack_environment(environment), denies, namespace)
         children = pulumi.ResourceOptions(parent=self, depends_on=[tenant] if tenant is not None else None)
         self.service = register(objects.service, children, k8s.core.v1.Service, resource_name)
         self.policy = (

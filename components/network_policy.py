@@ -23,7 +23,7 @@ from .cluster import ClusterDns
 from .inputs import copied
 from .kube.network import Network, Protocol, parse_cidr, port_name_problem, port_number_problem, raw_policy_problems
 from .kube.schema import schema_problems
-from .labels import Name, object_meta
+from .labels import Name, object_meta, stack_environment
 from .model import DnsLabelInput, DnsSubdomain, KeyPath, LabelsInput, Model, Problems, given, typed_init
 from .register import register
 
@@ -359,6 +359,6 @@ class NamespacePolicies(pulumi.ComponentResource):
         spec = args if isinstance(args, NetworkPolicyArgs) else NetworkPolicyArgs.model_validate(args)
         target = namespace if namespace is not None else resource_name
         children = pulumi.ResourceOptions(parent=self)
-        self.policies = register_policies(resource_name, build_network_policies(target, spec, dns, environment), children)
+        self.policies = register_policies(resource_name, build_network_policies(target, spec, dns, stack_environment(environment)), children)
         self.policy_names = pulumi.Output.all(*(p.metadata.name for p in self.policies.values()))
         self.register_outputs({"policies": self.policy_names})

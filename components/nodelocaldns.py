@@ -32,7 +32,7 @@ from .bundle import Bundle, Manifest
 from .cluster import ClusterDns, ClusterSpec
 from .kube.corefile import EMPTY_UPSTREAMS, MAX_TTL, normal_zone, stub_domains_problems, upstream_warnings, upstreams_problems
 from .kube.network import parse_ip
-from .labels import object_meta
+from .labels import object_meta, stack_environment
 from .lifecycle import OnExisting
 from .model import KeyPath, Model, QuantityText, QuantityValue, given, raise_problems, typed_init
 from .register import AddOnChildren
@@ -387,7 +387,7 @@ class NodeLocalDns(pulumi.ComponentResource):
         spec = args if isinstance(args, NodeLocalDnsArgs) else NodeLocalDnsArgs.model_validate(args)
         facts = cluster if cluster is not None else ClusterSpec()
         raise_problems(cluster_problems(spec, facts))
-        objects = build_node_local_dns(spec, facts, environment)
+        objects = build_node_local_dns(spec, facts, stack_environment(environment))
         child = AddOnChildren(resource_name, pulumi.ResourceOptions(parent=self), spec.on_existing).add
 
         self.service_account = child(objects.service_account, k8s.core.v1.ServiceAccount, k8s.core.v1.ServiceAccountPatch)

@@ -28,6 +28,7 @@ from .dns_autoscaler import DnsAutoscaler, DnsAutoscalerArgs, build_dns_autoscal
 from .existing_namespaces import ExistingNamespaceArgs, ExistingNamespaceArgsDict, ExistingNamespaces, build_existing_namespaces
 from .ip_masq import IpMasqAgent, IpMasqArgs, IpMasqArgsDict, build_ip_masq
 from .ip_masq import warnings as ip_masq_warnings
+from .labels import stack_environment
 from .lifecycle import Deletion
 from .load_balancer import LoadBalancer, LoadBalancerArgs, LoadBalancerArgsDict, build_load_balancer
 from .model import DnsLabel, DnsSubdomain, KeyPath, Model, Problems, given, typed_init
@@ -358,7 +359,7 @@ class ClusterPlatform(pulumi.ComponentResource):
         children follow (the engine renames them by the component's name prefix)."""
         super().__init__("clusterstack:platform:ClusterPlatform", resource_name, None, opts)
         spec = args if isinstance(args, ClusterPlatformArgs) else ClusterPlatformArgs.model_validate(args)
-        parts = compose(spec, environment)
+        parts = compose(spec, stack_environment(environment))
         self.cluster_dns = parts.dns
 
         extra_aliases = child_aliases if child_aliases is not None else {}

@@ -258,7 +258,7 @@ class TenantNamespace(pulumi.ComponentResource):
         environment: str | None = None,
     ) -> None:
         """``dns``: the cluster's DNS (``ClusterDns``), required when the network policy allows DNS;
-        ``environment``: the stack, recorded in the clusterstack.io/environment label."""
+        ``environment``: recorded in the clusterstack.io/environment label (default: the stack's name)."""
         _require_plain_name(resource_name, "TenantNamespace", "TenantNamespaceArgs(name=...)")
         super().__init__("clusterstack:tenant:TenantNamespace", resource_name, None, opts)
         self.args = args if isinstance(args, TenantNamespaceArgs) else TenantNamespaceArgs.model_validate(args)
@@ -267,7 +267,7 @@ class TenantNamespace(pulumi.ComponentResource):
             if reasons:
                 raise ValueError(f"the namespace's name (the component's name, since args.name is unset) {resource_name!r} {'; '.join(reasons)}")
         self.namespace_name = self.args.name if self.args.name is not None else resource_name
-        objects = build_tenant(self.namespace_name, self.args, environment, dns)
+        objects = build_tenant(self.namespace_name, self.args, standard.stack_environment(environment), dns)
         children = pulumi.ResourceOptions(parent=self)
         protection = pulumi.ResourceOptions.merge(children, deletion_options(self.args.deletion if self.args.deletion is not None else "delete"))
         self.namespace_resource = register(objects.namespace, protection, k8s.core.v1.Namespace, resource_name)

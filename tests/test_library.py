@@ -131,8 +131,8 @@ def test_a_program_for_two_clusters_with_outputs_runs_with_unique_urns():
     assert [(s.inputs["metadata"]["namespace"], s.inputs["spec"]["selector"]) for s in services] == [("shop", {"app": "web"})] * 2
     namespaces = recording.of_type("kubernetes:core/v1:Namespace")
     assert [n.inputs["metadata"] for n in namespaces] == [
-        {"name": "shop", "labels": {"owner": "names", "app.kubernetes.io/managed-by": "clusterstack"}}
-    ] * 2
+        {"name": "shop", "labels": {"owner": "names", "app.kubernetes.io/managed-by": "clusterstack", "clusterstack.io/environment": "test"}}
+    ] * 2  # the environment: the stack's name, as no environment= was given
 
 
 def test_every_child_has_its_component_as_parent_and_its_clusters_provider():
@@ -284,7 +284,11 @@ def test_a_load_balancer_learns_its_namespace_and_policy_from_its_tenant():
         LoadBalancer("api", {"selector": {"app": "api"}, "ports": [{"port": 80}], "namespace": "elsewhere"}, namespace_denies_ingress=False)
 
     recording = run(program)
-    assert recording.named("web/allow-lb").inputs["metadata"] == {"name": "allow-lb-web", "namespace": "shop", "labels": {"app.kubernetes.io/managed-by": "clusterstack"}}
+    assert recording.named("web/allow-lb").inputs["metadata"] == {
+        "name": "allow-lb-web",
+        "namespace": "shop",
+        "labels": {"app.kubernetes.io/managed-by": "clusterstack", "clusterstack.io/environment": "test"},
+    }
     assert [r.name for r in recording.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")] == ["shop/default-deny", "web/allow-lb"]
     with pytest.raises(ValueError, match="say whether the LoadBalancer's namespace denies ingress"):
         run(lambda: LoadBalancer("web", {"selector": {"app": "web"}, "ports": [{"port": 80}], "namespace": "shop"}))
@@ -483,3 +487,27 @@ def test_each_args_dict_lists_exactly_the_keys_a_stack_file_may_write(model, typ
 def test_each_typed_init_takes_exactly_the_models_fields(model):
     parameters = set(inspect.signature(model.__init__).parameters) - {"self"}
     assert parameters == set(model.model_fields)
+
+
+def _every_kind(environment: str | None) -> None:
+    """Each component that takes environment=, given it or not."""
+    TenantNamespace("shop", {"networkPolicy": {"defaultDeny": ["Ingress"]}}, environment=environment)
+    NamespacePolicies("ops", {"defaultDeny": ["Ingress"]}, environment=environment)
+    LoadBalancer("web", {"selector": {"app": "web"}, "ports": [{"port": 80}], "namespace": "shop"}, namespace_denies_ingress=True, environment=environment)
+    ClusterClasses("classes", {"high": {"value": 1000}}, {}, environment=environment)
+    DnsAutoscaler("dns-autoscaler", {"linear": {"nodesPerReplica": 16}}, environment=environment)
+    NodeLocalDns("node-local-dns", {}, environment=environment)
+    CoreDns("coredns", {"pdb": {"maxUnavailable": 1}}, environment=environment)
+    IpMasqAgent("ip-masq-agent", {"nonMasqueradeCIDRs": ["10.0.0.0/8"]}, environment=environment)
+    ClusterPlatform("platform", ClusterPlatformArgs(namespaces={"payments": {"quota": {"pods": "10"}}}), environment=environment)
+
+
+@pytest.mark.parametrize(("given", "label"), [(None, "qa"), ("staging", "staging")])
+def test_the_environment_label_is_the_stacks_name_unless_given(given, label):
+    """A program that does not pass environment= still labels every object with its environment: the
+    stack's name (pulumi.get_stack()), as clusterstack's own program passes it."""
+    recording = run(lambda: _every_kind(given), stack="qa")
+    # The CoreDNS ConfigMap patch adopts the cluster's object and leaves its labels alone.
+    objects = [r.inputs for r in recording.resources if r.custom and r.type.startswith("kubernetes:") and not r.type.endswith("Patch")]
+    assert len({o["kind"] for o in objects}) >= 12
+    assert {o["metadata"]["labels"].get("clusterstack.io/environment") for o in objects} == {label}

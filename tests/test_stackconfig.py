@@ -51,8 +51,8 @@ def _errors(root, stack="dev") -> list[str]:
 def test_a_secure_value_is_a_clear_error(make_project):
     root = make_project({"dev": "config:\n  clusterstack:namespaces:\n    a:\n      annotations:\n        token:\n          secure: v1:AAAA\n"})
     assert _errors(root) == [
-        ("stacks/Pulumi.dev.yaml: clusterstack:namespaces.a.annotations.token: is a Pulumi secret (secure:); the embedded "
-        "engine cannot decrypt Pulumi secrets and no clusterstack setting needs one: write the value in plain text")
+        ("stacks/Pulumi.dev.yaml: clusterstack:namespaces.a.annotations.token: is a Pulumi secret (secure:); no clusterstack "
+        "setting takes a secret (the platform's objects would carry it in plain text): write the value in plain text")
     ]
 
 

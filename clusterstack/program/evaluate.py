@@ -15,7 +15,7 @@ from ..components.kube.kinds import ObjectKey
 from ..components.lifecycle import Deletion
 from ..engine.replace import ReplaceOptions, parse_property_path
 from ..errors import ClusterstackError, Problem
-from ..stack.files import StackConfig, pulumi_config, read_stack
+from ..stack.files import ProgramConfig, StackConfig, program_config, read_stack
 from ..stack.project import Project
 from ..stack.target import TargetSettings
 from .cache import EvaluationCache, Reads, cache_directory, key, loaded_modules, recording
@@ -131,18 +131,21 @@ class Evaluation:
         return cls(config.stack, config, warnings, data["kubernetesVersion"], target, objects, data["outputs"], data["providers"])
 
 
-def evaluate(project: Project, config: StackConfig, spec: Loaded) -> Evaluation:
+def evaluate(project: Project, config: StackConfig, spec: Loaded, program: ProgramConfig | None = None) -> Evaluation:
     """Run the project's program on a stack already read and validated (the program is handed the
-    spec, so it reads no stack file); raises ClusterstackError on any user error."""
+    spec, so it reads no stack file); raises ClusterstackError on any user error. ``program``: the
+    config the program gets (default: the stack file's, as the Pulumi CLI would hand it over)."""
     from . import _sdk
     from .loader import hand_over
 
+    given = program if program is not None else program_config(project, config.stack_layer)
     try:
         run = _sdk.run_program(
             project.main,
             project=project.name,
             stack=config.stack,
-            config=pulumi_config(config.stack_layer),
+            config=given.values,
+            secret_keys=given.secret_keys,
             inherit=[hand_over(project.root, config.stack, spec)],
         )
     except ClusterstackError:
@@ -168,6 +171,9 @@ class Evaluator:
         holds the cached evaluation; None for no cache."""
         self.project = project
         self.config = read_stack(project, stack)
+        # The program's config is made before the cache is asked: a stack with secure values is refused
+        # without its passphrase (or with a wrong one) even when an earlier evaluation could answer.
+        self.program = program_config(project, self.config.stack_layer)
         self.cache = EvaluationCache(cache_directory(state_dir), stack) if state_dir is not None else None
         self.path = mode()
         self.reads = Reads()
@@ -208,8 +214,10 @@ class Evaluator:
     def evaluate(self) -> Evaluation:
         if self.cached is None:
             with recording(self.reads):
-                evaluation = evaluate(self.project, self.config, self._spec())
-            if self.cache is not None:
+                evaluation = evaluate(self.project, self.config, self._spec(), self.program)
+            # An evaluation made with decrypted secrets may hold them (in an output, in an object the
+            # program built from one): it is never cached, so the cache holds no secret's plain text.
+            if self.cache is not None and not self.program.secret_keys:
                 self.cache.save(key(self.project, self.config, self.reads, loaded_modules(), self.path), evaluation.to_json())
             self.cached = evaluation
         return self.cached

@@ -11,19 +11,22 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import ClusterstackError, Problem
 from .project import Project
+from .secure import Decrypter, holds_secure
 from .yamlfile import parse_yaml
 
 NAMESPACE = "clusterstack"
 PREFIX = f"{NAMESPACE}:"
 # The top-level keys Pulumi itself writes into a stack file.
 PULUMI_STACK_KEYS = ("config", "environment", "encryptionsalt", "encryptedkey", "secretsprovider")
+SECRETS_SETTINGS = ("encryptionsalt", "encryptedkey", "secretsprovider")
 
 ConfigPath = tuple[str | int, ...]
 
@@ -36,6 +39,8 @@ class Layer:
     config: dict[str, Any]
     digest: str = ""
     """The SHA-256 of the file as read ("" for config that came from elsewhere)."""
+    secrets: dict[str, Any] = field(default_factory=dict)
+    """How the file's ``secure:`` values are encrypted: its encryptionsalt, encryptedkey, secretsprovider."""
 
     def get(self, path: ConfigPath) -> tuple[bool, Any]:
         node: Any = self.config
@@ -138,6 +143,60 @@ def stack_from_pulumi_config(project: Project, stack: str, raw: Mapping[str, str
     return StackConfig(stack, tuple(layers))
 
 
+@dataclass(frozen=True)
+class ProgramConfig:
+    """The config a Pulumi program is run with: every value as the CLI hands it over (a string,
+    structured values as JSON, secure values decrypted) and the keys whose values are secret."""
+
+    values: dict[str, str]
+    secret_keys: tuple[str, ...]
+
+
+def read_stack_file(project: Project, stack: str) -> Layer:
+    """The stack's own ``Pulumi.<stack>.yaml`` in the project's stackConfigDir, as Pulumi reads it (no
+    common.yaml, no clusterstack rules); an empty layer when the stack has no file."""
+    path = project.stack_file(stack)
+    if not path.is_file():
+        return Layer(project.display(path), {})
+    problems: list[Problem] = []
+    layer = _read_layer(path, project, problems, platform=False)
+    if problems or layer is None:
+        raise ClusterstackError(problems)
+    return layer
+
+
+def program_config(project: Project, layer: Layer, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> ProgramConfig:
+    """The config the Pulumi CLI runs the program with, from the stack's file ``layer``: ``overrides``
+    over it (bare keys are the project's), Pulumi.yaml's values for the keys neither sets, every key
+    the project requires present (pkg/workspace/config.go, mergeConfig), and ``secure:`` values
+    decrypted (secure.py). A key holding a secure value anywhere is secret, as the CLI lists it in
+    PULUMI_CONFIG_SECRET_KEYS."""
+    values = dict(layer.config)
+    for key, value in (overrides if overrides is not None else {}).items():
+        values[key if ":" in key else f"{project.name}:{key}"] = value
+    missing = []
+    for declared in project.config:
+        if declared.key in values:
+            continue
+        if declared.has_value:
+            values[declared.key] = declared.value
+        elif declared.key.startswith(f"{project.name}:"):
+            missing.append(declared.key)
+    if missing:
+        raise ClusterstackError([Problem(layer.file, key, f"{_REQUIRED}{key.partition(':')[2]}") for key in missing])
+    decrypter = Decrypter(layer.file, layer.secrets, environ if environ is not None else os.environ)
+    secret_keys = sorted(key for key, value in values.items() if holds_secure(value))
+    plain = {key: decrypter.decrypted(key, values[key]) if key in secret_keys else value for key, value in sorted(values.items())}
+    problems = [
+        Problem(layer.file, declared.key, message)
+        for declared in project.config
+        if declared.key in plain and (message := declared.problem(plain[declared.key], declared.key in secret_keys)) is not None
+    ]
+    if problems:
+        raise ClusterstackError(problems)
+    return ProgramConfig(as_pulumi_config(plain), tuple(secret_keys))
+
+
 def pulumi_config(layer: Layer) -> dict[str, str]:
     """A layer as Pulumi hands config to a program: strings, structured values as JSON."""
     return as_pulumi_config(layer.config)
@@ -162,13 +221,15 @@ def _config_key_path(path: tuple[str | int, ...]) -> str:
     return format_path(path[1:]) if path[:1] == ("config",) and len(path) > 1 else format_path(path)
 
 
+_REQUIRED = "is declared in Pulumi.yaml's config: without a default, and the stack does not set it: pulumi config set "
 _SECRET = (
-    "is a Pulumi secret (secure:); the embedded engine cannot decrypt Pulumi secrets and no clusterstack "
-    "setting needs one: write the value in plain text"
+    "is a Pulumi secret (secure:); no clusterstack setting takes a secret (the platform's objects would carry it "
+    "in plain text): write the value in plain text"
 )
 
 
-def _read_layer(path: Path, project: Project, problems: list[Problem]) -> Layer | None:
+def _read_layer(path: Path, project: Project, problems: list[Problem], *, platform: bool = True) -> Layer | None:
+    """One stack file; ``platform``: also refuse secrets among the clusterstack: keys (the spec's)."""
     display = project.display(path)
     raw = path.read_bytes()
     digest = hashlib.sha256(raw).hexdigest()
@@ -194,9 +255,10 @@ def _read_layer(path: Path, project: Project, problems: list[Problem]) -> Layer 
         key = str(raw_key)
         full = key if ":" in key else f"{project.name}:{key}"
         normalised[full] = value
-        if full.startswith(PREFIX):
+        if platform and full.startswith(PREFIX):
             problems.extend(Problem(display, format_path((full, *p)), _SECRET) for p in _secure_paths(value))
-    return Layer(display, normalised, digest)
+    secrets = {key: data[key] for key in SECRETS_SETTINGS if key in data}
+    return Layer(display, normalised, digest, secrets)
 
 
 def _secure_paths(value: Any, at: ConfigPath = ()) -> Iterable[ConfigPath]:

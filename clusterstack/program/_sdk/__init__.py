@@ -277,13 +277,15 @@ def run(
     inherit: Inherited = (),
     mocks: pulumi.runtime.Mocks | None = None,
     path: fast.Mode | None = None,
+    secret_keys: Sequence[str] = (),
 ) -> ProgramRun:
     """Run ``program`` (a function that declares resources) under the mock runtime, to completion;
     what it registered and exported. Each run gets a fresh context, so runs in one process do not
     share the SDK's global state; the ``inherit`` variables are set in it first. ``path`` chooses the
-    fast path or the SDK's own (default: ``fast.mode()``)."""
+    fast path or the SDK's own (default: ``fast.mode()``). ``secret_keys``: the config keys whose
+    values are secret (``Config.get_secret`` and ``require_secret`` give secret Outputs; ``get`` warns)."""
     answers = mocks if mocks is not None else EchoMocks()
-    return contextvars.Context().run(_run, program, project, stack, dict(config), inherit, answers, path or fast.mode())
+    return contextvars.Context().run(_run, program, project, stack, dict(config), inherit, answers, path or fast.mode(), list(secret_keys))
 
 
 def run_program(
@@ -295,6 +297,7 @@ def run_program(
     inherit: Inherited = (),
     mocks: pulumi.runtime.Mocks | None = None,
     path: fast.Mode | None = None,
+    secret_keys: Sequence[str] = (),
 ) -> ProgramRun:
     """Run a Pulumi program file in-process under the mock runtime; what it registered and exported."""
     program_dir = str(main.parent)
@@ -306,7 +309,7 @@ def run_program(
         finally:
             sys.path.remove(program_dir)
 
-    return run(program, project=project, stack=stack, config=config, inherit=inherit, mocks=mocks, path=path)
+    return run(program, project=project, stack=stack, config=config, inherit=inherit, mocks=mocks, path=path, secret_keys=secret_keys)
 
 
 def _run(
@@ -317,6 +320,7 @@ def _run(
     inherit: Inherited,
     mocks: pulumi.runtime.Mocks,
     path: fast.Mode,
+    secret_keys: list[str],
 ) -> ProgramRun:
     # A loop of the run's own: a program that fails leaves tasks behind, and they must not surface in
     # the next run (nor as asyncio's "Exception ignored" noise when the interpreter exits). It is set
@@ -335,7 +339,7 @@ def _run(
         # for before it finishes; without one, a run would wait on what an earlier, failed program in
         # this process left behind (on another event loop: forever).
         _settings.SETTINGS.outputs = set()
-        pulumi.runtime.set_all_config(config)
+        pulumi.runtime.set_all_config(config, secret_keys)
         fast_path = fast.FastPath(monitor, mocks, monitor.record, monitor.make_urn, monitor.goals) if path == "fast" else None
 
         def body() -> None:
