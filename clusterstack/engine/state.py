@@ -5,12 +5,19 @@ serial (incremented by every recorded change) and the applied objects with their
 written atomically (temporary file, fsync, rename) with the previous version kept as
 ``<stack>.json.backup``. While ``up`` applies, each change is appended to ``<stack>.journal`` as it
 lands, so a process killed at any moment leaves state that loads and matches what was applied; the
-journal is folded into the state file when the run ends (or by the next run). A lock file,
-``<stack>.lock``, names its holder (pid, host, time, operation).
+journal is folded into the state file when the run ends (or by the next run).
+
+The lock is the kernel's: ``<stack>.lock`` is held with ``flock`` for the whole run, and names its
+holder (pid, host, time, operation). A holder that dies, however it dies, lets go of it at once, so
+a stale lock is taken over atomically: of two runs that find it, one gets it and the other is told
+who holds it. A file system fault (full, read-only, not permitted) is a one-line error naming the
+file and what was being done, and leaves no temporary or lock file behind.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
 import os
 import socket
@@ -27,6 +34,7 @@ from ..components.lifecycle import Deletion
 from ..errors import ClusterstackError, Problem
 from ..stack.project import Project
 from ..stack.target import Layout
+from .faults import fault, signals_unwind
 
 FORMAT_VERSION = 1
 
@@ -115,22 +123,6 @@ class LockHolder:
     time: str
     operation: str
 
-    def is_stale(self) -> bool:
-        """True when the holder ran on this host and its process is gone."""
-        if self.host != socket.gethostname():
-            return False
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
-        return False
-
-    def is_running_here(self) -> bool:
-        """True when the holder is a live process on this host."""
-        return self.host == socket.gethostname() and self.pid > 0 and not self.is_stale()
-
     def describe(self) -> str:
         return f"pid {self.pid} on {self.host} ({self.operation}, since {self.time})"
 
@@ -150,11 +142,18 @@ class StateStore:
     def load(self) -> State | None:
         """The state with its journal replayed, or None when the stack has never been applied. Any
         damage is a ClusterstackError naming the file and the way out, never a traceback."""
-        if not self.path.exists():
+        if not self._exists(self.path):
             return None
         state = self._read_state_file(self.path)
         self._replay(state, repair=False)
         return state
+
+    @staticmethod
+    def _exists(path: Path) -> bool:
+        try:
+            return path.exists()
+        except OSError as error:  # a directory this user may not search: a permission error, not "no state"
+            raise fault(error, "read the state", path) from None
 
     def _read_state_file(self, path: Path) -> State:
         way_out = (
@@ -162,8 +161,12 @@ class StateStore:
             "to see what the target holds)"
         )
         try:
-            data = json.loads(path.read_bytes())
-        except (OSError, ValueError) as error:
+            raw = path.read_bytes()
+        except OSError as error:  # not damage: the file may be fine, this run may not read it
+            raise fault(error, "read the state", path) from None
+        try:
+            data = json.loads(raw)
+        except ValueError as error:
             raise ClusterstackError([Problem(str(path), "", f"the state file is damaged ({_short(error)}); {way_out}")]) from None
         if not isinstance(data, dict):
             raise ClusterstackError([Problem(str(path), "", f"the state file is damaged (not a JSON object); {way_out}")])
@@ -181,9 +184,12 @@ class StateStore:
     def _replay(self, state: State, repair: bool) -> int:
         """Apply the journal's records past the state's serial; with ``repair``, stop at the first
         damaged record instead of refusing. The number of records kept."""
-        if not self.journal_path.exists():
+        if not self._exists(self.journal_path):
             return 0
-        lines = self.journal_path.read_bytes().split(b"\n")
+        try:
+            lines = self.journal_path.read_bytes().split(b"\n")
+        except OSError as error:
+            raise fault(error, "read the journal", self.journal_path) from None
         torn_tail = lines and lines[-1] != b""
         kept = 0
         for number, line in enumerate(lines[:-1] if not torn_tail else lines):
@@ -209,14 +215,17 @@ class StateStore:
         """Recover a stack whose journal is damaged: the state file with every journal record before
         the first damaged one, written as the state; the journal moved aside (its new name returned).
         The state, the records kept, and where the journal went."""
-        if not self.path.exists():
+        if not self._exists(self.path):
             raise ClusterstackError([f"stack {self.stack} has no state in {self.directory}; there is nothing to repair"])
         state = self._read_state_file(self.path)
         kept = self._replay(state, repair=True)
         aside = None
         if self.journal_path.exists():
             aside = self.journal_path.with_name(f"{self.journal_path.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
-            os.replace(self.journal_path, aside)
+            try:
+                os.replace(self.journal_path, aside)
+            except OSError as error:
+                raise fault(error, "set the damaged journal aside", self.journal_path) from None
         self.write(state)
         return state, kept, aside
 
@@ -252,9 +261,13 @@ class StateStore:
     @contextmanager
     def journal(self) -> Iterator[None]:
         """Keep the journal open while recording many changes (an apply), rather than opening it for each."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self._mend_tail()
-        with self.journal_path.open("a") as handle:
+        self._make_directory()
+        try:
+            self._mend_tail()
+            handle = self.journal_path.open("a")
+        except OSError as error:
+            raise fault(error, "open the journal", self.journal_path) from None
+        with handle:
             self._journal = handle
             try:
                 yield
@@ -264,64 +277,142 @@ class StateStore:
     def _append(self, state: State, record: dict[str, Any]) -> None:
         state.serial += 1
         line = json.dumps({"lineage": state.lineage, "serial": state.serial, **record}, sort_keys=True) + "\n"
-        if self._journal is not None:
-            self._journal.write(line)
-            self._journal.flush()  # each change reaches the file before the next is applied
-            return
-        self._mend_tail()
-        with self.journal_path.open("a") as journal:
-            journal.write(line)
+        try:
+            if self._journal is not None:
+                self._journal.write(line)
+                self._journal.flush()  # each change reaches the file before the next is applied
+                return
+            self._mend_tail()
+            with self.journal_path.open("a") as journal:
+                journal.write(line)
+        except OSError as error:
+            # The change is applied but not recorded; a torn line is cut by the next run (_mend_tail),
+            # and the next plan makes the change again.
+            raise fault(error, "record a change in the journal", self.journal_path) from None
 
     def write(self, state: State) -> None:
         """The whole state, atomically, keeping the previous file as the backup; the journal is then folded in."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        if self.path.exists():
-            _atomic_write(self.backup_path, self.path.read_bytes())
-        _atomic_write(self.path, state_text(state.to_json(self.stack)).encode())
-        self.journal_path.unlink(missing_ok=True)
+        self._make_directory()
+        try:
+            if self.path.exists():
+                _atomic_write(self.backup_path, self.path.read_bytes())
+            _atomic_write(self.path, state_text(state.to_json(self.stack)).encode())
+            self.journal_path.unlink(missing_ok=True)
+        except OSError as error:
+            # Each file is whole, old or new: the journal still holds what the state file lacks.
+            raise fault(error, "write the state", self.path) from None
+
+    def _make_directory(self) -> None:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise fault(error, "create the state directory", self.directory) from None
 
     @contextmanager
     def lock(self, operation: str, on_takeover: Callable[[LockHolder], None] = lambda holder: None) -> Iterator[None]:
-        """Hold the stack's lock while the body runs. The lock file appears whole or not at all (written
-        aside, then linked into place, which fails if it exists). A lock whose holder is provably gone
-        (this host, no such process) is taken over, and ``on_takeover`` told whose it was."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        """Hold the stack's lock while the body runs; SIGTERM and SIGHUP meanwhile unwind the run like
+        Ctrl-C, so the lock is released and state recorded. A lock whose holder is gone (the kernel
+        released its flock when it died) is taken over, and ``on_takeover`` told whose it was."""
+        with signals_unwind():
+            descriptor = self._acquire(operation, on_takeover)
+            try:
+                yield
+            finally:
+                self._release(descriptor)
+
+    def _acquire(self, operation: str, on_takeover: Callable[[LockHolder], None]) -> int:
+        self._make_directory()
         holder = LockHolder(os.getpid(), socket.gethostname(), time.strftime("%Y-%m-%dT%H:%M:%S%z"), operation)
-        pending = self.lock_path.with_name(f".{self.lock_path.name}.{os.getpid()}")
-        pending.write_text(json.dumps(holder.__dict__))
+        for _ in range(1000):
+            descriptor = self._open_locked()
+            if descriptor is not None:
+                break
+        else:  # the lock file replaced under us a thousand times: someone else is taking it in a loop
+            raise ClusterstackError([self.locked_message()])
         try:
-            for _ in range(2):
-                try:
-                    os.link(pending, self.lock_path)
-                    break
-                except FileExistsError:
-                    previous = self.holder()
-                    if previous is None or not previous.is_stale():
-                        raise ClusterstackError([self.locked_message()]) from None
-                    self.lock_path.unlink(missing_ok=True)  # its holder is gone: take it over
-                    on_takeover(previous)
-            else:
-                raise ClusterstackError([self.locked_message()])
-        finally:
-            pending.unlink(missing_ok=True)
+            previous = _read_holder(descriptor)
+        except OSError as error:
+            os.close(descriptor)
+            raise fault(error, "take the lock", self.lock_path) from None
+        if previous is not None and (previous.pid == -1 or previous.host != holder.host):
+            # Unreadable, or written on another host whose runs this host's kernel may not see: only the user can tell.
+            message = self.locked_message()
+            os.close(descriptor)  # leaves the file as it is: it is not ours to remove
+            raise ClusterstackError([message])
         try:
-            yield
+            if previous is not None:
+                on_takeover(previous)
+            os.ftruncate(descriptor, 0)
+            os.pwrite(descriptor, json.dumps(holder.__dict__).encode(), 0)  # one write: a reader sees nothing or all of it
+        except BaseException as error:
+            self._release(descriptor)  # ours now: no lock file stays behind
+            if isinstance(error, OSError):
+                raise fault(error, "take the lock", self.lock_path) from None
+            raise
+        return descriptor
+
+    def _open_locked(self) -> int | None:
+        """The lock file, open and flocked by this process; None when the file was removed or replaced
+        between the open and the flock (its holder released it): then the caller tries again."""
+        try:
+            descriptor = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        except OSError as error:
+            raise fault(error, "take the lock", self.lock_path) from None
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            os.close(descriptor)
+            if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                raise ClusterstackError([self.locked_message()]) from None
+            raise fault(error, "take the lock", self.lock_path) from None
+        if _same_file(descriptor, self.lock_path):
+            return descriptor
+        os.close(descriptor)
+        return None
+
+    def _release(self, descriptor: int) -> None:
+        """Remove the lock file while still holding it (a run that opened it meanwhile sees it gone
+        and starts again), then let go."""
+        try:
+            if _same_file(descriptor, self.lock_path):
+                self.lock_path.unlink(missing_ok=True)
+        except OSError:
+            pass  # a lock file that cannot be removed is free anyway once closed: the next run takes it over
         finally:
-            self.lock_path.unlink(missing_ok=True)
+            os.close(descriptor)
 
     def holder(self) -> LockHolder | None:
         try:
-            return LockHolder(**json.loads(self.lock_path.read_text()))
+            with self.lock_path.open("rb") as handle:
+                return _read_holder(handle.fileno())
         except FileNotFoundError:
             return None
-        except (ValueError, TypeError, OSError):
+        except OSError:
             return LockHolder(pid=-1, host="?", time="?", operation="unreadable lock file")
 
+    def _held(self) -> bool:
+        """Whether a running process holds the lock (on this host, or one whose kernel shares its flocks)."""
+        try:
+            descriptor = os.open(self.lock_path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return False
+        except OSError as error:
+            raise fault(error, "read the lock", self.lock_path) from None
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError as error:
+            if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                return True
+            raise fault(error, "read the lock", self.lock_path) from None
+        finally:
+            os.close(descriptor)
+        return False
+
     def releasable_holder(self) -> LockHolder | None:
-        """The lock's holder, when the lock may be removed; None when there is no lock. A holder still
-        running on this host keeps its lock: that is a ClusterstackError."""
+        """The lock's holder, when the lock may be removed; None when there is no lock. A run that
+        still holds it keeps its lock: that is a ClusterstackError."""
         holder = self.holder()
-        if holder is not None and holder.is_running_here():
+        if holder is not None and self._held():
             raise ClusterstackError([f"the lock is held by {holder.describe()}, which is still running; let it finish"])
         return holder
 
@@ -329,11 +420,19 @@ class StateStore:
         """Remove a lock whose holder is gone; the holder it named, or None when there was no lock."""
         holder = self.releasable_holder()
         if holder is not None:
-            self.lock_path.unlink(missing_ok=True)
+            try:
+                self.lock_path.unlink(missing_ok=True)
+            except OSError as error:
+                raise fault(error, "remove the lock", self.lock_path) from None
         return holder
 
     def locked_message(self) -> str:
         holder = self.holder()
+        for _ in range(50):  # a run taking the lock over writes its name a moment after it has it
+            if holder is not None and holder.pid != -1 and (holder.host != socket.gethostname() or _alive(holder.pid)):
+                break
+            time.sleep(0.01)
+            holder = self.holder()
         if holder is None:
             return f"the state of stack {self.stack} is locked by another process"
         if holder.pid == -1:
@@ -345,6 +444,34 @@ class StateStore:
         if holder.host != socket.gethostname():
             message += f"; if that run is over, remove the lock with clusterstack state unlock -s {self.stack} --yes"
         return message
+
+
+def _read_holder(descriptor: int) -> LockHolder | None:
+    """The holder a lock file names; None when it names none (new, or emptied); pid -1 when it cannot be read."""
+    data = os.pread(descriptor, 4096, 0)
+    if not data:
+        return None
+    try:
+        return LockHolder(**json.loads(data))
+    except (ValueError, TypeError):
+        return LockHolder(pid=-1, host="?", time="?", operation="unreadable lock file")
+
+
+def _same_file(descriptor: int, path: Path) -> bool:
+    try:
+        return os.path.samestat(os.fstat(descriptor), os.stat(path, follow_symlinks=False))
+    except FileNotFoundError:
+        return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def state_text(data: dict[str, Any]) -> str:
@@ -407,11 +534,15 @@ def _layout(value: Any) -> Layout:
 
 def _atomic_write(path: Path, data: bytes) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with temporary.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    try:
+        with temporary.open("wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:  # a full disk, or a signal: nothing half-written stays behind
+        temporary.unlink(missing_ok=True)
+        raise
     directory = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(directory)
