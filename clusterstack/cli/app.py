@@ -29,7 +29,8 @@ class _Group(click.Group):
                 click.echo(f"error: {problem}", err=True)
             ctx.exit(1)
         except Interrupted as interrupted:
-            click.echo(f"error: interrupted by {interrupted.name}: stopped cleanly, the lock released; state holds every change applied", err=True)
+            stopped = "stopped cleanly; no lock or temporary file left, state holds every change applied before it"
+            click.echo(f"error: interrupted by {interrupted.name}: {stopped}", err=True)
             raise
         except OSError as error:
             if error.errno == errno.EPIPE:

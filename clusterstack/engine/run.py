@@ -74,7 +74,7 @@ def refresh(stack: Stack, state: State | None) -> tuple[State | None, list[Drift
         try:
             actual = target.read(entry)
         except OSError as error:
-            raise fault(error, f"read {key} back from the target", stack.target.describe()) from None
+            raise fault(error, f"read {key} back from the target", _where(stack)) from None
         if actual is None:
             del refreshed.entries[key]
             drift.append(Drift(key, "deleted"))
@@ -127,7 +127,7 @@ def apply(stack: Stack, the_plan: Plan, state: State | None, on_change: Callable
         stack.target.finalize(state.entries.values())
     except OSError as error:
         # The journal holds every change that landed: the next run loads it and converges.
-        raise fault(error, "write the target", stack.target.describe()) from None
+        raise fault(error, "write the target", _where(stack)) from None
     stack.store.write(state)
     return state
 
@@ -142,8 +142,14 @@ def settle(stack: Stack, state: State | None) -> None:
                 stack.store.write(state)
             stack.target.finalize(state.entries.values())
         except OSError as error:
-            raise fault(error, "write the target", stack.target.describe()) from None
+            raise fault(error, "write the target", _where(stack)) from None
         stack.store.fold(state)
+
+
+def _where(stack: Stack) -> str:
+    """The target as a fault names it when the error names no file: its directory, if it has one."""
+    root = getattr(stack.target, "root", None)
+    return str(root) if root is not None else stack.target.describe()
 
 
 def _relayout(stack: Stack, state: State) -> bool:
