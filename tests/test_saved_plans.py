@@ -302,3 +302,17 @@ def test_preview_out_interrupted_mid_write_leaves_the_previous_plan_whole(projec
     if sig == signal.SIGKILL:
         assert len(leftovers) == 1
     assert cs(project, "up", "-s", "dev", "--plan", str(reviewed)).exit_code == 1  # the old plan: whole, and no longer what the program gives
+
+
+def test_a_plan_whose_target_moved_since_preview_is_refused(project, reviewed):
+    """Same changes (planned against state alone), another target directory: not what was reviewed."""
+    assert cs(project, "preview", "-s", "dev", "--refresh=false", "--out", str(reviewed)).exit_code == 0
+    assert json.loads(reviewed.read_text())["refresh"] is False
+    (project / "stacks" / "Pulumi.dev.yaml").write_text(DEV.replace('pods: "10"', 'pods: "12"') + "  clusterstack:target: {path: deploy/elsewhere}\n")
+    refused = cs(project, "up", "-s", "dev", "--plan", str(reviewed))
+    assert refused.exit_code == 1
+    assert refused.output.endswith(
+        "now declare something else than when the plan was made: its changes are the same, but not what they apply with (the target or the provider settings); "
+        f"run clusterstack preview -s dev --out {reviewed} again and review it\n"
+    ), refused.output
+    assert not (project / "deploy" / "elsewhere").exists()

@@ -158,8 +158,8 @@ def check_reviewed(saved: SavedPlan, stack: str, evaluation_json: dict[str, Any]
     again = f"run clusterstack preview -s {stack} --out {saved.path} again and review it"
     if program_changed:
         cause = "the program or its stack files now declare something else than when the plan was made"
-        if saved.refreshed and not differences:
-            differences = ["(the objects differ only in what the plan does not show, such as the target or provider settings)"]
+        if not differences:
+            differences = ["its changes are the same, but not what they apply with (the target or the provider settings)"]
     elif saved.refreshed:
         cause = "the plan file differs from the plan made again now (it was edited, or the target changed since preview read it)"
     else:
