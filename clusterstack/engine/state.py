@@ -428,13 +428,17 @@ class StateStore:
 
     def locked_message(self) -> str:
         holder = self.holder()
+        named = False
         for _ in range(50):  # a run taking the lock over writes its name a moment after it has it
             if holder is not None and holder.pid != -1 and (holder.host != socket.gethostname() or _alive(holder.pid)):
                 break
+            named = named or holder is not None
+            if holder is None and named:
+                break  # it was named, and the lock is gone: that run ended meanwhile
             time.sleep(0.01)
             holder = self.holder()
         if holder is None:
-            return f"the state of stack {self.stack} is locked by another process"
+            return f"the state of stack {self.stack} was locked by another run, which has ended since; run again"
         if holder.pid == -1:
             return (
                 f"the state of stack {self.stack} is locked, and its lock file {self.lock_path} cannot be read; "
