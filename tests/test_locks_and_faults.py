@@ -393,3 +393,41 @@ def test_a_full_target_disk_leaves_no_target_file_cut_short(make_project, tmpfs)
     recorded = {entry.manifest["metadata"]["name"] for entry in state.entries.values() if entry.key.kind == "Namespace"}
     assert not (deploy / "dev" / "namespace--orders.yaml").exists() or "orders" in recorded
     assert _leftovers(deploy) == []
+
+
+def test_a_symlink_planted_as_the_lock_is_never_followed(tmp_path):
+    victim = tmp_path / "victim"
+    victim.write_text("keep me")
+    store = StateStore(tmp_path / "state", "dev")
+    store.directory.mkdir()
+    store.lock_path.symlink_to(victim)
+    with pytest.raises(ClusterstackError, match=r"dev\.lock: cannot take the lock: Too many levels of symbolic links"), store.lock("up"):
+        pass
+    assert victim.read_text() == "keep me"
+    assert store.lock_path.is_symlink()
+
+
+def test_a_disk_full_mid_apply_keeps_what_landed_and_the_next_run_converges(make_project, tmp_path, tmpfs):
+    """The journal, not the lock, meets the full disk: three pages free, so the state, the lock and
+    the journal's first page fit, and the disk fills while changes are being recorded."""
+    namespaces = {f"team-{i:02d}": {"quota": {"pods": "10"}} for i in range(40)}
+    project = make_project({"dev": {"config": {"clusterstack:namespaces": namespaces}}})
+    state_dir = tmpfs(tmp_path / "state", "512k")
+    fill(state_dir)
+    filler = state_dir / "filler"
+    os.truncate(filler, filler.stat().st_size // 4096 * 4096 - 3 * 4096)
+    full = _clusterstack(project, "--state-dir", str(state_dir), "up", "-s", "dev", "--yes")
+    assert full.returncode == 1
+    assert full.stderr.splitlines()[-1] == (
+        f"error: {state_dir}/dev.journal: cannot record a change in the journal: No space left on device (the file system is full; free space and run again)"
+    ), full.stderr
+    assert "Traceback" not in full.stderr
+    assert _leftovers(state_dir) == []
+    state = StateStore(state_dir, "dev").load()
+    landed = len(state.entries) if state is not None else 0
+    assert 0 < landed < 80, "the disk did not fill mid-apply"
+    filler.unlink()
+    again = _clusterstack(project, "--state-dir", str(state_dir), "up", "-s", "dev", "--yes")
+    assert again.returncode == 0, again.stderr
+    assert len(StateStore(state_dir, "dev").load().entries) == 80
+    assert _clusterstack(project, "--state-dir", str(state_dir), "preview", "-s", "dev", "--detailed-exitcode").returncode == 0

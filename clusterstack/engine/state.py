@@ -24,7 +24,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO, get_args
@@ -267,12 +267,19 @@ class StateStore:
             handle = self.journal_path.open("a")
         except OSError as error:
             raise fault(error, "open the journal", self.journal_path) from None
-        with handle:
-            self._journal = handle
-            try:
-                yield
-            finally:
-                self._journal = None
+        self._journal = handle
+        try:
+            yield
+        except BaseException:
+            self._journal = None
+            with suppress(OSError):  # a line the full disk kept in the buffer: the first error is the one to tell
+                handle.close()
+            raise
+        self._journal = None
+        try:
+            handle.close()
+        except OSError as error:
+            raise fault(error, "record a change in the journal", self.journal_path) from None
 
     def _append(self, state: State, record: dict[str, Any]) -> None:
         state.serial += 1
