@@ -175,6 +175,8 @@ def test_a_signal_to_a_command_holding_the_lock_releases_it(make_project, tmp_pa
             time.sleep(0.01)
         assert (project / ".clusterstack" / "dev.lock").exists()
         process.send_signal(sig)
+        if sig == signal.SIGTERM:
+            process.send_signal(sig)  # an impatient second one: it must not cut the clean-up short
         _, stderr = process.communicate(timeout=60)
     finally:
         process.kill()

@@ -46,6 +46,8 @@ class Interrupted(SystemExit):
 
 
 def _unwind(signum: int, _frame: FrameType | None) -> None:
+    for other in UNWOUND:  # a second signal must not cut short the clean-up the first one started
+        signal.signal(other, signal.SIG_IGN)
     raise Interrupted(signum)
 
 
