@@ -8,8 +8,9 @@ from pathlib import Path
 import click
 
 from ..engine import run, saved
+from ..engine.lock import LockHolder
 from ..engine.plan import Plan
-from ..engine.state import LockHolder, State
+from ..engine.state import State
 from ..errors import ClusterstackError
 from ..program.evaluate import Evaluation
 from ..render import to_yaml
