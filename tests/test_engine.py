@@ -91,7 +91,7 @@ def test_the_whole_workflow(project):
 
 def test_a_plan_made_from_empty_state_applies_once(project):
     cs(project, "preview", "-s", "dev", "--out", str(project / "first.json"))
-    assert json.loads((project / "first.json").read_text())["stateExisted"] is False
+    assert json.loads((project / "first.json").read_text())["state"]["existed"] is False
     assert cs(project, "up", "-s", "dev", "--plan", str(project / "first.json")).exit_code == 0
     second = cs(project, "up", "-s", "dev", "--plan", str(project / "first.json"))
     assert second.exit_code == 1
@@ -102,7 +102,7 @@ def test_a_plan_for_another_stack_is_refused(project):
     cs(project, "preview", "-s", "prod", "--out", str(project / "prod.json"))
     refused = cs(project, "up", "-s", "dev", "--plan", str(project / "prod.json"))
     assert refused.exit_code == 1
-    assert "the plan is for stack prod, not dev; it is stale for this stack" in refused.output
+    assert "the plan is for stack prod, not dev; it is refused" in refused.output
     assert not (project / "deploy" / "dev").exists()
 
 
@@ -221,7 +221,7 @@ def test_state_commands_and_the_state_dir_override(project, tmp_path, monkeypatc
     (elsewhere / "dev.lock").write_text(json.dumps({"pid": 2**22 + 7, "host": os.uname().nodename, "time": "t", "operation": "up"}))
     taken = cs(project, "up", "-s", "dev", "--yes")
     assert taken.exit_code == 0, taken.output
-    assert f"warning: took over the lock of pid {2**22 + 7} on {os.uname().nodename} (up, since t): that process no longer exists" in taken.output
+    assert f"warning: took over the lock of pid {2**22 + 7} on {os.uname().nodename} (up, since t): that run ended without releasing it" in taken.output
 
 
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed, so kustomize cannot be run on the target")

@@ -13,6 +13,7 @@ import os
 import click
 
 from ..components import FIELD_DOCS_ENV
+from ..engine.faults import signals_unwind
 from . import analysis_commands, engine_commands, stack_commands
 from .app import cli, shared_options
 
@@ -37,4 +38,6 @@ def main() -> None:
     # The models' field docstrings are the schema's descriptions only: not read unless a command
     # prints the schema (which sets it back before it imports them).
     os.environ.setdefault(FIELD_DOCS_ENV, "0")
-    cli(prog_name="clusterstack")
+    # SIGTERM and SIGHUP unwind whatever the command does, like Ctrl-C: no temporary file, no lock left.
+    with signals_unwind():
+        cli(prog_name="clusterstack")

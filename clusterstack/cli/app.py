@@ -3,6 +3,7 @@ project, its stacks, warnings printed, questions asked. Commands live beside it 
 
 from __future__ import annotations
 
+import errno
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from typing import Any
 
 import click
 
+from ..engine.faults import Interrupted, fault
 from ..engine.state import STATE_DIR_ENV
 from ..errors import ClusterstackError, Problem
 from ..stack.project import Project
@@ -25,6 +27,16 @@ class _Group(click.Group):
         except ClusterstackError as error:
             for problem in error.problems:
                 click.echo(f"error: {problem}", err=True)
+            ctx.exit(1)
+        except Interrupted as interrupted:
+            stopped = "stopped cleanly; no lock or temporary file left, state holds every change applied before it"
+            click.echo(f"error: interrupted by {interrupted.name}: {stopped}", err=True)
+            raise
+        except OSError as error:
+            if error.errno == errno.EPIPE:
+                raise  # stdout closed by its reader (| head): click's own handling is the right one
+            # A fault no layer below named more precisely: still one line, naming the file.
+            click.echo(f"error: {fault(error, f'run {ctx.invoked_subcommand}').problems[0]}", err=True)
             ctx.exit(1)
 
     def main(

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
-from ..engine import run
+from ..engine import run, saved
+from ..engine.lock import LockHolder
 from ..engine.plan import Plan
-from ..engine.saved import load_saved_plan, save_plan
-from ..engine.state import LockHolder, State
+from ..engine.state import State
 from ..errors import ClusterstackError
 from ..program.evaluate import Evaluation
 from ..render import to_yaml
@@ -62,7 +62,8 @@ def preview(
         click.echo(show.plan_text(planned.plan, full=full, drift=planned.drift, notes=notes))
     _note_relayout(target, planned.state)
     if out is not None:
-        save_plan(out, stack, planned.plan, planned.state)
+        document = saved.plan_document(target.project, stack, planned.plan, planned.state, planned.evaluation.to_json(), refreshed=with_refresh)
+        saved.save_plan(out, document)
         if not as_json:
             click.echo(f"Saved the plan to {out}: apply exactly it with clusterstack up -s {stack} --plan {out}")
     if detailed_exitcode and planned.plan.changes:
@@ -122,26 +123,27 @@ def _apply(stack: run.Stack, the_plan: Plan, state: State | None) -> None:
 def up(
     ctx: click.Context, stack: str, yes: bool, plan_file: Path | None, allow_namespace_deletion: bool, full: bool, with_refresh: bool, no_cache: bool
 ) -> None:
-    """Preview, confirm, then apply change by change, recording state after each."""
+    """Preview, confirm, then apply change by change, recording state after each. With --plan: evaluate
+    and plan again, and apply only if that is exactly the saved plan (else refuse, naming what differs)."""
     target = open_stack(ctx, stack, cache=not no_cache)
-    if plan_file is None:
-        target.evaluate()  # before the lock: a program that fails leaves nothing behind, not even the state directory
-    with run.terminate_cleanly(), target.store.lock("up", _took_over):
-        if plan_file is not None:
-            state = target.store.load()
-            the_plan = load_saved_plan(plan_file, stack, state)
-            drift: list[run.Drift] = []
-        else:
-            planned = run.make_plan(target, with_refresh=with_refresh)
-            the_plan, state, drift = planned.plan, planned.state, planned.drift
-        notes = _reachability_changes(the_plan, state, planned.evaluation) if plan_file is None else []
+    reviewed = saved.read_plan(plan_file, target.project, stack) if plan_file is not None else None
+    target.evaluate()  # before the lock: a program that fails leaves nothing behind, not even the state directory
+    with target.store.lock("up", _took_over):
+        if reviewed is not None:
+            with_refresh = reviewed.refreshed  # as preview planned it, so drift since then shows as a difference
+        planned = run.make_plan(target, with_refresh=with_refresh)
+        the_plan, state, drift = planned.plan, planned.state, planned.drift
+        if reviewed is not None:
+            saved.check_state(reviewed, stack, state)
+            saved.check_reviewed(reviewed, stack, planned.evaluation.to_json(), the_plan)
+        notes = _reachability_changes(the_plan, state, planned.evaluation)
         click.echo(show.plan_text(the_plan, full=full, drift=drift, notes=notes))
         _note_relayout(target, state)
         the_plan.check_safe(allow_namespace_deletion)
         if not the_plan.changes:
             run.settle(target, state)
             return
-        if not yes and plan_file is None:
+        if not yes and reviewed is None:
             confirm("Do you want to apply these changes?")
         _apply(target, the_plan, state)
 
@@ -154,7 +156,7 @@ def up(
 def destroy(ctx: click.Context, stack: str, yes: bool, allow_namespace_deletion: bool) -> None:
     """Delete everything the stack's state holds from its target."""
     target = open_stack(ctx, stack)
-    with run.terminate_cleanly(), target.store.lock("destroy", _took_over):
+    with target.store.lock("destroy", _took_over):
         the_plan, state = run.make_destroy_plan(target)
         click.echo(show.plan_text(the_plan))
         the_plan.check_safe(allow_namespace_deletion)
@@ -197,7 +199,7 @@ def state_group() -> None:
 
 
 def _took_over(holder: LockHolder) -> None:
-    click.echo(f"warning: took over the lock of {holder.describe()}: that process no longer exists", err=True)
+    click.echo(f"warning: took over the lock of {holder.describe()}: that run ended without releasing it", err=True)
 
 
 def _load_state(target: run.Stack) -> State:

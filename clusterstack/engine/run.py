@@ -7,18 +7,15 @@ writing state, refreshing from the target, and applying change by change.
 from __future__ import annotations
 
 import dataclasses
-import signal
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 
 from ..components.kube.kinds import ObjectKey
 from ..errors import Problem
 from ..program.evaluate import Evaluation, Evaluator
 from ..stack.project import Project
+from .faults import fault
 from .plan import Change, Plan, destroy_plan, normalize, plan
 from .replace import ProviderSettings
 from .state import Entry, State, StateStore, state_directory
@@ -74,7 +71,10 @@ def refresh(stack: Stack, state: State | None) -> tuple[State | None, list[Drift
     drift = []
     target = stack.target.laid_out(state.layout, state.naming)  # where the objects were written, before any change
     for key, entry in sorted(state.entries.items(), key=lambda item: item[0].sort_key()):
-        actual = target.read(entry)
+        try:
+            actual = target.read(entry)
+        except OSError as error:
+            raise fault(error, f"read {key} back from the target", _where(stack)) from None
         if actual is None:
             del refreshed.entries[key]
             drift.append(Drift(key, "deleted"))
@@ -114,16 +114,20 @@ def apply(stack: Stack, the_plan: Plan, state: State | None, on_change: Callable
     """Apply change by change, recording state after each, so a killed run leaves state matching the target."""
     if state is None:
         state = stack.store.create(stack.target.layout, stack.target.naming)
-    _relayout(stack, state)
-    with stack.store.journal():
-        for change in stack.target.apply(the_plan.changes, state.entries):
-            if change.after is None:
-                stack.store.record_delete(state, change.key)
-            else:
-                written = stack.target.written(change.key, change.patch)
-                stack.store.record_put(state, Entry(change.key, change.component, change.after, change.patch, change.deletion, written))
-            on_change(change)
-    stack.target.finalize(state.entries.values())
+    try:
+        _relayout(stack, state)
+        with stack.store.journal():
+            for change in stack.target.apply(the_plan.changes, state.entries):
+                if change.after is None:
+                    stack.store.record_delete(state, change.key)
+                else:
+                    written = stack.target.written(change.key, change.patch)
+                    stack.store.record_put(state, Entry(change.key, change.component, change.after, change.patch, change.deletion, written))
+                on_change(change)
+        stack.target.finalize(state.entries.values())
+    except OSError as error:
+        # The journal holds every change that landed: the next run loads it and converges.
+        raise fault(error, "write the target", _where(stack)) from None
     stack.store.write(state)
     return state
 
@@ -132,10 +136,20 @@ def settle(stack: Stack, state: State | None) -> None:
     """After a plan with no changes: the target's index lists exactly the state's objects, and a
     journal left by an interrupted run is folded into the state file."""
     if state is not None:
-        if _relayout(stack, state):
-            stack.store.write(state)
-        stack.target.finalize(state.entries.values())
+        try:
+            relaid = _relayout(stack, state)
+            if relaid:
+                stack.store.write(state)
+            stack.target.finalize(state.entries.values())
+        except OSError as error:
+            raise fault(error, "write the target", _where(stack)) from None
         stack.store.fold(state)
+
+
+def _where(stack: Stack) -> str:
+    """The target as a fault names it when the error names no file: its directory, if it has one."""
+    root = getattr(stack.target, "root", None)
+    return str(root) if root is not None else stack.target.describe()
 
 
 def _relayout(stack: Stack, state: State) -> bool:
@@ -156,18 +170,3 @@ def write_refreshed(stack: Stack, refreshed: State, drift: list[Drift]) -> None:
         else:
             stack.store.record_put(refreshed, refreshed.entries[item.key])
     stack.store.write(refreshed)
-
-
-@contextmanager
-def terminate_cleanly() -> Iterator[None]:
-    """While applying, SIGTERM unwinds like Ctrl-C: the change in flight completes or not, state is
-    recorded, the lock released. The previous handler is restored afterwards."""
-
-    def unwind(signum: int, _frame: FrameType | None) -> None:
-        sys.exit(128 + signum)
-
-    previous = signal.signal(signal.SIGTERM, unwind)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)

@@ -5,19 +5,19 @@ serial (incremented by every recorded change) and the applied objects with their
 written atomically (temporary file, fsync, rename) with the previous version kept as
 ``<stack>.json.backup``. While ``up`` applies, each change is appended to ``<stack>.journal`` as it
 lands, so a process killed at any moment leaves state that loads and matches what was applied; the
-journal is folded into the state file when the run ends (or by the next run). A lock file,
-``<stack>.lock``, names its holder (pid, host, time, operation).
+journal is folded into the state file when the run ends (or by the next run). ``<stack>.lock`` is
+held for the whole run (lock.py). A file system fault (full, read-only, not permitted) is a one-line
+error naming the file and what was being done, and leaves no temporary file behind.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO, get_args
@@ -27,6 +27,8 @@ from ..components.lifecycle import Deletion
 from ..errors import ClusterstackError, Problem
 from ..stack.project import Project
 from ..stack.target import Layout
+from .faults import fault
+from .lock import LockHolder, StackLock
 
 FORMAT_VERSION = 1
 
@@ -108,33 +110,6 @@ class State:
         return data
 
 
-@dataclass(frozen=True)
-class LockHolder:
-    pid: int
-    host: str
-    time: str
-    operation: str
-
-    def is_stale(self) -> bool:
-        """True when the holder ran on this host and its process is gone."""
-        if self.host != socket.gethostname():
-            return False
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
-        return False
-
-    def is_running_here(self) -> bool:
-        """True when the holder is a live process on this host."""
-        return self.host == socket.gethostname() and self.pid > 0 and not self.is_stale()
-
-    def describe(self) -> str:
-        return f"pid {self.pid} on {self.host} ({self.operation}, since {self.time})"
-
-
 class StateStore:
     """One stack's state files in a directory."""
 
@@ -146,15 +121,23 @@ class StateStore:
         self.journal_path = directory / f"{stack}.journal"
         self.lock_path = directory / f"{stack}.lock"
         self._journal: TextIO | None = None
+        self._lock = StackLock(self.lock_path, stack)
 
     def load(self) -> State | None:
         """The state with its journal replayed, or None when the stack has never been applied. Any
         damage is a ClusterstackError naming the file and the way out, never a traceback."""
-        if not self.path.exists():
+        if not self._exists(self.path):
             return None
         state = self._read_state_file(self.path)
         self._replay(state, repair=False)
         return state
+
+    @staticmethod
+    def _exists(path: Path) -> bool:
+        try:
+            return path.exists()
+        except OSError as error:  # a directory this user may not search: a permission error, not "no state"
+            raise fault(error, "read the state", path) from None
 
     def _read_state_file(self, path: Path) -> State:
         way_out = (
@@ -162,8 +145,12 @@ class StateStore:
             "to see what the target holds)"
         )
         try:
-            data = json.loads(path.read_bytes())
-        except (OSError, ValueError) as error:
+            raw = path.read_bytes()
+        except OSError as error:  # not damage: the file may be fine, this run may not read it
+            raise fault(error, "read the state", path) from None
+        try:
+            data = json.loads(raw)
+        except ValueError as error:
             raise ClusterstackError([Problem(str(path), "", f"the state file is damaged ({_short(error)}); {way_out}")]) from None
         if not isinstance(data, dict):
             raise ClusterstackError([Problem(str(path), "", f"the state file is damaged (not a JSON object); {way_out}")])
@@ -181,9 +168,12 @@ class StateStore:
     def _replay(self, state: State, repair: bool) -> int:
         """Apply the journal's records past the state's serial; with ``repair``, stop at the first
         damaged record instead of refusing. The number of records kept."""
-        if not self.journal_path.exists():
+        if not self._exists(self.journal_path):
             return 0
-        lines = self.journal_path.read_bytes().split(b"\n")
+        try:
+            lines = self.journal_path.read_bytes().split(b"\n")
+        except OSError as error:
+            raise fault(error, "read the journal", self.journal_path) from None
         torn_tail = lines and lines[-1] != b""
         kept = 0
         for number, line in enumerate(lines[:-1] if not torn_tail else lines):
@@ -209,14 +199,17 @@ class StateStore:
         """Recover a stack whose journal is damaged: the state file with every journal record before
         the first damaged one, written as the state; the journal moved aside (its new name returned).
         The state, the records kept, and where the journal went."""
-        if not self.path.exists():
+        if not self._exists(self.path):
             raise ClusterstackError([f"stack {self.stack} has no state in {self.directory}; there is nothing to repair"])
         state = self._read_state_file(self.path)
         kept = self._replay(state, repair=True)
         aside = None
         if self.journal_path.exists():
             aside = self.journal_path.with_name(f"{self.journal_path.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
-            os.replace(self.journal_path, aside)
+            try:
+                os.replace(self.journal_path, aside)
+            except OSError as error:
+                raise fault(error, "set the damaged journal aside", self.journal_path) from None
         self.write(state)
         return state, kept, aside
 
@@ -252,99 +245,78 @@ class StateStore:
     @contextmanager
     def journal(self) -> Iterator[None]:
         """Keep the journal open while recording many changes (an apply), rather than opening it for each."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self._mend_tail()
-        with self.journal_path.open("a") as handle:
-            self._journal = handle
-            try:
-                yield
-            finally:
-                self._journal = None
+        self._make_directory()
+        try:
+            self._mend_tail()
+            handle = self.journal_path.open("a")
+        except OSError as error:
+            raise fault(error, "open the journal", self.journal_path) from None
+        self._journal = handle
+        try:
+            yield
+        except BaseException:
+            self._journal = None
+            with suppress(OSError):  # a line the full disk kept in the buffer: the first error is the one to tell
+                handle.close()
+            raise
+        self._journal = None
+        try:
+            handle.close()
+        except OSError as error:
+            raise fault(error, "record a change in the journal", self.journal_path) from None
 
     def _append(self, state: State, record: dict[str, Any]) -> None:
         state.serial += 1
         line = json.dumps({"lineage": state.lineage, "serial": state.serial, **record}, sort_keys=True) + "\n"
-        if self._journal is not None:
-            self._journal.write(line)
-            self._journal.flush()  # each change reaches the file before the next is applied
-            return
-        self._mend_tail()
-        with self.journal_path.open("a") as journal:
-            journal.write(line)
+        try:
+            if self._journal is not None:
+                self._journal.write(line)
+                self._journal.flush()  # each change reaches the file before the next is applied
+                return
+            self._mend_tail()
+            with self.journal_path.open("a") as journal:
+                journal.write(line)
+        except OSError as error:
+            # The change is applied but not recorded; a torn line is cut by the next run (_mend_tail),
+            # and the next plan makes the change again.
+            raise fault(error, "record a change in the journal", self.journal_path) from None
 
     def write(self, state: State) -> None:
         """The whole state, atomically, keeping the previous file as the backup; the journal is then folded in."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        if self.path.exists():
-            _atomic_write(self.backup_path, self.path.read_bytes())
-        _atomic_write(self.path, state_text(state.to_json(self.stack)).encode())
-        self.journal_path.unlink(missing_ok=True)
+        self._make_directory()
+        try:
+            if self.path.exists():
+                _atomic_write(self.backup_path, self.path.read_bytes())
+            _atomic_write(self.path, state_text(state.to_json(self.stack)).encode())
+            self.journal_path.unlink(missing_ok=True)
+        except OSError as error:
+            # Each file is whole, old or new: the journal still holds what the state file lacks.
+            raise fault(error, "write the state", self.path) from None
+
+    def _make_directory(self) -> None:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise fault(error, "create the state directory", self.directory) from None
 
     @contextmanager
     def lock(self, operation: str, on_takeover: Callable[[LockHolder], None] = lambda holder: None) -> Iterator[None]:
-        """Hold the stack's lock while the body runs. The lock file appears whole or not at all (written
-        aside, then linked into place, which fails if it exists). A lock whose holder is provably gone
-        (this host, no such process) is taken over, and ``on_takeover`` told whose it was."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        holder = LockHolder(os.getpid(), socket.gethostname(), time.strftime("%Y-%m-%dT%H:%M:%S%z"), operation)
-        pending = self.lock_path.with_name(f".{self.lock_path.name}.{os.getpid()}")
-        pending.write_text(json.dumps(holder.__dict__))
-        try:
-            for _ in range(2):
-                try:
-                    os.link(pending, self.lock_path)
-                    break
-                except FileExistsError:
-                    previous = self.holder()
-                    if previous is None or not previous.is_stale():
-                        raise ClusterstackError([self.locked_message()]) from None
-                    self.lock_path.unlink(missing_ok=True)  # its holder is gone: take it over
-                    on_takeover(previous)
-            else:
-                raise ClusterstackError([self.locked_message()])
-        finally:
-            pending.unlink(missing_ok=True)
-        try:
+        """Hold the stack's lock while the body runs (lock.py): released however the run ends."""
+        self._make_directory()
+        with self._lock.held(operation, on_takeover):
             yield
-        finally:
-            self.lock_path.unlink(missing_ok=True)
 
     def holder(self) -> LockHolder | None:
-        try:
-            return LockHolder(**json.loads(self.lock_path.read_text()))
-        except FileNotFoundError:
-            return None
-        except (ValueError, TypeError, OSError):
-            return LockHolder(pid=-1, host="?", time="?", operation="unreadable lock file")
+        return self._lock.holder()
 
     def releasable_holder(self) -> LockHolder | None:
-        """The lock's holder, when the lock may be removed; None when there is no lock. A holder still
-        running on this host keeps its lock: that is a ClusterstackError."""
-        holder = self.holder()
-        if holder is not None and holder.is_running_here():
-            raise ClusterstackError([f"the lock is held by {holder.describe()}, which is still running; let it finish"])
-        return holder
+        return self._lock.releasable_holder()
 
     def unlock(self) -> LockHolder | None:
-        """Remove a lock whose holder is gone; the holder it named, or None when there was no lock."""
-        holder = self.releasable_holder()
-        if holder is not None:
-            self.lock_path.unlink(missing_ok=True)
-        return holder
+        return self._lock.unlock()
 
     def locked_message(self) -> str:
-        holder = self.holder()
-        if holder is None:
-            return f"the state of stack {self.stack} is locked by another process"
-        if holder.pid == -1:
-            return (
-                f"the state of stack {self.stack} is locked, and its lock file {self.lock_path} cannot be read; "
-                f"if no clusterstack is running on this stack, remove the lock with clusterstack state unlock -s {self.stack} --yes"
-            )
-        message = f"the state of stack {self.stack} is locked by {holder.describe()}"
-        if holder.host != socket.gethostname():
-            message += f"; if that run is over, remove the lock with clusterstack state unlock -s {self.stack} --yes"
-        return message
+        return self._lock.locked_message()
 
 
 def state_text(data: dict[str, Any]) -> str:
@@ -407,11 +379,15 @@ def _layout(value: Any) -> Layout:
 
 def _atomic_write(path: Path, data: bytes) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with temporary.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    try:
+        with temporary.open("wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:  # a full disk, or a signal: nothing half-written stays behind
+        temporary.unlink(missing_ok=True)
+        raise
     directory = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(directory)

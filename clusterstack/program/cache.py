@@ -24,7 +24,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -236,10 +236,17 @@ class EvaluationCache:
             text = json.dumps({"format": FORMAT, "key": key, "evaluation": evaluation}, sort_keys=True)
         except (TypeError, ValueError):  # outputs that are not JSON: not cached
             return
+        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
             temporary.write_text(text)
             os.replace(temporary, self.path)
-        except OSError:
-            return
+        except OSError as error:
+            # Never a partial file left to fill the disk run after run: the cache only saves time.
+            with suppress(OSError):
+                temporary.unlink(missing_ok=True)
+            sys.stderr.write(f"warning: {self.path}: cannot save the evaluation cache ({error.strerror}); going on without it\n")
+        except BaseException:
+            with suppress(OSError):
+                temporary.unlink(missing_ok=True)
+            raise
