@@ -263,7 +263,7 @@ def test_mocks_that_answer_with_more_than_the_inputs(tmp_path):
     quick, _ = both_ways(lambda path: _sdk.run_program(main, project="sink", stack="dev", config={}, mocks=Answering(), path=path))
     assert quick.outputs["phase"] == "Active"
     assert quick.outputs["ready"] == 3
-    assert quick.outputs["binary"] == {"b": "Yg=="}
+    assert quick.outputs["binary"] == "[secret]", "an export of a secret output is kept as Pulumi shows it, never its value"
 
 
 def test_stack_transformations_send_everything_the_sdk_way(tmp_path):

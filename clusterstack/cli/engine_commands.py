@@ -10,6 +10,7 @@ import click
 from ..engine import run
 from ..engine.plan import Plan
 from ..engine.saved import load_saved_plan, save_plan
+from ..engine.secrets import holds_secret, masked
 from ..engine.state import LockHolder, State
 from ..errors import ClusterstackError
 from ..program.evaluate import Evaluation
@@ -97,12 +98,18 @@ def _note_relayout(stack: run.Stack, state: State | None) -> None:
         click.echo(f"The target's files get their new, unambiguous names: up renames them in {stack.target.describe()}.", err=True)
 
 
+def _secret_notices(stack: run.Stack) -> None:
+    for notice in stack.target.secrets.notices(stack.target.describe()):
+        click.echo(notice, err=True)
+
+
 def _apply(stack: run.Stack, the_plan: Plan, state: State | None) -> None:
     progress = Progress(len(the_plan.changes), "applying")
     try:
         run.apply(stack, the_plan, state, on_change=lambda change: progress.step(show.applied_line(change)))
     finally:
         progress.close()
+    _secret_notices(stack)
     add, change, destroy = the_plan.counts()
     click.echo(
         f"Apply complete! Resources: {add} added, {change} changed, {destroy} destroyed in {progress.elapsed():.1f}s. "
@@ -140,7 +147,10 @@ def up(
         the_plan.check_safe(allow_namespace_deletion)
         if not the_plan.changes:
             run.settle(target, state)
+            _secret_notices(target)
             return
+        if plan_file is not None and target.target.secrets.mode == "plaintext" and any(holds_secret(c.after) for c in the_plan.changes):
+            target.evaluate()  # the plain values the plan sealed: written only if they are still the same (secrets.py)
         if not yes and plan_file is None:
             confirm("Do you want to apply these changes?")
         _apply(target, the_plan, state)
@@ -236,7 +246,7 @@ def state_show(ctx: click.Context, stack: str, identity: str | None) -> None:
     if not matches:
         raise ClusterstackError([f"{identity!r} is not in the state of stack {stack}; clusterstack state list -s {stack} names them"])
     click.echo(f"# {matches[0].key}  [{matches[0].component}]")
-    click.echo(to_yaml(matches[0].manifest), nl=False)
+    click.echo(to_yaml(masked(matches[0].manifest)), nl=False)
 
 
 @state_group.command("unlock")

@@ -21,6 +21,7 @@ from ..program.evaluate import Evaluation, Evaluator
 from ..stack.project import Project
 from .plan import Change, Plan, destroy_plan, normalize, plan
 from .replace import ProviderSettings
+from .secrets import Sealer, SecretWriting
 from .state import Entry, State, StateStore, state_directory
 from .target import Target, open_target
 
@@ -49,14 +50,31 @@ class Stack:
         with ``cache``, an evaluation of it whose inputs are all unchanged is reused."""
         directory = state_directory(project, state_dir)
         evaluator = Evaluator(project, name, directory if cache else None)
-        return cls(project, evaluator, StateStore(directory, name), open_target(evaluator.target, project.root, name))
+        target = open_target(evaluator.target, project.root, name)
+        target.secrets = SecretWriting(evaluator.target.secrets, Sealer(directory))
+        return cls(project, evaluator, StateStore(directory, name), target)
 
     def evaluate(self) -> Evaluation:
-        return self.evaluator.evaluate()
+        evaluation = self.evaluator.evaluate()
+        # The plain secret values stay in memory, with the target: it writes them only if the stack opted in.
+        self.target.secrets.values = {d.key: d.secret_values for d in evaluation.objects if d.secret_values}
+        return evaluation
+
+    def desired(self, evaluation: Evaluation) -> dict[ObjectKey, Entry]:
+        return desired(evaluation, self.target.secrets.sealer)
 
 
-def desired(evaluation: Evaluation) -> dict[ObjectKey, Entry]:
-    return {d.key: Entry(d.key, str(d.component), d.manifest, d.patch, d.deletion) for d in evaluation.objects}
+def desired(evaluation: Evaluation, sealer: Sealer | None = None) -> dict[ObjectKey, Entry]:
+    """The objects as state records them: each secret property sealed (secrets.py) with ``sealer``."""
+    entries = {}
+    for d in evaluation.objects:
+        manifest = d.manifest
+        if d.secret_values:
+            if sealer is None:
+                raise ValueError(f"{d.key} holds secret values: they are planned sealed, with a state directory's key")
+            manifest = sealer.sealed(manifest, d.secret_values)
+        entries[d.key] = Entry(d.key, str(d.component), manifest, d.patch, d.deletion)
+    return entries
 
 
 @dataclass(frozen=True)
@@ -102,7 +120,7 @@ def make_plan(stack: Stack, *, with_refresh: bool = False) -> Planned:
     if with_refresh:
         state, drift = refresh(stack, state)
     settings = {cluster: ProviderSettings.from_config(values) for cluster, values in evaluation.providers.items()}
-    return Planned(plan(desired(evaluation), state, settings, evaluation.replace_options()), state, drift, evaluation)
+    return Planned(plan(stack.desired(evaluation), state, settings, evaluation.replace_options()), state, drift, evaluation)
 
 
 def make_destroy_plan(stack: Stack) -> tuple[Plan, State | None]:

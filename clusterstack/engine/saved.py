@@ -4,6 +4,7 @@ applies exactly it, and refuses it as stale once the state has moved on."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from ..errors import ClusterstackError
@@ -23,7 +24,10 @@ def save_plan(path: Path, stack: str, the_plan: Plan, state: State | None) -> No
         "changes": [change.to_json() for change in the_plan.changes],
     }
     try:
-        path.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
+        # Secret values are in it only sealed (secrets.py); the file is its owner's all the same.
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+            os.fchmod(handle.fileno(), 0o600)  # (a plan saved over keeps its mode through O_TRUNC)
+            handle.write(json.dumps(document, indent=1, sort_keys=True) + "\n")
     except OSError as error:
         raise ClusterstackError([f"--out {path}: the plan cannot be written there ({error.strerror})"]) from None
 

@@ -27,6 +27,7 @@ from ..components.lifecycle import Deletion
 from ..errors import ClusterstackError, Problem
 from ..stack.project import Project
 from ..stack.target import Layout
+from .secrets import private_directory
 
 FORMAT_VERSION = 1
 
@@ -252,9 +253,9 @@ class StateStore:
     @contextmanager
     def journal(self) -> Iterator[None]:
         """Keep the journal open while recording many changes (an apply), rather than opening it for each."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        private_directory(self.directory)
         self._mend_tail()
-        with self.journal_path.open("a") as handle:
+        with _private_append(self.journal_path) as handle:
             self._journal = handle
             try:
                 yield
@@ -269,12 +270,12 @@ class StateStore:
             self._journal.flush()  # each change reaches the file before the next is applied
             return
         self._mend_tail()
-        with self.journal_path.open("a") as journal:
+        with _private_append(self.journal_path) as journal:
             journal.write(line)
 
     def write(self, state: State) -> None:
         """The whole state, atomically, keeping the previous file as the backup; the journal is then folded in."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        private_directory(self.directory)
         if self.path.exists():
             _atomic_write(self.backup_path, self.path.read_bytes())
         _atomic_write(self.path, state_text(state.to_json(self.stack)).encode())
@@ -285,7 +286,7 @@ class StateStore:
         """Hold the stack's lock while the body runs. The lock file appears whole or not at all (written
         aside, then linked into place, which fails if it exists). A lock whose holder is provably gone
         (this host, no such process) is taken over, and ``on_takeover`` told whose it was."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        private_directory(self.directory)
         holder = LockHolder(os.getpid(), socket.gethostname(), time.strftime("%Y-%m-%dT%H:%M:%S%z"), operation)
         pending = self.lock_path.with_name(f".{self.lock_path.name}.{os.getpid()}")
         pending.write_text(json.dumps(holder.__dict__))
@@ -405,9 +406,14 @@ def _layout(value: Any) -> Layout:
     return value  # type: ignore[no-any-return]  # one of Layout's values, checked above
 
 
+def _private_append(path: Path) -> TextIO:
+    """``path`` opened for appending; created readable by its owner only (it holds what state holds)."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "a")
+
+
 def _atomic_write(path: Path, data: bytes) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with temporary.open("wb") as handle:
+    with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())

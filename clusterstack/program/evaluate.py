@@ -7,13 +7,14 @@ that registers pulumi-kubernetes resources, not only clusterstack's own.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..components.kube.kinds import ObjectKey
 from ..components.lifecycle import Deletion
 from ..engine.replace import ReplaceOptions, parse_property_path
+from ..engine.secrets import SHOWN, holds_secret
 from ..errors import ClusterstackError, Problem
 from ..stack.files import StackConfig, pulumi_config, read_stack
 from ..stack.project import Project
@@ -67,6 +68,9 @@ class Declared:
     delete_before_replace: bool | None = None
     """Pulumi's ``deleteBeforeReplace`` option: True, the old object goes first; False, the new one
     comes first; None (unset), as pulumi-kubernetes asks (first, for its own reasons on a named object)."""
+    secret_values: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    """The top-level properties the program marked secret, in plain text; ``manifest`` holds ``[secret]``
+    for each (engine/secrets.py). Held in memory only: never cached, stored or printed."""
 
 
 @dataclass(frozen=True)
@@ -93,8 +97,14 @@ class Evaluation:
             if d.replace_on_changes or d.delete_before_replace is not None
         }
 
+    @property
+    def holds_secrets(self) -> bool:
+        """Whether anything the program marked secret is in it (then it is not cached: cache.py)."""
+        return any(d.secret_values for d in self.objects) or holds_secret(self.outputs)
+
     def to_json(self) -> dict[str, Any]:
         """Everything but the stack's config (which is read anew each time), for the cache."""
+        assert not self.holds_secrets, "an evaluation with secret values is never cached"
         return {
             "warnings": [[w.file, w.path, w.message] for w in self.warnings],
             "kubernetesVersion": self.kubernetes_version,
@@ -209,7 +219,9 @@ class Evaluator:
         if self.cached is None:
             with recording(self.reads):
                 evaluation = evaluate(self.project, self.config, self._spec())
-            if self.cache is not None:
+            if self.cache is not None and not evaluation.holds_secrets:
+                # Not cached at all rather than encrypted: a key beside the cache would guard nothing
+                # from whoever reads the cache, and evaluating such a stack costs what a cold preview does.
                 self.cache.save(key(self.project, self.config, self.reads, loaded_modules(), self.path), evaluation.to_json())
             self.cached = evaluation
         return self.cached
@@ -240,6 +252,8 @@ def collect(run: _sdk.ProgramRun, program: str = "the program") -> list[Declared
             continue
         patch = registration.type.endswith("Patch")
         manifest = _whole_numbers(registration.inputs)
+        secret_values = {name: manifest[name] for name in sorted(registration.secrets) if name in manifest}
+        manifest = {**manifest, **dict.fromkeys(secret_values, SHOWN)}
         declared = Declared(
             key=ObjectKey.of(registration.inputs, cluster_of(registration)),
             type=registration.type,
@@ -250,6 +264,7 @@ def collect(run: _sdk.ProgramRun, program: str = "the program") -> list[Declared
             deletion="protect" if registration.protect else "retain" if registration.retain_on_delete else "delete",
             replace_on_changes=registration.replace_on_changes,
             delete_before_replace=registration.delete_before_replace,
+            secret_values=secret_values,
         )
         malformed += _malformed_paths(declared, program)
         earlier = found.get(declared.key)

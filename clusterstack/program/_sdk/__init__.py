@@ -472,9 +472,15 @@ def duplicate_message(duplicate: Duplicate, by_urn: Mapping[str, Registration]) 
     )
 
 
+SECRET_EXPORT = "[secret]"
+"""What an exported secret resolves to."""
+
+
 def resolve(value: Any) -> Any:
     """An exported value with every Output in it resolved, however deep (maps and lists of Outputs)."""
     if isinstance(value, pulumi.Output):
+        if _sync_await(value.is_secret()):
+            return SECRET_EXPORT  # (an export marked secret is never kept nor shown: Pulumi prints it as [secret] too)
         return resolve(_sync_await(value.future()))
     if isinstance(value, Mapping):
         return {key: resolve(item) for key, item in value.items()}
