@@ -166,7 +166,6 @@ def test_the_target_writes_secrets_in_plain_text_only_when_the_stack_opts_in(tmp
     db = target / "secret--app--db.yaml"
     assert yaml.safe_load(db.read_text())["stringData"] == {"password": PASSWORD}
     assert stat.S_IMODE(db.stat().st_mode) == 0o600
-    assert stat.S_IMODE((target / "configmap--app--plain.yaml").stat().st_mode) & 0o044, "files without secrets stay readable"
     assert "secret--app--db.yaml" in (target / "kustomization.yaml").read_text()
 
     assert "No drift" in cs("refresh", "-s", "dev")
@@ -184,6 +183,31 @@ def test_the_target_writes_secrets_in_plain_text_only_when_the_stack_opts_in(tmp
     written = set(target.glob("secret--*"))
     _assert_nowhere(cs, root, (PASSWORD, CHANGED_PASSWORD, TOKEN, "edited-by-hand-77"), but=tuple(written))
     _assert_private(root)
+
+    (root / "stacks" / "Pulumi.dev.yaml").write_text(yaml.safe_dump({"config": {"app:token": TOKEN}}))
+    withdrawn = cs("up", "-s", "dev", "--yes", password=CHANGED_PASSWORD)
+    assert "No changes." in withdrawn
+    assert "Sealed Secrets" in withdrawn
+    assert not list(target.glob("secret--*")), "no longer opted in: the plain-text files go"
+    assert "secret" not in (target / "kustomization.yaml").read_text()
+    _assert_nowhere(cs, root, (PASSWORD, CHANGED_PASSWORD, TOKEN, "edited-by-hand-77"))
+    assert cs("preview", "-s", "dev", password=CHANGED_PASSWORD).strip().endswith("No changes.")
+
+
+@pytest.mark.parametrize("plaintext", [False, True], ids=["omit", "plaintext"])
+def test_a_namespace_file_holds_the_secrets_only_when_opted_in(tmp_path: Path, plaintext: bool) -> None:
+    target_settings = {"layout": "namespace", **({"secrets": "plaintext"} if plaintext else {})}
+    root = _project(tmp_path / "project", target_settings)
+    cs = Runner(root, "sdk")
+    cs("up", "-s", "dev", "--yes")
+    app = root / "deploy" / "dev" / "app.yaml"
+    kinds = [d["kind"] for d in yaml.safe_load_all(app.read_text())]
+    assert kinds == (["Namespace", "Secret", "Secret", "ConfigMap"] if plaintext else ["Namespace", "ConfigMap"])
+    if plaintext:
+        assert stat.S_IMODE(app.stat().st_mode) == 0o600
+    assert "No drift" in cs("refresh", "-s", "dev")
+    assert cs("preview", "-s", "dev").strip().endswith("No changes.")
+    _assert_nowhere(cs, root, but=(app,) if plaintext else ())
 
 
 def test_render_leaves_secrets_out_unless_asked_and_then_writes_them_0600(tmp_path: Path) -> None:

@@ -133,6 +133,7 @@ def apply(stack: Stack, the_plan: Plan, state: State | None, on_change: Callable
     if state is None:
         state = stack.store.create(stack.target.layout, stack.target.naming)
     _relayout(stack, state)
+    _withdraw_plaintext(stack, state)
     with stack.store.journal():
         for change in stack.target.apply(the_plan.changes, state.entries):
             if change.after is None:
@@ -150,7 +151,7 @@ def settle(stack: Stack, state: State | None) -> None:
     """After a plan with no changes: the target's index lists exactly the state's objects, and a
     journal left by an interrupted run is folded into the state file."""
     if state is not None:
-        if _relayout(stack, state):
+        if _relayout(stack, state) | _withdraw_plaintext(stack, state):
             stack.store.write(state)
         stack.target.finalize(state.entries.values())
         stack.store.fold(state)
@@ -164,6 +165,18 @@ def _relayout(stack: Stack, state: State) -> bool:
     stack.target.relayout(state.entries.values(), state.layout, state.naming)
     state.layout, state.naming = stack.target.layout, stack.target.naming
     return True
+
+
+def _withdraw_plaintext(stack: Stack, state: State) -> bool:
+    """When the stack no longer opts in to secrets in plain text, the files that hold some (recorded
+    with a keyed digest: target.py) are rewritten without them, or removed; True if any were."""
+    if stack.target.secrets.mode == "plaintext":
+        return False
+    held = [e for e in state.entries.values() if e.written.startswith("hmac-sha256:")]
+    changes = [Change("update", e.key, e.component, e.manifest, e.manifest, patch=e.patch, deletion=e.deletion) for e in held]
+    for change in stack.target.apply(changes, state.entries):
+        state.entries[change.key] = dataclasses.replace(state.entries[change.key], written=stack.target.written(change.key, change.patch))
+    return bool(held)
 
 
 def write_refreshed(stack: Stack, refreshed: State, drift: list[Drift]) -> None:
