@@ -177,11 +177,13 @@ def test_the_target_writes_secrets_in_plain_text_only_when_the_stack_opts_in(tmp
 
     plan_file = root / "dev.plan"
     cs("preview", "-s", "dev", "--out", str(plan_file), password=CHANGED_PASSWORD)
+    refused = cs("up", "-s", "dev", "--plan", str(plan_file), password="yet-another-Zq81", code=1)
+    assert "the secret values of Secret app/db are no longer those the plan was made with" in refused
     cs("up", "-s", "dev", "--plan", str(plan_file), password=CHANGED_PASSWORD)
     assert yaml.safe_load(db.read_text())["stringData"] == {"password": CHANGED_PASSWORD}
     assert stat.S_IMODE(db.stat().st_mode) == 0o600
     written = set(target.glob("secret--*"))
-    _assert_nowhere(cs, root, (PASSWORD, CHANGED_PASSWORD, TOKEN, "edited-by-hand-77"), but=tuple(written))
+    _assert_nowhere(cs, root, (PASSWORD, CHANGED_PASSWORD, TOKEN, "edited-by-hand-77", "yet-another-Zq81"), but=tuple(written))
     _assert_private(root)
 
     (root / "stacks" / "Pulumi.dev.yaml").write_text(yaml.safe_dump({"config": {"app:token": TOKEN}}))
@@ -273,3 +275,11 @@ def test_a_state_from_before_sealing_shows_its_plain_value_nowhere(tmp_path: Pat
     assert PASSWORD not in text
     assert PASSWORD not in document
     assert json.loads(document)["changes"][0]["before"]["stringData"] == SHOWN
+
+
+def test_a_key_that_cannot_be_read_is_a_one_line_error(tmp_path: Path) -> None:
+    root = _project(tmp_path / "project")
+    (root / ".clusterstack" / "secrets.key").mkdir(parents=True)
+    printed = Runner(root, "sdk")("preview", "-s", "dev", code=1)
+    assert "secrets.key: the key that seals secret values cannot be read or made" in printed
+    assert "Traceback" not in printed

@@ -151,6 +151,9 @@ def up(
             return
         if plan_file is not None and target.target.secrets.mode == "plaintext" and any(holds_secret(c.after) for c in the_plan.changes):
             target.evaluate()  # the plain values the plan sealed: written only if they are still the same (secrets.py)
+            moved = sorted(str(c.key) for c in the_plan.changes if c.after is not None and target.target.secrets.content(c.key, c.after) is None)
+            if moved:
+                raise ClusterstackError([f"{plan_file}: the secret values of {', '.join(moved)} are no longer those the plan was made with; run preview again"])
         if not yes and plan_file is None:
             confirm("Do you want to apply these changes?")
         _apply(target, the_plan, state)

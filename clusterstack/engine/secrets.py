@@ -28,6 +28,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ..errors import ClusterstackError
+
 SHOWN = "[secret]"
 """How a secret value is shown, and what stands in for it in an evaluation's manifests."""
 _SEALED_PREFIX = "[secret] hmac-sha256:"
@@ -78,7 +80,11 @@ class Sealer:
 
     def key(self) -> bytes:
         if self._key is None:
-            self._key = self._load()
+            try:
+                self._key = self._load()
+            except OSError as error:
+                reason = error.strerror if error.strerror is not None else str(error)
+                raise ClusterstackError([f"{self.path}: the key that seals secret values cannot be read or made ({reason})"]) from None
         return self._key
 
     def _load(self) -> bytes:
