@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
@@ -92,14 +93,45 @@ def relative_path(key: ObjectKey, fmt: str = "yaml", naming: int = NAMING) -> Pa
     return Path(cluster) / name if key.cluster else Path(name)
 
 
-def write_files(objects: Iterable[tuple[ObjectKey, Mapping[str, Any]]], directory: Path, fmt: str) -> list[Path]:
+def write_files(objects: Iterable[tuple[ObjectKey, Mapping[str, Any], bool]], directory: Path, fmt: str) -> list[Path]:
+    """One file per object; one holding secret values (the third item) readable by its owner only."""
     written = []
-    for key, manifest in objects:
+    for key, manifest, private in objects:
         path = directory / relative_path(key, fmt)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(to_json(manifest) if fmt == "json" else to_yaml(manifest))
+        mode = 0o600 if private else 0o644
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, mode), "w") as handle:
+            if private:
+                os.fchmod(handle.fileno(), mode)  # (an existing file keeps its mode through O_TRUNC)
+            handle.write(to_json(manifest) if fmt == "json" else to_yaml(manifest))
         written.append(path)
     return written
+
+
+class _Declared(Protocol):
+    """An evaluation's object (program/evaluate.py's Declared), as far as render needs it."""
+
+    @property
+    def key(self) -> ObjectKey: ...
+    @property
+    def manifest(self) -> dict[str, Any]: ...
+    @property
+    def secret_values(self) -> dict[str, Any]: ...
+
+
+def secret_manifests(objects: Iterable[_Declared], show: bool) -> tuple[list[tuple[ObjectKey, dict[str, Any], bool]], list[str]]:
+    """What render prints: each object with whether it holds secret values; those, with their values
+    in plain text when ``show``, else left out (and named, second)."""
+    kept: list[tuple[ObjectKey, dict[str, Any], bool]] = []
+    left_out = []
+    for declared in objects:
+        if not declared.secret_values:
+            kept.append((declared.key, declared.manifest, False))
+        elif show:
+            kept.append((declared.key, {**declared.manifest, **declared.secret_values}, True))
+        else:
+            left_out.append(str(declared.key))
+    return kept, left_out
 
 
 def table(headers: list[str], rows: list[list[Any]]) -> str:

@@ -210,4 +210,4 @@ def set_mocks(project: str = "test", stack: str = "test", mocks: pulumi.runtime.
 def _recording(result: _sdk.ProgramRun, project: str, stack: str) -> Recording:
     if result.duplicates:
         raise DuplicateUrnError(result.duplicates, {r.urn: r for r in result.registrations})
-    return Recording(result.registrations, result.outputs, project, stack)
+    return Recording(result.registrations, _sdk.revealed(result.outputs), project, stack)

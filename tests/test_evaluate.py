@@ -65,8 +65,9 @@ def test_the_components_register_exactly_what_the_pure_builders_build(stack):
     )
 
 
-def test_a_secret_input_is_collected_as_its_value(make_project):
-    """pulumi-kubernetes makes a Secret's data secret; the manifest holds the value, not the SDK's marker."""
+def test_a_secret_input_is_collected_as_its_value_kept_aside(make_project):
+    """pulumi-kubernetes makes a Secret's data secret; the manifest holds [secret] in its place, and
+    the value (not the SDK's marker) is kept aside, for a target that opted in (engine/secrets.py)."""
     root = make_project({"dev": {"config": {"clusterstack:namespaces": {"payments": {}}}}})
     main = root / "__main__.py"
     main.write_text(
@@ -80,7 +81,8 @@ def test_a_secret_input_is_collected_as_its_value(make_project):
         )
     )
     [secret] = [d for d in evaluate_stack(Project.load(root), "dev").objects if d.key.kind == "Secret"]
-    assert secret.manifest == {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "namespace": "payments"}, "stringData": {"password": "hunter2", "user": "app"}}
+    assert secret.manifest == {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "namespace": "payments"}, "stringData": "[secret]"}
+    assert secret.secret_values == {"stringData": {"password": "hunter2", "user": "app"}}
 
 
 def _with_extra(root, source: str) -> None:

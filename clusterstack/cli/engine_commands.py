@@ -10,6 +10,7 @@ import click
 from ..engine import run, saved
 from ..engine.lock import LockHolder
 from ..engine.plan import Plan
+from ..engine.secrets import masked
 from ..engine.state import State
 from ..errors import ClusterstackError
 from ..program.evaluate import Evaluation
@@ -98,12 +99,18 @@ def _note_relayout(stack: run.Stack, state: State | None) -> None:
         click.echo(f"The target's files get their new, unambiguous names: up renames them in {stack.target.describe()}.", err=True)
 
 
+def _secret_notices(stack: run.Stack) -> None:
+    for notice in stack.target.secrets.notices(stack.target.describe()):
+        click.echo(notice, err=True)
+
+
 def _apply(stack: run.Stack, the_plan: Plan, state: State | None) -> None:
     progress = Progress(len(the_plan.changes), "applying")
     try:
         run.apply(stack, the_plan, state, on_change=lambda change: progress.step(show.applied_line(change)))
     finally:
         progress.close()
+    _secret_notices(stack)
     add, change, destroy = the_plan.counts()
     click.echo(
         f"Apply complete! Resources: {add} added, {change} changed, {destroy} destroyed in {progress.elapsed():.1f}s. "
@@ -142,6 +149,7 @@ def up(
         the_plan.check_safe(allow_namespace_deletion)
         if not the_plan.changes:
             run.settle(target, state)
+            _secret_notices(target)
             return
         if not yes and reviewed is None:
             confirm("Do you want to apply these changes?")
@@ -238,7 +246,7 @@ def state_show(ctx: click.Context, stack: str, identity: str | None) -> None:
     if not matches:
         raise ClusterstackError([f"{identity!r} is not in the state of stack {stack}; clusterstack state list -s {stack} names them"])
     click.echo(f"# {matches[0].key}  [{matches[0].component}]")
-    click.echo(to_yaml(matches[0].manifest), nl=False)
+    click.echo(to_yaml(masked(matches[0].manifest)), nl=False)
 
 
 @state_group.command("unlock")

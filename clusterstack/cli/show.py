@@ -11,6 +11,7 @@ import click
 
 from ..engine.plan import MISSING, Change, Plan
 from ..engine.run import Drift
+from ..engine.secrets import SHOWN, is_secret, masked
 from ..render import to_yaml
 
 SYMBOLS = {"create": ("+", "green"), "update": ("~", "yellow"), "replace": ("-/+", "magenta"), "delete": ("-", "red")}
@@ -71,7 +72,9 @@ def _change_lines(change: Change, full: bool) -> list[str]:
     lines = [head]
     if change.action in ("update", "replace"):
         for field in change.fields:
-            if _is_text(field.before) and _is_text(field.after):
+            if is_secret(field.before) or is_secret(field.after):
+                lines.append(f"      {field.dotted}: {_secret_change(field.before, field.after)}")
+            elif _is_text(field.before) and _is_text(field.after):
                 lines.append(f"      {field.dotted}:")
                 lines += [f"          {line}" for line in _text_diff(field.before, field.after, full)]
             else:
@@ -79,8 +82,19 @@ def _change_lines(change: Change, full: bool) -> list[str]:
     elif full:
         manifest = change.after if change.action == "create" else change.before
         sign = "+" if change.action == "create" else "-"
-        lines += [f"      {sign} {line}" for line in to_yaml(manifest or {}).splitlines()]
+        lines += [f"      {sign} {line}" for line in to_yaml(masked(manifest or {})).splitlines()]
     return lines
+
+
+def _secret_change(before: Any, after: Any) -> str:
+    """A secret's change, without its values: both sides sealed differently is all a plan knows. A
+    side that is not sealed is still not shown (state written before clusterstack sealed secrets
+    holds the old value in plain text)."""
+    return f"{_secret_side(before)} → {_secret_side(after)} (changed)"
+
+
+def _secret_side(value: Any) -> str:
+    return MISSING if value == MISSING else SHOWN
 
 
 def _is_text(value: Any) -> bool:
@@ -107,12 +121,26 @@ def plan_json(the_plan: Plan, stack: str, drift: Iterable[Drift] = ()) -> str:
     add, change, destroy = the_plan.counts()
     document = {
         "stack": stack,
-        "changes": [c.to_json() for c in the_plan.changes],
+        "changes": [_masked_change(c) for c in the_plan.changes],
         "summary": {"add": add, "change": change, "destroy": destroy, "unchanged": the_plan.unchanged},
         "unsafe": {"namespaceDeletions": the_plan.namespace_deletions},
         "drift": [{"identity": str(d.key), "kind": d.kind} for d in drift],
     }
     return json.dumps(document, indent=2, sort_keys=True)
+
+
+def _masked_change(change: Change) -> dict[str, Any]:
+    """A change as JSON, its secret values ``[secret]`` (a field that holds one says ``"secret": true``)."""
+    document = change.to_json()
+    for field in document["fields"]:
+        if is_secret(field["before"]) or is_secret(field["after"]):
+            field["secret"] = True
+            field["before"], field["after"] = _secret_side(field["before"]), _secret_side(field["after"])
+    if document["before"] is not None and document["after"] is not None:
+        # A property secret now is not shown before either (older state may hold it in plain text).
+        secret = [name for name, value in document["after"].items() if is_secret(value)]
+        document["before"] = {**document["before"], **{name: SHOWN for name in secret if name in document["before"]}}
+    return masked(document)  # type: ignore[no-any-return]  # a dict stays a dict
 
 
 def applied_line(change: Change) -> str:

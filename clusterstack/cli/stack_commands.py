@@ -44,15 +44,28 @@ def stacks(ctx: click.Context) -> None:
 @stack_option
 @click.option("-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path), help="Write one file per object here instead of printing.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="yaml", show_default=True)
+@click.option(
+    "--show-secrets", is_flag=True, help="Include objects holding values the program marks secret, in plain text (files 0600); without it they are left out."
+)
 @no_cache_option
 @click.pass_context
-def render(ctx: click.Context, stack: str, output_dir: Path | None, fmt: str, no_cache: bool) -> None:
+def render(ctx: click.Context, stack: str, output_dir: Path | None, fmt: str, show_secrets: bool, no_cache: bool) -> None:
     """Print every object the stack declares, Namespaces first."""
+    from ..render import secret_manifests
+
     evaluation = evaluate(ctx, stack, cache=not no_cache)
+    # Left out rather than shown as [secret]: kubectl would apply the placeholder as the Secret's data.
+    objects, left_out = secret_manifests(evaluation.objects, show_secrets)
+    if left_out:
+        click.echo(
+            f"note: left out, as they hold values the program marks secret: {', '.join(left_out)}; "
+            "deliver them with SOPS, Sealed Secrets or External Secrets, or pass --show-secrets",
+            err=True,
+        )
     if output_dir is None:
-        click.echo(dump((d.manifest for d in evaluation.objects), fmt), nl=False)
+        click.echo(dump((manifest for _, manifest, _ in objects), fmt), nl=False)
         return
-    written = write_files(((d.key, d.manifest) for d in evaluation.objects), output_dir, fmt)
+    written = write_files(objects, output_dir, fmt)
     click.echo(f"wrote {len(written)} files to {output_dir}", err=True)
 
 
@@ -71,7 +84,7 @@ def validate(ctx: click.Context, stack: str, kubernetes_version: str | None, no_
     evaluation = evaluate(ctx, stack, cache=not no_cache)
     version = kubernetes_version if kubernetes_version is not None else evaluation.kubernetes_version
     require_supported(version)
-    failures = check(((d.key, d.manifest) for d in evaluation.objects), version)
+    failures = check(((d.key, {**d.manifest, **d.secret_values}) for d in evaluation.objects), version)
     if failures:
         raise ClusterstackError(failures)
     click.echo(f"{stack}: {len(evaluation.objects)} objects valid against the Kubernetes {version} schemas (strict)")

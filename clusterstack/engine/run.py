@@ -18,6 +18,7 @@ from ..stack.project import Project
 from .faults import fault
 from .plan import Change, Plan, destroy_plan, normalize, plan
 from .replace import ProviderSettings
+from .secrets import Sealer, SecretWriting
 from .state import Entry, State, StateStore, state_directory
 from .target import Target, open_target
 
@@ -46,14 +47,31 @@ class Stack:
         with ``cache``, an evaluation of it whose inputs are all unchanged is reused."""
         directory = state_directory(project, state_dir)
         evaluator = Evaluator(project, name, directory if cache else None)
-        return cls(project, evaluator, StateStore(directory, name), open_target(evaluator.target, project.root, name))
+        target = open_target(evaluator.target, project.root, name)
+        target.secrets = SecretWriting(evaluator.target.secrets, Sealer(directory))
+        return cls(project, evaluator, StateStore(directory, name), target)
 
     def evaluate(self) -> Evaluation:
-        return self.evaluator.evaluate()
+        evaluation = self.evaluator.evaluate()
+        # The plain secret values stay in memory, with the target: it writes them only if the stack opted in.
+        self.target.secrets.values = {d.key: d.secret_values for d in evaluation.objects if d.secret_values}
+        return evaluation
+
+    def desired(self, evaluation: Evaluation) -> dict[ObjectKey, Entry]:
+        return desired(evaluation, self.target.secrets.sealer)
 
 
-def desired(evaluation: Evaluation) -> dict[ObjectKey, Entry]:
-    return {d.key: Entry(d.key, str(d.component), d.manifest, d.patch, d.deletion) for d in evaluation.objects}
+def desired(evaluation: Evaluation, sealer: Sealer | None = None) -> dict[ObjectKey, Entry]:
+    """The objects as state records them: each secret property sealed (secrets.py) with ``sealer``."""
+    entries = {}
+    for d in evaluation.objects:
+        manifest = d.manifest
+        if d.secret_values:
+            if sealer is None:
+                raise ValueError(f"{d.key} holds secret values: they are planned sealed, with a state directory's key")
+            manifest = sealer.sealed(manifest, d.secret_values)
+        entries[d.key] = Entry(d.key, str(d.component), manifest, d.patch, d.deletion)
+    return entries
 
 
 @dataclass(frozen=True)
@@ -102,7 +120,7 @@ def make_plan(stack: Stack, *, with_refresh: bool = False) -> Planned:
     if with_refresh:
         state, drift = refresh(stack, state)
     settings = {cluster: ProviderSettings.from_config(values) for cluster, values in evaluation.providers.items()}
-    return Planned(plan(desired(evaluation), state, settings, evaluation.replace_options()), state, drift, evaluation)
+    return Planned(plan(stack.desired(evaluation), state, settings, evaluation.replace_options()), state, drift, evaluation)
 
 
 def make_destroy_plan(stack: Stack) -> tuple[Plan, State | None]:
@@ -116,6 +134,7 @@ def apply(stack: Stack, the_plan: Plan, state: State | None, on_change: Callable
         state = stack.store.create(stack.target.layout, stack.target.naming)
     try:
         _relayout(stack, state)
+        _withdraw_plaintext(stack, state)
         with stack.store.journal():
             for change in stack.target.apply(the_plan.changes, state.entries):
                 if change.after is None:
@@ -137,8 +156,7 @@ def settle(stack: Stack, state: State | None) -> None:
     journal left by an interrupted run is folded into the state file."""
     if state is not None:
         try:
-            relaid = _relayout(stack, state)
-            if relaid:
+            if _relayout(stack, state) | _withdraw_plaintext(stack, state):
                 stack.store.write(state)
             stack.target.finalize(state.entries.values())
         except OSError as error:
@@ -160,6 +178,18 @@ def _relayout(stack: Stack, state: State) -> bool:
     stack.target.relayout(state.entries.values(), state.layout, state.naming)
     state.layout, state.naming = stack.target.layout, stack.target.naming
     return True
+
+
+def _withdraw_plaintext(stack: Stack, state: State) -> bool:
+    """When the stack no longer opts in to secrets in plain text, the files that hold some (recorded
+    with a keyed digest: target.py) are rewritten without them, or removed; True if any were."""
+    if stack.target.secrets.mode == "plaintext":
+        return False
+    held = [e for e in state.entries.values() if e.written.startswith("hmac-sha256:")]
+    changes = [Change("update", e.key, e.component, e.manifest, e.manifest, patch=e.patch, deletion=e.deletion) for e in held]
+    for change in stack.target.apply(changes, state.entries):
+        state.entries[change.key] = dataclasses.replace(state.entries[change.key], written=stack.target.written(change.key, change.patch))
+    return bool(held)
 
 
 def write_refreshed(stack: Stack, refreshed: State, drift: list[Drift]) -> None:

@@ -29,6 +29,7 @@ from ..stack.project import Project
 from ..stack.target import Layout
 from .faults import fault
 from .lock import LockHolder, StackLock
+from .secrets import private_directory
 
 FORMAT_VERSION = 1
 
@@ -248,7 +249,7 @@ class StateStore:
         self._make_directory()
         try:
             self._mend_tail()
-            handle = self.journal_path.open("a")
+            handle = _private_append(self.journal_path)
         except OSError as error:
             raise fault(error, "open the journal", self.journal_path) from None
         self._journal = handle
@@ -274,7 +275,7 @@ class StateStore:
                 self._journal.flush()  # each change reaches the file before the next is applied
                 return
             self._mend_tail()
-            with self.journal_path.open("a") as journal:
+            with _private_append(self.journal_path) as journal:
                 journal.write(line)
         except OSError as error:
             # The change is applied but not recorded; a torn line is cut by the next run (_mend_tail),
@@ -295,7 +296,7 @@ class StateStore:
 
     def _make_directory(self) -> None:
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            private_directory(self.directory)
         except OSError as error:
             raise fault(error, "create the state directory", self.directory) from None
 
@@ -377,10 +378,15 @@ def _layout(value: Any) -> Layout:
     return value  # type: ignore[no-any-return]  # one of Layout's values, checked above
 
 
+def _private_append(path: Path) -> TextIO:
+    """``path`` opened for appending; created readable by its owner only (it holds what state holds)."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "a")
+
+
 def _atomic_write(path: Path, data: bytes) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with temporary.open("wb") as handle:
+        with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())

@@ -17,6 +17,7 @@ the kustomization, and a program with several clusters gets a directory per clus
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -29,6 +30,7 @@ from ..errors import ClusterstackError
 from ..render import NAMING, relative_path, to_yaml
 from ..stack.target import Layout, TargetSettings
 from .plan import Change
+from .secrets import Sealer, SecretWriting
 from .state import Entry
 
 KUSTOMIZATION = "kustomization.yaml"
@@ -38,6 +40,7 @@ CLUSTER_FILE = "_cluster.yaml"
 class Target(Protocol):
     layout: Layout
     naming: int
+    secrets: SecretWriting
 
     def describe(self) -> str: ...
 
@@ -91,6 +94,8 @@ class DirectoryTarget:
         """The SHA-256 of each file this run wrote."""
         self._read: dict[Path, tuple[str, bytes] | None] = {}
         """Each file read back in this run: its SHA-256 and its bytes (None: gone)."""
+        self.secrets = SecretWriting("omit", Sealer(None))
+        """What is written of objects holding secret values (run.py gives the stack's setting and key)."""
 
     def describe(self) -> str:
         return f"directory {self.root}" + (f" (layout: {self.layout})" if self.layout != "object" else "")
@@ -154,24 +159,41 @@ class DirectoryTarget:
         if self.layout != "object" and change.before is not None and not change.patch:
             path = self.path(change.key, layout="object")
             self._ensure_directory(path.parent)
-            _write(path, to_yaml(change.before))
+            content = self.secrets.content(change.key, change.before)
+            if content is not None:
+                _write(path, to_yaml(content), _mode(change.before, content))
 
     def _write_file(self, path: Path, entries: list[Entry]) -> None:
         """A file holding exactly ``entries`` (removed when there are none)."""
         if not entries:
             path.unlink(missing_ok=True)
             return
+        contents = [(entry, self.secrets.content(entry.key, entry.manifest)) for entry in entries]
+        written = [(entry, content) for entry, content in contents if content is not None]
+        if not written:
+            path.unlink(missing_ok=True)
+            return
         self._ensure_directory(path.parent)
-        text = "---\n".join((PATCH_HEADER if entry.patch else "") + to_yaml(entry.manifest) for entry in entries)
+        text = "---\n".join((PATCH_HEADER if entry.patch else "") + to_yaml(content) for entry, content in written)
         data = text.encode()
-        _write(path, data)
-        self._written[path] = hashlib.sha256(data).hexdigest()
+        private = any(content is not entry.manifest for entry, content in written)
+        _write(path, data, 0o600 if private else 0o644)
+        self._written[path] = self._digest(data, private)
         self._read.pop(path, None)
+
+    def _digest(self, data: bytes, private: bool) -> str:
+        """What state records of a file written: its SHA-256, or for one holding secret values in plain
+        text a keyed digest (a plain hash of a known manifest would let its secret be guessed)."""
+        if private:
+            return "hmac-sha256:" + hmac.new(self.secrets.sealer.key(), data, hashlib.sha256).hexdigest()
+        return hashlib.sha256(data).hexdigest()
 
     def laid_out(self, layout: Layout, naming: int) -> DirectoryTarget:
         if (layout, naming) == (self.layout, self.naming):
             return self
-        return DirectoryTarget(self.root, layout, self.kustomization, naming)
+        other = DirectoryTarget(self.root, layout, self.kustomization, naming)
+        other.secrets = self.secrets
+        return other
 
     def written(self, key: ObjectKey, patch: bool) -> str:
         """The SHA-256 of the file this run wrote the object (or patch) in; "" if it wrote none."""
@@ -183,6 +205,8 @@ class DirectoryTarget:
             self._directories.add(directory)
 
     def read(self, entry: Entry) -> dict[str, Any] | None:
+        if self.secrets.mode != "plaintext" and self.secrets.withheld(entry.key, entry.manifest):
+            return entry.manifest  # never written, so nothing in the target to differ from it
         path = self.path(entry.key, entry.patch)
         unreadable = {"(unreadable)": str(path)}
         if path not in self._read:
@@ -198,6 +222,8 @@ class DirectoryTarget:
         if found is None:
             return None
         digest, content = found
+        if entry.written.startswith("hmac-sha256:"):
+            digest = self._digest(content, private=True)
         if entry.written and digest == entry.written:
             return entry.manifest  # the very bytes it was written as: unchanged, and no need to parse them
         try:
@@ -205,11 +231,15 @@ class DirectoryTarget:
         except (UnicodeDecodeError, yaml.YAMLError):
             return unreadable
         if self.layout == "object" or entry.patch:
-            return documents[0] if len(documents) == 1 and isinstance(documents[0], dict) else unreadable
-        for document in documents:
-            if isinstance(document, dict) and _key_of(document, entry.key.cluster) == entry.key:
-                return document
-        return None
+            found_document = documents[0] if len(documents) == 1 and isinstance(documents[0], dict) else None
+        else:
+            found_document = next((d for d in documents if isinstance(d, dict) and _key_of(d, entry.key.cluster) == entry.key), None)
+            if found_document is None:
+                return None
+        if found_document is None:
+            return unreadable
+        # Secret values read back are compared, and recorded as drift, sealed: state never holds them.
+        return self.secrets.sealer.sealed_like(found_document, entry.manifest)
 
     def finalize(self, entries: Iterable[Entry]) -> None:
         """One kustomization per cluster directory (the root for the program's one cluster), listing
@@ -217,7 +247,7 @@ class DirectoryTarget:
         nothing is removed."""
         by_directory: dict[Path, list[str]] = {}
         for entry in sorted(entries, key=lambda e: e.key.sort_key()):
-            if entry.patch:
+            if entry.patch or self.secrets.withheld(entry.key, entry.manifest):
                 continue
             path = self.path(entry.key)
             files = by_directory.setdefault(path.parent, [])
@@ -274,7 +304,12 @@ def _index(directory: Path, files: list[str], indexed: bool = True) -> None:
         _write(kustomization, text)
 
 
-def _write(path: Path, text: str | bytes) -> None:
+def _mode(manifest: Any, content: Any) -> int:
+    """A file holding secret values in plain text is its owner's only."""
+    return 0o600 if content is not manifest else 0o644
+
+
+def _write(path: Path, text: str | bytes, mode: int = 0o644) -> None:
     """Write a file so that a reader sees the old content or the new, never half of either: a new file
     is written in place (there is nothing to see until it is complete but a file no one recorded,
     which the next run writes again), an existing one through a temporary file and a rename."""
@@ -282,10 +317,13 @@ def _write(path: Path, text: str | bytes) -> None:
     if path.is_dir():
         raise ClusterstackError([f"{path} is a directory, where clusterstack keeps a file of its target; move it away, then run up again"])
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     except FileExistsError:
         temporary = path.with_name(f".{path.name}.tmp")
-        temporary.write_bytes(data)
+        temporary.unlink(missing_ok=True)
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
         os.replace(temporary, path)
         return
     with os.fdopen(descriptor, "wb") as handle:

@@ -10,8 +10,13 @@ The key is honest, not guessed: it is what the evaluation actually read, recorde
   modification time (what Python's own bytecode cache trusts) for the rest.
 - Every directory the program listed (``os.listdir``/``os.scandir``), by the names in it.
 - Every environment variable read (``os.environ`` is watched while the program runs; a program that
-  iterates over the whole environment makes all of it part of the key), by value.
+  iterates over the whole environment makes all of it part of the key), by the SHA-256 of its value:
+  a token the program read is not written down.
 - The Python, clusterstack, Pulumi SDK and pulumi-kubernetes versions, and the evaluation path.
+
+An evaluation holding a value the program marked secret is not cached at all (evaluate.py): the
+cache would be one more file holding it in plain text, and encrypting it would need a key kept beside
+it, which protects nothing from whoever can read the cache. The cache file is 0600 in a 0700 directory.
 
 What it cannot see: a program whose objects depend on the clock, the network, randomness or another
 process's output. Such a program must run with ``--no-cache``.
@@ -30,10 +35,11 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from ..engine.secrets import private_directory
 from ..stack.files import StackConfig
 from ..stack.project import Project
 
-FORMAT = 2
+FORMAT = 3
 CACHE_DIR_ENV = "CLUSTERSTACK_CACHE_DIR"
 """Where evaluations are cached (default: ``cache/`` in the state directory)."""
 EVERYTHING = "*"
@@ -145,7 +151,8 @@ def _listing(directory: str) -> str:
 def _variable(name: str) -> str | None:
     if name == EVERYTHING:
         return _digest(json.dumps(sorted(os.environ.items())).encode())
-    return os.environ.get(name)
+    value = os.environ.get(name)
+    return _digest(value.encode(errors="surrogateescape")) if value is not None else None
 
 
 def _versions(path: str) -> dict[str, str]:
@@ -238,8 +245,10 @@ class EvaluationCache:
             return
         temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            temporary.write_text(text)
+            private_directory(self.path.parent)
+            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(text)
             os.replace(temporary, self.path)
         except OSError as error:
             # Never a partial file left to fill the disk run after run: the cache only saves time.

@@ -7,13 +7,14 @@ that registers pulumi-kubernetes resources, not only clusterstack's own.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..components.kube.kinds import ObjectKey
 from ..components.lifecycle import Deletion
 from ..engine.replace import ReplaceOptions, parse_property_path
+from ..engine.secrets import SHOWN
 from ..errors import ClusterstackError, Problem
 from ..stack.files import ProgramConfig, StackConfig, program_config, read_stack
 from ..stack.project import Project
@@ -67,6 +68,9 @@ class Declared:
     delete_before_replace: bool | None = None
     """Pulumi's ``deleteBeforeReplace`` option: True, the old object goes first; False, the new one
     comes first; None (unset), as pulumi-kubernetes asks (first, for its own reasons on a named object)."""
+    secret_values: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    """The top-level properties the program marked secret, in plain text; ``manifest`` holds ``[secret]``
+    for each (engine/secrets.py). Held in memory only: never cached, stored or printed."""
 
 
 @dataclass(frozen=True)
@@ -93,8 +97,17 @@ class Evaluation:
             if d.replace_on_changes or d.delete_before_replace is not None
         }
 
+    @property
+    def holds_secrets(self) -> bool:
+        """Whether an object holds a value the program marked secret (kept aside in memory, never in
+        ``to_json``: such an evaluation is not cached, cache.py). Secret exports need no such care: the
+        outputs hold them as ``[secret]`` already."""
+        return any(d.secret_values for d in self.objects)
+
     def to_json(self) -> dict[str, Any]:
-        """Everything but the stack's config (which is read anew each time), for the cache."""
+        """Everything but the stack's config (which is read anew each time), for the cache and a saved
+        plan's evaluation digest. Secret values are ``[secret]`` in it, so what holds secrets cannot be
+        restored from it: the cache never takes such an evaluation (``holds_secrets``)."""
         return {
             "warnings": [[w.file, w.path, w.message] for w in self.warnings],
             "kubernetesVersion": self.kubernetes_version,
@@ -158,7 +171,7 @@ def evaluate(project: Project, config: StackConfig, spec: Loaded, program: Progr
             providers[registration.name] = dict(registration.inputs)
     objects = collect(run, project.display(project.main))
     return Evaluation(
-        config.stack, config, spec.warnings, spec.args.cluster.kubernetes_version, spec.args.target.settings(), objects, run.outputs, providers
+        config.stack, config, spec.warnings, spec.args.cluster.kubernetes_version, spec.args.target.settings(), objects, _sdk.masked(run.outputs), providers
     )
 
 
@@ -215,9 +228,11 @@ class Evaluator:
         if self.cached is None:
             with recording(self.reads):
                 evaluation = evaluate(self.project, self.config, self._spec(), self.program)
-            # An evaluation made with decrypted secrets may hold them (in an output, in an object the
-            # program built from one): it is never cached, so the cache holds no secret's plain text.
-            if self.cache is not None and not self.program.secret_keys:
+            # Not cached at all rather than encrypted when it may hold a secret (a secret Output in an
+            # object, or decrypted secret config the program may have built into an output): a key beside
+            # the cache would guard nothing from whoever reads the cache, and evaluating such a stack
+            # costs what a cold preview does.
+            if self.cache is not None and not evaluation.holds_secrets and not self.program.secret_keys:
                 self.cache.save(key(self.project, self.config, self.reads, loaded_modules(), self.path), evaluation.to_json())
             self.cached = evaluation
         return self.cached
@@ -248,6 +263,8 @@ def collect(run: _sdk.ProgramRun, program: str = "the program") -> list[Declared
             continue
         patch = registration.type.endswith("Patch")
         manifest = _whole_numbers(registration.inputs)
+        secret_values = {name: manifest[name] for name in sorted(registration.secrets) if name in manifest}
+        manifest = {**manifest, **dict.fromkeys(secret_values, SHOWN)}
         declared = Declared(
             key=ObjectKey.of(registration.inputs, cluster_of(registration)),
             type=registration.type,
@@ -258,6 +275,7 @@ def collect(run: _sdk.ProgramRun, program: str = "the program") -> list[Declared
             deletion="protect" if registration.protect else "retain" if registration.retain_on_delete else "delete",
             replace_on_changes=registration.replace_on_changes,
             delete_before_replace=registration.delete_before_replace,
+            secret_values=secret_values,
         )
         malformed += _malformed_paths(declared, program)
         if registration.ignore_changes:

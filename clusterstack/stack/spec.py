@@ -27,9 +27,13 @@ class TargetSpec(Model):
     kustomization: bool = True
     """Write a kustomization.yaml listing the files (for kubectl apply -k, Flux, Argo CD); without
     one, the directory is plain manifests (kubectl apply -R -f, Argo CD's directory source)."""
+    secrets: Literal["omit", "plaintext"] = "omit"
+    """What becomes of an object holding a value the program marked secret (a Secret's data).
+    ``omit`` (the default): it is not written; deliver it with SOPS, Sealed Secrets or External
+    Secrets. ``plaintext``: it is written in plain text, in a file only its owner may read (0600)."""
 
     def settings(self) -> TargetSettings:
-        return TargetSettings(self.path, self.layout, self.kustomization)
+        return TargetSettings(self.path, self.layout, self.kustomization, secrets=self.secrets)
 
 
 class StackSpec(ClusterPlatformArgs):

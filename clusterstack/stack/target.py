@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 Layout = Literal["object", "namespace"]
+Secrets = Literal["omit", "plaintext"]
 """How a directory target lays its objects out in files (engine/target.py)."""
 
 
@@ -17,6 +18,8 @@ class TargetSettings:
     """The directory, relative to the project; None for deploy/<stack>."""
     layout: Layout = "object"
     kustomization: bool = True
+    secrets: Secrets = "omit"
+    """``plaintext``: the directory target writes objects holding secret values, 0600; ``omit``: it does not."""
 
     def directory(self, project_root: Path, stack: str) -> Path:
         """Where the target is: ``path`` (relative to the project), or deploy/<stack>."""
@@ -28,4 +31,5 @@ class TargetSettings:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TargetSettings:
-        return cls(data.get("path"), data.get("layout", "object"), bool(data.get("kustomization", True)))
+        secrets: Secrets = "plaintext" if data.get("secrets") == "plaintext" else "omit"
+        return cls(data.get("path"), data.get("layout", "object"), bool(data.get("kustomization", True)), secrets=secrets)

@@ -491,14 +491,49 @@ def duplicate_message(duplicate: Duplicate, by_urn: Mapping[str, Registration]) 
     )
 
 
+SECRET_EXPORT = "[secret]"
+"""What an exported secret is, wherever the engine shows or keeps it."""
+
+
+@dataclass(frozen=True)
+class SecretExport:
+    """An exported value the program marked secret: ``ProgramRun.outputs`` holds it wrapped, so the
+    engine keeps and shows only ``[secret]`` (``masked``) while the testing helpers, whose user is the
+    program's own author, see the value (``revealed``)."""
+
+    value: Any
+
+
 def resolve(value: Any) -> Any:
-    """An exported value with every Output in it resolved, however deep (maps and lists of Outputs)."""
+    """An exported value with every Output in it resolved, however deep (maps and lists of Outputs);
+    a secret one as a ``SecretExport``."""
     if isinstance(value, pulumi.Output):
-        return resolve(_sync_await(value.future()))
+        resolved = resolve(_sync_await(value.future()))
+        return SecretExport(resolved) if _sync_await(value.is_secret()) else resolved
     if isinstance(value, Mapping):
         return {key: resolve(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [resolve(item) for item in value]
+    return value
+
+
+def masked(value: Any) -> Any:
+    """Resolved exports as the engine keeps them: every secret one ``[secret]`` (as Pulumi prints it)."""
+    return _each_secret(value, lambda secret: SECRET_EXPORT)
+
+
+def revealed(value: Any) -> Any:
+    """Resolved exports with the secret ones' values, for the program's own tests."""
+    return _each_secret(value, lambda secret: revealed(secret.value))
+
+
+def _each_secret(value: Any, replace: Callable[[SecretExport], Any]) -> Any:
+    if isinstance(value, SecretExport):
+        return replace(value)
+    if isinstance(value, dict):
+        return {key: _each_secret(item, replace) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_each_secret(item, replace) for item in value]
     return value
 
 
