@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -11,7 +12,7 @@ from typing import Any, Protocol
 
 import yaml
 
-from .components.kube.kinds import ObjectKey
+from .components.kube.kinds import KIND_ORDER, ObjectKey
 
 FORMATS = ("yaml", "json")
 
@@ -50,8 +51,27 @@ def dump(manifests: Iterable[Mapping[str, Any]], fmt: str) -> str:
     return "---\n".join(to_yaml(m) for m in manifests)
 
 
-NAMING = 2
-"""The file naming ``file_name`` implements; 1 was clusterstack 0.2's, which two objects could share."""
+NAMING = 3
+"""The file naming ``file_name`` implements: 1 was clusterstack 0.2's, which two objects could share;
+2 let kinds that differ only in case (``Bar``, ``BAR``) share a file, a cluster or namespace of dots
+name a directory above the target, and long names exceed the file system's limit."""
+
+BUILTIN_KINDS = frozenset(
+    {
+        *KIND_ORDER,
+        "APIService", "CSIDriver", "CSINode", "CertificateSigningRequest", "ControllerRevision", "Endpoints", "EndpointSlice",
+        "IngressClass", "Lease", "MutatingWebhookConfiguration", "Pod", "PodTemplate", "ReplicationController", "RuntimeClass",
+        "StorageClass", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "ValidatingWebhookConfiguration",
+        "VolumeAttachment", "VolumeAttributesClass",
+    }
+)  # fmt: skip
+"""Kinds Kubernetes itself serves: unique however they are cased (each is its lower-case resource), so
+their file names spell them in lower case alone. Any other kind carries a digest of its exact spelling."""
+
+MAX_FILE_NAME = 255
+"""Bytes in a file name on the file systems a target lives on (ext4, xfs, APFS, NTFS)."""
+RESERVED_NAMES = frozenset({"kustomization.yaml", "kustomization.yml", "kustomization", "_cluster.yaml", ".clusterstack-target"})
+"""Names a target keeps for itself (engine/target.py): no object's file may take one."""
 
 
 def file_name(key: ObjectKey, fmt: str = "yaml", naming: int = NAMING) -> str:
@@ -60,25 +80,56 @@ def file_name(key: ObjectKey, fmt: str = "yaml", naming: int = NAMING) -> str:
     Within each part every character but lower-case letters, digits, '.' and a lone '-' inside the
     part is written ``_xx`` (its hexadecimal code), so no part holds "--" or starts or ends with '-',
     and the "--" between parts cannot be mistaken: namespace ``a`` with ``b--quota`` and namespace
-    ``a--b`` with ``quota`` get two files (naming 1 gave them one). Plain names read as they are."""
+    ``a--b`` with ``quota`` get two files (naming 1 gave them one). Plain names read as they are.
+    The result is one name on a case-insensitive file system too (only the kind has upper case: see
+    ``BUILTIN_KINDS``), never a path, and never longer than ``MAX_FILE_NAME`` bytes (``bounded``)."""
     if naming == 1:
         parts = [key.kind.lower() + (f"-{key.group}" if key.group else "")]
         if key.namespace:
             parts.append(key.namespace)
         parts.append(key.name)
         return "--".join(re.sub(r"[^A-Za-z0-9._-]", "_", part) for part in parts) + f".{fmt}"
-    parts = [_escaped(key.kind.lower()) + (f"-{_escaped(key.group)}" if key.group else "")]
+    kind = _escaped(key.kind.lower(), naming)
+    if naming >= 3 and (key.kind not in BUILTIN_KINDS or ("." in key.group and not key.group.endswith(".k8s.io"))):
+        kind += "~" + _digest(key.kind)
+    parts = [kind + (f"-{_escaped(key.group, naming)}" if key.group else "")]
     if key.namespace:
-        parts.append(_escaped(key.namespace))
-    parts.append(_escaped(key.name))
-    return "--".join(parts) + f".{fmt}"
+        parts.append(_escaped(key.namespace, naming))
+    parts.append(_escaped(key.name, naming))
+    name = "--".join(parts) + f".{fmt}"
+    return bounded(name) if naming >= 3 else name
 
 
-def _escaped(part: str) -> str:
+def part_name(text: str, fmt: str = "yaml") -> str:
+    """A file name for one identity part (a namespace's file in the namespace layout): escaped, never a
+    name the target keeps for itself, never too long."""
+    name = f"{_escaped(text, NAMING)}.{fmt}"
+    if name in RESERVED_NAMES:
+        name = f"_{ord(name[0]):02x}{name[1:]}"
+    return bounded(name)
+
+
+def bounded(name: str) -> str:
+    """``name``, or, when it is longer than a file system takes, its start with a digest of the whole
+    in place of the tail (the extension kept)."""
+    if len(name.encode()) <= MAX_FILE_NAME:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    keep = MAX_FILE_NAME - len(ext) - 1 - 1 - 32
+    return f"{stem[:keep]}~{hashlib.sha256(name.encode()).hexdigest()[:32]}{dot}{ext}"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+def _escaped(part: str, naming: int = NAMING) -> str:
     out = []
     for index, char in enumerate(part):
         lone_dash = char == "-" and 0 < index < len(part) - 1 and part[index - 1] != "-" and part[index + 1] != "-"
-        if ("a" <= char <= "z") or ("0" <= char <= "9") or char == "." or lone_dash:
+        # From naming 3 a leading '.' is escaped too: no part is '.', '..' or a hidden file's name.
+        dot = char == "." and (index > 0 or naming < 3)
+        if ("a" <= char <= "z") or ("0" <= char <= "9") or dot or lone_dash:
             out.append(char)
         else:
             out.append("".join(f"_{byte:02x}" for byte in char.encode()))
@@ -89,7 +140,9 @@ def relative_path(key: ObjectKey, fmt: str = "yaml", naming: int = NAMING) -> Pa
     """Where an object's file goes in a directory: ``<file name>``, or ``<cluster>/<file name>`` for
     a program that declares objects for several clusters."""
     name = file_name(key, fmt, naming)
-    cluster = _escaped(key.cluster) if naming != 1 else re.sub(r"[^A-Za-z0-9._-]", "_", key.cluster)
+    cluster = _escaped(key.cluster, naming) if naming != 1 else re.sub(r"[^A-Za-z0-9._-]", "_", key.cluster)
+    if naming >= 3:
+        cluster = bounded(cluster)
     return Path(cluster) / name if key.cluster else Path(name)
 
 

@@ -111,6 +111,14 @@ ERRORS: list[tuple[str, str | bytes, str, str]] = [
     ("target in the project root", stack("  clusterstack:target: {path: ''}\n"), "is the project's own directory", "clusterstack:target.path"),
     ("target climbing back to the project", stack("  clusterstack:target: {path: deploy/..}\n"), "is the project's own directory", "clusterstack:target.path"),
     ("target that is a file", stack("  clusterstack:target: {path: Pulumi.yaml}\n"), "is a file; the target is a directory", "clusterstack:target.path"),
+    # What the engine may write in and clean up: never above the project, in .git, the state or the stacks (issue 20).
+    ("target above the project", stack("  clusterstack:target: {path: ..}\n"), "holds the project's directory", "clusterstack:target.path"),
+    ("target beside the project", stack("  clusterstack:target: {path: ../x}\n"), "is outside the project", "clusterstack:target.path"),
+    ("target at the root", stack("  clusterstack:target: {path: /, allowOutsideProject: true}\n"), "holds the project's directory", "clusterstack:target.path"),
+    ("target in /etc even when allowed", stack("  clusterstack:target: {path: /etc/x, allowOutsideProject: true}\n"), "among the operating system's directories", "clusterstack:target.path"),
+    ("target in .git", stack("  clusterstack:target: {path: .git/deploy}\n"), "inside a git repository's .git directory", "clusterstack:target.path"),
+    ("target in the state directory", stack("  clusterstack:target: {path: .clusterstack}\n"), "clusterstack's state directory", "clusterstack:target.path"),
+    ("target holding the stack files", stack("  clusterstack:target: {path: stacks}\n"), "the stack files' directory", "clusterstack:target.path"),
     (
         "undeclared priority class",
         stack(

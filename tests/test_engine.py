@@ -64,7 +64,7 @@ def test_the_whole_workflow(project):
     deploy = project / "deploy" / "dev"
     kustomization = yaml.safe_load((deploy / "kustomization.yaml").read_text())
     assert kustomization["resources"][:2] == ["namespace--checkout.yaml", "namespace--payments.yaml"]
-    assert sorted(kustomization["resources"]) == sorted(p.name for p in deploy.iterdir() if p.name != "kustomization.yaml")
+    assert sorted(kustomization["resources"]) == sorted(p.name for p in deploy.iterdir() if p.name not in ("kustomization.yaml", ".clusterstack-target"))
 
     again = cs(project, "preview", "-s", "dev", "--detailed-exitcode")
     assert (again.exit_code, again.output.strip()) == (0, "No changes.")

@@ -123,7 +123,7 @@ def test_no_secret_value_is_printed_stored_cached_or_saved(tmp_path: Path, evalu
     assert "Secret app/api, Secret app/db" in applied
 
     target = root / "deploy" / "dev"
-    assert sorted(p.name for p in target.iterdir()) == ["configmap--app--plain.yaml", "kustomization.yaml", "namespace--app.yaml"]
+    assert sorted(p.name for p in target.iterdir()) == [".clusterstack-target", "configmap--app--plain.yaml", "kustomization.yaml", "namespace--app.yaml"]
     assert "secret" not in (target / "kustomization.yaml").read_text()
 
     assert cs("preview", "-s", "dev").strip().endswith("No changes."), "an unchanged secret is no change"

@@ -8,6 +8,7 @@ import yaml
 
 from clusterstack.components.kube.kinds import ObjectKey
 from clusterstack.engine.state import StateStore
+from clusterstack.render import NAMING
 from tests.test_engine import cs, edit
 
 STACK = """\
@@ -38,7 +39,7 @@ def test_one_file_per_namespace_in_apply_order(make_project):
     applied = cs(root, "up", "-s", "dev", "--yes")
     assert applied.exit_code == 0, applied.output
     deploy = root / "deploy" / "dev"
-    assert sorted(p.name for p in deploy.iterdir()) == ["_cluster.yaml", "checkout.yaml", "kube-system.yaml", "kustomization.yaml", "payments.yaml"]
+    assert sorted(p.name for p in deploy.iterdir()) == [".clusterstack-target", "_cluster.yaml", "checkout.yaml", "kube-system.yaml", "kustomization.yaml", "payments.yaml"]
     assert _names(deploy / "payments.yaml") == [
         ("Namespace", "", "payments"),
         ("ResourceQuota", "payments", "tenant-quota"),
@@ -103,7 +104,7 @@ def test_switching_layouts_rewrites_the_directory_both_ways(make_project):
     assert "The target's layout changes from object to namespace: up rewrites every file" in preview.stderr
     assert sorted(p.name for p in deploy.iterdir()) == per_object, "preview writes nothing"
     assert cs(root, "up", "-s", "dev", "--yes").exit_code == 0
-    assert sorted(p.name for p in deploy.iterdir()) == ["_cluster.yaml", "checkout.yaml", "kube-system.yaml", "kustomization.yaml", "payments.yaml"]
+    assert sorted(p.name for p in deploy.iterdir()) == [".clusterstack-target", "_cluster.yaml", "checkout.yaml", "kube-system.yaml", "kustomization.yaml", "payments.yaml"]
     assert StateStore(root / ".clusterstack", "dev").load().layout == "namespace"
 
     edit(root, "  clusterstack:target: {layout: namespace}\n", "")
@@ -116,7 +117,7 @@ def test_without_a_kustomization_the_directory_is_plain_manifests(make_project):
     assert cs(root, "up", "-s", "dev", "--yes").exit_code == 0
     deploy = root / "deploy" / "dev"
     assert not (deploy / "kustomization.yaml").exists()
-    for path in deploy.iterdir():
+    for path in deploy.glob("*.yaml"):  # (and the claim file, .clusterstack-target)
         assert all("kind" in document for document in _documents(path)), path
 
 
@@ -164,5 +165,5 @@ def test_file_names_are_injective_and_a_stack_written_with_the_old_names_is_rena
     renamed = deploy / "clusterrole-rbac.authorization.k8s.io--system_3akube-dns-autoscaler.yaml"
     assert renamed.exists()
     assert not (deploy / "clusterrole-rbac.authorization.k8s.io--system_kube-dns-autoscaler.yaml").exists()
-    assert StateStore(root / ".clusterstack", "dev").load().naming == 2
+    assert StateStore(root / ".clusterstack", "dev").load().naming == NAMING
     assert cs(root, "preview", "-s", "dev", "--detailed-exitcode").exit_code == 0

@@ -46,8 +46,8 @@ class Stack:
         """Read and validate the stack's files (its target is in them), and open its state store;
         with ``cache``, an evaluation of it whose inputs are all unchanged is reused."""
         directory = state_directory(project, state_dir)
-        evaluator = Evaluator(project, name, directory if cache else None)
-        target = open_target(evaluator.target, project.root, name)
+        evaluator = Evaluator(project, name, directory if cache else None, guarded=directory)
+        target = open_target(evaluator.target, project.root, name, project.name)
         target.secrets = SecretWriting(evaluator.target.secrets, Sealer(directory))
         return cls(project, evaluator, StateStore(directory, name), target)
 
@@ -130,6 +130,7 @@ def make_destroy_plan(stack: Stack) -> tuple[Plan, State | None]:
 
 def apply(stack: Stack, the_plan: Plan, state: State | None, on_change: Callable[[Change], None] = lambda change: None) -> State:
     """Apply change by change, recording state after each, so a killed run leaves state matching the target."""
+    stack.target.prepare(the_plan.changes, state.entries if state is not None else {})
     if state is None:
         state = stack.store.create(stack.target.layout, stack.target.naming)
     try:
@@ -155,6 +156,7 @@ def settle(stack: Stack, state: State | None) -> None:
     """After a plan with no changes: the target's index lists exactly the state's objects, and a
     journal left by an interrupted run is folded into the state file."""
     if state is not None:
+        stack.target.prepare([], state.entries)
         try:
             if _relayout(stack, state) | _withdraw_plaintext(stack, state):
                 stack.store.write(state)

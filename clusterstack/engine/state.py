@@ -337,7 +337,7 @@ def _state_from_json(data: dict[str, Any]) -> State:
     if not isinstance(lineage, str) or not lineage or isinstance(serial, bool) or not isinstance(serial, int) or serial < 0:
         raise ValueError("lineage must be a string and serial a whole number")
     naming = data.get("naming", 1)
-    if naming not in (1, 2):
+    if naming not in (1, 2, 3):
         raise ValueError(f"unknown file naming {naming!r}")
     state = State(lineage, serial, {}, _layout(data.get("layout", "object")), naming)
     objects = data["objects"]

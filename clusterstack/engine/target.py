@@ -16,10 +16,14 @@ the kustomization, and a program with several clusters gets a directory per clus
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import hmac
+import json
 import os
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import suppress
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -27,7 +31,7 @@ import yaml
 
 from ..components.kube.kinds import ObjectKey
 from ..errors import ClusterstackError
-from ..render import NAMING, relative_path, to_yaml
+from ..render import NAMING, part_name, relative_path, to_yaml
 from ..stack.target import Layout, TargetSettings
 from .plan import Change
 from .secrets import Sealer, SecretWriting
@@ -35,6 +39,9 @@ from .state import Entry
 
 KUSTOMIZATION = "kustomization.yaml"
 CLUSTER_FILE = "_cluster.yaml"
+CLAIM = ".clusterstack-target"
+"""The file that says which project's stack a directory target belongs to, and which kustomizations in
+it clusterstack wrote (render.RESERVED_NAMES keeps every object's file off these names)."""
 
 
 class Target(Protocol):
@@ -71,6 +78,20 @@ class Target(Protocol):
     def unmanaged(self, entries: Iterable[Entry]) -> list[str]:
         """What the target holds that none of ``entries`` accounts for (clusterstack leaves it alone)."""
 
+    def _left_by_a_run(self, path: Path, keys: set[ObjectKey]) -> bool:
+        """Whether ``path`` is a file an interrupted run wrote but did not live to record: a regular file
+        holding only objects this plan puts there. (A user's file holds something else.)"""
+        try:
+            documents = [d for d in yaml.load_all(_read_file(path).decode("utf-8"), Loader=_LOADER) if d is not None]
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            return False
+        cluster = next(iter(keys)).cluster
+        return bool(documents) and all(isinstance(d, dict) and _key_of(d, cluster) in keys for d in documents)
+
+    def prepare(self, changes: Sequence[Change], held: Mapping[ObjectKey, Entry]) -> None:
+        """Before anything is written: the target is this stack's, and nothing the changes would write
+        over is anyone else's (a ClusterstackError naming it otherwise)."""
+
 
 PATCHES = "patches"
 PATCH_HEADER = """\
@@ -96,6 +117,10 @@ class DirectoryTarget:
         """Each file read back in this run: its SHA-256 and its bytes (None: gone)."""
         self.secrets = SecretWriting("omit", Sealer(None))
         """What is written of objects holding secret values (run.py gives the stack's setting and key)."""
+        self.owner: dict[str, str] = {}
+        """The project and stack this target belongs to (``open_target``): its claim."""
+        self._vacated: set[Path] = set()
+        """Directories in which this run removed a file: removed in turn if that left them empty."""
 
     def describe(self) -> str:
         return f"directory {self.root}" + (f" (layout: {self.layout})" if self.layout != "object" else "")
@@ -108,9 +133,9 @@ class DirectoryTarget:
         if (layout or self.layout) == "object":
             return self.root / relative
         if key.namespace:
-            name = f"{key.namespace}.yaml"
+            name = part_name(key.namespace)
         elif key.kind == "Namespace" and key.group == "":
-            name = f"{key.name}.yaml"
+            name = part_name(key.name)
         else:
             name = CLUSTER_FILE
         return self.root / relative.parent / name
@@ -165,13 +190,10 @@ class DirectoryTarget:
 
     def _write_file(self, path: Path, entries: list[Entry]) -> None:
         """A file holding exactly ``entries`` (removed when there are none)."""
-        if not entries:
-            path.unlink(missing_ok=True)
-            return
         contents = [(entry, self.secrets.content(entry.key, entry.manifest)) for entry in entries]
         written = [(entry, content) for entry, content in contents if content is not None]
         if not written:
-            path.unlink(missing_ok=True)
+            self._remove(path)
             return
         self._ensure_directory(path.parent)
         text = "---\n".join((PATCH_HEADER if entry.patch else "") + to_yaml(content) for entry, content in written)
@@ -200,9 +222,29 @@ class DirectoryTarget:
         return self._written.get(self.path(key, patch), "")
 
     def _ensure_directory(self, directory: Path) -> None:
-        if directory not in self._directories:
-            directory.mkdir(parents=True, exist_ok=True)
-            self._directories.add(directory)
+        """``directory`` made, each level below the target's root a real directory (never a symlink
+        followed out of the target)."""
+        if directory in self._directories:
+            return
+        self._inside(directory / KUSTOMIZATION)
+        directory.mkdir(parents=True, exist_ok=True)
+        self._directories.add(directory)
+
+    def _inside(self, path: Path) -> None:
+        """Refuse a path whose directories below the root include a symlink (OSError ELOOP, which read
+        reports as a changed file and ``prepare`` names)."""
+        for parent in reversed(path.relative_to(self.root).parents):
+            level = self.root / parent
+            if level != self.root and level.is_symlink():
+                raise OSError(errno.ELOOP, "a symlink, where clusterstack keeps a directory of its target", str(level))
+
+    def _remove(self, path: Path) -> None:
+        """Remove a file this target wrote (a state entry accounts for it)."""
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return
+        self._vacated.add(path.parent)
 
     def read(self, entry: Entry) -> dict[str, Any] | None:
         if self.secrets.mode != "plaintext" and self.secrets.withheld(entry.key, entry.manifest):
@@ -211,10 +253,11 @@ class DirectoryTarget:
         unreadable = {"(unreadable)": str(path)}
         if path not in self._read:
             try:
-                data = path.read_bytes()
+                self._inside(path)
+                data = _read_file(path)
             except FileNotFoundError:
                 self._read[path] = None
-            except OSError:  # a directory, no permission: there, but not a file clusterstack can read
+            except OSError:  # a symlink, a directory, no permission: there, but not a file clusterstack reads
                 return unreadable
             else:
                 self._read[path] = (hashlib.sha256(data).hexdigest(), data)
@@ -243,8 +286,10 @@ class DirectoryTarget:
 
     def finalize(self, entries: Iterable[Entry]) -> None:
         """One kustomization per cluster directory (the root for the program's one cluster), listing
-        exactly its files (not the patches), unless the target has none; a directory left with
-        nothing is removed."""
+        exactly its files (not the patches), unless the target has none. Only what clusterstack wrote
+        is touched: a kustomization it wrote that now lists nothing is removed, and so is a directory
+        this run emptied; anything else in the directory stays."""
+        entries = list(entries)
         by_directory: dict[Path, list[str]] = {}
         for entry in sorted(entries, key=lambda e: e.key.sort_key()):
             if entry.patch or self.secrets.withheld(entry.key, entry.manifest):
@@ -253,9 +298,101 @@ class DirectoryTarget:
             files = by_directory.setdefault(path.parent, [])
             if path.name not in files:
                 files.append(path.name)
-        known = {Path(directory) for directory, _, _ in os.walk(self.root)}  # (no stat of every file)
-        for directory in sorted(known | set(by_directory), key=lambda d: len(d.parts), reverse=True):
-            _index(directory, by_directory.get(directory, []), indexed=self.kustomization and directory.name != PATCHES)
+        ours = self._claimed_kustomizations(self._claim())
+        indexed: list[str] = []
+        candidates = set(by_directory) | {path.parent for path in ours} | self._vacated
+        for directory in sorted(candidates, key=lambda d: len(d.parts), reverse=True):
+            files = by_directory.get(directory, [])
+            kustomization = directory / KUSTOMIZATION
+            if files and self.kustomization and directory.name != PATCHES:
+                _index(kustomization, files)
+                indexed.append(str(kustomization.relative_to(self.root)))
+            elif kustomization in ours:
+                self._remove(kustomization)
+            if directory != self.root and directory in self._vacated and directory.is_dir() and not any(directory.iterdir()):
+                directory.rmdir()
+                self._vacated.add(directory.parent)
+        if entries:
+            self._write_claim(sorted(indexed))
+        elif self.root.is_dir():  # nothing left (a destroy): the claim goes, and the directory if it is empty
+            self._remove(self.root / CLAIM)
+            if not any(self.root.iterdir()):
+                self.root.rmdir()
+
+    def _claim(self) -> dict[str, Any] | None:
+        """The claim file's content: None when there is none; a ClusterstackError when it is unreadable."""
+        path = self.root / CLAIM
+        try:
+            data = json.loads(_read_file(path))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as error:
+            raise ClusterstackError([f"{path}: cannot read whose target this is ({error}); it names the project and stack that own {self.root}"]) from None
+        if not isinstance(data, dict):
+            raise ClusterstackError([f"{path}: not a clusterstack claim; it names the project and stack that own {self.root}"])
+        return data
+
+    def _claimed_kustomizations(self, claim: dict[str, Any] | None) -> set[Path]:
+        listed = claim.get("kustomizations") if claim is not None else None
+        return {self.root / str(relative) for relative in listed} if isinstance(listed, list) else set()
+
+    def _write_claim(self, kustomizations: list[str]) -> None:
+        text = json.dumps({**self.owner, "kustomizations": kustomizations}, indent=1, sort_keys=True) + "\n"
+        path = self.root / CLAIM
+        try:
+            if _read_file(path).decode() == text:
+                return
+        except (OSError, UnicodeDecodeError):
+            pass
+        _write(path, text)
+
+    def _left_by_a_run(self, path: Path, keys: set[ObjectKey]) -> bool:
+        """Whether ``path`` is a file an interrupted run wrote but did not live to record: a regular file
+        holding only objects this plan puts there. (A user's file holds something else.)"""
+        try:
+            documents = [d for d in yaml.load_all(_read_file(path).decode("utf-8"), Loader=_LOADER) if d is not None]
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            return False
+        cluster = next(iter(keys)).cluster
+        return bool(documents) and all(isinstance(d, dict) and _key_of(d, cluster) in keys for d in documents)
+
+    def prepare(self, changes: Sequence[Change], held: Mapping[ObjectKey, Entry]) -> None:
+        """Before anything is written: the directory is no other stack's (its claim file), and no file
+        a change would write is one clusterstack did not write (state accounts for its own), nor sits
+        below a symlinked directory. Every conflict is named at once."""
+        claim = self._claim()
+        if claim is not None and {key: claim.get(key) for key in self.owner} != self.owner:
+            raise ClusterstackError(
+                [
+                    (f"{self.root} is the target of stack {claim.get('stack')!r} of project {claim.get('project')!r} ({claim.get('root')}), "
+                    f"not of this one ({self.owner.get('stack')!r} of {self.owner.get('root')}): give each stack a target path of its own")
+                ]
+            )
+        owned = {self.path(entry.key, entry.patch) for entry in held.values()}
+        ours = self._claimed_kustomizations(claim)
+        if claim is None and held:  # a target written before claims existed: its kustomizations are clusterstack's
+            ours = {path.parent / KUSTOMIZATION for path in owned}
+        placed: dict[Path, set[ObjectKey]] = {}
+        for change in changes:
+            if change.after is not None:
+                placed.setdefault(self.path(change.key, change.patch), set()).add(change.key)
+        conflicts = []
+        for change in changes:
+            if change.after is None:
+                continue
+            path = self.path(change.key, change.patch)
+            try:
+                self._inside(path)
+            except OSError:
+                conflicts.append(f"{path}: a directory on its way is a symlink; clusterstack never writes through one")
+                continue
+            if path not in owned and os.path.lexists(path) and not self._left_by_a_run(path, placed[path]):
+                conflicts.append(f"{path}: a file clusterstack did not write is where {change.key} belongs; move it away, then run up again")
+            kustomization = path.parent / KUSTOMIZATION
+            if self.kustomization and not change.patch and kustomization not in ours and os.path.lexists(kustomization):
+                conflicts.append(f"{kustomization}: a kustomization clusterstack did not write is where it keeps its own; move it away, then run up again")
+        if conflicts:
+            raise ClusterstackError(sorted(set(conflicts)))
 
     def relayout(self, entries: Iterable[Entry], previous: Layout, naming: int) -> None:
         held = {entry.key: entry for entry in entries}
@@ -265,7 +402,7 @@ class DirectoryTarget:
         for _ in self.apply(creates, {}):
             pass
         for path in old_files - {self.path(entry.key, entry.patch) for entry in held.values()}:
-            path.unlink(missing_ok=True)
+            self._remove(path)
         self.finalize(held.values())
 
     def unmanaged(self, entries: Iterable[Entry]) -> list[str]:
@@ -291,17 +428,15 @@ def _key_of(document: dict[str, Any], cluster: str) -> ObjectKey | None:
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _index(directory: Path, files: list[str], indexed: bool = True) -> None:
-    kustomization = directory / KUSTOMIZATION
-    if not files or not indexed:
-        kustomization.unlink(missing_ok=True)
-        if directory.is_dir() and not any(directory.iterdir()):
-            directory.rmdir()
-        return
+def _index(kustomization: Path, files: list[str]) -> None:
     text = to_yaml({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": files})
-    if not kustomization.exists() or kustomization.read_text() != text:
-        directory.mkdir(parents=True, exist_ok=True)
-        _write(kustomization, text)
+    try:
+        if _read_file(kustomization).decode() == text:
+            return
+    except (OSError, UnicodeDecodeError):
+        pass
+    kustomization.parent.mkdir(parents=True, exist_ok=True)
+    _write(kustomization, text)
 
 
 def _mode(manifest: Any, content: Any) -> int:
@@ -310,25 +445,35 @@ def _mode(manifest: Any, content: Any) -> int:
 
 
 def _write(path: Path, text: str | bytes, mode: int = 0o644) -> None:
-    """Write a file so that a reader sees the old content or the new, never half of either: a new file
-    is written in place (there is nothing to see until it is complete but a file no one recorded,
-    which the next run writes again), an existing one through a temporary file and a rename."""
+    """Write a file so that a reader sees the old content or the new, never half of either, and so that
+    nothing planted in the directory can redirect the write: the bytes go to a temporary file of an
+    unpredictable name, created exclusively and never through a symlink (``mkstemp``), are synced,
+    and the file is renamed over ``path`` (a symlink there is replaced, not followed)."""
     data = text.encode() if isinstance(text, str) else text
-    if path.is_dir():
+    if path.is_dir() and not path.is_symlink():
         raise ClusterstackError([f"{path} is a directory, where clusterstack keeps a file of its target; move it away, then run up again"])
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:64]}.", suffix=".tmp")
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    except FileExistsError:
-        temporary = path.with_name(f".{path.name}.tmp")
-        temporary.unlink(missing_ok=True)
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
         with os.fdopen(descriptor, "wb") as handle:
+            os.fchmod(handle.fileno(), mode)
             handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(temporary, path)
-        return
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(data)
+    except BaseException:  # a full disk, a signal: no temporary file stays, the old file is whole
+        with suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
-def open_target(settings: TargetSettings, project_root: Path, stack: str) -> DirectoryTarget:
-    return DirectoryTarget(settings.directory(project_root, stack), settings.layout, settings.kustomization)
+def _read_file(path: Path) -> bytes:
+    """A file's bytes, never through a symlink (ELOOP: the caller reports it as changed by hand)."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(descriptor, "rb") as handle:
+        return handle.read()
+
+
+def open_target(settings: TargetSettings, project_root: Path, stack: str, project: str = "") -> DirectoryTarget:
+    target = DirectoryTarget(settings.directory(project_root, stack), settings.layout, settings.kustomization)
+    target.owner = {"project": project, "root": str(project_root.resolve()), "stack": stack}
+    return target

@@ -18,7 +18,7 @@ from ..engine.secrets import SHOWN
 from ..errors import ClusterstackError, Problem
 from ..stack.files import ProgramConfig, StackConfig, program_config, read_stack
 from ..stack.project import Project
-from ..stack.target import TargetSettings
+from ..stack.target import TargetSettings, target_problem
 from .cache import EvaluationCache, Reads, cache_directory, key, loaded_modules, recording
 from .evalpath import mode
 
@@ -179,10 +179,12 @@ class Evaluator:
     """A stack read, then validated and evaluated, or answered from its cache (cache.py) when nothing
     the last evaluation read has changed: then neither the models nor Pulumi are even imported."""
 
-    def __init__(self, project: Project, stack: str, state_dir: Path | None = None) -> None:
+    def __init__(self, project: Project, stack: str, state_dir: Path | None = None, *, guarded: Path | None = None) -> None:
         """``state_dir``: the stack's state directory, whose ``cache/`` (or $CLUSTERSTACK_CACHE_DIR)
-        holds the cached evaluation; None for no cache."""
+        holds the cached evaluation; None for no cache. ``guarded``: the state directory (when it is not
+        ``state_dir``), which the target must stay out of."""
         self.project = project
+        self.state_dir = state_dir if state_dir is not None else guarded
         self.config = read_stack(project, stack)
         # The program's config is made before the cache is asked: a stack with secure values is refused
         # without its passphrase (or with a wrong one) even when an earlier evaluation could answer.
@@ -203,12 +205,13 @@ class Evaluator:
         self._check_target()
 
     def _check_target(self) -> None:
-        """The target is a directory of its own: never the project's (it would write manifests among
-        the project's files) and never an existing file."""
+        """The target is a directory of its own (stack/target.py, ``target_problem``), and not a file."""
         root = self.target.directory(self.project.root, self.config.stack)
         where = ("clusterstack:target", "path")
-        if root.resolve() == self.project.root.resolve():
-            raise ClusterstackError([self.config.problem(where, "is the project's own directory; give the target one of its own, such as deploy/dev")])
+        state_dirs = [self.project.root / ".clusterstack", *([self.state_dir] if self.state_dir is not None else [])]
+        problem = target_problem(root, self.project.root, state_dirs, self.project.stack_dir, self.target.allow_outside_project)
+        if problem is not None:
+            raise ClusterstackError([self.config.problem(where, problem)])
         if root.exists() and not root.is_dir():
             raise ClusterstackError([self.config.problem(where, f"{root} is a file; the target is a directory: choose another path")])
 

@@ -32,8 +32,13 @@ class TargetSpec(Model):
     ``omit`` (the default): it is not written; deliver it with SOPS, Sealed Secrets or External
     Secrets. ``plaintext``: it is written in plain text, in a file only its owner may read (0600)."""
 
+    allow_outside_project: bool = False
+    """Let ``path`` name a directory outside the project (by default refused: a mistyped ``..``
+    would put the manifests, and their clean-up, among another project's files). The operating
+    system's directories, ``/`` and the home directory stay refused."""
+
     def settings(self) -> TargetSettings:
-        return TargetSettings(self.path, self.layout, self.kustomization, secrets=self.secrets)
+        return TargetSettings(self.path, self.layout, self.kustomization, secrets=self.secrets, allow_outside_project=self.allow_outside_project)
 
 
 class StackSpec(ClusterPlatformArgs):

@@ -20,6 +20,8 @@ class TargetSettings:
     kustomization: bool = True
     secrets: Secrets = "omit"
     """``plaintext``: the directory target writes objects holding secret values, 0600; ``omit``: it does not."""
+    allow_outside_project: bool = False
+    """A ``path`` outside the project is refused unless the stack says so (``allowOutsideProject``)."""
 
     def directory(self, project_root: Path, stack: str) -> Path:
         """Where the target is: ``path`` (relative to the project), or deploy/<stack>."""
@@ -32,4 +34,46 @@ class TargetSettings:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TargetSettings:
         secrets: Secrets = "plaintext" if data.get("secrets") == "plaintext" else "omit"
-        return cls(data.get("path"), data.get("layout", "object"), bool(data.get("kustomization", True)), secrets=secrets)
+        return cls(
+            data.get("path"), data.get("layout", "object"), bool(data.get("kustomization", True)), secrets=secrets,
+            allow_outside_project=bool(data.get("allow_outside_project", False)),
+        )  # fmt: skip
+
+
+SYSTEM_DIRECTORIES = tuple(
+    Path(p) for p in ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/usr", "/var")
+)
+"""Trees no target may be in, whatever the stack allows: the operating system's."""
+
+
+def target_problem(directory: Path, project_root: Path, state_dirs: list[Path], stack_dir: Path, allow_outside: bool) -> str | None:
+    """What is wrong with ``directory`` as a stack's target, or None. A target is a directory of
+    clusterstack's own: never the project (or a directory holding it), never inside ``.git``, the
+    state directory or the stack files' directory, never outside the project unless the stack allows
+    it, and never ``/``, the home directory or the operating system's directories at all."""
+    target = directory.resolve()  # through symlinks: where the files would really go
+    project = project_root.resolve()
+    home = Path.home().resolve()
+    if target == project:
+        return "is the project's own directory; give the target one of its own, such as deploy/<stack>"
+    if project.is_relative_to(target):
+        return f"{directory} holds the project's directory; give the target one of its own, such as deploy/<stack>"
+    if ".git" in target.parts:
+        return f"{directory} is inside a git repository's .git directory; choose a directory of its own, such as deploy/<stack>"
+    for state in state_dirs:
+        resolved = state.resolve()
+        if target.is_relative_to(resolved) or resolved.is_relative_to(target):
+            return f"{directory} is or holds clusterstack's state directory {state}; choose another directory, such as deploy/<stack>"
+    stacks = stack_dir.resolve()
+    if stacks != project and (target.is_relative_to(stacks) or stacks.is_relative_to(target)):
+        return f"{directory} is or holds the stack files' directory {stack_dir}; choose another directory, such as deploy/<stack>"
+    if target == Path(target.anchor) or target == home or (home.is_relative_to(target) and target != home):
+        return f"{directory} is the file system's root or holds the home directory; no target may be there"
+    if any(target == system or target.is_relative_to(system) for system in SYSTEM_DIRECTORIES):
+        return f"{directory} is among the operating system's directories; no target may be there"
+    if not target.is_relative_to(project) and not allow_outside:
+        return (
+            f"{directory} is outside the project ({project_root}); keep the target inside it (deploy/<stack>), "
+            "or say allowOutsideProject: true in clusterstack:target if that is intended"
+        )
+    return None
