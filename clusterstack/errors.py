@@ -21,7 +21,9 @@ class Problem:
         return f"{where}: {message}" if where else message
 
 
-_LONG_QUOTED = re.compile(r"'[^'\n]{120,}'|\"[^\"\n]{120,}\"")
+_LONG_QUOTED = re.compile(r"(?<!\w)'[^'\n]{120,}'(?!\w)|(?<!\w)\"[^\"\n]{120,}\"(?!\w)")
+"""A quoted value: a quote that no letter precedes, up to one that no letter follows (the apostrophe in
+"the cluster's DNS" opens nothing)."""
 
 
 def cut_long_values(text: str) -> str:

@@ -149,3 +149,14 @@ class ClusterDns:
     @property
     def has_node_local_cache(self) -> bool:
         return bool(self.host_ips)
+
+
+def dns_argument(value: object, component: str, name: str) -> ClusterDns | None:
+    """A component's ``dns=`` as given, or a TypeError naming the component and what to pass (a
+    string such as ``"kube-dns"`` would fail much later, as an attribute missing from a str)."""
+    if value is None or isinstance(value, ClusterDns):
+        return value
+    raise TypeError(
+        f'{component} "{name}": dns must be a ClusterDns: ClusterDns.kube_dns(), ClusterDns.node_local("169.254.20.10") '
+        f"or NodeLocalDns(...).cluster_dns, not the {type(value).__name__} {value!r}"
+    )

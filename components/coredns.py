@@ -64,7 +64,21 @@ from .kube.corefile import (
 )
 from .labels import object_meta, stack_environment
 from .lifecycle import OnExisting
-from .model import Invalid, KeyPath, Model, Problems, checked_when_resolved, describe, dotted, field_place, given, raise_problems, typed_init, yaml_text
+from .model import (
+    Invalid,
+    KeyPath,
+    Model,
+    Problems,
+    args_for,
+    checked_when_resolved,
+    describe,
+    dotted,
+    field_place,
+    given,
+    raise_problems,
+    typed_init,
+    yaml_text,
+)
 from .nodelocaldns import NodeLocalDnsArgs, StubDomains, UpstreamServers
 from .register import AddOnChildren, child_name, register_patch
 
@@ -655,7 +669,7 @@ class CoreDns(pulumi.ComponentResource):
         CoreDNS: servers from Outputs that it does not share are warned about once they resolve (for
         plain ones, ``warnings()`` says it). Its children are named ``<resource_name>/coredns``."""
         super().__init__("clusterstack:dns:CoreDns", resource_name, None, opts)
-        spec = args if isinstance(args, CoreDnsArgs) else CoreDnsArgs.model_validate(args)
+        spec = args_for(CoreDnsArgs, args, "CoreDns", resource_name)
         facts = cluster if cluster is not None else ClusterSpec()
         objects = build_coredns(spec, facts, stack_environment(environment))
         children = pulumi.ResourceOptions(parent=self)

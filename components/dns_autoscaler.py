@@ -30,7 +30,7 @@ from .kube.names import dns1123_subdomain
 from .kube.quantity import Quantity
 from .labels import object_meta, stack_environment
 from .lifecycle import OnExisting
-from .model import DnsLabel, KeyPath, LabelKey, LabelValue, Model, Problems, QuantityText, QuantityValue, given, typed_init
+from .model import DnsLabel, KeyPath, LabelKey, LabelValue, Model, Problems, QuantityText, QuantityValue, args_for, given, typed_init
 from .register import AddOnChildren
 
 NAME = "kube-dns-autoscaler"
@@ -257,7 +257,7 @@ class DnsAutoscaler(pulumi.ComponentResource):
     ) -> None:
         """Its children are named ``<resource_name>/<object name>``."""
         super().__init__("clusterstack:dns:DnsAutoscaler", resource_name, None, opts)
-        spec = args if isinstance(args, DnsAutoscalerArgs) else DnsAutoscalerArgs.model_validate(args)
+        spec = args_for(DnsAutoscalerArgs, args, "DnsAutoscaler", resource_name)
         objects = build_dns_autoscaler(spec, stack_environment(environment))
         child = AddOnChildren(resource_name, pulumi.ResourceOptions(parent=self), spec.on_existing).add
 

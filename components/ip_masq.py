@@ -50,7 +50,7 @@ from .inputs import is_output
 from .kube.quantity import Quantity
 from .labels import object_meta, stack_environment
 from .lifecycle import OnExisting
-from .model import KeyPath, LabelKey, LabelValue, Model, Problems, QuantityValue, deferred, dotted, given, raise_problems, typed_init
+from .model import KeyPath, LabelKey, LabelValue, Model, Problems, QuantityValue, args_for, deferred, dotted, given, raise_problems, typed_init
 from .register import AddOnChildren
 
 NAME = "ip-masq-agent"
@@ -459,7 +459,7 @@ class IpMasqAgent(pulumi.ComponentResource):
     ) -> None:
         """Its children are named ``<resource_name>/ip-masq-agent``."""
         super().__init__("clusterstack:network:IpMasqAgent", resource_name, None, opts)
-        spec = args if isinstance(args, IpMasqArgs) else IpMasqArgs.model_validate(args)
+        spec = args_for(IpMasqArgs, args, "IpMasqAgent", resource_name)
         objects = build_ip_masq(spec, stack_environment(environment))
         child = AddOnChildren(resource_name, pulumi.ResourceOptions(parent=self), spec.on_existing).add
 

@@ -25,7 +25,7 @@ from .inputs import copied, joined, merged
 from .kube.names import dns1123_label, qualified_name
 from .kube.network import Protocol, parse_cidr, port_name_problem, port_number_problem
 from .labels import object_meta, stack_environment
-from .model import AnnotationsInput, DnsLabel, DnsLabelInput, KeyPath, LabelsInput, Model, Problems, given, raise_problems, typed_init
+from .model import AnnotationsInput, DnsLabel, DnsLabelInput, KeyPath, LabelsInput, Model, Problems, args_for, given, raise_problems, typed_init
 from .network_policy import Selector
 from .register import register
 from .tenant import TenantNamespace
@@ -342,7 +342,7 @@ class LoadBalancer(pulumi.ComponentResource):
         ``namespace_denies_ingress`` (or set ``args.allow_traffic``), because a load balancer in a
         namespace that denies ingress silently receives nothing unless a policy lets it in."""
         super().__init__("clusterstack:network:LoadBalancer", resource_name, None, opts)
-        spec = args if isinstance(args, LoadBalancerArgs) else LoadBalancerArgs.model_validate(args)
+        spec = args_for(LoadBalancerArgs, args, "LoadBalancer", resource_name)
         if tenant is not None:
             denies = tenant.denies_ingress if namespace_denies_ingress is None else namespace_denies_ingress
             namespace: str | pulumi.Output[str] | None = spec.namespace if spec.namespace is not None else tenant.namespace_name

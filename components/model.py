@@ -107,6 +107,25 @@ def typed_init(init: F) -> F:
     return init
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+class ArgsError(ValueError):
+    """Args a component cannot take: each problem on a line naming the component, its instance and the
+    field path, worded as stack files' problems are (with the key a typo meant)."""
+
+
+def args_for(model: type[M], args: Any, component: str, name: str) -> M:
+    """``args`` as ``model`` (a dict in the stack files' spelling is validated), or an ArgsError."""
+    if isinstance(args, model):
+        return args
+    try:
+        return model.model_validate(args)
+    except ValidationError as error:
+        lines = [f'{component} "{name}": {dotted(path) if path else "args"}: {message}' for path, message in describe(error, model)]
+        raise ArgsError("\n".join(lines)) from None
+
+
 def given(arguments: Mapping[str, Any]) -> dict[str, Any]:
     """The arguments a typed ``__init__`` received (its ``locals()``), but ``self`` and those left at
     None, which means "the default": what it forwards to pydantic."""

@@ -19,12 +19,12 @@ from pydantic import Field, StrictInt, StrictStr, field_validator
 from typing_extensions import Required
 
 from .bundle import Manifest
-from .cluster import ClusterDns
+from .cluster import ClusterDns, dns_argument
 from .inputs import copied
 from .kube.network import Network, Protocol, parse_cidr, port_name_problem, port_number_problem, raw_policy_problems
 from .kube.schema import schema_problems
 from .labels import Name, object_meta, stack_environment
-from .model import DnsLabelInput, DnsSubdomain, KeyPath, LabelsInput, Model, Problems, given, typed_init
+from .model import DnsLabelInput, DnsSubdomain, KeyPath, LabelsInput, Model, Problems, args_for, given, typed_init
 from .register import register
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
@@ -356,9 +356,10 @@ class NamespacePolicies(pulumi.ComponentResource):
         """``namespace``: where the policies go (default: ``resource_name``); ``dns``: the cluster's
         DNS, required when the policies allow DNS."""
         super().__init__("clusterstack:network:NamespacePolicies", resource_name, None, opts)
-        spec = args if isinstance(args, NetworkPolicyArgs) else NetworkPolicyArgs.model_validate(args)
+        spec = args_for(NetworkPolicyArgs, args, "NamespacePolicies", resource_name)
         target = namespace if namespace is not None else resource_name
         children = pulumi.ResourceOptions(parent=self)
-        self.policies = register_policies(resource_name, build_network_policies(target, spec, dns, stack_environment(environment)), children)
+        cluster_dns = dns_argument(dns, "NamespacePolicies", resource_name)
+        self.policies = register_policies(resource_name, build_network_policies(target, spec, cluster_dns, stack_environment(environment)), children)
         self.policy_names = pulumi.Output.all(*(p.metadata.name for p in self.policies.values()))
         self.register_outputs({"policies": self.policy_names})

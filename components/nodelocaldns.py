@@ -34,7 +34,7 @@ from .kube.corefile import EMPTY_UPSTREAMS, MAX_TTL, normal_zone, stub_domains_p
 from .kube.network import parse_ip
 from .labels import object_meta, stack_environment
 from .lifecycle import OnExisting
-from .model import KeyPath, Model, QuantityText, QuantityValue, given, raise_problems, typed_init
+from .model import KeyPath, Model, QuantityText, QuantityValue, args_for, given, raise_problems, typed_init
 from .register import AddOnChildren
 
 NAME = "node-local-dns"
@@ -384,7 +384,7 @@ class NodeLocalDns(pulumi.ComponentResource):
         """``cluster``: the cluster's facts (kube-dns IP, domain, kube-proxy mode; kubeadm's defaults
         when omitted). Its children are named ``<resource_name>/<object name>``."""
         super().__init__("clusterstack:dns:NodeLocalDns", resource_name, None, opts)
-        spec = args if isinstance(args, NodeLocalDnsArgs) else NodeLocalDnsArgs.model_validate(args)
+        spec = args_for(NodeLocalDnsArgs, args, "NodeLocalDns", resource_name)
         facts = cluster if cluster is not None else ClusterSpec()
         raise_problems(cluster_problems(spec, facts))
         objects = build_node_local_dns(spec, facts, stack_environment(environment))

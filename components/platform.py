@@ -31,7 +31,7 @@ from .ip_masq import warnings as ip_masq_warnings
 from .labels import stack_environment
 from .lifecycle import Deletion
 from .load_balancer import LoadBalancer, LoadBalancerArgs, LoadBalancerArgsDict, build_load_balancer
-from .model import DnsLabel, DnsSubdomain, KeyPath, Model, Problems, given, typed_init
+from .model import DnsLabel, DnsSubdomain, KeyPath, Model, Problems, args_for, given, typed_init
 from .nodelocaldns import NodeLocalDns, NodeLocalDnsArgs, build_node_local_dns
 from .pod_security import pinned_ahead
 from .register import legacy_urns as answering_to_legacy_urns
@@ -358,7 +358,7 @@ class ClusterPlatform(pulumi.ComponentResource):
         ``{"payments": [pulumi.Alias(name="payments", parent=pulumi.ROOT_STACK_RESOURCE)]}``; its
         children follow (the engine renames them by the component's name prefix)."""
         super().__init__("clusterstack:platform:ClusterPlatform", resource_name, None, opts)
-        spec = args if isinstance(args, ClusterPlatformArgs) else ClusterPlatformArgs.model_validate(args)
+        spec = args_for(ClusterPlatformArgs, args, "ClusterPlatform", resource_name)
         parts = compose(spec, stack_environment(environment))
         self.cluster_dns = parts.dns
 

@@ -18,12 +18,12 @@ from pydantic.json_schema import SkipJsonSchema
 from . import labels as standard
 from .access import TenantAccess, TenantAccessArgsDict, build_access
 from .bundle import Bundle, Manifest
-from .cluster import ClusterDns
+from .cluster import ClusterDns, dns_argument
 from .kube.names import dns1123_label
 from .kube.quantity import Quantity
 from .lifecycle import Deletion
 from .limits import Limits, LimitsArgsDict, build_limit_range, container_defaults
-from .model import AnnotationsInput, DnsLabelInput, KeyPath, LabelsInput, Model, Problems, QuantityInput, check_label_keys, given, typed_init
+from .model import AnnotationsInput, DnsLabelInput, KeyPath, LabelsInput, Model, Problems, QuantityInput, args_for, check_label_keys, given, typed_init
 from .network_policy import NetworkPolicyArgs, NetworkPolicyArgsDict, Selector, build_network_policies, register_policies
 from .pod_security import Level, PodSecurity, PodSecurityArgsDict, label_problems, namespace_labels
 from .quota import Hard, HardInput, QuotaSpec, QuotaSpecArgsDict, build_quota
@@ -261,13 +261,13 @@ class TenantNamespace(pulumi.ComponentResource):
         ``environment``: recorded in the clusterstack.io/environment label (default: the stack's name)."""
         _require_plain_name(resource_name, "TenantNamespace", "TenantNamespaceArgs(name=...)")
         super().__init__("clusterstack:tenant:TenantNamespace", resource_name, None, opts)
-        self.args = args if isinstance(args, TenantNamespaceArgs) else TenantNamespaceArgs.model_validate(args)
+        self.args = args_for(TenantNamespaceArgs, args, "TenantNamespace", resource_name)
         if self.args.name is None:
             reasons = dns1123_label(resource_name)
             if reasons:
                 raise ValueError(f"the namespace's name (the component's name, since args.name is unset) {resource_name!r} {'; '.join(reasons)}")
         self.namespace_name = self.args.name if self.args.name is not None else resource_name
-        objects = build_tenant(self.namespace_name, self.args, standard.stack_environment(environment), dns)
+        objects = build_tenant(self.namespace_name, self.args, standard.stack_environment(environment), dns_argument(dns, "TenantNamespace", resource_name))
         children = pulumi.ResourceOptions(parent=self)
         protection = pulumi.ResourceOptions.merge(children, deletion_options(self.args.deletion if self.args.deletion is not None else "delete"))
         self.namespace_resource = register(objects.namespace, protection, k8s.core.v1.Namespace, resource_name)

@@ -51,7 +51,7 @@ def test_the_same_object_declared_twice_is_an_error_naming_both(make_project):
 def test_a_failing_program_is_reported_without_a_traceback(make_project):
     root = make_project({"dev": {"config": {}}})
     (root / "__main__.py").write_text("raise RuntimeError('boom')\n")
-    with pytest.raises(ClusterstackError, match=r"__main__\.py: the program failed: boom"):
+    with pytest.raises(ClusterstackError, match=r"__main__\.py:1: the program failed: RuntimeError: boom"):
         evaluate_stack(Project.load(root), "dev")
 
 

@@ -31,7 +31,7 @@ from clusterstack.components.ip_masq import (
     warnings,
 )
 from clusterstack.components.kube.schema import schema_problems
-from clusterstack.components.model import describe, dotted
+from clusterstack.components.model import ArgsError, describe, dotted
 from clusterstack.testing import run
 
 EVERY_KEY: IpMasqArgsDict = {
@@ -340,7 +340,7 @@ def test_adopting_registers_server_side_apply_patches(pulumi_mocks):
 
 
 def test_the_component_refuses_bad_args_before_registering_anything(pulumi_mocks):
-    with pytest.raises(ValidationError, match=r"'10\.0\.0\.1/8' has host bits set"):
+    with pytest.raises(ArgsError, match=r"^IpMasqAgent \"masq\": nonMasqueradeCIDRs\[0\]: '10\.0\.0\.1/8' has host bits set"):
         IpMasqAgent("masq", {"nonMasqueradeCIDRs": ["10.0.0.1/8"]})
     assert [r for r in pulumi_mocks.recording().resources if r.custom] == []
 

@@ -4,6 +4,7 @@ project, its stacks, warnings printed, questions asked. Commands live beside it 
 from __future__ import annotations
 
 import errno
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ import click
 from ..engine.faults import Interrupted, fault
 from ..engine.state import STATE_DIR_ENV
 from ..errors import ClusterstackError, Problem
+from ..program.failure import DEBUG_ENV, print_details
 from ..stack.project import Project
 
 
@@ -25,6 +27,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except ClusterstackError as error:
+            print_details(error)
             for problem in error.problems:
                 click.echo(f"error: {problem}", err=True)
             ctx.exit(1)
@@ -112,12 +115,22 @@ def shared_options() -> list[click.Option]:
     return [
         click.Option(["--project-dir"], type=path, expose_value=False, is_eager=False, callback=_remember, help=PROJECT_DIR_HELP),
         click.Option(["--state-dir"], type=path, expose_value=False, callback=_remember, help=STATE_DIR_HELP),
+        click.Option(["--debug"], is_flag=True, expose_value=False, callback=_debug, help=DEBUG_HELP),
     ]
+
+
+DEBUG_HELP = f"When the program fails, print the whole traceback too (env {DEBUG_ENV}=1)."
+
+
+def _debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        os.environ[DEBUG_ENV] = "1"
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path), help=PROJECT_DIR_HELP)
 @click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path), envvar=STATE_DIR_ENV, help=STATE_DIR_HELP)
+@click.option("--debug", is_flag=True, expose_value=False, callback=_debug, help=DEBUG_HELP)
 @click.pass_context
 def cli(ctx: click.Context, project_dir: Path | None, state_dir: Path | None) -> None:
     """Declare a Kubernetes cluster's platform baseline per environment; preview it, apply it."""

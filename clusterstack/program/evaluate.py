@@ -21,6 +21,7 @@ from ..stack.project import Project
 from ..stack.target import TargetSettings, target_problem
 from .cache import EvaluationCache, Reads, cache_directory, key, loaded_modules, recording
 from .evalpath import mode
+from .failure import ProgramExit, program_exited, program_failed
 
 if TYPE_CHECKING:
     from ..stack.spec import Loaded
@@ -163,8 +164,10 @@ def evaluate(project: Project, config: StackConfig, spec: Loaded, program: Progr
         )
     except ClusterstackError:
         raise
+    except ProgramExit as exited:
+        raise program_exited(exited.code, project.display(project.main)) from None
     except Exception as error:  # noqa: BLE001 - a failing user program is a user error, reported without a traceback
-        raise ClusterstackError([Problem(project.display(project.main), "", f"the program failed: {error}")]) from None
+        raise program_failed(error, project.main, project.display(project.main)) from None
     providers = {"": config.provider_values()}
     for registration in run.registrations:
         if registration.type == "pulumi:providers:kubernetes":

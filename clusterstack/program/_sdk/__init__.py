@@ -23,6 +23,7 @@ every registration, so a duplicate URN, which the engine refuses (error 2001), i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import gc
 import logging
@@ -47,6 +48,7 @@ from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from ..failure import ProgramExit
 from . import fast
 from .goals import Goals
 
@@ -306,10 +308,14 @@ def run_program(
         sys.path.insert(0, program_dir)
         try:
             runpy.run_path(str(main), run_name="__main__")
+        except SystemExit as exited:
+            raise ProgramExit(exited.code) from None
         finally:
             sys.path.remove(program_dir)
 
-    return run(program, project=project, stack=stack, config=config, inherit=inherit, mocks=mocks, path=path, secret_keys=secret_keys)
+    # What the program prints is not the command's output (render's YAML, preview --json): it goes to stderr.
+    with contextlib.redirect_stdout(sys.stderr):
+        return run(program, project=project, stack=stack, config=config, inherit=inherit, mocks=mocks, path=path, secret_keys=secret_keys)
 
 
 def _run(
