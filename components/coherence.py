@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .capacity import unschedulable_limits
-from .kube.flows import Pod, decide
+from .kube.flows import Pod, PolicyIndex
 from .kube.names import SYSTEM_PRIORITY_CLASSES, dns1035_label, reserved_namespace
 from .kube.network import parse_cidr
 from .kube.quantity import Quantity
@@ -103,6 +103,7 @@ def _beyond_every_node(args: ClusterPlatformArgs) -> Iterator[Finding]:
 
 def warnings(args: ClusterPlatformArgs) -> Iterator[Finding]:
     declared = set(args.namespaces)
+    flows = _flows(args)
     for name, tenant in args.namespaces.items():
         policy = tenant.network_policy
         if policy is None:
@@ -112,7 +113,7 @@ def warnings(args: ClusterPlatformArgs) -> Iterator[Finding]:
                 at: KeyPath = ("namespaces", name, "networkPolicy", direction, index)
                 yield from _undeclared(rule, at, declared)
                 yield from _metadata(rule, at, direction)
-                yield from _one_sided(args, name, direction, at, rule)
+                yield from _one_sided(args, flows, name, direction, at, rule)
 
 
 def _undeclared(rule: _Rule, at: KeyPath, declared: set[str]) -> Iterator[Finding]:
@@ -138,21 +139,30 @@ def _metadata(rule: _Rule, at: KeyPath, direction: str) -> Iterator[Finding]:
     )
 
 
-def _one_sided(args: ClusterPlatformArgs, name: str, direction: str, at: KeyPath, rule: _Rule) -> Iterator[Finding]:
+def _flows(args: ClusterPlatformArgs) -> PolicyIndex:
+    """The policies every tenant renders, each namespace built once when a rule first names it."""
+    dns = args.cluster_dns()
+
+    def policies_of(namespace: str) -> list[Any]:
+        spec = args.namespaces[namespace].network_policy
+        if spec is None:
+            return []
+        return build_network_policies(namespace, spec, dns if spec.allow_dns else None)
+
+    labels = {n: _plain(t.labels) for n, t in args.namespaces.items()}
+    return PolicyIndex(policies_of, {n: v if v is not None else {} for n, v in labels.items()})
+
+
+def _one_sided(args: ClusterPlatformArgs, flows: PolicyIndex, name: str, direction: str, at: KeyPath, rule: _Rule) -> Iterator[Finding]:
     """A rule that lets ``name`` send to (or receive from) another namespace of the stack, whose own
-    policies drop that traffic: evaluated with the policies both namespaces render (kube/flows.py)."""
+    policies drop that traffic: evaluated with the policies both namespaces render (kube/flows.py),
+    through one index for the whole stack, so n rules cost n checks, not n² (bench/rules.py)."""
     other_name = rule.namespace
     if not isinstance(other_name, str) or other_name == name or other_name not in args.namespaces:
         return
     here, there = args.namespaces[name], args.namespaces[other_name]
     if here.network_policy is None or there.network_policy is None:
         return
-    dns = args.cluster_dns()
-    policies = [
-        *build_network_policies(name, here.network_policy, dns if here.network_policy.allow_dns else None),
-        *build_network_policies(other_name, there.network_policy, dns if there.network_policy.allow_dns else None),
-    ]
-    labels = {n: _plain(t.labels) for n, t in ((name, here), (other_name, there))}
     local = rule.from_pods if isinstance(rule, EgressRule) else rule.to_pods if isinstance(rule, IngressRule) else {}
     remote = rule.pod_labels if rule.pod_labels is not None else {}
     if _plain(local) is None or _plain(remote) is None:
@@ -161,7 +171,7 @@ def _one_sided(args: ClusterPlatformArgs, name: str, direction: str, at: KeyPath
     source, target = (mine, theirs) if direction == "allowTo" else (theirs, mine)
     ports = [(p.protocol, p.port) for p in rule.ports if isinstance(p.port, int)] or [("TCP", 61234)]
     for protocol, port in ports:
-        decision = decide(policies, source, target, port, protocol, {n: v or {} for n, v in labels.items()})
+        decision = flows.decide(source, target, port, protocol)
         if decision.allowed:
             continue
         who = ", ".join(decision.ingress or decision.egress)

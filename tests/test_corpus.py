@@ -39,6 +39,24 @@ ERRORS: list[tuple[str, str | bytes, str, str]] = [
     ("absurd min", stack("  clusterstack:dns:\n    autoscaler: {linear: {coresPerReplica: 256, min: 99999999999}}\n"), "2147483647", "clusterstack:dns.autoscaler.linear.min"),
     ("unsupported version", stack("  clusterstack:cluster: {kubernetesVersion: '1.99'}\n"), "Kubernetes 1.99 has no bundled schemas", "clusterstack:cluster.kubernetesVersion"),
     ("ipv6 zone id", stack("  clusterstack:cluster: {dnsServiceIP: 'fe80::a%eth0'}\n"), "has a zone id", "clusterstack:cluster.dnsServiceIP"),
+    (
+        "alias bomb of long strings",
+        stack("  l0: &l0 '" + "x" * 1000 + "'\n  l1: &l1 [" + ", ".join(["*l0"] * 20) + "]\n  l2: &l2 [" + ", ".join(["*l1"] * 20) + "]\n  l3: [" + ", ".join(["*l2"] * 20) + "]\n"),
+        "bytes of text through its YAML aliases (at most 4,194,304, 4 MiB)",
+        "",
+    ),
+    (
+        "namespace name over 63 characters",
+        stack("  clusterstack:namespaces:\n    " + "a" * 64 + ": {}\n"),
+        "must be no more than 63 characters",
+        "",  # the key path holds the long name itself, shortened in the message
+    ),
+    (
+        "priority class name over 253 characters",
+        stack("  clusterstack:priorityClasses:\n    " + "p" * 254 + ": {value: 1000}\n"),
+        "must be no more than 253 characters",
+        "",
+    ),
     ("huge annotations", stack("  clusterstack:namespaces:\n    a: {annotations: {big: '" + "x" * 300_000 + "'}}\n"), "Too long: must have at most 262144 bytes", "clusterstack:namespaces.a.annotations"),
     (
         "autoscaler request above limit",
@@ -243,3 +261,12 @@ def test_a_judgement_call_is_a_warning_naming_the_keys(make_project, content, fr
     assert result.exit_code == 0, result.output
     assert f"warning: stacks/Pulumi.dev.yaml: {key}: " in result.output
     assert fragment in result.output
+
+
+def test_a_priority_class_name_of_253_characters_is_valid(make_project):
+    """The API server admits a PriorityClass name up to 253 characters (a DNS-1123 subdomain:
+    k8s.io/apimachinery/pkg/util/validation/validation.go, DNS1123SubdomainMaxLength), so validate does."""
+    name = ".".join(["p" * 63] * 4)[:253]
+    root = _project(make_project, stack("  clusterstack:priorityClasses:\n    " + name + ": {value: 1000}\n"))
+    result = cs(root, "validate", "-s", "dev")
+    assert result.exit_code == 0, result.output

@@ -11,8 +11,10 @@ saying what would be valid:
 - values are strings, numbers, booleans, null, lists and maps: what a stack can hold and a Kubernetes
   object can carry (no ``!!binary``, dates, sets, merge keys or custom tags); numbers finite and of
   at most 20 digits;
-- at most 64 levels deep, and at most 100,000 values once aliases are expanded (an "alias bomb" is
-  refused at once, not after expanding it).
+- at most 64 levels deep, and once aliases are expanded at most 100,000 values and 4 MiB of text
+  (keys and scalar values, UTF-8): an "alias bomb" is refused at once, not after expanding it. The
+  text bound is what holds the output in proportion to the input: a few thousand aliases of one long
+  string stay under the value count yet would write hundreds of megabytes to target, state and cache.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from ..errors import ClusterstackError, Problem
 MAX_BYTES = 1 << 20
 MAX_DEPTH = 64
 MAX_VALUES = 100_000
+MAX_EXPANDED_BYTES = 4 << 20
 MAX_DIGITS = 20
 
 _TAG = "tag:yaml.org,2002:"
@@ -89,9 +92,19 @@ def _line(node: yaml.Node) -> int:
 
 def _check(root: yaml.Node) -> Iterator[tuple[Path_, str]]:
     """Every problem in the node tree, each with the key path it is at; each distinct node once."""
-    expanded = _expanded_size(root)
-    if expanded > MAX_VALUES:
-        yield (), f"expands to {expanded:,} values through its YAML aliases (at most {MAX_VALUES:,}); write the values out"
+    size = _expanded_size(root)
+    if size is None:
+        yield (), "holds a value that contains itself through a YAML alias (an anchor used inside its own value); write the values out"
+        return
+    values, text = size
+    if values > MAX_VALUES:
+        yield (), f"expands to {values:,} values through its YAML aliases (at most {MAX_VALUES:,}); write the values out"
+        return
+    if text > MAX_EXPANDED_BYTES:
+        yield (), (
+            f"expands to {text:,} bytes of text through its YAML aliases (at most {MAX_EXPANDED_BYTES:,}, 4 MiB); "
+            "use fewer aliases of long values, or write the values out"
+        )
         return
     seen: set[int] = set()
     stack: list[tuple[yaml.Node, Path_, int]] = [(root, (), 0)]
@@ -133,9 +146,12 @@ def _check(root: yaml.Node) -> Iterator[tuple[Path_, str]]:
                 stack.append((item, (*at, index), depth + 1))
 
 
-def _expanded_size(root: yaml.Node) -> int:
-    """How many values the document holds with every alias expanded, counted without expanding."""
-    sizes: dict[int, int] = {}
+def _expanded_size(root: yaml.Node) -> tuple[int, int] | None:
+    """How many values, and how many bytes of keys and scalars, the document holds with every alias
+    expanded: counted without expanding, each distinct node once (an alias is the same node object);
+    stops as soon as either passes its bound. None for a node that contains itself (infinite)."""
+    sizes: dict[int, tuple[int, int]] = {}
+    entered: set[int] = set()
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
     while stack:
         node, children_done = stack.pop()
@@ -143,10 +159,16 @@ def _expanded_size(root: yaml.Node) -> int:
             continue
         children = _children(node)
         if children_done or not children:
-            sizes[id(node)] = 1 + sum(sizes.get(id(child), 1) for child in children)
-            if sizes[id(node)] > MAX_VALUES:
-                return sizes[id(node)]
+            own = len(node.value.encode("utf-8", "surrogatepass")) if isinstance(node, yaml.ScalarNode) else 0
+            parts = [sizes[id(child)] for child in children]
+            size = (1 + sum(v for v, _ in parts), own + sum(b for _, b in parts))
+            sizes[id(node)] = size
+            if size[0] > MAX_VALUES or size[1] > MAX_EXPANDED_BYTES:
+                return size
             continue
+        if id(node) in entered:
+            return None  # reached again below itself before it was counted: it contains itself
+        entered.add(id(node))
         stack.append((node, True))
         stack.extend((child, False) for child in children if id(child) not in sizes)
     return sizes[id(root)]

@@ -11,7 +11,7 @@ differ at the edges (for instance whether an ipBlock matches pod IPs).
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -178,3 +178,125 @@ def _ports_match(ports: list[Mapping[str, Any]] | None, destination: Endpoint, p
         if wanted == port or (entry.get("endPort") is not None and wanted <= port <= entry["endPort"]):
             return True
     return False
+
+
+NAME_LABEL = "kubernetes.io/metadata.name"
+_Key = tuple[str | None, tuple[str, int] | None]
+
+
+class PolicyIndex:
+    """``decide`` over many flows at once, each in time independent of how many policies there are.
+
+    ``decide`` reads every policy for every flow, so checking each of n rules against the policies
+    those rules render is n². This index reads each namespace's policies once (``policies_of`` is
+    called at most once per namespace, when a flow first reaches it), files each rule under the one
+    namespace its peers name (``kubernetes.io/metadata.name``, or the policy's own for a bare pod
+    selector) and the one port it lists, and checks a flow only against the rules filed under its
+    namespace and port and those that could match any. A filed rule is still checked in full with
+    ``decide``'s own predicates, so the index can only skip rules that could not match: the
+    decisions are ``decide``'s (tests/test_flows_index.py compares them)."""
+
+    def __init__(self, policies_of: Callable[[str], Iterable[Mapping[str, Any]]], namespace_labels: Mapping[str, Mapping[str, str]] | None = None) -> None:
+        self._policies_of = policies_of
+        self._labels = dict(namespace_labels or {})
+        self._sides: dict[tuple[str, str], _Side] = {}
+
+    def _namespace_labels_of(self, namespace: str) -> dict[str, str]:
+        return {**self._labels.get(namespace, {}), NAME_LABEL: namespace}
+
+    def _side(self, namespace: str, direction: str) -> _Side:
+        if (namespace, direction) not in self._sides:
+            policies = [p for p in self._policies_of(namespace) if p["metadata"].get("namespace") == namespace]
+            for each in ("Ingress", "Egress"):
+                self._sides[namespace, each] = _Side(namespace, each, policies)
+        return self._sides[namespace, direction]
+
+    def decide(self, source: Endpoint, destination: Endpoint, port: int, protocol: str = "TCP") -> Decision:
+        out, egress = self._decide_side(source, "Egress", "to", destination, destination, port, protocol)
+        into, ingress = self._decide_side(destination, "Ingress", "from", source, destination, port, protocol)
+        if not out:
+            return Decision(False, egress, ())
+        if not into:
+            return Decision(False, (), ingress)
+        return Decision(True, egress, ingress)
+
+    def _decide_side(
+        self, pod: Endpoint, direction: str, peers_key: str, other: Endpoint, target: Endpoint, port: int, protocol: str
+    ) -> tuple[bool, tuple[str, ...]]:
+        if not isinstance(pod, Pod):
+            return True, ()
+        side = self._side(pod.namespace, direction)
+        selecting = side.selecting(pod.labels)
+        if not selecting:
+            return True, ()
+        admitting = sorted(
+            {
+                position
+                for position, rule in side.candidates(other, port, protocol)
+                if position in selecting
+                and _peers_match(rule.get(peers_key), other, pod.namespace, self._namespace_labels_of)
+                and _ports_match(rule.get("ports"), target, port, protocol)
+            }
+        )
+        if admitting:
+            return True, tuple(side.names[position] for position in admitting)
+        return False, tuple(side.names[position] for position in sorted(selecting))
+
+
+class _Side:
+    """One namespace's policies for one direction, their rules filed by (peer namespace, port);
+    ``None`` in a key files a rule that may match any namespace or any port."""
+
+    def __init__(self, namespace: str, direction: str, policies: list[Mapping[str, Any]]) -> None:
+        peers_key = "to" if direction == "Egress" else "from"
+        mine = [p for p in policies if direction in _types(p)]
+        self.names = [_name(p) for p in mine]
+        self._selectors = [p["spec"].get("podSelector") or {} for p in mine]
+        self._selected: dict[tuple[tuple[str, str], ...], set[int]] = {}
+        self._rules: dict[_Key, list[tuple[int, Mapping[str, Any]]]] = {}
+        for position, policy in enumerate(mine):
+            for rule in policy["spec"].get(direction.lower()) or []:
+                for key in _keys(rule.get(peers_key), rule.get("ports"), namespace):
+                    self._rules.setdefault(key, []).append((position, rule))
+
+    def selecting(self, labels: Mapping[str, str]) -> set[int]:
+        """The positions of the policies selecting pods with these labels (remembered per label set)."""
+        key = tuple(sorted(labels.items()))
+        if key not in self._selected:
+            self._selected[key] = {i for i, selector in enumerate(self._selectors) if _selects(selector, labels)}
+        return self._selected[key]
+
+    def candidates(self, other: Endpoint, port: int, protocol: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
+        namespaces: tuple[str | None, ...] = (other.namespace, None) if isinstance(other, Pod) else (None,)
+        for namespace in namespaces:
+            for ports in ((protocol, port), None):
+                yield from self._rules.get((namespace, ports), ())
+
+
+def _keys(peers: Any, ports: Any, policy_namespace: str) -> list[_Key]:
+    """Where a rule is filed: the namespaces its peers can match and the ports it admits, or None
+    for a part the rule leaves open (or that is not a plain name and number, so cannot be filed)."""
+    namespaces: set[str | None] = set()
+    for peer in peers or [None]:
+        namespaces.add(_peer_namespace(peer, policy_namespace))
+    if None in namespaces:
+        namespaces = {None}
+    numbers: set[tuple[str, int] | None] = set()
+    for entry in ports or [None]:
+        simple = isinstance(entry, Mapping) and type(entry.get("port")) is int and entry.get("endPort") is None
+        numbers.add((entry.get("protocol", "TCP"), entry["port"]) if simple and isinstance(entry, Mapping) else None)
+    if None in numbers:
+        numbers = {None}
+    return [(n, p) for n in sorted(namespaces, key=str) for p in sorted(numbers, key=str)]
+
+
+def _peer_namespace(peer: Any, policy_namespace: str) -> str | None:
+    """The only namespace whose pods ``peer`` can match, or None (any, or not a Pod peer)."""
+    if not isinstance(peer, Mapping) or "ipBlock" in peer:
+        return None
+    if "namespaceSelector" not in peer:
+        return policy_namespace
+    selector = peer["namespaceSelector"]
+    match = selector.get("matchLabels") if isinstance(selector, Mapping) else None
+    name = match.get(NAME_LABEL) if isinstance(match, Mapping) else None
+    return name if isinstance(name, str) else None
