@@ -169,3 +169,17 @@ def test_temporary_files_are_unpredictable_and_a_planted_symlink_redirects_nothi
     assert cs(project, "up", "-s", "dev", "--yes").exit_code == 0
     assert victim.read_text() == "untouched\n"
     assert yaml.safe_load((deploy / "namespace--payments.yaml").read_text())["metadata"]["labels"]["team"] == "pay"
+
+
+def test_a_name_of_253_characters_is_valid_and_up_writes_it(make_project):
+    """The API server admits a PriorityClass name of 253 characters (a DNS-1123 subdomain); its file
+    name would be longer than a file system takes: it keeps its start and a digest of the whole."""
+    name = ("p" * 61 + ".") * 4 + "p" * 5
+    assert len(name) == 253
+    project = make_project({"dev": f"config:\n  clusterstack:priorityClasses:\n    {name}: {{value: 1000}}\n"})
+    assert cs(project, "validate", "-s", "dev").exit_code == 0
+    assert cs(project, "up", "-s", "dev", "--yes").exit_code == 0
+    [written] = (project / "deploy" / "dev").glob("priorityclass-*.yaml")
+    assert len(written.name.encode()) <= 255
+    assert yaml.safe_load(written.read_text())["metadata"]["name"] == name
+    assert cs(project, "preview", "-s", "dev").output.strip() == "No changes."

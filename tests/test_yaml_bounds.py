@@ -4,8 +4,6 @@ A stack that uses anchors the usual way (one set of limits shared by several ten
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from clusterstack.errors import ClusterstackError
@@ -41,10 +39,8 @@ def test_the_620_kib_reproduction_is_refused_at_once():
     leaf = "y" * 600_000
     text = laughs(2, 22, leaf)
     assert MAX_BYTES > len(text) > 600_000
-    start = time.perf_counter()
-    message = refusal(text)
+    message = refusal(text)  # counted, not expanded (290 MB would take minutes and the memory)
     assert "bytes of text through its YAML aliases" in message
-    assert time.perf_counter() - start < 5  # counted, not expanded: 290 MB would take far longer
 
 
 def test_many_short_values_are_still_refused_by_their_count():
