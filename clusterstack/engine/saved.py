@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +24,7 @@ from typing import Any
 
 from ..errors import ClusterstackError
 from ..stack.project import Project
+from .files import write_atomic
 from .plan import Change, Plan
 from .state import State
 
@@ -87,7 +86,7 @@ def save_plan(path: Path, document: dict[str, Any]) -> None:
     """Write the plan atomically: a run interrupted at any moment leaves the previous plan whole."""
     data = (json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
     try:
-        _write_atomic(path, data, 0o600)
+        write_atomic(path, data, 0o600, sync_directory=True)
     except OSError as error:
         raise ClusterstackError([f"--out {path}: cannot write the plan there ({error.strerror}); the previous file, if any, is unchanged"]) from None
 
@@ -213,25 +212,3 @@ def _differing_paths(saved: Any, now: Any, prefix: str) -> list[str]:
     return [] if _canonical(saved) == _canonical(now) else [prefix.rstrip(".") or "(the object)"]
 
 
-def _write_atomic(path: Path, data: bytes, mode: int) -> None:
-    """PRIVATE STAND-IN for the project's shared atomic-write helper: swap it for that at merge.
-
-    A uniquely named temporary file in the same directory (created exclusively, never following a
-    symlink), written, fsynced, renamed over ``path``, the directory fsynced; on any failure,
-    including a signal, the temporary file is removed and ``path`` is left as it was."""
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            os.fchmod(handle.fileno(), mode)
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)

@@ -28,6 +28,7 @@ from ..errors import ClusterstackError, Problem
 from ..stack.project import Project
 from ..stack.target import Layout
 from .faults import fault
+from .files import write_atomic
 from .lock import LockHolder, StackLock
 from .secrets import private_directory
 
@@ -384,18 +385,5 @@ def _private_append(path: Path) -> TextIO:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:  # a full disk, or a signal: nothing half-written stays behind
-        temporary.unlink(missing_ok=True)
-        raise
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    """State, its backup: readable by their owner only, the rename synced (files.py)."""
+    write_atomic(path, data, 0o600, sync_directory=True)

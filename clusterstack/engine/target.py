@@ -21,9 +21,7 @@ import hashlib
 import hmac
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import suppress
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -33,6 +31,7 @@ from ..components.kube.kinds import ObjectKey
 from ..errors import ClusterstackError
 from ..render import NAMING, part_name, relative_path, to_yaml
 from ..stack.target import Layout, TargetSettings
+from .files import write_atomic
 from .plan import Change
 from .secrets import Sealer, SecretWriting
 from .state import Entry
@@ -77,16 +76,6 @@ class Target(Protocol):
 
     def unmanaged(self, entries: Iterable[Entry]) -> list[str]:
         """What the target holds that none of ``entries`` accounts for (clusterstack leaves it alone)."""
-
-    def _left_by_a_run(self, path: Path, keys: set[ObjectKey]) -> bool:
-        """Whether ``path`` is a file an interrupted run wrote but did not live to record: a regular file
-        holding only objects this plan puts there. (A user's file holds something else.)"""
-        try:
-            documents = [d for d in yaml.load_all(_read_file(path).decode("utf-8"), Loader=_LOADER) if d is not None]
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            return False
-        cluster = next(iter(keys)).cluster
-        return bool(documents) and all(isinstance(d, dict) and _key_of(d, cluster) in keys for d in documents)
 
     def prepare(self, changes: Sequence[Change], held: Mapping[ObjectKey, Entry]) -> None:
         """Before anything is written: the target is this stack's, and nothing the changes would write
@@ -445,25 +434,11 @@ def _mode(manifest: Any, content: Any) -> int:
 
 
 def _write(path: Path, text: str | bytes, mode: int = 0o644) -> None:
-    """Write a file so that a reader sees the old content or the new, never half of either, and so that
-    nothing planted in the directory can redirect the write: the bytes go to a temporary file of an
-    unpredictable name, created exclusively and never through a symlink (``mkstemp``), are synced,
-    and the file is renamed over ``path`` (a symlink there is replaced, not followed)."""
-    data = text.encode() if isinstance(text, str) else text
+    """Write one of the target's files (``write_atomic``: nothing planted in the directory can redirect
+    it, and a reader sees the old content or the new, a symlink in its place replaced, not followed)."""
     if path.is_dir() and not path.is_symlink():
         raise ClusterstackError([f"{path} is a directory, where clusterstack keeps a file of its target; move it away, then run up again"])
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:64]}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            os.fchmod(handle.fileno(), mode)
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:  # a full disk, a signal: no temporary file stays, the old file is whole
-        with suppress(OSError):
-            os.unlink(temporary)
-        raise
+    write_atomic(path, text.encode() if isinstance(text, str) else text, mode)
 
 
 def _read_file(path: Path) -> bytes:
