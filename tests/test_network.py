@@ -19,7 +19,7 @@ from clusterstack.components import (
     build_network_policies,
     build_platform,
 )
-from clusterstack.components.kube.flows import Host, Pod, allowed
+from clusterstack.components.kube.flows import Host, NamedPort, Pod, allowed
 from tests.helpers import STACK_FILE, load, problems, tenant_problems
 
 NODE_LOCAL = ClusterDns.node_local("169.254.20.10")
@@ -181,6 +181,63 @@ POLICY_REJECTIONS = [
         "networkPolicy.policies[0].spec.ingress[0]: Additional properties are not allowed ('port' was unexpected) (Kubernetes 1.34 schema)",
     ),
 ]
+
+
+def _ingress_policy(spec_extra, namespace="x"):
+    spec = {"podSelector": {"matchLabels": {"pod": "a"}}, **spec_extra}
+    return {"kind": "NetworkPolicy", "metadata": {"namespace": namespace, "name": "p"}, "spec": spec}
+
+
+SERVED = {f"serve-{port}-{proto.lower()}": NamedPort(port, proto) for port in (80, 81) for proto in ("TCP", "UDP", "SCTP")}
+
+
+def test_a_named_port_opens_only_on_its_own_protocol():
+    """A named port resolves to the container port of that name, and the rule's protocol must be that
+    port's: {protocol: TCP, port: serve-81-udp} opens nothing (cyclonus pkg/generator/portprotocolcases.go
+    "open a named port that doesn't match its protocol", matched by pkg/matcher/portmatcher.go
+    PortProtocolMatcher.AllowsPortProtocol: name and protocol)."""
+    server, client = Pod("x", {"pod": "a"}, ports=SERVED), Pod("y", {"pod": "b"})
+    mismatched = _ingress_policy({"policyTypes": ["Ingress"], "ingress": [{"ports": [{"protocol": "TCP", "port": "serve-81-udp"}]}]})
+    for protocol in ("TCP", "UDP", "SCTP"):
+        for port in (80, 81):
+            assert not allowed([mismatched], client, server, port, protocol), (protocol, port)
+    matched = _ingress_policy({"policyTypes": ["Ingress"], "ingress": [{"ports": [{"protocol": "UDP", "port": "serve-81-udp"}]}]})
+    assert allowed([matched], client, server, 81, "UDP")
+    assert not allowed([matched], client, server, 81, "TCP")
+    # protocol unset means TCP (pkg/apis/networking/v1/defaults.go SetDefaults_NetworkPolicyPort), null too
+    defaulted = _ingress_policy({"policyTypes": ["Ingress"], "ingress": [{"ports": [{"protocol": None, "port": "serve-80-tcp"}]}]})
+    assert allowed([defaulted], client, server, 80, "TCP")
+    assert not allowed([defaulted], client, Pod("x", {"pod": "a"}), 80, "TCP")  # a pod without that port name
+
+
+@pytest.mark.parametrize("policy_types", [[], None], ids=["policyTypes []", "policyTypes null"])
+def test_an_empty_or_null_policy_types_is_defaulted_as_if_absent(policy_types):
+    """pkg/apis/networking/v1/defaults.go SetDefaults_NetworkPolicy: len(PolicyTypes) == 0 becomes
+    [Ingress], plus Egress when there are egress rules (defaults_test.go TestSetDefaultNetworkPolicy)."""
+    pod, outside = Pod("x", {"pod": "a"}, ip="10.1.0.1"), Host("203.0.113.1")
+    deny_in = _ingress_policy({"policyTypes": policy_types})
+    assert not allowed([deny_in], outside, pod, 80)
+    assert allowed([deny_in], pod, outside, 80)
+    with_egress = _ingress_policy({"policyTypes": policy_types, "egress": [{"ports": [{"port": 53, "protocol": "UDP"}]}]})
+    assert not allowed([with_egress], pod, outside, 80)
+    assert allowed([with_egress], pod, outside, 53, "UDP")
+    assert not allowed([with_egress], outside, pod, 80)
+
+
+def test_a_null_namespace_selector_is_an_absent_one():
+    """`namespaceSelector: null` is the nil pointer: the peer stays in the policy's namespace (cyclonus
+    pkg/matcher/builder.go BuildIPBlockNamespacePodMatcher, nsSel == nil -> ExactNamespaceMatcher;
+    builder_tests.go "allow all pods in policy namespace"); `{}` is every namespace."""
+    pod = Pod("x", {"pod": "a"})
+    null = _ingress_policy({"policyTypes": ["Ingress"], "ingress": [{"from": [{"namespaceSelector": None, "podSelector": {}}]}]})
+    assert allowed([null], Pod("x", {"pod": "b"}), pod, 80)
+    assert not allowed([null], Pod("y", {"pod": "b"}), pod, 80)
+    empty = _ingress_policy({"policyTypes": ["Ingress"], "ingress": [{"from": [{"namespaceSelector": {}, "podSelector": {}}]}]})
+    assert allowed([empty], Pod("y", {"pod": "b"}), pod, 80)
+    # a null ipBlock or podSelector is absent too, not a crash
+    nulls = _ingress_policy({"policyTypes": ["Ingress"], "ingress": [{"from": [{"ipBlock": None, "podSelector": None, "namespaceSelector": {"matchLabels": {"team": "y"}}}]}]})
+    assert allowed([nulls], Pod("y", {}), pod, 80, namespace_labels={"y": {"team": "y"}})
+    assert not allowed([nulls], Pod("z", {}), pod, 80)
 
 
 @pytest.mark.parametrize(("spec", "message"), POLICY_REJECTIONS)

@@ -4,8 +4,17 @@ The endpoints are representative pods of each namespace the stack declares (one 
 one for each label set the policies and load balancers select pods by), the cluster DNS (the kube-dns
 pods; with NodeLocal DNSCache, also its link-local address and the kube-dns ClusterIP it answers on),
 each CIDR the stack's rules name, the internet (a public address no rule names) and the cloud
-metadata address. Each flow is probed on the ports the policies name, DNS's, and a port none names;
-allowed on that last one reads "any port".
+metadata address. Each flow is probed on the ports the policies name, DNS's, the destination's named
+ports, and a port none names; allowed on that last one reads "any port".
+
+Named ports: a representative pod carries the named container ports of the stack's own workloads it
+stands for (a Deployment, DaemonSet, StatefulSet, ReplicaSet, Job, CronJob or Pod in its namespace whose
+pod labels include its label set; host-network pods are addresses, not pods), and the kube-dns pods
+CoreDNS's (dns 53/UDP, dns-tcp 53/TCP, metrics 9153/TCP: cluster/addons/dns/coredns/coredns.yaml.base).
+Every other port name a policy rule or a Service's targetPort uses is given to every representative pod
+as a stand-in: a number from STAND_IN_FIRST up, in name order, on the protocol its first use names, so a
+rule naming the port is probed and shown (``TCP 62001 (http, stand-in)``) rather than silently opening
+nothing. A named port opens only on its own protocol (components/kube/flows.py).
 
 Not modelled: traffic from nodes (the kubelet's probes, host-network pods other than the DNS cache),
 Service virtual IPs as such (a Service is reached at its pods, as kube-proxy rewrites it), and what a
@@ -17,17 +26,23 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from ..components.kube.flows import Decision, Endpoint, Host, Pod, decide
+from ..components.kube.flows import Decision, Endpoint, Host, NamedPort, Pod, decide
 
 UNUSED_PORT = 61234
 """A port no policy names: allowed there means allowed on any port."""
 INTERNET_CANDIDATES = ("198.51.100.10", "192.0.2.10", "203.0.113.10", "8.8.8.8")
 """Public addresses (the documentation ranges first); the first no rule names stands for the internet."""
 METADATA = "169.254.169.254"
-KUBE_DNS_POD = Pod("kube-system", {"k8s-app": "kube-dns"}, ip="10.244.0.53")
+COREDNS_PORTS = {"dns": NamedPort(53, "UDP"), "dns-tcp": NamedPort(53, "TCP"), "metrics": NamedPort(9153, "TCP")}
+"""The container ports CoreDNS names (cluster/addons/dns/coredns/coredns.yaml.base)."""
+KUBE_DNS_POD = Pod("kube-system", {"k8s-app": "kube-dns"}, ip="10.244.0.53", ports=COREDNS_PORTS)
+STAND_IN_FIRST = 62001
+"""The first stand-in number for a port name no workload of the stack declares (one per name, in name
+order): above UNUSED_PORT, inside the ephemeral range no server is expected to listen on."""
+WORKLOAD_KINDS = ("Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "Job")
 
 
 @dataclass(frozen=True)
@@ -47,9 +62,17 @@ class Flow:
     protocol: str
     port: int | None
     """None: any port."""
+    name: str | None = None
+    """The destination's name for the port (", stand-in" when the stack declares no such port there)."""
+
+    @property
+    def ports(self) -> str:
+        if self.port is None:
+            return "any port"
+        return f"{self.protocol} {self.port}" + (f" ({self.name})" if self.name is not None else "")
 
     def __str__(self) -> str:
-        return f"{self.source} → {self.destination}: {'any port' if self.port is None else f'{self.protocol} {self.port}'}"
+        return f"{self.source} → {self.destination}: {self.ports}"
 
 
 @dataclass(frozen=True)
@@ -64,6 +87,10 @@ class Facts:
     cidrs: list[str]
     dns_service_ip: str
     node_local_ip: str | None
+    workloads: list[tuple[str, dict[str, str], dict[str, NamedPort]]] = field(default_factory=list)
+    """(namespace, pod labels, named container ports) of each workload the stack declares."""
+    stand_ins: dict[str, NamedPort] = field(default_factory=dict)
+    """Port name -> the stand-in a representative pod serves it on when no workload declares it."""
 
     @classmethod
     def of(cls, objects: Iterable[Mapping[str, Any]], dns_service_ip: str, node_local_ip: str | None) -> Facts:
@@ -95,18 +122,43 @@ class Facts:
                 note(service["metadata"].get("namespace"), (service.get("spec") or {}).get("selector"))
         for labels in selected.values():
             labels.sort(key=lambda item: sorted(item.items()))
-        return cls(policies, namespaces, selected, cidrs, dns_service_ip, node_local_ip)
+        return cls(policies, namespaces, selected, cidrs, dns_service_ip, node_local_ip, _workloads(objects), _stand_ins(objects, policies))
+
+    def declared(self, namespace: str, labels: Mapping[str, str]) -> dict[str, NamedPort]:
+        """The named container ports of the stack's workloads the pod (namespace, labels) stands for: those
+        in its namespace whose pod labels include ``labels`` (the pod with no labels stands for workloads
+        with none). The first workload (in the stack's order) to name a port wins."""
+        found: dict[str, NamedPort] = {}
+        for where, pod_labels, ports in self.workloads:
+            if where == namespace and all(pod_labels.get(k) == v for k, v in labels.items()) and (labels or not pod_labels):
+                for name, port in ports.items():
+                    found.setdefault(name, port)
+        return found
+
+    def pod(self, namespace: str, labels: Mapping[str, str]) -> Pod:
+        """The representative pod: its declared named ports, and a stand-in for every other name in use."""
+        return Pod(namespace, dict(labels), ports={**self.stand_ins, **self.declared(namespace, labels)})
 
     def sources(self) -> list[tuple[str, Pod]]:
         found = []
         for namespace in sorted(self.namespaces):
-            found.append((namespace, Pod(namespace, {})))
-            found += [(f"{namespace}/{_labels(labels)}", Pod(namespace, labels)) for labels in self.selected[namespace]]
+            found.append((namespace, self.pod(namespace, {})))
+            found += [(f"{namespace}/{_labels(labels)}", self.pod(namespace, labels)) for labels in self.selected[namespace]]
         return found
+
+    def port_name(self, endpoint: Endpoint, protocol: str, port: int) -> str | None:
+        """What ``endpoint`` calls (protocol, port), for the matrix: ``http``, or ``http, stand-in``."""
+        if not isinstance(endpoint, Pod):
+            return None
+        names = sorted(name for name, named in endpoint.ports.items() if (named.port, named.protocol) == (port, protocol))
+        if not names:
+            return None
+        declared = self.declared(endpoint.namespace, endpoint.labels) if endpoint is not KUBE_DNS_POD else endpoint.ports
+        return ", ".join(name if name in declared else f"{name}, stand-in" for name in names)
 
     def targets(self) -> list[Target]:
         dns = (("UDP", 53), ("TCP", 53))
-        found = [Target(label, pod) for label, pod in self.sources()]
+        found = [Target(label, pod, tuple(sorted({(p.protocol, p.port) for p in pod.ports.values()}))) for label, pod in self.sources()]
         found.append(Target("kube-dns (kube-system/k8s-app=kube-dns)", KUBE_DNS_POD, dns))
         if self.node_local_ip is not None:
             found.append(Target(f"node-local-dns {self.node_local_ip}", Host(self.node_local_ip), dns))
@@ -158,7 +210,7 @@ def matrix(facts: Facts, only: set[str] | None = None) -> list[Flow]:
                 continue
             for protocol, port in sorted(set(probes) | set(target.probes)):
                 if facts.decide(source, target.endpoint, port, protocol).allowed:
-                    flows.append(Flow(source_label, target.label, protocol, port))
+                    flows.append(Flow(source_label, target.label, protocol, port, facts.port_name(target.endpoint, protocol, port)))
     return flows
 
 
@@ -167,7 +219,7 @@ def grouped(flows: list[Flow]) -> list[tuple[str, list[tuple[str, str]]]]:
     by_source: dict[str, dict[str, list[str]]] = {}
     for flow in flows:
         ports = by_source.setdefault(flow.source, {}).setdefault(flow.destination, [])
-        ports.append("any port" if flow.port is None else f"{flow.protocol} {flow.port}")
+        ports.append(flow.ports)
     return [(source, [(destination, ", ".join(ports)) for destination, ports in targets.items()]) for source, targets in by_source.items()]
 
 
@@ -189,16 +241,68 @@ def endpoint(text: str, facts: Facts) -> Endpoint:
     namespace, _, selector = text.partition("/")
     labels = dict(part.split("=", 1) for part in selector.split(",") if "=" in part) if selector else {}
     if namespace == "kube-system" and labels.get("k8s-app") == "kube-dns":
-        return Pod("kube-system", labels, ip=KUBE_DNS_POD.ip)
+        return Pod("kube-system", labels, ip=KUBE_DNS_POD.ip, ports=COREDNS_PORTS)
     if namespace not in facts.namespaces:
         raise ValueError(f"{namespace} is not one of the stack's namespaces ({', '.join(sorted(facts.namespaces))}) nor an IP address")
-    return Pod(namespace, labels)
+    return facts.pod(namespace, labels)
 
 
 def changes(before: Facts, after: Facts, only: set[str] | None = None) -> tuple[list[Flow], list[Flow]]:
     """The flows ``after`` opens and closes against ``before``."""
     old, new = set(matrix(before, only)), set(matrix(after, only))
     return sorted(new - old, key=str), sorted(old - new, key=str)
+
+
+def _pod_templates(objects: Iterable[Mapping[str, Any]]) -> Iterable[tuple[object, Mapping[str, Any], Mapping[str, Any]]]:
+    """(namespace, pod metadata, pod spec) of each object that makes pods."""
+    for o in objects:
+        kind, spec, namespace = o.get("kind"), _mapping(o.get("spec")), _mapping(o.get("metadata")).get("namespace")
+        if kind == "CronJob":
+            spec = _mapping(_mapping(spec.get("jobTemplate")).get("spec"))
+        if kind in (*WORKLOAD_KINDS, "CronJob"):
+            template = _mapping(spec.get("template"))
+            yield namespace, _mapping(template.get("metadata")), _mapping(template.get("spec"))
+        elif kind == "Pod":
+            yield namespace, _mapping(o.get("metadata")), spec
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _workloads(objects: Iterable[Mapping[str, Any]]) -> list[tuple[str, dict[str, str], dict[str, NamedPort]]]:
+    found = []
+    for namespace, meta, spec in _pod_templates(objects):
+        if not isinstance(namespace, str) or spec.get("hostNetwork"):
+            continue  # a host-network pod is its node's address: pod selectors never match it
+        ports: dict[str, NamedPort] = {}
+        for container in spec.get("containers") or []:
+            for entry in container.get("ports") or []:
+                name, number = entry.get("name"), entry.get("containerPort")
+                if isinstance(name, str) and isinstance(number, int):
+                    # A container port's protocol defaults to TCP (core/v1 ContainerPort).
+                    ports.setdefault(name, NamedPort(number, entry.get("protocol") if entry.get("protocol") is not None else "TCP"))
+        if ports:
+            found.append((namespace, {str(k): str(v) for k, v in (meta.get("labels") or {}).items()}, ports))
+    return found
+
+
+def _stand_ins(objects: Iterable[Mapping[str, Any]], policies: Iterable[Mapping[str, Any]]) -> dict[str, NamedPort]:
+    """A stand-in for every port name the policies' rules and the Services' targetPorts use, numbered
+    in name order, on the protocol its first use names (TCP when it names none)."""
+    used: dict[str, str] = {}
+    for policy in policies:
+        for direction in ("ingress", "egress"):
+            for rule in policy["spec"].get(direction) or []:
+                for port in rule.get("ports") or []:
+                    if isinstance(port.get("port"), str):
+                        used.setdefault(port["port"], port.get("protocol") if port.get("protocol") is not None else "TCP")
+    for service in objects:
+        if service.get("kind") == "Service":
+            for port in (service.get("spec") or {}).get("ports") or []:
+                if isinstance(port.get("targetPort"), str):
+                    used.setdefault(port["targetPort"], port.get("protocol") if port.get("protocol") is not None else "TCP")
+    return {name: NamedPort(STAND_IN_FIRST + index, used[name]) for index, name in enumerate(sorted(used))}
 
 
 def _labels(labels: Mapping[str, str]) -> str:

@@ -17,11 +17,20 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class NamedPort:
+    """A container port that has a name: a rule naming it opens this number on this protocol only."""
+
+    port: int
+    protocol: str = "TCP"
+    """A container port's protocol defaults to TCP (core/v1 ContainerPort)."""
+
+
+@dataclass(frozen=True)
 class Pod:
     namespace: str
     labels: Mapping[str, str] = field(default_factory=dict)
     ip: str | None = None
-    ports: Mapping[str, int] = field(default_factory=dict)
+    ports: Mapping[str, NamedPort] = field(default_factory=dict)
     """Named container ports, for rules that name their port."""
 
 
@@ -111,8 +120,10 @@ def _name(policy: Mapping[str, Any]) -> str:
 
 
 def _types(policy: Mapping[str, Any]) -> list[str]:
+    # The API server defaults an empty or null list as if absent: Ingress, plus Egress when there are
+    # egress rules (pkg/apis/networking/v1/defaults.go, SetDefaults_NetworkPolicy: len(PolicyTypes) == 0).
     spec = policy["spec"]
-    if "policyTypes" in spec:
+    if spec.get("policyTypes"):
         return list(spec["policyTypes"])
     return ["Ingress", "Egress"] if spec.get("egress") else ["Ingress"]
 
@@ -141,7 +152,9 @@ def _peers_match(peers: list[Mapping[str, Any]] | None, endpoint: Endpoint, poli
 
 
 def _peer_matches(peer: Mapping[str, Any], endpoint: Endpoint, policy_namespace: str, namespace_labels_of: NamespaceLabels) -> bool:
-    if "ipBlock" in peer:
+    # A null selector or ipBlock is an absent one (the API's pointers): `namespaceSelector: null` keeps
+    # the peer in the policy's own namespace, it does not open every namespace.
+    if peer.get("ipBlock") is not None:
         ip = endpoint.ip
         if ip is None:
             return False
@@ -154,8 +167,8 @@ def _peer_matches(peer: Mapping[str, Any], endpoint: Endpoint, policy_namespace:
         return not any(address.version == hole.version and address in hole for hole in carved)
     if not isinstance(endpoint, Pod):
         return False
-    if "namespaceSelector" in peer:
-        if not _selects(peer["namespaceSelector"] or {}, namespace_labels_of(endpoint.namespace)):
+    if peer.get("namespaceSelector") is not None:
+        if not _selects(peer["namespaceSelector"], namespace_labels_of(endpoint.namespace)):
             return False
     elif endpoint.namespace != policy_namespace:
         return False
@@ -166,13 +179,17 @@ def _ports_match(ports: list[Mapping[str, Any]] | None, destination: Endpoint, p
     if not ports:
         return True
     for entry in ports:
-        if entry.get("protocol", "TCP") != protocol:
+        if (entry.get("protocol") if entry.get("protocol") is not None else "TCP") != protocol:
             continue
         wanted = entry.get("port")
         if wanted is None:
             return True
         if isinstance(wanted, str):
-            if isinstance(destination, Pod) and destination.ports.get(wanted) == port:
+            # The name resolves to the destination's container port of that name, and that port's own
+            # protocol must be the traffic's too: {protocol: TCP, port: serve-81-udp} opens nothing
+            # (cyclonus pkg/matcher/portmatcher.go, PortProtocolMatcher.AllowsPortProtocol).
+            named = destination.ports.get(wanted) if isinstance(destination, Pod) else None
+            if named is not None and named.port == port and named.protocol == protocol:
                 return True
             continue
         if wanted == port or (entry.get("endPort") is not None and wanted <= port <= entry["endPort"]):
