@@ -13,7 +13,7 @@ import pytest
 
 from clusterstack.components import ClusterPlatformArgs
 from clusterstack.components.coherence import warnings
-from clusterstack.components.kube.flows import Host, Pod, PolicyIndex, decide
+from clusterstack.components.kube.flows import Host, NamedPort, Pod, PolicyIndex, decide
 from clusterstack.components.network_policy import build_network_policies
 from tests.one_sided_reference import reference_warnings
 
@@ -133,7 +133,7 @@ def test_policy_index_decides_as_decide_does(seed):
     every = [p for policies in built.values() for p in policies]
     index = PolicyIndex(lambda n: built.get(n, []), labels)
     rng = random.Random(seed)
-    endpoints = [Pod(n, dict(rng.choice(LABELS)), ports={"http": 80}) for n in NAMESPACES for _ in range(2)] + [Host("10.1.2.3"), Host("192.0.2.1")]
+    endpoints = [Pod(n, dict(rng.choice(LABELS)), ports={"http": NamedPort(80)}) for n in NAMESPACES for _ in range(2)] + [Host("10.1.2.3"), Host("192.0.2.1")]
     for _ in range(200):
         source, destination = rng.choice(endpoints), rng.choice(endpoints)
         port, protocol = rng.choice([53, 80, 443, 8050, 9999]), rng.choice(["TCP", "UDP"])
