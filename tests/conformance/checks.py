@@ -11,10 +11,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from clusterstack.analysis import admission
 from clusterstack.components.kube.quantity import Quantity
+from tests.conformance import suite
 
 DATA = Path(__file__).with_name("admission.yaml")
 NAMESPACE = "test"
@@ -29,19 +28,15 @@ DEFAULT_SELECTORS = [
 
 
 def load() -> dict[str, list[dict[str, Any]]]:
-    return yaml.safe_load(DATA.read_text())
+    return suite.load(DATA)
 
 
-def cases(suite: Mapping[str, list[dict[str, Any]]] | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
+def cases(data: Mapping[str, list[dict[str, Any]]] | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
     """(section, case) for every case, skipped ones included."""
-    for section, entries in (suite if suite is not None else load()).items():
-        for case in entries:
-            yield section, case
+    return suite.cases(data if data is not None else load())
 
 
-def case_id(section: str, case: Mapping[str, Any]) -> str:
-    _, test, name = case["source"]
-    return f"{section}: {test} / {name}"
+case_id = suite.case_id
 
 
 def disagreements(section: str, case: Mapping[str, Any]) -> list[str]:
@@ -57,16 +52,9 @@ def disagreements(section: str, case: Mapping[str, Any]) -> list[str]:
     return check[section](case)
 
 
-def run_suite(suite: Mapping[str, list[dict[str, Any]]] | None = None) -> list[str]:
+def run_suite(data: Mapping[str, list[dict[str, Any]]] | None = None) -> list[str]:
     """Every disagreement of every case that is not skipped, each prefixed with its case."""
-    found = []
-    for section, case in cases(suite):
-        if "skip" not in case:
-            found += [f"{case_id(section, case)}: {problem}" for problem in disagreements(section, case)]
-    return found
-
-
-# --- Each section ------------------------------------------------------------------------------------
+    return suite.run_suite(data if data is not None else load(), disagreements)
 
 
 def _usage(case: Mapping[str, Any]) -> list[str]:

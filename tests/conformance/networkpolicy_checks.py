@@ -11,9 +11,8 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from clusterstack.components.kube import flows
+from tests.conformance import suite
 
 DATA = Path(__file__).with_name("networkpolicy.yaml")
 NAMESPACES = ("x", "y", "z")
@@ -24,18 +23,15 @@ ANYWHERE = flows.Host("203.0.113.1")
 
 
 def load() -> dict[str, list[dict[str, Any]]]:
-    return yaml.safe_load(DATA.read_text())
+    return suite.load(DATA)
 
 
-def cases(suite: Mapping[str, list[dict[str, Any]]] | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
-    for section, entries in (suite if suite is not None else load()).items():
-        for case in entries:
-            yield section, case
+def cases(data: Mapping[str, list[dict[str, Any]]] | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(section, case) for every case, skipped ones included."""
+    return suite.cases(data if data is not None else load())
 
 
-def case_id(section: str, case: Mapping[str, Any]) -> str:
-    _, test, name = case["source"]
-    return f"{section}: {test} / {name}"
+case_id = suite.case_id
 
 
 def disagreements(section: str, case: Mapping[str, Any]) -> list[str]:
@@ -51,11 +47,9 @@ def disagreements(section: str, case: Mapping[str, Any]) -> list[str]:
     return check[section](case)
 
 
-def run_suite(suite: Mapping[str, list[dict[str, Any]]] | None = None) -> list[str]:
-    found = []
-    for section, case in cases(suite):
-        found += [f"{case_id(section, case)}: {problem}" for problem in disagreements(section, case)]
-    return found
+def run_suite(data: Mapping[str, list[dict[str, Any]]] | None = None) -> list[str]:
+    """Every disagreement of every case that is not skipped, each prefixed with its case."""
+    return suite.run_suite(data if data is not None else load(), disagreements)
 
 
 def _policy(entry: Mapping[str, Any]) -> dict[str, Any]:
