@@ -19,8 +19,8 @@ FIELD_DOCS_ENV = "CLUSTERSTACK_FIELD_DOCS"
 which costs a command ~0.2 s of start-up: the ``clusterstack`` command sets it for every other command."""
 
 if TYPE_CHECKING:
+    from ..kube.manifest import Manifest
     from .access import ServiceAccountArgs, ServiceAccountArgsDict, Subjects, SubjectsArgsDict, TenantAccess, TenantAccessArgsDict, build_access
-    from .bundle import Manifest
     from .capacity import NodePool, NodePoolArgsDict
     from .classes import ClusterClasses, PriorityClassArgs, PriorityClassArgsDict, StorageClassArgs, StorageClassArgsDict, build_classes
     from .cluster import ClusterDns, ClusterSpec, ClusterSpecArgsDict, Existing, ExistingArgsDict

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypedDict, get_args
 import pulumi
 from pydantic import AfterValidator, Field, model_validator
 
-from .bundle import Manifest
+from ..kube.manifest import Manifest
 from .labels import object_meta
 from .model import AnnotationsInput, DnsLabel, DnsSubdomain, KeyPath, Model, Problems, deferred, given, typed_init
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
 from typing_extensions import Required
 
-from .kube.quantity import Quantity, QuantityError, api_string
+from ..kube.quantity import Quantity, QuantityError, api_string
 from .model import DnsLabel, KeyPath, Model, Problems, QuantityText, QuantityValue, given, typed_init
 
 if TYPE_CHECKING:

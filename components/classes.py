@@ -25,8 +25,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import AfterValidator, Field
 
-from .bundle import Bundle, Manifest
-from .kube import names
+from ..kube import names
+from ..kube.manifest import Bundle, Manifest
 from .labels import object_meta, stack_environment
 from .model import AnnotationValueInput, Model, Problems, given, raise_problems, typed_init
 from .register import child_name, register

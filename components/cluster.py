@@ -10,10 +10,10 @@ from typing import Any, Literal, TypedDict
 
 from pydantic import Field, field_validator
 
+from ..kube.names import dns1123_subdomain
+from ..kube.network import parse_ip
+from ..kube.schema import DEFAULT_KUBERNETES_VERSION, supported_versions
 from .capacity import NodePool, NodePoolArgsDict, node_pool_problems
-from .kube.names import dns1123_subdomain
-from .kube.network import parse_ip
-from .kube.schema import DEFAULT_KUBERNETES_VERSION, supported_versions
 from .model import Model, Problems, given, typed_init
 
 _VERSION = re.compile(r"^1\.[0-9]+$")

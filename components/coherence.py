@@ -10,11 +10,11 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..kube.flows import Pod, PolicyIndex
+from ..kube.names import SYSTEM_PRIORITY_CLASSES, dns1035_label, reserved_namespace
+from ..kube.network import parse_cidr
+from ..kube.quantity import Quantity
 from .capacity import unschedulable_limits
-from .kube.flows import Pod, PolicyIndex
-from .kube.names import SYSTEM_PRIORITY_CLASSES, dns1035_label, reserved_namespace
-from .kube.network import parse_cidr
-from .kube.quantity import Quantity
 from .model import KeyPath
 from .network_policy import EgressRule, IngressRule, _Rule, build_network_policies
 

@@ -50,9 +50,7 @@ from pydantic import (
     field_validator,
 )
 
-from .bundle import Bundle, Manifest
-from .cluster import ClusterSpec
-from .kube.corefile import (
+from ..kube.corefile import (
     MAX_TTL,
     RESOLV_CONF,
     Directive,
@@ -62,8 +60,10 @@ from .kube.corefile import (
     upstream_warnings,
     zone_problem,
 )
+from ..kube.lifecycle import OnExisting
+from ..kube.manifest import Bundle, Manifest
+from .cluster import ClusterSpec
 from .labels import object_meta, stack_environment
-from .lifecycle import OnExisting
 from .model import (
     Invalid,
     KeyPath,

@@ -24,12 +24,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field, field_validator
 
-from .bundle import Bundle, Manifest
+from ..kube.lifecycle import OnExisting
+from ..kube.manifest import Bundle, Manifest
+from ..kube.names import dns1123_subdomain
+from ..kube.quantity import Quantity
 from .cpa import LadderParams, LadderParamsArgsDict, LinearParams, LinearParamsArgsDict
-from .kube.names import dns1123_subdomain
-from .kube.quantity import Quantity
 from .labels import object_meta, stack_environment
-from .lifecycle import OnExisting
 from .model import DnsLabel, KeyPath, LabelKey, LabelValue, Model, Problems, QuantityText, QuantityValue, args_for, given, typed_init
 from .register import AddOnChildren
 

@@ -22,8 +22,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field
 
+from ..kube.manifest import Bundle, Manifest
 from . import labels as standard
-from .bundle import Bundle, Manifest
 from .model import LabelsInput, Model, Problems, check_label_keys, given, typed_init
 from .pod_security import Level, PodSecurity, PodSecurityArgsDict, label_problems, namespace_labels
 from .register import child_name, register_patch

@@ -43,13 +43,13 @@ import pulumi_kubernetes as k8s
 import yaml
 from pydantic import AfterValidator, Field, field_validator
 
-from .bundle import Bundle, Manifest
+from ..kube.lifecycle import OnExisting
+from ..kube.manifest import Bundle, Manifest
+from ..kube.quantity import Quantity
 from .cluster import ClusterSpec
 from .dns_autoscaler import Resources, ResourcesArgsDict
 from .inputs import is_output
-from .kube.quantity import Quantity
 from .labels import object_meta, stack_environment
-from .lifecycle import OnExisting
 from .model import KeyPath, LabelKey, LabelValue, Model, Problems, QuantityValue, args_for, deferred, dotted, given, raise_problems, typed_init
 from .register import AddOnChildren
 

@@ -17,9 +17,9 @@ from typing import Any, TypedDict
 
 from pydantic import Field
 
-from .bundle import Manifest
-from .kube import resources
-from .kube.quantity import Quantity
+from ..kube import resources
+from ..kube.manifest import Manifest
+from ..kube.quantity import Quantity
 from .labels import Name, object_meta
 from .model import KeyPath, Model, Problems, QuantityText, QuantityValue
 

@@ -20,10 +20,10 @@ from pydantic import Field, StrictInt, StrictStr, field_validator
 from pydantic.json_schema import SkipJsonSchema
 from typing_extensions import Required
 
-from .bundle import Bundle, Manifest
+from ..kube.manifest import Bundle, Manifest
+from ..kube.names import dns1123_label, qualified_name
+from ..kube.network import Protocol, parse_cidr, port_name_problem, port_number_problem
 from .inputs import copied, joined, merged
-from .kube.names import dns1123_label, qualified_name
-from .kube.network import Protocol, parse_cidr, port_name_problem, port_number_problem
 from .labels import object_meta, stack_environment
 from .model import AnnotationsInput, DnsLabel, DnsLabelInput, KeyPath, LabelsInput, Model, Problems, args_for, given, raise_problems, typed_init
 from .network_policy import Selector

@@ -18,11 +18,11 @@ import pulumi_kubernetes as k8s
 from pydantic import Field, StrictInt, StrictStr, field_validator
 from typing_extensions import Required
 
-from .bundle import Manifest
+from ..kube.manifest import Manifest
+from ..kube.network import Network, Protocol, parse_cidr, port_name_problem, port_number_problem, raw_policy_problems
+from ..kube.schema import schema_problems
 from .cluster import ClusterDns, dns_argument
 from .inputs import copied
-from .kube.network import Network, Protocol, parse_cidr, port_name_problem, port_number_problem, raw_policy_problems
-from .kube.schema import schema_problems
 from .labels import Name, object_meta, stack_environment
 from .model import DnsLabelInput, DnsSubdomain, KeyPath, LabelsInput, Model, Problems, args_for, given, typed_init
 from .register import register

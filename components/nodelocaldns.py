@@ -28,12 +28,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import AfterValidator, Field, field_validator
 
-from .bundle import Bundle, Manifest
+from ..kube.corefile import EMPTY_UPSTREAMS, MAX_TTL, normal_zone, stub_domains_problems, upstream_warnings, upstreams_problems
+from ..kube.lifecycle import OnExisting
+from ..kube.manifest import Bundle, Manifest
+from ..kube.network import parse_ip
 from .cluster import ClusterDns, ClusterSpec
-from .kube.corefile import EMPTY_UPSTREAMS, MAX_TTL, normal_zone, stub_domains_problems, upstream_warnings, upstreams_problems
-from .kube.network import parse_ip
 from .labels import object_meta, stack_environment
-from .lifecycle import OnExisting
 from .model import KeyPath, Model, QuantityText, QuantityValue, args_for, given, raise_problems, typed_init
 from .register import AddOnChildren
 
@@ -100,7 +100,7 @@ def _checked_stubs(value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ..
 
 
 UpstreamServers = Annotated[tuple[str, ...], AfterValidator(_checked_upstreams)]
-"""Forward targets as CoreDNS's forward plugin takes them (``components/kube/corefile.py``): the
+"""Forward targets as CoreDNS's forward plugin takes them (``clusterstack/kube/corefile.py``): the
 same rules, in the same words, for NodeLocal DNSCache and the cluster's CoreDNS."""
 StubDomains = Annotated[dict[str, tuple[str, ...]], AfterValidator(_checked_stubs)]
 """Domain -> its forward targets, each domain a server block."""

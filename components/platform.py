@@ -10,8 +10,9 @@ from typing import Any, TypedDict
 import pulumi
 from pydantic import Field
 
+from ..kube.lifecycle import Deletion
+from ..kube.manifest import Manifest
 from . import coherence, coredns, nodelocaldns
-from .bundle import Manifest
 from .classes import (
     ClusterClasses,
     PriorityClassArgs,
@@ -29,7 +30,6 @@ from .existing_namespaces import ExistingNamespaceArgs, ExistingNamespaceArgsDic
 from .ip_masq import IpMasqAgent, IpMasqArgs, IpMasqArgsDict, build_ip_masq
 from .ip_masq import warnings as ip_masq_warnings
 from .labels import stack_environment
-from .lifecycle import Deletion
 from .load_balancer import LoadBalancer, LoadBalancerArgs, LoadBalancerArgsDict, build_load_balancer
 from .model import DnsLabel, DnsSubdomain, KeyPath, Model, Problems, args_for, given, typed_init
 from .nodelocaldns import NodeLocalDns, NodeLocalDnsArgs, build_node_local_dns

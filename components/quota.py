@@ -14,10 +14,10 @@ import pulumi
 from pydantic import AfterValidator
 from typing_extensions import Required
 
-from .bundle import Manifest
-from .kube import resources
-from .kube.quantity import Quantity
-from .kube.resources import QuotaScope, ScopeOperator
+from ..kube import resources
+from ..kube.manifest import Manifest
+from ..kube.quantity import Quantity
+from ..kube.resources import QuotaScope, ScopeOperator
 from .labels import Name, object_meta
 from .model import DnsSubdomain, KeyPath, Model, Problems, QuantityInput, QuantityText, raise_problems
 

@@ -27,7 +27,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic.alias_generators import to_snake
 
-from .lifecycle import Deletion, OnExisting
+from ..kube.lifecycle import Deletion, OnExisting
 
 _python_name = functools.cache(to_snake)
 """A Kubernetes field's name as pulumi-kubernetes' keyword argument (``stringData`` -> ``string_data``)."""

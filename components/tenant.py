@@ -15,13 +15,13 @@ import pulumi_kubernetes as k8s
 from pydantic import Field
 from pydantic.json_schema import SkipJsonSchema
 
+from ..kube.lifecycle import Deletion
+from ..kube.manifest import Bundle, Manifest
+from ..kube.names import dns1123_label
+from ..kube.quantity import Quantity
 from . import labels as standard
 from .access import TenantAccess, TenantAccessArgsDict, build_access
-from .bundle import Bundle, Manifest
 from .cluster import ClusterDns, dns_argument
-from .kube.names import dns1123_label
-from .kube.quantity import Quantity
-from .lifecycle import Deletion
 from .limits import Limits, LimitsArgsDict, build_limit_range, container_defaults
 from .model import AnnotationsInput, DnsLabelInput, KeyPath, LabelsInput, Model, Problems, QuantityInput, args_for, check_label_keys, given, typed_init
 from .network_policy import NetworkPolicyArgs, NetworkPolicyArgsDict, Selector, build_network_policies, register_policies

@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from clusterstack.components.coherence import Finding, _metadata, _plain, _undeclared
-from clusterstack.components.kube.flows import Pod, decide
 from clusterstack.components.model import KeyPath
 from clusterstack.components.network_policy import EgressRule, IngressRule, _Rule, build_network_policies
 from clusterstack.components.platform import ClusterPlatformArgs
+from clusterstack.kube.flows import Pod, decide
 
 
 def reference_warnings(args: ClusterPlatformArgs) -> list[Finding]:

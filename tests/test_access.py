@@ -15,7 +15,7 @@ import pytest
 from pydantic import ValidationError
 
 from clusterstack.components import TenantAccess, TenantNamespace, TenantNamespaceArgs, build_access, build_tenant
-from clusterstack.components.kube.schema import schema_problems
+from clusterstack.kube.schema import schema_problems
 from clusterstack.testing import run
 
 PAYMENTS = {

@@ -20,7 +20,7 @@ import yaml
 
 from clusterstack.analysis.capacity import capacity_report
 from clusterstack.components.capacity import NodePool, NodePoolArgsDict, Threshold, largest_node
-from clusterstack.components.kube.quantity import Quantity
+from clusterstack.kube.quantity import Quantity
 from tests.helpers import STACK_FILE, load, problems
 from tests.test_corpus import ERRORS
 from tests.test_engine import cs

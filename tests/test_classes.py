@@ -12,8 +12,8 @@ import pytest
 
 from clusterstack.components import ClusterClasses
 from clusterstack.components.classes import DEFAULT_CLASS_ANNOTATION, MAX_PARAMETERS, MAX_PARAMETERS_SIZE, PriorityClassArgs, StorageClassArgs, build_classes
-from clusterstack.components.kube.schema import schema_problems
 from clusterstack.components.model import Invalid
+from clusterstack.kube.schema import schema_problems
 from clusterstack.testing import run
 from tests.helpers import STACK_FILE, load, problems
 

@@ -13,7 +13,7 @@ import yaml
 from click.testing import CliRunner
 
 from clusterstack.cli import cli
-from clusterstack.components.kube.kinds import kind_rank
+from clusterstack.kube.kinds import kind_rank
 
 REPO = Path(__file__).resolve().parent.parent
 STACKS = ["dev", "prod", "staging"]

@@ -305,7 +305,7 @@ def test_an_up_killed_mid_apply_leaves_loadable_state_and_the_next_up_converges(
     state = StateStore(big_project / ".clusterstack", "big").load()
     assert 20 <= len(state.entries) < 450, "the kill did not land mid-apply"
     deploy = big_project / "deploy" / "big"
-    from clusterstack.render import file_name
+    from clusterstack.engine.layout import file_name
 
     for key, entry in state.entries.items():  # everything recorded was applied
         assert yaml.safe_load((deploy / file_name(key)).read_text()) == entry.manifest

@@ -6,10 +6,10 @@ import textwrap
 import pytest
 
 from clusterstack.components import build_platform
-from clusterstack.components.kube.kinds import ObjectKey
-from clusterstack.engine.replace import ReplaceOptions
 from clusterstack.errors import ClusterstackError
+from clusterstack.kube.kinds import ObjectKey
 from clusterstack.program.evaluate import Evaluation, evaluate_stack
+from clusterstack.program.options import ReplaceOptions
 from clusterstack.stack.project import Project
 from clusterstack.stack.spec import load_spec
 from tests.conftest import REPO

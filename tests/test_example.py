@@ -8,7 +8,7 @@ import yaml
 from click.testing import CliRunner
 
 from clusterstack.cli import cli
-from clusterstack.components.kube.flows import Host, Pod, allowed
+from clusterstack.kube.flows import Host, Pod, allowed
 from clusterstack.testing import run_program
 from tests.conftest import REPO
 

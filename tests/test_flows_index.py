@@ -13,8 +13,8 @@ import pytest
 
 from clusterstack.components import ClusterPlatformArgs
 from clusterstack.components.coherence import warnings
-from clusterstack.components.kube.flows import Host, NamedPort, Pod, PolicyIndex, decide
 from clusterstack.components.network_policy import build_network_policies
+from clusterstack.kube.flows import Host, NamedPort, Pod, PolicyIndex, decide
 from tests.one_sided_reference import reference_warnings
 
 NAMESPACES = ["a", "b", "c", "d"]

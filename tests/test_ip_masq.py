@@ -30,8 +30,8 @@ from clusterstack.components.ip_masq import (
     go_duration,
     warnings,
 )
-from clusterstack.components.kube.schema import schema_problems
 from clusterstack.components.model import ArgsError, describe, dotted
+from clusterstack.kube.schema import schema_problems
 from clusterstack.testing import run
 
 EVERY_KEY: IpMasqArgsDict = {

@@ -90,7 +90,7 @@ from clusterstack.components import (
     TenantNamespaceArgs,
     TenantNamespaceArgsDict,
 )
-from clusterstack.components.kube.flows import Host, Pod, allowed
+from clusterstack.kube.flows import Host, Pod, allowed
 from clusterstack.testing import DuplicateUrnError, Recording, run, run_program
 from tests.conftest import REPO
 

@@ -46,7 +46,7 @@ def _leftovers(*directories: Path) -> list[str]:
 _CONTENDER = """
 import os, sys, time
 from pathlib import Path
-from clusterstack.components.kube.kinds import ObjectKey
+from clusterstack.kube.kinds import ObjectKey
 from clusterstack.engine.state import Entry, StateStore
 from clusterstack.errors import ClusterstackError
 
@@ -207,7 +207,7 @@ def test_a_failed_state_write_keeps_the_state_whole_and_leaves_no_temporary_file
     """A full disk in the middle of writing the state (injected: os.fsync fails as a full disk does)."""
     store = StateStore(tmp_path, "dev")
     state = store.create()
-    from clusterstack.components.kube.kinds import ObjectKey
+    from clusterstack.kube.kinds import ObjectKey
 
     store.record_put(state, Entry(ObjectKey("", "Namespace", "", "a"), "c", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}}))
     before = store.path.read_bytes()

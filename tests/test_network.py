@@ -1,6 +1,6 @@
 """Network policies and load balancers: their shapes, every rejection, and what they let through.
 
-Behaviour is checked with components.kube.flows, which evaluates NetworkPolicy semantics: a flow
+Behaviour is checked with clusterstack.kube.flows, which evaluates NetworkPolicy semantics: a flow
 passes when the source's egress policies and the destination's ingress policies both admit it.
 """
 
@@ -19,7 +19,7 @@ from clusterstack.components import (
     build_network_policies,
     build_platform,
 )
-from clusterstack.components.kube.flows import Host, NamedPort, Pod, allowed
+from clusterstack.kube.flows import Host, NamedPort, Pod, allowed
 from tests.helpers import STACK_FILE, load, problems, tenant_problems
 
 NODE_LOCAL = ClusterDns.node_local("169.254.20.10")

@@ -47,10 +47,10 @@ from clusterstack.components import (
     TenantNamespace,
     TenantNamespaceArgs,
 )
-from clusterstack.components.kube.kinds import ObjectKey
 from clusterstack.engine.plan import UnsafePlan, plan
 from clusterstack.engine.state import Entry, State
 from clusterstack.errors import ClusterstackError
+from clusterstack.kube.kinds import ObjectKey
 from clusterstack.program import evalpath
 from clusterstack.program.evaluate import evaluate_stack
 from clusterstack.stack.project import Project

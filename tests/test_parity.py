@@ -8,10 +8,10 @@ import pytest
 from click.testing import CliRunner
 
 from clusterstack.cli import cli
-from clusterstack.components.kube.kinds import ObjectKey
 from clusterstack.engine.plan import plan
 from clusterstack.engine.replace import ProviderSettings
 from clusterstack.engine.state import Entry, State
+from clusterstack.kube.kinds import ObjectKey
 
 DIFF_GO = "provider/pkg/provider/diff.go"
 MUTABLE_CONFIG_MAPS = ProviderSettings(enable_config_map_mutable=True)

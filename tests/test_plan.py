@@ -5,11 +5,11 @@ import copy
 
 import pytest
 
-from clusterstack.components.kube.kinds import ObjectKey
-from clusterstack.components.lifecycle import Deletion
 from clusterstack.engine.plan import MISSING, Change, UnsafePlan, destroy_plan, normalize, plan
-from clusterstack.engine.replace import ReplaceOptions
 from clusterstack.engine.state import Entry, State
+from clusterstack.kube.kinds import ObjectKey
+from clusterstack.kube.lifecycle import Deletion
+from clusterstack.program.options import ReplaceOptions
 
 
 def manifest(kind="ResourceQuota", name="q", namespace="team", api="v1", **body) -> dict:

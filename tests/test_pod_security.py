@@ -13,7 +13,7 @@ import json
 import pytest
 
 from clusterstack.components import PodSecurity, build_platform
-from clusterstack.components.kube.schema import schema_problems
+from clusterstack.kube.schema import schema_problems
 from tests.helpers import STACK_FILE, load, problems, tenant_problems
 from tests.test_engine import cs
 

@@ -4,7 +4,7 @@ from fractions import Fraction
 
 import pytest
 
-from clusterstack.components.kube.quantity import Quantity, QuantityError
+from clusterstack.kube.quantity import Quantity, QuantityError
 
 
 @pytest.mark.parametrize(

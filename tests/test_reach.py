@@ -1,11 +1,11 @@
-"""clusterstack reach: who can talk to whom under a stack's NetworkPolicies (components/kube/flows.py,
+"""clusterstack reach: who can talk to whom under a stack's NetworkPolicies (clusterstack/kube/flows.py,
 now the product's), one question at a time, between two stacks, and in the plan."""
 
 from __future__ import annotations
 
 import json
 
-from clusterstack.components.kube.flows import NamedPort
+from clusterstack.kube.flows import NamedPort
 from tests.conftest import REPO
 from tests.test_engine import cs, edit
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from clusterstack.engine.replace import contains, parse_property_path, replace_on_changes_reasons
+from clusterstack.program.options import contains, parse_property_path, replace_on_changes_reasons
 from tests.test_engine import cs, edit
 
 

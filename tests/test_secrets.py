@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from clusterstack.engine.secrets import SHOWN, Sealer, is_sealed, masked
+from clusterstack.engine.secrets import Sealer, is_sealed, masked
+from clusterstack.kube.manifest import SHOWN
 
 PASSWORD = "hunter2-Zq81"
 CHANGED_PASSWORD = "hunter3-Zq81"
@@ -264,9 +265,9 @@ def test_a_state_from_before_sealing_shows_its_plain_value_nowhere(tmp_path: Pat
     """State written by an earlier clusterstack holds a Secret's stringData in plain text: the plan
     that seals it shows neither side."""
     from clusterstack.cli.show import plan_json, plan_text
-    from clusterstack.components.kube.kinds import ObjectKey
     from clusterstack.engine.plan import plan
     from clusterstack.engine.state import Entry, State
+    from clusterstack.kube.kinds import ObjectKey
 
     manifest = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "namespace": "app"}}
     key = ObjectKey.of(manifest)

@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from clusterstack.components.kube.kinds import ObjectKey
 from clusterstack.engine.state import Entry, StateStore
 from clusterstack.errors import ClusterstackError
+from clusterstack.kube.kinds import ObjectKey
 
 
 def entry(name: str) -> Entry:

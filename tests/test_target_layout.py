@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import yaml
 
-from clusterstack.components.kube.kinds import ObjectKey
+from clusterstack.engine.layout import NAMING
 from clusterstack.engine.state import StateStore
-from clusterstack.render import NAMING
+from clusterstack.kube.kinds import ObjectKey
 from tests.test_engine import cs, edit
 
 STACK = """\
@@ -137,7 +137,7 @@ def test_file_names_are_injective_and_a_stack_written_with_the_old_names_is_rena
     """Namespace a with a quota b--tenant-quota and namespace a--b with its tenant-quota once shared
     resourcequota--a--b--tenant-quota.yaml; now each has a file of its own. A state written with the
     old names (naming 1) has its files renamed by the next up, and the old ones removed."""
-    from clusterstack.render import file_name
+    from clusterstack.engine.layout import file_name
 
     first = file_name(ObjectKey("", "ResourceQuota", "a", "b--tenant-quota"))
     second = file_name(ObjectKey("", "ResourceQuota", "a--b", "tenant-quota"))

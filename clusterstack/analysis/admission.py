@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from ..components.kube.names import SYSTEM_PRIORITY_CLASSES
+from ..kube.names import SYSTEM_PRIORITY_CLASSES
 from .limitranger import LimitItem, apply_defaults, claim_problems, limit_item, limit_range_problems
 from .pods import (
     COMPUTE,

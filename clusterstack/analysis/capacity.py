@@ -19,13 +19,13 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from ..components.capacity import BINARY_RESOURCES, NODE_RESOURCES, quantity_of
-from ..components.kube.quantity import Quantity
-from ..render import table
+from ..kube.quantity import Quantity
+from .table import table
 
 if TYPE_CHECKING:
-    from ..components.bundle import Manifest
     from ..components.capacity import NodePool
     from ..components.platform import ClusterPlatformArgs
+    from ..kube.manifest import Manifest
 
 QUOTA_RESOURCES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("requests.cpu", ("requests.cpu", "cpu"), "cpu"),

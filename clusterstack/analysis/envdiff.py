@@ -9,9 +9,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ..components.kube.kinds import ObjectKey
 from ..components.labels import ENVIRONMENT
 from ..engine.plan import FieldChange, diff_fields, normalize
+from ..kube.kinds import ObjectKey
 from ..program.evaluate import Evaluation
 
 

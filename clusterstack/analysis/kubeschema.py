@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ..components.kube.kinds import ObjectKey
-from ..components.kube.schema import schema_problems, supported_versions
 from ..errors import ClusterstackError
+from ..kube.kinds import ObjectKey
+from ..kube.schema import schema_problems, supported_versions
 
 __all__ = ["check", "require_supported", "supported_versions"]
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from ..components.kube.quantity import Quantity, QuantityError, api_string, format_of, round_up_milli
+from ..kube.quantity import Quantity, QuantityError, api_string, format_of, round_up_milli
 
 
 @dataclass(frozen=True)

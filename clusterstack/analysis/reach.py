@@ -1,4 +1,4 @@
-"""Who can talk to whom: the reachability a stack's NetworkPolicies imply, by components/kube/flows.py.
+"""Who can talk to whom: the reachability a stack's NetworkPolicies imply, by clusterstack/kube/flows.py.
 
 The endpoints are representative pods of each namespace the stack declares (one with no labels, and
 one for each label set the policies and load balancers select pods by), the cluster DNS (the kube-dns
@@ -14,7 +14,7 @@ CoreDNS's (dns 53/UDP, dns-tcp 53/TCP, metrics 9153/TCP: cluster/addons/dns/core
 Every other port name a policy rule or a Service's targetPort uses is given to every representative pod
 as a stand-in: a number from STAND_IN_FIRST up, in name order, on the protocol its first use names, so a
 rule naming the port is probed and shown (``TCP 62001 (http, stand-in)``) rather than silently opening
-nothing. A named port opens only on its own protocol (components/kube/flows.py).
+nothing. A named port opens only on its own protocol (clusterstack/kube/flows.py).
 
 Not modelled: traffic from nodes (the kubelet's probes, host-network pods other than the DNS cache),
 Service virtual IPs as such (a Service is reached at its pods, as kube-proxy rewrites it), and what a
@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..components.kube.flows import Decision, Endpoint, Host, NamedPort, Pod, decide
+from ..kube.flows import Decision, Endpoint, Host, NamedPort, Pod, decide
 
 UNUSED_PORT = 61234
 """A port no policy names: allowed there means allowed on any port."""

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
+from ..analysis.table import table
 from ..errors import ClusterstackError, Problem
-from ..render import table
 from .app import cli, json_option, no_cache_option, options, stack_option, warn
 from .stack_commands import evaluate
 

@@ -13,8 +13,8 @@ from ..engine.plan import Plan
 from ..engine.secrets import masked
 from ..engine.state import State
 from ..errors import ClusterstackError
+from ..kube.serialize import to_yaml
 from ..program.evaluate import Evaluation
-from ..render import to_yaml
 from . import show
 from .app import (
     cli,

@@ -11,8 +11,9 @@ import click
 
 from ..engine.plan import MISSING, Change, Plan
 from ..engine.run import Drift
-from ..engine.secrets import SHOWN, is_secret, masked
-from ..render import to_yaml
+from ..engine.secrets import is_secret, masked
+from ..kube.manifest import SHOWN
+from ..kube.serialize import to_yaml
 
 SYMBOLS = {"create": ("+", "green"), "update": ("~", "yellow"), "replace": ("-/+", "magenta"), "delete": ("-", "red")}
 _SHORT = 60

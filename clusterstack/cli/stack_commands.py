@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..components import FIELD_DOCS_ENV
+from ..engine.layout import write_files
 from ..engine.state import state_directory
 from ..errors import ClusterstackError
-from ..render import FORMATS, dump, write_files
+from ..kube.serialize import FORMATS, dump
 from .app import cli, no_cache_option, options, stack_option, warn
 
 if TYPE_CHECKING:
-    from ..program.evaluate import Evaluation
+    from ..kube.kinds import ObjectKey
+    from ..program.evaluate import Declared, Evaluation
 
 # Each command imports what it runs on when it runs, so --help and the other commands start fast.
 
@@ -30,6 +33,21 @@ def evaluate(ctx: click.Context, stack: str, *, cache: bool = True) -> Evaluatio
     evaluation = evaluate_stack(project, stack, state_directory(project, opts.state_dir) if cache else None)
     warn(evaluation.warnings)
     return evaluation
+
+
+def secret_manifests(objects: Iterable[Declared], show: bool) -> tuple[list[tuple[ObjectKey, dict[str, Any], bool]], list[str]]:
+    """What render prints: each object with whether it holds secret values; those, with their values
+    in plain text when ``show``, else left out (and named, second)."""
+    kept: list[tuple[ObjectKey, dict[str, Any], bool]] = []
+    left_out = []
+    for declared in objects:
+        if not declared.secret_values:
+            kept.append((declared.key, declared.manifest, False))
+        elif show:
+            kept.append((declared.key, {**declared.manifest, **declared.secret_values}, True))
+        else:
+            left_out.append(str(declared.key))
+    return kept, left_out
 
 
 @cli.command()
@@ -51,8 +69,6 @@ def stacks(ctx: click.Context) -> None:
 @click.pass_context
 def render(ctx: click.Context, stack: str, output_dir: Path | None, fmt: str, show_secrets: bool, no_cache: bool) -> None:
     """Print every object the stack declares, Namespaces first."""
-    from ..render import secret_manifests
-
     evaluation = evaluate(ctx, stack, cache=not no_cache)
     # Left out rather than shown as [secret]: kubectl would apply the placeholder as the Secret's data.
     objects, left_out = secret_manifests(evaluation.objects, show_secrets)

@@ -15,13 +15,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-from ..components.bundle import Manifest
-from ..components.kube.fields import PORT_FIELDS, QUANTITY_FIELDS, QUANTITY_MAPS
-from ..components.kube.kinds import ObjectKey
-from ..components.kube.quantity import Quantity, QuantityError
-from ..components.lifecycle import Deletion
 from ..errors import ClusterstackError
-from .replace import ProviderSettings, ReplaceOptions, dotted, replace_on_changes_reasons, replace_reasons
+from ..kube.fields import PORT_FIELDS, QUANTITY_FIELDS, QUANTITY_MAPS
+from ..kube.kinds import ObjectKey
+from ..kube.lifecycle import Deletion
+from ..kube.manifest import Manifest
+from ..kube.paths import dotted
+from ..kube.quantity import Quantity, QuantityError
+from ..program.options import ReplaceOptions, replace_on_changes_reasons
+from .replace import ProviderSettings, replace_reasons
 from .state import Entry, State
 
 Action = Literal["create", "update", "replace", "delete"]

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..components.kube.kinds import ObjectKey
 from ..errors import Problem
+from ..kube.kinds import ObjectKey
 from ..program.evaluate import Evaluation, Evaluator
 from ..stack.project import Project
 from .faults import fault

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ClusterstackError
+from ..files import write_atomic
 from ..stack.project import Project
-from .files import write_atomic
 from .plan import Change, Plan
 from .state import State
 

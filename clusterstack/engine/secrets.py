@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ClusterstackError
+from ..files import private_directory
+from ..kube.manifest import SHOWN
 
-SHOWN = "[secret]"
-"""How a secret value is shown, and what stands in for it in an evaluation's manifests."""
 _SEALED_PREFIX = "[secret] hmac-sha256:"
 KEY_FILE = "secrets.key"
 _KEY_BYTES = 32
@@ -61,13 +61,6 @@ def holds_secret(value: Any) -> bool:
     if isinstance(value, list):
         return any(holds_secret(item) for item in value)
     return is_secret(value)
-
-
-def private_directory(directory: Path) -> None:
-    """Make ``directory`` exist, created so that only its owner may enter it. One that exists is left
-    as it is: it may be the user's (``--state-dir /tmp``), and the files clusterstack keeps in it are
-    0600 regardless."""
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
 
 
 class Sealer:

@@ -22,15 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO, get_args
 
-from ..components.kube.kinds import ObjectKey
-from ..components.lifecycle import Deletion
 from ..errors import ClusterstackError, Problem
+from ..files import private_directory, write_atomic
+from ..kube.kinds import ObjectKey
+from ..kube.lifecycle import Deletion
 from ..stack.project import Project
 from ..stack.target import Layout
 from .faults import fault
-from .files import write_atomic
 from .lock import LockHolder, StackLock
-from .secrets import private_directory
 
 FORMAT_VERSION = 1
 

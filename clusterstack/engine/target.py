@@ -27,11 +27,12 @@ from typing import Any, Protocol
 
 import yaml
 
-from ..components.kube.kinds import ObjectKey
 from ..errors import ClusterstackError
-from ..render import NAMING, part_name, relative_path, to_yaml
+from ..files import write_atomic
+from ..kube.kinds import ObjectKey
+from ..kube.serialize import to_yaml
 from ..stack.target import Layout, TargetSettings
-from .files import write_atomic
+from .layout import NAMING, part_name, relative_path
 from .plan import Change
 from .secrets import Sealer, SecretWriting
 from .state import Entry

@@ -35,7 +35,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from ..engine.secrets import private_directory
+from ..files import private_directory
 from ..stack.files import StackConfig
 from ..stack.project import Project
 

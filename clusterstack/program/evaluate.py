@@ -11,17 +11,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..components.kube.kinds import ObjectKey
-from ..components.lifecycle import Deletion
-from ..engine.replace import ReplaceOptions, parse_property_path
-from ..engine.secrets import SHOWN
 from ..errors import ClusterstackError, Problem
+from ..kube.kinds import ObjectKey
+from ..kube.lifecycle import Deletion
+from ..kube.manifest import SHOWN
 from ..stack.files import ProgramConfig, StackConfig, program_config, read_stack
 from ..stack.project import Project
 from ..stack.target import TargetSettings, target_problem
 from .cache import EvaluationCache, Reads, cache_directory, key, loaded_modules, recording
 from .evalpath import mode
 from .failure import ProgramExit, program_exited, program_failed
+from .options import ReplaceOptions, parse_property_path
 
 if TYPE_CHECKING:
     from ..stack.spec import Loaded

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from clusterstack.analysis import admission
-from clusterstack.components.kube.quantity import Quantity
+from clusterstack.kube.quantity import Quantity
 from tests.conformance import suite
 
 DATA = Path(__file__).with_name("admission.yaml")

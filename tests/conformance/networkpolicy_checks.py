@@ -1,5 +1,5 @@
 """The NetworkPolicy suite's checker: each case of ``networkpolicy.yaml`` evaluated by clusterstack's
-model (components/kube/flows.py, the evaluator ``reach`` and the one-sided-rule check use), and the
+model (clusterstack/kube/flows.py, the evaluator ``reach`` and the one-sided-rule check use), and the
 disagreements it finds (none when the model agrees with upstream).
 
 Every lookup goes through ``flows.decide`` at call time (not a name bound at import), so a test that
@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from clusterstack.components.kube import flows
+from clusterstack.kube import flows
 from tests.conformance import suite
 
 DATA = Path(__file__).with_name("networkpolicy.yaml")

@@ -1,4 +1,4 @@
-"""clusterstack's NetworkPolicy evaluator (components/kube/flows.py, behind `reach` and the one-sided-rule
+"""clusterstack's NetworkPolicy evaluator (clusterstack/kube/flows.py, behind `reach` and the one-sided-rule
 check) agrees with Kubernetes' own network-policy tests and cyclonus.
 
 Every case of networkpolicy.yaml (the e2e truth tables, cyclonus' port/protocol cases, matcher tests
@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from clusterstack.components.kube import flows
+from clusterstack.kube import flows
 from tests.conformance.networkpolicy_checks import case_id, cases, disagreements, load, run_suite
 
 SUITE = load()

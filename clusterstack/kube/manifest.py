@@ -12,6 +12,9 @@ from typing import Any
 Manifest = dict[str, Any]
 """One Kubernetes object as the API writes it (apiVersion, kind, metadata, ...)."""
 
+SHOWN = "[secret]"
+"""How a secret value is shown, and what stands in for it in an evaluation's manifests."""
+
 
 @dataclasses.dataclass(frozen=True)
 class Bundle:

@@ -33,3 +33,10 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o644, *, sync_directory: 
             os.fsync(directory)
         finally:
             os.close(directory)
+
+
+def private_directory(directory: Path) -> None:
+    """Make ``directory`` exist, created so that only its owner may enter it. One that exists is left
+    as it is: it may be the user's (``--state-dir /tmp``), and the files clusterstack keeps in it are
+    0600 regardless."""
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -1,55 +1,17 @@
-"""Manifests as text: multi-document YAML or JSON, byte-identical for the same input."""
+"""Where each object's file goes in a directory (a target, or ``render --out``): one stable, safe
+file name per object, whatever its kind, namespace and name."""
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-import yaml
-
-from .components.kube.kinds import KIND_ORDER, ObjectKey
-
-FORMATS = ("yaml", "json")
-
-
-# libyaml's emitter when PyYAML has it (the wheels do): the same text, many times faster.
-_BaseDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-
-class _Dumper(_BaseDumper):  # type: ignore[valid-type,misc]  # chosen at import: libyaml's or PyYAML's
-    """Block style, sorted keys, multi-line strings (a Corefile) as literal blocks, and no anchors."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
-def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _str)
-
-
-def to_yaml(manifest: Mapping[str, Any]) -> str:
-    return yaml.dump(manifest, Dumper=_Dumper, sort_keys=True, default_flow_style=False, allow_unicode=True, width=1000)
-
-
-def to_json(manifest: Mapping[str, Any]) -> str:
-    return json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
-def dump(manifests: Iterable[Mapping[str, Any]], fmt: str) -> str:
-    manifests = list(manifests)
-    if fmt == "json":
-        return to_json({"apiVersion": "v1", "kind": "List", "items": manifests})
-    return "---\n".join(to_yaml(m) for m in manifests)
-
+from ..kube.kinds import KIND_ORDER, ObjectKey
+from ..kube.serialize import to_json, to_yaml
 
 NAMING = 3
 """The file naming ``file_name`` implements: 1 was clusterstack 0.2's, which two objects could share;
@@ -159,37 +121,3 @@ def write_files(objects: Iterable[tuple[ObjectKey, Mapping[str, Any], bool]], di
             handle.write(to_json(manifest) if fmt == "json" else to_yaml(manifest))
         written.append(path)
     return written
-
-
-class _Declared(Protocol):
-    """An evaluation's object (program/evaluate.py's Declared), as far as render needs it."""
-
-    @property
-    def key(self) -> ObjectKey: ...
-    @property
-    def manifest(self) -> dict[str, Any]: ...
-    @property
-    def secret_values(self) -> dict[str, Any]: ...
-
-
-def secret_manifests(objects: Iterable[_Declared], show: bool) -> tuple[list[tuple[ObjectKey, dict[str, Any], bool]], list[str]]:
-    """What render prints: each object with whether it holds secret values; those, with their values
-    in plain text when ``show``, else left out (and named, second)."""
-    kept: list[tuple[ObjectKey, dict[str, Any], bool]] = []
-    left_out = []
-    for declared in objects:
-        if not declared.secret_values:
-            kept.append((declared.key, declared.manifest, False))
-        elif show:
-            kept.append((declared.key, {**declared.manifest, **declared.secret_values}, True))
-        else:
-            left_out.append(str(declared.key))
-    return kept, left_out
-
-
-def table(headers: list[str], rows: list[list[Any]]) -> str:
-    """A plain text table, numbers right-aligned."""
-    cells = [headers] + [[str(c) for c in row] for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = ["  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=False)) for row in cells]
-    return "\n".join(lines)
