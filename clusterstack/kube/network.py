@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
-import re
 from typing import Any, Literal
+
+from . import names
 
 Protocol = Literal["TCP", "UDP", "SCTP"]
 """The protocols a port, a Service port and a NetworkPolicy port may name."""
-_IANA_SVC_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -45,13 +45,14 @@ def parse_cidr(value: str) -> Network:
 
 def port_name_problem(name: str) -> str | None:
     """Named ports are IANA service names: at most 15 lower-case letters, digits and '-', with a letter."""
+    reasons = names.port_name(name)
+    if not reasons:
+        return None
     if len(name) > 15:
         return f"{name!r} is longer than 15 characters, the limit for a named port"
-    if not _IANA_SVC_NAME.match(name) or "--" in name:
-        return f"{name!r} is not a port name: lower-case letters, digits and single '-' (e.g. http, metrics)"
-    if not re.search(r"[a-z]", name):
+    if reasons == ["must contain at least one letter (a-z)"]:
         return f"{name!r} is not a port name: it needs at least one letter"
-    return None
+    return f"{name!r} is not a port name: lower-case letters, digits and single '-' (e.g. http, metrics)"
 
 
 def port_number_problem(port: int) -> str | None:
