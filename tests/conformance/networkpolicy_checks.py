@@ -119,6 +119,8 @@ def _verdict(allowed: bool) -> str:
 LEGACY_NAMESPACE = "a"
 """f.Namespace: where the servers, most clients and every policy of network_legacy.go live."""
 LEGACY_NAMESPACES = ("a", "b", "c")
+LEGACY_STEP = {"delete", "create", "namespace_labels", "labels", "connect"}
+"""What a step may do; a misspelt key would otherwise drop its change silently."""
 
 
 def _legacy(case: Mapping[str, Any]) -> list[str]:
@@ -144,8 +146,10 @@ def _legacy(case: Mapping[str, Any]) -> list[str]:
     for server in servers:
         ip(server, 0)
     policies: dict[str, dict[str, Any]] = {}
-    problems = []
+    problems: list[str] = []
     for number, step in enumerate(case["steps"], 1):
+        if set(step) - LEGACY_STEP:
+            problems.append(f"step {number}: unknown keys {sorted(set(step) - LEGACY_STEP)}, expected some of {sorted(LEGACY_STEP)}")
         for name in step.get("delete") or []:
             del policies[name]
         for entry in step.get("create") or []:

@@ -63,6 +63,16 @@ def test_the_whole_suite_agrees():
     assert run_suite(SUITE) == []
 
 
+def test_a_legacy_step_with_a_misspelt_key_is_reported_not_ignored():
+    case = next(case for section, case in cases(SUITE) if section == "legacy" and "updated namespace" in case["source"][2])
+    assert disagreements("legacy", case) == []
+    steps = [dict(step) for step in case["steps"]]
+    steps[-1]["namespace_label"] = steps[-1].pop("namespace_labels")
+    found = disagreements("legacy", {**case, "steps": steps})
+    assert found[0].startswith("step 3: unknown keys ['namespace_label']"), found
+    assert any("b/client-b -> a/server TCP 80 expected allowed, got denied" in problem for problem in found), found
+
+
 # --- Mutation check: each broken rule must be caught, by the case that pins it -------------------------
 
 ORIGINAL_PORTS_MATCH = flows._ports_match
