@@ -1,0 +1,193 @@
+"""The README and the manual under docs/ stay true: every ```python block compiles and every name it
+imports from clusterstack exists in the installed package; every ```yaml block parses, and one that
+is a stack file (a ``config:`` map with ``clusterstack:`` keys) passes the project's own stack
+validation; every relative link points at a file that exists, and its ``#anchor`` at a heading of
+that file; the README opens with the two commands, and its test command is the one CI runs.
+(``tests/test_packaging.py`` type-checks the complete programs among the Python blocks with mypy
+--strict; ``tests/test_environments.py`` holds the stack-file example to the published schema.)"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from clusterstack.stack.files import Layer, StackConfig
+from clusterstack.stack.spec import load_spec
+from tests.conftest import REPO
+
+PAGES = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
+_FENCE = re.compile(r"^(?P<indent>\s*)```(?P<lang>[\w-]*)\s*$")
+
+
+@dataclass(frozen=True)
+class Block:
+    page: Path
+    line: int
+    lang: str
+    text: str
+
+    def __str__(self) -> str:
+        return f"{self.page.relative_to(REPO)}:{self.line}"
+
+
+def _split(page: Path) -> tuple[list[Block], list[tuple[int, str]]]:
+    """The fenced blocks of a page (dedented by their fence's indent), and its lines outside them."""
+    blocks: list[Block] = []
+    prose: list[tuple[int, str]] = []
+    opened: tuple[int, str, str] | None = None
+    body: list[str] = []
+    for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), start=1):
+        fence = _FENCE.match(line)
+        if opened is None and fence:
+            opened, body = (number, fence["lang"], fence["indent"]), []
+        elif opened is not None and line.strip() == "```":
+            start, lang, indent = opened
+            blocks.append(Block(page, start, lang, "\n".join(text.removeprefix(indent) for text in body) + "\n"))
+            opened = None
+        elif opened is not None:
+            body.append(line)
+        else:
+            prose.append((number, line))
+    assert opened is None, f"{page.relative_to(REPO)}:{opened[0]}: a fence is never closed"
+    return blocks, prose
+
+
+BLOCKS = [block for page in PAGES for block in _split(page)[0]]
+
+
+def _of(lang: str) -> list[Block]:
+    return [block for block in BLOCKS if block.lang == lang]
+
+
+def test_the_pages_hold_blocks_of_every_kind_checked():
+    """A parser that finds nothing would pass every test below."""
+    assert len(_of("python")) >= 4 and len(_of("yaml")) >= 2 and len(PAGES) >= 20
+
+
+@pytest.mark.parametrize("block", _of("python"), ids=str)
+def test_every_python_block_compiles_and_imports_what_exists(block: Block):
+    tree = compile(block.text, str(block), "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module is not None and node.module.split(".")[0] == "clusterstack":
+            module = importlib.import_module(node.module)
+            missing = [alias.name for alias in node.names if not hasattr(module, alias.name)]
+            assert missing == [], f"{block}: {node.module} has no {missing}"
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == "clusterstack":
+                    importlib.import_module(alias.name)
+
+
+def _stack_config(document: object) -> dict[str, object] | None:
+    if isinstance(document, dict) and isinstance(document.get("config"), dict):
+        config: dict[str, object] = document["config"]
+        if any(str(key).startswith("clusterstack:") for key in config):
+            return config
+    return None
+
+
+@pytest.mark.parametrize("block", _of("yaml"), ids=str)
+def test_every_yaml_block_parses_and_every_stack_file_validates(block: Block):
+    document = yaml.safe_load(block.text)
+    config = _stack_config(document)
+    if config is not None:
+        load_spec(StackConfig("docs", (Layer(str(block), config),)))  # raises, listing every problem
+
+
+def test_the_stack_file_examples_are_checked():
+    assert any(_stack_config(yaml.safe_load(block.text)) is not None for block in _of("yaml"))
+
+
+def test_a_wrong_stack_file_example_would_fail():
+    """The validation the yaml test relies on refuses a typo, as it would in a page."""
+    from clusterstack.errors import ClusterstackError
+
+    with pytest.raises(ClusterstackError, match="qouta"):
+        load_spec(StackConfig("docs", (Layer("page.md", {"clusterstack:namespaces": {"payments": {"qouta": {"pods": "1"}}}}),)))
+
+
+def _slug(heading: str) -> str:
+    """The anchor GitHub gives a heading: lower case, inline-code ticks and punctuation dropped
+    (hyphens and underscores kept), spaces to hyphens."""
+    text = heading.strip().lower().replace("`", "")
+    text = re.sub(r"[^\w\- ]", "", text)
+    return text.replace(" ", "-")
+
+
+def _anchors(page: Path) -> set[str]:
+    seen: dict[str, int] = {}
+    anchors = set()
+    for _, line in _split(page)[1]:
+        heading = re.match(r"^#{1,6}\s+(.*?)\s*#*\s*$", line)
+        if heading:
+            slug = _slug(heading[1])
+            count = seen.get(slug, 0)
+            anchors.add(slug if count == 0 else f"{slug}-{count}")
+            seen[slug] = count + 1
+    return anchors
+
+
+def test_slugs_are_githubs():
+    assert _slug("Objects the cluster already has: `onExisting`") == "objects-the-cluster-already-has-onexisting"
+    assert _slug("This project's tests and CI") == "this-projects-tests-and-ci"
+    assert _slug("Renaming, moving, upgrading: aliases") == "renaming-moving-upgrading-aliases"
+
+
+_LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def _links() -> list[tuple[Path, int, str]]:
+    found = []
+    for page in PAGES:
+        for number, line in _split(page)[1]:
+            for target in _LINK.findall(re.sub(r"`[^`]*`", "", line)):
+                if not re.match(r"^[a-z]+:", target):  # http(s):, mailto: are not this repository's
+                    found.append((page, number, target))
+    return found
+
+
+def test_there_are_links_to_check():
+    assert len(_links()) >= 50
+
+
+@pytest.mark.parametrize(("page", "line", "target"), _links(), ids=lambda value: str(value.relative_to(REPO)) if isinstance(value, Path) else str(value))
+def test_every_relative_link_points_at_a_file_and_heading_that_exist(page: Path, line: int, target: str):
+    where = f"{page.relative_to(REPO)}:{line}: {target}"
+    path, _, anchor = target.partition("#")
+    linked = (page.parent / path).resolve() if path else page
+    assert linked.exists(), f"{where}: no such file"
+    assert linked.is_relative_to(REPO), f"{where}: outside the repository"
+    if anchor:
+        assert linked.suffix == ".md", f"{where}: an anchor into a file that is not a page"
+        assert anchor in _anchors(linked), f"{where}: no such heading in {linked.relative_to(REPO)}"
+
+
+def test_every_docs_page_is_listed_in_the_index():
+    """docs/index.md links every page of the manual, so none is an orphan."""
+    index = REPO / "docs" / "index.md"
+    linked = {(index.parent / target.partition("#")[0]).resolve() for page, _, target in _links() if page == index}
+    assert [str(page.relative_to(REPO)) for page in PAGES[1:] if page not in linked and page != index] == []
+
+
+def test_the_readme_opens_with_the_two_commands_and_its_test_command_is_cis():
+    """The first block sets up and previews dev; the second sets up and runs the tests, with the very
+    set-up lines .ci/run uses."""
+    first = BLOCKS[0]
+    assert first.page.name == "README.md" and first.lang == "sh" and first.line <= 5
+    use, test = first.text.strip().splitlines()
+    assert use.endswith("&& .venv/bin/clusterstack preview -s dev")
+    steps = test.split(" && ")
+    assert steps[-1] == ".venv/bin/python -m pytest"
+    ci = (REPO / ".ci" / "run").read_text().splitlines()
+    assert [step for step in steps if step not in ci] == []
+    assert [step for step in use.split(" && ")[:-1] if step.replace("requirements.lock", "requirements-test.lock") not in ci] == []
+
+
+def test_the_readme_is_an_entry_not_a_manual():
+    assert len((REPO / "README.md").read_text().splitlines()) <= 300
