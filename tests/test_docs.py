@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ import yaml
 
 from clusterstack.stack.files import Layer, StackConfig
 from clusterstack.stack.spec import load_spec
+from tests import docs_tables
 from tests.conftest import REPO
 
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
@@ -67,7 +69,9 @@ def _of(lang: str) -> list[Block]:
 
 def test_the_pages_hold_blocks_of_every_kind_checked():
     """A parser that finds nothing would pass every test below."""
-    assert len(_of("python")) >= 4 and len(_of("yaml")) >= 2 and len(PAGES) >= 20
+    assert len(_of("python")) >= 4
+    assert len(_of("yaml")) >= 2
+    assert len(PAGES) >= 20
 
 
 @pytest.mark.parametrize("block", _of("python"), ids=str)
@@ -179,7 +183,8 @@ def test_the_readme_opens_with_the_two_commands_and_its_test_command_is_cis():
     """The first block sets up and previews dev; the second sets up and runs the tests, with the very
     set-up lines .ci/run uses."""
     first = BLOCKS[0]
-    assert first.page.name == "README.md" and first.lang == "sh" and first.line <= 5
+    assert (first.page.name, first.lang) == ("README.md", "sh")
+    assert first.line <= 5
     use, test = first.text.strip().splitlines()
     assert use.endswith("&& .venv/bin/clusterstack preview -s dev")
     steps = test.split(" && ")
@@ -191,3 +196,25 @@ def test_the_readme_opens_with_the_two_commands_and_its_test_command_is_cis():
 
 def test_the_readme_is_an_entry_not_a_manual():
     assert len((REPO / "README.md").read_text().splitlines()) <= 300
+
+
+_SCHEMA = json.loads(docs_tables.SCHEMA.read_text())
+
+
+@pytest.mark.parametrize("page", sorted(docs_tables.PAGES))
+def test_every_settings_table_is_what_the_schema_generates(page: str):
+    text = (REPO / page).read_text()
+    assert docs_tables.current(text) == docs_tables.generated(page, _SCHEMA), f"{page}: run .venv/bin/python -m tests.docs_tables"
+
+
+def test_every_schema_definition_has_its_table_on_one_page():
+    placed = [name for names in docs_tables.PAGES.values() for name in names]
+    assert sorted(placed) == sorted(["", *_SCHEMA["$defs"]])
+
+
+def test_a_table_row_carries_the_fields_type_default_and_description():
+    row = "| `dnsServiceIP` | string | `\"10.96.0.10\"` | The kube-dns Service ClusterIP (kubeadm's default for a 10.96.0.0/12 service range). |"
+    assert row in (REPO / "docs" / "stack-files.md").read_text()
+    assert docs_tables.paths(_SCHEMA)["Subjects"] == [f"namespaces.<name>.access.{role}" for role in ("admins", "editors", "viewers")]
+    assert docs_tables._type({"enum": ["a", "b"]}) == '"a" | "b"'
+    assert docs_tables._cell('"a" | "b"') == '"a" \\| "b"'
