@@ -1,5 +1,6 @@
 """The README and the manual under docs/ stay true: every ```python block compiles and every name it
-imports from clusterstack exists in the installed package; every ```yaml block parses, and one that
+imports from clusterstack exists in the installed package; every program shown runs under Pulumi's
+mocks and exports what it says, and every unit test shown passes; every ```yaml block parses, and one that
 is a stack file (a ``config:`` map with ``clusterstack:`` keys) passes the project's own stack
 validation; every relative link points at a file that exists, and its ``#anchor`` at a heading of
 that file; the README opens with the two commands, and its test command is the one CI runs.
@@ -20,6 +21,7 @@ import yaml
 
 from clusterstack.stack.files import Layer, StackConfig
 from clusterstack.stack.spec import load_spec
+from clusterstack.testing import run
 from tests import docs_tables
 from tests.conftest import REPO
 
@@ -86,6 +88,37 @@ def test_every_python_block_compiles_and_imports_what_exists(block: Block):
             for alias in node.names:
                 if alias.name.split(".")[0] == "clusterstack":
                     importlib.import_module(alias.name)
+
+
+def _programs() -> list[Block]:
+    return [block for block in _of("python") if "from clusterstack" in block.text]
+
+
+@pytest.mark.parametrize("block", [block for block in _programs() if "def test_" not in block.text], ids=str)
+def test_every_program_runs_under_the_mocks_and_exports_what_it_says(block: Block):
+    """Compiling is not running: each program registers its resources under Pulumi's mocks, with
+    clusterstack.testing, and exports exactly the names its ``pulumi.export`` calls give."""
+    code = compile(block.text, str(block), "exec")
+    recording = run(lambda: exec(code, {"__name__": "__main__"}))
+    exported = {
+        node.args[0].value
+        for node in ast.walk(ast.parse(block.text))
+        if isinstance(node, ast.Call) and ast.unparse(node.func) == "pulumi.export" and isinstance(node.args[0], ast.Constant)
+    }
+    assert recording.resources
+    assert set(recording.outputs) == exported
+
+
+@pytest.mark.parametrize("block", [block for block in _programs() if "def test_" in block.text], ids=str)
+def test_every_unit_test_shown_passes(block: Block, monkeypatch):
+    """The tests the pages show are run, from the repository's root (their paths are relative to it)."""
+    monkeypatch.chdir(REPO)
+    namespace: dict[str, object] = {"__name__": "docs_example"}
+    exec(compile(block.text, str(block), "exec"), namespace)
+    tests = [value for name, value in namespace.items() if name.startswith("test_") and callable(value)]
+    assert tests
+    for test in tests:
+        test()
 
 
 def _stack_config(document: object) -> dict[str, object] | None:
