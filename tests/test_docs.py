@@ -3,7 +3,9 @@ imports from clusterstack exists in the installed package; every program shown r
 mocks and exports what it says, and every unit test shown passes; every ```yaml block parses, and one that
 is a stack file (a ``config:`` map with ``clusterstack:`` keys) passes the project's own stack
 validation; every relative link points at a file that exists, and its ``#anchor`` at a heading of
-that file; the README opens with the two commands, and its test command is the one CI runs.
+that file; the README opens with the two commands, and its test command is the one CI runs; every
+command of the CLI has its line in the README and in docs/commands.md; each page's settings tables are
+what tests/docs_tables.py generates from the published stack schema.
 (``tests/test_packaging.py`` type-checks the complete programs among the Python blocks with mypy
 --strict; ``tests/test_environments.py`` holds the stack-file example to the published schema.)"""
 
@@ -251,3 +253,35 @@ def test_a_table_row_carries_the_fields_type_default_and_description():
     assert docs_tables.paths(_SCHEMA)["Subjects"] == [f"namespaces.<name>.access.{role}" for role in ("admins", "editors", "viewers")]
     assert docs_tables._type({"enum": ["a", "b"]}) == '"a" | "b"'
     assert docs_tables._cell('"a" | "b"') == '"a" \\| "b"'
+
+
+def _command_lines() -> list[str]:
+    """Every command the CLI has, as a user types it (groups with their subcommands)."""
+    import click
+
+    from clusterstack.cli import cli
+
+    lines = []
+    for name, command in sorted(cli.commands.items()):
+        if isinstance(command, click.Group):
+            lines += [f"clusterstack {name} {sub}" for sub in sorted(command.commands)]
+        else:
+            lines.append(f"clusterstack {name}")
+    return lines
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/commands.md"])
+def test_every_command_is_at_a_glance_in_the_readme_and_in_the_commands_page(page: str):
+    """A command added to the CLI without a line in these two places fails here."""
+    text = (REPO / page).read_text()
+    assert len(_command_lines()) >= 15
+    missing = [line for line in _command_lines() if not re.search(rf"`{re.escape(line)}[ `]", text) and not _grouped(line, text)]
+    assert missing == []
+
+
+def _grouped(line: str, text: str) -> bool:
+    """``clusterstack state list|show|unlock|repair`` and ``state show`` beside ``state list`` name each."""
+    *group, sub = line.split()
+    if len(group) < 2:
+        return False
+    return bool(re.search(rf"`{re.escape(' '.join(group))} [^`]*\b{re.escape(sub)}\b", text)) or f"`state {sub} " in text or f"`state {sub}`" in text
