@@ -15,6 +15,7 @@ import ast
 import importlib
 import json
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -285,3 +286,39 @@ def _grouped(line: str, text: str) -> bool:
     if len(group) < 2:
         return False
     return bool(re.search(rf"`{re.escape(' '.join(group))} [^`]*\b{re.escape(sub)}\b", text)) or f"`state {sub} " in text or f"`state {sub}`" in text
+
+
+def _shown(block: Block) -> list[str]:
+    """What a ```text block shows a command printing: its lines but the prompt and the elisions."""
+    return [line for line in block.text.splitlines() if line.strip() != "..." and not line.startswith("$ ")]
+
+
+def _in_order(shown: list[str], printed: list[str]) -> bool:
+    rest = iter(printed)
+    return all(any(line == candidate for candidate in rest) for line in shown)
+
+
+def test_the_tour_prints_what_the_readme_shows(tmp_path: Path):
+    """The tour's preview, up, edit, saved plan and up --plan, run on a copy of the project."""
+    from click.testing import CliRunner
+
+    from clusterstack.cli import cli
+
+    shutil.copy(REPO / "Pulumi.yaml", tmp_path)
+    shutil.copy(REPO / "__main__.py", tmp_path)
+    shutil.copytree(REPO / "stacks", tmp_path / "stacks")
+    first, edited = [block for block in BLOCKS if block.page.name == "README.md" and block.lang == "text"][:2]
+
+    def clusterstack(*args: str) -> list[str]:
+        result = CliRunner().invoke(cli, ["--project-dir", str(tmp_path), *args])
+        assert result.exit_code == 0, result.output
+        return result.stdout.splitlines()
+
+    assert _in_order(_shown(first), clusterstack("preview", "-s", "dev"))
+    clusterstack("up", "-s", "dev", "--yes")
+    stack = tmp_path / "stacks" / "Pulumi.dev.yaml"
+    assert stack.read_text().count('pods: "30"}') == 1
+    stack.write_text(stack.read_text().replace('pods: "30"}', 'pods: "40"}'))
+    assert _in_order(_shown(edited), clusterstack("preview", "-s", "dev", "--out", str(tmp_path / "dev.plan")))
+    assert "Resources: 0 added, 1 changed, 0 destroyed" in "\n".join(clusterstack("up", "-s", "dev", "--plan", str(tmp_path / "dev.plan")))
+    assert not _in_order(["Plan: 14 to add, 0 to change, 0 to destroy."], ["Plan: 13 to add, 0 to change, 0 to destroy."])
