@@ -72,6 +72,12 @@ def _of(lang: str) -> list[Block]:
     return [block for block in BLOCKS if block.lang == lang]
 
 
+def test_every_block_names_a_language_this_module_knows():
+    """A ```py or ```yml block would escape the checks below: only these spellings are allowed."""
+    known = {"python", "yaml", "sh", "console", "text", "mermaid", ""}
+    assert [str(block) for block in BLOCKS if block.lang not in known] == []
+
+
 def test_the_pages_hold_blocks_of_every_kind_checked():
     """A parser that finds nothing would pass every test below."""
     assert len(_of("python")) >= 4
