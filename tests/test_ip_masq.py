@@ -28,7 +28,8 @@ from clusterstack.components.ip_masq import (
     build_ip_masq,
     warnings,
 )
-from clusterstack.components.model import ArgsError, describe, dotted
+from clusterstack.components.model import ArgsError, dotted
+from clusterstack.components.pydantic_errors import describe
 from clusterstack.kube.schema import schema_problems
 from clusterstack.testing import run
 
