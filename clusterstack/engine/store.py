@@ -236,17 +236,11 @@ class StateStore:
         with self._lock.held(operation, on_takeover):
             yield
 
-    def holder(self) -> LockHolder | None:
-        return self._lock.holder()
-
     def releasable_holder(self) -> LockHolder | None:
         return self._lock.releasable_holder()
 
     def unlock(self) -> LockHolder | None:
         return self._lock.unlock()
-
-    def locked_message(self) -> str:
-        return self._lock.locked_message()
 
 
 def state_text(data: dict[str, Any]) -> str:
