@@ -151,6 +151,7 @@ def claim_usage(spec: Mapping[str, Any], meta: Mapping[str, Any], default_storag
 
 
 def claim_requests(spec: Mapping[str, Any]) -> Resources:
+    """A claim's spec.resources.requests (BadObject, with the key path, where they are not a map)."""
     resources = spec.get("resources")
     if resources is not None and not isinstance(resources, Mapping):
         raise BadObject(f"spec.resources is {type(resources).__name__}, not a map")
