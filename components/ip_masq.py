@@ -45,7 +45,7 @@ from pydantic import AfterValidator, Field, field_validator
 from ..kube.durations import DURATION_EXAMPLE, go_duration
 from ..kube.lifecycle import OnExisting
 from ..kube.manifest import Bundle, Manifest
-from ..kube.network import cidr_problem
+from ..kube.network import cidr_problem, repeated_networks
 from ..kube.quantity import Quantity
 from .cluster import ClusterSpec
 from .dns_autoscaler import Resources, ResourcesArgsDict
@@ -229,21 +229,6 @@ def list_problems(cidrs: Sequence[str | pulumi.Output[str]], cidr_limit: int | N
                 yield ("nonMasqueradeCIDRs", index), f"{cidr} is IPv6, which the agent refuses unless it writes IPv6 rules; set enableIPv6: true"
 
 
-def repeats(cidrs: Sequence[str | pulumi.Output[str]]) -> list[tuple[int, int]]:
-    """(index, index of the earlier entry) for each entry naming a network listed already
-    (10.0.0.0/8 twice). Entries that are still Outputs are skipped."""
-    found: list[tuple[int, int]] = []
-    seen: dict[ipaddress.IPv4Network | ipaddress.IPv6Network, int] = {}
-    for index, cidr in enumerate(cidrs):
-        if not isinstance(cidr, str):
-            continue
-        network = ipaddress.ip_network(cidr)
-        if network in seen:
-            found.append((index, seen[network]))
-        seen.setdefault(network, index)
-    return found
-
-
 def _repeat_warning(cidrs: Sequence[str | pulumi.Output[str]], index: int, first: int) -> tuple[KeyPath, str]:
     return ("nonMasqueradeCIDRs", index), f"{cidrs[index]} is listed already (nonMasqueradeCIDRs[{first}])"
 
@@ -266,7 +251,7 @@ def agent_config(args: IpMasqArgs) -> str | pulumi.Output[str]:
 
     def write(resolved: Sequence[str]) -> str:
         raise_problems(((at, *path), message) for path, message in list_problems(resolved, args.cidr_limit, args.enable_ipv6))
-        for index, first in repeats(resolved):
+        for index, first in repeated_networks(resolved):
             # Two plain entries are a repeat ``warnings`` reports already; this reports the rest.
             if late is None or index in late or first in late:
                 path, message = _repeat_warning(resolved, index, first)
@@ -291,7 +276,7 @@ def warnings(args: IpMasqArgs, cluster: ClusterSpec | None = None) -> list[tuple
     cidrs = args.non_masquerade_cidrs
     if cidrs is not None and not isinstance(cidrs, pulumi.Output):
         # An entry that is an Output is warned of when it resolves (agent_config).
-        found += [_repeat_warning(cidrs, index, first) for index, first in repeats(cidrs)]
+        found += [_repeat_warning(cidrs, index, first) for index, first in repeated_networks(cidrs)]
     if args.resync_interval is not None and go_duration(args.resync_interval) < 10**9:
         found.append((("resyncInterval",), f"{args.resync_interval} rewrites every node's NAT rules more than once a second; the agent's default is 60s"))
     if cluster is not None and cluster.distribution == "gke":

@@ -5,12 +5,14 @@ quota is upstream's own cases, in tests/conformance/admission.yaml."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from clusterstack.analysis.admitted import Classes, classes_of, namespaces_of, pod_template
 from clusterstack.analysis.quantities import Amount
 
-OBJECTS = [
+OBJECTS: list[dict[str, Any]] = [
     {"kind": "Namespace", "metadata": {"name": "team"}},
     {"kind": "LimitRange", "metadata": {"name": "b", "namespace": "team"}, "spec": {"limits": [{"type": "Container", "max": {"cpu": "2"}}]}},
     {"kind": "LimitRange", "metadata": {"name": "a", "namespace": "team"}, "spec": {"limits": [{"type": "Container", "max": {"cpu": "1"}}]}},

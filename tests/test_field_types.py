@@ -6,6 +6,7 @@ when it resolves, failing the run with the message the plain value gets, at the 
 from __future__ import annotations
 
 import gc
+from typing import Any
 
 import pulumi
 import pytest
@@ -18,7 +19,7 @@ from clusterstack.kube.quantity import Quantity
 from clusterstack.testing import run
 
 
-def refusal(kind: object, value: object) -> str:
+def refusal(kind: Any, value: object) -> str:
     with pytest.raises(ValidationError) as caught:
         TypeAdapter(kind).validate_python(value)
     [(_, message)] = describe(caught.value, Model)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Sequence
 from typing import Any, Literal
 
 Protocol = Literal["TCP", "UDP", "SCTP"]
@@ -161,3 +162,18 @@ def cidr_problem(text: str) -> str | None:
         hint = f"; write {mapped}/{int(prefix) - 96}" if int(prefix) >= 96 else ""
         return f"{text!r} is an IPv4-mapped IPv6 CIDR, which the agent puts in its IPv4 rules, where iptables refuses it{hint}"
     return None
+
+
+def repeated_networks(cidrs: Sequence[object]) -> list[tuple[int, int]]:
+    """(index, index of the earlier entry) for each entry naming a network listed already
+    (10.0.0.0/8 twice). Entries that are not text (a Pulumi Output still to resolve) are skipped."""
+    found: list[tuple[int, int]] = []
+    seen: dict[ipaddress.IPv4Network | ipaddress.IPv6Network, int] = {}
+    for index, cidr in enumerate(cidrs):
+        if not isinstance(cidr, str):
+            continue
+        network = ipaddress.ip_network(cidr)
+        if network in seen:
+            found.append((index, seen[network]))
+        seen.setdefault(network, index)
+    return found
