@@ -41,34 +41,25 @@ from pydantic_core import ErrorDetails
 from typing_extensions import Self
 
 from ..kube import names
+from ..kube.findings import Finding, Findings, errors_of, prefixed
+from ..kube.paths import KeyPath, dotted
 from ..kube.quantity import Quantity
 from . import FIELD_DOCS_ENV
-
-KeyPath = tuple[str | int, ...]
-"""Where a problem is, relative to the model that found it: ("container", "default", "cpu")."""
-Problems = Iterable[tuple[KeyPath, str]]
-"""(key path, message) for each problem a rule finds."""
 
 
 class Invalid(ValueError):
     """One or more cross-field problems, each at a key path relative to the model that found them."""
 
-    def __init__(self, problems: Iterable[tuple[KeyPath, str]]) -> None:
+    def __init__(self, problems: Iterable[Finding]) -> None:
         self.problems = list(problems)
-        super().__init__("; ".join(f"{dotted(path)}: {message}" if path else message for path, message in self.problems))
+        super().__init__("; ".join(str(problem) for problem in self.problems))
 
 
-def raise_problems(problems: Problems) -> None:
-    found = list(problems)
+def raise_problems(findings: Iterable[Finding]) -> None:
+    """Raise the errors among ``findings`` (warnings pass: they are for the one who reports them)."""
+    found = errors_of(findings)
     if found:
         raise Invalid(found)
-
-
-def dotted(path: KeyPath) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
 
 
 class Model(BaseModel):
@@ -87,9 +78,20 @@ class Model(BaseModel):
         raise_problems(self._problems())
         return self
 
-    def _problems(self) -> Problems:
-        """Rules across fields, checked once every field is valid: (relative key path, message) each."""
-        return ()
+    # The finding protocol (tests/test_findings.py holds every model to it): a model says what is wrong
+    # with itself in ``_problems`` (run when it is built, so a model that exists is valid) and what is
+    # valid but probably not meant in ``warnings``; both are generators of Findings at key paths
+    # relative to the model, and a holder prefixes its parts' findings with their keys. A block whose
+    # rules read the cluster's facts (its domain, kube-proxy mode, distribution) also has
+    # ``on_cluster(self, cluster)``, a generator of both kinds, run where block and cluster meet.
+
+    def _problems(self) -> Findings:
+        """Rules across fields, checked once every field is valid: errors, each at its relative key path."""
+        yield from ()
+
+    def warnings(self) -> Findings:
+        """What is valid but probably not meant: warnings, each at its relative key path."""
+        yield from ()
 
 
 F = TypeVar("F", bound=Callable[..., None])
@@ -122,7 +124,7 @@ def args_for(model: type[M], args: Any, component: str, name: str) -> M:
     try:
         return model.model_validate(args)
     except ValidationError as error:
-        lines = [f'{component} "{name}": {dotted(path) if path else "args"}: {message}' for path, message in describe(error, model)]
+        lines = [f'{component} "{name}": {dotted(found.path) if found.path else "args"}: {found.message}' for found in describe(error, model)]
         raise ArgsError("\n".join(lines)) from None
 
 
@@ -135,17 +137,17 @@ def given(arguments: Mapping[str, Any]) -> dict[str, Any]:
 # --- pydantic's findings in the project's words -------------------------------------------------
 
 
-def describe(error: ValidationError, model: type[BaseModel]) -> list[tuple[KeyPath, str]]:
+def describe(error: ValidationError, model: type[BaseModel]) -> list[Finding]:
     """Every problem in ``error``, at its key path (in the stack files' spelling), worded as a fix."""
-    problems: list[tuple[KeyPath, str]] = []
+    problems: list[Finding] = []
     for detail in error.errors():
         # pydantic marks an invalid mapping key with a trailing "[key]"; the key itself is the place.
         loc = tuple(part for part in detail["loc"] if part != "[key]")
         cause = (detail.get("ctx") or {}).get("error")
         if isinstance(cause, Invalid):
-            problems += [(loc + tuple(path), message) for path, message in cause.problems]
+            problems += prefixed(loc, cause.problems)
         else:
-            problems.append((loc, _message(detail, model)))
+            problems.append(Finding(loc, _message(detail, model)))
     return list(dict.fromkeys(problems))
 
 
@@ -331,7 +333,7 @@ def checked_when_resolved(value: pulumi.Output[Any], validate: Callable[[Any], A
         try:
             return validate(resolved)
         except ValidationError as error:
-            raise Invalid([((*at, *path), message) for path, message in describe(error, BaseModel)]) from None
+            raise Invalid(prefixed(at, describe(error, BaseModel))) from None
 
     return value.apply(check)
 
@@ -370,7 +372,7 @@ QuantityText = str | int | float
 """A quantity as a caller writes it: "500m", "1Gi", 2, 0.5."""
 
 
-def check_label_keys(labels: Mapping[str, Any], where: str, reserved: Iterable[str]) -> Problems:
+def check_label_keys(labels: Mapping[str, Any], where: str, reserved: Iterable[str]) -> Findings:
     """Labels a component sets itself may not also be given by hand: the two would fight."""
     for key in sorted(set(labels) & set(reserved)):
-        yield (where, key), f"is set by clusterstack; remove it from {where}"
+        yield Finding((where, key), f"is set by clusterstack; remove it from {where}")
