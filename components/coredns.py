@@ -438,11 +438,8 @@ class CoreDnsArgs(Model):
         return any(isinstance(servers, pulumi.Output) for servers in (self.upstream_servers, *self.stub_domains.values()))
 
     def warnings(self) -> Findings:
-        """What is valid but probably not meant: a budget that lets nothing go, upstreams CoreDNS
-        will trip on, blocks nothing reaches, plugins outside CoreDNS's default build."""
-        if self.pdb is not None and self.pdb.budget in (("maxUnavailable", 0), ("maxUnavailable", "0%"), ("minAvailable", "100%")):
-            field, value = self.pdb.budget
-            yield warning(("pdb", field), f"{value} lets no CoreDNS pod be evicted: every node drain that meets one waits forever")
+        """What is valid but probably not meant: upstreams CoreDNS will trip on, blocks nothing reaches,
+        plugins outside CoreDNS's default build. (The disruption budget's are ``on_cluster``'s.)"""
         # Servers that are Outputs are passed over here: CoreDns says what there is to say about them once they resolve.
         for domain, servers in self.stub_domains.items():
             if not isinstance(servers, pulumi.Output):
@@ -466,7 +463,8 @@ class CoreDnsArgs(Model):
         """What the cluster's facts make invalid: a zone that shadows the kubernetes plugin, managed
         offerings whose CoreDNS is not configured through kube-system/coredns, and a budget field the
         cluster's Kubernetes version does not have; and what they make doubtful (EKS's add-on, 1.26's
-        feature gate)."""
+        feature gate), the budget's warnings with them, as they have always been said: what the budget
+        does to the cluster's node drains."""
         pdb = self.pdb
         if pdb is not None and pdb.unhealthy_pod_eviction_policy is not None and _minor(cluster.kubernetes_version) < UNHEALTHY_POLICY_SINCE:
             yield Finding(
@@ -494,6 +492,9 @@ class CoreDnsArgs(Model):
                     ("pdb", "onExisting"),
                     "EKS's CoreDNS add-on ships PodDisruptionBudget kube-system/coredns: creating this one fails with AlreadyExists; set onExisting: adopt",
                 )
+        if pdb is not None and pdb.budget in (("maxUnavailable", 0), ("maxUnavailable", "0%"), ("minAvailable", "100%")):
+            field, value = pdb.budget
+            yield warning(("pdb", field), f"{value} lets no CoreDNS pod be evicted: every node drain that meets one waits forever")
         if pdb is not None and pdb.unhealthy_pod_eviction_policy is not None and _minor(cluster.kubernetes_version) == UNHEALTHY_POLICY_SINCE:
             yield warning(
                 ("pdb", "unhealthyPodEvictionPolicy"),
@@ -701,8 +702,8 @@ class CoreDns(pulumi.ComponentResource):
 
 
 def _all_warnings(args: CoreDnsArgs, cluster: ClusterSpec, node_local: NodeLocalDnsArgs | None) -> Findings:
-    """Every warning a platform gives its CoreDNS: the model's own, the cluster's, the cache's."""
-    yield from args.warnings()
+    """Every warning a platform gives its CoreDNS: the cluster's, the model's own, the cache's."""
     yield from warnings_of(args.on_cluster(cluster))
+    yield from args.warnings()
     if node_local is not None:
         yield from bypassed_by_node_local(args, node_local, cluster.domain)

@@ -177,8 +177,8 @@ class ClusterPlatformArgs(Model):
         )
 
     def _cluster_bound(self) -> list[tuple[KeyPath, NodeLocalDnsArgs | CoreDnsArgs | IpMasqArgs]]:
-        """The parts whose rules read the cluster's facts (``on_cluster``), each at its key: run here,
-        once for the stack, and by each part's builder for a program that builds the part alone."""
+        """The parts whose rules read the cluster's facts (``on_cluster``), each at its key: their errors
+        are the stack's (here), as a part's builder makes them for a program that builds it alone."""
         parts = ((("dns", "nodeLocal"), self.dns.node_local), (("dns", "coredns"), self.dns.coredns), (("ipMasq",), self.ip_masq))
         return [(at, part) for at, part in parts if part is not None]
 
@@ -209,11 +209,18 @@ class ClusterPlatformArgs(Model):
                 yield from prefixed((key, name, "podSecurity"), pinned_ahead(pod_security, self.cluster.kubernetes_version))
         if self.dns.autoscaler is not None:
             yield from prefixed(("dns", "autoscaler"), self.dns.autoscaler.warnings())
-        for at, part in self._cluster_bound():
-            yield from prefixed(at, part.warnings())
-            yield from prefixed(at, warnings_of(part.on_cluster(self.cluster)))
-            if isinstance(part, CoreDnsArgs) and self.dns.node_local is not None:
-                yield from prefixed(at, coredns.bypassed_by_node_local(part, self.dns.node_local, self.cluster.domain))
+        if self.dns.node_local is not None:
+            yield from prefixed(("dns", "nodeLocal"), self.dns.node_local.warnings())
+            yield from prefixed(("dns", "nodeLocal"), warnings_of(self.dns.node_local.on_cluster(self.cluster)))
+        if self.dns.coredns is not None:
+            # What the cluster makes of CoreDNS (EKS owns its Corefile) before CoreDNS's own, as it has always been said.
+            yield from prefixed(("dns", "coredns"), warnings_of(self.dns.coredns.on_cluster(self.cluster)))
+            yield from prefixed(("dns", "coredns"), self.dns.coredns.warnings())
+            if self.dns.node_local is not None:
+                yield from prefixed(("dns", "coredns"), coredns.bypassed_by_node_local(self.dns.coredns, self.dns.node_local, self.cluster.domain))
+        if self.ip_masq is not None:
+            yield from prefixed(("ipMasq",), self.ip_masq.warnings())
+            yield from prefixed(("ipMasq",), warnings_of(self.ip_masq.on_cluster(self.cluster)))
         add_ons = {"autoscaler": self.dns.autoscaler, "nodeLocal": self.dns.node_local}
         for add_on, args in add_ons.items():
             advice = _SHIPPED_ADVICE.get((self.cluster.distribution or "", add_on))

@@ -16,7 +16,9 @@ What this module verifies:
   named for problems or warnings, and no module keeps a rule of another shape (a module-level
   ``warnings(args, cluster)``, ``cluster_problems``, a rule returning a list).
 - Run on a stack that draws both kinds, the hooks hold to it: warnings come out as warnings at the
-  stack's key paths, errors as errors, and the stack loader words both as before.
+  stack's key paths, errors as errors, and the stack loader words both as before: for 150 generated
+  stacks (tests/messages_corpus.py), every message and its order is what the code printed before the
+  finding type (tests/data/findings/messages.jsonl, recorded with commit 69695ed).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import ast
 import dataclasses
 import importlib
 import inspect
+import json
 import pkgutil
 import re
 from collections.abc import Callable, Iterator
@@ -38,6 +41,7 @@ from clusterstack.components.model import Invalid, Model, describe, raise_proble
 from clusterstack.components.platform import ClusterPlatformArgs
 from clusterstack.kube.findings import Finding, errors_of, prefixed, warning, warnings_of
 from clusterstack.kube.paths import dotted
+from tests import messages_corpus
 from tests.conftest import REPO
 from tests.helpers import STACK_FILE, load
 
@@ -257,3 +261,12 @@ def test_the_stack_loader_words_findings_as_before():
     assert len(warned) >= 7
     assert all(w.startswith(f"{STACK_FILE}: clusterstack:") for w in warned)
     assert f"{STACK_FILE}: clusterstack:ipMasq.masqLinkLocalIPv6: has no effect: the agent writes IPv6 rules only with enableIPv6: true" in warned
+
+
+def test_every_message_and_its_order_is_as_the_code_before_the_finding_type_printed_it():
+    recorded = [json.loads(line) for line in (REPO / "tests" / "data" / "findings" / "messages.jsonl").read_text().splitlines()]
+    assert len(recorded) == messages_corpus.COUNT
+    assert sum(1 for said in recorded if said and said[0].startswith("warning: ")) > 100  # the corpus draws warnings, many at once
+    assert max(len(said) for said in recorded) > 10
+    for index, (values, said) in enumerate(zip(messages_corpus.stacks(), recorded, strict=True)):
+        assert messages_corpus.messages(values) == said, f"stack {index}: {json.dumps(values)}"
