@@ -1,6 +1,6 @@
 """Findings: what validation says about a value, at its key path, as an error or a warning.
 
-Every rule of the models, the stack loader and the analyses reports through this one type. A rule is
+Every rule of the models, the stack loader and the schema checks reports through this one type. A rule is
 a generator of ``Finding``s at key paths relative to what it checks; whoever holds that thing puts
 its own key in front (``prefixed``), so the finding reaches the user naming the exact key in the
 stack file (``clusterstack:namespaces.team.quota.pods``) however deep the rule sits.
@@ -44,11 +44,8 @@ Findings = Iterator[Finding]
 """What every rule returns: a generator, so a caller may stop at the first or take them all."""
 
 
-def error(path: KeyPath, message: str) -> Finding:
-    return Finding(path, message, "error")
-
-
 def warning(path: KeyPath, message: str) -> Finding:
+    """A warning; an error is plain ``Finding(path, message)``."""
     return Finding(path, message, "warning")
 
 
