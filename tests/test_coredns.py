@@ -389,8 +389,8 @@ def cluster_problems(args: CoreDnsArgs, cluster: ClusterSpec) -> list[tuple[KeyP
 
 
 def warnings(args: CoreDnsArgs, cluster: ClusterSpec, node_local: NodeLocalDnsArgs | None = None) -> list[tuple[KeyPath, str]]:
-    """What a stack's dns.coredns is warned of: its own warnings, those on ``cluster``, those beside ``node_local``."""
-    found = [*args.warnings(), *warnings_of(args.on_cluster(cluster))]
+    """What a stack's dns.coredns is warned of, in the platform's order: those on ``cluster``, its own, those beside ``node_local``."""
+    found = [*warnings_of(args.on_cluster(cluster)), *args.warnings()]
     found += bypassed_by_node_local(args, node_local, cluster.domain) if node_local is not None else []
     return [(finding.path, finding.message) for finding in found]
 
