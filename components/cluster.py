@@ -10,11 +10,12 @@ from typing import Any, Literal, TypedDict
 
 from pydantic import Field, field_validator
 
+from ..kube.findings import Findings
 from ..kube.names import dns1123_subdomain
 from ..kube.network import parse_ip
 from ..kube.schema import DEFAULT_KUBERNETES_VERSION, supported_versions
 from .capacity import NodePool, NodePoolArgsDict, node_pool_problems
-from .model import Model, Problems, given, typed_init
+from .model import Model, given, typed_init
 
 _VERSION = re.compile(r"1\.[0-9]+")
 KubeProxyMode = Literal["iptables", "ipvs"]
@@ -88,8 +89,8 @@ class ClusterSpec(Model):
     ) -> None:
         super().__init__(**given(locals()))
 
-    def _problems(self) -> Problems:
-        return node_pool_problems(self.node_pools)
+    def _problems(self) -> Findings:
+        yield from node_pool_problems(self.node_pools)
 
     @field_validator("kubernetes_version", mode="before")
     @classmethod
