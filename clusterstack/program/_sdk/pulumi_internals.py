@@ -67,7 +67,8 @@ INTERNALS: tuple[Internal, ...] = (
     Internal("pulumi.runtime._callbacks._CallbackServicer._servicers, _callbacks, _loop", "call a transform through the SDK's own callback"),
     Internal("pulumi.runtime.proto.resource_pb2", "the engine's gRPC messages a transform is given and answers"),
     # Switched while a program runs here, and put back after.
-    Internal("pulumi.runtime.resource._get_stack_trace", "off (an empty proto.source_pb2.StackTrace): a stack walk per resource for the CLI", "patched"),
+    Internal("pulumi.runtime.resource._get_stack_trace", "off: the Python stack walk per resource only the Pulumi CLI shows", "patched"),
+    Internal("pulumi.runtime.proto.source_pb2.StackTrace", "what _get_stack_trace gives meanwhile: an empty stack trace", "called"),
     Internal("pulumi.log.debug", "off: the mock engine would only drop it, after a round trip per resource", "patched"),
     Internal("pulumi.resource.Resource.__init__", "asks the fast path first; its 9-parameter signature is copied", "patched"),
     Internal("pulumi.resource.register_resource_outputs", "asks the fast path first (ComponentResource.register_outputs calls it)", "patched"),
