@@ -260,6 +260,7 @@ def test_every_listed_internal_says_what_it_is_for_and_is_proven_on_the_declared
         assert internal.name.startswith("pulumi."), internal
         assert internal.use, internal
         assert internal.kind in {"read", "called", "subclassed", "written", "patched"}, internal
+        assert internal.proven_on == PROVEN_ON, internal
     patched = [internal.name for internal in pulumi_internals.INTERNALS if internal.kind == "patched"]
     assert len(patched) == 4, "the four monkeypatches: the stack-trace walk, the debug log, Resource.__init__, register_resource_outputs"
 
@@ -358,7 +359,7 @@ def test_each_module_of_the_sdk_package_opens_with_its_job_and_stays_small():
     for path in sorted(SDK_PACKAGE.glob("*.py")):
         source = path.read_text(encoding="utf-8")
         assert ast.get_docstring(ast.parse(source)), f"{path.name} opens with a docstring of its job"
-        assert source.count("\n") <= 410, f"{path.name}: {source.count(chr(10))} lines; split what does two things"
+        assert source.count("\n") <= 400, f"{path.name}: {source.count(chr(10))} lines; split what does two things"
 
 
 def test_a_touch_names_its_line_what_was_touched_and_the_part_that_is_internal():

@@ -1,13 +1,12 @@
 """The one module that touches the Pulumi SDK's internals: every name below that Pulumi does not
 publish (``pulumi.__all__``, ``pulumi.runtime.__all__``) is reached here and nowhere else.
 
-The rest of clusterstack speaks to the SDK through its public API and these functions; each says
-which internal it stands for and why clusterstack needs it. ``INTERNALS`` lists them all, each with
-what it is for, and ``PROVEN_ON`` (``evalpath``, the one source of that truth) the pulumi versions on
-which every one of them was proven: tests/test_sdk.py pins each, tests/test_fast_path.py proves the
-fast path equivalent to the SDK's own, and tests/test_pulumi_internals.py fails when any other module
-under clusterstack/ touches a Pulumi internal, so the fence stays where it is. An SDK upgrade that
-breaks an internal breaks it here, and only here.
+The rest of clusterstack speaks to the SDK through its public API and these functions. ``INTERNALS``
+lists every internal with what it is for and the pulumi versions it is proven on (``PROVEN_ON``, from
+``evalpath``: the one source of that truth). tests/test_sdk.py pins their behaviour,
+tests/test_fast_path.py proves the fast path equivalent to the SDK's own, and
+tests/test_pulumi_internals.py fails when any other module touches a Pulumi internal, or this one
+touches one it does not list. An SDK upgrade that breaks an internal breaks it here, and only here.
 """
 
 from __future__ import annotations
@@ -49,6 +48,11 @@ class Internal:
     name: str
     use: str
     kind: str = "read"
+
+    @property
+    def proven_on(self) -> frozenset[str]:
+        """The pulumi versions it is proven on: every one the fast path is (``evalpath.PROVEN_ON``)."""
+        return PROVEN_ON
 
 
 INTERNALS: tuple[Internal, ...] = (
@@ -100,8 +104,7 @@ INTERNALS: tuple[Internal, ...] = (
     Internal("pulumi.output.Output._data", "an Output's state (one future of _OutputData): read when settled, computed on demand", "subclassed"),
     Internal("pulumi.output._OutputData", "what an Output's future holds", "called"),
 )
-"""Every internal this module reaches, in the order the modules above it need them. All are proven
-on every version in ``PROVEN_ON``."""
+"""Every internal this module reaches, in the order the modules above it need them."""
 
 
 # --- running a program -------------------------------------------------------------------------
@@ -243,34 +246,19 @@ SPECIAL_SIGNATURE: str = rpc._special_sig_key
 """The key marking a secret, asset, archive or resource reference in wire form."""
 
 
-def is_input_type(typ: type) -> bool:
-    return bool(_types.is_input_type(typ))
-
-
-def input_type_properties(value: Any) -> dict[str, Any]:
-    """An input type's (an Args object's) properties, by Python name."""
-    return _types.input_type_to_untranslated_dict(value)
-
-
-def input_type_wire(value: Any) -> dict[str, Any]:
-    """A nested input type's properties, by Pulumi name, as ``serialize_property`` reads them."""
-    return _types.input_type_to_dict(value)
-
-
-def py_to_pulumi_names(typ: type) -> dict[str, str]:
-    return _types.input_type_py_to_pulumi_names(typ)
-
-
-def pulumi_to_py_names(cls: type) -> dict[str, str]:
-    return _types.resource_pulumi_to_py_names(cls)
-
-
-def output_types(cls: type) -> Mapping[str, Any]:
-    return _types.resource_types(cls)
-
-
-def package_of(t: str) -> str | None:
-    return _runtime_resource._pkg_from_type(t)
+# register_resource's and resolve_outputs' own translations, from pulumi._types.
+is_input_type = _types.is_input_type
+"""Whether a type is an input type (an Args class), not a plain value."""
+input_type_properties = _types.input_type_to_untranslated_dict
+"""An input type's (an Args object's) properties, by Python name."""
+input_type_wire = _types.input_type_to_dict
+"""A nested input type's properties, by Pulumi name, as ``serialize_property`` reads them."""
+py_to_pulumi_names = _types.input_type_py_to_pulumi_names
+pulumi_to_py_names = _types.resource_pulumi_to_py_names
+output_types = _types.resource_types
+"""The types a resource's output properties are translated to."""
+package_of = _runtime_resource._pkg_from_type
+"""The package a type token belongs to (``kubernetes`` of ``kubernetes:core/v1:Namespace``)."""
 
 
 def has_transformations(res: Resource) -> bool:
