@@ -267,8 +267,8 @@ class FastPath:
         internals.monitor_store(self.monitor, taken.urn, id_ or "", state)
         answered = _answered(state, taken.inputs)
         self._record(taken, state, plain=answered is not None)
-        self.urns[res] = taken.urn
-        internals.set_output(res, "urn", internals.Resolved(res, lambda: taken.urn))
+        urn = self.urns[res] = taken.urn
+        internals.set_output(res, "urn", internals.Resolved(res, lambda: urn))  # not taken.urn: the Output would keep all of taken alive
         if taken.custom:
             self.ids[res] = id_ or ""
             internals.set_output(res, "id", internals.Resolved(res, lambda: id_, known=bool(id_)))
