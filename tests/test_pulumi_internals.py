@@ -223,8 +223,10 @@ def _modules() -> list[tuple[Path, str]]:
     (clusterstack/components is a link to components/, read once)."""
     found = []
     for root, package in ((REPO / "clusterstack", "clusterstack"), (REPO / "components", "clusterstack.components")):
+        if not root.is_dir():  # the library may one day live inside clusterstack/, read there
+            continue
         for path in sorted(root.rglob("*.py")):
-            if "components" in path.relative_to(root).parts[:1] and package == "clusterstack":
+            if (root / path.relative_to(root).parts[0]).is_symlink():
                 continue
             parts = path.relative_to(root).with_suffix("").parts
             name = ".".join([package, *parts[: -1 if parts[-1] == "__init__" else None]])
