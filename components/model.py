@@ -40,9 +40,9 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import ErrorDetails
 from typing_extensions import Self
 
+from .. import FIELD_DOCS_ENV
 from ..kube import names
 from ..kube.quantity import Quantity
-from . import FIELD_DOCS_ENV
 
 KeyPath = tuple[str | int, ...]
 """Where a problem is, relative to the model that found it: ("container", "default", "cpu")."""
