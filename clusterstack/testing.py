@@ -31,7 +31,8 @@ from typing import Any
 import pulumi
 
 from .program import _sdk
-from .program._sdk import AliasSpec, Duplicate, Registration, qualify, urn_of
+from .program._sdk import Duplicate, Registration, qualify, urn_of
+from .program._sdk.alias import AliasSpec
 from .stack.files import Layer, as_pulumi_config, program_config, read_stack_file
 from .stack.project import Project
 

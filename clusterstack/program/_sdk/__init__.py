@@ -50,25 +50,10 @@ from pulumi.runtime.sync_await import _sync_await
 
 from ..failure import ProgramExit
 from . import fast
+from .alias import AliasSpec
 from .goals import Goals
 
 STACK_TYPE = "pulumi:pulumi:Stack"
-
-
-@dataclass(frozen=True)
-class AliasSpec:
-    """An alias as the program declared it (``pulumi.Alias``); unset parts mean "as the resource is now"."""
-
-    name: str = ""
-    type: str = ""
-    stack: str = ""
-    project: str = ""
-    parent: str = ""
-    """The old parent's URN; "" for the current parent."""
-    no_parent: bool = False
-    """The resource used to have no parent (``parent=pulumi.ROOT_STACK_RESOURCE``)."""
-    urn: str = ""
-    """A whole old URN, when the alias was given as one."""
 
 
 @dataclass(frozen=True)

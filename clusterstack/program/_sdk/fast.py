@@ -49,6 +49,7 @@ from pulumi.runtime.mocks import MockMonitor, MockResourceArgs
 from pulumi.runtime.resource import _pkg_from_type
 
 from ..evalpath import EVAL_ENV, PROVEN_ON, Mode, mode
+from .alias import AliasSpec
 from .goals import Goals
 
 __all__ = ["EVAL_ENV", "PROVEN_ON", "Declined", "FastPath", "Mode", "mode"]
@@ -270,8 +271,6 @@ class FastPath:
 
     def _alias(self, alias: Any) -> Any:
         """An alias as the mock monitor receives it (``prepare_aliases``/``create_alias_spec``)."""
-        from . import AliasSpec  # the package imports this module
-
         if isinstance(alias, str):
             return AliasSpec(urn=alias)
         if not isinstance(alias, pulumi.Alias):
