@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from ..kube.manifest import Manifest
 from .access import ServiceAccountArgs, ServiceAccountArgsDict, Subjects, SubjectsArgsDict, TenantAccess, TenantAccessArgsDict, build_access
+from .blocks import ClusterPlatform, PlatformParts, build_platform, compose
 from .capacity import NodePool, NodePoolArgsDict
 from .classes import ClusterClasses, PriorityClassArgs, PriorityClassArgsDict, StorageClassArgs, StorageClassArgsDict, build_classes
 from .cluster import ClusterDns, ClusterSpec, ClusterSpecArgsDict, Existing, ExistingArgsDict
@@ -49,7 +50,7 @@ from .network_policy import (
     build_network_policies,
 )
 from .nodelocaldns import NodeLocalDns, NodeLocalDnsArgs, NodeLocalDnsArgsDict, NodeLocalDnsObjects, build_node_local_dns, corefile
-from .platform import ClusterPlatform, ClusterPlatformArgs, ClusterPlatformArgsDict, PlatformParts, build_platform, compose
+from .platform import ClusterPlatformArgs, ClusterPlatformArgsDict
 from .pod_security import PodSecurity, PodSecurityArgsDict
 from .quota import QuotaSpec, QuotaSpecArgsDict, ScopeRequirement, ScopeSelector
 from .register import legacy_urns
