@@ -3,8 +3,9 @@ platform's parts: settings each valid on its own that contradict each other and 
 later, in the cluster. Errors where the API server or the cluster would refuse or break; warnings
 where it is a judgement. Each names both keys involved and the fix.
 
-The building blocks these settings feed, and the platform they make (``build_platform``,
-``ClusterPlatform``), are in blocks.py.
+The rules and the model stay in one module (~400 lines): the model runs the rules and the rules read
+the model, so apart they would import each other. The building blocks these settings feed, and the
+platform they make (``build_platform``, ``ClusterPlatform``), are in blocks.py.
 """
 
 from __future__ import annotations
@@ -235,8 +236,7 @@ class ClusterPlatformArgs(Model):
         return found
 
 
-# --- Settings each valid on its own that contradict each other --------------------------------------
-# (what components/coherence.py held: the rules between the platform's parts live in one module)
+# --- Settings each valid on its own that contradict each other -------------------------------------
 
 Finding = tuple[KeyPath, str]
 METADATA_IP = ipaddress.ip_address("169.254.169.254")
