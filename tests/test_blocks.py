@@ -153,6 +153,15 @@ def test_every_exported_component_and_builder_is_a_block_or_part_of_one():
     assert set(PARTS.values()) <= {block.component.__name__ for block in BLOCKS}
 
 
+def test_the_package_exports_exactly_the_names_it_loads_on_first_use():
+    """``__all__`` and the ``TYPE_CHECKING`` imports the package reads its lazy names from agree, and
+    each name loads (ruff catches an import missing from ``__all__``, not the other way round)."""
+    assert sorted(library.__all__) == sorted(library._HOMES)
+    assert len(library.__all__) == len(set(library.__all__))
+    for name in library.__all__:
+        assert getattr(library, name) is not None, name
+
+
 def test_the_table_names_each_child_and_attribute_once():
     children = [block.child for block in BLOCKS if block.child is not None]
     attributes = [block.attribute for block in BLOCKS]
