@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 from ..kube import names
-from ..kube.findings import prefixed
+from ..kube.findings import Invalid, prefixed
 from ..kube.paths import KeyPath
 from ..kube.quantity import Quantity
 from .pydantic_errors import describe
@@ -99,7 +99,6 @@ def checked_when_resolved(value: pulumi.Output[Any], validate: Callable[[Any], A
     """``value`` validated by ``validate`` when it resolves: a problem fails the deployment at ``at``
     and its own place, in the words a plain value gets."""
 
-    from .model import Invalid  # model.py imports this module: Invalid is looked up when this runs
 
     def check(resolved: Any) -> Any:
         try:

@@ -22,9 +22,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 from typing_extensions import Self
 
-from ..kube.findings import Finding, Findings, errors_of
+from .. import FIELD_DOCS_ENV
+from ..kube.findings import Finding, Findings, Invalid, raise_problems
 from ..kube.paths import dotted
-from . import FIELD_DOCS_ENV
 from .field_types import (
     ANNOTATIONS_LIMIT,
     AnnotationKey,
@@ -54,6 +54,7 @@ __all__ = [  # re-exported while callers still import them from here (issue 22 m
     "DnsLabel",
     "DnsLabelInput",
     "DnsSubdomain",
+    "Invalid",
     "LabelKey",
     "LabelValue",
     "LabelValueInput",
@@ -66,23 +67,9 @@ __all__ = [  # re-exported while callers still import them from here (issue 22 m
     "describe",
     "field_place",
     "known_keys",
+    "raise_problems",
     "yaml_text",
 ]
-
-class Invalid(ValueError):
-    """One or more cross-field problems, each at a key path relative to the model that found them."""
-
-    def __init__(self, problems: Iterable[Finding]) -> None:
-        self.problems = list(problems)
-        super().__init__("; ".join(str(problem) for problem in self.problems))
-
-
-def raise_problems(findings: Iterable[Finding]) -> None:
-    """Raise the errors among ``findings`` (warnings pass: they are for the one who reports them)."""
-    found = errors_of(findings)
-    if found:
-        raise Invalid(found)
-
 
 class Model(BaseModel):
     model_config = ConfigDict(

@@ -13,12 +13,11 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from ..kube.findings import Finding, prefixed
+from ..kube.findings import Finding, Invalid, prefixed
 
 
 def describe(error: ValidationError, model: type[BaseModel]) -> list[Finding]:
     """Every problem in ``error``, at its key path (in the stack files' spelling), worded as a fix."""
-    from .model import Invalid  # model.py imports this module: Invalid is looked up when describe runs
 
     problems: list[Finding] = []
     for detail in error.errors():

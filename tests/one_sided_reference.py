@@ -7,16 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from clusterstack.components.coherence import _metadata, _plain, _undeclared
 from clusterstack.components.network_policy import EgressRule, IngressRule, _Rule, build_network_policies
-from clusterstack.components.platform import ClusterPlatformArgs
+from clusterstack.components.platform import ClusterPlatformArgs, _metadata, _plain, _undeclared
 from clusterstack.kube.findings import Finding, warning
 from clusterstack.kube.flows import Pod, decide
 from clusterstack.kube.paths import KeyPath
 
 
 def reference_warnings(args: ClusterPlatformArgs) -> list[Finding]:
-    """``coherence.warnings`` with the naive one-sided check."""
+    """``platform.coherence_warnings`` with the naive one-sided check."""
     declared = set(args.namespaces)
     found: list[Finding] = []
     for name, tenant in args.namespaces.items():

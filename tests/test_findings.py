@@ -209,9 +209,9 @@ def test_every_rule_function_is_a_generator_of_findings():
         for name, member in vars(module).items():
             if not inspect.isfunction(member) or member.__module__ != getattr(module, "__name__", None):
                 continue
-            # coherence's ``problems(args)`` and ``warnings(args)`` are the platform's cross-part rules,
+            # The platform's cross-part rules are coherence_problems and coherence_warnings (platform.py),
             # called from ClusterPlatformArgs' two hooks and nowhere else.
-            if name in ("warnings", "cluster_problems") and module.__name__ != "clusterstack.components.coherence":
+            if name in ("warnings", "cluster_problems"):
                 odd.append(f"{module.__name__}.{name}: a model's warnings are its hook")
             elif re.search(r"(problems|warnings)$", name) and name != "raise_problems" and not _yields_findings(member):
                 odd.append(f"{module.__name__}.{name}{inspect.signature(member)}")

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from clusterstack.components import ClusterPlatformArgs
-from clusterstack.components.coherence import warnings
 from clusterstack.components.network_policy import build_network_policies
+from clusterstack.components.platform import coherence_warnings as warnings
 from clusterstack.kube.flows import Host, NamedPort, Pod, PolicyIndex, decide
 from tests.one_sided_reference import reference_warnings
 

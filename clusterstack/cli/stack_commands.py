@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..components import FIELD_DOCS_ENV
+from .. import FIELD_DOCS_ENV
 from ..engine.layout import write_files
 from ..engine.store import state_directory
 from ..errors import ClusterstackError

@@ -61,3 +61,19 @@ def errors_of(findings: Iterable[Finding]) -> list[Finding]:
 
 def warnings_of(findings: Iterable[Finding]) -> list[Finding]:
     return [finding for finding in findings if not finding.is_error]
+
+
+class Invalid(ValueError):
+    """One or more cross-field problems, each at a key path relative to the model that found them:
+    raised inside a pydantic validator, which reports it as the validation error of that model."""
+
+    def __init__(self, problems: Iterable[Finding]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(str(problem) for problem in self.problems))
+
+
+def raise_problems(findings: Iterable[Finding]) -> None:
+    """Raise the errors among ``findings`` (warnings pass: they are for the one who reports them)."""
+    found = errors_of(findings)
+    if found:
+        raise Invalid(found)
