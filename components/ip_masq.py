@@ -47,10 +47,10 @@ from ..kube.lifecycle import OnExisting
 from ..kube.manifest import Bundle, Manifest
 from ..kube.quantity import Quantity
 from .cluster import ClusterSpec
-from .dns_autoscaler import Resources, ResourcesArgsDict
+from .dns_autoscaler import Resources
 from .inputs import is_output
 from .labels import object_meta, stack_environment
-from .model import KeyPath, LabelKey, LabelValue, Model, Problems, QuantityValue, args_for, deferred, dotted, given, raise_problems, typed_init
+from .model import KeyPath, LabelKey, LabelValue, Model, Problems, QuantityText, QuantityValue, args_for, deferred, dotted, raise_problems
 from .register import AddOnChildren
 
 NAME = "ip-masq-agent"
@@ -84,9 +84,23 @@ _GO_DURATION_MAX = 2**63 - 1
 _DURATION_EXAMPLE = "e.g. 60s, 1m30s, 500ms"
 
 
+# <generated from IpMasqResources's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+class IpMasqResourcesArgsDict(TypedDict, total=False):
+    """``IpMasqResources`` as a dict, in the stack files' spelling."""
+
+    requests: Mapping[str, QuantityText | Quantity]
+    limits: Mapping[str, QuantityText | Quantity]
+# </generated>
+
+
 class IpMasqResources(Resources):
     requests: dict[str, QuantityValue] = Field(default_factory=lambda: {"cpu": Quantity.parse("10m"), "memory": Quantity.parse("16Mi")})
     """Default: Kubernetes' addon manifest's 10m CPU and 16Mi memory."""
+
+    # <generated from IpMasqResources's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    if TYPE_CHECKING:
+        def __init__(self, *, requests: Mapping[str, QuantityText | Quantity] = ..., limits: Mapping[str, QuantityText | Quantity] = ...) -> None: ...
+    # </generated>
 
 
 def _cidr(value: str) -> str:
@@ -116,6 +130,7 @@ CidrsArg = Sequence[str | pulumi.Output[str]] | pulumi.Output[Sequence[str]]
 """``nonMasqueradeCIDRs`` as a caller writes it: ["10.0.0.0/8", vpc.cidr_block], or one Output."""
 
 
+# <generated from IpMasqArgs's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
 class IpMasqArgsDict(TypedDict, total=False):
     """``IpMasqArgs`` as a dict, in the stack files' spelling."""
 
@@ -126,10 +141,11 @@ class IpMasqArgsDict(TypedDict, total=False):
     resyncInterval: str
     enableIPv6: bool
     nomasqAllReservedRanges: bool
-    nodeSelector: Mapping[str, str]
-    image: str | pulumi.Output[str]
-    resources: ResourcesArgsDict
+    nodeSelector: Mapping[LabelKey, LabelValue]
+    image: ImageInput
+    resources: IpMasqResources | IpMasqResourcesArgsDict
     onExisting: OnExisting
+# </generated>
 
 
 class IpMasqArgs(Model):
@@ -166,23 +182,15 @@ class IpMasqArgs(Model):
     (``pulumi up`` stops with AlreadyExists) or ``adopt`` (patch only clusterstack's fields onto the
     cluster's own ConfigMap and DaemonSet)."""
 
-    @typed_init
-    def __init__(
-        self,
-        *,
-        non_masquerade_cidrs: CidrsArg | None = None,
-        cidr_limit: int | None = None,
-        masq_link_local: bool | None = None,
-        masq_link_local_ipv6: bool | None = None,
-        resync_interval: str | None = None,
-        enable_ipv6: bool | None = None,
-        nomasq_all_reserved_ranges: bool | None = None,
-        node_selector: Mapping[str, str] | None = None,
-        image: str | pulumi.Output[str] | None = None,
-        resources: IpMasqResources | ResourcesArgsDict | None = None,
-        on_existing: OnExisting | None = None,
-    ) -> None:
-        super().__init__(**given(locals()))
+    # <generated from IpMasqArgs's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, non_masquerade_cidrs: CidrsArg | None = None, cidr_limit: int | None = None, masq_link_local: bool | None = None,
+            masq_link_local_ipv6: bool | None = None, resync_interval: str | None = None, enable_ipv6: bool = False, nomasq_all_reserved_ranges: bool = True,
+            node_selector: Mapping[LabelKey, LabelValue] = ..., image: ImageInput = "registry.k8s.io/networking/ip-masq-agent:v2.12.0",
+            resources: IpMasqResources | IpMasqResourcesArgsDict = ..., on_existing: OnExisting = "fail",
+        ) -> None: ...
+    # </generated>
 
     @field_validator("resync_interval", mode="before")
     @classmethod
@@ -457,7 +465,10 @@ class IpMasqAgent(pulumi.ComponentResource):
         *,
         environment: str | None = None,
     ) -> None:
-        """Its children are named ``<resource_name>/ip-masq-agent``."""
+        """Its children are named ``<resource_name>/ip-masq-agent``.
+
+        ``environment``: the stack's name for the clusterstack.io/environment label (default: the running
+        stack's), one value for a whole program, so not a setting of this component."""
         super().__init__("clusterstack:network:IpMasqAgent", resource_name, None, opts)
         spec = args_for(IpMasqArgs, args, "IpMasqAgent", resource_name)
         objects = build_ip_masq(spec, stack_environment(environment))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import pulumi
 from pydantic import Field
@@ -31,7 +31,7 @@ from .ip_masq import IpMasqAgent, IpMasqArgs, IpMasqArgsDict, build_ip_masq
 from .ip_masq import warnings as ip_masq_warnings
 from .labels import stack_environment
 from .load_balancer import LoadBalancer, LoadBalancerArgs, LoadBalancerArgsDict, build_load_balancer
-from .model import DnsLabel, DnsSubdomain, KeyPath, Model, Problems, args_for, given, typed_init
+from .model import DnsLabel, DnsSubdomain, KeyPath, Model, Problems, args_for
 from .nodelocaldns import NodeLocalDns, NodeLocalDnsArgs, build_node_local_dns
 from .pod_security import pinned_ahead
 from .register import legacy_urns as answering_to_legacy_urns
@@ -74,16 +74,20 @@ _SINGLE_CHILDREN = ("classes", "existing-namespaces", "dns-autoscaler", "node-lo
 """The platform's components that are not named after a namespace or a Service."""
 
 
+# <generated from ClusterPlatformArgs's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
 class ClusterPlatformArgsDict(TypedDict, total=False):
+    """``ClusterPlatformArgs`` as a dict, in the stack files' spelling."""
+
     cluster: ClusterSpec | ClusterSpecArgsDict
-    namespaces: Mapping[str, TenantNamespaceArgs | TenantNamespaceArgsDict]
+    namespaces: Mapping[DnsLabel, TenantNamespaceArgs | TenantNamespaceArgsDict]
     dns: DnsArgs | DnsArgsDict
-    loadBalancers: Mapping[str, LoadBalancerArgs | LoadBalancerArgsDict]
+    loadBalancers: Mapping[DnsLabel, LoadBalancerArgs | LoadBalancerArgsDict]
     namespaceDeletion: Deletion
-    priorityClasses: Mapping[str, PriorityClassArgs | PriorityClassArgsDict]
-    storageClasses: Mapping[str, StorageClassArgs | StorageClassArgsDict]
-    existingNamespaces: Mapping[str, ExistingNamespaceArgs | ExistingNamespaceArgsDict]
+    priorityClasses: Mapping[DnsSubdomain, PriorityClassArgs | PriorityClassArgsDict]
+    storageClasses: Mapping[DnsSubdomain, StorageClassArgs | StorageClassArgsDict]
+    existingNamespaces: Mapping[DnsLabel, ExistingNamespaceArgs | ExistingNamespaceArgsDict]
     ipMasq: IpMasqArgs | IpMasqArgsDict
+# </generated>
 
 
 class ClusterPlatformArgs(Model):
@@ -109,21 +113,16 @@ class ClusterPlatformArgs(Model):
     ip_masq: IpMasqArgs | None = None
     """ip-masq-agent: which destinations pods reach with their own IP; unset: not deployed."""
 
-    @typed_init
-    def __init__(
-        self,
-        *,
-        cluster: ClusterSpec | ClusterSpecArgsDict | None = None,
-        namespaces: Mapping[str, TenantNamespaceArgs | TenantNamespaceArgsDict] | None = None,
-        dns: DnsArgs | DnsArgsDict | None = None,
-        load_balancers: Mapping[str, LoadBalancerArgs | LoadBalancerArgsDict] | None = None,
-        namespace_deletion: Deletion | None = None,
-        priority_classes: Mapping[str, PriorityClassArgs | PriorityClassArgsDict] | None = None,
-        storage_classes: Mapping[str, StorageClassArgs | StorageClassArgsDict] | None = None,
-        existing_namespaces: Mapping[str, ExistingNamespaceArgs | ExistingNamespaceArgsDict] | None = None,
-        ip_masq: IpMasqArgs | IpMasqArgsDict | None = None,
-    ) -> None:
-        super().__init__(**given(locals()))
+    # <generated from ClusterPlatformArgs's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, cluster: ClusterSpec | ClusterSpecArgsDict = ..., namespaces: Mapping[DnsLabel, TenantNamespaceArgs | TenantNamespaceArgsDict] = ...,
+            dns: DnsArgs | DnsArgsDict = ..., load_balancers: Mapping[DnsLabel, LoadBalancerArgs | LoadBalancerArgsDict] = ...,
+            namespace_deletion: Deletion = "delete", priority_classes: Mapping[DnsSubdomain, PriorityClassArgs | PriorityClassArgsDict] = ...,
+            storage_classes: Mapping[DnsSubdomain, StorageClassArgs | StorageClassArgsDict] = ...,
+            existing_namespaces: Mapping[DnsLabel, ExistingNamespaceArgs | ExistingNamespaceArgsDict] = ..., ip_masq: IpMasqArgs | IpMasqArgsDict | None = None,
+        ) -> None: ...
+    # </generated>
 
     def _problems(self) -> Problems:
         problems: list[tuple[KeyPath, str]] = []
@@ -348,7 +347,11 @@ class ClusterPlatform(pulumi.ComponentResource):
         legacy_urns: bool = False,
         child_aliases: Mapping[str, Sequence[pulumi.Alias]] | None = None,
     ) -> None:
-        """``legacy_urns``: also answer to the URNs clusterstack 0.1 gave this platform's resources, so
+        """Inputs beside the Args, about the program rather than the cluster (a stack file cannot say them):
+        ``environment``: the stack's name for the clusterstack.io/environment label (default: the running
+        stack's), one value for a whole program, so not a setting of this component.
+
+        ``legacy_urns``: also answer to the URNs clusterstack 0.1 gave this platform's resources, so
         a stack deployed with 0.1 updates in place. Only for a program's one platform (0.1 could
         have no other); drop it once every stack has been updated.
 
