@@ -69,7 +69,7 @@ _BROAD_GROUPS = {
 """Groups Kubernetes assigns itself ("Using RBAC Authorization", default roles and subjects), and who is in them."""
 
 
-# <generated from ServiceAccountRef's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+# <generated from the fields of ServiceAccountRef by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class ServiceAccountRefArgsDict(TypedDict, total=False):
     """``ServiceAccountRef`` as a dict, in the stack files' spelling."""
 
@@ -84,13 +84,13 @@ class ServiceAccountRef(Model):
     name: DnsSubdomain
     namespace: DnsLabel
 
-    # <generated from ServiceAccountRef's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    # <generated from the fields of ServiceAccountRef by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(self, *, name: DnsSubdomain, namespace: DnsLabel) -> None: ...
     # </generated>
 
 
-# <generated from Subjects's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+# <generated from the fields of Subjects by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class SubjectsArgsDict(TypedDict, total=False):
     """``Subjects`` as a dict, in the stack files' spelling."""
 
@@ -111,7 +111,7 @@ class Subjects(Model):
     """ServiceAccounts of this namespace by name (declared under ``access.serviceAccounts``, or
     ``default``), or of another as ``{name, namespace}``."""
 
-    # <generated from Subjects's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    # <generated from the fields of Subjects by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(
             self, *, groups: Sequence[GroupNameInput] = (), users: Sequence[UserNameInput] = (),
@@ -142,7 +142,7 @@ class Subjects(Model):
         return not (self.groups or self.users or self.service_accounts)
 
 
-# <generated from ServiceAccountArgs's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+# <generated from the fields of ServiceAccountArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class ServiceAccountArgsDict(TypedDict, total=False):
     """``ServiceAccountArgs`` as a dict, in the stack files' spelling."""
 
@@ -163,7 +163,7 @@ class ServiceAccountArgs(Model):
     image_pull_secrets: tuple[DnsSubdomain, ...] = ()
     """Secrets in the namespace its pods pull images with."""
 
-    # <generated from ServiceAccountArgs's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    # <generated from the fields of ServiceAccountArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(
             self, *, annotations: AnnotationsInput = ..., automount_token: bool | None = None, image_pull_secrets: Sequence[DnsSubdomain] = (),
@@ -171,7 +171,7 @@ class ServiceAccountArgs(Model):
     # </generated>
 
 
-# <generated from TenantAccess's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+# <generated from the fields of TenantAccess by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class TenantAccessArgsDict(TypedDict, total=False):
     """``TenantAccess`` as a dict, in the stack files' spelling."""
 
@@ -195,7 +195,7 @@ class TenantAccess(Model):
     service_accounts: dict[DnsSubdomain, ServiceAccountArgs] = Field(default_factory=dict)
     """ServiceAccounts by name; a list of names is short for each with default settings."""
 
-    # <generated from TenantAccess's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    # <generated from the fields of TenantAccess by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(
             self, *, admins: Subjects | SubjectsArgsDict | None = None, editors: Subjects | SubjectsArgsDict | None = None,

@@ -61,7 +61,7 @@ ALSO_ACCEPTS: dict[str, str] = {
 }
 """Fields whose own before-validator takes a further form (a list of ServiceAccount names)."""
 
-BEGIN = "# <generated from {model}'s fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>"
+BEGIN = "# <generated from the fields of {model} by `python -m clusterstack.components.args_fronts`: edit those, then run it>"
 END = "# </generated>"
 LINE_LENGTH = 160
 """The project's line length (pyproject.toml, ruff): a constructor that fits is written on one line."""
@@ -71,14 +71,14 @@ LINE_LENGTH = 160
 class Front:
     """One model's fronts, as source text."""
 
-    model: type[Model]
     dict_name: str
     typed_dict: str
     init: str
 
 
-def dict_name(model: type[Model]) -> str:
-    name = model.__name__
+def dict_name(model: type[Model] | str) -> str:
+    """``TenantNamespaceArgs`` → ``TenantNamespaceArgsDict``; ``PodSecurity`` → ``PodSecurityArgsDict``."""
+    name = model if isinstance(model, str) else model.__name__
     return f"{name}Dict" if name.endswith("Args") else f"{name}ArgsDict"
 
 
@@ -131,7 +131,7 @@ def _members(node: ast.expr, models: set[str]) -> list[str]:
         if node.id in WRITTEN_AS:
             return [WRITTEN_AS[node.id]]
         if node.id in models:
-            return [node.id, f"{node.id}{'Dict' if node.id.endswith('Args') else 'ArgsDict'}"]
+            return [node.id, dict_name(node.id)]
         return [node.id]
     if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
         kind, inner = node.value.id, node.slice
@@ -205,7 +205,7 @@ def front(model: type[Model], models: set[str]) -> Front:
         arguments = _wrapped(["self,", "*,", *(f"{p}," for p in params)], "            ")
         init_lines += ["        def __init__(", *arguments, "        ) -> None: ..."]
     init_lines.append("    " + END)
-    return Front(model, name, typed_dict, "\n".join(init_lines))
+    return Front(name, typed_dict, "\n".join(init_lines))
 
 
 def _wrapped(items: list[str], indent: str) -> list[str]:
@@ -240,10 +240,8 @@ def _span(lines: list[str], start: int, end: int) -> tuple[int, int]:
 
 
 def _init_span(node: ast.ClassDef, lines: list[str]) -> tuple[int, int] | None:
+    """Where the class's typed constructor is (its ``if TYPE_CHECKING`` block), if it has one."""
     for statement in node.body:
-        if isinstance(statement, ast.FunctionDef) and statement.name == "__init__":
-            first = min([statement.lineno, *(d.lineno for d in statement.decorator_list)])
-            return _span(lines, first - 1, _end(statement))
         if not (isinstance(statement, ast.If) and isinstance(statement.test, ast.Name) and statement.test.id == "TYPE_CHECKING"):
             continue
         if any(isinstance(s, ast.FunctionDef) and s.name == "__init__" for s in statement.body):
@@ -306,6 +304,7 @@ def rewrite(source: str, module: ModuleType, models: set[str]) -> str:
 
 
 def main() -> int:
+    """Rewrite every component module whose fronts differ from its fields; say which."""
     models = model_names()
     changed = []
     for module in component_modules():

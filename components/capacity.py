@@ -144,7 +144,7 @@ ThresholdValue = Annotated[
 # --- Node pools -----------------------------------------------------------------------------------
 
 
-# <generated from NodePool's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+# <generated from the fields of NodePool by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class NodePoolArgsDict(TypedDict, total=False):
     """``NodePool`` as a dict, in the stack files' spelling."""
 
@@ -191,7 +191,7 @@ class NodePool(Model):
     merge_default_eviction_settings: bool = False
     """The kubelet's setting (v1.33 and later): signals ``evictionHard`` leaves out keep their defaults."""
 
-    # <generated from NodePool's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    # <generated from the fields of NodePool by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(
             self, *, name: DnsLabel, count: int, cpu: QuantityText | Quantity, memory: QuantityText | Quantity,

@@ -89,7 +89,7 @@ checked to be a string when it resolves."""
 Parameters = Annotated[dict[str, ParameterValue], AfterValidator(_parameters)]
 
 
-# <generated from PriorityClassArgs's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+# <generated from the fields of PriorityClassArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class PriorityClassArgsDict(TypedDict, total=False):
     """``PriorityClassArgs`` as a dict, in the stack files' spelling."""
 
@@ -111,7 +111,7 @@ class PriorityClassArgs(Model):
     """``Never``: such pods wait in front of lower ones but never evict them."""
     description: str = ""
 
-    # <generated from PriorityClassArgs's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    # <generated from the fields of PriorityClassArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(
             self, *, value: int, global_default: bool = False, preemption_policy: PreemptionPolicy = "PreemptLowerPriority", description: str = "",
@@ -119,7 +119,7 @@ class PriorityClassArgs(Model):
     # </generated>
 
 
-# <generated from StorageClassArgs's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+# <generated from the fields of StorageClassArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class StorageClassArgsDict(TypedDict, total=False):
     """``StorageClassArgs`` as a dict, in the stack files' spelling."""
 
@@ -145,7 +145,7 @@ class StorageClassArgs(Model):
     default: bool = False
     """Claims that name no class get this one (one class at most)."""
 
-    # <generated from StorageClassArgs's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    # <generated from the fields of StorageClassArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(
             self, *, provisioner: Provisioner, parameters: Mapping[str, str | pulumi.Output[str]] = ..., reclaim_policy: ReclaimPolicy = "Delete",

@@ -22,7 +22,7 @@ NetworkPlugin = Literal["calico", "cilium", "antrea", "kube-router", "flannel", 
 Distribution = Literal["kubeadm", "gke", "eks", "aks", "other"]
 
 
-# <generated from Existing's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+# <generated from the fields of Existing by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class ExistingArgsDict(TypedDict, total=False):
     """``Existing`` as a dict, in the stack files' spelling."""
 
@@ -38,13 +38,13 @@ class Existing(Model):
     priority_classes: tuple[str, ...] = ()
     storage_classes: tuple[str, ...] = ()
 
-    # <generated from Existing's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    # <generated from the fields of Existing by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(self, *, priority_classes: Sequence[str] = (), storage_classes: Sequence[str] = ()) -> None: ...
     # </generated>
 
 
-# <generated from ClusterSpec's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+# <generated from the fields of ClusterSpec by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class ClusterSpecArgsDict(TypedDict, total=False):
     """``ClusterSpec`` as a dict, in the stack files' spelling."""
 
@@ -83,7 +83,7 @@ class ClusterSpec(Model):
     capacity`` sets the tenants' quotas against, and what ``validate`` checks LimitRanges against
     (a minimum, maximum or default request no node can hold). Empty: neither check."""
 
-    # <generated from ClusterSpec's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    # <generated from the fields of ClusterSpec by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(
             self, *, kubernetes_version: str = "1.34", domain: str = "cluster.local", dns_service_ip: str = "10.96.0.10",

@@ -252,7 +252,7 @@ def _known(servers: Servers) -> tuple[str, ...]:
 # --- Args ----------------------------------------------------------------------------------------
 
 
-# <generated from ServerBlock's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+# <generated from the fields of ServerBlock by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class ServerBlockArgsDict(TypedDict, total=False):
     """``ServerBlock`` as a dict, in the stack files' spelling."""
 
@@ -262,7 +262,7 @@ class ServerBlockArgsDict(TypedDict, total=False):
 # </generated>
 
 
-# <generated from DisruptionBudget's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+# <generated from the fields of DisruptionBudget by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class DisruptionBudgetArgsDict(TypedDict, total=False):
     """``DisruptionBudget`` as a dict, in the stack files' spelling."""
 
@@ -273,7 +273,7 @@ class DisruptionBudgetArgsDict(TypedDict, total=False):
 # </generated>
 
 
-# <generated from CoreDnsArgs's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+# <generated from the fields of CoreDnsArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class CoreDnsArgsDict(TypedDict, total=False):
     """``CoreDnsArgs`` as a dict, in the stack files' spelling."""
 
@@ -297,7 +297,7 @@ class ServerBlock(Model):
     """One CoreDNS directive each, with its arguments and any ``{ ... }`` block: ``errors``,
     ``cache 30``, ``forward . 10.0.0.2``. Written out in order, one directive a line; comments dropped."""
 
-    # <generated from ServerBlock's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    # <generated from the fields of ServerBlock by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(self, *, zones: Sequence[str], port: int = 53, plugins: Sequence[str]) -> None: ...
     # </generated>
@@ -361,7 +361,7 @@ class DisruptionBudget(Model):
     ``fail`` (``pulumi up`` stops with AlreadyExists) or ``adopt`` (patch clusterstack's fields onto
     it; set the same one of minAvailable/maxUnavailable it uses, or the API server refuses both)."""
 
-    # <generated from DisruptionBudget's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    # <generated from the fields of DisruptionBudget by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(
             self, *, min_available: IntOrPercent | None = None, max_unavailable: IntOrPercent | None = None,
@@ -400,7 +400,7 @@ class CoreDnsArgs(Model):
     pdb: DisruptionBudget | None = None
     """A PodDisruptionBudget for CoreDNS's pods; unset: none is made."""
 
-    # <generated from CoreDnsArgs's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    # <generated from the fields of CoreDnsArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(
             self, *, stub_domains: Mapping[str, ServerList] = ..., upstream_servers: ServerList | None = None, cache: int = 30,

@@ -23,7 +23,7 @@ Replicas = Annotated[int, Field(ge=0, le=2**31 - 1, strict=True)]
 """A replica count: the Deployment's spec.replicas is an int32."""
 
 
-# <generated from LinearParams's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+# <generated from the fields of LinearParams by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class LinearParamsArgsDict(TypedDict, total=False):
     """``LinearParams`` as a dict, in the stack files' spelling."""
 
@@ -36,7 +36,7 @@ class LinearParamsArgsDict(TypedDict, total=False):
 # </generated>
 
 
-# <generated from LadderParams's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+# <generated from the fields of LadderParams by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class LadderParamsArgsDict(TypedDict, total=False):
     """``LadderParams`` as a dict, in the stack files' spelling."""
 
@@ -62,7 +62,7 @@ class LinearParams(Model):
     include_unschedulable_nodes: bool = False
     """Count cordoned and unschedulable nodes and their cores too."""
 
-    # <generated from LinearParams's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    # <generated from the fields of LinearParams by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(
             self, *, cores_per_replica: float | None = None, nodes_per_replica: float | None = None, min: Replicas = 0, max: Replicas = 0,
@@ -99,7 +99,7 @@ class LadderParams(Model):
     include_unschedulable_nodes: bool = False
     """Count cordoned and unschedulable nodes and their cores too."""
 
-    # <generated from LadderParams's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    # <generated from the fields of LadderParams by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(
             self, *, cores_to_replicas: Sequence[Sequence[int]] = (), nodes_to_replicas: Sequence[Sequence[int]] = (),

@@ -10,7 +10,7 @@ from .model import Model
 from .nodelocaldns import NodeLocalDnsArgs, NodeLocalDnsArgsDict
 
 
-# <generated from DnsArgs's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+# <generated from the fields of DnsArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class DnsArgsDict(TypedDict, total=False):
     """``DnsArgs`` as a dict, in the stack files' spelling."""
 
@@ -29,7 +29,7 @@ class DnsArgs(Model):
     """The cluster's own CoreDNS: its Corefile (stub domains, upstreams, cache, further server blocks)
     and a PodDisruptionBudget; unset: left as the cluster has it."""
 
-    # <generated from DnsArgs's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    # <generated from the fields of DnsArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(
             self, *, autoscaler: DnsAutoscalerArgs | DnsAutoscalerArgsDict | None = None, node_local: NodeLocalDnsArgs | NodeLocalDnsArgsDict | None = None,

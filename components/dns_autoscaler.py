@@ -40,7 +40,7 @@ DEFAULT_IMAGE = "registry.k8s.io/cpa/cluster-proportional-autoscaler:1.8.4"
 _TARGET_KINDS = {"deployment": "Deployment", "replicationcontroller": "ReplicationController", "replicaset": "ReplicaSet"}
 
 
-# <generated from Resources's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+# <generated from the fields of Resources by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class ResourcesArgsDict(TypedDict, total=False):
     """``Resources`` as a dict, in the stack files' spelling."""
 
@@ -49,7 +49,7 @@ class ResourcesArgsDict(TypedDict, total=False):
 # </generated>
 
 
-# <generated from DnsAutoscalerArgs's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+# <generated from the fields of DnsAutoscalerArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class DnsAutoscalerArgsDict(TypedDict, total=False):
     """``DnsAutoscalerArgs`` as a dict, in the stack files' spelling."""
 
@@ -70,7 +70,7 @@ class Resources(Model):
     """Default: the upstream manifest's 20m CPU and 10Mi memory."""
     limits: dict[str, QuantityValue] = Field(default_factory=dict)
 
-    # <generated from Resources's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    # <generated from the fields of Resources by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(self, *, requests: Mapping[str, QuantityText | Quantity] = ..., limits: Mapping[str, QuantityText | Quantity] = ...) -> None: ...
     # </generated>
@@ -102,7 +102,7 @@ class DnsAutoscalerArgs(Model):
     linear: LinearParams | None = None
     ladder: LadderParams | None = None
 
-    # <generated from DnsAutoscalerArgs's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    # <generated from the fields of DnsAutoscalerArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(
             self, *, target: str = "Deployment/coredns", namespace: DnsLabel = "kube-system",

@@ -29,7 +29,7 @@ from .pod_security import Level, PodSecurity, PodSecurityArgsDict, label_problem
 from .register import child_name, register_patch
 
 
-# <generated from ExistingNamespaceArgs's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+# <generated from the fields of ExistingNamespaceArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class ExistingNamespaceArgsDict(TypedDict, total=False):
     """``ExistingNamespaceArgs`` as a dict, in the stack files' spelling."""
 
@@ -46,7 +46,7 @@ class ExistingNamespaceArgs(Model):
     labels: LabelsInput = Field(default_factory=dict)
     """Further labels (a team label other namespaces' policies select on)."""
 
-    # <generated from ExistingNamespaceArgs's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    # <generated from the fields of ExistingNamespaceArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(self, *, pod_security: PodSecurity | Level | PodSecurityArgsDict | None = None, labels: LabelsInput = ...) -> None: ...
     # </generated>

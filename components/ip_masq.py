@@ -84,7 +84,7 @@ _GO_DURATION_MAX = 2**63 - 1
 _DURATION_EXAMPLE = "e.g. 60s, 1m30s, 500ms"
 
 
-# <generated from IpMasqResources's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+# <generated from the fields of IpMasqResources by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class IpMasqResourcesArgsDict(TypedDict, total=False):
     """``IpMasqResources`` as a dict, in the stack files' spelling."""
 
@@ -97,7 +97,7 @@ class IpMasqResources(Resources):
     requests: dict[str, QuantityValue] = Field(default_factory=lambda: {"cpu": Quantity.parse("10m"), "memory": Quantity.parse("16Mi")})
     """Default: Kubernetes' addon manifest's 10m CPU and 16Mi memory."""
 
-    # <generated from IpMasqResources's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    # <generated from the fields of IpMasqResources by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(self, *, requests: Mapping[str, QuantityText | Quantity] = ..., limits: Mapping[str, QuantityText | Quantity] = ...) -> None: ...
     # </generated>
@@ -130,7 +130,7 @@ CidrsArg = Sequence[str | pulumi.Output[str]] | pulumi.Output[Sequence[str]]
 """``nonMasqueradeCIDRs`` as a caller writes it: ["10.0.0.0/8", vpc.cidr_block], or one Output."""
 
 
-# <generated from IpMasqArgs's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+# <generated from the fields of IpMasqArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class IpMasqArgsDict(TypedDict, total=False):
     """``IpMasqArgs`` as a dict, in the stack files' spelling."""
 
@@ -182,7 +182,7 @@ class IpMasqArgs(Model):
     (``pulumi up`` stops with AlreadyExists) or ``adopt`` (patch only clusterstack's fields onto the
     cluster's own ConfigMap and DaemonSet)."""
 
-    # <generated from IpMasqArgs's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    # <generated from the fields of IpMasqArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(
             self, *, non_masquerade_cidrs: CidrsArg | None = None, cidr_limit: int | None = None, masq_link_local: bool | None = None,

@@ -28,7 +28,7 @@ LIMIT_RANGE_NAME = "tenant-limits"
 _ORDER = "the API server requires min ≤ defaultRequest ≤ default ≤ max"
 
 
-# <generated from LimitEntry's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+# <generated from the fields of LimitEntry by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class LimitEntryArgsDict(TypedDict, total=False):
     """``LimitEntry`` as a dict, in the stack files' spelling."""
 
@@ -40,7 +40,7 @@ class LimitEntryArgsDict(TypedDict, total=False):
 # </generated>
 
 
-# <generated from Limits's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+# <generated from the fields of Limits by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class LimitsArgsDict(TypedDict, total=False):
     """``Limits`` as a dict, in the stack files' spelling."""
 
@@ -62,7 +62,7 @@ class LimitEntry(Model):
     max_limit_request_ratio: ResourceList = Field(default_factory=dict)
     """Largest allowed limit/request ratio, at least 1."""
 
-    # <generated from LimitEntry's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    # <generated from the fields of LimitEntry by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(
             self, *, min: Mapping[str, QuantityText | Quantity] = ..., max: Mapping[str, QuantityText | Quantity] = ...,
@@ -89,7 +89,7 @@ class Limits(Model):
     pod: LimitEntry | None = None
     persistent_volume_claim: LimitEntry | None = None
 
-    # <generated from Limits's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    # <generated from the fields of Limits by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(
             self, *, container: LimitEntry | LimitEntryArgsDict | None = None, pod: LimitEntry | LimitEntryArgsDict | None = None,

@@ -42,7 +42,7 @@ AZURE_INTERNAL = "service.beta.kubernetes.io/azure-load-balancer-internal"
 METALLB_POOLS = ("metallb.io/address-pool", "metallb.universe.tf/address-pool")
 
 
-# <generated from ServicePort's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+# <generated from the fields of ServicePort by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class ServicePortArgsDict(TypedDict, total=False):
     """``ServicePort`` as a dict, in the stack files' spelling."""
 
@@ -64,7 +64,7 @@ class ServicePort(Model):
     node_port: StrictInt | None = None
     """Default: allocated by the API server."""
 
-    # <generated from ServicePort's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    # <generated from the fields of ServicePort by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(
             self, *, name: DnsLabel | None = None, port: StrictInt, target_port: StrictInt | StrictStr | None = None, protocol: Protocol = "TCP",
@@ -95,7 +95,7 @@ IpFamily = Literal["IPv4", "IPv6"]
 SessionAffinity = Literal["None", "ClientIP"]
 
 
-# <generated from LoadBalancerArgs's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+# <generated from the fields of LoadBalancerArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class LoadBalancerArgsDict(TypedDict, total=False):
     """``LoadBalancerArgs`` as a dict, in the stack files' spelling."""
 
@@ -156,7 +156,7 @@ class LoadBalancerArgs(Model):
     allow_traffic: bool | None = None
     """Render the NetworkPolicy admitting the load balancer's traffic: None (default) when the namespace denies ingress."""
 
-    # <generated from LoadBalancerArgs's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    # <generated from the fields of LoadBalancerArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(
             self, *, name: DnsLabelInput | None = None, namespace: DnsLabelInput | None = None, selector: LabelsInput,

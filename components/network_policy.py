@@ -34,7 +34,7 @@ Selector = Mapping[str, str | pulumi.Output[str]] | pulumi.Output[Mapping[str, s
 """Labels to select by, as a caller writes them: a mapping (values may be Outputs) or an Output of one."""
 
 
-# <generated from Port's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+# <generated from the fields of Port by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class PortArgsDict(TypedDict, total=False):
     """``Port`` as a dict, in the stack files' spelling."""
 
@@ -51,7 +51,7 @@ class Port(Model):
     protocol: Protocol = "TCP"
     end_port: StrictInt | None = None
 
-    # <generated from Port's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    # <generated from the fields of Port by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(self, *, port: StrictInt | StrictStr, protocol: Protocol = "TCP", end_port: StrictInt | None = None) -> None: ...
     # </generated>
@@ -82,7 +82,7 @@ class Port(Model):
         return port
 
 
-# <generated from IngressRule's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+# <generated from the fields of IngressRule by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 # A key is a Python keyword, so this dict is declared in the functional form.
 IngressRuleArgsDict = TypedDict(
     "IngressRuleArgsDict",
@@ -100,7 +100,7 @@ IngressRuleArgsDict = TypedDict(
 )
 """``IngressRule`` as a dict, in the stack files' spelling."""
 # </generated>
-# <generated from EgressRule's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+# <generated from the fields of EgressRule by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 # A key is a Python keyword, so this dict is declared in the functional form.
 EgressRuleArgsDict = TypedDict(
     "EgressRuleArgsDict",
@@ -189,7 +189,7 @@ class IngressRule(_Rule):
     to_pods: LabelsInput = Field(default_factory=dict)
     """The pods in this namespace the rule lets traffic reach; empty: all of them."""
 
-    # <generated from IngressRule's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    # <generated from the fields of IngressRule by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(
             self, *, name: DnsSubdomain | None = None, namespace: DnsLabelInput | None = None, namespace_labels: LabelsInput | None = None,
@@ -203,7 +203,7 @@ class EgressRule(_Rule):
     from_pods: LabelsInput = Field(default_factory=dict)
     """The pods in this namespace the rule lets send; empty: all of them."""
 
-    # <generated from EgressRule's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    # <generated from the fields of EgressRule by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(
             self, *, name: DnsSubdomain | None = None, namespace: DnsLabelInput | None = None, namespace_labels: LabelsInput | None = None,
@@ -213,7 +213,7 @@ class EgressRule(_Rule):
     # </generated>
 
 
-# <generated from RawPolicy's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+# <generated from the fields of RawPolicy by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class RawPolicyArgsDict(TypedDict, total=False):
     """``RawPolicy`` as a dict, in the stack files' spelling."""
 
@@ -228,7 +228,7 @@ class RawPolicy(Model):
     name: DnsSubdomain
     spec: dict[str, Any]
 
-    # <generated from RawPolicy's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    # <generated from the fields of RawPolicy by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(self, *, name: DnsSubdomain, spec: Mapping[str, Any]) -> None: ...
     # </generated>
@@ -245,7 +245,7 @@ GENERATED = {"default-deny": "defaultDeny", "allow-dns": "allowDNS", "allow-same
 """The names of the policies the shorthand makes, and what makes each."""
 
 
-# <generated from NetworkPolicyArgs's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+# <generated from the fields of NetworkPolicyArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class NetworkPolicyArgsDict(TypedDict, total=False):
     """``NetworkPolicyArgs`` as a dict, in the stack files' spelling."""
 
@@ -271,7 +271,7 @@ class NetworkPolicyArgs(Model):
     allow_to: tuple[EgressRule, ...] = ()
     policies: tuple[RawPolicy, ...] = ()
 
-    # <generated from NetworkPolicyArgs's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    # <generated from the fields of NetworkPolicyArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(
             self, *, default_deny: Sequence[Direction] = (), allow_dns: bool = False, allow_same_namespace: bool = False,

@@ -59,7 +59,7 @@ Ttl = Annotated[int, Field(gt=0, le=MAX_TTL, strict=True)]
 ClusterProtocol = Literal["force_tcp", "prefer_udp"]
 
 
-# <generated from CacheSettings's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+# <generated from the fields of CacheSettings by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class CacheSettingsArgsDict(TypedDict, total=False):
     """``CacheSettings`` as a dict, in the stack files' spelling."""
 
@@ -70,7 +70,7 @@ class CacheSettingsArgsDict(TypedDict, total=False):
 # </generated>
 
 
-# <generated from NodeLocalDnsArgs's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+# <generated from the fields of NodeLocalDnsArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class NodeLocalDnsArgsDict(TypedDict, total=False):
     """``NodeLocalDnsArgs`` as a dict, in the stack files' spelling."""
 
@@ -93,7 +93,7 @@ class CacheSettings(Model):
     denial_capacity: PositiveInt = _DEFAULT_CAPACITY
     denial_ttl: Ttl = Field(5, alias="denialTTL")
 
-    # <generated from CacheSettings's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    # <generated from the fields of CacheSettings by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(
             self, *, success_capacity: PositiveInt = 9984, success_ttl: Ttl = 30, denial_capacity: PositiveInt = 9984, denial_ttl: Ttl = 5,
@@ -142,7 +142,7 @@ class NodeLocalDnsArgs(Model):
     """How the cluster zones reach kube-dns: upstream forces TCP (no lost UDP under conntrack races)."""
     cache: CacheSettings = Field(default_factory=CacheSettings)
 
-    # <generated from NodeLocalDnsArgs's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    # <generated from the fields of NodeLocalDnsArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(
             self, *, local_ip: str = "169.254.20.10", upstream_servers: Sequence[str] | None = None, stub_domains: Mapping[str, Sequence[str]] = ...,

@@ -74,7 +74,7 @@ _SINGLE_CHILDREN = ("classes", "existing-namespaces", "dns-autoscaler", "node-lo
 """The platform's components that are not named after a namespace or a Service."""
 
 
-# <generated from ClusterPlatformArgs's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+# <generated from the fields of ClusterPlatformArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class ClusterPlatformArgsDict(TypedDict, total=False):
     """``ClusterPlatformArgs`` as a dict, in the stack files' spelling."""
 
@@ -113,7 +113,7 @@ class ClusterPlatformArgs(Model):
     ip_masq: IpMasqArgs | None = None
     """ip-masq-agent: which destinations pods reach with their own IP; unset: not deployed."""
 
-    # <generated from ClusterPlatformArgs's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    # <generated from the fields of ClusterPlatformArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(
             self, *, cluster: ClusterSpec | ClusterSpecArgsDict = ..., namespaces: Mapping[DnsLabel, TenantNamespaceArgs | TenantNamespaceArgsDict] = ...,

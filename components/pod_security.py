@@ -33,7 +33,7 @@ _LABEL_CONFLICT = (
 _VERSION = re.compile(r"^(latest|v1\.([0-9]|[1-9][0-9]*))$")
 
 
-# <generated from PodSecurity's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+# <generated from the fields of PodSecurity by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class PodSecurityArgsDict(TypedDict, total=False):
     """``PodSecurity`` as a dict, in the stack files' spelling."""
 
@@ -70,7 +70,7 @@ class PodSecurity(Model):
     warn_version: str | None = None
     """The version ``warn`` applies; None: ``version``."""
 
-    # <generated from PodSecurity's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    # <generated from the fields of PodSecurity by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(
             self, *, enforce: Level | None = None, audit: Level | None = None, warn: Level | None = None, version: str = "latest",

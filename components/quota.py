@@ -55,7 +55,7 @@ _SUGGESTIONS = (
 )
 
 
-# <generated from ScopeRequirement's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+# <generated from the fields of ScopeRequirement by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class ScopeRequirementArgsDict(TypedDict, total=False):
     """``ScopeRequirement`` as a dict, in the stack files' spelling."""
 
@@ -65,7 +65,7 @@ class ScopeRequirementArgsDict(TypedDict, total=False):
 # </generated>
 
 
-# <generated from ScopeSelector's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+# <generated from the fields of ScopeSelector by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class ScopeSelectorArgsDict(TypedDict, total=False):
     """``ScopeSelector`` as a dict, in the stack files' spelling."""
 
@@ -73,7 +73,7 @@ class ScopeSelectorArgsDict(TypedDict, total=False):
 # </generated>
 
 
-# <generated from QuotaSpec's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+# <generated from the fields of QuotaSpec by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class QuotaSpecArgsDict(TypedDict, total=False):
     """``QuotaSpec`` as a dict, in the stack files' spelling."""
 
@@ -92,7 +92,7 @@ class ScopeRequirement(Model):
     values: tuple[str, ...] = ()
     """Required by In and NotIn; Exists and DoesNotExist take none."""
 
-    # <generated from ScopeRequirement's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    # <generated from the fields of ScopeRequirement by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(self, *, scope_name: QuotaScope, operator: ScopeOperator, values: Sequence[str] = ()) -> None: ...
     # </generated>
@@ -101,7 +101,7 @@ class ScopeRequirement(Model):
 class ScopeSelector(Model):
     match_expressions: tuple[ScopeRequirement, ...]
 
-    # <generated from ScopeSelector's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    # <generated from the fields of ScopeSelector by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(self, *, match_expressions: Sequence[ScopeRequirement | ScopeRequirementArgsDict]) -> None: ...
     # </generated>
@@ -116,7 +116,7 @@ class QuotaSpec(Model):
     """Empty: the quota tracks every object in the namespace."""
     scope_selector: ScopeSelector | None = None
 
-    # <generated from QuotaSpec's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    # <generated from the fields of QuotaSpec by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(
             self, *, name: DnsSubdomain, hard: HardInput, scopes: Sequence[QuotaScope] = (),

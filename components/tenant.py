@@ -32,7 +32,7 @@ from .register import child_name, deletion_options, register
 TENANT_QUOTA_NAME = "tenant-quota"
 
 
-# <generated from TenantNamespaceArgs's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+# <generated from the fields of TenantNamespaceArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class TenantNamespaceArgsDict(TypedDict, total=False):
     """``TenantNamespaceArgs`` as a dict, in the stack files' spelling."""
 
@@ -74,7 +74,7 @@ class TenantNamespaceArgs(Model):
     ``protect`` (refused until this says ``delete`` and has been applied) or ``retain`` (forgotten,
     left in the cluster). None: the platform's ``namespaceDeletion``, else ``delete``."""
 
-    # <generated from TenantNamespaceArgs's fields by `python -m clusterstack.components.args_fronts`: edit the fields, then run it>
+    # <generated from the fields of TenantNamespaceArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(
             self, *, name: DnsLabelInput | None = None, labels: LabelsInput = ..., annotations: AnnotationsInput = ...,

@@ -59,6 +59,16 @@ def test_a_hand_edit_inside_a_generated_block_is_drift():
     assert args_fronts.rewrite(edited, module, NAMES) == source
 
 
+def test_a_model_without_a_typed_constructor_gets_one_after_its_fields():
+    module = next(m for m in MODULES if m.__name__.endswith(".tenant"))
+    source = Path(inspect.getfile(module)).resolve().read_text()
+    start = source.index("\n    # <generated from the fields of TenantNamespaceArgs")
+    end = source.index("    # </generated>\n", start) + len("    # </generated>\n")
+    without = source[:start] + source[end:]
+    assert "if TYPE_CHECKING" not in without[start - 2000 : start + 200]
+    assert args_fronts.rewrite(without, module, NAMES) == source
+
+
 @pytest.mark.parametrize("model", MODELS, ids=[m.__name__ for m in MODELS])
 def test_each_args_dict_has_the_models_keys_required_where_the_field_is(model):
     typed_dict = getattr(sys.modules[model.__module__], args_fronts.dict_name(model))
