@@ -11,12 +11,16 @@ keys, ``genType`` an ``__init__`` whose arguments are keyword-only after a bare 
 - the model's ``__init__`` as a type checker sees it, under ``if TYPE_CHECKING``; at run time the
   constructor is pydantic's own, so nothing here is on the start-up path.
 
+Unlike Pulumi's ``Optional[...] = None`` arguments, a keyword takes None only where the field does:
+the constructor is pydantic's, for which None is a value, not "unset".
+
 Both are written into the model's module between ``# <generated …>`` and ``# </generated>`` lines by
-``python -m clusterstack.components.args_fronts``; ``tests/test_args_fronts.py`` derives them again
-and fails when a checked-in one differs. The translation from a field's annotation (its source text)
-to what a caller may write is structural (``tuple[X, ...]`` → ``Sequence[X]``, ``dict[K, V]`` →
-``Mapping[K, V]``, a model → the model or its ArgsDict, ``Annotated``/``SkipJsonSchema`` unwrapped),
-plus ``WRITTEN_AS`` for the named types whose validators take something else.
+``python -m clusterstack.components.args_fronts`` (run from a checkout: it rewrites the modules where
+they are); ``tests/test_args_fronts.py`` derives them again and fails when a checked-in one differs.
+The translation from a field's annotation (its source text) to what a caller may write is structural
+(``tuple[X, ...]`` → ``Sequence[X]``, ``dict[K, V]`` → ``Mapping[K, V]``, a model → the model or its
+ArgsDict, ``Annotated``/``SkipJsonSchema`` unwrapped), plus ``WRITTEN_AS`` for the named types whose
+validators take something else.
 """
 
 from __future__ import annotations
