@@ -59,7 +59,7 @@ NODE_RESOURCES = ("cpu", "memory", "ephemeral-storage", "pods")
 BINARY_RESOURCES = ("memory", "ephemeral-storage")
 """Resources counted in bytes, written with binary suffixes (Ki, Mi, Gi)."""
 
-_PERCENT = re.compile(r"^(?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)%$")
+_PERCENT = re.compile(r"(?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)%")
 
 
 # --- Hard eviction thresholds ---------------------------------------------------------------------
@@ -86,7 +86,7 @@ class Threshold:
                 f'{text!r}: write {text[1:].strip()!r} without "<"; in a KubeletConfiguration the operator is implied '
                 "(memory.available<100Mi is the --eviction-hard flag's spelling)"
             )
-        percent = _PERCENT.match(text)
+        percent = _PERCENT.fullmatch(text)
         if percent is not None:
             number = float(percent["number"])
             if number > 100:

@@ -16,7 +16,7 @@ from ..kube.schema import DEFAULT_KUBERNETES_VERSION, supported_versions
 from .capacity import NodePool, NodePoolArgsDict, node_pool_problems
 from .model import Model, Problems
 
-_VERSION = re.compile(r"^1\.[0-9]+$")
+_VERSION = re.compile(r"1\.[0-9]+")
 KubeProxyMode = Literal["iptables", "ipvs"]
 NetworkPlugin = Literal["calico", "cilium", "antrea", "kube-router", "flannel", "weave", "romana", "other"]
 Distribution = Literal["kubeadm", "gke", "eks", "aks", "other"]
@@ -100,7 +100,7 @@ class ClusterSpec(Model):
     def _version(cls, value: Any) -> Any:
         if isinstance(value, float):
             raise ValueError(f'{value!r} was read as a number; quote the version, e.g. "1.30" (1.30 unquoted reads as 1.3)')
-        if isinstance(value, str) and not _VERSION.match(value):
+        if isinstance(value, str) and not _VERSION.fullmatch(value):
             raise ValueError(f'{value!r} is not a Kubernetes minor version: write "1.N", e.g. "1.34"')
         if isinstance(value, str) and value not in supported_versions():
             versions = supported_versions()

@@ -35,7 +35,6 @@ import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 
 import pulumi
@@ -43,8 +42,10 @@ import pulumi_kubernetes as k8s
 import yaml
 from pydantic import AfterValidator, Field, field_validator
 
+from ..kube.durations import DURATION_EXAMPLE, go_duration
 from ..kube.lifecycle import OnExisting
 from ..kube.manifest import Bundle, Manifest
+from ..kube.network import cidr_problem, repeated_networks
 from ..kube.quantity import Quantity
 from .cluster import ClusterSpec
 from .dns_autoscaler import Resources
@@ -73,15 +74,6 @@ CIDR_LIMIT = 64
 RFC1918 = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 RESERVED = ("100.64.0.0/10", "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "240.0.0.0/4")
 """The other IPv4 ranges RFCs reserve, which ``--nomasq-all-reserved-ranges`` adds to the default list."""
-
-_GO_UNITS = {"ns": 1, "us": 10**3, "µs": 10**3, "μs": 10**3, "ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
-# time.ParseDuration's grammar: [-+]? then one or more <number><unit>, a number being digits with an
-# optional fraction (at least one digit on either side of the dot); a bare "0" is the one unitless value.
-_GO_NUMBER = re.compile(r"\d+(?:\.\d*)?|\.\d+", re.ASCII)
-_GO_PART = re.compile(rf"({_GO_NUMBER.pattern})([^\d.]+)", re.ASCII)
-_GO_DURATION_MAX = 2**63 - 1
-"""time.Duration is an int64 of nanoseconds (about 292 years)."""
-_DURATION_EXAMPLE = "e.g. 60s, 1m30s, 500ms"
 
 
 # <generated from the fields of IpMasqResources by `python -m clusterstack.components.args_fronts`: edit those, then run it>
@@ -200,7 +192,7 @@ class IpMasqArgs(Model):
         if isinstance(value, str):
             nanoseconds = go_duration(value)
             if nanoseconds <= 0:
-                raise ValueError(f"{value!r} is not positive; the agent would rewrite its rules without pausing ({_DURATION_EXAMPLE})")
+                raise ValueError(f"{value!r} is not positive; the agent would rewrite its rules without pausing ({DURATION_EXAMPLE})")
         return value
 
     def _problems(self) -> Problems:
@@ -233,33 +225,6 @@ class IpMasqArgs(Model):
         return RFC1918 + RESERVED if self.nomasq_all_reserved_ranges else RFC1918
 
 
-def cidr_problem(text: str) -> str | None:
-    """Why the agent would refuse ``text`` as a non-masquerade CIDR (Go's net.ParseCIDR, then its
-    alignment check), or None; worded with the fix."""
-    address_text, slash, prefix = text.partition("/")
-    if "%" in address_text:
-        return f"{text!r} has a zone (%...); write a plain CIDR"
-    try:
-        address = ipaddress.ip_address(address_text)
-    except ValueError:
-        return f"{text!r} is not a CIDR (e.g. 10.0.0.0/8, fd00::/8)"
-    bits = address.max_prefixlen
-    if not slash:
-        return f"{text!r} is an address, not a CIDR; did you mean {text}/{bits}?"
-    if not (prefix.isascii() and prefix.isdigit()) or int(prefix) > bits:
-        return f"{text!r} has prefix length {prefix!r}; write the number of bits, 0-{bits}"
-    network = ipaddress.ip_network(f"{address}/{int(prefix)}", strict=False)
-    if network.network_address != address:
-        return f"{text!r} has host bits set, and the agent takes only CIDRs aligned to their block; did you mean {network}?"
-    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
-    if mapped is not None:
-        # The agent sorts CIDRs by address family as Go prints the address: a mapped one reads as IPv4
-        # and lands in the IPv4 rules, where iptables refuses it (and with it the whole rule set).
-        hint = f"; write {mapped}/{int(prefix) - 96}" if int(prefix) >= 96 else ""
-        return f"{text!r} is an IPv4-mapped IPv6 CIDR, which the agent puts in its IPv4 rules, where iptables refuses it{hint}"
-    return None
-
-
 def list_problems(cidrs: Sequence[str | pulumi.Output[str]], cidr_limit: int | None, enable_ipv6: bool) -> Problems:
     """The agent's validate() on the list: at most cidrLimit entries, and no IPv6 one without
     --enable-ipv6. An entry that is still an Output is left to the check of the resolved list."""
@@ -272,48 +237,8 @@ def list_problems(cidrs: Sequence[str | pulumi.Output[str]], cidr_limit: int | N
                 yield ("nonMasqueradeCIDRs", index), f"{cidr} is IPv6, which the agent refuses unless it writes IPv6 rules; set enableIPv6: true"
 
 
-def repeats(cidrs: Sequence[str | pulumi.Output[str]]) -> list[tuple[int, int]]:
-    """(index, index of the earlier entry) for each entry naming a network listed already
-    (10.0.0.0/8 twice). Entries that are still Outputs are skipped."""
-    found: list[tuple[int, int]] = []
-    seen: dict[ipaddress.IPv4Network | ipaddress.IPv6Network, int] = {}
-    for index, cidr in enumerate(cidrs):
-        if not isinstance(cidr, str):
-            continue
-        network = ipaddress.ip_network(cidr)
-        if network in seen:
-            found.append((index, seen[network]))
-        seen.setdefault(network, index)
-    return found
-
-
 def _repeat_warning(cidrs: Sequence[str | pulumi.Output[str]], index: int, first: int) -> tuple[KeyPath, str]:
     return ("nonMasqueradeCIDRs", index), f"{cidrs[index]} is listed already (nonMasqueradeCIDRs[{first}])"
-
-
-def go_duration(text: str) -> int:
-    """Nanoseconds, as Go's time.ParseDuration reads ``text``; a ValueError saying how to write one."""
-    body = text[1:] if text[:1] in ("+", "-") else text
-    sign = -1 if text[:1] == "-" else 1
-    if body == "0":
-        return 0
-    if _GO_NUMBER.fullmatch(body):
-        raise ValueError(f"{text!r} has no unit; the agent reads a Go duration: did you mean {text}s?")
-    position, total = 0, 0
-    while position < len(body):
-        part = _GO_PART.match(body, position)
-        if part is None:
-            raise ValueError(f"{text!r} is not a Go duration: write numbers with units (ns, us, ms, s, m, h), {_DURATION_EXAMPLE}")
-        number, unit = part.groups()
-        if unit not in _GO_UNITS:
-            raise ValueError(f"{text!r} has the unit {unit!r}; Go durations take ns, us (µs), ms, s, m and h ({_DURATION_EXAMPLE})")
-        total += int(Fraction(number) * _GO_UNITS[unit])
-        position = part.end()
-    if position == 0:
-        raise ValueError(f"{text!r} is not a Go duration ({_DURATION_EXAMPLE})")
-    if total > _GO_DURATION_MAX:
-        raise ValueError(f"{text!r} is longer than the longest Go duration (about 292 years)")
-    return sign * total
 
 
 def agent_config(args: IpMasqArgs) -> str | pulumi.Output[str]:
@@ -334,7 +259,7 @@ def agent_config(args: IpMasqArgs) -> str | pulumi.Output[str]:
 
     def write(resolved: Sequence[str]) -> str:
         raise_problems(((at, *path), message) for path, message in list_problems(resolved, args.cidr_limit, args.enable_ipv6))
-        for index, first in repeats(resolved):
+        for index, first in repeated_networks(resolved):
             # Two plain entries are a repeat ``warnings`` reports already; this reports the rest.
             if late is None or index in late or first in late:
                 path, message = _repeat_warning(resolved, index, first)
@@ -359,7 +284,7 @@ def warnings(args: IpMasqArgs, cluster: ClusterSpec | None = None) -> list[tuple
     cidrs = args.non_masquerade_cidrs
     if cidrs is not None and not isinstance(cidrs, pulumi.Output):
         # An entry that is an Output is warned of when it resolves (agent_config).
-        found += [_repeat_warning(cidrs, index, first) for index, first in repeats(cidrs)]
+        found += [_repeat_warning(cidrs, index, first) for index, first in repeated_networks(cidrs)]
     if args.resync_interval is not None and go_duration(args.resync_interval) < 10**9:
         found.append((("resyncInterval",), f"{args.resync_interval} rewrites every node's NAT rules more than once a second; the agent's default is 60s"))
     if cluster is not None and cluster.distribution == "gke":

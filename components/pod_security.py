@@ -30,7 +30,7 @@ _LABEL_CONFLICT = (
     "conflicts with podSecurity, which sets the Pod Security labels (a level per mode, and each mode's version "
     "with version, enforceVersion, auditVersion, warnVersion); remove one of them"
 )
-_VERSION = re.compile(r"^(latest|v1\.([0-9]|[1-9][0-9]*))$")
+_VERSION = re.compile(r"latest|v1\.([0-9]|[1-9][0-9]*)")
 
 
 # <generated from the fields of PodSecurity by `python -m clusterstack.components.args_fronts`: edit those, then run it>
@@ -90,7 +90,7 @@ class PodSecurity(Model):
     @field_validator("version", "enforce_version", "audit_version", "warn_version")
     @classmethod
     def _version(cls, value: str | None) -> str | None:
-        if value is not None and not _VERSION.match(value):
+        if value is not None and not _VERSION.fullmatch(value):
             raise ValueError(f"{value!r} is not a Pod Security version: use latest or v1.N (e.g. v1.34)")
         return value
 
@@ -142,7 +142,7 @@ def label_problems(labels: Mapping[str, Any], pod_security: PodSecurity | None) 
             continue  # an Output, or a type the label rules report
         if mode in MODES and value not in LEVELS:
             yield ("labels", key), f'Invalid value: "{value}": must be one of privileged, baseline, restricted'
-        elif mode.removesuffix("-version") in MODES and mode.endswith("-version") and not _VERSION.match(value):
+        elif mode.removesuffix("-version") in MODES and mode.endswith("-version") and not _VERSION.fullmatch(value):
             yield ("labels", key), f'Invalid value: "{value}": must be "latest" or "v1.x"'
 
 

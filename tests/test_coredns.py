@@ -37,8 +37,9 @@ from clusterstack.components.coredns import (
     render_corefile,
     warnings,
 )
-from clusterstack.components.model import Invalid, describe, dotted
+from clusterstack.components.model import Invalid, dotted
 from clusterstack.components.nodelocaldns import NodeLocalDnsArgs
+from clusterstack.components.pydantic_errors import describe
 from clusterstack.kube.schema import schema_problems
 from clusterstack.testing import Recording, run
 from tests.helpers import STACK_FILE, load

@@ -1,14 +1,16 @@
-"""Network values as the API server checks them: CIDRs, ports, protocols, named ports."""
+"""Network values as the API server checks them: CIDRs, ports, protocols, named ports; and the CIDRs
+ip-masq-agent takes (Go's net.ParseCIDR, then the agent's alignment check)."""
 
 from __future__ import annotations
 
 import ipaddress
-import re
+from collections.abc import Sequence
 from typing import Any, Literal
+
+from . import names
 
 Protocol = Literal["TCP", "UDP", "SCTP"]
 """The protocols a port, a Service port and a NetworkPolicy port may name."""
-_IANA_SVC_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -45,13 +47,14 @@ def parse_cidr(value: str) -> Network:
 
 def port_name_problem(name: str) -> str | None:
     """Named ports are IANA service names: at most 15 lower-case letters, digits and '-', with a letter."""
+    reasons = names.port_name(name)
+    if not reasons:
+        return None
     if len(name) > 15:
         return f"{name!r} is longer than 15 characters, the limit for a named port"
-    if not _IANA_SVC_NAME.match(name) or "--" in name:
-        return f"{name!r} is not a port name: lower-case letters, digits and single '-' (e.g. http, metrics)"
-    if not re.search(r"[a-z]", name):
+    if reasons == ["must contain at least one letter (a-z)"]:
         return f"{name!r} is not a port name: it needs at least one letter"
-    return None
+    return f"{name!r} is not a port name: lower-case letters, digits and single '-' (e.g. http, metrics)"
 
 
 def port_number_problem(port: int) -> str | None:
@@ -133,3 +136,45 @@ def _block_problems(block: dict[str, Any]) -> list[tuple[tuple[str | int, ...], 
         if network is not None and carved is not None and not (carved.version == network.version and carved.subnet_of(network) and carved != network):  # type: ignore[arg-type]
             problems.append((("except", index), f"{text} must be a strict subset of `cidr` {cidr}"))
     return problems
+
+
+def cidr_problem(text: str) -> str | None:
+    """Why the agent would refuse ``text`` as a non-masquerade CIDR (Go's net.ParseCIDR, then its
+    alignment check), or None; worded with the fix."""
+    address_text, slash, prefix = text.partition("/")
+    if "%" in address_text:
+        return f"{text!r} has a zone (%...); write a plain CIDR"
+    try:
+        address = ipaddress.ip_address(address_text)
+    except ValueError:
+        return f"{text!r} is not a CIDR (e.g. 10.0.0.0/8, fd00::/8)"
+    bits = address.max_prefixlen
+    if not slash:
+        return f"{text!r} is an address, not a CIDR; did you mean {text}/{bits}?"
+    if not (prefix.isascii() and prefix.isdigit()) or int(prefix) > bits:
+        return f"{text!r} has prefix length {prefix!r}; write the number of bits, 0-{bits}"
+    network = ipaddress.ip_network(f"{address}/{int(prefix)}", strict=False)
+    if network.network_address != address:
+        return f"{text!r} has host bits set, and the agent takes only CIDRs aligned to their block; did you mean {network}?"
+    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
+    if mapped is not None:
+        # The agent sorts CIDRs by address family as Go prints the address: a mapped one reads as IPv4
+        # and lands in the IPv4 rules, where iptables refuses it (and with it the whole rule set).
+        hint = f"; write {mapped}/{int(prefix) - 96}" if int(prefix) >= 96 else ""
+        return f"{text!r} is an IPv4-mapped IPv6 CIDR, which the agent puts in its IPv4 rules, where iptables refuses it{hint}"
+    return None
+
+
+def repeated_networks(cidrs: Sequence[object]) -> list[tuple[int, int]]:
+    """(index, index of the earlier entry) for each entry naming a network listed already
+    (10.0.0.0/8 twice). Entries that are not text (a Pulumi Output still to resolve) are skipped."""
+    found: list[tuple[int, int]] = []
+    seen: dict[ipaddress.IPv4Network | ipaddress.IPv6Network, int] = {}
+    for index, cidr in enumerate(cidrs):
+        if not isinstance(cidr, str):
+            continue
+        network = ipaddress.ip_network(cidr)
+        if network in seen:
+            found.append((index, seen[network]))
+        seen.setdefault(network, index)
+    return found

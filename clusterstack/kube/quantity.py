@@ -36,11 +36,11 @@ _DECIMAL = {
     "E": Fraction(10**18),
 }
 _QUANTITY = re.compile(
-    r"""^(?P<sign>[+-]?)
+    r"""(?P<sign>[+-]?)
         (?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)
         (?:(?P<binary>Ki|Mi|Gi|Ti|Pi|Ei)
           |[eE](?P<exponent>[+-]?[0-9]+)
-          |(?P<decimal>[numkMGTPE]?))$""",
+          |(?P<decimal>[numkMGTPE]?))""",
     re.VERBOSE,
 )
 
@@ -64,7 +64,7 @@ class Quantity:
         if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
             raise QuantityError(f"{raw!r} is not a quantity (examples: {EXAMPLES})")
         text = raw if isinstance(raw, str) else _number_text(raw)
-        match = _QUANTITY.match(text)
+        match = _QUANTITY.fullmatch(text)
         if match is None:
             raise QuantityError(f"{text!r} is not a Kubernetes quantity (examples: {EXAMPLES})")
         value = Fraction(match["number"])
@@ -127,7 +127,7 @@ _DECIMAL_SUFFIXES = {-9: "n", -6: "u", -3: "m", 0: "", 3: "k", 6: "M", 9: "G", 1
 
 def format_of(text: str) -> Format:
     """The format a quantity's text gives it (ParseQuantity)."""
-    match = _QUANTITY.match(text.strip())
+    match = _QUANTITY.fullmatch(text.strip())
     if match is None:
         return "DecimalSI"
     if match["binary"]:

@@ -16,7 +16,7 @@ DEFAULT_KUBERNETES_VERSION = "1.34"
 """The minor version objects are checked against when a stack names none."""
 
 SchemaProblem = tuple[tuple[str | int, ...], str]
-_SCHEMA_DIRECTORY = re.compile(r"^v(\d+\.\d+)\.\d+-local-strict$")
+_SCHEMA_DIRECTORY = re.compile(r"v(\d+\.\d+)\.\d+-local-strict")
 
 
 @functools.cache
@@ -39,7 +39,7 @@ def supported_versions() -> list[str]:
     for location in locations:
         schemas = Path(location) / "kubernetes-json-schema"
         if schemas.is_dir():
-            found |= {m.group(1) for entry in schemas.iterdir() if (m := _SCHEMA_DIRECTORY.match(entry.name))}
+            found |= {m.group(1) for entry in schemas.iterdir() if (m := _SCHEMA_DIRECTORY.fullmatch(entry.name))}
     return sorted(found, key=lambda v: tuple(map(int, v.split("."))))
 
 

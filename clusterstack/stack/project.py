@@ -13,7 +13,7 @@ from ..errors import ClusterstackError, Problem
 from .yamlfile import parse_yaml
 
 COMMON_FILE = "common.yaml"
-_STACK_FILE = re.compile(r"^Pulumi\.(?P<stack>[^.]+(?:\.[^.]+)*)\.yaml$")
+_STACK_FILE = re.compile(r"Pulumi\.(?P<stack>[^.]+(?:\.[^.]+)*)\.yaml")
 # Pulumi's project schema for one ``config:`` declaration (sdk/go/common/workspace/project.json,
 # configTypeDeclaration: additionalProperties false; project.go, ProjectConfigType).
 _CONFIG_TYPE_KEYS = ("type", "description", "items", "default", "value", "secret")
@@ -98,7 +98,7 @@ class Project:
     def stacks(self) -> list[str]:
         if not self.stack_dir.is_dir():
             return []
-        found = (_STACK_FILE.match(path.name) for path in self.stack_dir.iterdir())
+        found = (_STACK_FILE.fullmatch(path.name) for path in self.stack_dir.iterdir())
         return sorted(match["stack"] for match in found if match)
 
     def display(self, path: Path) -> str:

@@ -8,7 +8,8 @@ from typing import Literal
 from pydantic import Field, ValidationError
 
 from ..components import ClusterPlatformArgs
-from ..components.model import Model, describe
+from ..components.model import Model
+from ..components.pydantic_errors import describe
 from ..errors import ClusterstackError, Problem
 from .files import PREFIX, ConfigPath, StackConfig
 from .target import TargetSettings

@@ -43,6 +43,7 @@ def disagreements(section: str, case: Mapping[str, Any]) -> list[str]:
         "peers": _peers,
         "rules": _rules,
         "defaults": _defaults,
+        "legacy": _legacy,
     }
     return check[section](case)
 
@@ -111,6 +112,63 @@ def _e2e(case: Mapping[str, Any]) -> list[str]:
 
 def _verdict(allowed: bool) -> str:
     return "allowed" if allowed else "denied"
+
+
+# --- e2e legacy: a server, client pods, connect or not ---------------------------------------------------
+
+LEGACY_NAMESPACE = "a"
+"""f.Namespace: where the servers, most clients and every policy of network_legacy.go live."""
+LEGACY_NAMESPACES = ("a", "b", "c")
+LEGACY_STEP = {"delete", "create", "namespace_labels", "labels", "connect"}
+"""What a step may do; a misspelt key would otherwise drop its change silently."""
+
+
+def _legacy(case: Mapping[str, Any]) -> list[str]:
+    servers: dict[str, list[str]] = case["servers"]
+    namespace_labels = {ns: dict(labels) for ns, labels in (case.get("namespaces") or {}).items()}
+    labels: dict[str, dict[str, str]] = {}
+    ips: dict[tuple[str, int], str] = {}
+
+    def ip(pod: str, block: int) -> str:
+        """Servers 10.<a,b,c = 1,2,3>.0.<n>, clients 10.<ns>.1.<n>, n counting from 1 per namespace in order
+        of first appearance: the cluster picks pod IPs, and only the ipBlock cases read them."""
+        namespace = pod.split("/", maxsplit=1)[0]
+        if (pod, block) not in ips:
+            taken = sum(1 for other, b in ips if b == block and other.split("/", maxsplit=1)[0] == namespace)
+            ips[(pod, block)] = f"10.{LEGACY_NAMESPACES.index(namespace) + 1}.{block}.{taken + 1}"
+        return ips[(pod, block)]
+
+    def endpoint(pod: str, block: int, ports: Mapping[str, flows.NamedPort]) -> flows.Pod:
+        # createServerPodAndService and createNetworkClientPod both label a pod pod-name=<its name>.
+        own = labels[pod] if pod in labels else {"pod-name": pod.split("/")[1]}
+        return flows.Pod(pod.split("/", maxsplit=1)[0], own, ip=ip(pod, block), ports=ports)
+
+    for server in servers:
+        ip(server, 0)
+    policies: dict[str, dict[str, Any]] = {}
+    problems: list[str] = []
+    for number, step in enumerate(case["steps"], 1):
+        if set(step) - LEGACY_STEP:
+            problems.append(f"step {number}: unknown keys {sorted(set(step) - LEGACY_STEP)}, expected some of {sorted(LEGACY_STEP)}")
+        for name in step.get("delete") or []:
+            del policies[name]
+        for entry in step.get("create") or []:
+            policies[entry["name"]] = _policy({"namespace": LEGACY_NAMESPACE, **entry})
+        for namespace, added in (step.get("namespace_labels") or {}).items():
+            namespace_labels[namespace] = {**namespace_labels.get(namespace, {}), **added}
+        labels.update({pod: dict(replaced) for pod, replaced in (step.get("labels") or {}).items()})
+        for client, server, traffic, allowed in step["connect"]:
+            protocol, port = traffic.split()
+            if traffic not in servers[server]:
+                problems.append(f"step {number}: {server} serves {', '.join(servers[server])}, not {traffic}: no policy decides that")
+                continue
+            # Each container port is named serve-<port> (createServerPodAndService); the Service in front
+            # forwards to the same port, so the flow is judged at the pod.
+            ports = {f"serve-{p}": flows.NamedPort(int(p), proto) for proto, p in (served.split() for served in servers[server])}
+            actual = flows.decide(policies.values(), endpoint(client, 1, {}), endpoint(server, 0, ports), int(port), protocol, namespace_labels).allowed
+            if actual != allowed:
+                problems.append(f"step {number}: {client} -> {server} {traffic} expected {_verdict(allowed)}, got {_verdict(actual)}")
+    return problems
 
 
 # --- cyclonus: ports and protocols ----------------------------------------------------------------------
