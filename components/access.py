@@ -20,9 +20,11 @@ import pulumi
 from pydantic import AfterValidator, Field, model_validator
 from typing_extensions import Required
 
+from ..kube.findings import Finding, Findings, warning
 from ..kube.manifest import Manifest
+from ..kube.paths import KeyPath
 from .labels import object_meta
-from .model import AnnotationsInput, DnsLabel, DnsSubdomain, KeyPath, Model, Problems, deferred
+from .model import AnnotationsInput, DnsLabel, DnsSubdomain, Model, deferred
 
 Role = Literal["admins", "editors", "viewers"]
 ROLES: tuple[Role, ...] = get_args(Role)
@@ -119,12 +121,12 @@ class Subjects(Model):
         ) -> None: ...
     # </generated>
 
-    def _problems(self) -> Problems:
+    def _problems(self) -> Findings:
         for field in ("groups", "users", "serviceAccounts"):
             names: tuple[str | ServiceAccountRef | pulumi.Output[str], ...] = getattr(self, "service_accounts" if field == "serviceAccounts" else field)
             for index, name in enumerate(names):
                 if not isinstance(name, pulumi.Output) and name in names[:index]:
-                    yield (field, index), f"{_shown(name)} is listed twice"
+                    yield Finding((field, index), f"{_shown(name)} is listed twice")
 
     def subjects(self, namespace: Any) -> list[dict[str, Any]]:
         """The RoleBinding's subjects: groups, then users, then ServiceAccounts, each in the order given."""
@@ -222,19 +224,18 @@ class TenantAccess(Model):
         """The roles someone holds, in the order admins, editors, viewers."""
         return [(role, subjects) for role in ROLES if (subjects := getattr(self, role)) is not None and not subjects.is_empty()]
 
-    def _problems(self) -> Problems:
+    def _problems(self) -> Findings:
         declared = set(self.service_accounts) | {"default"}
         for role, subjects in self.roles():
             for index, name in enumerate(subjects.service_accounts):
                 if isinstance(name, str) and name not in declared:
-                    yield (
+                    yield Finding(
                         (role, "serviceAccounts", index),
                         f"{name} is not one of this namespace's ServiceAccounts; declare it under access.serviceAccounts",
                     )
 
-    def warnings(self) -> list[tuple[KeyPath, str]]:
+    def warnings(self) -> Findings:
         """Valid names that will not match anyone as written, and roles given twice."""
-        found: list[tuple[KeyPath, str]] = []
         held: dict[tuple[str, str], Role] = {}
         for role, subjects in self.roles():
             for field, kind, names in (("groups", "Group", subjects.groups), ("users", "User", subjects.users)):
@@ -243,24 +244,21 @@ class TenantAccess(Model):
                         continue  # an Output: its value is not known until it resolves
                     at: KeyPath = (role, field, index)
                     if name != name.strip():
-                        found.append((at, f"{name!r} begins or ends with whitespace, which no authenticator reports; remove it"))
+                        yield warning(at, f"{name!r} begins or ends with whitespace, which no authenticator reports; remove it")
                     if kind == "User" and name.startswith(SERVICE_ACCOUNT_USER):
                         account_namespace, _, account = name.removeprefix(SERVICE_ACCOUNT_USER).partition(":")
-                        found.append(
-                            (
-                                at,
-                                (f"{name} is a ServiceAccount's user name; list it under serviceAccounts instead, "
-                                f"as {{name: {account}, namespace: {account_namespace}}} (or {account} when it is this namespace's)"),
-                            )
+                        yield warning(
+                            at,
+                            (f"{name} is a ServiceAccount's user name; list it under serviceAccounts instead, "
+                            f"as {{name: {account}, namespace: {account_namespace}}} (or {account} when it is this namespace's)"),
                         )
                     if kind == "Group" and name in _BROAD_GROUPS:
-                        found.append((at, f"{name} is {_BROAD_GROUPS[name]}: all of them get {CLUSTER_ROLES[role]} in this namespace"))
+                        yield warning(at, f"{name} is {_BROAD_GROUPS[name]}: all of them get {CLUSTER_ROLES[role]} in this namespace")
                     stronger = held.get((kind, name))
                     if stronger is not None:
-                        found.append((at, f"{name} is already in {stronger}, whose ClusterRole includes everything {role} may do"))
+                        yield warning(at, f"{name} is already in {stronger}, whose ClusterRole includes everything {role} may do")
                     else:
                         held[(kind, name)] = role
-        return found
 
 
 def build_access(access: TenantAccess, namespace: str | pulumi.Output[str], environment: str | None = None) -> tuple[list[Manifest], list[Manifest]]:

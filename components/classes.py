@@ -27,9 +27,10 @@ from pydantic import AfterValidator, Field
 from typing_extensions import Required
 
 from ..kube import names
+from ..kube.findings import Finding, Findings
 from ..kube.manifest import Bundle, Manifest
 from .labels import object_meta, stack_environment
-from .model import AnnotationValueInput, Model, Problems, raise_problems
+from .model import AnnotationValueInput, Model, raise_problems
 from .register import child_name, register
 
 USER_PRIORITY_MAX = 1_000_000_000
@@ -154,20 +155,20 @@ class StorageClassArgs(Model):
     # </generated>
 
 
-def class_problems(priority: Mapping[str, PriorityClassArgs], storage: Mapping[str, StorageClassArgs]) -> Problems:
+def class_problems(priority: Mapping[str, PriorityClassArgs], storage: Mapping[str, StorageClassArgs]) -> Findings:
     """The rules between classes: the ``system-`` prefix is Kubernetes', one global default, one default."""
     for name in priority:
         if name.startswith("system-"):
-            yield (
+            yield Finding(
                 ("priorityClasses", name),
                 "the system- prefix is reserved for Kubernetes' own classes (system-cluster-critical, system-node-critical)",
             )
     defaults = [name for name, args in priority.items() if args.global_default]
     if len(defaults) > 1:
-        yield ("priorityClasses", defaults[1], "globalDefault"), f"only one PriorityClass may be the global default; {defaults[0]} already is"
+        yield Finding(("priorityClasses", defaults[1], "globalDefault"), f"only one PriorityClass may be the global default; {defaults[0]} already is")
     marked = [name for name, args in storage.items() if args.default]
     if len(marked) > 1:
-        yield ("storageClasses", marked[1], "default"), f"only one StorageClass may be the default; {marked[0]} already is"
+        yield Finding(("storageClasses", marked[1], "default"), f"only one StorageClass may be the default; {marked[0]} already is")
 
 
 def build_priority_class(name: str, args: PriorityClassArgs, environment: str | None = None) -> Manifest:

@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from pydantic import Field, field_validator
 
+from ..kube.findings import Findings
 from ..kube.names import dns1123_subdomain
 from ..kube.network import parse_ip
 from ..kube.schema import DEFAULT_KUBERNETES_VERSION, supported_versions
 from .capacity import NodePool, NodePoolArgsDict, node_pool_problems
-from .model import Model, Problems
+from .model import Model
 
 _VERSION = re.compile(r"1\.[0-9]+")
 KubeProxyMode = Literal["iptables", "ipvs"]
@@ -92,8 +93,8 @@ class ClusterSpec(Model):
         ) -> None: ...
     # </generated>
 
-    def _problems(self) -> Problems:
-        return node_pool_problems(self.node_pools)
+    def _problems(self) -> Findings:
+        yield from node_pool_problems(self.node_pools)
 
     @field_validator("kubernetes_version", mode="before")
     @classmethod

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Annotated, TypedDict
 
 from pydantic import Field
 
-from .model import KeyPath, Model, Problems
+from ..kube.findings import Finding, Findings, warning
+from .model import Model
 
 NonNegativeInt = Annotated[int, Field(ge=0, strict=True)]
 Replicas = Annotated[int, Field(ge=0, le=2**31 - 1, strict=True)]
@@ -70,11 +71,11 @@ class LinearParams(Model):
         ) -> None: ...
     # </generated>
 
-    def _problems(self) -> Problems:
+    def _problems(self) -> Findings:
         if self.max != 0 and self.max < max(self.min, 1):
-            yield ("max",), f"{self.max} is below min {max(self.min, 1)}; use max ≥ min, or 0 for no maximum"
+            yield Finding(("max",), f"{self.max} is below min {max(self.min, 1)}; use max ≥ min, or 0 for no maximum")
         if not self.cores_per_replica and not self.nodes_per_replica:
-            yield (), "needs coresPerReplica or nodesPerReplica above 0 (the autoscaler refuses parameters with neither)"
+            yield Finding((), "needs coresPerReplica or nodesPerReplica above 0 (the autoscaler refuses parameters with neither)")
 
     def to_json(self) -> str:
         params = {
@@ -107,24 +108,22 @@ class LadderParams(Model):
         ) -> None: ...
     # </generated>
 
-    def _problems(self) -> Problems:
+    def _problems(self) -> Findings:
         if not self.cores_to_replicas and not self.nodes_to_replicas:
-            yield (), "needs coresToReplicas or nodesToReplicas: with neither, the autoscaler scales DNS to 0 replicas"
+            yield Finding((), "needs coresToReplicas or nodesToReplicas: with neither, the autoscaler scales DNS to 0 replicas")
         for key, table in (("coresToReplicas", self.cores_to_replicas), ("nodesToReplicas", self.nodes_to_replicas)):
             for index in range(1, len(table)):
                 if table[index][0] <= table[index - 1][0]:
-                    yield (key, index), (
+                    yield Finding((key, index), (
                         f"threshold {table[index][0]} does not increase on {table[index - 1][0]}; "
                         "thresholds must be strictly increasing"
-                    )
+                    ))
 
-    def warnings(self) -> list[tuple[KeyPath, str]]:
-        found: list[tuple[KeyPath, str]] = []
+    def warnings(self) -> Findings:
         for key, table in (("coresToReplicas", self.cores_to_replicas), ("nodesToReplicas", self.nodes_to_replicas)):
             for index, (threshold, replicas) in enumerate(table):
                 if replicas == 0:
-                    found.append(((key, index), f"scales to 0 replicas at {threshold}: no DNS unless the other table asks for more"))
-        return found
+                    yield warning((key, index), f"scales to 0 replicas at {threshold}: no DNS unless the other table asks for more")
 
     def to_json(self) -> str:
         params = {

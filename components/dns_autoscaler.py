@@ -24,13 +24,14 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field, field_validator
 
+from ..kube.findings import Finding, Findings, prefixed
 from ..kube.lifecycle import OnExisting
 from ..kube.manifest import Bundle, Manifest
 from ..kube.names import dns1123_subdomain
 from ..kube.quantity import Quantity
 from .cpa import LadderParams, LadderParamsArgsDict, LinearParams, LinearParamsArgsDict
 from .labels import object_meta, stack_environment
-from .model import DnsLabel, KeyPath, LabelKey, LabelValue, Model, Problems, QuantityText, QuantityValue, args_for
+from .model import DnsLabel, LabelKey, LabelValue, Model, QuantityText, QuantityValue, args_for
 from .register import AddOnChildren
 
 NAME = "kube-dns-autoscaler"
@@ -75,12 +76,14 @@ class Resources(Model):
         def __init__(self, *, requests: Mapping[str, QuantityText | Quantity] = ..., limits: Mapping[str, QuantityText | Quantity] = ...) -> None: ...
     # </generated>
 
-    def _problems(self) -> Problems:
+    def _problems(self) -> Findings:
         # The API server's ValidateResourceRequirements: a request may not exceed its limit.
         for resource, request in self.requests.items():
             limit = self.limits.get(resource)
             if limit is not None and request > limit:
-                yield ("requests", resource), f"must be less than or equal to {resource} limit of {limit} (the API server refuses a request above its limit)"
+                yield Finding(
+                    ("requests", resource), f"must be less than or equal to {resource} limit of {limit} (the API server refuses a request above its limit)"
+                )
 
 
 class DnsAutoscalerArgs(Model):
@@ -130,9 +133,9 @@ class DnsAutoscalerArgs(Model):
             raise ValueError(f"{value!r} is not an image reference (e.g. {DEFAULT_IMAGE})")
         return value
 
-    def _problems(self) -> Problems:
+    def _problems(self) -> Findings:
         if (self.linear is None) == (self.ladder is None):
-            yield (), "needs exactly one of linear or ladder (the autoscaler's two control modes)"
+            yield Finding((), "needs exactly one of linear or ladder (the autoscaler's two control modes)")
 
     @property
     def params(self) -> LinearParams | LadderParams:
@@ -146,10 +149,9 @@ class DnsAutoscalerArgs(Model):
     def mode(self) -> str:
         return "linear" if self.linear is not None else "ladder"
 
-    def warnings(self) -> list[tuple[KeyPath, str]]:
-        if self.ladder is None:
-            return []
-        return [(("ladder", *path), message) for path, message in self.ladder.warnings()]
+    def warnings(self) -> Findings:
+        if self.ladder is not None:
+            yield from prefixed(("ladder",), self.ladder.warnings())
 
 
 @dataclass(frozen=True)

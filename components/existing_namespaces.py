@@ -22,9 +22,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field
 
+from ..kube.findings import Finding, Findings
 from ..kube.manifest import Bundle, Manifest
 from . import labels as standard
-from .model import LabelsInput, Model, Problems, check_label_keys
+from .model import LabelsInput, Model, check_label_keys
 from .pod_security import Level, PodSecurity, PodSecurityArgsDict, label_problems, namespace_labels
 from .register import child_name, register_patch
 
@@ -51,12 +52,12 @@ class ExistingNamespaceArgs(Model):
         def __init__(self, *, pod_security: PodSecurity | Level | PodSecurityArgsDict | None = None, labels: LabelsInput = ...) -> None: ...
     # </generated>
 
-    def _problems(self) -> Problems:
+    def _problems(self) -> Findings:
         if isinstance(self.labels, Mapping):
             yield from check_label_keys(self.labels, "labels", standard.RESERVED)
             yield from label_problems(self.labels, self.pod_security)
         if (self.pod_security is None or self.pod_security.is_empty()) and not self.labels:
-            yield (), "sets nothing; give podSecurity or labels, or remove the namespace"
+            yield Finding((), "sets nothing; give podSecurity or labels, or remove the namespace")
 
 
 def build_namespace_labels(name: str, args: ExistingNamespaceArgs) -> Manifest:

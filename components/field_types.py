@@ -24,12 +24,10 @@ from pydantic import (
 )
 
 from ..kube import names
+from ..kube.findings import prefixed
+from ..kube.paths import KeyPath
 from ..kube.quantity import Quantity
 from .pydantic_errors import describe
-
-if TYPE_CHECKING:
-    from .model import KeyPath
-
 
 # --- Plain values -----------------------------------------------------------------------------
 
@@ -107,7 +105,7 @@ def checked_when_resolved(value: pulumi.Output[Any], validate: Callable[[Any], A
         try:
             return validate(resolved)
         except ValidationError as error:
-            raise Invalid([((*at, *path), message) for path, message in describe(error, BaseModel)]) from None
+            raise Invalid(prefixed(at, describe(error, BaseModel))) from None
 
     return value.apply(check)
 

@@ -20,7 +20,7 @@ The agent runs only on nodes labelled ``node.kubernetes.io/masq-agent-ds-ready=t
 
 GKE runs its own ip-masq-agent (kube-system/ip-masq-agent) on every Autopilot cluster and on Standard
 clusters in some configurations (the page: with network policy enforcement, or a Pod range outside
-10.0.0.0/8); its ConfigMap may be missing even then. See ``warnings`` for what that means here.
+10.0.0.0/8); its ConfigMap may be missing even then. See ``IpMasqArgs.on_cluster`` for what that means here.
 
 A Pulumi program may pass Outputs where its values come from other resources: a VPC's CIDR block as
 one of ``nonMasqueradeCIDRs`` (or the whole list as one Output), a registry mirror's ``image``. Each is
@@ -43,15 +43,17 @@ import yaml
 from pydantic import AfterValidator, Field, field_validator
 
 from ..kube.durations import DURATION_EXAMPLE, go_duration
+from ..kube.findings import Finding, Findings, prefixed, warning
 from ..kube.lifecycle import OnExisting
 from ..kube.manifest import Bundle, Manifest
 from ..kube.network import cidr_problem, repeated_networks
+from ..kube.paths import dotted
 from ..kube.quantity import Quantity
 from .cluster import ClusterSpec
 from .dns_autoscaler import Resources
 from .inputs import is_output
 from .labels import object_meta, stack_environment
-from .model import KeyPath, LabelKey, LabelValue, Model, Problems, QuantityText, QuantityValue, args_for, deferred, dotted, raise_problems
+from .model import LabelKey, LabelValue, Model, QuantityText, QuantityValue, args_for, deferred, raise_problems
 from .register import AddOnChildren
 
 NAME = "ip-masq-agent"
@@ -195,11 +197,44 @@ class IpMasqArgs(Model):
                 raise ValueError(f"{value!r} is not positive; the agent would rewrite its rules without pausing ({DURATION_EXAMPLE})")
         return value
 
-    def _problems(self) -> Problems:
+    def _problems(self) -> Findings:
         cidrs = self.non_masquerade_cidrs
         if cidrs is None or isinstance(cidrs, pulumi.Output):
             return  # a list that is an Output is checked when it resolves (agent_config)
         yield from list_problems(cidrs, self.cidr_limit, self.enable_ipv6)
+
+    def warnings(self) -> Findings:
+        """What the agent accepts but probably is not meant: settings with no effect, a busy resync."""
+        if self.masq_link_local_ipv6 is not None and not self.enable_ipv6:
+            yield warning(("masqLinkLocalIPv6",), "has no effect: the agent writes IPv6 rules only with enableIPv6: true")
+        if "nomasq_all_reserved_ranges" in self.model_fields_set and self.non_masquerade_cidrs is not None:
+            yield warning(("nomasqAllReservedRanges",), "has no effect: it only changes the default list, and nonMasqueradeCIDRs is set")
+        cidrs = self.non_masquerade_cidrs
+        if cidrs is not None and not isinstance(cidrs, pulumi.Output):
+            # An entry that is an Output is warned of when it resolves (agent_config).
+            yield from (_repeat_warning(cidrs, index, first) for index, first in repeated_networks(cidrs))
+        if self.resync_interval is not None and go_duration(self.resync_interval) < 10**9:
+            yield warning(("resyncInterval",), f"{self.resync_interval} rewrites every node's NAT rules more than once a second; the agent's default is 60s")
+
+    def on_cluster(self, cluster: ClusterSpec) -> Findings:
+        """What GKE's own agent means for this one."""
+        if cluster.distribution != "gke":
+            return
+        if self.on_existing == "fail":
+            yield warning(
+                ("onExisting",),
+                (
+                    "GKE runs ip-masq-agent itself on Autopilot and on some Standard clusters (network policy enforcement, "
+                    "a Pod range outside 10.0.0.0/8); where it does, creating it fails with AlreadyExists: check with "
+                    "kubectl -n kube-system get daemonset ip-masq-agent, and set onExisting: adopt if it is there"
+                ),
+            )
+        elif self.node_selector:
+            labels = ", ".join(f"{k}={v}" for k, v in sorted(self.node_selector.items()))
+            yield warning(
+                ("nodeSelector",),
+                f"adopting GKE's agent puts this node selector on it: nodes without {labels} lose their agent; label them, or set nodeSelector: {{}}",
+            )
 
     def config(self) -> dict[str, Any]:
         """The agent's config file: the keys that are set, in the agent's order. A list that is an
@@ -225,20 +260,20 @@ class IpMasqArgs(Model):
         return RFC1918 + RESERVED if self.nomasq_all_reserved_ranges else RFC1918
 
 
-def list_problems(cidrs: Sequence[str | pulumi.Output[str]], cidr_limit: int | None, enable_ipv6: bool) -> Problems:
+def list_problems(cidrs: Sequence[str | pulumi.Output[str]], cidr_limit: int | None, enable_ipv6: bool) -> Findings:
     """The agent's validate() on the list: at most cidrLimit entries, and no IPv6 one without
     --enable-ipv6. An entry that is still an Output is left to the check of the resolved list."""
     limit = cidr_limit if cidr_limit is not None else CIDR_LIMIT
     if len(cidrs) > limit:
-        yield ("nonMasqueradeCIDRs",), f"lists {len(cidrs)} CIDRs; the agent takes at most {limit} (cidrLimit); merge ranges, or raise cidrLimit"
+        yield Finding(("nonMasqueradeCIDRs",), f"lists {len(cidrs)} CIDRs; the agent takes at most {limit} (cidrLimit); merge ranges, or raise cidrLimit")
     if not enable_ipv6:
         for index, cidr in enumerate(cidrs):
             if isinstance(cidr, str) and ipaddress.ip_network(cidr).version == 6:
-                yield ("nonMasqueradeCIDRs", index), f"{cidr} is IPv6, which the agent refuses unless it writes IPv6 rules; set enableIPv6: true"
+                yield Finding(("nonMasqueradeCIDRs", index), f"{cidr} is IPv6, which the agent refuses unless it writes IPv6 rules; set enableIPv6: true")
 
 
-def _repeat_warning(cidrs: Sequence[str | pulumi.Output[str]], index: int, first: int) -> tuple[KeyPath, str]:
-    return ("nonMasqueradeCIDRs", index), f"{cidrs[index]} is listed already (nonMasqueradeCIDRs[{first}])"
+def _repeat_warning(cidrs: Sequence[str | pulumi.Output[str]], index: int, first: int) -> Finding:
+    return warning(("nonMasqueradeCIDRs", index), f"{cidrs[index]} is listed already (nonMasqueradeCIDRs[{first}])")
 
 
 def agent_config(args: IpMasqArgs) -> str | pulumi.Output[str]:
@@ -258,12 +293,12 @@ def agent_config(args: IpMasqArgs) -> str | pulumi.Output[str]:
     at = IpMasqArgs.__name__
 
     def write(resolved: Sequence[str]) -> str:
-        raise_problems(((at, *path), message) for path, message in list_problems(resolved, args.cidr_limit, args.enable_ipv6))
+        raise_problems(prefixed((at,), list_problems(resolved, args.cidr_limit, args.enable_ipv6)))
         for index, first in repeated_networks(resolved):
             # Two plain entries are a repeat ``warnings`` reports already; this reports the rest.
             if late is None or index in late or first in late:
-                path, message = _repeat_warning(resolved, index, first)
-                pulumi.log.warn(f"{dotted((at, *path))}: {message}")
+                repeat = _repeat_warning(resolved, index, first)
+                pulumi.log.warn(f"{dotted((at, *repeat.path))}: {repeat.message}")
         return _yaml({**config, "nonMasqueradeCIDRs": list(resolved)})
 
     return listed.apply(write)
@@ -271,43 +306,6 @@ def agent_config(args: IpMasqArgs) -> str | pulumi.Output[str]:
 
 def _yaml(config: Mapping[str, Any]) -> str:
     return yaml.safe_dump(dict(config), sort_keys=False, default_flow_style=False, allow_unicode=True)
-
-
-def warnings(args: IpMasqArgs, cluster: ClusterSpec | None = None) -> list[tuple[KeyPath, str]]:
-    """What the agent accepts but probably is not meant: settings with no effect, a busy resync, and
-    what GKE's own agent means for this one."""
-    found: list[tuple[KeyPath, str]] = []
-    if args.masq_link_local_ipv6 is not None and not args.enable_ipv6:
-        found.append((("masqLinkLocalIPv6",), "has no effect: the agent writes IPv6 rules only with enableIPv6: true"))
-    if "nomasq_all_reserved_ranges" in args.model_fields_set and args.non_masquerade_cidrs is not None:
-        found.append((("nomasqAllReservedRanges",), "has no effect: it only changes the default list, and nonMasqueradeCIDRs is set"))
-    cidrs = args.non_masquerade_cidrs
-    if cidrs is not None and not isinstance(cidrs, pulumi.Output):
-        # An entry that is an Output is warned of when it resolves (agent_config).
-        found += [_repeat_warning(cidrs, index, first) for index, first in repeated_networks(cidrs)]
-    if args.resync_interval is not None and go_duration(args.resync_interval) < 10**9:
-        found.append((("resyncInterval",), f"{args.resync_interval} rewrites every node's NAT rules more than once a second; the agent's default is 60s"))
-    if cluster is not None and cluster.distribution == "gke":
-        if args.on_existing == "fail":
-            found.append(
-                (
-                    ("onExisting",),
-                    (
-                        "GKE runs ip-masq-agent itself on Autopilot and on some Standard clusters (network policy enforcement, "
-                        "a Pod range outside 10.0.0.0/8); where it does, creating it fails with AlreadyExists: check with "
-                        "kubectl -n kube-system get daemonset ip-masq-agent, and set onExisting: adopt if it is there"
-                    ),
-                )
-            )
-        elif args.node_selector:
-            labels = ", ".join(f"{k}={v}" for k, v in sorted(args.node_selector.items()))
-            found.append(
-                (
-                    ("nodeSelector",),
-                    f"adopting GKE's agent puts this node selector on it: nodes without {labels} lose their agent; label them, or set nodeSelector: {{}}",
-                )
-            )
-    return found
 
 
 @dataclass(frozen=True)

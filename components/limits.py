@@ -11,17 +11,18 @@ what the user wrote.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from pydantic import Field
 
 from ..kube import resources
+from ..kube.findings import Finding, Findings
 from ..kube.manifest import Manifest
 from ..kube.quantity import Quantity
 from .labels import Name, object_meta
-from .model import KeyPath, Model, Problems, QuantityText, QuantityValue
+from .model import Model, QuantityText, QuantityValue
 
 ResourceList = dict[str, QuantityValue]
 LIMIT_RANGE_NAME = "tenant-limits"
@@ -97,8 +98,8 @@ class Limits(Model):
         ) -> None: ...
     # </generated>
 
-    def _problems(self) -> Problems:
-        return limit_range_problems(self)
+    def _problems(self) -> Findings:
+        yield from limit_range_problems(self)
 
     def entries(self) -> list[tuple[str, str, LimitEntry]]:
         """(key in the stack, Kubernetes type, entry) for each entry that is set."""
@@ -148,27 +149,27 @@ _ORDERED_PAIRS = (
 )
 
 
-def limit_range_problems(limits: Limits) -> Iterable[tuple[KeyPath, str]]:
+def limit_range_problems(limits: Limits) -> Findings:
     entries = limits.entries()
     if not entries:
-        yield (), "has no entries: set container, pod or persistentVolumeClaim (or remove limits)"
+        yield Finding((), "has no entries: set container, pod or persistentVolumeClaim (or remove limits)")
     for key, kind, entry in entries:
         yield from _entry_problems(key, kind, entry)
 
 
-def _entry_problems(key: str, kind: str, entry: LimitEntry) -> Iterable[tuple[KeyPath, str]]:
+def _entry_problems(key: str, kind: str, entry: LimitEntry) -> Findings:
     written = entry.written()
     for field, values in written.items():
         for resource in values:
             reason = _resource_problem(kind, resource)
             if reason is not None:
-                yield (key, field, resource), reason
+                yield Finding((key, field, resource), reason)
     if kind == "Pod":
         for field in ("default", "defaultRequest"):
             if written[field]:
-                yield (key, field), f"is not allowed in a pod entry (defaults apply per container): move it to container.{field}"
+                yield Finding((key, field), f"is not allowed in a pod entry (defaults apply per container): move it to container.{field}")
     if kind == "PersistentVolumeClaim" and "storage" not in entry.min and "storage" not in entry.max:
-        yield (key,), "needs min.storage or max.storage (the API server requires one of them)"
+        yield Finding((key,), "needs min.storage or max.storage (the API server requires one of them)")
 
     fields = defaulted(entry) if kind == "Container" else _as_written(entry)
     reported: set[tuple[str, str, str]] = set()
@@ -180,28 +181,28 @@ def _entry_problems(key: str, kind: str, entry: LimitEntry) -> Iterable[tuple[Ke
                 continue
             reported.add(pair)
             # Name the fields as written: a defaulted value is the value of the field it came from.
-            yield (key, low.field, resource), f"{low.quantity} is above {high.field} {high.quantity} ({_ORDER})"
+            yield Finding((key, low.field, resource), f"{low.quantity} is above {high.field} {high.quantity} ({_ORDER})")
     yield from _ratio_problems(key, entry)
     if kind == "Container":
         for resource in sorted(set(fields["default"]) & set(fields["defaultRequest"])):
             default, request = fields["default"][resource], fields["defaultRequest"][resource]
             if not resources.overcommit_allowed(resource) and default.quantity != request.quantity:
-                yield (key, "defaultRequest", resource), (
+                yield Finding((key, "defaultRequest", resource), (
                     f"{request.quantity} differs from {_name('default', default)}; "
                     f"{resource} cannot be overcommitted, so default and defaultRequest must be equal"
-                )
+                ))
 
 
-def _ratio_problems(key: str, entry: LimitEntry) -> Iterable[tuple[KeyPath, str]]:
+def _ratio_problems(key: str, entry: LimitEntry) -> Findings:
     for resource, ratio in entry.max_limit_request_ratio.items():
         at = (key, "maxLimitRequestRatio", resource)
         if ratio.value < 1:
-            yield at, f"{ratio} is below 1; a limit is never below its request, so the ratio must be 1 or more"
+            yield Finding(at, f"{ratio} is below 1; a limit is never below its request, so the ratio must be 1 or more")
             continue
         low, high = entry.min.get(resource), entry.max.get(resource)
         if low is not None and high is not None and low.value > 0 and ratio.value > high.value / low.value:
             bound = high.value / low.value
-            yield at, f"{ratio} is above max/min = {float(bound):g} (max {high}, min {low}); no container could reach it"
+            yield Finding(at, f"{ratio} is above max/min = {float(bound):g} (max {high}, min {low}); no container could reach it")
 
 
 def _name(field: str, value: _Value) -> str:

@@ -20,12 +20,13 @@ from pydantic import Field, StrictInt, StrictStr, field_validator
 from pydantic.json_schema import SkipJsonSchema
 from typing_extensions import Required
 
+from ..kube.findings import Finding, Findings
 from ..kube.manifest import Bundle, Manifest
 from ..kube.names import dns1123_label, qualified_name
 from ..kube.network import Protocol, parse_cidr, port_name_problem, port_number_problem
 from .inputs import copied, joined, merged
 from .labels import object_meta, stack_environment
-from .model import AnnotationsInput, DnsLabel, DnsLabelInput, KeyPath, LabelsInput, Model, Problems, args_for, raise_problems
+from .model import AnnotationsInput, DnsLabel, DnsLabelInput, LabelsInput, Model, args_for, raise_problems
 from .register import register
 from .tenant import TenantNamespace
 
@@ -72,17 +73,15 @@ class ServicePort(Model):
         ) -> None: ...
     # </generated>
 
-    def _problems(self) -> Problems:
-        problems: list[tuple[KeyPath, str]] = []
+    def _problems(self) -> Findings:
         if (reason := port_number_problem(self.port)) is not None:
-            problems.append((("port",), reason))
+            yield Finding(("port",), reason)
         if isinstance(self.target_port, int) and (reason := port_number_problem(self.target_port)) is not None:
-            problems.append((("targetPort",), reason))
+            yield Finding(("targetPort",), reason)
         if isinstance(self.target_port, str) and (reason := port_name_problem(self.target_port)) is not None:
-            problems.append((("targetPort",), reason))
+            yield Finding(("targetPort",), reason)
         if self.node_port is not None and not NODE_PORT_RANGE[0] <= self.node_port <= NODE_PORT_RANGE[1]:
-            problems.append((("nodePort",), f"{self.node_port} is outside the node port range {NODE_PORT_RANGE[0]}-{NODE_PORT_RANGE[1]}"))
-        return problems
+            yield Finding(("nodePort",), f"{self.node_port} is outside the node port range {NODE_PORT_RANGE[0]}-{NODE_PORT_RANGE[1]}")
 
     @property
     def target(self) -> int | str:
@@ -172,7 +171,7 @@ class LoadBalancerArgs(Model):
     @field_validator("source_ranges")
     @classmethod
     def _ranges(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        raise_problems(((i,), str(error)) for i, error in _cidr_errors(value))
+        raise_problems(Finding((i,), str(error)) for i, error in _cidr_errors(value))
         return value
 
     @field_validator("load_balancer_class")
@@ -186,38 +185,40 @@ class LoadBalancerArgs(Model):
                 raise ValueError(f"{value!r} is not a load balancer class: {'; '.join(reasons)}")
         return value
 
-    def _problems(self) -> Problems:
+    def _problems(self) -> Findings:
         if not self.ports:
-            yield ("ports",), "needs at least one port"
+            yield Finding(("ports",), "needs at least one port")
         if isinstance(self.selector, Mapping) and not self.selector:
-            yield ("selector",), "needs at least one label: the load balancer sends traffic to the pods it selects"
+            yield Finding(("selector",), "needs at least one label: the load balancer sends traffic to the pods it selects")
         seen_ports: set[tuple[int, str]] = set()
         seen_names: set[str] = set()
         for index, port in enumerate(self.ports):
             if len(self.ports) > 1 and port.name is None:
-                yield ("ports", index, "name"), "is required when a Service has more than one port"
+                yield Finding(("ports", index, "name"), "is required when a Service has more than one port")
             if (port.port, port.protocol) in seen_ports:
-                yield ("ports", index, "port"), f"{port.port}/{port.protocol} is listed twice"
+                yield Finding(("ports", index, "port"), f"{port.port}/{port.protocol} is listed twice")
             if port.name is not None and port.name in seen_names:
-                yield ("ports", index, "name"), f"{port.name} is used by another port"
+                yield Finding(("ports", index, "name"), f"{port.name} is used by another port")
             seen_ports.add((port.port, port.protocol))
             if port.name is not None:
                 seen_names.add(port.name)
         if self.health_check_node_port is not None:
             if self.external_traffic_policy != "Local":
-                yield ("healthCheckNodePort",), "is only allowed with externalTrafficPolicy: Local"
+                yield Finding(("healthCheckNodePort",), "is only allowed with externalTrafficPolicy: Local")
             elif not NODE_PORT_RANGE[0] <= self.health_check_node_port <= NODE_PORT_RANGE[1]:
-                yield ("healthCheckNodePort",), f"{self.health_check_node_port} is outside the node port range {NODE_PORT_RANGE[0]}-{NODE_PORT_RANGE[1]}"
+                yield Finding(
+                    ("healthCheckNodePort",), f"{self.health_check_node_port} is outside the node port range {NODE_PORT_RANGE[0]}-{NODE_PORT_RANGE[1]}"
+                )
         if self.internal and self.cloud is None:
-            yield ("internal",), "needs cloud: aws, gcp, azure or metallb (each marks an internal load balancer its own way)"
+            yield Finding(("internal",), "needs cloud: aws, gcp, azure or metallb (each marks an internal load balancer its own way)")
         if self.internal and self.cloud == "metallb" and self.address_pool is None:
-            yield ("addressPool",), "is required for an internal MetalLB load balancer: the IPAddressPool of internal addresses"
+            yield Finding(("addressPool",), "is required for an internal MetalLB load balancer: the IPAddressPool of internal addresses")
         if len(set(self.ip_families)) != len(self.ip_families):
-            yield ("ipFamilies",), "lists a family twice"
+            yield Finding(("ipFamilies",), "lists a family twice")
         if self.ip_family_policy == "SingleStack" and len(self.ip_families) > 1:
-            yield ("ipFamilies",), "lists two families but ipFamilyPolicy is SingleStack"
+            yield Finding(("ipFamilies",), "lists two families but ipFamilyPolicy is SingleStack")
         if isinstance(self.annotations, Mapping) and SKIP_AWAIT in self.annotations:
-            yield ("annotations", SKIP_AWAIT), "is set by skipAwait: true; use that instead"
+            yield Finding(("annotations", SKIP_AWAIT), "is set by skipAwait: true; use that instead")
 
     def cloud_annotations(self) -> dict[str, str]:
         if self.cloud == "aws":

@@ -26,6 +26,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 from typing_extensions import Self
 
+from ..kube.findings import Finding, Findings, errors_of
+from ..kube.paths import dotted
 from . import FIELD_DOCS_ENV
 from .field_types import (
     ANNOTATIONS_LIMIT,
@@ -71,31 +73,19 @@ __all__ = [  # re-exported while callers still import them from here (issue 22 m
     "yaml_text",
 ]
 
-KeyPath = tuple[str | int, ...]
-"""Where a problem is, relative to the model that found it: ("container", "default", "cpu")."""
-Problems = Iterable[tuple[KeyPath, str]]
-"""(key path, message) for each problem a rule finds."""
-
-
 class Invalid(ValueError):
     """One or more cross-field problems, each at a key path relative to the model that found them."""
 
-    def __init__(self, problems: Iterable[tuple[KeyPath, str]]) -> None:
+    def __init__(self, problems: Iterable[Finding]) -> None:
         self.problems = list(problems)
-        super().__init__("; ".join(f"{dotted(path)}: {message}" if path else message for path, message in self.problems))
+        super().__init__("; ".join(str(problem) for problem in self.problems))
 
 
-def raise_problems(problems: Problems) -> None:
-    found = list(problems)
+def raise_problems(findings: Iterable[Finding]) -> None:
+    """Raise the errors among ``findings`` (warnings pass: they are for the one who reports them)."""
+    found = errors_of(findings)
     if found:
         raise Invalid(found)
-
-
-def dotted(path: KeyPath) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
 
 
 class Model(BaseModel):
@@ -114,9 +104,20 @@ class Model(BaseModel):
         raise_problems(self._problems())
         return self
 
-    def _problems(self) -> Problems:
-        """Rules across fields, checked once every field is valid: (relative key path, message) each."""
-        return ()
+    # The finding protocol (tests/test_findings.py holds every model to it): a model says what is wrong
+    # with itself in ``_problems`` (run when it is built, so a model that exists is valid) and what is
+    # valid but probably not meant in ``warnings``; both are generators of Findings at key paths
+    # relative to the model, and a holder prefixes its parts' findings with their keys. A block whose
+    # rules read the cluster's facts (its domain, kube-proxy mode, distribution) also has
+    # ``on_cluster(self, cluster)``, a generator of both kinds, run where block and cluster meet.
+
+    def _problems(self) -> Findings:
+        """Rules across fields, checked once every field is valid: errors, each at its relative key path."""
+        yield from ()
+
+    def warnings(self) -> Findings:
+        """What is valid but probably not meant: warnings, each at its relative key path."""
+        yield from ()
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -134,11 +135,11 @@ def args_for(model: type[M], args: Any, component: str, name: str) -> M:
     try:
         return model.model_validate(args)
     except ValidationError as error:
-        lines = [f'{component} "{name}": {dotted(path) if path else "args"}: {message}' for path, message in describe(error, model)]
+        lines = [f'{component} "{name}": {dotted(found.path) if found.path else "args"}: {found.message}' for found in describe(error, model)]
         raise ArgsError("\n".join(lines)) from None
 
 
-def check_label_keys(labels: Mapping[str, Any], where: str, reserved: Iterable[str]) -> Problems:
+def check_label_keys(labels: Mapping[str, Any], where: str, reserved: Iterable[str]) -> Findings:
     """Labels a component sets itself may not also be given by hand: the two would fight."""
     for key in sorted(set(labels) & set(reserved)):
-        yield (where, key), f"is set by clusterstack; remove it from {where}"
+        yield Finding((where, key), f"is set by clusterstack; remove it from {where}")

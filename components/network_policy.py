@@ -18,13 +18,15 @@ import pulumi_kubernetes as k8s
 from pydantic import Field, StrictInt, StrictStr, field_validator
 from typing_extensions import Required
 
+from ..kube.findings import Finding, Findings, prefixed
 from ..kube.manifest import Manifest
 from ..kube.network import Network, Protocol, parse_cidr, port_name_problem, port_number_problem, raw_policy_problems
+from ..kube.paths import KeyPath
 from ..kube.schema import schema_problems
 from .cluster import ClusterDns, dns_argument
 from .inputs import copied
 from .labels import Name, object_meta, stack_environment
-from .model import DnsLabelInput, DnsSubdomain, KeyPath, LabelsInput, Model, Problems, args_for
+from .model import DnsLabelInput, DnsSubdomain, LabelsInput, Model, args_for
 from .register import register
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
@@ -56,24 +58,22 @@ class Port(Model):
         def __init__(self, *, port: StrictInt | StrictStr, protocol: Protocol = "TCP", end_port: StrictInt | None = None) -> None: ...
     # </generated>
 
-    def _problems(self) -> Problems:
-        problems: list[tuple[KeyPath, str]] = []
+    def _problems(self) -> Findings:
         if isinstance(self.port, int):
             reason = port_number_problem(self.port)
             if reason:
-                problems.append((("port",), reason))
+                yield Finding(("port",), reason)
         else:
             reason = port_name_problem(self.port)
             if reason:
-                problems.append((("port",), reason))
+                yield Finding(("port",), reason)
         if self.end_port is not None:
             if not isinstance(self.port, int):
-                problems.append((("endPort",), f"needs a numeric port; {self.port!r} is a named port"))
+                yield Finding(("endPort",), f"needs a numeric port; {self.port!r} is a named port")
             elif (reason := port_number_problem(self.end_port)) is not None:
-                problems.append((("endPort",), reason))
+                yield Finding(("endPort",), reason)
             elif self.end_port < self.port:
-                problems.append((("endPort",), f"{self.end_port} is below port {self.port}; endPort must be ≥ port"))
-        return problems
+                yield Finding(("endPort",), f"{self.end_port} is below port {self.port}; endPort must be ≥ port")
 
     def render(self) -> dict[str, Any]:
         port: dict[str, Any] = {"protocol": self.protocol, "port": self.port}
@@ -141,13 +141,13 @@ class _Rule(Model):
             parse_cidr(value)
         return value
 
-    def _problems(self) -> Problems:
+    def _problems(self) -> Findings:
         if self.cidr is not None and (self.namespace is not None or self.namespace_labels is not None or self.pod_labels is not None):
-            yield ("cidr",), "cannot be combined with namespace, namespaceLabels or podLabels: write two rules"
+            yield Finding(("cidr",), "cannot be combined with namespace, namespaceLabels or podLabels: write two rules")
         if self.namespace is not None and self.namespace_labels is not None:
-            yield ("namespaceLabels",), "cannot be combined with namespace (which selects the namespace by its name label)"
+            yield Finding(("namespaceLabels",), "cannot be combined with namespace (which selects the namespace by its name label)")
         if self.except_ and self.cidr is None:
-            yield ("except",), "needs a cidr to carve out of"
+            yield Finding(("except",), "needs a cidr to carve out of")
         if self.cidr is None:
             return
         network = parse_cidr(self.cidr)
@@ -155,10 +155,10 @@ class _Rule(Model):
             try:
                 carved = parse_cidr(text)
             except ValueError as error:
-                yield ("except", index), str(error)
+                yield Finding(("except", index), str(error))
                 continue
             if not _strictly_inside(carved, network):
-                yield ("except", index), f"{text} is not inside {self.cidr}; every except must be a strict subset of its cidr"
+                yield Finding(("except", index), f"{text} is not inside {self.cidr}; every except must be a strict subset of its cidr")
 
     def peer(self) -> dict[str, Any] | None:
         """The NetworkPolicyPeer, or None for "anyone"."""
@@ -233,12 +233,13 @@ class RawPolicy(Model):
         def __init__(self, *, name: DnsSubdomain, spec: Mapping[str, Any]) -> None: ...
     # </generated>
 
-    def _problems(self) -> Problems:
+    def _problems(self) -> Findings:
         manifest = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": self.name}, "spec": self.spec}
-        problems = schema_problems(manifest)
+        problems = list(schema_problems(manifest))
         if problems:
-            return problems
-        return [(("spec", *path), message) for path, message in raw_policy_problems(self.spec)]
+            yield from problems
+            return
+        yield from prefixed(("spec",), raw_policy_problems(self.spec))
 
 
 GENERATED = {"default-deny": "defaultDeny", "allow-dns": "allowDNS", "allow-same-namespace": "allowSameNamespace"}
@@ -280,28 +281,24 @@ class NetworkPolicyArgs(Model):
         ) -> None: ...
     # </generated>
 
-    def _problems(self) -> Problems:
+    def _problems(self) -> Findings:
         seen: dict[str, KeyPath] = {}
-        problems: list[tuple[KeyPath, str]] = []
         for path, name in self.named():
             if name in GENERATED:
-                problems.append(((*path, "name"), f"{name} is the name of the policy {GENERATED[name]} makes; choose another name"))
+                yield Finding((*path, "name"), f"{name} is the name of the policy {GENERATED[name]} makes; choose another name")
             elif name in seen:
-                problems.append(((*path, "name"), f"{name} is already the name of another policy in this namespace"))
+                yield Finding((*path, "name"), f"{name} is already the name of another policy in this namespace")
             seen.setdefault(name, path)
         if len(set(self.default_deny)) != len(self.default_deny):
-            problems.append((("defaultDeny",), "lists a direction twice"))
+            yield Finding(("defaultDeny",), "lists a direction twice")
         if "Egress" in self.default_deny and not self.allow_dns and "allow_dns" not in self.model_fields_set:
-            problems.append(
+            yield Finding(
+                ("allowDNS",),
                 (
-                    ("allowDNS",),
-                    (
-                        "is not set while defaultDeny denies Egress: every name lookup in the namespace would fail; "
-                        "set allowDNS: true (or allowDNS: false if the namespace's pods need no DNS)"
-                    ),
-                )
+                    "is not set while defaultDeny denies Egress: every name lookup in the namespace would fail; "
+                    "set allowDNS: true (or allowDNS: false if the namespace's pods need no DNS)"
+                ),
             )
-        return problems
 
     def named(self) -> list[tuple[KeyPath, str]]:
         """Each policy the stack names (allowFrom, allowTo, policies), with its key path."""

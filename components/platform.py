@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING, Any, TypedDict
 import pulumi
 from pydantic import Field
 
+from ..kube.findings import Finding, Findings, errors_of, prefixed, warning, warnings_of
 from ..kube.lifecycle import Deletion
 from ..kube.manifest import Manifest
-from . import coherence, coredns, nodelocaldns
+from ..kube.paths import KeyPath
+from . import coherence, coredns
 from .classes import (
     ClusterClasses,
     PriorityClassArgs,
@@ -28,10 +30,9 @@ from .dns import DnsArgs, DnsArgsDict
 from .dns_autoscaler import DnsAutoscaler, DnsAutoscalerArgs, build_dns_autoscaler
 from .existing_namespaces import ExistingNamespaceArgs, ExistingNamespaceArgsDict, ExistingNamespaces, build_existing_namespaces
 from .ip_masq import IpMasqAgent, IpMasqArgs, IpMasqArgsDict, build_ip_masq
-from .ip_masq import warnings as ip_masq_warnings
 from .labels import stack_environment
 from .load_balancer import LoadBalancer, LoadBalancerArgs, LoadBalancerArgsDict, build_load_balancer
-from .model import DnsLabel, DnsSubdomain, KeyPath, Model, Problems, args_for
+from .model import DnsLabel, DnsSubdomain, Model, args_for
 from .nodelocaldns import NodeLocalDns, NodeLocalDnsArgs, build_node_local_dns
 from .pod_security import pinned_ahead
 from .register import legacy_urns as answering_to_legacy_urns
@@ -124,42 +125,35 @@ class ClusterPlatformArgs(Model):
         ) -> None: ...
     # </generated>
 
-    def _problems(self) -> Problems:
-        problems: list[tuple[KeyPath, str]] = []
-        if self.dns.node_local is not None:
-            node_local = nodelocaldns.cluster_problems(self.dns.node_local, self.cluster)
-            problems += [(("dns", "nodeLocal", *path), message) for path, message in node_local]
-        if self.dns.coredns is not None:
-            problems += [(("dns", "coredns", *path), message) for path, message in coredns.cluster_problems(self.dns.coredns, self.cluster)]
+    def _problems(self) -> Findings:
+        for at, part in self._cluster_bound():
+            yield from prefixed(at, errors_of(part.on_cluster(self.cluster)))
         autoscaler = self.dns.autoscaler
         if self.cluster.distribution == "gke" and autoscaler is not None and autoscaler.on_existing == "fail":
-            problems.append((("dns", "autoscaler", "onExisting"), _GKE_AUTOSCALER))
+            yield Finding(("dns", "autoscaler", "onExisting"), _GKE_AUTOSCALER)
         for name, tenant in self.namespaces.items():
             if tenant.name is not None:
-                problems.append((("namespaces", name, "name"), "the namespace's name is its key under namespaces; remove name"))
+                yield Finding(("namespaces", name, "name"), "the namespace's name is its key under namespaces; remove name")
         for name, balancer in self.load_balancers.items():
             if balancer.name is not None:
-                problems.append((("loadBalancers", name, "name"), "the Service's name is its key under loadBalancers; remove name"))
+                yield Finding(("loadBalancers", name, "name"), "the Service's name is its key under loadBalancers; remove name")
             if balancer.namespace is None:
-                problems.append((("loadBalancers", name, "namespace"), "is required: the namespace the Service goes in"))
+                yield Finding(("loadBalancers", name, "namespace"), "is required: the namespace the Service goes in")
             elif isinstance(balancer.namespace, str) and balancer.namespace not in self.namespaces and not balancer.existing_namespace:
-                problems.append(
+                yield Finding(
+                    ("loadBalancers", name, "namespace"),
                     (
-                        ("loadBalancers", name, "namespace"),
-                        (
-                            f"{balancer.namespace} is not one of clusterstack:namespaces; declare it there, "
-                            "or set existingNamespace: true if it is made outside this stack"
-                        ),
-                    )
+                        f"{balancer.namespace} is not one of clusterstack:namespaces; declare it there, "
+                        "or set existingNamespace: true if it is made outside this stack"
+                    ),
                 )
-        problems += class_problems(self.priority_classes, self.storage_classes)
+        yield from class_problems(self.priority_classes, self.storage_classes)
         for name in sorted(set(self.existing_namespaces) & set(self.namespaces)):
-            problems.append(
-                (("existingNamespaces", name), f"{name} is one of clusterstack:namespaces, which this stack owns; set its labels and podSecurity there")
+            yield Finding(
+                ("existingNamespaces", name), f"{name} is one of clusterstack:namespaces, which this stack owns; set its labels and podSecurity there"
             )
-        problems += self._host_access_refused()
-        problems += coherence.problems(self)
-        return problems
+        yield from self._host_access_refused()
+        yield from coherence.problems(self)
 
     def _kube_system_enforce(self) -> str | None:
         system = self.existing_namespaces.get("kube-system")
@@ -169,19 +163,23 @@ class ClusterPlatformArgs(Model):
         """The add-ons this stack runs in kube-system that need the host (its network, NET_ADMIN)."""
         return [name for name, args in (("node-local-dns (dns.nodeLocal)", self.dns.node_local), ("ip-masq-agent (ipMasq)", self.ip_masq)) if args is not None]
 
-    def _host_access_refused(self) -> list[tuple[KeyPath, str]]:
+    def _host_access_refused(self) -> Findings:
         """kube-system enforcing anything but privileged refuses the host-network pods this stack puts there."""
         enforce = self._kube_system_enforce()
         add_ons = self.host_access_add_ons()
         if enforce in (None, "privileged") or not add_ons:
-            return []
-        return [
-            (
-                ("existingNamespaces", "kube-system", "podSecurity", "enforce"),
-                (f"{enforce} refuses the pods of {', '.join(add_ons)}, which this stack runs in kube-system on the host network "
-                "with NET_ADMIN (only privileged admits host namespaces and added capabilities); enforce privileged there"),
-            )
-        ]
+            return
+        yield Finding(
+            ("existingNamespaces", "kube-system", "podSecurity", "enforce"),
+            (f"{enforce} refuses the pods of {', '.join(add_ons)}, which this stack runs in kube-system on the host network "
+            "with NET_ADMIN (only privileged admits host namespaces and added capabilities); enforce privileged there"),
+        )
+
+    def _cluster_bound(self) -> list[tuple[KeyPath, NodeLocalDnsArgs | CoreDnsArgs | IpMasqArgs]]:
+        """The parts whose rules read the cluster's facts (``on_cluster``), each at its key: their errors
+        are the stack's (here), as a part's builder makes them for a program that builds it alone."""
+        parts = ((("dns", "nodeLocal"), self.dns.node_local), (("dns", "coredns"), self.dns.coredns), (("ipMasq",), self.ip_masq))
+        return [(at, part) for at, part in parts if part is not None]
 
     def cluster_dns(self) -> ClusterDns:
         """Where DNS egress goes: with NodeLocal DNSCache, also its link-local IP and the kube-dns ClusterIP it answers on."""
@@ -193,50 +191,47 @@ class ClusterPlatformArgs(Model):
         tenant = self.namespaces.get(namespace) if isinstance(namespace, str) else None
         return tenant is not None and tenant.network_policy is not None and tenant.network_policy.denies_ingress
 
-    def warnings(self) -> list[tuple[KeyPath, str]]:
-        found: list[tuple[KeyPath, str]] = []
+    def warnings(self) -> Findings:
         for name, tenant in self.namespaces.items():
-            found += [(("namespaces", name, *path), message) for path, message in tenant.warnings()]
+            yield from prefixed(("namespaces", name), tenant.warnings())
         system_enforce = self._kube_system_enforce()
         if system_enforce not in (None, "privileged") and not self.host_access_add_ons():
-            found.append(
-                (
-                    ("existingNamespaces", "kube-system", "podSecurity", "enforce"),
-                    (f"{system_enforce} applies to kube-system's own pods too: kube-proxy, the CNI's agents and "
-                    "other node add-ons run on the host network and are refused at their next restart; enforce privileged there"),
-                )
+            yield warning(
+                ("existingNamespaces", "kube-system", "podSecurity", "enforce"),
+                (f"{system_enforce} applies to kube-system's own pods too: kube-proxy, the CNI's agents and "
+                "other node add-ons run on the host network and are refused at their next restart; enforce privileged there"),
             )
         labelled = [("namespaces", n, t.pod_security) for n, t in self.namespaces.items()]
         labelled += [("existingNamespaces", n, e.pod_security) for n, e in self.existing_namespaces.items()]
         for key, name, pod_security in labelled:
             if pod_security is not None:
-                ahead = pinned_ahead(pod_security, self.cluster.kubernetes_version)
-                found += [((key, name, "podSecurity", *path), message) for path, message in ahead]
+                yield from prefixed((key, name, "podSecurity"), pinned_ahead(pod_security, self.cluster.kubernetes_version))
         if self.dns.autoscaler is not None:
-            found += [(("dns", "autoscaler", *path), message) for path, message in self.dns.autoscaler.warnings()]
+            yield from prefixed(("dns", "autoscaler"), self.dns.autoscaler.warnings())
         if self.dns.node_local is not None:
-            node_local = nodelocaldns.warnings(self.dns.node_local, self.cluster)
-            found += [(("dns", "nodeLocal", *path), message) for path, message in node_local]
+            yield from prefixed(("dns", "nodeLocal"), self.dns.node_local.warnings())
+            yield from prefixed(("dns", "nodeLocal"), warnings_of(self.dns.node_local.on_cluster(self.cluster)))
         if self.dns.coredns is not None:
-            corefile = coredns.warnings(self.dns.coredns, self.cluster, self.dns.node_local)
-            found += [(("dns", "coredns", *path), message) for path, message in corefile]
+            # What the cluster makes of CoreDNS (EKS owns its Corefile) before CoreDNS's own, as it has always been said.
+            yield from prefixed(("dns", "coredns"), warnings_of(self.dns.coredns.on_cluster(self.cluster)))
+            yield from prefixed(("dns", "coredns"), self.dns.coredns.warnings())
+            if self.dns.node_local is not None:
+                yield from prefixed(("dns", "coredns"), coredns.bypassed_by_node_local(self.dns.coredns, self.dns.node_local, self.cluster.domain))
         if self.ip_masq is not None:
-            found += [(("ipMasq", *path), message) for path, message in ip_masq_warnings(self.ip_masq, self.cluster)]
+            yield from prefixed(("ipMasq",), self.ip_masq.warnings())
+            yield from prefixed(("ipMasq",), warnings_of(self.ip_masq.on_cluster(self.cluster)))
         add_ons = {"autoscaler": self.dns.autoscaler, "nodeLocal": self.dns.node_local}
         for add_on, args in add_ons.items():
             advice = _SHIPPED_ADVICE.get((self.cluster.distribution or "", add_on))
             adopted = (self.cluster.distribution, add_on) == ("gke", "nodeLocal") and args is not None and args.on_existing == "adopt"
             if args is not None and advice is not None and not adopted:
-                found.append((("dns", add_on), advice))
+                yield warning(("dns", add_on), advice)
         plugin_warning = _PLUGIN_WARNINGS.get(self.cluster.network_plugin or "")
         if plugin_warning is not None:
-            found += [
-                (("namespaces", name, "networkPolicy"), plugin_warning)
-                for name, tenant in self.namespaces.items()
-                if tenant.network_policy is not None and not tenant.network_policy.is_empty()
-            ]
-        found += coherence.warnings(self)
-        return found
+            for name, tenant in self.namespaces.items():
+                if tenant.network_policy is not None and not tenant.network_policy.is_empty():
+                    yield warning(("namespaces", name, "networkPolicy"), plugin_warning)
+        yield from coherence.warnings(self)
 
 
 @dataclass(frozen=True)

@@ -8,28 +8,27 @@ from __future__ import annotations
 import difflib
 import types
 import typing
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-if TYPE_CHECKING:
-    from .model import KeyPath
+from ..kube.findings import Finding, prefixed
 
 
-def describe(error: ValidationError, model: type[BaseModel]) -> list[tuple[KeyPath, str]]:
+def describe(error: ValidationError, model: type[BaseModel]) -> list[Finding]:
     """Every problem in ``error``, at its key path (in the stack files' spelling), worded as a fix."""
     from .model import Invalid  # model.py imports this module: Invalid is looked up when describe runs
 
-    problems: list[tuple[KeyPath, str]] = []
+    problems: list[Finding] = []
     for detail in error.errors():
         # pydantic marks an invalid mapping key with a trailing "[key]"; the key itself is the place.
         loc = tuple(part for part in detail["loc"] if part != "[key]")
         cause = (detail.get("ctx") or {}).get("error")
         if isinstance(cause, Invalid):
-            problems += [(loc + tuple(path), message) for path, message in cause.problems]
+            problems += prefixed(loc, cause.problems)
         else:
-            problems.append((loc, _message(detail, model)))
+            problems.append(Finding(loc, _message(detail, model)))
     return list(dict.fromkeys(problems))
 
 

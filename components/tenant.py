@@ -15,15 +15,17 @@ import pulumi_kubernetes as k8s
 from pydantic import Field
 from pydantic.json_schema import SkipJsonSchema
 
+from ..kube.findings import Finding, Findings, prefixed, warning
 from ..kube.lifecycle import Deletion
 from ..kube.manifest import Bundle, Manifest
 from ..kube.names import dns1123_label
+from ..kube.paths import KeyPath
 from ..kube.quantity import Quantity
 from . import labels as standard
 from .access import TenantAccess, TenantAccessArgsDict, build_access
 from .cluster import ClusterDns, dns_argument
 from .limits import Limits, LimitsArgsDict, build_limit_range, container_defaults
-from .model import AnnotationsInput, DnsLabelInput, KeyPath, LabelsInput, Model, Problems, QuantityInput, args_for, check_label_keys
+from .model import AnnotationsInput, DnsLabelInput, LabelsInput, Model, QuantityInput, args_for, check_label_keys
 from .network_policy import NetworkPolicyArgs, NetworkPolicyArgsDict, build_network_policies, register_policies
 from .pod_security import Level, PodSecurity, PodSecurityArgsDict, label_problems, namespace_labels
 from .quota import Hard, HardInput, QuotaSpec, QuotaSpecArgsDict, build_quota
@@ -85,18 +87,18 @@ class TenantNamespaceArgs(Model):
         ) -> None: ...
     # </generated>
 
-    def _problems(self) -> Problems:
+    def _problems(self) -> Findings:
         if isinstance(self.labels, Mapping):
             yield from check_label_keys(self.labels, "labels", standard.RESERVED)
             yield from label_problems(self.labels, self.pod_security)
         seen = {TENANT_QUOTA_NAME} if self.quota is not None else set()
         for index, quota in enumerate(self.quotas):
             if quota.name in seen:
-                yield ("quotas", index, "name"), f"{quota.name} is already used by another quota in this namespace"
+                yield Finding(("quotas", index, "name"), f"{quota.name} is already used by another quota in this namespace")
             seen.add(quota.name)
         yield from self._minimums_within_quota()
 
-    def _minimums_within_quota(self) -> Problems:
+    def _minimums_within_quota(self) -> Findings:
         """A LimitRange minimum above what the namespace's quota allows admits nothing: every
         container (pod, claim) asks at least the minimum, which alone exceeds the quota."""
         if self.limits is None:
@@ -113,7 +115,7 @@ class TenantNamespaceArgs(Model):
                                 f"{minimum} is above the namespace's quota {where}: {cap}; no {_ADMITTED[kind]} could be admitted "
                                 "(each asks at least its minimum); lower the minimum or raise the quota"
                             )
-                            yield ("limits", key, "min", resource), message
+                            yield Finding(("limits", key, "min", resource), message)
 
     def unscoped_quotas(self) -> list[tuple[KeyPath, Mapping[str, Any]]]:
         found: list[tuple[KeyPath, Mapping[str, Any]]] = [(("quota",), self.quota)] if self.quota is not None else []
@@ -129,10 +131,9 @@ class TenantNamespaceArgs(Model):
         """Its policies allow DNS, so building it needs the cluster's ``ClusterDns``."""
         return self.network_policy is not None and self.network_policy.allow_dns
 
-    def warnings(self) -> list[tuple[KeyPath, str]]:
+    def warnings(self) -> Findings:
         """Valid settings that will still hurt: a compute quota that pods without a default cannot satisfy."""
         defaults = container_defaults(self.limits)
-        found: list[tuple[KeyPath, str]] = []
         quotas: list[tuple[KeyPath, Mapping[str, QuantityInput]]] = [(("quota",), self.quota)] if self.quota is not None else []
         quotas += [(("quotas", i, "hard"), q.hard) for i, q in enumerate(self.quotas)]
         for at, hard in quotas:
@@ -142,13 +143,11 @@ class TenantNamespaceArgs(Model):
                     continue
                 field, resource = need
                 if resource not in defaults[field]:
-                    found.append(((*at, name), _quota_trap(name, field, resource)))
+                    yield warning((*at, name), _quota_trap(name, field, resource))
         if self.pod_security is not None and self.pod_security.is_empty():
-            found.append((("podSecurity",), "sets no mode (enforce, audit or warn), so no Pod Security label is written and the cluster's default applies"))
+            yield warning(("podSecurity",), "sets no mode (enforce, audit or warn), so no Pod Security label is written and the cluster's default applies")
         if self.access is not None:
-            found += [(("access", *path), message) for path, message in self.access.warnings()]
-        return found
-
+            yield from prefixed(("access",), self.access.warnings())
 
 
 _ADMITTED = {"Container": "container", "Pod": "pod", "PersistentVolumeClaim": "claim"}

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from clusterstack.components.coherence import Finding, _metadata, _plain, _undeclared
-from clusterstack.components.model import KeyPath
+from clusterstack.components.coherence import _metadata, _plain, _undeclared
 from clusterstack.components.network_policy import EgressRule, IngressRule, _Rule, build_network_policies
 from clusterstack.components.platform import ClusterPlatformArgs
+from clusterstack.kube.findings import Finding, warning
 from clusterstack.kube.flows import Pod, decide
+from clusterstack.kube.paths import KeyPath
 
 
 def reference_warnings(args: ClusterPlatformArgs) -> list[Finding]:
@@ -57,14 +58,14 @@ def _naive_one_sided(args: ClusterPlatformArgs, name: str, direction: str, at: K
             continue
         who = ", ".join(decision.ingress or decision.egress)
         if direction == "allowTo" and decision.ingress:
-            yield (
+            yield warning(
                 (*at, "namespace"),
                 (f"{name} may send to {other_name} ({protocol} {port}), but {other_name}'s policies ({who}) drop it there: "
                 f"add {{namespace: {name}}} to namespaces.{other_name}.networkPolicy.allowFrom"),
             )
             return
         if direction == "allowFrom" and decision.egress:
-            yield (
+            yield warning(
                 (*at, "namespace"),
                 (f"{name} admits traffic from {other_name} ({protocol} {port}), but {other_name}'s policies ({who}) never send it: "
                 f"add {{namespace: {name}}} to namespaces.{other_name}.networkPolicy.allowTo"),

@@ -22,8 +22,8 @@ from clusterstack.testing import run
 def refusal(kind: Any, value: object) -> str:
     with pytest.raises(ValidationError) as caught:
         TypeAdapter(kind).validate_python(value)
-    [(_, message)] = describe(caught.value, Model)
-    return message
+    [found] = describe(caught.value, Model)
+    return found.message
 
 
 def test_a_name_is_a_dns_label():
@@ -58,7 +58,8 @@ class Owner(Model):
 def test_an_output_is_checked_when_it_resolves_with_the_plain_values_message():
     with pytest.raises(ValidationError) as plain:
         Owner.model_validate({"labels": {"team": "-bad-"}})
-    [(path, message)] = describe(plain.value, Owner)
+    [found] = describe(plain.value, Owner)
+    path, message = found.path, found.message
     resolved: list[object] = []
 
     def good() -> None:

@@ -26,10 +26,10 @@ from clusterstack.components.ip_masq import (
     IpMasqArgs,
     IpMasqArgsDict,
     build_ip_masq,
-    warnings,
 )
-from clusterstack.components.model import ArgsError, dotted
+from clusterstack.components.model import ArgsError
 from clusterstack.components.pydantic_errors import describe
+from clusterstack.kube.paths import KeyPath, dotted
 from clusterstack.kube.schema import schema_problems
 from clusterstack.testing import run
 
@@ -50,10 +50,16 @@ def ip_masq_spec(**overrides) -> dict:
     return spec
 
 
-def problems_of(spec: dict) -> list[tuple[tuple[str | int, ...], str]]:
+def problems_of(spec: dict) -> list[tuple[KeyPath, str]]:
     with pytest.raises(ValidationError) as caught:
         IpMasqArgs.model_validate(spec)
-    return describe(caught.value, IpMasqArgs)
+    return [(found.path, found.message) for found in describe(caught.value, IpMasqArgs)]
+
+
+def warnings(args: IpMasqArgs, cluster: ClusterSpec | None = None) -> list[tuple[KeyPath, str]]:
+    """What a stack's ipMasq is warned of: the model's own warnings, then those on ``cluster``."""
+    found = [*args.warnings(), *(args.on_cluster(cluster) if cluster is not None else ())]
+    return [(finding.path, finding.message) for finding in found]
 
 
 def pod_spec(args: IpMasqArgs) -> dict:
@@ -166,7 +172,7 @@ def test_node_selector_and_resources_may_be_changed():
 def test_the_objects_pass_the_strict_schemas(spec, version):
     objects = build_ip_masq(IpMasqArgs.model_validate(spec), "prod")
     for manifest in objects.all():
-        assert schema_problems(manifest, version) == []
+        assert list(schema_problems(manifest, version)) == []
 
 
 # --- What the agent refuses, refused early ----------------------------------------------------------

@@ -9,17 +9,18 @@ import pytest
 from pydantic import Field, ValidationError
 
 from clusterstack.components.field_types import DnsLabel, QuantityValue
-from clusterstack.components.model import Model, Problems
+from clusterstack.components.model import Model
 from clusterstack.components.pydantic_errors import describe, known_keys, yaml_text
+from clusterstack.kube.findings import Finding, Findings
 
 
 class Limits(Model):
     default_request: dict[str, QuantityValue] = Field(default_factory=dict)
 
-    def _problems(self) -> Problems:
+    def _problems(self) -> Findings:
         cpu = self.default_request.get("cpu")
         if cpu is not None and cpu.value > 4:
-            yield ("defaultRequest", "cpu"), "is more than 4"
+            yield Finding(("defaultRequest", "cpu"), "is more than 4")
 
 
 class Tenant(Model):
@@ -32,7 +33,7 @@ class Tenant(Model):
 def problems(data: dict) -> list[tuple[tuple[str | int, ...], str]]:
     with pytest.raises(ValidationError) as caught:
         Tenant.model_validate(data)
-    return describe(caught.value, Tenant)
+    return [(found.path, found.message) for found in describe(caught.value, Tenant)]
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from . import names
+from .findings import Finding, Findings, prefixed
 
 Protocol = Literal["TCP", "UDP", "SCTP"]
 """The protocols a port, a Service port and a NetworkPolicy port may name."""
@@ -67,16 +68,15 @@ _DIRECTIONS = ("Ingress", "Egress")
 _PROTOCOLS = ("TCP", "UDP", "SCTP")
 
 
-def raw_policy_problems(spec: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
+def raw_policy_problems(spec: dict[str, Any]) -> Findings:
     """What the API server's semantic checks of a NetworkPolicy spec refuse beyond its schema
     (pkg/apis/networking/validation/validation.go, ValidateNetworkPolicySpec): policyTypes values,
     port numbers and names, protocols, endPort, ipBlock CIDRs and their excepts."""
-    problems: list[tuple[tuple[str | int, ...], str]] = []
     types = spec.get("policyTypes") or []
     if isinstance(types, list):
         for index, value in enumerate(types):
             if value not in _DIRECTIONS:
-                problems.append((("policyTypes", index), f'Unsupported value: {value!r}: supported values: "Ingress", "Egress"'))
+                yield Finding(("policyTypes", index), f'Unsupported value: {value!r}: supported values: "Ingress", "Egress"')
     for direction, peers_key in (("ingress", "from"), ("egress", "to")):
         rules = spec.get(direction) or []
         if not isinstance(rules, list):
@@ -86,56 +86,52 @@ def raw_policy_problems(spec: dict[str, Any]) -> list[tuple[tuple[str | int, ...
                 continue
             for p_index, port in enumerate(rule.get("ports") or []):
                 if isinstance(port, dict):
-                    problems += [((direction, index, "ports", p_index, *at), message) for at, message in _port_problems(port)]
+                    yield from prefixed((direction, index, "ports", p_index), _port_problems(port))
             for peer_index, peer in enumerate(rule.get(peers_key) or []):
                 block = peer.get("ipBlock") if isinstance(peer, dict) else None
                 if isinstance(block, dict):
-                    problems += [((direction, index, peers_key, peer_index, "ipBlock", *at), message) for at, message in _block_problems(block)]
-    return problems
+                    yield from prefixed((direction, index, peers_key, peer_index, "ipBlock"), _block_problems(block))
 
 
-def _port_problems(port: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
-    problems: list[tuple[tuple[str | int, ...], str]] = []
+def _port_problems(port: dict[str, Any]) -> Findings:
     protocol = port.get("protocol")
     if protocol is not None and protocol not in _PROTOCOLS:
-        problems.append((("protocol",), f'Unsupported value: {protocol!r}: supported values: "SCTP", "TCP", "UDP"'))
+        yield Finding(("protocol",), f'Unsupported value: {protocol!r}: supported values: "SCTP", "TCP", "UDP"')
     value = port.get("port")
     if isinstance(value, bool):
-        problems.append((("port",), f"{value!r} is not a port"))
+        yield Finding(("port",), f"{value!r} is not a port")
     elif isinstance(value, int):
         reason = port_number_problem(value)
         if reason:
-            problems.append((("port",), reason))
+            yield Finding(("port",), reason)
     elif isinstance(value, str):
         reason = port_name_problem(value)
         if reason:
             hint = f" (a number goes unquoted: port: {value})" if value.isdigit() else ""
-            problems.append((("port",), reason + hint))
+            yield Finding(("port",), reason + hint)
     end = port.get("endPort")
     if end is not None:
         if not isinstance(value, int) or isinstance(value, bool):
-            problems.append((("endPort",), "may not be specified when port is not a number"))
+            yield Finding(("endPort",), "may not be specified when port is not a number")
         elif isinstance(end, int) and end < value:
-            problems.append((("endPort",), f"{end} is below port {value}; endPort must be ≥ port"))
-    return problems
+            yield Finding(("endPort",), f"{end} is below port {value}; endPort must be ≥ port")
 
 
-def _block_problems(block: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
-    problems: list[tuple[tuple[str | int, ...], str]] = []
+def _block_problems(block: dict[str, Any]) -> Findings:
     cidr = block.get("cidr")
     try:
         network = parse_cidr(cidr) if isinstance(cidr, str) else None
     except ValueError as error:
-        return [(("cidr",), str(error))]
+        yield Finding(("cidr",), str(error))
+        return
     for index, text in enumerate(block.get("except") or []):
         try:
             carved = parse_cidr(text) if isinstance(text, str) else None
         except ValueError as error:
-            problems.append((("except", index), str(error)))
+            yield Finding(("except", index), str(error))
             continue
         if network is not None and carved is not None and not (carved.version == network.version and carved.subnet_of(network) and carved != network):  # type: ignore[arg-type]
-            problems.append((("except", index), f"{text} must be a strict subset of `cidr` {cidr}"))
-    return problems
+            yield Finding(("except", index), f"{text} must be a strict subset of `cidr` {cidr}")
 
 
 def cidr_problem(text: str) -> str | None:
