@@ -287,7 +287,11 @@ class ClusterPlatform(pulumi.ComponentResource):
         legacy_urns: bool = False,
         child_aliases: Mapping[str, Sequence[pulumi.Alias]] | None = None,
     ) -> None:
-        """``legacy_urns``: also answer to the URNs clusterstack 0.1 gave this platform's resources, so
+        """Inputs beside the Args, about the program rather than the cluster (a stack file cannot say them):
+        ``environment``: the stack's name for the clusterstack.io/environment label (default: the running
+        stack's), one value for a whole program, so not a setting of this component.
+
+        ``legacy_urns``: also answer to the URNs clusterstack 0.1 gave this platform's resources, so
         a stack deployed with 0.1 updates in place. Only for a program's one platform (0.1 could
         have no other); drop it once every stack has been updated.
 

@@ -32,7 +32,7 @@ from typing_extensions import Required
 from ..kube.findings import Finding, Findings
 from ..kube.paths import KeyPath
 from ..kube.quantity import Quantity, QuantityError, api_string
-from .model import DnsLabel, Model, QuantityText, QuantityValue, given, typed_init
+from .model import DnsLabel, Model, QuantityText, QuantityValue
 
 if TYPE_CHECKING:
     from .limits import Limits
@@ -146,19 +146,21 @@ ThresholdValue = Annotated[
 # --- Node pools -----------------------------------------------------------------------------------
 
 
+# <generated from the fields of NodePool by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class NodePoolArgsDict(TypedDict, total=False):
     """``NodePool`` as a dict, in the stack files' spelling."""
 
-    name: Required[str]
+    name: Required[DnsLabel]
     count: Required[int]
-    cpu: Required[QuantityText]
-    memory: Required[QuantityText]
-    ephemeralStorage: QuantityText
+    cpu: Required[QuantityText | Quantity]
+    memory: Required[QuantityText | Quantity]
+    ephemeralStorage: QuantityText | Quantity
     pods: int
-    kubeReserved: Mapping[str, QuantityText]
-    systemReserved: Mapping[str, QuantityText]
+    kubeReserved: Mapping[str, QuantityText | Quantity]
+    systemReserved: Mapping[str, QuantityText | Quantity]
     evictionHard: Mapping[str, QuantityText]
     mergeDefaultEvictionSettings: bool
+# </generated>
 
 
 Reserved = Annotated[dict[str, QuantityValue], Field(json_schema_extra={"propertyNames": {"enum": list(RESERVABLE)}})]
@@ -191,22 +193,15 @@ class NodePool(Model):
     merge_default_eviction_settings: bool = False
     """The kubelet's setting (v1.33 and later): signals ``evictionHard`` leaves out keep their defaults."""
 
-    @typed_init
-    def __init__(
-        self,
-        *,
-        name: str,
-        count: int,
-        cpu: QuantityText | Quantity,
-        memory: QuantityText | Quantity,
-        ephemeral_storage: QuantityText | Quantity | None = None,
-        pods: int | None = None,
-        kube_reserved: Mapping[str, QuantityText] | None = None,
-        system_reserved: Mapping[str, QuantityText] | None = None,
-        eviction_hard: Mapping[str, QuantityText] | None = None,
-        merge_default_eviction_settings: bool | None = None,
-    ) -> None:
-        super().__init__(**given(locals()))
+    # <generated from the fields of NodePool by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, name: DnsLabel, count: int, cpu: QuantityText | Quantity, memory: QuantityText | Quantity,
+            ephemeral_storage: QuantityText | Quantity | None = None, pods: int = 110, kube_reserved: Mapping[str, QuantityText | Quantity] = ...,
+            system_reserved: Mapping[str, QuantityText | Quantity] = ..., eviction_hard: Mapping[str, QuantityText] | None = None,
+            merge_default_eviction_settings: bool = False,
+        ) -> None: ...
+    # </generated>
 
     def _problems(self) -> Findings:
         for field, reserved in (("kubeReserved", self.kube_reserved), ("systemReserved", self.system_reserved)):

@@ -49,6 +49,7 @@ from pydantic import (
     WrapValidator,
     field_validator,
 )
+from typing_extensions import Required
 
 from ..kube.corefile import (
     MAX_TTL,
@@ -73,9 +74,7 @@ from .model import (
     checked_when_resolved,
     describe,
     field_place,
-    given,
     raise_problems,
-    typed_init,
     yaml_text,
 )
 from .nodelocaldns import NodeLocalDnsArgs, StubDomains, UpstreamServers
@@ -252,19 +251,28 @@ def _known(servers: Servers) -> tuple[str, ...]:
 # --- Args ----------------------------------------------------------------------------------------
 
 
+# <generated from the fields of ServerBlock by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class ServerBlockArgsDict(TypedDict, total=False):
-    zones: Sequence[str]
+    """``ServerBlock`` as a dict, in the stack files' spelling."""
+
+    zones: Required[Sequence[str]]
     port: int
-    plugins: Sequence[str]
+    plugins: Required[Sequence[str]]
+# </generated>
 
 
+# <generated from the fields of DisruptionBudget by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class DisruptionBudgetArgsDict(TypedDict, total=False):
-    minAvailable: int | str
-    maxUnavailable: int | str
+    """``DisruptionBudget`` as a dict, in the stack files' spelling."""
+
+    minAvailable: IntOrPercent
+    maxUnavailable: IntOrPercent
     unhealthyPodEvictionPolicy: UnhealthyPodEvictionPolicy
     onExisting: OnExisting
+# </generated>
 
 
+# <generated from the fields of CoreDnsArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class CoreDnsArgsDict(TypedDict, total=False):
     """``CoreDnsArgs`` as a dict, in the stack files' spelling."""
 
@@ -273,6 +281,7 @@ class CoreDnsArgsDict(TypedDict, total=False):
     cache: int
     serverBlocks: Sequence[ServerBlock | ServerBlockArgsDict]
     pdb: DisruptionBudget | DisruptionBudgetArgsDict
+# </generated>
 
 
 class ServerBlock(Model):
@@ -287,9 +296,10 @@ class ServerBlock(Model):
     """One CoreDNS directive each, with its arguments and any ``{ ... }`` block: ``errors``,
     ``cache 30``, ``forward . 10.0.0.2``. Written out in order, one directive a line; comments dropped."""
 
-    @typed_init
-    def __init__(self, *, zones: Sequence[str], port: int | None = None, plugins: Sequence[str]) -> None:
-        super().__init__(**given(locals()))
+    # <generated from the fields of ServerBlock by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(self, *, zones: Sequence[str], port: int = 53, plugins: Sequence[str]) -> None: ...
+    # </generated>
 
     @field_validator("zones")
     @classmethod
@@ -350,16 +360,13 @@ class DisruptionBudget(Model):
     ``fail`` (``pulumi up`` stops with AlreadyExists) or ``adopt`` (patch clusterstack's fields onto
     it; set the same one of minAvailable/maxUnavailable it uses, or the API server refuses both)."""
 
-    @typed_init
-    def __init__(
-        self,
-        *,
-        min_available: int | str | None = None,
-        max_unavailable: int | str | None = None,
-        unhealthy_pod_eviction_policy: UnhealthyPodEvictionPolicy | None = None,
-        on_existing: OnExisting | None = None,
-    ) -> None:
-        super().__init__(**given(locals()))
+    # <generated from the fields of DisruptionBudget by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, min_available: IntOrPercent | None = None, max_unavailable: IntOrPercent | None = None,
+            unhealthy_pod_eviction_policy: UnhealthyPodEvictionPolicy | None = None, on_existing: OnExisting = "fail",
+        ) -> None: ...
+    # </generated>
 
     def _problems(self) -> Findings:
         if self.min_available is not None and self.max_unavailable is not None:
@@ -392,17 +399,13 @@ class CoreDnsArgs(Model):
     pdb: DisruptionBudget | None = None
     """A PodDisruptionBudget for CoreDNS's pods; unset: none is made."""
 
-    @typed_init
-    def __init__(
-        self,
-        *,
-        stub_domains: Mapping[str, ServerList] | None = None,
-        upstream_servers: ServerList | None = None,
-        cache: int | None = None,
-        server_blocks: Sequence[ServerBlock | ServerBlockArgsDict] | None = None,
-        pdb: DisruptionBudget | DisruptionBudgetArgsDict | None = None,
-    ) -> None:
-        super().__init__(**given(locals()))
+    # <generated from the fields of CoreDnsArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, stub_domains: Mapping[str, ServerList] = ..., upstream_servers: ServerList | None = None, cache: int = 30,
+            server_blocks: Sequence[ServerBlock | ServerBlockArgsDict] = (), pdb: DisruptionBudget | DisruptionBudgetArgsDict | None = None,
+        ) -> None: ...
+    # </generated>
 
     @field_validator("cache")
     @classmethod
@@ -655,10 +658,15 @@ class CoreDns(pulumi.ComponentResource):
         environment: str | None = None,
         node_local: NodeLocalDnsArgs | None = None,
     ) -> None:
-        """``cluster``: the cluster's facts (its domain; kubeadm's defaults when omitted). ``node_local``:
-        the cluster's NodeLocal DNSCache, if any, which sends names outside the cluster domain past
-        CoreDNS: servers from Outputs that it does not share are warned about once they resolve (for
-        plain ones, ``CoreDnsArgs.warnings()`` says it). Its children are named ``<resource_name>/coredns``."""
+        """Its children are named ``<resource_name>/coredns``. Inputs beside the Args, each a fact of
+        the cluster or program that other components share, not a setting of CoreDNS:
+
+        ``cluster``: the cluster's facts (its domain; kubeadm's defaults when omitted), one ``ClusterSpec``
+        for every DNS component. ``node_local``: the sibling NodeLocal DNSCache's Args, if any, which
+        sends names outside the cluster domain past CoreDNS: servers from Outputs that it does not share
+        are warned about once they resolve (for plain ones, ``CoreDnsArgs.warnings()`` says it).
+        ``environment``: the stack's name for the clusterstack.io/environment label (default: the running
+        stack's), one value for a whole program, so not a setting of this component."""
         super().__init__("clusterstack:dns:CoreDns", resource_name, None, opts)
         spec = args_for(CoreDnsArgs, args, "CoreDns", resource_name)
         facts = cluster if cluster is not None else ClusterSpec()

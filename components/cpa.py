@@ -12,7 +12,7 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, TypedDict
+from typing import TYPE_CHECKING, Annotated, TypedDict
 
 from pydantic import Field
 
@@ -24,19 +24,27 @@ Replicas = Annotated[int, Field(ge=0, le=2**31 - 1, strict=True)]
 """A replica count: the Deployment's spec.replicas is an int32."""
 
 
+# <generated from the fields of LinearParams by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class LinearParamsArgsDict(TypedDict, total=False):
+    """``LinearParams`` as a dict, in the stack files' spelling."""
+
     coresPerReplica: float
     nodesPerReplica: float
-    min: int
-    max: int
+    min: Replicas
+    max: Replicas
     preventSinglePointFailure: bool
     includeUnschedulableNodes: bool
+# </generated>
 
 
+# <generated from the fields of LadderParams by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class LadderParamsArgsDict(TypedDict, total=False):
+    """``LadderParams`` as a dict, in the stack files' spelling."""
+
     coresToReplicas: Sequence[Sequence[int]]
     nodesToReplicas: Sequence[Sequence[int]]
     includeUnschedulableNodes: bool
+# </generated>
 
 
 class LinearParams(Model):
@@ -54,6 +62,14 @@ class LinearParams(Model):
     """With more than one node, at least 2 replicas (even above max)."""
     include_unschedulable_nodes: bool = False
     """Count cordoned and unschedulable nodes and their cores too."""
+
+    # <generated from the fields of LinearParams by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, cores_per_replica: float | None = None, nodes_per_replica: float | None = None, min: Replicas = 0, max: Replicas = 0,
+            prevent_single_point_failure: bool = False, include_unschedulable_nodes: bool = False,
+        ) -> None: ...
+    # </generated>
 
     def _problems(self) -> Findings:
         if self.max != 0 and self.max < max(self.min, 1):
@@ -83,6 +99,14 @@ class LadderParams(Model):
     nodes_to_replicas: tuple[Step, ...] = ()
     include_unschedulable_nodes: bool = False
     """Count cordoned and unschedulable nodes and their cores too."""
+
+    # <generated from the fields of LadderParams by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, cores_to_replicas: Sequence[Sequence[int]] = (), nodes_to_replicas: Sequence[Sequence[int]] = (),
+            include_unschedulable_nodes: bool = False,
+        ) -> None: ...
+    # </generated>
 
     def _problems(self) -> Findings:
         if not self.cores_to_replicas and not self.nodes_to_replicas:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, TypedDict
+from typing import TYPE_CHECKING, Annotated, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -31,7 +31,7 @@ from ..kube.names import dns1123_subdomain
 from ..kube.quantity import Quantity
 from .cpa import LadderParams, LadderParamsArgsDict, LinearParams, LinearParamsArgsDict
 from .labels import object_meta, stack_environment
-from .model import DnsLabel, LabelKey, LabelValue, Model, QuantityText, QuantityValue, args_for, given, typed_init
+from .model import DnsLabel, LabelKey, LabelValue, Model, QuantityText, QuantityValue, args_for
 from .register import AddOnChildren
 
 NAME = "kube-dns-autoscaler"
@@ -41,29 +41,40 @@ DEFAULT_IMAGE = "registry.k8s.io/cpa/cluster-proportional-autoscaler:1.8.4"
 _TARGET_KINDS = {"deployment": "Deployment", "replicationcontroller": "ReplicationController", "replicaset": "ReplicaSet"}
 
 
+# <generated from the fields of Resources by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class ResourcesArgsDict(TypedDict, total=False):
-    requests: Mapping[str, QuantityText]
-    limits: Mapping[str, QuantityText]
+    """``Resources`` as a dict, in the stack files' spelling."""
+
+    requests: Mapping[str, QuantityText | Quantity]
+    limits: Mapping[str, QuantityText | Quantity]
+# </generated>
 
 
+# <generated from the fields of DnsAutoscalerArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class DnsAutoscalerArgsDict(TypedDict, total=False):
     """``DnsAutoscalerArgs`` as a dict, in the stack files' spelling."""
 
     target: str
-    namespace: str
+    namespace: DnsLabel
     image: str
     onExisting: OnExisting
-    resources: ResourcesArgsDict
-    nodeLabels: Mapping[str, str]
+    resources: Resources | ResourcesArgsDict
+    nodeLabels: Mapping[LabelKey, LabelValue]
     pollPeriodSeconds: int
     linear: LinearParams | LinearParamsArgsDict
     ladder: LadderParams | LadderParamsArgsDict
+# </generated>
 
 
 class Resources(Model):
     requests: dict[str, QuantityValue] = Field(default_factory=lambda: {"cpu": Quantity.parse("20m"), "memory": Quantity.parse("10Mi")})
     """Default: the upstream manifest's 20m CPU and 10Mi memory."""
     limits: dict[str, QuantityValue] = Field(default_factory=dict)
+
+    # <generated from the fields of Resources by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(self, *, requests: Mapping[str, QuantityText | Quantity] = ..., limits: Mapping[str, QuantityText | Quantity] = ...) -> None: ...
+    # </generated>
 
     def _problems(self) -> Findings:
         # The API server's ValidateResourceRequirements: a request may not exceed its limit.
@@ -94,21 +105,15 @@ class DnsAutoscalerArgs(Model):
     linear: LinearParams | None = None
     ladder: LadderParams | None = None
 
-    @typed_init
-    def __init__(
-        self,
-        *,
-        target: str | None = None,
-        namespace: str | None = None,
-        image: str | None = None,
-        on_existing: OnExisting | None = None,
-        resources: Resources | ResourcesArgsDict | None = None,
-        node_labels: Mapping[str, str] | None = None,
-        poll_period_seconds: int | None = None,
-        linear: LinearParams | LinearParamsArgsDict | None = None,
-        ladder: LadderParams | LadderParamsArgsDict | None = None,
-    ) -> None:
-        super().__init__(**given(locals()))
+    # <generated from the fields of DnsAutoscalerArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, target: str = "Deployment/coredns", namespace: DnsLabel = "kube-system",
+            image: str = "registry.k8s.io/cpa/cluster-proportional-autoscaler:1.8.4", on_existing: OnExisting = "fail",
+            resources: Resources | ResourcesArgsDict = ..., node_labels: Mapping[LabelKey, LabelValue] = ..., poll_period_seconds: int | None = None,
+            linear: LinearParams | LinearParamsArgsDict | None = None, ladder: LadderParams | LadderParamsArgsDict | None = None,
+        ) -> None: ...
+    # </generated>
 
     @field_validator("target")
     @classmethod
@@ -257,7 +262,10 @@ class DnsAutoscaler(pulumi.ComponentResource):
         *,
         environment: str | None = None,
     ) -> None:
-        """Its children are named ``<resource_name>/<object name>``."""
+        """Its children are named ``<resource_name>/<object name>``.
+
+        ``environment``: the stack's name for the clusterstack.io/environment label (default: the running
+        stack's), one value for a whole program, so not a setting of this component."""
         super().__init__("clusterstack:dns:DnsAutoscaler", resource_name, None, opts)
         spec = args_for(DnsAutoscalerArgs, args, "DnsAutoscaler", resource_name)
         objects = build_dns_autoscaler(spec, stack_environment(environment))

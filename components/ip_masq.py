@@ -50,10 +50,10 @@ from ..kube.network import cidr_problem, repeated_networks
 from ..kube.paths import dotted
 from ..kube.quantity import Quantity
 from .cluster import ClusterSpec
-from .dns_autoscaler import Resources, ResourcesArgsDict
+from .dns_autoscaler import Resources
 from .inputs import is_output
 from .labels import object_meta, stack_environment
-from .model import LabelKey, LabelValue, Model, QuantityValue, args_for, deferred, given, raise_problems, typed_init
+from .model import LabelKey, LabelValue, Model, QuantityText, QuantityValue, args_for, deferred, raise_problems
 from .register import AddOnChildren
 
 NAME = "ip-masq-agent"
@@ -78,9 +78,23 @@ RESERVED = ("100.64.0.0/10", "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "
 """The other IPv4 ranges RFCs reserve, which ``--nomasq-all-reserved-ranges`` adds to the default list."""
 
 
+# <generated from the fields of IpMasqResources by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+class IpMasqResourcesArgsDict(TypedDict, total=False):
+    """``IpMasqResources`` as a dict, in the stack files' spelling."""
+
+    requests: Mapping[str, QuantityText | Quantity]
+    limits: Mapping[str, QuantityText | Quantity]
+# </generated>
+
+
 class IpMasqResources(Resources):
     requests: dict[str, QuantityValue] = Field(default_factory=lambda: {"cpu": Quantity.parse("10m"), "memory": Quantity.parse("16Mi")})
     """Default: Kubernetes' addon manifest's 10m CPU and 16Mi memory."""
+
+    # <generated from the fields of IpMasqResources by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(self, *, requests: Mapping[str, QuantityText | Quantity] = ..., limits: Mapping[str, QuantityText | Quantity] = ...) -> None: ...
+    # </generated>
 
 
 def _cidr(value: str) -> str:
@@ -110,6 +124,7 @@ CidrsArg = Sequence[str | pulumi.Output[str]] | pulumi.Output[Sequence[str]]
 """``nonMasqueradeCIDRs`` as a caller writes it: ["10.0.0.0/8", vpc.cidr_block], or one Output."""
 
 
+# <generated from the fields of IpMasqArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class IpMasqArgsDict(TypedDict, total=False):
     """``IpMasqArgs`` as a dict, in the stack files' spelling."""
 
@@ -120,10 +135,11 @@ class IpMasqArgsDict(TypedDict, total=False):
     resyncInterval: str
     enableIPv6: bool
     nomasqAllReservedRanges: bool
-    nodeSelector: Mapping[str, str]
-    image: str | pulumi.Output[str]
-    resources: ResourcesArgsDict
+    nodeSelector: Mapping[LabelKey, LabelValue]
+    image: ImageInput
+    resources: IpMasqResources | IpMasqResourcesArgsDict
     onExisting: OnExisting
+# </generated>
 
 
 class IpMasqArgs(Model):
@@ -160,23 +176,15 @@ class IpMasqArgs(Model):
     (``pulumi up`` stops with AlreadyExists) or ``adopt`` (patch only clusterstack's fields onto the
     cluster's own ConfigMap and DaemonSet)."""
 
-    @typed_init
-    def __init__(
-        self,
-        *,
-        non_masquerade_cidrs: CidrsArg | None = None,
-        cidr_limit: int | None = None,
-        masq_link_local: bool | None = None,
-        masq_link_local_ipv6: bool | None = None,
-        resync_interval: str | None = None,
-        enable_ipv6: bool | None = None,
-        nomasq_all_reserved_ranges: bool | None = None,
-        node_selector: Mapping[str, str] | None = None,
-        image: str | pulumi.Output[str] | None = None,
-        resources: IpMasqResources | ResourcesArgsDict | None = None,
-        on_existing: OnExisting | None = None,
-    ) -> None:
-        super().__init__(**given(locals()))
+    # <generated from the fields of IpMasqArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, non_masquerade_cidrs: CidrsArg | None = None, cidr_limit: int | None = None, masq_link_local: bool | None = None,
+            masq_link_local_ipv6: bool | None = None, resync_interval: str | None = None, enable_ipv6: bool = False, nomasq_all_reserved_ranges: bool = True,
+            node_selector: Mapping[LabelKey, LabelValue] = ..., image: ImageInput = "registry.k8s.io/networking/ip-masq-agent:v2.12.0",
+            resources: IpMasqResources | IpMasqResourcesArgsDict = ..., on_existing: OnExisting = "fail",
+        ) -> None: ...
+    # </generated>
 
     @field_validator("resync_interval", mode="before")
     @classmethod
@@ -380,7 +388,10 @@ class IpMasqAgent(pulumi.ComponentResource):
         *,
         environment: str | None = None,
     ) -> None:
-        """Its children are named ``<resource_name>/ip-masq-agent``."""
+        """Its children are named ``<resource_name>/ip-masq-agent``.
+
+        ``environment``: the stack's name for the clusterstack.io/environment label (default: the running
+        stack's), one value for a whole program, so not a setting of this component."""
         super().__init__("clusterstack:network:IpMasqAgent", resource_name, None, opts)
         spec = args_for(IpMasqArgs, args, "IpMasqAgent", resource_name)
         objects = build_ip_masq(spec, stack_environment(environment))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from pydantic import Field
 
@@ -29,22 +29,26 @@ LIMIT_RANGE_NAME = "tenant-limits"
 _ORDER = "the API server requires min ≤ defaultRequest ≤ default ≤ max"
 
 
+# <generated from the fields of LimitEntry by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class LimitEntryArgsDict(TypedDict, total=False):
-    """A LimitRange entry as a dict, in the stack files' spelling: resource name -> quantity each."""
+    """``LimitEntry`` as a dict, in the stack files' spelling."""
 
-    min: Mapping[str, QuantityText]
-    max: Mapping[str, QuantityText]
-    default: Mapping[str, QuantityText]
-    defaultRequest: Mapping[str, QuantityText]
-    maxLimitRequestRatio: Mapping[str, QuantityText]
+    min: Mapping[str, QuantityText | Quantity]
+    max: Mapping[str, QuantityText | Quantity]
+    default: Mapping[str, QuantityText | Quantity]
+    defaultRequest: Mapping[str, QuantityText | Quantity]
+    maxLimitRequestRatio: Mapping[str, QuantityText | Quantity]
+# </generated>
 
 
+# <generated from the fields of Limits by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class LimitsArgsDict(TypedDict, total=False):
-    """``limits`` as a dict: {"container": {"default": {"cpu": "500m"}, "defaultRequest": {...}}}."""
+    """``Limits`` as a dict, in the stack files' spelling."""
 
-    container: LimitEntryArgsDict
-    pod: LimitEntryArgsDict
-    persistentVolumeClaim: LimitEntryArgsDict
+    container: LimitEntry | LimitEntryArgsDict
+    pod: LimitEntry | LimitEntryArgsDict
+    persistentVolumeClaim: LimitEntry | LimitEntryArgsDict
+# </generated>
 
 
 class LimitEntry(Model):
@@ -58,6 +62,15 @@ class LimitEntry(Model):
     """Container request applied when a container sets none (Container entries only)."""
     max_limit_request_ratio: ResourceList = Field(default_factory=dict)
     """Largest allowed limit/request ratio, at least 1."""
+
+    # <generated from the fields of LimitEntry by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, min: Mapping[str, QuantityText | Quantity] = ..., max: Mapping[str, QuantityText | Quantity] = ...,
+            default: Mapping[str, QuantityText | Quantity] = ..., default_request: Mapping[str, QuantityText | Quantity] = ...,
+            max_limit_request_ratio: Mapping[str, QuantityText | Quantity] = ...,
+        ) -> None: ...
+    # </generated>
 
     def written(self) -> dict[str, dict[str, Quantity]]:
         """Each field by its Kubernetes name, in the API's order."""
@@ -76,6 +89,14 @@ class Limits(Model):
     container: LimitEntry | None = None
     pod: LimitEntry | None = None
     persistent_volume_claim: LimitEntry | None = None
+
+    # <generated from the fields of Limits by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, container: LimitEntry | LimitEntryArgsDict | None = None, pod: LimitEntry | LimitEntryArgsDict | None = None,
+            persistent_volume_claim: LimitEntry | LimitEntryArgsDict | None = None,
+        ) -> None: ...
+    # </generated>
 
     def _problems(self) -> Findings:
         yield from limit_range_problems(self)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -26,8 +26,7 @@ from ..kube.names import dns1123_label, qualified_name
 from ..kube.network import Protocol, parse_cidr, port_name_problem, port_number_problem
 from .inputs import copied, joined, merged
 from .labels import object_meta, stack_environment
-from .model import AnnotationsInput, DnsLabel, DnsLabelInput, LabelsInput, Model, args_for, given, raise_problems, typed_init
-from .network_policy import Selector
+from .model import AnnotationsInput, DnsLabel, DnsLabelInput, LabelsInput, Model, args_for, raise_problems
 from .register import register
 from .tenant import TenantNamespace
 
@@ -44,12 +43,16 @@ AZURE_INTERNAL = "service.beta.kubernetes.io/azure-load-balancer-internal"
 METALLB_POOLS = ("metallb.io/address-pool", "metallb.universe.tf/address-pool")
 
 
+# <generated from the fields of ServicePort by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class ServicePortArgsDict(TypedDict, total=False):
-    name: str
-    port: Required[int]
-    targetPort: int | str
+    """``ServicePort`` as a dict, in the stack files' spelling."""
+
+    name: DnsLabel
+    port: Required[StrictInt]
+    targetPort: StrictInt | StrictStr
     protocol: Protocol
-    nodePort: int
+    nodePort: StrictInt
+# </generated>
 
 
 class ServicePort(Model):
@@ -61,6 +64,14 @@ class ServicePort(Model):
     protocol: Protocol = "TCP"
     node_port: StrictInt | None = None
     """Default: allocated by the API server."""
+
+    # <generated from the fields of ServicePort by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, name: DnsLabel | None = None, port: StrictInt, target_port: StrictInt | StrictStr | None = None, protocol: Protocol = "TCP",
+            node_port: StrictInt | None = None,
+        ) -> None: ...
+    # </generated>
 
     def _problems(self) -> Findings:
         if (reason := port_number_problem(self.port)) is not None:
@@ -83,29 +94,31 @@ IpFamily = Literal["IPv4", "IPv6"]
 SessionAffinity = Literal["None", "ClientIP"]
 
 
+# <generated from the fields of LoadBalancerArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class LoadBalancerArgsDict(TypedDict, total=False):
     """``LoadBalancerArgs`` as a dict, in the stack files' spelling."""
 
-    name: str | pulumi.Output[str]
-    namespace: str | pulumi.Output[str]
-    selector: Required[Selector]
+    name: DnsLabelInput
+    namespace: DnsLabelInput
+    selector: Required[LabelsInput]
     ports: Required[Sequence[ServicePort | ServicePortArgsDict]]
     externalTrafficPolicy: ExternalTrafficPolicy
-    healthCheckNodePort: int
+    healthCheckNodePort: StrictInt
     sourceRanges: Sequence[str]
     loadBalancerClass: str
     allocateLoadBalancerNodePorts: bool
     ipFamilyPolicy: IpFamilyPolicy
     ipFamilies: Sequence[IpFamily]
     sessionAffinity: SessionAffinity
-    annotations: Selector
-    labels: Selector
+    annotations: AnnotationsInput
+    labels: LabelsInput
     internal: bool
     cloud: Cloud
     addressPool: str
     skipAwait: bool
     existingNamespace: bool
     allowTraffic: bool
+# </generated>
 
 
 class LoadBalancerArgs(Model):
@@ -142,32 +155,18 @@ class LoadBalancerArgs(Model):
     allow_traffic: bool | None = None
     """Render the NetworkPolicy admitting the load balancer's traffic: None (default) when the namespace denies ingress."""
 
-    @typed_init
-    def __init__(
-        self,
-        *,
-        selector: Selector,
-        ports: Sequence[ServicePort | ServicePortArgsDict],
-        name: str | pulumi.Output[str] | None = None,
-        namespace: str | pulumi.Output[str] | None = None,
-        external_traffic_policy: ExternalTrafficPolicy | None = None,
-        health_check_node_port: int | None = None,
-        source_ranges: Sequence[str] | None = None,
-        load_balancer_class: str | None = None,
-        allocate_load_balancer_node_ports: bool | None = None,
-        ip_family_policy: IpFamilyPolicy | None = None,
-        ip_families: Sequence[IpFamily] | None = None,
-        session_affinity: SessionAffinity | None = None,
-        annotations: Selector | None = None,
-        labels: Selector | None = None,
-        internal: bool | None = None,
-        cloud: Cloud | None = None,
-        address_pool: str | None = None,
-        skip_await: bool | None = None,
-        existing_namespace: bool | None = None,
-        allow_traffic: bool | None = None,
-    ) -> None:
-        super().__init__(**given(locals()))
+    # <generated from the fields of LoadBalancerArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, name: DnsLabelInput | None = None, namespace: DnsLabelInput | None = None, selector: LabelsInput,
+            ports: Sequence[ServicePort | ServicePortArgsDict], external_traffic_policy: ExternalTrafficPolicy = "Cluster",
+            health_check_node_port: StrictInt | None = None, source_ranges: Sequence[str] = (), load_balancer_class: str | None = None,
+            allocate_load_balancer_node_ports: bool | None = None, ip_family_policy: IpFamilyPolicy | None = None, ip_families: Sequence[IpFamily] = (),
+            session_affinity: SessionAffinity | None = None, annotations: AnnotationsInput = ..., labels: LabelsInput = ..., internal: bool = False,
+            cloud: Cloud | None = None, address_pool: str | None = None, skip_await: bool = False, existing_namespace: bool = False,
+            allow_traffic: bool | None = None,
+        ) -> None: ...
+    # </generated>
 
     @field_validator("source_ranges")
     @classmethod
@@ -341,7 +340,13 @@ class LoadBalancer(pulumi.ComponentResource):
         """Given the ``tenant`` the Service lives in, its namespace (unless ``args.namespace`` names
         it) and whether that namespace denies ingress come from the tenant; without one, say
         ``namespace_denies_ingress`` (or set ``args.allow_traffic``), because a load balancer in a
-        namespace that denies ingress silently receives nothing unless a policy lets it in."""
+        namespace that denies ingress silently receives nothing unless a policy lets it in.
+
+        Inputs beside the Args: ``tenant`` is another component (a resource, not a value a stack file
+        could hold); ``namespace_denies_ingress`` is a fact about that namespace, which a stack file's
+        platform derives from the namespace's own policy.
+        ``environment``: the stack's name for the clusterstack.io/environment label (default: the running
+        stack's), one value for a whole program, so not a setting of this component."""
         super().__init__("clusterstack:network:LoadBalancer", resource_name, None, opts)
         spec = args_for(LoadBalancerArgs, args, "LoadBalancer", resource_name)
         if tenant is not None:

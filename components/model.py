@@ -10,12 +10,16 @@ Where a Pulumi program would pass an Output (a namespace name from another resou
 from a Deployment), the field is an ``...Input`` type (field_types.py): a plain value is validated at once, as
 always; an Output is validated when it resolves, inside ``apply``, and fails the deployment with
 the same message. Nothing here formats an Output into a string.
+
+An Args is declared once, as its model's fields. What type checkers see of it as a caller writes it,
+its ``…ArgsDict`` and its keyword-only constructor, is generated from those fields into its module
+(``args_fronts.py``); at run time the constructor is pydantic's own.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
@@ -103,21 +107,6 @@ class Model(BaseModel):
         yield from ()
 
 
-F = TypeVar("F", bound=Callable[..., None])
-
-
-def typed_init(init: F) -> F:
-    """Mark an Args' ``__init__`` as a typed front for pydantic's own.
-
-    Such an ``__init__`` lists the arguments as a caller writes them (a Pod Security level as a string,
-    nested settings as dicts), so type checkers accept README-style code, and forwards them to
-    pydantic. It adds no logic, so pydantic may keep validating nested models from dicts directly
-    (without the mark it would call this ``__init__`` with the stack files' camelCase keys).
-    """
-    init.__pydantic_base_init__ = True  # type: ignore[attr-defined]  # pydantic's own marker (BaseModel.__init__ carries it)
-    return init
-
-
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -135,12 +124,6 @@ def args_for(model: type[M], args: Any, component: str, name: str) -> M:
     except ValidationError as error:
         lines = [f'{component} "{name}": {dotted(found.path) if found.path else "args"}: {found.message}' for found in describe(error, model)]
         raise ArgsError("\n".join(lines)) from None
-
-
-def given(arguments: Mapping[str, Any]) -> dict[str, Any]:
-    """The arguments a typed ``__init__`` received (its ``locals()``), but ``self`` and those left at
-    None, which means "the default": what it forwards to pydantic."""
-    return {key: value for key, value in arguments.items() if value is not None and key not in ("self", "__class__")}
 
 
 def check_label_keys(labels: Mapping[str, Any], where: str, reserved: Iterable[str]) -> Findings:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -26,7 +26,7 @@ from ..kube.schema import schema_problems
 from .cluster import ClusterDns, dns_argument
 from .inputs import copied
 from .labels import Name, object_meta, stack_environment
-from .model import DnsLabelInput, DnsSubdomain, LabelsInput, Model, args_for, given, typed_init
+from .model import DnsLabelInput, DnsSubdomain, LabelsInput, Model, args_for
 from .register import register
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
@@ -36,10 +36,14 @@ Selector = Mapping[str, str | pulumi.Output[str]] | pulumi.Output[Mapping[str, s
 """Labels to select by, as a caller writes them: a mapping (values may be Outputs) or an Output of one."""
 
 
+# <generated from the fields of Port by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class PortArgsDict(TypedDict, total=False):
-    port: Required[int | str]
+    """``Port`` as a dict, in the stack files' spelling."""
+
+    port: Required[StrictInt | StrictStr]
     protocol: Protocol
-    endPort: int
+    endPort: StrictInt
+# </generated>
 
 
 class Port(Model):
@@ -48,6 +52,11 @@ class Port(Model):
     port: StrictInt | StrictStr
     protocol: Protocol = "TCP"
     end_port: StrictInt | None = None
+
+    # <generated from the fields of Port by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(self, *, port: StrictInt | StrictStr, protocol: Protocol = "TCP", end_port: StrictInt | None = None) -> None: ...
+    # </generated>
 
     def _problems(self) -> Findings:
         if isinstance(self.port, int):
@@ -73,21 +82,42 @@ class Port(Model):
         return port
 
 
-# ``except`` is a Python keyword, so the dicts that may carry it are declared functionally.
+# <generated from the fields of IngressRule by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+# A key is a Python keyword, so this dict is declared in the functional form.
 IngressRuleArgsDict = TypedDict(
     "IngressRuleArgsDict",
-    {"name": str, "namespace": str | pulumi.Output[str], "namespaceLabels": Selector, "podLabels": Selector, "cidr": str,
-     "except": Sequence[str], "ports": Sequence[PortArgsDict], "toPods": Selector},
+    {
+        "name": DnsSubdomain,
+        "namespace": DnsLabelInput,
+        "namespaceLabels": LabelsInput,
+        "podLabels": LabelsInput,
+        "cidr": str,
+        "except": Sequence[str],
+        "ports": Sequence[Port | PortArgsDict],
+        "toPods": LabelsInput,
+    },
     total=False,
 )
-"""An ``allowFrom`` rule as a dict, in the stack files' spelling."""
+"""``IngressRule`` as a dict, in the stack files' spelling."""
+# </generated>
+# <generated from the fields of EgressRule by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+# A key is a Python keyword, so this dict is declared in the functional form.
 EgressRuleArgsDict = TypedDict(
     "EgressRuleArgsDict",
-    {"name": str, "namespace": str | pulumi.Output[str], "namespaceLabels": Selector, "podLabels": Selector, "cidr": str,
-     "except": Sequence[str], "ports": Sequence[PortArgsDict], "fromPods": Selector},
+    {
+        "name": DnsSubdomain,
+        "namespace": DnsLabelInput,
+        "namespaceLabels": LabelsInput,
+        "podLabels": LabelsInput,
+        "cidr": str,
+        "except": Sequence[str],
+        "ports": Sequence[Port | PortArgsDict],
+        "fromPods": LabelsInput,
+    },
     total=False,
 )
-"""An ``allowTo`` rule as a dict, in the stack files' spelling."""
+"""``EgressRule`` as a dict, in the stack files' spelling."""
+# </generated>
 
 
 class _Rule(Model):
@@ -159,15 +189,37 @@ class IngressRule(_Rule):
     to_pods: LabelsInput = Field(default_factory=dict)
     """The pods in this namespace the rule lets traffic reach; empty: all of them."""
 
+    # <generated from the fields of IngressRule by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, name: DnsSubdomain | None = None, namespace: DnsLabelInput | None = None, namespace_labels: LabelsInput | None = None,
+            pod_labels: LabelsInput | None = None, cidr: str | None = None, except_: Sequence[str] = (), ports: Sequence[Port | PortArgsDict] = (),
+            to_pods: LabelsInput = ...,
+        ) -> None: ...
+    # </generated>
+
 
 class EgressRule(_Rule):
     from_pods: LabelsInput = Field(default_factory=dict)
     """The pods in this namespace the rule lets send; empty: all of them."""
 
+    # <generated from the fields of EgressRule by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, name: DnsSubdomain | None = None, namespace: DnsLabelInput | None = None, namespace_labels: LabelsInput | None = None,
+            pod_labels: LabelsInput | None = None, cidr: str | None = None, except_: Sequence[str] = (), ports: Sequence[Port | PortArgsDict] = (),
+            from_pods: LabelsInput = ...,
+        ) -> None: ...
+    # </generated>
 
-class RawPolicyArgsDict(TypedDict):
-    name: str
-    spec: Mapping[str, Any]
+
+# <generated from the fields of RawPolicy by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+class RawPolicyArgsDict(TypedDict, total=False):
+    """``RawPolicy`` as a dict, in the stack files' spelling."""
+
+    name: Required[DnsSubdomain]
+    spec: Required[Mapping[str, Any]]
+# </generated>
 
 
 class RawPolicy(Model):
@@ -175,6 +227,11 @@ class RawPolicy(Model):
 
     name: DnsSubdomain
     spec: dict[str, Any]
+
+    # <generated from the fields of RawPolicy by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(self, *, name: DnsSubdomain, spec: Mapping[str, Any]) -> None: ...
+    # </generated>
 
     def _problems(self) -> Findings:
         manifest = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": self.name}, "spec": self.spec}
@@ -189,8 +246,9 @@ GENERATED = {"default-deny": "defaultDeny", "allow-dns": "allowDNS", "allow-same
 """The names of the policies the shorthand makes, and what makes each."""
 
 
+# <generated from the fields of NetworkPolicyArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class NetworkPolicyArgsDict(TypedDict, total=False):
-    """``NetworkPolicyArgs`` as a dict, in the stack files' spelling (``allowDNS``, ``allowFrom``)."""
+    """``NetworkPolicyArgs`` as a dict, in the stack files' spelling."""
 
     defaultDeny: Sequence[Direction]
     allowDNS: bool
@@ -198,6 +256,7 @@ class NetworkPolicyArgsDict(TypedDict, total=False):
     allowFrom: Sequence[IngressRule | IngressRuleArgsDict]
     allowTo: Sequence[EgressRule | EgressRuleArgsDict]
     policies: Sequence[RawPolicy | RawPolicyArgsDict]
+# </generated>
 
 
 class NetworkPolicyArgs(Model):
@@ -213,18 +272,14 @@ class NetworkPolicyArgs(Model):
     allow_to: tuple[EgressRule, ...] = ()
     policies: tuple[RawPolicy, ...] = ()
 
-    @typed_init
-    def __init__(
-        self,
-        *,
-        default_deny: Sequence[Direction] | None = None,
-        allow_dns: bool | None = None,
-        allow_same_namespace: bool | None = None,
-        allow_from: Sequence[IngressRule | IngressRuleArgsDict] | None = None,
-        allow_to: Sequence[EgressRule | EgressRuleArgsDict] | None = None,
-        policies: Sequence[RawPolicy | RawPolicyArgsDict] | None = None,
-    ) -> None:
-        super().__init__(**given(locals()))
+    # <generated from the fields of NetworkPolicyArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, default_deny: Sequence[Direction] = (), allow_dns: bool = False, allow_same_namespace: bool = False,
+            allow_from: Sequence[IngressRule | IngressRuleArgsDict] = (), allow_to: Sequence[EgressRule | EgressRuleArgsDict] = (),
+            policies: Sequence[RawPolicy | RawPolicyArgsDict] = (),
+        ) -> None: ...
+    # </generated>
 
     def _problems(self) -> Findings:
         seen: dict[str, KeyPath] = {}
@@ -350,8 +405,14 @@ class NamespacePolicies(pulumi.ComponentResource):
         dns: ClusterDns | None = None,
         environment: str | None = None,
     ) -> None:
-        """``namespace``: where the policies go (default: ``resource_name``); ``dns``: the cluster's
-        DNS, required when the policies allow DNS."""
+        """Inputs beside the Args (which a TenantNamespace embeds, where the namespace is its own):
+
+        ``namespace``: where the policies go (default: ``resource_name``), outside the Args because the
+        same NetworkPolicyArgs serve a tenant, whose namespace they may not name. ``dns``: the cluster's
+        DNS (``ClusterDns``), required when the policies allow DNS; an object of the cluster, not a
+        stack-file key.
+        ``environment``: the stack's name for the clusterstack.io/environment label (default: the running
+        stack's), one value for a whole program, so not a setting of this component."""
         super().__init__("clusterstack:network:NamespacePolicies", resource_name, None, opts)
         spec = args_for(NetworkPolicyArgs, args, "NamespacePolicies", resource_name)
         target = namespace if namespace is not None else resource_name

@@ -22,7 +22,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -33,9 +33,10 @@ from ..kube.findings import Finding, Findings, prefixed, warning
 from ..kube.lifecycle import OnExisting
 from ..kube.manifest import Bundle, Manifest
 from ..kube.network import parse_ip
+from ..kube.quantity import Quantity
 from .cluster import ClusterDns, ClusterSpec
 from .labels import object_meta, stack_environment
-from .model import Model, QuantityText, QuantityValue, args_for, given, raise_problems, typed_init
+from .model import Model, QuantityText, QuantityValue, args_for, raise_problems
 from .register import AddOnChildren
 
 NAME = "node-local-dns"
@@ -59,24 +60,30 @@ Ttl = Annotated[int, Field(gt=0, le=MAX_TTL, strict=True)]
 ClusterProtocol = Literal["force_tcp", "prefer_udp"]
 
 
+# <generated from the fields of CacheSettings by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class CacheSettingsArgsDict(TypedDict, total=False):
-    successCapacity: int
-    successTTL: int
-    denialCapacity: int
-    denialTTL: int
+    """``CacheSettings`` as a dict, in the stack files' spelling."""
+
+    successCapacity: PositiveInt
+    successTTL: Ttl
+    denialCapacity: PositiveInt
+    denialTTL: Ttl
+# </generated>
 
 
+# <generated from the fields of NodeLocalDnsArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class NodeLocalDnsArgsDict(TypedDict, total=False):
     """``NodeLocalDnsArgs`` as a dict, in the stack files' spelling."""
 
     localIP: str
     upstreamServers: Sequence[str]
     stubDomains: Mapping[str, Sequence[str]]
-    memoryLimit: QuantityText
+    memoryLimit: QuantityText | Quantity
     image: str
     onExisting: OnExisting
     clusterProtocol: ClusterProtocol
-    cache: CacheSettingsArgsDict
+    cache: CacheSettings | CacheSettingsArgsDict
+# </generated>
 
 
 class CacheSettings(Model):
@@ -86,6 +93,13 @@ class CacheSettings(Model):
     success_ttl: Ttl = Field(30, alias="successTTL")
     denial_capacity: PositiveInt = _DEFAULT_CAPACITY
     denial_ttl: Ttl = Field(5, alias="denialTTL")
+
+    # <generated from the fields of CacheSettings by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, success_capacity: PositiveInt = 9984, success_ttl: Ttl = 30, denial_capacity: PositiveInt = 9984, denial_ttl: Ttl = 5,
+        ) -> None: ...
+    # </generated>
 
 
 def _checked_upstreams(value: tuple[str, ...]) -> tuple[str, ...]:
@@ -129,20 +143,14 @@ class NodeLocalDnsArgs(Model):
     """How the cluster zones reach kube-dns: upstream forces TCP (no lost UDP under conntrack races)."""
     cache: CacheSettings = Field(default_factory=CacheSettings)
 
-    @typed_init
-    def __init__(
-        self,
-        *,
-        local_ip: str | None = None,
-        upstream_servers: Sequence[str] | None = None,
-        stub_domains: Mapping[str, Sequence[str]] | None = None,
-        memory_limit: QuantityText | None = None,
-        image: str | None = None,
-        on_existing: OnExisting | None = None,
-        cluster_protocol: ClusterProtocol | None = None,
-        cache: CacheSettings | CacheSettingsArgsDict | None = None,
-    ) -> None:
-        super().__init__(**given(locals()))
+    # <generated from the fields of NodeLocalDnsArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, local_ip: str = "169.254.20.10", upstream_servers: Sequence[str] | None = None, stub_domains: Mapping[str, Sequence[str]] = ...,
+            memory_limit: QuantityText | Quantity | None = None, image: str = "registry.k8s.io/dns/k8s-dns-node-cache:1.26.4", on_existing: OnExisting = "fail",
+            cluster_protocol: ClusterProtocol = "force_tcp", cache: CacheSettings | CacheSettingsArgsDict = ...,
+        ) -> None: ...
+    # </generated>
 
     @field_validator("local_ip")
     @classmethod
@@ -378,8 +386,12 @@ class NodeLocalDns(pulumi.ComponentResource):
         cluster: ClusterSpec | None = None,
         environment: str | None = None,
     ) -> None:
-        """``cluster``: the cluster's facts (kube-dns IP, domain, kube-proxy mode; kubeadm's defaults
-        when omitted). Its children are named ``<resource_name>/<object name>``."""
+        """Its children are named ``<resource_name>/<object name>``.
+
+        Inputs beside the Args: ``cluster``: the cluster's facts (kube-dns IP, domain, kube-proxy mode;
+        kubeadm's defaults when omitted), one ``ClusterSpec`` shared by every DNS component.
+        ``environment``: the stack's name for the clusterstack.io/environment label (default: the running
+        stack's), one value for a whole program, so not a setting of this component."""
         super().__init__("clusterstack:dns:NodeLocalDns", resource_name, None, opts)
         spec = args_for(NodeLocalDnsArgs, args, "NodeLocalDns", resource_name)
         facts = cluster if cluster is not None else ClusterSpec()

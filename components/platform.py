@@ -14,7 +14,7 @@ import difflib
 import ipaddress
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from pydantic import Field
 
@@ -34,7 +34,7 @@ from .dns import DnsArgs, DnsArgsDict
 from .existing_namespaces import ExistingNamespaceArgs, ExistingNamespaceArgsDict
 from .ip_masq import IpMasqArgs, IpMasqArgsDict
 from .load_balancer import LoadBalancerArgs, LoadBalancerArgsDict
-from .model import DnsLabel, DnsSubdomain, Model, given, typed_init
+from .model import DnsLabel, DnsSubdomain, Model
 from .network_policy import EgressRule, IngressRule, _Rule, build_network_policies
 from .nodelocaldns import NodeLocalDnsArgs
 from .pod_security import pinned_ahead
@@ -73,16 +73,20 @@ _SHIPPED_ADVICE = {
 }
 
 
+# <generated from the fields of ClusterPlatformArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class ClusterPlatformArgsDict(TypedDict, total=False):
+    """``ClusterPlatformArgs`` as a dict, in the stack files' spelling."""
+
     cluster: ClusterSpec | ClusterSpecArgsDict
-    namespaces: Mapping[str, TenantNamespaceArgs | TenantNamespaceArgsDict]
+    namespaces: Mapping[DnsLabel, TenantNamespaceArgs | TenantNamespaceArgsDict]
     dns: DnsArgs | DnsArgsDict
-    loadBalancers: Mapping[str, LoadBalancerArgs | LoadBalancerArgsDict]
+    loadBalancers: Mapping[DnsLabel, LoadBalancerArgs | LoadBalancerArgsDict]
     namespaceDeletion: Deletion
-    priorityClasses: Mapping[str, PriorityClassArgs | PriorityClassArgsDict]
-    storageClasses: Mapping[str, StorageClassArgs | StorageClassArgsDict]
-    existingNamespaces: Mapping[str, ExistingNamespaceArgs | ExistingNamespaceArgsDict]
+    priorityClasses: Mapping[DnsSubdomain, PriorityClassArgs | PriorityClassArgsDict]
+    storageClasses: Mapping[DnsSubdomain, StorageClassArgs | StorageClassArgsDict]
+    existingNamespaces: Mapping[DnsLabel, ExistingNamespaceArgs | ExistingNamespaceArgsDict]
     ipMasq: IpMasqArgs | IpMasqArgsDict
+# </generated>
 
 
 class ClusterPlatformArgs(Model):
@@ -108,21 +112,16 @@ class ClusterPlatformArgs(Model):
     ip_masq: IpMasqArgs | None = None
     """ip-masq-agent: which destinations pods reach with their own IP; unset: not deployed."""
 
-    @typed_init
-    def __init__(
-        self,
-        *,
-        cluster: ClusterSpec | ClusterSpecArgsDict | None = None,
-        namespaces: Mapping[str, TenantNamespaceArgs | TenantNamespaceArgsDict] | None = None,
-        dns: DnsArgs | DnsArgsDict | None = None,
-        load_balancers: Mapping[str, LoadBalancerArgs | LoadBalancerArgsDict] | None = None,
-        namespace_deletion: Deletion | None = None,
-        priority_classes: Mapping[str, PriorityClassArgs | PriorityClassArgsDict] | None = None,
-        storage_classes: Mapping[str, StorageClassArgs | StorageClassArgsDict] | None = None,
-        existing_namespaces: Mapping[str, ExistingNamespaceArgs | ExistingNamespaceArgsDict] | None = None,
-        ip_masq: IpMasqArgs | IpMasqArgsDict | None = None,
-    ) -> None:
-        super().__init__(**given(locals()))
+    # <generated from the fields of ClusterPlatformArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, cluster: ClusterSpec | ClusterSpecArgsDict = ..., namespaces: Mapping[DnsLabel, TenantNamespaceArgs | TenantNamespaceArgsDict] = ...,
+            dns: DnsArgs | DnsArgsDict = ..., load_balancers: Mapping[DnsLabel, LoadBalancerArgs | LoadBalancerArgsDict] = ...,
+            namespace_deletion: Deletion = "delete", priority_classes: Mapping[DnsSubdomain, PriorityClassArgs | PriorityClassArgsDict] = ...,
+            storage_classes: Mapping[DnsSubdomain, StorageClassArgs | StorageClassArgsDict] = ...,
+            existing_namespaces: Mapping[DnsLabel, ExistingNamespaceArgs | ExistingNamespaceArgsDict] = ..., ip_masq: IpMasqArgs | IpMasqArgsDict | None = None,
+        ) -> None: ...
+    # </generated>
 
     def _problems(self) -> Findings:
         for at, part in self._cluster_bound():

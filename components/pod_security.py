@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Literal, TypedDict, get_args
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, get_args
 
 from pydantic import GetJsonSchemaHandler, field_validator, model_validator
 from pydantic.json_schema import JsonSchemaValue
@@ -34,8 +34,9 @@ _LABEL_CONFLICT = (
 _VERSION = re.compile(r"latest|v1\.([0-9]|[1-9][0-9]*)")
 
 
+# <generated from the fields of PodSecurity by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class PodSecurityArgsDict(TypedDict, total=False):
-    """``podSecurity`` as a dict: a level per mode, and the version they pin."""
+    """``PodSecurity`` as a dict, in the stack files' spelling."""
 
     enforce: Level
     audit: Level
@@ -44,6 +45,7 @@ class PodSecurityArgsDict(TypedDict, total=False):
     enforceVersion: str
     auditVersion: str
     warnVersion: str
+# </generated>
 
 
 class PodSecurity(Model):
@@ -68,6 +70,14 @@ class PodSecurity(Model):
     """The version ``audit`` applies; None: ``version``."""
     warn_version: str | None = None
     """The version ``warn`` applies; None: ``version``."""
+
+    # <generated from the fields of PodSecurity by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, enforce: Level | None = None, audit: Level | None = None, warn: Level | None = None, version: str = "latest",
+            enforce_version: str | None = None, audit_version: str | None = None, warn_version: str | None = None,
+        ) -> None: ...
+    # </generated>
 
     @model_validator(mode="before")
     @classmethod

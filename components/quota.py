@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Annotated, Any, TypedDict
+from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 
 import pulumi
 from pydantic import AfterValidator
@@ -41,8 +41,8 @@ def _whole_check(name: str) -> Callable[[Quantity], Quantity]:
 Hard = Annotated[dict[str, QuantityInput], AfterValidator(_check_hard)]
 """``spec.hard``: quota resource name -> quantity, checked as ValidateResourceQuotaResourceName does.
 A value may be an Output (checked when it resolves); the names are plain."""
-HardInput = Mapping[str, QuantityText | pulumi.Output[str]]
-"""``hard`` as a caller writes it: {"requests.cpu": "4", "pods": 20}."""
+HardInput = Mapping[str, QuantityText | Quantity | pulumi.Output[str] | pulumi.Output[Quantity]]
+"""``hard`` as a caller writes it: {"requests.cpu": "4", "pods": 20}, or another quota's ``hard``."""
 
 
 # Known names offered as "did you mean" for a key that is not a quota resource.
@@ -56,23 +56,33 @@ _SUGGESTIONS = (
 )
 
 
+# <generated from the fields of ScopeRequirement by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class ScopeRequirementArgsDict(TypedDict, total=False):
+    """``ScopeRequirement`` as a dict, in the stack files' spelling."""
+
     scopeName: Required[QuotaScope]
     operator: Required[ScopeOperator]
     values: Sequence[str]
+# </generated>
 
 
-class ScopeSelectorArgsDict(TypedDict):
-    matchExpressions: Sequence[ScopeRequirementArgsDict]
+# <generated from the fields of ScopeSelector by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+class ScopeSelectorArgsDict(TypedDict, total=False):
+    """``ScopeSelector`` as a dict, in the stack files' spelling."""
+
+    matchExpressions: Required[Sequence[ScopeRequirement | ScopeRequirementArgsDict]]
+# </generated>
 
 
+# <generated from the fields of QuotaSpec by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class QuotaSpecArgsDict(TypedDict, total=False):
-    """A named ResourceQuota as a dict, in the stack files' spelling."""
+    """``QuotaSpec`` as a dict, in the stack files' spelling."""
 
-    name: Required[str]
+    name: Required[DnsSubdomain]
     hard: Required[HardInput]
     scopes: Sequence[QuotaScope]
-    scopeSelector: ScopeSelectorArgsDict
+    scopeSelector: ScopeSelector | ScopeSelectorArgsDict
+# </generated>
 
 
 class ScopeRequirement(Model):
@@ -83,9 +93,19 @@ class ScopeRequirement(Model):
     values: tuple[str, ...] = ()
     """Required by In and NotIn; Exists and DoesNotExist take none."""
 
+    # <generated from the fields of ScopeRequirement by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(self, *, scope_name: QuotaScope, operator: ScopeOperator, values: Sequence[str] = ()) -> None: ...
+    # </generated>
+
 
 class ScopeSelector(Model):
     match_expressions: tuple[ScopeRequirement, ...]
+
+    # <generated from the fields of ScopeSelector by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(self, *, match_expressions: Sequence[ScopeRequirement | ScopeRequirementArgsDict]) -> None: ...
+    # </generated>
 
 
 class QuotaSpec(Model):
@@ -96,6 +116,14 @@ class QuotaSpec(Model):
     scopes: tuple[QuotaScope, ...] = ()
     """Empty: the quota tracks every object in the namespace."""
     scope_selector: ScopeSelector | None = None
+
+    # <generated from the fields of QuotaSpec by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, name: DnsSubdomain, hard: HardInput, scopes: Sequence[QuotaScope] = (),
+            scope_selector: ScopeSelector | ScopeSelectorArgsDict | None = None,
+        ) -> None: ...
+    # </generated>
 
     def _problems(self) -> Findings:
         yield from quota_problems(self.hard, self.scopes, self.scope_selector)

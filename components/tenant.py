@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -25,8 +25,8 @@ from . import labels as standard
 from .access import TenantAccess, TenantAccessArgsDict, build_access
 from .cluster import ClusterDns, dns_argument
 from .limits import Limits, LimitsArgsDict, build_limit_range, container_defaults
-from .model import AnnotationsInput, DnsLabelInput, LabelsInput, Model, QuantityInput, args_for, check_label_keys, given, typed_init
-from .network_policy import NetworkPolicyArgs, NetworkPolicyArgsDict, Selector, build_network_policies, register_policies
+from .model import AnnotationsInput, DnsLabelInput, LabelsInput, Model, QuantityInput, args_for, check_label_keys
+from .network_policy import NetworkPolicyArgs, NetworkPolicyArgsDict, build_network_policies, register_policies
 from .pod_security import Level, PodSecurity, PodSecurityArgsDict, label_problems, namespace_labels
 from .quota import Hard, HardInput, QuotaSpec, QuotaSpecArgsDict, build_quota
 from .register import child_name, deletion_options, register
@@ -34,12 +34,13 @@ from .register import child_name, deletion_options, register
 TENANT_QUOTA_NAME = "tenant-quota"
 
 
+# <generated from the fields of TenantNamespaceArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class TenantNamespaceArgsDict(TypedDict, total=False):
     """``TenantNamespaceArgs`` as a dict, in the stack files' spelling."""
 
-    name: str | pulumi.Output[str]
-    labels: Selector
-    annotations: Selector
+    name: DnsLabelInput
+    labels: LabelsInput
+    annotations: AnnotationsInput
     podSecurity: PodSecurity | Level | PodSecurityArgsDict
     quota: HardInput
     quotas: Sequence[QuotaSpec | QuotaSpecArgsDict]
@@ -47,6 +48,7 @@ class TenantNamespaceArgsDict(TypedDict, total=False):
     networkPolicy: NetworkPolicyArgs | NetworkPolicyArgsDict
     access: TenantAccess | TenantAccessArgsDict
     deletion: Deletion
+# </generated>
 
 
 class TenantNamespaceArgs(Model):
@@ -74,22 +76,16 @@ class TenantNamespaceArgs(Model):
     ``protect`` (refused until this says ``delete`` and has been applied) or ``retain`` (forgotten,
     left in the cluster). None: the platform's ``namespaceDeletion``, else ``delete``."""
 
-    @typed_init
-    def __init__(
-        self,
-        *,
-        name: str | pulumi.Output[str] | None = None,
-        labels: Selector | None = None,
-        annotations: Selector | None = None,
-        pod_security: PodSecurity | Level | PodSecurityArgsDict | None = None,
-        quota: HardInput | None = None,
-        quotas: Sequence[QuotaSpec | QuotaSpecArgsDict] | None = None,
-        limits: Limits | LimitsArgsDict | None = None,
-        network_policy: NetworkPolicyArgs | NetworkPolicyArgsDict | None = None,
-        access: TenantAccess | TenantAccessArgsDict | None = None,
-        deletion: Deletion | None = None,
-    ) -> None:
-        super().__init__(**given(locals()))
+    # <generated from the fields of TenantNamespaceArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, name: DnsLabelInput | None = None, labels: LabelsInput = ..., annotations: AnnotationsInput = ...,
+            pod_security: PodSecurity | Level | PodSecurityArgsDict | None = None, quota: HardInput | None = None,
+            quotas: Sequence[QuotaSpec | QuotaSpecArgsDict] = (), limits: Limits | LimitsArgsDict | None = None,
+            network_policy: NetworkPolicyArgs | NetworkPolicyArgsDict | None = None, access: TenantAccess | TenantAccessArgsDict | None = None,
+            deletion: Deletion | None = None,
+        ) -> None: ...
+    # </generated>
 
     def _problems(self) -> Findings:
         if isinstance(self.labels, Mapping):
@@ -256,8 +252,12 @@ class TenantNamespace(pulumi.ComponentResource):
         dns: ClusterDns | None = None,
         environment: str | None = None,
     ) -> None:
-        """``dns``: the cluster's DNS (``ClusterDns``), required when the network policy allows DNS;
-        ``environment``: recorded in the clusterstack.io/environment label (default: the stack's name)."""
+        """Inputs beside the Args, each a fact of the program rather than a setting of the namespace:
+
+        ``dns``: the cluster's DNS (``ClusterDns``), shared by every component that allows DNS and
+        required when the network policy does; an object of the cluster, not a stack-file key.
+        ``environment``: the stack's name for the clusterstack.io/environment label (default: the running
+        stack's), one value for a whole program, so not a setting of this component."""
         _require_plain_name(resource_name, "TenantNamespace", "TenantNamespaceArgs(name=...)")
         super().__init__("clusterstack:tenant:TenantNamespace", resource_name, None, opts)
         self.args = args_for(TenantNamespaceArgs, args, "TenantNamespace", resource_name)
