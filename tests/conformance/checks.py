@@ -6,7 +6,7 @@ manifests, quotas' status.used as ``--usage`` gives it), so the suite exercises 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -25,36 +25,6 @@ DEFAULT_SELECTORS = [
     {"scopeName": "PriorityClass", "operator": "In", "values": ["class1"]},
     {"scopeName": "CrossNamespacePodAffinity"},
 ]
-
-
-def load() -> dict[str, list[dict[str, Any]]]:
-    return suite.load(DATA)
-
-
-def cases(data: Mapping[str, list[dict[str, Any]]] | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(section, case) for every case, skipped ones included."""
-    return suite.cases(data if data is not None else load())
-
-
-case_id = suite.case_id
-
-
-def disagreements(section: str, case: Mapping[str, Any]) -> list[str]:
-    """What clusterstack answers differently from upstream for this case; [] when it agrees."""
-    check: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
-        "usage": _usage,
-        "constraints": _constraints,
-        "scopes": _scopes,
-        "limitranger": _limitranger,
-        "quota": _quota,
-        "totals": _totals,
-    }
-    return check[section](case)
-
-
-def run_suite(data: Mapping[str, list[dict[str, Any]]] | None = None) -> list[str]:
-    """Every disagreement of every case that is not skipped, each prefixed with its case."""
-    return suite.run_suite(data if data is not None else load(), disagreements)
 
 
 def _usage(case: Mapping[str, Any]) -> list[str]:
@@ -234,3 +204,15 @@ def _defaulted(expected: Mapping[str, Any], containers: list[admission.Container
         for which in ("requests", "limits"):
             problems += _compare(f"defaulted[{key}].{which}", expected[key].get(which, {}), getattr(container, which))
     return problems
+
+
+CHECKER = suite.Checker(DATA, {
+    "usage": _usage,
+    "constraints": _constraints,
+    "scopes": _scopes,
+    "limitranger": _limitranger,
+    "quota": _quota,
+    "totals": _totals,
+})
+load, cases, disagreements, run_suite = CHECKER.load, CHECKER.cases, CHECKER.disagreements, CHECKER.run_suite
+case_id = suite.case_id

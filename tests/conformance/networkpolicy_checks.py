@@ -7,7 +7,7 @@ breaks a rule of the evaluator in memory breaks it here too."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,37 +20,6 @@ SERVED = [(protocol, port) for protocol in ("TCP", "UDP", "SCTP") for port in (8
 """cyclonus' default cluster: every pod serves 80 and 81 on each protocol."""
 ANYWHERE = flows.Host("203.0.113.1")
 """An address no case's rule names: a flow to or from it shows whether a side is isolated."""
-
-
-def load() -> dict[str, list[dict[str, Any]]]:
-    return suite.load(DATA)
-
-
-def cases(data: Mapping[str, list[dict[str, Any]]] | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(section, case) for every case, skipped ones included."""
-    return suite.cases(data if data is not None else load())
-
-
-case_id = suite.case_id
-
-
-def disagreements(section: str, case: Mapping[str, Any]) -> list[str]:
-    """What clusterstack answers differently from upstream for this case; [] when it agrees."""
-    check: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
-        "e2e": _e2e,
-        "ports": _ports,
-        "flows": _flows,
-        "peers": _peers,
-        "rules": _rules,
-        "defaults": _defaults,
-        "legacy": _legacy,
-    }
-    return check[section](case)
-
-
-def run_suite(data: Mapping[str, list[dict[str, Any]]] | None = None) -> list[str]:
-    """Every disagreement of every case that is not skipped, each prefixed with its case."""
-    return suite.run_suite(data if data is not None else load(), disagreements)
 
 
 def _policy(entry: Mapping[str, Any]) -> dict[str, Any]:
@@ -287,3 +256,16 @@ def _defaults(case: Mapping[str, Any]) -> list[str]:
         if not flows.decide([policy], sender, receiver, 80, "TCP").allowed
     ]
     return [] if isolated == case["policyTypes"] else [f"expected policyTypes {case['policyTypes']}, got {isolated}"]
+
+
+CHECKER = suite.Checker(DATA, {
+    "e2e": _e2e,
+    "ports": _ports,
+    "flows": _flows,
+    "peers": _peers,
+    "rules": _rules,
+    "defaults": _defaults,
+    "legacy": _legacy,
+})
+load, cases, disagreements, run_suite = CHECKER.load, CHECKER.cases, CHECKER.disagreements, CHECKER.run_suite
+case_id = suite.case_id

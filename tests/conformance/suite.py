@@ -10,7 +10,6 @@ from typing import Any
 import yaml
 
 Suite = Mapping[str, list[dict[str, Any]]]
-Checker = Callable[[Mapping[str, Any]], list[str]]
 
 
 def load(data: Path) -> dict[str, list[dict[str, Any]]]:
@@ -36,3 +35,35 @@ def run_suite(suite: Suite, disagreements: Callable[[str, Mapping[str, Any]], li
         if "skip" not in case:
             found += [f"{case_id(section, case)}: {problem}" for problem in disagreements(section, case)]
     return found
+
+
+class Checker:
+    """One suite's data file and its checker per section: what a checker module exposes, written once."""
+
+    def __init__(self, data: Path, sections: Mapping[str, Callable[[Mapping[str, Any]], list[str]]]) -> None:
+        self.data = data
+        self.sections = sections
+
+    def load(self) -> dict[str, list[dict[str, Any]]]:
+        return load(self.data)
+
+    def cases(self, data: Suite | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(section, case) for every case, skipped ones included."""
+        return cases(data if data is not None else self.load())
+
+    def disagreements(self, section: str, case: Mapping[str, Any]) -> list[str]:
+        """What clusterstack answers differently from upstream for this case; [] when it agrees."""
+        return self.sections[section](case)
+
+    def run_suite(self, data: Suite | None = None) -> list[str]:
+        """Every disagreement of every case that is not skipped, each prefixed with its case."""
+        return run_suite(data if data is not None else self.load(), self.disagreements)
+
+    def params(self, data: Suite) -> list[Any]:
+        """Each case as a pytest parameter named by its case, skipped with its reason."""
+        import pytest
+
+        return [
+            pytest.param(section, case, id=case_id(section, case), marks=[pytest.mark.skip(reason=case["skip"])] if "skip" in case else [])
+            for section, case in cases(data)
+        ]

@@ -10,13 +10,10 @@ from __future__ import annotations
 import pytest
 
 from clusterstack.analysis import admission, pods
-from tests.conformance.checks import case_id, cases, disagreements, load, run_suite
+from tests.conformance.checks import CHECKER, case_id, cases, disagreements, load, run_suite
 
 SUITE = load()
-PARAMS = [
-    pytest.param(section, case, id=case_id(section, case), marks=[pytest.mark.skip(reason=case["skip"])] if "skip" in case else [])
-    for section, case in cases(SUITE)
-]
+PARAMS = CHECKER.params(SUITE)
 
 
 @pytest.mark.parametrize(("section", "case"), PARAMS)

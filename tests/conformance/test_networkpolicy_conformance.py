@@ -15,13 +15,10 @@ from typing import Any
 import pytest
 
 from clusterstack.kube import flows
-from tests.conformance.networkpolicy_checks import case_id, cases, disagreements, load, run_suite
+from tests.conformance.networkpolicy_checks import CHECKER, case_id, cases, disagreements, load, run_suite
 
 SUITE = load()
-PARAMS = [
-    pytest.param(section, case, id=case_id(section, case), marks=[pytest.mark.skip(reason=case["skip"])] if "skip" in case else [])
-    for section, case in cases(SUITE)
-]
+PARAMS = CHECKER.params(SUITE)
 
 
 @pytest.mark.parametrize(("section", "case"), PARAMS)
