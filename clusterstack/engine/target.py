@@ -12,6 +12,10 @@ them, ready for ``kubectl apply -k deploy/<stack>`` or a GitOps controller. Its 
 
 Either way the patches of objects the cluster already has sit in ``patches/``, one file each, outside
 the kustomization, and a program with several clusters gets a directory per cluster.
+
+One module (~450 lines) because it is one thing: the directory target, whose writing, reading back,
+indexing and claim all guard the same rule, that it touches only what it wrote (engine/layout.py
+names the files; files.py writes them).
 """
 
 from __future__ import annotations
