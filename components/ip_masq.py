@@ -27,6 +27,10 @@ one of ``nonMasqueradeCIDRs`` (or the whole list as one Output), a registry mirr
 checked when it resolves, by the rules a plain value meets at once; the rules across the list
 (``cidrLimit``, IPv6 only with ``enableIPv6``, a CIDR listed twice) run on the resolved list, where the
 ConfigMap's config file is written, which is then an Output too.
+
+One module (~400 lines) for one building block: the Args, the agent's config file and the objects
+are what the two upstream manifests hold (durations and CIDRs are parsed in ``kube``), and the rules
+across the CIDR list run where the config file is written.
 """
 
 from __future__ import annotations
