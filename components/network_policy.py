@@ -6,9 +6,9 @@ NodeLocal DNSCache runs on the host network, where pod selectors never match it,
 also allow its IP (and the kube-dns ClusterIP it answers on) by address. Which of the two a cluster
 runs is a ``ClusterDns`` the caller passes: there is no default to get wrong.
 
-One module (~420 lines) for one building block: the shorthand's models and the policies built from
-them share one vocabulary (a rule's fields are what ``_rule`` writes, and platform.py's cross-part
-rules read both), and the component that registers them is a few lines.
+One module (~420 lines) for one building block, its Args beside it as in every component module:
+the shorthand's models are most of it, and the policies built from them speak their vocabulary (a
+rule's fields are what ``_rule`` writes; platform.py's cross-part rules import both).
 """
 
 from __future__ import annotations
