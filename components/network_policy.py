@@ -5,6 +5,10 @@ Net). The traps this guards against: a default-deny egress policy silently break
 NodeLocal DNSCache runs on the host network, where pod selectors never match it, so DNS egress must
 also allow its IP (and the kube-dns ClusterIP it answers on) by address. Which of the two a cluster
 runs is a ``ClusterDns`` the caller passes: there is no default to get wrong.
+
+One module (~420 lines) for one building block, its Args beside it as in every component module:
+the shorthand's models are most of it, and the policies built from them speak their vocabulary (a
+rule's fields are what ``_rule`` writes; platform.py's cross-part rules import both).
 """
 
 from __future__ import annotations

@@ -15,6 +15,10 @@ standard labels, and an optional memory limit is set.
 
 The node-cache is CoreDNS: its upstreams, stub-domain zones and cache TTLs follow ``kube.corefile``,
 the rules ``dns.coredns`` follows too.
+
+One module (~410 lines) for one building block, its Args beside it as in every component module:
+the node-cache's Corefile (~35 lines) is rendered into the ConfigMap the builder writes, and the
+rules it shares with CoreDNS are already in ``kube.corefile``.
 """
 
 from __future__ import annotations
