@@ -48,7 +48,6 @@ COVERED_BY = {
     "clusterstack/analysis/capacity.py": ("test_capacity.py", "the capacity report, tested with the node pools it reads (not yet split)"),
     "clusterstack/analysis/envdiff.py": ("test_environments.py", "``clusterstack diff`` between the shipped environments"),
     "clusterstack/analysis/forecast.py": ("test_cli.py", "``clusterstack dns forecast``; the arithmetic is components/cpa.py's (test_cpa.py)"),
-    "clusterstack/analysis/kubeschema.py": ("test_cli.py", "``validate`` against the schemas; the schemas themselves in test_kube_schema.py"),
     "clusterstack/analysis/limitranger.py": ("conformance/test_admission_conformance.py", "LimitRanger's upstream cases, and test_admission.py"),
     "clusterstack/analysis/pods.py": ("conformance/test_admission_conformance.py", "the quota evaluators' upstream cases, and test_admission.py"),
     # The command line: thin shells, verified as a user drives them.
@@ -67,9 +66,7 @@ COVERED_BY = {
     "clusterstack/stack/schema.py": ("test_environments.py", "the published stack schema generated from the spec, over every stack"),
     "clusterstack/stack/secure.py": ("test_program_config.py", "passphrase-encrypted ``secure:`` values decrypted as Pulumi does"),
     "clusterstack/stack/spec.py": ("test_corpus.py", "every bad stack's message and key path, through every command"),
-    "clusterstack/stack/target.py": ("test_engine_target.py", "``clusterstack:target`` as the directory target uses it"),
     # The Pulumi program's side.
-    "clusterstack/program/evalpath.py": ("test_fast_path.py", "which evaluation path runs, and that both give the same"),
     "clusterstack/program/loader.py": ("test_program_config.py", "``stack_args`` under clusterstack.testing and the engine"),
     "clusterstack/program/_sdk/exports.py": ("test_secrets.py", "exports resolved, secret ones masked"),
     "clusterstack/program/_sdk/goals.py": ("test_options.py", "what the engine does to a registration: inheritance, transforms"),
