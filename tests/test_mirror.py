@@ -47,7 +47,6 @@ COVERED_BY = {
     # The analyses, verified through the commands that print them and Kubernetes' own test cases.
     "clusterstack/analysis/capacity.py": ("test_capacity.py", "the capacity report, tested with the node pools it reads (not yet split)"),
     "clusterstack/analysis/envdiff.py": ("test_environments.py", "``clusterstack diff`` between the shipped environments"),
-    "clusterstack/analysis/forecast.py": ("test_cli.py", "``clusterstack dns forecast``; the arithmetic is components/cpa.py's (test_cpa.py)"),
     "clusterstack/analysis/limitranger.py": ("conformance/test_admission_conformance.py", "LimitRanger's upstream cases, and test_admission.py"),
     "clusterstack/analysis/pods.py": ("conformance/test_admission_conformance.py", "the quota evaluators' upstream cases, and test_admission.py"),
     # The command line: thin shells, verified as a user drives them.
