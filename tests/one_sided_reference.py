@@ -1,6 +1,6 @@
 """The one-sided-rule check as it was before the policy index: every rule evaluated with
 ``flows.decide`` over the policies both namespaces render (n rules × n policies). Kept as the
-oracle the indexed check must agree with (tests/test_flows_index.py) and as the "before" of
+oracle the indexed check must agree with (tests/test_flows.py) and as the "before" of
 bench/rules.py."""
 
 from __future__ import annotations

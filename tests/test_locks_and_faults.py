@@ -23,7 +23,7 @@ from clusterstack.engine.state import Entry
 from clusterstack.engine.store import StateStore
 from clusterstack.errors import ClusterstackError
 from tests.test_engine import DEV, cs, edit
-from tests.test_saved_plans import fill
+from tests.test_saved import fill
 
 NOBODY = 65534
 

@@ -211,7 +211,7 @@ class PolicyIndex:
     selector) and the one port it lists, and checks a flow only against the rules filed under its
     namespace and port and those that could match any. A filed rule is still checked in full with
     ``decide``'s own predicates, so the index can only skip rules that could not match: the
-    decisions are ``decide``'s (tests/test_flows_index.py compares them)."""
+    decisions are ``decide``'s (tests/test_flows.py compares them)."""
 
     def __init__(self, policies_of: Callable[[str], Iterable[Mapping[str, Any]]], namespace_labels: Mapping[str, Mapping[str, str]] | None = None) -> None:
         self._policies_of = policies_of
