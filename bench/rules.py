@@ -4,7 +4,7 @@ The stack: two tenant namespaces denying all traffic, ``a`` admitting ``b`` on 2
 shape that made validate quadratic: each rule was checked against every policy both namespaces
 render), ``b`` sending to half of them. This prints, measured in this one run:
 
-- the cross-namespace checks (``coherence.warnings``) with the naive check kept as the tests'
+- the cross-namespace checks (``platform.coherence_warnings``) with the naive check kept as the tests'
   oracle (tests/one_sided_reference.py) and with the index, and whether their findings are equal;
 - ``clusterstack validate --no-cache`` on the same stack, in a fresh process (the whole command).
 
@@ -44,7 +44,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rules", type=int, default=2000)
     rules = parser.parse_args().rules
-    from clusterstack.components.coherence import warnings
+    from clusterstack.components.platform import coherence_warnings as warnings
     from clusterstack.stack.files import read_stack
     from clusterstack.stack.project import Project
     from clusterstack.stack.spec import load_spec

@@ -15,3 +15,9 @@ The packages read as the data flows, each importing only those above it here
 
 The Pulumi program (``__main__.py``) stands on the components and ``clusterstack.program`` only.
 """
+
+FIELD_DOCS_ENV = "CLUSTERSTACK_FIELD_DOCS"
+"""``0``: the models leave their fields' docstrings out. They are the published schema's descriptions
+(``clusterstack schema``) and nothing else, and pydantic finds them by reading each class's source,
+which costs a command ~0.2 s of start-up: the ``clusterstack`` command sets it for every other command.
+It sits here, above every layer, because it must be read before the component library is imported."""

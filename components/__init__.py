@@ -2,25 +2,27 @@
 
 Each building block is a pure builder (spec -> plain Kubernetes objects, by role) and a thin
 ComponentResource that registers those objects as pulumi-kubernetes resources parented to it and
-keeps a typed handle on each.
+keeps a typed handle on each; ``blocks.py`` is the table of the blocks a ClusterPlatform is made of.
 
-Each name loads on first use (PEP 562), so importing the package or one of its pure modules
-(``kube.kinds``, ``cpa``) does not import Pulumi, pulumi-kubernetes and every model.
+Each name loads on first use (PEP 562): a command that needs one module (``clusterstack diff`` reads
+``labels``) does not build every model, which a plain re-export would make it do (~0.5 s of its
+~0.8 s). The ``TYPE_CHECKING`` imports are the list of public names: type checkers read them, and
+the package reads them back from this file for where each name lives. ``__all__`` repeats the names
+for type checkers: ruff refuses an import it lacks (F401), tests/test_blocks.py a name it has that
+the block does not import.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-FIELD_DOCS_ENV = "CLUSTERSTACK_FIELD_DOCS"
-"""``0``: the models leave their fields' docstrings out. They are the published schema's descriptions
-(``clusterstack schema``) and nothing else, and pydantic finds them by reading each class's source,
-which costs a command ~0.2 s of start-up: the ``clusterstack`` command sets it for every other command."""
 
 if TYPE_CHECKING:
     from ..kube.manifest import Manifest
     from .access import ServiceAccountArgs, ServiceAccountArgsDict, Subjects, SubjectsArgsDict, TenantAccess, TenantAccessArgsDict, build_access
+    from .blocks import ClusterPlatform, PlatformParts, build_platform, compose
     from .capacity import NodePool, NodePoolArgsDict
     from .classes import ClusterClasses, PriorityClassArgs, PriorityClassArgsDict, StorageClassArgs, StorageClassArgsDict, build_classes
     from .cluster import ClusterDns, ClusterSpec, ClusterSpecArgsDict, Existing, ExistingArgsDict
@@ -58,115 +60,21 @@ if TYPE_CHECKING:
         build_network_policies,
     )
     from .nodelocaldns import NodeLocalDns, NodeLocalDnsArgs, NodeLocalDnsArgsDict, NodeLocalDnsObjects, build_node_local_dns, corefile
-    from .platform import ClusterPlatform, ClusterPlatformArgs, ClusterPlatformArgsDict, PlatformParts, build_platform, compose
+    from .platform import ClusterPlatformArgs, ClusterPlatformArgsDict
     from .pod_security import PodSecurity, PodSecurityArgsDict
     from .quota import QuotaSpec, QuotaSpecArgsDict, ScopeRequirement, ScopeSelector
     from .register import legacy_urns
     from .tenant import TenantNamespace, TenantNamespaceArgs, TenantNamespaceArgsDict, TenantObjects, build_tenant
 
-_HOMES = {
-    "ClusterClasses": "classes",
-    "ClusterDns": "cluster",
-    "ClusterPlatform": "platform",
-    "ClusterPlatformArgs": "platform",
-    "ClusterPlatformArgsDict": "platform",
-    "ClusterSize": "cpa",
-    "ClusterSpec": "cluster",
-    "ClusterSpecArgsDict": "cluster",
-    "CoreDns": "coredns",
-    "CoreDnsArgs": "coredns",
-    "CoreDnsArgsDict": "coredns",
-    "CoreDnsObjects": "coredns",
-    "DisruptionBudget": "coredns",
-    "DisruptionBudgetArgsDict": "coredns",
-    "DnsArgs": "dns",
-    "DnsArgsDict": "dns",
-    "DnsAutoscaler": "dns_autoscaler",
-    "DnsAutoscalerArgs": "dns_autoscaler",
-    "DnsAutoscalerArgsDict": "dns_autoscaler",
-    "DnsAutoscalerObjects": "dns_autoscaler",
-    "EgressRule": "network_policy",
-    "EgressRuleArgsDict": "network_policy",
-    "Existing": "cluster",
-    "ExistingArgsDict": "cluster",
-    "ExistingNamespaceArgs": "existing_namespaces",
-    "ExistingNamespaceArgsDict": "existing_namespaces",
-    "ExistingNamespaces": "existing_namespaces",
-    "IngressRule": "network_policy",
-    "IngressRuleArgsDict": "network_policy",
-    "Invalid": "model",
-    "IpMasqAgent": "ip_masq",
-    "IpMasqArgs": "ip_masq",
-    "IpMasqArgsDict": "ip_masq",
-    "IpMasqObjects": "ip_masq",
-    "LadderParams": "cpa",
-    "LadderParamsArgsDict": "cpa",
-    "LimitEntry": "limits",
-    "LimitEntryArgsDict": "limits",
-    "Limits": "limits",
-    "LimitsArgsDict": "limits",
-    "LinearParams": "cpa",
-    "LinearParamsArgsDict": "cpa",
-    "LoadBalancer": "load_balancer",
-    "LoadBalancerArgs": "load_balancer",
-    "LoadBalancerArgsDict": "load_balancer",
-    "LoadBalancerObjects": "load_balancer",
-    "Manifest": "bundle",
-    "NamespacePolicies": "network_policy",
-    "NetworkPolicyArgs": "network_policy",
-    "NetworkPolicyArgsDict": "network_policy",
-    "NodeLocalDns": "nodelocaldns",
-    "NodeLocalDnsArgs": "nodelocaldns",
-    "NodeLocalDnsArgsDict": "nodelocaldns",
-    "NodeLocalDnsObjects": "nodelocaldns",
-    "NodePool": "capacity",
-    "NodePoolArgsDict": "capacity",
-    "PlatformParts": "platform",
-    "PodSecurity": "pod_security",
-    "PodSecurityArgsDict": "pod_security",
-    "Port": "network_policy",
-    "PortArgsDict": "network_policy",
-    "PriorityClassArgs": "classes",
-    "PriorityClassArgsDict": "classes",
-    "QuotaSpec": "quota",
-    "QuotaSpecArgsDict": "quota",
-    "RawPolicyArgsDict": "network_policy",
-    "ScopeRequirement": "quota",
-    "ScopeSelector": "quota",
-    "ServerBlock": "coredns",
-    "ServerBlockArgsDict": "coredns",
-    "ServiceAccountArgs": "access",
-    "ServiceAccountArgsDict": "access",
-    "ServicePort": "load_balancer",
-    "ServicePortArgsDict": "load_balancer",
-    "StorageClassArgs": "classes",
-    "StorageClassArgsDict": "classes",
-    "Subjects": "access",
-    "SubjectsArgsDict": "access",
-    "TenantAccess": "access",
-    "TenantAccessArgsDict": "access",
-    "TenantNamespace": "tenant",
-    "TenantNamespaceArgs": "tenant",
-    "TenantNamespaceArgsDict": "tenant",
-    "TenantObjects": "tenant",
-    "build_access": "access",
-    "build_classes": "classes",
-    "build_coredns": "coredns",
-    "build_dns_autoscaler": "dns_autoscaler",
-    "build_existing_namespaces": "existing_namespaces",
-    "build_ip_masq": "ip_masq",
-    "build_load_balancer": "load_balancer",
-    "build_network_policies": "network_policy",
-    "build_node_local_dns": "nodelocaldns",
-    "build_platform": "platform",
-    "build_tenant": "tenant",
-    "compose": "platform",
-    "corefile": "nodelocaldns",
-    "forecast": "cpa",
-    "legacy_urns": "register",
-    "render_corefile": "coredns",
-}
-"""Each public name's module."""
+
+def _homes() -> dict[str, str]:
+    """Each name the ``TYPE_CHECKING`` block imports, by its module (relative to this package)."""
+    tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
+    [block] = [node for node in tree.body if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"]
+    return {alias.name: "." * node.level + (node.module or "") for node in block.body if isinstance(node, ast.ImportFrom) for alias in node.names}
+
+
+_HOMES = _homes()
 
 __all__ = [
     "ClusterClasses",
@@ -276,7 +184,7 @@ def __getattr__(name: str) -> Any:
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{home}", __name__), name)
+    value = getattr(importlib.import_module(home, __name__), name)
     globals()[name] = value
     return value
 

@@ -18,10 +18,13 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypedDict, get_args
 
 import pulumi
 from pydantic import AfterValidator, Field, model_validator
+from typing_extensions import Required
 
+from ..kube.findings import Finding, Findings, warning
 from ..kube.manifest import Manifest
+from ..kube.paths import KeyPath
 from .labels import object_meta
-from .model import AnnotationsInput, DnsLabel, DnsSubdomain, KeyPath, Model, Problems, deferred, given, typed_init
+from .model import AnnotationsInput, DnsLabel, DnsSubdomain, Model, deferred
 
 Role = Literal["admins", "editors", "viewers"]
 ROLES: tuple[Role, ...] = get_args(Role)
@@ -68,9 +71,13 @@ _BROAD_GROUPS = {
 """Groups Kubernetes assigns itself ("Using RBAC Authorization", default roles and subjects), and who is in them."""
 
 
+# <generated from the fields of ServiceAccountRef by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class ServiceAccountRefArgsDict(TypedDict, total=False):
-    name: str
-    namespace: str
+    """``ServiceAccountRef`` as a dict, in the stack files' spelling."""
+
+    name: Required[DnsSubdomain]
+    namespace: Required[DnsLabel]
+# </generated>
 
 
 class ServiceAccountRef(Model):
@@ -79,15 +86,20 @@ class ServiceAccountRef(Model):
     name: DnsSubdomain
     namespace: DnsLabel
 
-    @typed_init
-    def __init__(self, *, name: str, namespace: str) -> None:
-        super().__init__(**given(locals()))
+    # <generated from the fields of ServiceAccountRef by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(self, *, name: DnsSubdomain, namespace: DnsLabel) -> None: ...
+    # </generated>
 
 
+# <generated from the fields of Subjects by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class SubjectsArgsDict(TypedDict, total=False):
-    groups: Sequence[str | pulumi.Output[str]]
-    users: Sequence[str | pulumi.Output[str]]
-    serviceAccounts: Sequence[str | ServiceAccountRef | ServiceAccountRefArgsDict]
+    """``Subjects`` as a dict, in the stack files' spelling."""
+
+    groups: Sequence[GroupNameInput]
+    users: Sequence[UserNameInput]
+    serviceAccounts: Sequence[DnsSubdomain | ServiceAccountRef | ServiceAccountRefArgsDict]
+# </generated>
 
 
 class Subjects(Model):
@@ -101,22 +113,20 @@ class Subjects(Model):
     """ServiceAccounts of this namespace by name (declared under ``access.serviceAccounts``, or
     ``default``), or of another as ``{name, namespace}``."""
 
-    @typed_init
-    def __init__(
-        self,
-        *,
-        groups: Sequence[str | pulumi.Output[str]] | None = None,
-        users: Sequence[str | pulumi.Output[str]] | None = None,
-        service_accounts: Sequence[str | ServiceAccountRef | ServiceAccountRefArgsDict] | None = None,
-    ) -> None:
-        super().__init__(**given(locals()))
+    # <generated from the fields of Subjects by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, groups: Sequence[GroupNameInput] = (), users: Sequence[UserNameInput] = (),
+            service_accounts: Sequence[DnsSubdomain | ServiceAccountRef | ServiceAccountRefArgsDict] = (),
+        ) -> None: ...
+    # </generated>
 
-    def _problems(self) -> Problems:
+    def _problems(self) -> Findings:
         for field in ("groups", "users", "serviceAccounts"):
             names: tuple[str | ServiceAccountRef | pulumi.Output[str], ...] = getattr(self, "service_accounts" if field == "serviceAccounts" else field)
             for index, name in enumerate(names):
                 if not isinstance(name, pulumi.Output) and name in names[:index]:
-                    yield (field, index), f"{_shown(name)} is listed twice"
+                    yield Finding((field, index), f"{_shown(name)} is listed twice")
 
     def subjects(self, namespace: Any) -> list[dict[str, Any]]:
         """The RoleBinding's subjects: groups, then users, then ServiceAccounts, each in the order given."""
@@ -134,10 +144,14 @@ class Subjects(Model):
         return not (self.groups or self.users or self.service_accounts)
 
 
+# <generated from the fields of ServiceAccountArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class ServiceAccountArgsDict(TypedDict, total=False):
-    annotations: Mapping[str, str | pulumi.Output[str]] | pulumi.Output[Mapping[str, str]]
+    """``ServiceAccountArgs`` as a dict, in the stack files' spelling."""
+
+    annotations: AnnotationsInput
     automountToken: bool
-    imagePullSecrets: Sequence[str]
+    imagePullSecrets: Sequence[DnsSubdomain]
+# </generated>
 
 
 class ServiceAccountArgs(Model):
@@ -151,22 +165,23 @@ class ServiceAccountArgs(Model):
     image_pull_secrets: tuple[DnsSubdomain, ...] = ()
     """Secrets in the namespace its pods pull images with."""
 
-    @typed_init
-    def __init__(
-        self,
-        *,
-        annotations: Mapping[str, str | pulumi.Output[str]] | pulumi.Output[Mapping[str, str]] | None = None,
-        automount_token: bool | None = None,
-        image_pull_secrets: Sequence[str] | None = None,
-    ) -> None:
-        super().__init__(**given(locals()))
+    # <generated from the fields of ServiceAccountArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, annotations: AnnotationsInput = ..., automount_token: bool | None = None, image_pull_secrets: Sequence[DnsSubdomain] = (),
+        ) -> None: ...
+    # </generated>
 
 
+# <generated from the fields of TenantAccess by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class TenantAccessArgsDict(TypedDict, total=False):
+    """``TenantAccess`` as a dict, in the stack files' spelling."""
+
     admins: Subjects | SubjectsArgsDict
     editors: Subjects | SubjectsArgsDict
     viewers: Subjects | SubjectsArgsDict
-    serviceAccounts: Mapping[str, ServiceAccountArgs | ServiceAccountArgsDict] | Sequence[str]
+    serviceAccounts: Mapping[DnsSubdomain, ServiceAccountArgs | ServiceAccountArgsDict] | Sequence[str]
+# </generated>
 
 
 class TenantAccess(Model):
@@ -182,16 +197,14 @@ class TenantAccess(Model):
     service_accounts: dict[DnsSubdomain, ServiceAccountArgs] = Field(default_factory=dict)
     """ServiceAccounts by name; a list of names is short for each with default settings."""
 
-    @typed_init
-    def __init__(
-        self,
-        *,
-        admins: Subjects | SubjectsArgsDict | None = None,
-        editors: Subjects | SubjectsArgsDict | None = None,
-        viewers: Subjects | SubjectsArgsDict | None = None,
-        service_accounts: Mapping[str, ServiceAccountArgs | ServiceAccountArgsDict] | Sequence[str] | None = None,
-    ) -> None:
-        super().__init__(**given(locals()))
+    # <generated from the fields of TenantAccess by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, admins: Subjects | SubjectsArgsDict | None = None, editors: Subjects | SubjectsArgsDict | None = None,
+            viewers: Subjects | SubjectsArgsDict | None = None,
+            service_accounts: Mapping[DnsSubdomain, ServiceAccountArgs | ServiceAccountArgsDict] | Sequence[str] = ...,
+        ) -> None: ...
+    # </generated>
 
     @model_validator(mode="before")
     @classmethod
@@ -211,19 +224,18 @@ class TenantAccess(Model):
         """The roles someone holds, in the order admins, editors, viewers."""
         return [(role, subjects) for role in ROLES if (subjects := getattr(self, role)) is not None and not subjects.is_empty()]
 
-    def _problems(self) -> Problems:
+    def _problems(self) -> Findings:
         declared = set(self.service_accounts) | {"default"}
         for role, subjects in self.roles():
             for index, name in enumerate(subjects.service_accounts):
                 if isinstance(name, str) and name not in declared:
-                    yield (
+                    yield Finding(
                         (role, "serviceAccounts", index),
                         f"{name} is not one of this namespace's ServiceAccounts; declare it under access.serviceAccounts",
                     )
 
-    def warnings(self) -> list[tuple[KeyPath, str]]:
+    def warnings(self) -> Findings:
         """Valid names that will not match anyone as written, and roles given twice."""
-        found: list[tuple[KeyPath, str]] = []
         held: dict[tuple[str, str], Role] = {}
         for role, subjects in self.roles():
             for field, kind, names in (("groups", "Group", subjects.groups), ("users", "User", subjects.users)):
@@ -232,24 +244,21 @@ class TenantAccess(Model):
                         continue  # an Output: its value is not known until it resolves
                     at: KeyPath = (role, field, index)
                     if name != name.strip():
-                        found.append((at, f"{name!r} begins or ends with whitespace, which no authenticator reports; remove it"))
+                        yield warning(at, f"{name!r} begins or ends with whitespace, which no authenticator reports; remove it")
                     if kind == "User" and name.startswith(SERVICE_ACCOUNT_USER):
                         account_namespace, _, account = name.removeprefix(SERVICE_ACCOUNT_USER).partition(":")
-                        found.append(
-                            (
-                                at,
-                                (f"{name} is a ServiceAccount's user name; list it under serviceAccounts instead, "
-                                f"as {{name: {account}, namespace: {account_namespace}}} (or {account} when it is this namespace's)"),
-                            )
+                        yield warning(
+                            at,
+                            (f"{name} is a ServiceAccount's user name; list it under serviceAccounts instead, "
+                            f"as {{name: {account}, namespace: {account_namespace}}} (or {account} when it is this namespace's)"),
                         )
                     if kind == "Group" and name in _BROAD_GROUPS:
-                        found.append((at, f"{name} is {_BROAD_GROUPS[name]}: all of them get {CLUSTER_ROLES[role]} in this namespace"))
+                        yield warning(at, f"{name} is {_BROAD_GROUPS[name]}: all of them get {CLUSTER_ROLES[role]} in this namespace")
                     stronger = held.get((kind, name))
                     if stronger is not None:
-                        found.append((at, f"{name} is already in {stronger}, whose ClusterRole includes everything {role} may do"))
+                        yield warning(at, f"{name} is already in {stronger}, whose ClusterRole includes everything {role} may do")
                     else:
                         held[(kind, name)] = role
-        return found
 
 
 def build_access(access: TenantAccess, namespace: str | pulumi.Output[str], environment: str | None = None) -> tuple[list[Manifest], list[Manifest]]:

@@ -21,7 +21,7 @@ import difflib
 import math
 import re
 import struct
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Annotated, Any, TypedDict
@@ -29,8 +29,10 @@ from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
 from typing_extensions import Required
 
+from ..kube.findings import Finding, Findings
+from ..kube.paths import KeyPath
 from ..kube.quantity import Quantity, QuantityError, api_string
-from .model import DnsLabel, KeyPath, Model, Problems, QuantityText, QuantityValue, given, typed_init
+from .model import DnsLabel, Model, QuantityText, QuantityValue
 
 if TYPE_CHECKING:
     from .limits import Limits
@@ -144,19 +146,21 @@ ThresholdValue = Annotated[
 # --- Node pools -----------------------------------------------------------------------------------
 
 
+# <generated from the fields of NodePool by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class NodePoolArgsDict(TypedDict, total=False):
     """``NodePool`` as a dict, in the stack files' spelling."""
 
-    name: Required[str]
+    name: Required[DnsLabel]
     count: Required[int]
-    cpu: Required[QuantityText]
-    memory: Required[QuantityText]
-    ephemeralStorage: QuantityText
+    cpu: Required[QuantityText | Quantity]
+    memory: Required[QuantityText | Quantity]
+    ephemeralStorage: QuantityText | Quantity
     pods: int
-    kubeReserved: Mapping[str, QuantityText]
-    systemReserved: Mapping[str, QuantityText]
+    kubeReserved: Mapping[str, QuantityText | Quantity]
+    systemReserved: Mapping[str, QuantityText | Quantity]
     evictionHard: Mapping[str, QuantityText]
     mergeDefaultEvictionSettings: bool
+# </generated>
 
 
 Reserved = Annotated[dict[str, QuantityValue], Field(json_schema_extra={"propertyNames": {"enum": list(RESERVABLE)}})]
@@ -189,39 +193,32 @@ class NodePool(Model):
     merge_default_eviction_settings: bool = False
     """The kubelet's setting (v1.33 and later): signals ``evictionHard`` leaves out keep their defaults."""
 
-    @typed_init
-    def __init__(
-        self,
-        *,
-        name: str,
-        count: int,
-        cpu: QuantityText | Quantity,
-        memory: QuantityText | Quantity,
-        ephemeral_storage: QuantityText | Quantity | None = None,
-        pods: int | None = None,
-        kube_reserved: Mapping[str, QuantityText] | None = None,
-        system_reserved: Mapping[str, QuantityText] | None = None,
-        eviction_hard: Mapping[str, QuantityText] | None = None,
-        merge_default_eviction_settings: bool | None = None,
-    ) -> None:
-        super().__init__(**given(locals()))
+    # <generated from the fields of NodePool by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, name: DnsLabel, count: int, cpu: QuantityText | Quantity, memory: QuantityText | Quantity,
+            ephemeral_storage: QuantityText | Quantity | None = None, pods: int = 110, kube_reserved: Mapping[str, QuantityText | Quantity] = ...,
+            system_reserved: Mapping[str, QuantityText | Quantity] = ..., eviction_hard: Mapping[str, QuantityText] | None = None,
+            merge_default_eviction_settings: bool = False,
+        ) -> None: ...
+    # </generated>
 
-    def _problems(self) -> Problems:
+    def _problems(self) -> Findings:
         for field, reserved in (("kubeReserved", self.kube_reserved), ("systemReserved", self.system_reserved)):
             for resource, quantity in reserved.items():
                 if resource not in RESERVABLE:
-                    yield (field, resource), f"the kubelet cannot reserve {resource!r}{_closest(resource, RESERVABLE)}"
+                    yield Finding((field, resource), f"the kubelet cannot reserve {resource!r}{_closest(resource, RESERVABLE)}")
                 elif resource == "pid" and not quantity.is_whole:
-                    yield (field, resource), f"{quantity} is not a whole number of process IDs"
+                    yield Finding((field, resource), f"{quantity} is not a whole number of process IDs")
         for signal in self.eviction_hard or {}:
             if signal not in EVICTION_SIGNALS:
-                yield ("evictionHard", signal), f"is not an eviction signal{_closest(signal, EVICTION_SIGNALS)}"
+                yield Finding(("evictionHard", signal), f"is not an eviction signal{_closest(signal, EVICTION_SIGNALS)}")
         for field, quantity in (("cpu", self.cpu), ("memory", self.memory)):
             if quantity.value <= 0:
-                yield (field,), "must be more than 0: a node without it runs nothing"
+                yield Finding((field,), "must be more than 0: a node without it runs nothing")
         yield from self._reservations_fit()
 
-    def _reservations_fit(self) -> Problems:
+    def _reservations_fit(self) -> Findings:
         """validateNodeAllocatable: the kubelet refuses to start when it reserves more than the node has."""
         capacity = self.capacity()
         for resource, parts in self.reservations().items():
@@ -231,7 +228,7 @@ class NodePool(Model):
             written = [path for path, _, _ in parts if path is not None]
             at: KeyPath = written[0] if written else (_FIELD[resource],)
             spelled = " + ".join(label for _, label, _ in parts) + (f" = {_text(total, resource)}" if len(parts) > 1 else "")
-            yield (
+            yield Finding(
                 at,
                 (
                     f"{spelled} is more than the node's {resource} ({_FIELD[resource]}: {capacity[resource]}): "
@@ -290,12 +287,12 @@ class NodePool(Model):
 _FIELD = {"cpu": "cpu", "memory": "memory", "ephemeral-storage": "ephemeralStorage", "pods": "pods"}
 
 
-def node_pool_problems(pools: Sequence[NodePool]) -> Problems:
+def node_pool_problems(pools: Sequence[NodePool]) -> Findings:
     """Pool names are unique (the report and every message names pools by them)."""
     seen: dict[str, int] = {}
     for index, pool in enumerate(pools):
         if pool.name in seen:
-            yield ("nodePools", index, "name"), f"{pool.name} is already the name of nodePools[{seen[pool.name]}]; give each pool its own name"
+            yield Finding(("nodePools", index, "name"), f"{pool.name} is already the name of nodePools[{seen[pool.name]}]; give each pool its own name")
         seen.setdefault(pool.name, index)
 
 
@@ -343,7 +340,7 @@ def largest_node(pools: Sequence[NodePool]) -> dict[str, Largest]:
 _WHO = {"Container": "container", "Pod": "pod"}
 
 
-def unschedulable_limits(limits: Limits, pools: Sequence[NodePool]) -> Iterator[tuple[KeyPath, str]]:
+def unschedulable_limits(limits: Limits, pools: Sequence[NodePool]) -> Findings:
     """LimitRange values (relative key paths under ``limits``) that commit the namespace to pods no
     node can run: a ``min`` above the largest node's allocatable (every container, or pod, asks at
     least that), a ``max`` above it (a request up to the max is admitted and then never scheduled),
@@ -368,4 +365,4 @@ def unschedulable_limits(limits: Limits, pools: Sequence[NodePool]) -> Iterator[
                 else:
                     reason = f"every container that states no {resource} request is given it, and none of them could be scheduled"
                     fix = f"lower it to at most {biggest.allocatable} or add a larger node pool"
-                yield (key, field, resource), f"{value} is above {where}; {reason}; {fix}"
+                yield Finding((key, field, resource), f"{value} is above {where}; {reason}; {fix}")

@@ -19,16 +19,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import AfterValidator, Field
+from typing_extensions import Required
 
 from ..kube import names
+from ..kube.findings import Finding, Findings
 from ..kube.manifest import Bundle, Manifest
 from .labels import object_meta, stack_environment
-from .model import AnnotationValueInput, Model, Problems, given, raise_problems, typed_init
+from .model import AnnotationValueInput, Model, raise_problems
 from .register import child_name, register
 
 USER_PRIORITY_MAX = 1_000_000_000
@@ -88,11 +90,15 @@ checked to be a string when it resolves."""
 Parameters = Annotated[dict[str, ParameterValue], AfterValidator(_parameters)]
 
 
+# <generated from the fields of PriorityClassArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class PriorityClassArgsDict(TypedDict, total=False):
-    value: int
+    """``PriorityClassArgs`` as a dict, in the stack files' spelling."""
+
+    value: Required[int]
     globalDefault: bool
     preemptionPolicy: PreemptionPolicy
     description: str
+# </generated>
 
 
 class PriorityClassArgs(Model):
@@ -106,25 +112,25 @@ class PriorityClassArgs(Model):
     """``Never``: such pods wait in front of lower ones but never evict them."""
     description: str = ""
 
-    @typed_init
-    def __init__(
-        self,
-        *,
-        value: int,
-        global_default: bool | None = None,
-        preemption_policy: PreemptionPolicy | None = None,
-        description: str | None = None,
-    ) -> None:
-        super().__init__(**given(locals()))
+    # <generated from the fields of PriorityClassArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, value: int, global_default: bool = False, preemption_policy: PreemptionPolicy = "PreemptLowerPriority", description: str = "",
+        ) -> None: ...
+    # </generated>
 
 
+# <generated from the fields of StorageClassArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class StorageClassArgsDict(TypedDict, total=False):
-    provisioner: str
+    """``StorageClassArgs`` as a dict, in the stack files' spelling."""
+
+    provisioner: Required[Provisioner]
     parameters: Mapping[str, str | pulumi.Output[str]]
     reclaimPolicy: ReclaimPolicy
     volumeBindingMode: VolumeBindingMode
     allowVolumeExpansion: bool
     default: bool
+# </generated>
 
 
 class StorageClassArgs(Model):
@@ -140,34 +146,29 @@ class StorageClassArgs(Model):
     default: bool = False
     """Claims that name no class get this one (one class at most)."""
 
-    @typed_init
-    def __init__(
-        self,
-        *,
-        provisioner: str,
-        parameters: Mapping[str, str | pulumi.Output[str]] | None = None,
-        reclaim_policy: ReclaimPolicy | None = None,
-        volume_binding_mode: VolumeBindingMode | None = None,
-        allow_volume_expansion: bool | None = None,
-        default: bool | None = None,
-    ) -> None:
-        super().__init__(**given(locals()))
+    # <generated from the fields of StorageClassArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, provisioner: Provisioner, parameters: Mapping[str, str | pulumi.Output[str]] = ..., reclaim_policy: ReclaimPolicy = "Delete",
+            volume_binding_mode: VolumeBindingMode = "WaitForFirstConsumer", allow_volume_expansion: bool = False, default: bool = False,
+        ) -> None: ...
+    # </generated>
 
 
-def class_problems(priority: Mapping[str, PriorityClassArgs], storage: Mapping[str, StorageClassArgs]) -> Problems:
+def class_problems(priority: Mapping[str, PriorityClassArgs], storage: Mapping[str, StorageClassArgs]) -> Findings:
     """The rules between classes: the ``system-`` prefix is Kubernetes', one global default, one default."""
     for name in priority:
         if name.startswith("system-"):
-            yield (
+            yield Finding(
                 ("priorityClasses", name),
                 "the system- prefix is reserved for Kubernetes' own classes (system-cluster-critical, system-node-critical)",
             )
     defaults = [name for name, args in priority.items() if args.global_default]
     if len(defaults) > 1:
-        yield ("priorityClasses", defaults[1], "globalDefault"), f"only one PriorityClass may be the global default; {defaults[0]} already is"
+        yield Finding(("priorityClasses", defaults[1], "globalDefault"), f"only one PriorityClass may be the global default; {defaults[0]} already is")
     marked = [name for name, args in storage.items() if args.default]
     if len(marked) > 1:
-        yield ("storageClasses", marked[1], "default"), f"only one StorageClass may be the default; {marked[0]} already is"
+        yield Finding(("storageClasses", marked[1], "default"), f"only one StorageClass may be the default; {marked[0]} already is")
 
 
 def build_priority_class(name: str, args: PriorityClassArgs, environment: str | None = None) -> Manifest:
@@ -230,6 +231,11 @@ class ClusterClasses(pulumi.ComponentResource):
         *,
         environment: str | None = None,
     ) -> None:
+        """``priority_classes`` and ``storage_classes`` are two maps, not one Args, because each class is
+        itself an Args (``PriorityClassArgs``, ``StorageClassArgs``) keyed by its name, as under
+        ``clusterstack:priorityClasses`` and ``clusterstack:storageClasses``.
+        ``environment``: the stack's name for the clusterstack.io/environment label (default: the running
+        stack's), one value for a whole program, so not a setting of this component."""
         super().__init__("clusterstack:classes:ClusterClasses", resource_name, None, opts)
         priority = {n: a if isinstance(a, PriorityClassArgs) else PriorityClassArgs.model_validate(a) for n, a in (priority_classes or {}).items()}
         storage = {n: a if isinstance(a, StorageClassArgs) else StorageClassArgs.model_validate(a) for n, a in (storage_classes or {}).items()}

@@ -6,15 +6,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from pydantic import Field, field_validator
 
+from ..kube.findings import Findings
 from ..kube.names import dns1123_subdomain
 from ..kube.network import parse_ip
 from ..kube.schema import DEFAULT_KUBERNETES_VERSION, supported_versions
 from .capacity import NodePool, NodePoolArgsDict, node_pool_problems
-from .model import Model, Problems, given, typed_init
+from .model import Model
 
 _VERSION = re.compile(r"1\.[0-9]+")
 KubeProxyMode = Literal["iptables", "ipvs"]
@@ -22,9 +23,13 @@ NetworkPlugin = Literal["calico", "cilium", "antrea", "kube-router", "flannel", 
 Distribution = Literal["kubeadm", "gke", "eks", "aks", "other"]
 
 
+# <generated from the fields of Existing by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class ExistingArgsDict(TypedDict, total=False):
+    """``Existing`` as a dict, in the stack files' spelling."""
+
     priorityClasses: Sequence[str]
     storageClasses: Sequence[str]
+# </generated>
 
 
 class Existing(Model):
@@ -34,7 +39,13 @@ class Existing(Model):
     priority_classes: tuple[str, ...] = ()
     storage_classes: tuple[str, ...] = ()
 
+    # <generated from the fields of Existing by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(self, *, priority_classes: Sequence[str] = (), storage_classes: Sequence[str] = ()) -> None: ...
+    # </generated>
 
+
+# <generated from the fields of ClusterSpec by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class ClusterSpecArgsDict(TypedDict, total=False):
     """``ClusterSpec`` as a dict, in the stack files' spelling."""
 
@@ -47,6 +58,7 @@ class ClusterSpecArgsDict(TypedDict, total=False):
     requireContext: bool
     existing: Existing | ExistingArgsDict
     nodePools: Sequence[NodePool | NodePoolArgsDict]
+# </generated>
 
 
 class ClusterSpec(Model):
@@ -72,24 +84,17 @@ class ClusterSpec(Model):
     capacity`` sets the tenants' quotas against, and what ``validate`` checks LimitRanges against
     (a minimum, maximum or default request no node can hold). Empty: neither check."""
 
-    @typed_init
-    def __init__(
-        self,
-        *,
-        kubernetes_version: str | None = None,
-        domain: str | None = None,
-        dns_service_ip: str | None = None,
-        kube_proxy_mode: KubeProxyMode | None = None,
-        network_plugin: NetworkPlugin | None = None,
-        distribution: Distribution | None = None,
-        require_context: bool | None = None,
-        existing: Existing | ExistingArgsDict | None = None,
-        node_pools: Sequence[NodePool | NodePoolArgsDict] | None = None,
-    ) -> None:
-        super().__init__(**given(locals()))
+    # <generated from the fields of ClusterSpec by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, kubernetes_version: str = "1.34", domain: str = "cluster.local", dns_service_ip: str = "10.96.0.10",
+            kube_proxy_mode: KubeProxyMode = "iptables", network_plugin: NetworkPlugin | None = None, distribution: Distribution | None = None,
+            require_context: bool = False, existing: Existing | ExistingArgsDict = ..., node_pools: Sequence[NodePool | NodePoolArgsDict] = (),
+        ) -> None: ...
+    # </generated>
 
-    def _problems(self) -> Problems:
-        return node_pool_problems(self.node_pools)
+    def _problems(self) -> Findings:
+        yield from node_pool_problems(self.node_pools)
 
     @field_validator("kubernetes_version", mode="before")
     @classmethod

@@ -31,7 +31,7 @@ itself) is written. The domains stay plain: each is a server block, checked befo
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypedDict, TypeGuard
 
@@ -49,6 +49,7 @@ from pydantic import (
     WrapValidator,
     field_validator,
 )
+from typing_extensions import Required
 
 from ..kube.corefile import (
     MAX_TTL,
@@ -60,23 +61,20 @@ from ..kube.corefile import (
     upstream_warnings,
     zone_problem,
 )
+from ..kube.findings import Finding, Findings, prefixed, warning, warnings_of
 from ..kube.lifecycle import OnExisting
 from ..kube.manifest import Bundle, Manifest
+from ..kube.paths import KeyPath
 from .cluster import ClusterSpec
 from .labels import object_meta, stack_environment
 from .model import (
     Invalid,
-    KeyPath,
     Model,
-    Problems,
     args_for,
     checked_when_resolved,
     describe,
-    dotted,
     field_place,
-    given,
     raise_problems,
-    typed_init,
     yaml_text,
 )
 from .nodelocaldns import NodeLocalDnsArgs, StubDomains, UpstreamServers
@@ -253,19 +251,28 @@ def _known(servers: Servers) -> tuple[str, ...]:
 # --- Args ----------------------------------------------------------------------------------------
 
 
+# <generated from the fields of ServerBlock by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class ServerBlockArgsDict(TypedDict, total=False):
-    zones: Sequence[str]
+    """``ServerBlock`` as a dict, in the stack files' spelling."""
+
+    zones: Required[Sequence[str]]
     port: int
-    plugins: Sequence[str]
+    plugins: Required[Sequence[str]]
+# </generated>
 
 
+# <generated from the fields of DisruptionBudget by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class DisruptionBudgetArgsDict(TypedDict, total=False):
-    minAvailable: int | str
-    maxUnavailable: int | str
+    """``DisruptionBudget`` as a dict, in the stack files' spelling."""
+
+    minAvailable: IntOrPercent
+    maxUnavailable: IntOrPercent
     unhealthyPodEvictionPolicy: UnhealthyPodEvictionPolicy
     onExisting: OnExisting
+# </generated>
 
 
+# <generated from the fields of CoreDnsArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class CoreDnsArgsDict(TypedDict, total=False):
     """``CoreDnsArgs`` as a dict, in the stack files' spelling."""
 
@@ -274,6 +281,7 @@ class CoreDnsArgsDict(TypedDict, total=False):
     cache: int
     serverBlocks: Sequence[ServerBlock | ServerBlockArgsDict]
     pdb: DisruptionBudget | DisruptionBudgetArgsDict
+# </generated>
 
 
 class ServerBlock(Model):
@@ -288,22 +296,23 @@ class ServerBlock(Model):
     """One CoreDNS directive each, with its arguments and any ``{ ... }`` block: ``errors``,
     ``cache 30``, ``forward . 10.0.0.2``. Written out in order, one directive a line; comments dropped."""
 
-    @typed_init
-    def __init__(self, *, zones: Sequence[str], port: int | None = None, plugins: Sequence[str]) -> None:
-        super().__init__(**given(locals()))
+    # <generated from the fields of ServerBlock by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(self, *, zones: Sequence[str], port: int = 53, plugins: Sequence[str]) -> None: ...
+    # </generated>
 
     @field_validator("zones")
     @classmethod
     def _zones(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        problems: list[tuple[KeyPath, str]] = []
+        problems: list[Finding] = []
         seen: set[str] = set()
         for index, domain in enumerate(value):
             problem = zone_problem(domain)
             if problem is not None:
                 hint = "; give the port in port, not in the zone" if ":" in domain else ""
-                problems.append(((index,), f"{domain!r} {problem}{hint}"))
+                problems.append(Finding((index,), f"{domain!r} {problem}{hint}"))
             elif normal_zone(domain) in seen:
-                problems.append(((index,), f"{domain} is listed twice"))
+                problems.append(Finding((index,), f"{domain} is listed twice"))
             seen.add(normal_zone(domain))
         raise_problems(problems)
         return value
@@ -318,12 +327,12 @@ class ServerBlock(Model):
     @field_validator("plugins")
     @classmethod
     def _plugins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        problems: list[tuple[KeyPath, str]] = []
+        problems: list[Finding] = []
         for index, text in enumerate(value):
             try:
                 plugin_directive(text)
             except ValueError as error:
-                problems.append(((index,), str(error)))
+                problems.append(Finding((index,), str(error)))
         raise_problems(problems)
         return value
 
@@ -351,20 +360,17 @@ class DisruptionBudget(Model):
     ``fail`` (``pulumi up`` stops with AlreadyExists) or ``adopt`` (patch clusterstack's fields onto
     it; set the same one of minAvailable/maxUnavailable it uses, or the API server refuses both)."""
 
-    @typed_init
-    def __init__(
-        self,
-        *,
-        min_available: int | str | None = None,
-        max_unavailable: int | str | None = None,
-        unhealthy_pod_eviction_policy: UnhealthyPodEvictionPolicy | None = None,
-        on_existing: OnExisting | None = None,
-    ) -> None:
-        super().__init__(**given(locals()))
+    # <generated from the fields of DisruptionBudget by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, min_available: IntOrPercent | None = None, max_unavailable: IntOrPercent | None = None,
+            unhealthy_pod_eviction_policy: UnhealthyPodEvictionPolicy | None = None, on_existing: OnExisting = "fail",
+        ) -> None: ...
+    # </generated>
 
-    def _problems(self) -> Problems:
+    def _problems(self) -> Findings:
         if self.min_available is not None and self.max_unavailable is not None:
-            yield (), "sets both minAvailable and maxUnavailable; a PodDisruptionBudget takes one of them: remove the other"
+            yield Finding((), "sets both minAvailable and maxUnavailable; a PodDisruptionBudget takes one of them: remove the other")
 
     @property
     def budget(self) -> tuple[str, int | str]:
@@ -393,17 +399,13 @@ class CoreDnsArgs(Model):
     pdb: DisruptionBudget | None = None
     """A PodDisruptionBudget for CoreDNS's pods; unset: none is made."""
 
-    @typed_init
-    def __init__(
-        self,
-        *,
-        stub_domains: Mapping[str, ServerList] | None = None,
-        upstream_servers: ServerList | None = None,
-        cache: int | None = None,
-        server_blocks: Sequence[ServerBlock | ServerBlockArgsDict] | None = None,
-        pdb: DisruptionBudget | DisruptionBudgetArgsDict | None = None,
-    ) -> None:
-        super().__init__(**given(locals()))
+    # <generated from the fields of CoreDnsArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, stub_domains: Mapping[str, ServerList] = ..., upstream_servers: ServerList | None = None, cache: int = 30,
+            server_blocks: Sequence[ServerBlock | ServerBlockArgsDict] = (), pdb: DisruptionBudget | DisruptionBudgetArgsDict | None = None,
+        ) -> None: ...
+    # </generated>
 
     @field_validator("cache")
     @classmethod
@@ -415,19 +417,19 @@ class CoreDnsArgs(Model):
             )
         return value
 
-    def _problems(self) -> Problems:
+    def _problems(self) -> Findings:
         # CoreDNS refuses to start when two server blocks claim one zone and port ("cannot serve
         # dns://example.org:53 - it is already defined").
         owners: dict[tuple[str, int], str] = {(".", DNS_PORT): "the main server block (.:53)"}
         for domain in self.stub_domains:
             key = (normal_zone(domain), DNS_PORT)
             if key in owners:
-                yield ("stubDomains", domain), f"{key[0]}:{DNS_PORT} is already {owners[key]}"
+                yield Finding(("stubDomains", domain), f"{key[0]}:{DNS_PORT} is already {owners[key]}")
             owners.setdefault(key, f"stub domain {domain}")
         for index, block in enumerate(self.server_blocks):
             for at, key in enumerate(block.addresses()):
                 if key in owners:
-                    yield ("serverBlocks", index, "zones", at), f"{key[0]}:{key[1]} is already {owners[key]}"
+                    yield Finding(("serverBlocks", index, "zones", at), f"{key[0]}:{key[1]} is already {owners[key]}")
                 owners.setdefault(key, f"serverBlocks[{index}]")
 
     def stubs(self) -> list[tuple[str, Servers]]:
@@ -437,6 +439,73 @@ class CoreDnsArgs(Model):
     def has_outputs(self) -> bool:
         """Whether a server list is still an Output."""
         return any(isinstance(servers, pulumi.Output) for servers in (self.upstream_servers, *self.stub_domains.values()))
+
+    def warnings(self) -> Findings:
+        """What is valid but probably not meant: upstreams CoreDNS will trip on, blocks nothing reaches,
+        plugins outside CoreDNS's default build. (The disruption budget's are ``on_cluster``'s.)"""
+        # Servers that are Outputs are passed over here: CoreDns says what there is to say about them once they resolve.
+        for domain, servers in self.stub_domains.items():
+            if not isinstance(servers, pulumi.Output):
+                yield from prefixed(("stubDomains", domain), upstream_warnings(servers))
+        if not isinstance(self.upstream_servers, pulumi.Output):
+            yield from prefixed(("upstreamServers",), upstream_warnings(self.upstream_servers or ()))
+        for index, block in enumerate(self.server_blocks):
+            if block.port != DNS_PORT:
+                yield warning(
+                    ("serverBlocks", index, "port"),
+                    f"the kube-dns Service sends only port {DNS_PORT} to CoreDNS: nothing reaches {block.port} without a Service of your own",
+                )
+            for at, text in enumerate(block.plugins):
+                name = plugin_directive(text).name
+                if name not in KNOWN_PLUGINS:
+                    yield warning(
+                        ("serverBlocks", index, "plugins", at), f"{name!r} is not a plugin of CoreDNS's default build: an image without it fails to start"
+                    )
+
+    def on_cluster(self, cluster: ClusterSpec) -> Findings:
+        """What the cluster's facts make invalid: a zone that shadows the kubernetes plugin, managed
+        offerings whose CoreDNS is not configured through kube-system/coredns, and a budget field the
+        cluster's Kubernetes version does not have; and what they make doubtful (EKS's add-on, 1.26's
+        feature gate), the budget's warnings with them, as they have always been said: what the budget
+        does to the cluster's node drains."""
+        pdb = self.pdb
+        if pdb is not None and pdb.unhealthy_pod_eviction_policy is not None and _minor(cluster.kubernetes_version) < UNHEALTHY_POLICY_SINCE:
+            yield Finding(
+                ("pdb", "unhealthyPodEvictionPolicy"),
+                (f"Kubernetes {cluster.kubernetes_version} (cluster.kubernetesVersion) has no PodDisruptionBudget unhealthyPodEvictionPolicy: "
+                "it arrived in policy/v1 in 1.26 and is on by default from 1.27; remove it (the budget then keeps IfHealthyBudget's behaviour)"),
+            )
+        if cluster.distribution == "gke":
+            yield Finding((), "GKE runs kube-dns, not CoreDNS: configure its stub domains in kube-system/kube-dns (or use Cloud DNS), and remove dns.coredns")
+        if cluster.distribution == "aks":
+            yield Finding((), "AKS does not let kube-system/coredns be changed: customise CoreDNS through its coredns-custom ConfigMap, and remove dns.coredns")
+        for domain in self.stub_domains:
+            reason = _shadowed(normal_zone(domain), cluster.domain)
+            if reason is not None:
+                yield Finding(("stubDomains", domain), reason)
+        for index, block in enumerate(self.server_blocks):
+            for at, (zone, port) in enumerate(block.addresses()):
+                reason = _shadowed(zone, cluster.domain) if port == DNS_PORT else None
+                if reason is not None:
+                    yield Finding(("serverBlocks", index, "zones", at), reason)
+        if cluster.distribution == "eks":
+            yield warning((), "the EKS CoreDNS add-on owns its Corefile: an add-on update with resolveConflicts OVERWRITE puts its own back (use PRESERVE)")
+            if pdb is not None and pdb.on_existing == "fail":
+                yield warning(
+                    ("pdb", "onExisting"),
+                    "EKS's CoreDNS add-on ships PodDisruptionBudget kube-system/coredns: creating this one fails with AlreadyExists; set onExisting: adopt",
+                )
+        if pdb is not None and pdb.budget in (("maxUnavailable", 0), ("maxUnavailable", "0%"), ("minAvailable", "100%")):
+            field, value = pdb.budget
+            yield warning(("pdb", field), f"{value} lets no CoreDNS pod be evicted: every node drain that meets one waits forever")
+        if pdb is not None and pdb.unhealthy_pod_eviction_policy is not None and _minor(cluster.kubernetes_version) == UNHEALTHY_POLICY_SINCE:
+            yield warning(
+                ("pdb", "unhealthyPodEvictionPolicy"),
+                (
+                    "Kubernetes 1.26 keeps unhealthyPodEvictionPolicy only with the alpha feature gate PDBUnhealthyPodEvictionPolicy on "
+                    "(off by default): without it the API server drops the field"
+                ),
+            )
 
 
 def resolved(args: CoreDnsArgs) -> CoreDnsArgs | pulumi.Output[CoreDnsArgs]:
@@ -475,102 +544,27 @@ def _shadowed(zone: str, domain: str) -> str | None:
     return None
 
 
-def cluster_problems(args: CoreDnsArgs, cluster: ClusterSpec) -> Problems:
-    """What the cluster's facts make invalid: a zone that shadows the kubernetes plugin, managed
-    offerings whose CoreDNS is not configured through kube-system/coredns, and a budget field the
-    cluster's Kubernetes version does not have."""
-    if args.pdb is not None and args.pdb.unhealthy_pod_eviction_policy is not None and _minor(cluster.kubernetes_version) < UNHEALTHY_POLICY_SINCE:
-        yield ("pdb", "unhealthyPodEvictionPolicy"), (
-            f"Kubernetes {cluster.kubernetes_version} (cluster.kubernetesVersion) has no PodDisruptionBudget unhealthyPodEvictionPolicy: "
-            "it arrived in policy/v1 in 1.26 and is on by default from 1.27; remove it (the budget then keeps IfHealthyBudget's behaviour)"
-        )
-    if cluster.distribution == "gke":
-        yield (), "GKE runs kube-dns, not CoreDNS: configure its stub domains in kube-system/kube-dns (or use Cloud DNS), and remove dns.coredns"
-    if cluster.distribution == "aks":
-        yield (), "AKS does not let kube-system/coredns be changed: customise CoreDNS through its coredns-custom ConfigMap, and remove dns.coredns"
-    for domain in args.stub_domains:
-        reason = _shadowed(normal_zone(domain), cluster.domain)
-        if reason is not None:
-            yield ("stubDomains", domain), reason
-    for index, block in enumerate(args.server_blocks):
-        for at, (zone, port) in enumerate(block.addresses()):
-            reason = _shadowed(zone, cluster.domain) if port == DNS_PORT else None
-            if reason is not None:
-                yield ("serverBlocks", index, "zones", at), reason
-
-
-def warnings(args: CoreDnsArgs, cluster: ClusterSpec, node_local: NodeLocalDnsArgs | None = None) -> list[tuple[KeyPath, str]]:
-    """What is valid but probably not meant. ``node_local``: the stack's NodeLocal DNSCache, which
-    forwards names outside the cluster domain itself, past CoreDNS."""
-    found: list[tuple[KeyPath, str]] = []
-    if cluster.distribution == "eks":
-        found.append(
-            ((), "the EKS CoreDNS add-on owns its Corefile: an add-on update with resolveConflicts OVERWRITE puts its own back (use PRESERVE)")
-        )
-        if args.pdb is not None and args.pdb.on_existing == "fail":
-            found.append(
-                (
-                    ("pdb", "onExisting"),
-                    "EKS's CoreDNS add-on ships PodDisruptionBudget kube-system/coredns: creating this one fails with AlreadyExists; set onExisting: adopt",
-                )
-            )
-    if args.pdb is not None and args.pdb.budget in (("maxUnavailable", 0), ("maxUnavailable", "0%"), ("minAvailable", "100%")):
-        field, value = args.pdb.budget
-        found.append((("pdb", field), f"{value} lets no CoreDNS pod be evicted: every node drain that meets one waits forever"))
-    if args.pdb is not None and args.pdb.unhealthy_pod_eviction_policy is not None and _minor(cluster.kubernetes_version) == UNHEALTHY_POLICY_SINCE:
-        found.append(
-            (
-                ("pdb", "unhealthyPodEvictionPolicy"),
-                (
-                    "Kubernetes 1.26 keeps unhealthyPodEvictionPolicy only with the alpha feature gate PDBUnhealthyPodEvictionPolicy on "
-                    "(off by default): without it the API server drops the field"
-                ),
-            )
-        )
-    # Servers that are Outputs are passed over here: CoreDns says what there is to say about them once they resolve.
-    for domain, servers in args.stub_domains.items():
-        if not isinstance(servers, pulumi.Output):
-            found += [(("stubDomains", domain, *path), message) for path, message in upstream_warnings(servers)]
-    if not isinstance(args.upstream_servers, pulumi.Output):
-        found += [(("upstreamServers", *path), message) for path, message in upstream_warnings(args.upstream_servers or ())]
-    for index, block in enumerate(args.server_blocks):
-        if block.port != DNS_PORT:
-            found.append(
-                (
-                    ("serverBlocks", index, "port"),
-                    f"the kube-dns Service sends only port {DNS_PORT} to CoreDNS: nothing reaches {block.port} without a Service of your own",
-                )
-            )
-        for at, text in enumerate(block.plugins):
-            name = plugin_directive(text).name
-            if name not in KNOWN_PLUGINS:
-                found.append(
-                    (("serverBlocks", index, "plugins", at), f"{name!r} is not a plugin of CoreDNS's default build: an image without it fails to start")
-                )
-    if node_local is not None:
-        found += _bypassed_by_node_local(args, node_local, cluster.domain)
-    return found
-
-
 def _reaches_coredns_past_node_local(zone: str, domain: str) -> bool:
     """NodeLocal DNSCache sends the cluster domain and the reverse zones to CoreDNS, the rest to its own upstreams."""
     return any(zone == root or zone.endswith(f".{root}") for root in (domain, "in-addr.arpa", "ip6.arpa"))
 
 
-def _bypassed_by_node_local(args: CoreDnsArgs, node_local: NodeLocalDnsArgs, domain: str) -> Iterator[tuple[KeyPath, str]]:
+def bypassed_by_node_local(args: CoreDnsArgs, node_local: NodeLocalDnsArgs, domain: str) -> Findings:
+    """Warnings where the stack's NodeLocal DNSCache, which forwards names outside the cluster domain
+    itself, sends queries past what CoreDNS is configured to do with them."""
     bypass = "NodeLocal DNSCache sends names outside the cluster domain to its own upstreams, past CoreDNS"
     theirs = dict(node_local.stubs())
     for zone, servers in args.stubs():
         if isinstance(servers, pulumi.Output) or _reaches_coredns_past_node_local(zone, domain):
             continue
         if not same_upstreams(theirs.get(zone, ()), servers):
-            yield ("stubDomains", zone), f"{bypass}: give dns.nodeLocal.stubDomains the same {zone} entry"
+            yield warning(("stubDomains", zone), f"{bypass}: give dns.nodeLocal.stubDomains the same {zone} entry")
     upstreams = args.upstream_servers
     if upstreams is not None and not isinstance(upstreams, pulumi.Output) and not same_upstreams(node_local.upstream_servers or (), upstreams):
-        yield ("upstreamServers",), f"{bypass}: give dns.nodeLocal.upstreamServers the same servers"
+        yield warning(("upstreamServers",), f"{bypass}: give dns.nodeLocal.upstreamServers the same servers")
     for index, block in enumerate(args.server_blocks):
         if any(port == DNS_PORT and not _reaches_coredns_past_node_local(zone, domain) for zone, port in block.addresses()):
-            yield ("serverBlocks", index), f"{bypass}: pods that use the cache never reach this block"
+            yield warning(("serverBlocks", index), f"{bypass}: pods that use the cache never reach this block")
 
 
 # --- Objects -------------------------------------------------------------------------------------
@@ -580,7 +574,7 @@ def render_corefile(args: CoreDnsArgs, cluster: ClusterSpec) -> str | pulumi.Out
     """kubeadm's Corefile with the settings applied, then the stub domains (sorted), then the extra
     server blocks (in order). With a server list that is an Output, an Output of the Corefile,
     rendered (every rule checked again) once the servers resolve."""
-    raise_problems(cluster_problems(args, cluster))
+    raise_problems(args.on_cluster(cluster))
     known = resolved(args)
     if isinstance(known, pulumi.Output):
         return known.apply(lambda plain: render_corefile(plain, cluster))
@@ -664,10 +658,15 @@ class CoreDns(pulumi.ComponentResource):
         environment: str | None = None,
         node_local: NodeLocalDnsArgs | None = None,
     ) -> None:
-        """``cluster``: the cluster's facts (its domain; kubeadm's defaults when omitted). ``node_local``:
-        the cluster's NodeLocal DNSCache, if any, which sends names outside the cluster domain past
-        CoreDNS: servers from Outputs that it does not share are warned about once they resolve (for
-        plain ones, ``warnings()`` says it). Its children are named ``<resource_name>/coredns``."""
+        """Its children are named ``<resource_name>/coredns``. Inputs beside the Args, each a fact of
+        the cluster or program that other components share, not a setting of CoreDNS:
+
+        ``cluster``: the cluster's facts (its domain; kubeadm's defaults when omitted), one ``ClusterSpec``
+        for every DNS component. ``node_local``: the sibling NodeLocal DNSCache's Args, if any, which
+        sends names outside the cluster domain past CoreDNS: servers from Outputs that it does not share
+        are warned about once they resolve (for plain ones, ``CoreDnsArgs.warnings()`` says it).
+        ``environment``: the stack's name for the clusterstack.io/environment label (default: the running
+        stack's), one value for a whole program, so not a setting of this component."""
         super().__init__("clusterstack:dns:CoreDns", resource_name, None, opts)
         spec = args_for(CoreDnsArgs, args, "CoreDns", resource_name)
         facts = cluster if cluster is not None else ClusterSpec()
@@ -676,7 +675,7 @@ class CoreDns(pulumi.ComponentResource):
         text = objects.corefile["data"]["Corefile"]
         corefile_object = objects.corefile
         if isinstance(text, pulumi.Output):
-            # What warnings() passed over, said before the Corefile is written (the patch waits for it).
+            # What the warnings passed over, said before the Corefile is written (the patch waits for it).
             text = pulumi.Output.all(text, resolved(spec)).apply(self._warning_of_outputs(spec, facts, node_local))
             corefile_object = {**objects.corefile, "data": {"Corefile": text}}
 
@@ -696,15 +695,23 @@ class CoreDns(pulumi.ComponentResource):
         self.register_outputs({"corefile": self.corefile_text})
 
     def _warning_of_outputs(self, spec: CoreDnsArgs, cluster: ClusterSpec, node_local: NodeLocalDnsArgs | None) -> Callable[[list[Any]], str]:
-        """Log the warnings the resolved servers bring (those ``warnings(spec)`` could not give), then pass the Corefile on."""
-        said = set(warnings(spec, cluster, node_local))
+        """Log the warnings the resolved servers bring (those ``spec.warnings()`` could not give), then pass the Corefile on."""
+        said = set(_all_warnings(spec, cluster, node_local))
 
         def warn(values: list[Any]) -> str:
             text: str = values[0]
             plain: CoreDnsArgs = values[1]
-            for path, message in warnings(plain, cluster, node_local):
-                if (path, message) not in said:
-                    pulumi.log.warn(f"{dotted(path)}: {message}", resource=self)
+            for found in _all_warnings(plain, cluster, node_local):
+                if found not in said:
+                    pulumi.log.warn(str(found), resource=self)
             return text
 
         return warn
+
+
+def _all_warnings(args: CoreDnsArgs, cluster: ClusterSpec, node_local: NodeLocalDnsArgs | None) -> Findings:
+    """Every warning a platform gives its CoreDNS: the cluster's, the model's own, the cache's."""
+    yield from warnings_of(args.on_cluster(cluster))
+    yield from args.warnings()
+    if node_local is not None:
+        yield from bypassed_by_node_local(args, node_local, cluster.domain)

@@ -12,30 +12,39 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, TypedDict
+from typing import TYPE_CHECKING, Annotated, TypedDict
 
 from pydantic import Field
 
-from .model import KeyPath, Model, Problems
+from ..kube.findings import Finding, Findings, warning
+from .model import Model
 
 NonNegativeInt = Annotated[int, Field(ge=0, strict=True)]
 Replicas = Annotated[int, Field(ge=0, le=2**31 - 1, strict=True)]
 """A replica count: the Deployment's spec.replicas is an int32."""
 
 
+# <generated from the fields of LinearParams by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class LinearParamsArgsDict(TypedDict, total=False):
+    """``LinearParams`` as a dict, in the stack files' spelling."""
+
     coresPerReplica: float
     nodesPerReplica: float
-    min: int
-    max: int
+    min: Replicas
+    max: Replicas
     preventSinglePointFailure: bool
     includeUnschedulableNodes: bool
+# </generated>
 
 
+# <generated from the fields of LadderParams by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class LadderParamsArgsDict(TypedDict, total=False):
+    """``LadderParams`` as a dict, in the stack files' spelling."""
+
     coresToReplicas: Sequence[Sequence[int]]
     nodesToReplicas: Sequence[Sequence[int]]
     includeUnschedulableNodes: bool
+# </generated>
 
 
 class LinearParams(Model):
@@ -54,11 +63,19 @@ class LinearParams(Model):
     include_unschedulable_nodes: bool = False
     """Count cordoned and unschedulable nodes and their cores too."""
 
-    def _problems(self) -> Problems:
+    # <generated from the fields of LinearParams by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, cores_per_replica: float | None = None, nodes_per_replica: float | None = None, min: Replicas = 0, max: Replicas = 0,
+            prevent_single_point_failure: bool = False, include_unschedulable_nodes: bool = False,
+        ) -> None: ...
+    # </generated>
+
+    def _problems(self) -> Findings:
         if self.max != 0 and self.max < max(self.min, 1):
-            yield ("max",), f"{self.max} is below min {max(self.min, 1)}; use max ≥ min, or 0 for no maximum"
+            yield Finding(("max",), f"{self.max} is below min {max(self.min, 1)}; use max ≥ min, or 0 for no maximum")
         if not self.cores_per_replica and not self.nodes_per_replica:
-            yield (), "needs coresPerReplica or nodesPerReplica above 0 (the autoscaler refuses parameters with neither)"
+            yield Finding((), "needs coresPerReplica or nodesPerReplica above 0 (the autoscaler refuses parameters with neither)")
 
     def to_json(self) -> str:
         params = {
@@ -83,24 +100,30 @@ class LadderParams(Model):
     include_unschedulable_nodes: bool = False
     """Count cordoned and unschedulable nodes and their cores too."""
 
-    def _problems(self) -> Problems:
+    # <generated from the fields of LadderParams by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, cores_to_replicas: Sequence[Sequence[int]] = (), nodes_to_replicas: Sequence[Sequence[int]] = (),
+            include_unschedulable_nodes: bool = False,
+        ) -> None: ...
+    # </generated>
+
+    def _problems(self) -> Findings:
         if not self.cores_to_replicas and not self.nodes_to_replicas:
-            yield (), "needs coresToReplicas or nodesToReplicas: with neither, the autoscaler scales DNS to 0 replicas"
+            yield Finding((), "needs coresToReplicas or nodesToReplicas: with neither, the autoscaler scales DNS to 0 replicas")
         for key, table in (("coresToReplicas", self.cores_to_replicas), ("nodesToReplicas", self.nodes_to_replicas)):
             for index in range(1, len(table)):
                 if table[index][0] <= table[index - 1][0]:
-                    yield (key, index), (
+                    yield Finding((key, index), (
                         f"threshold {table[index][0]} does not increase on {table[index - 1][0]}; "
                         "thresholds must be strictly increasing"
-                    )
+                    ))
 
-    def warnings(self) -> list[tuple[KeyPath, str]]:
-        found: list[tuple[KeyPath, str]] = []
+    def warnings(self) -> Findings:
         for key, table in (("coresToReplicas", self.cores_to_replicas), ("nodesToReplicas", self.nodes_to_replicas)):
             for index, (threshold, replicas) in enumerate(table):
                 if replicas == 0:
-                    found.append(((key, index), f"scales to 0 replicas at {threshold}: no DNS unless the other table asks for more"))
-        return found
+                    yield warning((key, index), f"scales to 0 replicas at {threshold}: no DNS unless the other table asks for more")
 
     def to_json(self) -> str:
         params = {

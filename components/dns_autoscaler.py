@@ -18,19 +18,20 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, TypedDict
+from typing import TYPE_CHECKING, Annotated, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field, field_validator
 
+from ..kube.findings import Finding, Findings, prefixed
 from ..kube.lifecycle import OnExisting
 from ..kube.manifest import Bundle, Manifest
 from ..kube.names import dns1123_subdomain
 from ..kube.quantity import Quantity
 from .cpa import LadderParams, LadderParamsArgsDict, LinearParams, LinearParamsArgsDict
 from .labels import object_meta, stack_environment
-from .model import DnsLabel, KeyPath, LabelKey, LabelValue, Model, Problems, QuantityText, QuantityValue, args_for, given, typed_init
+from .model import DnsLabel, LabelKey, LabelValue, Model, QuantityText, QuantityValue, args_for
 from .register import AddOnChildren
 
 NAME = "kube-dns-autoscaler"
@@ -40,23 +41,29 @@ DEFAULT_IMAGE = "registry.k8s.io/cpa/cluster-proportional-autoscaler:1.8.4"
 _TARGET_KINDS = {"deployment": "Deployment", "replicationcontroller": "ReplicationController", "replicaset": "ReplicaSet"}
 
 
+# <generated from the fields of Resources by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class ResourcesArgsDict(TypedDict, total=False):
-    requests: Mapping[str, QuantityText]
-    limits: Mapping[str, QuantityText]
+    """``Resources`` as a dict, in the stack files' spelling."""
+
+    requests: Mapping[str, QuantityText | Quantity]
+    limits: Mapping[str, QuantityText | Quantity]
+# </generated>
 
 
+# <generated from the fields of DnsAutoscalerArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class DnsAutoscalerArgsDict(TypedDict, total=False):
     """``DnsAutoscalerArgs`` as a dict, in the stack files' spelling."""
 
     target: str
-    namespace: str
+    namespace: DnsLabel
     image: str
     onExisting: OnExisting
-    resources: ResourcesArgsDict
-    nodeLabels: Mapping[str, str]
+    resources: Resources | ResourcesArgsDict
+    nodeLabels: Mapping[LabelKey, LabelValue]
     pollPeriodSeconds: int
     linear: LinearParams | LinearParamsArgsDict
     ladder: LadderParams | LadderParamsArgsDict
+# </generated>
 
 
 class Resources(Model):
@@ -64,12 +71,19 @@ class Resources(Model):
     """Default: the upstream manifest's 20m CPU and 10Mi memory."""
     limits: dict[str, QuantityValue] = Field(default_factory=dict)
 
-    def _problems(self) -> Problems:
+    # <generated from the fields of Resources by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(self, *, requests: Mapping[str, QuantityText | Quantity] = ..., limits: Mapping[str, QuantityText | Quantity] = ...) -> None: ...
+    # </generated>
+
+    def _problems(self) -> Findings:
         # The API server's ValidateResourceRequirements: a request may not exceed its limit.
         for resource, request in self.requests.items():
             limit = self.limits.get(resource)
             if limit is not None and request > limit:
-                yield ("requests", resource), f"must be less than or equal to {resource} limit of {limit} (the API server refuses a request above its limit)"
+                yield Finding(
+                    ("requests", resource), f"must be less than or equal to {resource} limit of {limit} (the API server refuses a request above its limit)"
+                )
 
 
 class DnsAutoscalerArgs(Model):
@@ -91,21 +105,15 @@ class DnsAutoscalerArgs(Model):
     linear: LinearParams | None = None
     ladder: LadderParams | None = None
 
-    @typed_init
-    def __init__(
-        self,
-        *,
-        target: str | None = None,
-        namespace: str | None = None,
-        image: str | None = None,
-        on_existing: OnExisting | None = None,
-        resources: Resources | ResourcesArgsDict | None = None,
-        node_labels: Mapping[str, str] | None = None,
-        poll_period_seconds: int | None = None,
-        linear: LinearParams | LinearParamsArgsDict | None = None,
-        ladder: LadderParams | LadderParamsArgsDict | None = None,
-    ) -> None:
-        super().__init__(**given(locals()))
+    # <generated from the fields of DnsAutoscalerArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, target: str = "Deployment/coredns", namespace: DnsLabel = "kube-system",
+            image: str = "registry.k8s.io/cpa/cluster-proportional-autoscaler:1.8.4", on_existing: OnExisting = "fail",
+            resources: Resources | ResourcesArgsDict = ..., node_labels: Mapping[LabelKey, LabelValue] = ..., poll_period_seconds: int | None = None,
+            linear: LinearParams | LinearParamsArgsDict | None = None, ladder: LadderParams | LadderParamsArgsDict | None = None,
+        ) -> None: ...
+    # </generated>
 
     @field_validator("target")
     @classmethod
@@ -125,9 +133,9 @@ class DnsAutoscalerArgs(Model):
             raise ValueError(f"{value!r} is not an image reference (e.g. {DEFAULT_IMAGE})")
         return value
 
-    def _problems(self) -> Problems:
+    def _problems(self) -> Findings:
         if (self.linear is None) == (self.ladder is None):
-            yield (), "needs exactly one of linear or ladder (the autoscaler's two control modes)"
+            yield Finding((), "needs exactly one of linear or ladder (the autoscaler's two control modes)")
 
     @property
     def params(self) -> LinearParams | LadderParams:
@@ -141,10 +149,9 @@ class DnsAutoscalerArgs(Model):
     def mode(self) -> str:
         return "linear" if self.linear is not None else "ladder"
 
-    def warnings(self) -> list[tuple[KeyPath, str]]:
-        if self.ladder is None:
-            return []
-        return [(("ladder", *path), message) for path, message in self.ladder.warnings()]
+    def warnings(self) -> Findings:
+        if self.ladder is not None:
+            yield from prefixed(("ladder",), self.ladder.warnings())
 
 
 @dataclass(frozen=True)
@@ -255,7 +262,10 @@ class DnsAutoscaler(pulumi.ComponentResource):
         *,
         environment: str | None = None,
     ) -> None:
-        """Its children are named ``<resource_name>/<object name>``."""
+        """Its children are named ``<resource_name>/<object name>``.
+
+        ``environment``: the stack's name for the clusterstack.io/environment label (default: the running
+        stack's), one value for a whole program, so not a setting of this component."""
         super().__init__("clusterstack:dns:DnsAutoscaler", resource_name, None, opts)
         spec = args_for(DnsAutoscalerArgs, args, "DnsAutoscaler", resource_name)
         objects = build_dns_autoscaler(spec, stack_environment(environment))

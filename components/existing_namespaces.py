@@ -16,22 +16,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field
 
+from ..kube.findings import Finding, Findings
 from ..kube.manifest import Bundle, Manifest
 from . import labels as standard
-from .model import LabelsInput, Model, Problems, check_label_keys, given, typed_init
+from .model import LabelsInput, Model, check_label_keys
 from .pod_security import Level, PodSecurity, PodSecurityArgsDict, label_problems, namespace_labels
 from .register import child_name, register_patch
 
 
+# <generated from the fields of ExistingNamespaceArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class ExistingNamespaceArgsDict(TypedDict, total=False):
+    """``ExistingNamespaceArgs`` as a dict, in the stack files' spelling."""
+
     podSecurity: PodSecurity | Level | PodSecurityArgsDict
-    labels: Mapping[str, str]
+    labels: LabelsInput
+# </generated>
 
 
 class ExistingNamespaceArgs(Model):
@@ -42,16 +47,17 @@ class ExistingNamespaceArgs(Model):
     labels: LabelsInput = Field(default_factory=dict)
     """Further labels (a team label other namespaces' policies select on)."""
 
-    @typed_init
-    def __init__(self, *, pod_security: PodSecurity | Level | PodSecurityArgsDict | None = None, labels: Mapping[str, str] | None = None) -> None:
-        super().__init__(**given(locals()))
+    # <generated from the fields of ExistingNamespaceArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(self, *, pod_security: PodSecurity | Level | PodSecurityArgsDict | None = None, labels: LabelsInput = ...) -> None: ...
+    # </generated>
 
-    def _problems(self) -> Problems:
+    def _problems(self) -> Findings:
         if isinstance(self.labels, Mapping):
             yield from check_label_keys(self.labels, "labels", standard.RESERVED)
             yield from label_problems(self.labels, self.pod_security)
         if (self.pod_security is None or self.pod_security.is_empty()) and not self.labels:
-            yield (), "sets nothing; give podSecurity or labels, or remove the namespace"
+            yield Finding((), "sets nothing; give podSecurity or labels, or remove the namespace")
 
 
 def build_namespace_labels(name: str, args: ExistingNamespaceArgs) -> Manifest:
@@ -82,6 +88,8 @@ class ExistingNamespaces(pulumi.ComponentResource):
         namespaces: Mapping[str, ExistingNamespaceArgs | ExistingNamespaceArgsDict],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """``namespaces`` is a map, not one Args, because each namespace is itself an Args
+        (``ExistingNamespaceArgs``) keyed by its name, as under ``clusterstack:existingNamespaces``."""
         super().__init__("clusterstack:tenant:ExistingNamespaces", resource_name, None, opts)
         validated = {n: a if isinstance(a, ExistingNamespaceArgs) else ExistingNamespaceArgs.model_validate(a) for n, a in namespaces.items()}
         children = pulumi.ResourceOptions(parent=self)

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import pulumi
 
+from ..kube.findings import Finding
 from .model import Invalid
 
 T = TypeVar("T")
@@ -47,7 +48,7 @@ def merged(*parts: Mapping[str, Any] | pulumi.Output[Any] | None, reserved: Iter
             if isinstance(present[index], pulumi.Output):
                 clash = sorted(set(part) & reserved_keys)
                 if clash:
-                    raise Invalid([((where, key), f"is set by clusterstack; remove it from {where}") for key in clash])
+                    raise Invalid(Finding((where, key), f"is set by clusterstack; remove it from {where}") for key in clash)
             result.update(part)
         return result
 

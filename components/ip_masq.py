@@ -20,7 +20,7 @@ The agent runs only on nodes labelled ``node.kubernetes.io/masq-agent-ds-ready=t
 
 GKE runs its own ip-masq-agent (kube-system/ip-masq-agent) on every Autopilot cluster and on Standard
 clusters in some configurations (the page: with network policy enforcement, or a Pod range outside
-10.0.0.0/8); its ConfigMap may be missing even then. See ``warnings`` for what that means here.
+10.0.0.0/8); its ConfigMap may be missing even then. See ``IpMasqArgs.on_cluster`` for what that means here.
 
 A Pulumi program may pass Outputs where its values come from other resources: a VPC's CIDR block as
 one of ``nonMasqueradeCIDRs`` (or the whole list as one Output), a registry mirror's ``image``. Each is
@@ -35,7 +35,6 @@ import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 
 import pulumi
@@ -43,14 +42,18 @@ import pulumi_kubernetes as k8s
 import yaml
 from pydantic import AfterValidator, Field, field_validator
 
+from ..kube.durations import DURATION_EXAMPLE, go_duration
+from ..kube.findings import Finding, Findings, prefixed, warning
 from ..kube.lifecycle import OnExisting
 from ..kube.manifest import Bundle, Manifest
+from ..kube.network import cidr_problem, repeated_networks
+from ..kube.paths import dotted
 from ..kube.quantity import Quantity
 from .cluster import ClusterSpec
-from .dns_autoscaler import Resources, ResourcesArgsDict
+from .dns_autoscaler import Resources
 from .inputs import is_output
 from .labels import object_meta, stack_environment
-from .model import KeyPath, LabelKey, LabelValue, Model, Problems, QuantityValue, args_for, deferred, dotted, given, raise_problems, typed_init
+from .model import LabelKey, LabelValue, Model, QuantityText, QuantityValue, args_for, deferred, raise_problems
 from .register import AddOnChildren
 
 NAME = "ip-masq-agent"
@@ -74,19 +77,24 @@ RFC1918 = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 RESERVED = ("100.64.0.0/10", "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "240.0.0.0/4")
 """The other IPv4 ranges RFCs reserve, which ``--nomasq-all-reserved-ranges`` adds to the default list."""
 
-_GO_UNITS = {"ns": 1, "us": 10**3, "µs": 10**3, "μs": 10**3, "ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
-# time.ParseDuration's grammar: [-+]? then one or more <number><unit>, a number being digits with an
-# optional fraction (at least one digit on either side of the dot); a bare "0" is the one unitless value.
-_GO_NUMBER = re.compile(r"\d+(?:\.\d*)?|\.\d+", re.ASCII)
-_GO_PART = re.compile(rf"({_GO_NUMBER.pattern})([^\d.]+)", re.ASCII)
-_GO_DURATION_MAX = 2**63 - 1
-"""time.Duration is an int64 of nanoseconds (about 292 years)."""
-_DURATION_EXAMPLE = "e.g. 60s, 1m30s, 500ms"
+
+# <generated from the fields of IpMasqResources by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+class IpMasqResourcesArgsDict(TypedDict, total=False):
+    """``IpMasqResources`` as a dict, in the stack files' spelling."""
+
+    requests: Mapping[str, QuantityText | Quantity]
+    limits: Mapping[str, QuantityText | Quantity]
+# </generated>
 
 
 class IpMasqResources(Resources):
     requests: dict[str, QuantityValue] = Field(default_factory=lambda: {"cpu": Quantity.parse("10m"), "memory": Quantity.parse("16Mi")})
     """Default: Kubernetes' addon manifest's 10m CPU and 16Mi memory."""
+
+    # <generated from the fields of IpMasqResources by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(self, *, requests: Mapping[str, QuantityText | Quantity] = ..., limits: Mapping[str, QuantityText | Quantity] = ...) -> None: ...
+    # </generated>
 
 
 def _cidr(value: str) -> str:
@@ -116,6 +124,7 @@ CidrsArg = Sequence[str | pulumi.Output[str]] | pulumi.Output[Sequence[str]]
 """``nonMasqueradeCIDRs`` as a caller writes it: ["10.0.0.0/8", vpc.cidr_block], or one Output."""
 
 
+# <generated from the fields of IpMasqArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class IpMasqArgsDict(TypedDict, total=False):
     """``IpMasqArgs`` as a dict, in the stack files' spelling."""
 
@@ -126,10 +135,11 @@ class IpMasqArgsDict(TypedDict, total=False):
     resyncInterval: str
     enableIPv6: bool
     nomasqAllReservedRanges: bool
-    nodeSelector: Mapping[str, str]
-    image: str | pulumi.Output[str]
-    resources: ResourcesArgsDict
+    nodeSelector: Mapping[LabelKey, LabelValue]
+    image: ImageInput
+    resources: IpMasqResources | IpMasqResourcesArgsDict
     onExisting: OnExisting
+# </generated>
 
 
 class IpMasqArgs(Model):
@@ -166,23 +176,15 @@ class IpMasqArgs(Model):
     (``pulumi up`` stops with AlreadyExists) or ``adopt`` (patch only clusterstack's fields onto the
     cluster's own ConfigMap and DaemonSet)."""
 
-    @typed_init
-    def __init__(
-        self,
-        *,
-        non_masquerade_cidrs: CidrsArg | None = None,
-        cidr_limit: int | None = None,
-        masq_link_local: bool | None = None,
-        masq_link_local_ipv6: bool | None = None,
-        resync_interval: str | None = None,
-        enable_ipv6: bool | None = None,
-        nomasq_all_reserved_ranges: bool | None = None,
-        node_selector: Mapping[str, str] | None = None,
-        image: str | pulumi.Output[str] | None = None,
-        resources: IpMasqResources | ResourcesArgsDict | None = None,
-        on_existing: OnExisting | None = None,
-    ) -> None:
-        super().__init__(**given(locals()))
+    # <generated from the fields of IpMasqArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, non_masquerade_cidrs: CidrsArg | None = None, cidr_limit: int | None = None, masq_link_local: bool | None = None,
+            masq_link_local_ipv6: bool | None = None, resync_interval: str | None = None, enable_ipv6: bool = False, nomasq_all_reserved_ranges: bool = True,
+            node_selector: Mapping[LabelKey, LabelValue] = ..., image: ImageInput = "registry.k8s.io/networking/ip-masq-agent:v2.12.0",
+            resources: IpMasqResources | IpMasqResourcesArgsDict = ..., on_existing: OnExisting = "fail",
+        ) -> None: ...
+    # </generated>
 
     @field_validator("resync_interval", mode="before")
     @classmethod
@@ -192,14 +194,47 @@ class IpMasqArgs(Model):
         if isinstance(value, str):
             nanoseconds = go_duration(value)
             if nanoseconds <= 0:
-                raise ValueError(f"{value!r} is not positive; the agent would rewrite its rules without pausing ({_DURATION_EXAMPLE})")
+                raise ValueError(f"{value!r} is not positive; the agent would rewrite its rules without pausing ({DURATION_EXAMPLE})")
         return value
 
-    def _problems(self) -> Problems:
+    def _problems(self) -> Findings:
         cidrs = self.non_masquerade_cidrs
         if cidrs is None or isinstance(cidrs, pulumi.Output):
             return  # a list that is an Output is checked when it resolves (agent_config)
         yield from list_problems(cidrs, self.cidr_limit, self.enable_ipv6)
+
+    def warnings(self) -> Findings:
+        """What the agent accepts but probably is not meant: settings with no effect, a busy resync."""
+        if self.masq_link_local_ipv6 is not None and not self.enable_ipv6:
+            yield warning(("masqLinkLocalIPv6",), "has no effect: the agent writes IPv6 rules only with enableIPv6: true")
+        if "nomasq_all_reserved_ranges" in self.model_fields_set and self.non_masquerade_cidrs is not None:
+            yield warning(("nomasqAllReservedRanges",), "has no effect: it only changes the default list, and nonMasqueradeCIDRs is set")
+        cidrs = self.non_masquerade_cidrs
+        if cidrs is not None and not isinstance(cidrs, pulumi.Output):
+            # An entry that is an Output is warned of when it resolves (agent_config).
+            yield from (_repeat_warning(cidrs, index, first) for index, first in repeated_networks(cidrs))
+        if self.resync_interval is not None and go_duration(self.resync_interval) < 10**9:
+            yield warning(("resyncInterval",), f"{self.resync_interval} rewrites every node's NAT rules more than once a second; the agent's default is 60s")
+
+    def on_cluster(self, cluster: ClusterSpec) -> Findings:
+        """What GKE's own agent means for this one."""
+        if cluster.distribution != "gke":
+            return
+        if self.on_existing == "fail":
+            yield warning(
+                ("onExisting",),
+                (
+                    "GKE runs ip-masq-agent itself on Autopilot and on some Standard clusters (network policy enforcement, "
+                    "a Pod range outside 10.0.0.0/8); where it does, creating it fails with AlreadyExists: check with "
+                    "kubectl -n kube-system get daemonset ip-masq-agent, and set onExisting: adopt if it is there"
+                ),
+            )
+        elif self.node_selector:
+            labels = ", ".join(f"{k}={v}" for k, v in sorted(self.node_selector.items()))
+            yield warning(
+                ("nodeSelector",),
+                f"adopting GKE's agent puts this node selector on it: nodes without {labels} lose their agent; label them, or set nodeSelector: {{}}",
+            )
 
     def config(self) -> dict[str, Any]:
         """The agent's config file: the keys that are set, in the agent's order. A list that is an
@@ -225,87 +260,20 @@ class IpMasqArgs(Model):
         return RFC1918 + RESERVED if self.nomasq_all_reserved_ranges else RFC1918
 
 
-def cidr_problem(text: str) -> str | None:
-    """Why the agent would refuse ``text`` as a non-masquerade CIDR (Go's net.ParseCIDR, then its
-    alignment check), or None; worded with the fix."""
-    address_text, slash, prefix = text.partition("/")
-    if "%" in address_text:
-        return f"{text!r} has a zone (%...); write a plain CIDR"
-    try:
-        address = ipaddress.ip_address(address_text)
-    except ValueError:
-        return f"{text!r} is not a CIDR (e.g. 10.0.0.0/8, fd00::/8)"
-    bits = address.max_prefixlen
-    if not slash:
-        return f"{text!r} is an address, not a CIDR; did you mean {text}/{bits}?"
-    if not (prefix.isascii() and prefix.isdigit()) or int(prefix) > bits:
-        return f"{text!r} has prefix length {prefix!r}; write the number of bits, 0-{bits}"
-    network = ipaddress.ip_network(f"{address}/{int(prefix)}", strict=False)
-    if network.network_address != address:
-        return f"{text!r} has host bits set, and the agent takes only CIDRs aligned to their block; did you mean {network}?"
-    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
-    if mapped is not None:
-        # The agent sorts CIDRs by address family as Go prints the address: a mapped one reads as IPv4
-        # and lands in the IPv4 rules, where iptables refuses it (and with it the whole rule set).
-        hint = f"; write {mapped}/{int(prefix) - 96}" if int(prefix) >= 96 else ""
-        return f"{text!r} is an IPv4-mapped IPv6 CIDR, which the agent puts in its IPv4 rules, where iptables refuses it{hint}"
-    return None
-
-
-def list_problems(cidrs: Sequence[str | pulumi.Output[str]], cidr_limit: int | None, enable_ipv6: bool) -> Problems:
+def list_problems(cidrs: Sequence[str | pulumi.Output[str]], cidr_limit: int | None, enable_ipv6: bool) -> Findings:
     """The agent's validate() on the list: at most cidrLimit entries, and no IPv6 one without
     --enable-ipv6. An entry that is still an Output is left to the check of the resolved list."""
     limit = cidr_limit if cidr_limit is not None else CIDR_LIMIT
     if len(cidrs) > limit:
-        yield ("nonMasqueradeCIDRs",), f"lists {len(cidrs)} CIDRs; the agent takes at most {limit} (cidrLimit); merge ranges, or raise cidrLimit"
+        yield Finding(("nonMasqueradeCIDRs",), f"lists {len(cidrs)} CIDRs; the agent takes at most {limit} (cidrLimit); merge ranges, or raise cidrLimit")
     if not enable_ipv6:
         for index, cidr in enumerate(cidrs):
             if isinstance(cidr, str) and ipaddress.ip_network(cidr).version == 6:
-                yield ("nonMasqueradeCIDRs", index), f"{cidr} is IPv6, which the agent refuses unless it writes IPv6 rules; set enableIPv6: true"
+                yield Finding(("nonMasqueradeCIDRs", index), f"{cidr} is IPv6, which the agent refuses unless it writes IPv6 rules; set enableIPv6: true")
 
 
-def repeats(cidrs: Sequence[str | pulumi.Output[str]]) -> list[tuple[int, int]]:
-    """(index, index of the earlier entry) for each entry naming a network listed already
-    (10.0.0.0/8 twice). Entries that are still Outputs are skipped."""
-    found: list[tuple[int, int]] = []
-    seen: dict[ipaddress.IPv4Network | ipaddress.IPv6Network, int] = {}
-    for index, cidr in enumerate(cidrs):
-        if not isinstance(cidr, str):
-            continue
-        network = ipaddress.ip_network(cidr)
-        if network in seen:
-            found.append((index, seen[network]))
-        seen.setdefault(network, index)
-    return found
-
-
-def _repeat_warning(cidrs: Sequence[str | pulumi.Output[str]], index: int, first: int) -> tuple[KeyPath, str]:
-    return ("nonMasqueradeCIDRs", index), f"{cidrs[index]} is listed already (nonMasqueradeCIDRs[{first}])"
-
-
-def go_duration(text: str) -> int:
-    """Nanoseconds, as Go's time.ParseDuration reads ``text``; a ValueError saying how to write one."""
-    body = text[1:] if text[:1] in ("+", "-") else text
-    sign = -1 if text[:1] == "-" else 1
-    if body == "0":
-        return 0
-    if _GO_NUMBER.fullmatch(body):
-        raise ValueError(f"{text!r} has no unit; the agent reads a Go duration: did you mean {text}s?")
-    position, total = 0, 0
-    while position < len(body):
-        part = _GO_PART.match(body, position)
-        if part is None:
-            raise ValueError(f"{text!r} is not a Go duration: write numbers with units (ns, us, ms, s, m, h), {_DURATION_EXAMPLE}")
-        number, unit = part.groups()
-        if unit not in _GO_UNITS:
-            raise ValueError(f"{text!r} has the unit {unit!r}; Go durations take ns, us (µs), ms, s, m and h ({_DURATION_EXAMPLE})")
-        total += int(Fraction(number) * _GO_UNITS[unit])
-        position = part.end()
-    if position == 0:
-        raise ValueError(f"{text!r} is not a Go duration ({_DURATION_EXAMPLE})")
-    if total > _GO_DURATION_MAX:
-        raise ValueError(f"{text!r} is longer than the longest Go duration (about 292 years)")
-    return sign * total
+def _repeat_warning(cidrs: Sequence[str | pulumi.Output[str]], index: int, first: int) -> Finding:
+    return warning(("nonMasqueradeCIDRs", index), f"{cidrs[index]} is listed already (nonMasqueradeCIDRs[{first}])")
 
 
 def agent_config(args: IpMasqArgs) -> str | pulumi.Output[str]:
@@ -325,12 +293,12 @@ def agent_config(args: IpMasqArgs) -> str | pulumi.Output[str]:
     at = IpMasqArgs.__name__
 
     def write(resolved: Sequence[str]) -> str:
-        raise_problems(((at, *path), message) for path, message in list_problems(resolved, args.cidr_limit, args.enable_ipv6))
-        for index, first in repeats(resolved):
+        raise_problems(prefixed((at,), list_problems(resolved, args.cidr_limit, args.enable_ipv6)))
+        for index, first in repeated_networks(resolved):
             # Two plain entries are a repeat ``warnings`` reports already; this reports the rest.
             if late is None or index in late or first in late:
-                path, message = _repeat_warning(resolved, index, first)
-                pulumi.log.warn(f"{dotted((at, *path))}: {message}")
+                repeat = _repeat_warning(resolved, index, first)
+                pulumi.log.warn(f"{dotted((at, *repeat.path))}: {repeat.message}")
         return _yaml({**config, "nonMasqueradeCIDRs": list(resolved)})
 
     return listed.apply(write)
@@ -338,43 +306,6 @@ def agent_config(args: IpMasqArgs) -> str | pulumi.Output[str]:
 
 def _yaml(config: Mapping[str, Any]) -> str:
     return yaml.safe_dump(dict(config), sort_keys=False, default_flow_style=False, allow_unicode=True)
-
-
-def warnings(args: IpMasqArgs, cluster: ClusterSpec | None = None) -> list[tuple[KeyPath, str]]:
-    """What the agent accepts but probably is not meant: settings with no effect, a busy resync, and
-    what GKE's own agent means for this one."""
-    found: list[tuple[KeyPath, str]] = []
-    if args.masq_link_local_ipv6 is not None and not args.enable_ipv6:
-        found.append((("masqLinkLocalIPv6",), "has no effect: the agent writes IPv6 rules only with enableIPv6: true"))
-    if "nomasq_all_reserved_ranges" in args.model_fields_set and args.non_masquerade_cidrs is not None:
-        found.append((("nomasqAllReservedRanges",), "has no effect: it only changes the default list, and nonMasqueradeCIDRs is set"))
-    cidrs = args.non_masquerade_cidrs
-    if cidrs is not None and not isinstance(cidrs, pulumi.Output):
-        # An entry that is an Output is warned of when it resolves (agent_config).
-        found += [_repeat_warning(cidrs, index, first) for index, first in repeats(cidrs)]
-    if args.resync_interval is not None and go_duration(args.resync_interval) < 10**9:
-        found.append((("resyncInterval",), f"{args.resync_interval} rewrites every node's NAT rules more than once a second; the agent's default is 60s"))
-    if cluster is not None and cluster.distribution == "gke":
-        if args.on_existing == "fail":
-            found.append(
-                (
-                    ("onExisting",),
-                    (
-                        "GKE runs ip-masq-agent itself on Autopilot and on some Standard clusters (network policy enforcement, "
-                        "a Pod range outside 10.0.0.0/8); where it does, creating it fails with AlreadyExists: check with "
-                        "kubectl -n kube-system get daemonset ip-masq-agent, and set onExisting: adopt if it is there"
-                    ),
-                )
-            )
-        elif args.node_selector:
-            labels = ", ".join(f"{k}={v}" for k, v in sorted(args.node_selector.items()))
-            found.append(
-                (
-                    ("nodeSelector",),
-                    f"adopting GKE's agent puts this node selector on it: nodes without {labels} lose their agent; label them, or set nodeSelector: {{}}",
-                )
-            )
-    return found
 
 
 @dataclass(frozen=True)
@@ -457,7 +388,10 @@ class IpMasqAgent(pulumi.ComponentResource):
         *,
         environment: str | None = None,
     ) -> None:
-        """Its children are named ``<resource_name>/ip-masq-agent``."""
+        """Its children are named ``<resource_name>/ip-masq-agent``.
+
+        ``environment``: the stack's name for the clusterstack.io/environment label (default: the running
+        stack's), one value for a whole program, so not a setting of this component."""
         super().__init__("clusterstack:network:IpMasqAgent", resource_name, None, opts)
         spec = args_for(IpMasqArgs, args, "IpMasqAgent", resource_name)
         objects = build_ip_masq(spec, stack_environment(environment))

@@ -11,39 +11,44 @@ what the user wrote.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from pydantic import Field
 
 from ..kube import resources
+from ..kube.findings import Finding, Findings
 from ..kube.manifest import Manifest
 from ..kube.quantity import Quantity
 from .labels import Name, object_meta
-from .model import KeyPath, Model, Problems, QuantityText, QuantityValue
+from .model import Model, QuantityText, QuantityValue
 
 ResourceList = dict[str, QuantityValue]
 LIMIT_RANGE_NAME = "tenant-limits"
 _ORDER = "the API server requires min ≤ defaultRequest ≤ default ≤ max"
 
 
+# <generated from the fields of LimitEntry by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class LimitEntryArgsDict(TypedDict, total=False):
-    """A LimitRange entry as a dict, in the stack files' spelling: resource name -> quantity each."""
+    """``LimitEntry`` as a dict, in the stack files' spelling."""
 
-    min: Mapping[str, QuantityText]
-    max: Mapping[str, QuantityText]
-    default: Mapping[str, QuantityText]
-    defaultRequest: Mapping[str, QuantityText]
-    maxLimitRequestRatio: Mapping[str, QuantityText]
+    min: Mapping[str, QuantityText | Quantity]
+    max: Mapping[str, QuantityText | Quantity]
+    default: Mapping[str, QuantityText | Quantity]
+    defaultRequest: Mapping[str, QuantityText | Quantity]
+    maxLimitRequestRatio: Mapping[str, QuantityText | Quantity]
+# </generated>
 
 
+# <generated from the fields of Limits by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class LimitsArgsDict(TypedDict, total=False):
-    """``limits`` as a dict: {"container": {"default": {"cpu": "500m"}, "defaultRequest": {...}}}."""
+    """``Limits`` as a dict, in the stack files' spelling."""
 
-    container: LimitEntryArgsDict
-    pod: LimitEntryArgsDict
-    persistentVolumeClaim: LimitEntryArgsDict
+    container: LimitEntry | LimitEntryArgsDict
+    pod: LimitEntry | LimitEntryArgsDict
+    persistentVolumeClaim: LimitEntry | LimitEntryArgsDict
+# </generated>
 
 
 class LimitEntry(Model):
@@ -57,6 +62,15 @@ class LimitEntry(Model):
     """Container request applied when a container sets none (Container entries only)."""
     max_limit_request_ratio: ResourceList = Field(default_factory=dict)
     """Largest allowed limit/request ratio, at least 1."""
+
+    # <generated from the fields of LimitEntry by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, min: Mapping[str, QuantityText | Quantity] = ..., max: Mapping[str, QuantityText | Quantity] = ...,
+            default: Mapping[str, QuantityText | Quantity] = ..., default_request: Mapping[str, QuantityText | Quantity] = ...,
+            max_limit_request_ratio: Mapping[str, QuantityText | Quantity] = ...,
+        ) -> None: ...
+    # </generated>
 
     def written(self) -> dict[str, dict[str, Quantity]]:
         """Each field by its Kubernetes name, in the API's order."""
@@ -76,8 +90,16 @@ class Limits(Model):
     pod: LimitEntry | None = None
     persistent_volume_claim: LimitEntry | None = None
 
-    def _problems(self) -> Problems:
-        return limit_range_problems(self)
+    # <generated from the fields of Limits by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, container: LimitEntry | LimitEntryArgsDict | None = None, pod: LimitEntry | LimitEntryArgsDict | None = None,
+            persistent_volume_claim: LimitEntry | LimitEntryArgsDict | None = None,
+        ) -> None: ...
+    # </generated>
+
+    def _problems(self) -> Findings:
+        yield from limit_range_problems(self)
 
     def entries(self) -> list[tuple[str, str, LimitEntry]]:
         """(key in the stack, Kubernetes type, entry) for each entry that is set."""
@@ -127,27 +149,27 @@ _ORDERED_PAIRS = (
 )
 
 
-def limit_range_problems(limits: Limits) -> Iterable[tuple[KeyPath, str]]:
+def limit_range_problems(limits: Limits) -> Findings:
     entries = limits.entries()
     if not entries:
-        yield (), "has no entries: set container, pod or persistentVolumeClaim (or remove limits)"
+        yield Finding((), "has no entries: set container, pod or persistentVolumeClaim (or remove limits)")
     for key, kind, entry in entries:
         yield from _entry_problems(key, kind, entry)
 
 
-def _entry_problems(key: str, kind: str, entry: LimitEntry) -> Iterable[tuple[KeyPath, str]]:
+def _entry_problems(key: str, kind: str, entry: LimitEntry) -> Findings:
     written = entry.written()
     for field, values in written.items():
         for resource in values:
             reason = _resource_problem(kind, resource)
             if reason is not None:
-                yield (key, field, resource), reason
+                yield Finding((key, field, resource), reason)
     if kind == "Pod":
         for field in ("default", "defaultRequest"):
             if written[field]:
-                yield (key, field), f"is not allowed in a pod entry (defaults apply per container): move it to container.{field}"
+                yield Finding((key, field), f"is not allowed in a pod entry (defaults apply per container): move it to container.{field}")
     if kind == "PersistentVolumeClaim" and "storage" not in entry.min and "storage" not in entry.max:
-        yield (key,), "needs min.storage or max.storage (the API server requires one of them)"
+        yield Finding((key,), "needs min.storage or max.storage (the API server requires one of them)")
 
     fields = defaulted(entry) if kind == "Container" else _as_written(entry)
     reported: set[tuple[str, str, str]] = set()
@@ -159,28 +181,28 @@ def _entry_problems(key: str, kind: str, entry: LimitEntry) -> Iterable[tuple[Ke
                 continue
             reported.add(pair)
             # Name the fields as written: a defaulted value is the value of the field it came from.
-            yield (key, low.field, resource), f"{low.quantity} is above {high.field} {high.quantity} ({_ORDER})"
+            yield Finding((key, low.field, resource), f"{low.quantity} is above {high.field} {high.quantity} ({_ORDER})")
     yield from _ratio_problems(key, entry)
     if kind == "Container":
         for resource in sorted(set(fields["default"]) & set(fields["defaultRequest"])):
             default, request = fields["default"][resource], fields["defaultRequest"][resource]
             if not resources.overcommit_allowed(resource) and default.quantity != request.quantity:
-                yield (key, "defaultRequest", resource), (
+                yield Finding((key, "defaultRequest", resource), (
                     f"{request.quantity} differs from {_name('default', default)}; "
                     f"{resource} cannot be overcommitted, so default and defaultRequest must be equal"
-                )
+                ))
 
 
-def _ratio_problems(key: str, entry: LimitEntry) -> Iterable[tuple[KeyPath, str]]:
+def _ratio_problems(key: str, entry: LimitEntry) -> Findings:
     for resource, ratio in entry.max_limit_request_ratio.items():
         at = (key, "maxLimitRequestRatio", resource)
         if ratio.value < 1:
-            yield at, f"{ratio} is below 1; a limit is never below its request, so the ratio must be 1 or more"
+            yield Finding(at, f"{ratio} is below 1; a limit is never below its request, so the ratio must be 1 or more")
             continue
         low, high = entry.min.get(resource), entry.max.get(resource)
         if low is not None and high is not None and low.value > 0 and ratio.value > high.value / low.value:
             bound = high.value / low.value
-            yield at, f"{ratio} is above max/min = {float(bound):g} (max {high}, min {low}); no container could reach it"
+            yield Finding(at, f"{ratio} is above max/min = {float(bound):g} (max {high}, min {low}); no container could reach it")
 
 
 def _name(field: str, value: _Value) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -20,13 +20,13 @@ from pydantic import Field, StrictInt, StrictStr, field_validator
 from pydantic.json_schema import SkipJsonSchema
 from typing_extensions import Required
 
+from ..kube.findings import Finding, Findings
 from ..kube.manifest import Bundle, Manifest
 from ..kube.names import dns1123_label, qualified_name
 from ..kube.network import Protocol, parse_cidr, port_name_problem, port_number_problem
 from .inputs import copied, joined, merged
 from .labels import object_meta, stack_environment
-from .model import AnnotationsInput, DnsLabel, DnsLabelInput, KeyPath, LabelsInput, Model, Problems, args_for, given, raise_problems, typed_init
-from .network_policy import Selector
+from .model import AnnotationsInput, DnsLabel, DnsLabelInput, LabelsInput, Model, args_for, raise_problems
 from .register import register
 from .tenant import TenantNamespace
 
@@ -43,12 +43,16 @@ AZURE_INTERNAL = "service.beta.kubernetes.io/azure-load-balancer-internal"
 METALLB_POOLS = ("metallb.io/address-pool", "metallb.universe.tf/address-pool")
 
 
+# <generated from the fields of ServicePort by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class ServicePortArgsDict(TypedDict, total=False):
-    name: str
-    port: Required[int]
-    targetPort: int | str
+    """``ServicePort`` as a dict, in the stack files' spelling."""
+
+    name: DnsLabel
+    port: Required[StrictInt]
+    targetPort: StrictInt | StrictStr
     protocol: Protocol
-    nodePort: int
+    nodePort: StrictInt
+# </generated>
 
 
 class ServicePort(Model):
@@ -61,17 +65,23 @@ class ServicePort(Model):
     node_port: StrictInt | None = None
     """Default: allocated by the API server."""
 
-    def _problems(self) -> Problems:
-        problems: list[tuple[KeyPath, str]] = []
+    # <generated from the fields of ServicePort by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, name: DnsLabel | None = None, port: StrictInt, target_port: StrictInt | StrictStr | None = None, protocol: Protocol = "TCP",
+            node_port: StrictInt | None = None,
+        ) -> None: ...
+    # </generated>
+
+    def _problems(self) -> Findings:
         if (reason := port_number_problem(self.port)) is not None:
-            problems.append((("port",), reason))
+            yield Finding(("port",), reason)
         if isinstance(self.target_port, int) and (reason := port_number_problem(self.target_port)) is not None:
-            problems.append((("targetPort",), reason))
+            yield Finding(("targetPort",), reason)
         if isinstance(self.target_port, str) and (reason := port_name_problem(self.target_port)) is not None:
-            problems.append((("targetPort",), reason))
+            yield Finding(("targetPort",), reason)
         if self.node_port is not None and not NODE_PORT_RANGE[0] <= self.node_port <= NODE_PORT_RANGE[1]:
-            problems.append((("nodePort",), f"{self.node_port} is outside the node port range {NODE_PORT_RANGE[0]}-{NODE_PORT_RANGE[1]}"))
-        return problems
+            yield Finding(("nodePort",), f"{self.node_port} is outside the node port range {NODE_PORT_RANGE[0]}-{NODE_PORT_RANGE[1]}")
 
     @property
     def target(self) -> int | str:
@@ -84,29 +94,31 @@ IpFamily = Literal["IPv4", "IPv6"]
 SessionAffinity = Literal["None", "ClientIP"]
 
 
+# <generated from the fields of LoadBalancerArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class LoadBalancerArgsDict(TypedDict, total=False):
     """``LoadBalancerArgs`` as a dict, in the stack files' spelling."""
 
-    name: str | pulumi.Output[str]
-    namespace: str | pulumi.Output[str]
-    selector: Required[Selector]
+    name: DnsLabelInput
+    namespace: DnsLabelInput
+    selector: Required[LabelsInput]
     ports: Required[Sequence[ServicePort | ServicePortArgsDict]]
     externalTrafficPolicy: ExternalTrafficPolicy
-    healthCheckNodePort: int
+    healthCheckNodePort: StrictInt
     sourceRanges: Sequence[str]
     loadBalancerClass: str
     allocateLoadBalancerNodePorts: bool
     ipFamilyPolicy: IpFamilyPolicy
     ipFamilies: Sequence[IpFamily]
     sessionAffinity: SessionAffinity
-    annotations: Selector
-    labels: Selector
+    annotations: AnnotationsInput
+    labels: LabelsInput
     internal: bool
     cloud: Cloud
     addressPool: str
     skipAwait: bool
     existingNamespace: bool
     allowTraffic: bool
+# </generated>
 
 
 class LoadBalancerArgs(Model):
@@ -143,37 +155,23 @@ class LoadBalancerArgs(Model):
     allow_traffic: bool | None = None
     """Render the NetworkPolicy admitting the load balancer's traffic: None (default) when the namespace denies ingress."""
 
-    @typed_init
-    def __init__(
-        self,
-        *,
-        selector: Selector,
-        ports: Sequence[ServicePort | ServicePortArgsDict],
-        name: str | pulumi.Output[str] | None = None,
-        namespace: str | pulumi.Output[str] | None = None,
-        external_traffic_policy: ExternalTrafficPolicy | None = None,
-        health_check_node_port: int | None = None,
-        source_ranges: Sequence[str] | None = None,
-        load_balancer_class: str | None = None,
-        allocate_load_balancer_node_ports: bool | None = None,
-        ip_family_policy: IpFamilyPolicy | None = None,
-        ip_families: Sequence[IpFamily] | None = None,
-        session_affinity: SessionAffinity | None = None,
-        annotations: Selector | None = None,
-        labels: Selector | None = None,
-        internal: bool | None = None,
-        cloud: Cloud | None = None,
-        address_pool: str | None = None,
-        skip_await: bool | None = None,
-        existing_namespace: bool | None = None,
-        allow_traffic: bool | None = None,
-    ) -> None:
-        super().__init__(**given(locals()))
+    # <generated from the fields of LoadBalancerArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, name: DnsLabelInput | None = None, namespace: DnsLabelInput | None = None, selector: LabelsInput,
+            ports: Sequence[ServicePort | ServicePortArgsDict], external_traffic_policy: ExternalTrafficPolicy = "Cluster",
+            health_check_node_port: StrictInt | None = None, source_ranges: Sequence[str] = (), load_balancer_class: str | None = None,
+            allocate_load_balancer_node_ports: bool | None = None, ip_family_policy: IpFamilyPolicy | None = None, ip_families: Sequence[IpFamily] = (),
+            session_affinity: SessionAffinity | None = None, annotations: AnnotationsInput = ..., labels: LabelsInput = ..., internal: bool = False,
+            cloud: Cloud | None = None, address_pool: str | None = None, skip_await: bool = False, existing_namespace: bool = False,
+            allow_traffic: bool | None = None,
+        ) -> None: ...
+    # </generated>
 
     @field_validator("source_ranges")
     @classmethod
     def _ranges(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        raise_problems(((i,), str(error)) for i, error in _cidr_errors(value))
+        raise_problems(Finding((i,), str(error)) for i, error in _cidr_errors(value))
         return value
 
     @field_validator("load_balancer_class")
@@ -187,38 +185,40 @@ class LoadBalancerArgs(Model):
                 raise ValueError(f"{value!r} is not a load balancer class: {'; '.join(reasons)}")
         return value
 
-    def _problems(self) -> Problems:
+    def _problems(self) -> Findings:
         if not self.ports:
-            yield ("ports",), "needs at least one port"
+            yield Finding(("ports",), "needs at least one port")
         if isinstance(self.selector, Mapping) and not self.selector:
-            yield ("selector",), "needs at least one label: the load balancer sends traffic to the pods it selects"
+            yield Finding(("selector",), "needs at least one label: the load balancer sends traffic to the pods it selects")
         seen_ports: set[tuple[int, str]] = set()
         seen_names: set[str] = set()
         for index, port in enumerate(self.ports):
             if len(self.ports) > 1 and port.name is None:
-                yield ("ports", index, "name"), "is required when a Service has more than one port"
+                yield Finding(("ports", index, "name"), "is required when a Service has more than one port")
             if (port.port, port.protocol) in seen_ports:
-                yield ("ports", index, "port"), f"{port.port}/{port.protocol} is listed twice"
+                yield Finding(("ports", index, "port"), f"{port.port}/{port.protocol} is listed twice")
             if port.name is not None and port.name in seen_names:
-                yield ("ports", index, "name"), f"{port.name} is used by another port"
+                yield Finding(("ports", index, "name"), f"{port.name} is used by another port")
             seen_ports.add((port.port, port.protocol))
             if port.name is not None:
                 seen_names.add(port.name)
         if self.health_check_node_port is not None:
             if self.external_traffic_policy != "Local":
-                yield ("healthCheckNodePort",), "is only allowed with externalTrafficPolicy: Local"
+                yield Finding(("healthCheckNodePort",), "is only allowed with externalTrafficPolicy: Local")
             elif not NODE_PORT_RANGE[0] <= self.health_check_node_port <= NODE_PORT_RANGE[1]:
-                yield ("healthCheckNodePort",), f"{self.health_check_node_port} is outside the node port range {NODE_PORT_RANGE[0]}-{NODE_PORT_RANGE[1]}"
+                yield Finding(
+                    ("healthCheckNodePort",), f"{self.health_check_node_port} is outside the node port range {NODE_PORT_RANGE[0]}-{NODE_PORT_RANGE[1]}"
+                )
         if self.internal and self.cloud is None:
-            yield ("internal",), "needs cloud: aws, gcp, azure or metallb (each marks an internal load balancer its own way)"
+            yield Finding(("internal",), "needs cloud: aws, gcp, azure or metallb (each marks an internal load balancer its own way)")
         if self.internal and self.cloud == "metallb" and self.address_pool is None:
-            yield ("addressPool",), "is required for an internal MetalLB load balancer: the IPAddressPool of internal addresses"
+            yield Finding(("addressPool",), "is required for an internal MetalLB load balancer: the IPAddressPool of internal addresses")
         if len(set(self.ip_families)) != len(self.ip_families):
-            yield ("ipFamilies",), "lists a family twice"
+            yield Finding(("ipFamilies",), "lists a family twice")
         if self.ip_family_policy == "SingleStack" and len(self.ip_families) > 1:
-            yield ("ipFamilies",), "lists two families but ipFamilyPolicy is SingleStack"
+            yield Finding(("ipFamilies",), "lists two families but ipFamilyPolicy is SingleStack")
         if isinstance(self.annotations, Mapping) and SKIP_AWAIT in self.annotations:
-            yield ("annotations", SKIP_AWAIT), "is set by skipAwait: true; use that instead"
+            yield Finding(("annotations", SKIP_AWAIT), "is set by skipAwait: true; use that instead")
 
     def cloud_annotations(self) -> dict[str, str]:
         if self.cloud == "aws":
@@ -340,7 +340,13 @@ class LoadBalancer(pulumi.ComponentResource):
         """Given the ``tenant`` the Service lives in, its namespace (unless ``args.namespace`` names
         it) and whether that namespace denies ingress come from the tenant; without one, say
         ``namespace_denies_ingress`` (or set ``args.allow_traffic``), because a load balancer in a
-        namespace that denies ingress silently receives nothing unless a policy lets it in."""
+        namespace that denies ingress silently receives nothing unless a policy lets it in.
+
+        Inputs beside the Args: ``tenant`` is another component (a resource, not a value a stack file
+        could hold); ``namespace_denies_ingress`` is a fact about that namespace, which a stack file's
+        platform derives from the namespace's own policy.
+        ``environment``: the stack's name for the clusterstack.io/environment label (default: the running
+        stack's), one value for a whole program, so not a setting of this component."""
         super().__init__("clusterstack:network:LoadBalancer", resource_name, None, opts)
         spec = args_for(LoadBalancerArgs, args, "LoadBalancer", resource_name)
         if tenant is not None:

@@ -11,20 +11,22 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field, StrictInt, StrictStr, field_validator
 from typing_extensions import Required
 
+from ..kube.findings import Finding, Findings, prefixed
 from ..kube.manifest import Manifest
 from ..kube.network import Network, Protocol, parse_cidr, port_name_problem, port_number_problem, raw_policy_problems
+from ..kube.paths import KeyPath
 from ..kube.schema import schema_problems
 from .cluster import ClusterDns, dns_argument
 from .inputs import copied
 from .labels import Name, object_meta, stack_environment
-from .model import DnsLabelInput, DnsSubdomain, KeyPath, LabelsInput, Model, Problems, args_for, given, typed_init
+from .model import DnsLabelInput, DnsSubdomain, LabelsInput, Model, args_for
 from .register import register
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
@@ -34,10 +36,14 @@ Selector = Mapping[str, str | pulumi.Output[str]] | pulumi.Output[Mapping[str, s
 """Labels to select by, as a caller writes them: a mapping (values may be Outputs) or an Output of one."""
 
 
+# <generated from the fields of Port by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class PortArgsDict(TypedDict, total=False):
-    port: Required[int | str]
+    """``Port`` as a dict, in the stack files' spelling."""
+
+    port: Required[StrictInt | StrictStr]
     protocol: Protocol
-    endPort: int
+    endPort: StrictInt
+# </generated>
 
 
 class Port(Model):
@@ -47,24 +53,27 @@ class Port(Model):
     protocol: Protocol = "TCP"
     end_port: StrictInt | None = None
 
-    def _problems(self) -> Problems:
-        problems: list[tuple[KeyPath, str]] = []
+    # <generated from the fields of Port by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(self, *, port: StrictInt | StrictStr, protocol: Protocol = "TCP", end_port: StrictInt | None = None) -> None: ...
+    # </generated>
+
+    def _problems(self) -> Findings:
         if isinstance(self.port, int):
             reason = port_number_problem(self.port)
             if reason:
-                problems.append((("port",), reason))
+                yield Finding(("port",), reason)
         else:
             reason = port_name_problem(self.port)
             if reason:
-                problems.append((("port",), reason))
+                yield Finding(("port",), reason)
         if self.end_port is not None:
             if not isinstance(self.port, int):
-                problems.append((("endPort",), f"needs a numeric port; {self.port!r} is a named port"))
+                yield Finding(("endPort",), f"needs a numeric port; {self.port!r} is a named port")
             elif (reason := port_number_problem(self.end_port)) is not None:
-                problems.append((("endPort",), reason))
+                yield Finding(("endPort",), reason)
             elif self.end_port < self.port:
-                problems.append((("endPort",), f"{self.end_port} is below port {self.port}; endPort must be ≥ port"))
-        return problems
+                yield Finding(("endPort",), f"{self.end_port} is below port {self.port}; endPort must be ≥ port")
 
     def render(self) -> dict[str, Any]:
         port: dict[str, Any] = {"protocol": self.protocol, "port": self.port}
@@ -73,21 +82,42 @@ class Port(Model):
         return port
 
 
-# ``except`` is a Python keyword, so the dicts that may carry it are declared functionally.
+# <generated from the fields of IngressRule by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+# A key is a Python keyword, so this dict is declared in the functional form.
 IngressRuleArgsDict = TypedDict(
     "IngressRuleArgsDict",
-    {"name": str, "namespace": str | pulumi.Output[str], "namespaceLabels": Selector, "podLabels": Selector, "cidr": str,
-     "except": Sequence[str], "ports": Sequence[PortArgsDict], "toPods": Selector},
+    {
+        "name": DnsSubdomain,
+        "namespace": DnsLabelInput,
+        "namespaceLabels": LabelsInput,
+        "podLabels": LabelsInput,
+        "cidr": str,
+        "except": Sequence[str],
+        "ports": Sequence[Port | PortArgsDict],
+        "toPods": LabelsInput,
+    },
     total=False,
 )
-"""An ``allowFrom`` rule as a dict, in the stack files' spelling."""
+"""``IngressRule`` as a dict, in the stack files' spelling."""
+# </generated>
+# <generated from the fields of EgressRule by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+# A key is a Python keyword, so this dict is declared in the functional form.
 EgressRuleArgsDict = TypedDict(
     "EgressRuleArgsDict",
-    {"name": str, "namespace": str | pulumi.Output[str], "namespaceLabels": Selector, "podLabels": Selector, "cidr": str,
-     "except": Sequence[str], "ports": Sequence[PortArgsDict], "fromPods": Selector},
+    {
+        "name": DnsSubdomain,
+        "namespace": DnsLabelInput,
+        "namespaceLabels": LabelsInput,
+        "podLabels": LabelsInput,
+        "cidr": str,
+        "except": Sequence[str],
+        "ports": Sequence[Port | PortArgsDict],
+        "fromPods": LabelsInput,
+    },
     total=False,
 )
-"""An ``allowTo`` rule as a dict, in the stack files' spelling."""
+"""``EgressRule`` as a dict, in the stack files' spelling."""
+# </generated>
 
 
 class _Rule(Model):
@@ -111,13 +141,13 @@ class _Rule(Model):
             parse_cidr(value)
         return value
 
-    def _problems(self) -> Problems:
+    def _problems(self) -> Findings:
         if self.cidr is not None and (self.namespace is not None or self.namespace_labels is not None or self.pod_labels is not None):
-            yield ("cidr",), "cannot be combined with namespace, namespaceLabels or podLabels: write two rules"
+            yield Finding(("cidr",), "cannot be combined with namespace, namespaceLabels or podLabels: write two rules")
         if self.namespace is not None and self.namespace_labels is not None:
-            yield ("namespaceLabels",), "cannot be combined with namespace (which selects the namespace by its name label)"
+            yield Finding(("namespaceLabels",), "cannot be combined with namespace (which selects the namespace by its name label)")
         if self.except_ and self.cidr is None:
-            yield ("except",), "needs a cidr to carve out of"
+            yield Finding(("except",), "needs a cidr to carve out of")
         if self.cidr is None:
             return
         network = parse_cidr(self.cidr)
@@ -125,10 +155,10 @@ class _Rule(Model):
             try:
                 carved = parse_cidr(text)
             except ValueError as error:
-                yield ("except", index), str(error)
+                yield Finding(("except", index), str(error))
                 continue
             if not _strictly_inside(carved, network):
-                yield ("except", index), f"{text} is not inside {self.cidr}; every except must be a strict subset of its cidr"
+                yield Finding(("except", index), f"{text} is not inside {self.cidr}; every except must be a strict subset of its cidr")
 
     def peer(self) -> dict[str, Any] | None:
         """The NetworkPolicyPeer, or None for "anyone"."""
@@ -159,15 +189,37 @@ class IngressRule(_Rule):
     to_pods: LabelsInput = Field(default_factory=dict)
     """The pods in this namespace the rule lets traffic reach; empty: all of them."""
 
+    # <generated from the fields of IngressRule by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, name: DnsSubdomain | None = None, namespace: DnsLabelInput | None = None, namespace_labels: LabelsInput | None = None,
+            pod_labels: LabelsInput | None = None, cidr: str | None = None, except_: Sequence[str] = (), ports: Sequence[Port | PortArgsDict] = (),
+            to_pods: LabelsInput = ...,
+        ) -> None: ...
+    # </generated>
+
 
 class EgressRule(_Rule):
     from_pods: LabelsInput = Field(default_factory=dict)
     """The pods in this namespace the rule lets send; empty: all of them."""
 
+    # <generated from the fields of EgressRule by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, name: DnsSubdomain | None = None, namespace: DnsLabelInput | None = None, namespace_labels: LabelsInput | None = None,
+            pod_labels: LabelsInput | None = None, cidr: str | None = None, except_: Sequence[str] = (), ports: Sequence[Port | PortArgsDict] = (),
+            from_pods: LabelsInput = ...,
+        ) -> None: ...
+    # </generated>
 
-class RawPolicyArgsDict(TypedDict):
-    name: str
-    spec: Mapping[str, Any]
+
+# <generated from the fields of RawPolicy by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+class RawPolicyArgsDict(TypedDict, total=False):
+    """``RawPolicy`` as a dict, in the stack files' spelling."""
+
+    name: Required[DnsSubdomain]
+    spec: Required[Mapping[str, Any]]
+# </generated>
 
 
 class RawPolicy(Model):
@@ -176,20 +228,27 @@ class RawPolicy(Model):
     name: DnsSubdomain
     spec: dict[str, Any]
 
-    def _problems(self) -> Problems:
+    # <generated from the fields of RawPolicy by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(self, *, name: DnsSubdomain, spec: Mapping[str, Any]) -> None: ...
+    # </generated>
+
+    def _problems(self) -> Findings:
         manifest = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": self.name}, "spec": self.spec}
-        problems = schema_problems(manifest)
+        problems = list(schema_problems(manifest))
         if problems:
-            return problems
-        return [(("spec", *path), message) for path, message in raw_policy_problems(self.spec)]
+            yield from problems
+            return
+        yield from prefixed(("spec",), raw_policy_problems(self.spec))
 
 
 GENERATED = {"default-deny": "defaultDeny", "allow-dns": "allowDNS", "allow-same-namespace": "allowSameNamespace"}
 """The names of the policies the shorthand makes, and what makes each."""
 
 
+# <generated from the fields of NetworkPolicyArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class NetworkPolicyArgsDict(TypedDict, total=False):
-    """``NetworkPolicyArgs`` as a dict, in the stack files' spelling (``allowDNS``, ``allowFrom``)."""
+    """``NetworkPolicyArgs`` as a dict, in the stack files' spelling."""
 
     defaultDeny: Sequence[Direction]
     allowDNS: bool
@@ -197,6 +256,7 @@ class NetworkPolicyArgsDict(TypedDict, total=False):
     allowFrom: Sequence[IngressRule | IngressRuleArgsDict]
     allowTo: Sequence[EgressRule | EgressRuleArgsDict]
     policies: Sequence[RawPolicy | RawPolicyArgsDict]
+# </generated>
 
 
 class NetworkPolicyArgs(Model):
@@ -212,41 +272,33 @@ class NetworkPolicyArgs(Model):
     allow_to: tuple[EgressRule, ...] = ()
     policies: tuple[RawPolicy, ...] = ()
 
-    @typed_init
-    def __init__(
-        self,
-        *,
-        default_deny: Sequence[Direction] | None = None,
-        allow_dns: bool | None = None,
-        allow_same_namespace: bool | None = None,
-        allow_from: Sequence[IngressRule | IngressRuleArgsDict] | None = None,
-        allow_to: Sequence[EgressRule | EgressRuleArgsDict] | None = None,
-        policies: Sequence[RawPolicy | RawPolicyArgsDict] | None = None,
-    ) -> None:
-        super().__init__(**given(locals()))
+    # <generated from the fields of NetworkPolicyArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, default_deny: Sequence[Direction] = (), allow_dns: bool = False, allow_same_namespace: bool = False,
+            allow_from: Sequence[IngressRule | IngressRuleArgsDict] = (), allow_to: Sequence[EgressRule | EgressRuleArgsDict] = (),
+            policies: Sequence[RawPolicy | RawPolicyArgsDict] = (),
+        ) -> None: ...
+    # </generated>
 
-    def _problems(self) -> Problems:
+    def _problems(self) -> Findings:
         seen: dict[str, KeyPath] = {}
-        problems: list[tuple[KeyPath, str]] = []
         for path, name in self.named():
             if name in GENERATED:
-                problems.append(((*path, "name"), f"{name} is the name of the policy {GENERATED[name]} makes; choose another name"))
+                yield Finding((*path, "name"), f"{name} is the name of the policy {GENERATED[name]} makes; choose another name")
             elif name in seen:
-                problems.append(((*path, "name"), f"{name} is already the name of another policy in this namespace"))
+                yield Finding((*path, "name"), f"{name} is already the name of another policy in this namespace")
             seen.setdefault(name, path)
         if len(set(self.default_deny)) != len(self.default_deny):
-            problems.append((("defaultDeny",), "lists a direction twice"))
+            yield Finding(("defaultDeny",), "lists a direction twice")
         if "Egress" in self.default_deny and not self.allow_dns and "allow_dns" not in self.model_fields_set:
-            problems.append(
+            yield Finding(
+                ("allowDNS",),
                 (
-                    ("allowDNS",),
-                    (
-                        "is not set while defaultDeny denies Egress: every name lookup in the namespace would fail; "
-                        "set allowDNS: true (or allowDNS: false if the namespace's pods need no DNS)"
-                    ),
-                )
+                    "is not set while defaultDeny denies Egress: every name lookup in the namespace would fail; "
+                    "set allowDNS: true (or allowDNS: false if the namespace's pods need no DNS)"
+                ),
             )
-        return problems
 
     def named(self) -> list[tuple[KeyPath, str]]:
         """Each policy the stack names (allowFrom, allowTo, policies), with its key path."""
@@ -353,8 +405,14 @@ class NamespacePolicies(pulumi.ComponentResource):
         dns: ClusterDns | None = None,
         environment: str | None = None,
     ) -> None:
-        """``namespace``: where the policies go (default: ``resource_name``); ``dns``: the cluster's
-        DNS, required when the policies allow DNS."""
+        """Inputs beside the Args (which a TenantNamespace embeds, where the namespace is its own):
+
+        ``namespace``: where the policies go (default: ``resource_name``), outside the Args because the
+        same NetworkPolicyArgs serve a tenant, whose namespace they may not name. ``dns``: the cluster's
+        DNS (``ClusterDns``), required when the policies allow DNS; an object of the cluster, not a
+        stack-file key.
+        ``environment``: the stack's name for the clusterstack.io/environment label (default: the running
+        stack's), one value for a whole program, so not a setting of this component."""
         super().__init__("clusterstack:network:NamespacePolicies", resource_name, None, opts)
         spec = args_for(NetworkPolicyArgs, args, "NamespacePolicies", resource_name)
         target = namespace if namespace is not None else resource_name

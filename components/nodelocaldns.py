@@ -20,21 +20,23 @@ the rules ``dns.coredns`` follows too.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import AfterValidator, Field, field_validator
 
 from ..kube.corefile import EMPTY_UPSTREAMS, MAX_TTL, normal_zone, stub_domains_problems, upstream_warnings, upstreams_problems
+from ..kube.findings import Finding, Findings, prefixed, warning
 from ..kube.lifecycle import OnExisting
 from ..kube.manifest import Bundle, Manifest
 from ..kube.network import parse_ip
+from ..kube.quantity import Quantity
 from .cluster import ClusterDns, ClusterSpec
 from .labels import object_meta, stack_environment
-from .model import KeyPath, Model, QuantityText, QuantityValue, args_for, given, raise_problems, typed_init
+from .model import Model, QuantityText, QuantityValue, args_for, raise_problems
 from .register import AddOnChildren
 
 NAME = "node-local-dns"
@@ -58,24 +60,30 @@ Ttl = Annotated[int, Field(gt=0, le=MAX_TTL, strict=True)]
 ClusterProtocol = Literal["force_tcp", "prefer_udp"]
 
 
+# <generated from the fields of CacheSettings by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class CacheSettingsArgsDict(TypedDict, total=False):
-    successCapacity: int
-    successTTL: int
-    denialCapacity: int
-    denialTTL: int
+    """``CacheSettings`` as a dict, in the stack files' spelling."""
+
+    successCapacity: PositiveInt
+    successTTL: Ttl
+    denialCapacity: PositiveInt
+    denialTTL: Ttl
+# </generated>
 
 
+# <generated from the fields of NodeLocalDnsArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class NodeLocalDnsArgsDict(TypedDict, total=False):
     """``NodeLocalDnsArgs`` as a dict, in the stack files' spelling."""
 
     localIP: str
     upstreamServers: Sequence[str]
     stubDomains: Mapping[str, Sequence[str]]
-    memoryLimit: QuantityText
+    memoryLimit: QuantityText | Quantity
     image: str
     onExisting: OnExisting
     clusterProtocol: ClusterProtocol
-    cache: CacheSettingsArgsDict
+    cache: CacheSettings | CacheSettingsArgsDict
+# </generated>
 
 
 class CacheSettings(Model):
@@ -85,6 +93,13 @@ class CacheSettings(Model):
     success_ttl: Ttl = Field(30, alias="successTTL")
     denial_capacity: PositiveInt = _DEFAULT_CAPACITY
     denial_ttl: Ttl = Field(5, alias="denialTTL")
+
+    # <generated from the fields of CacheSettings by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, success_capacity: PositiveInt = 9984, success_ttl: Ttl = 30, denial_capacity: PositiveInt = 9984, denial_ttl: Ttl = 5,
+        ) -> None: ...
+    # </generated>
 
 
 def _checked_upstreams(value: tuple[str, ...]) -> tuple[str, ...]:
@@ -128,20 +143,14 @@ class NodeLocalDnsArgs(Model):
     """How the cluster zones reach kube-dns: upstream forces TCP (no lost UDP under conntrack races)."""
     cache: CacheSettings = Field(default_factory=CacheSettings)
 
-    @typed_init
-    def __init__(
-        self,
-        *,
-        local_ip: str | None = None,
-        upstream_servers: Sequence[str] | None = None,
-        stub_domains: Mapping[str, Sequence[str]] | None = None,
-        memory_limit: QuantityText | None = None,
-        image: str | None = None,
-        on_existing: OnExisting | None = None,
-        cluster_protocol: ClusterProtocol | None = None,
-        cache: CacheSettings | CacheSettingsArgsDict | None = None,
-    ) -> None:
-        super().__init__(**given(locals()))
+    # <generated from the fields of NodeLocalDnsArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, local_ip: str = "169.254.20.10", upstream_servers: Sequence[str] | None = None, stub_domains: Mapping[str, Sequence[str]] = ...,
+            memory_limit: QuantityText | Quantity | None = None, image: str = "registry.k8s.io/dns/k8s-dns-node-cache:1.26.4", on_existing: OnExisting = "fail",
+            cluster_protocol: ClusterProtocol = "force_tcp", cache: CacheSettings | CacheSettingsArgsDict = ...,
+        ) -> None: ...
+    # </generated>
 
     @field_validator("local_ip")
     @classmethod
@@ -158,26 +167,49 @@ class NodeLocalDnsArgs(Model):
         """The stub domains as zones (lower-case, no trailing dot), sorted."""
         return sorted((normal_zone(domain), servers) for domain, servers in self.stub_domains.items())
 
+    def warnings(self) -> Findings:
+        for domain, servers in self.stub_domains.items():
+            yield from prefixed(("stubDomains", domain), upstream_warnings(servers))
+        yield from prefixed(("upstreamServers",), upstream_warnings(self.upstream_servers or ()))
+        if self.memory_limit is not None:
+            needed = memory_estimate_mb(self)
+            limit_mb = float(self.memory_limit.value) / 1e6
+            if limit_mb < needed:
+                yield warning(
+                    ("memoryLimit",),
+                    (f"{self.memory_limit} ({limit_mb:.0f} MB) is below the ~{needed:.0f} MB the caches use when full "
+                    f"({3 + len(self.stub_domains)} server blocks and the cluster zone, about {_MB_PER_FULL_BLOCK} MB each); "
+                    "an OOM kill leaves the node's packet-filter rules pointing at a dead cache and breaks DNS on that node"),
+                )
 
-def cluster_problems(args: NodeLocalDnsArgs, cluster: ClusterSpec) -> Iterable[tuple[KeyPath, str]]:
-    """What the stack's cluster facts make invalid: the cache's IP must differ from, and match the
-    family of, kube-dns; a stub domain must not be one of the cache's own zones, which CoreDNS refuses
-    to serve twice ("cannot serve dns://cluster.local.:53 - it is already defined")."""
-    for domain in args.stub_domains:
-        if normal_zone(domain) in (cluster.domain, "in-addr.arpa", "ip6.arpa"):
-            yield ("stubDomains", domain), (
-                f"{normal_zone(domain)} is a zone the cache already serves, forwarding it to kube-dns: "
-                "the node-cache would refuse its Corefile; forward a domain of your own (e.g. consul.local)"
+    def on_cluster(self, cluster: ClusterSpec) -> Findings:
+        """What the stack's cluster facts make invalid: the cache's IP must differ from, and match the
+        family of, kube-dns; a stub domain must not be one of the cache's own zones, which CoreDNS refuses
+        to serve twice ("cannot serve dns://cluster.local.:53 - it is already defined"). And a warning:
+        in IPVS mode the kubelets must be pointed at the cache."""
+        for domain in self.stub_domains:
+            if normal_zone(domain) in (cluster.domain, "in-addr.arpa", "ip6.arpa"):
+                yield Finding(
+                    ("stubDomains", domain),
+                    (f"{normal_zone(domain)} is a zone the cache already serves, forwarding it to kube-dns: "
+                    "the node-cache would refuse its Corefile; forward a domain of your own (e.g. consul.local)"),
+                )
+        local = ipaddress.ip_address(self.local_ip)
+        dns = ipaddress.ip_address(cluster.dns_service_ip)
+        if local == dns:
+            yield Finding(("localIP",), f"{local} is the kube-dns Service IP (cluster.dnsServiceIP); the cache needs its own link-local address")
+        elif cluster.kube_proxy_mode == "iptables" and local.version != dns.version:
+            yield Finding(
+                ("localIP",),
+                (f"{local} is IPv{local.version} but cluster.dnsServiceIP {dns} is IPv{dns.version}; in iptables mode the cache "
+                "binds both, and -localip takes addresses of one family"),
             )
-    local = ipaddress.ip_address(args.local_ip)
-    dns = ipaddress.ip_address(cluster.dns_service_ip)
-    if local == dns:
-        yield ("localIP",), f"{local} is the kube-dns Service IP (cluster.dnsServiceIP); the cache needs its own link-local address"
-    elif cluster.kube_proxy_mode == "iptables" and local.version != dns.version:
-        yield ("localIP",), (
-            f"{local} is IPv{local.version} but cluster.dnsServiceIP {dns} is IPv{dns.version}; in iptables mode the cache "
-            "binds both, and -localip takes addresses of one family"
-        )
+        if cluster.kube_proxy_mode == "ipvs":
+            yield warning(
+                ("localIP",),
+                (f"kube-proxy is in IPVS mode: set every kubelet's clusterDNS (--cluster-dns) to {self.local_ip}, "
+                "or pods keep querying kube-dns directly and bypass the cache"),
+            )
 
 
 def kubelet_cluster_dns(args: NodeLocalDnsArgs, cluster: ClusterSpec) -> str:
@@ -191,34 +223,6 @@ def memory_estimate_mb(args: NodeLocalDnsArgs) -> float:
     cluster_zone = (args.cache.success_capacity + args.cache.denial_capacity) * full
     other_blocks = 3 + len(args.stub_domains)  # in-addr.arpa, ip6.arpa, the root zone, each stub domain
     return cluster_zone + other_blocks * _MB_PER_FULL_BLOCK
-
-
-def warnings(args: NodeLocalDnsArgs, cluster: ClusterSpec) -> list[tuple[KeyPath, str]]:
-    found: list[tuple[KeyPath, str]] = []
-    for domain, servers in args.stub_domains.items():
-        found += [(("stubDomains", domain, *path), message) for path, message in upstream_warnings(servers)]
-    found += [(("upstreamServers", *path), message) for path, message in upstream_warnings(args.upstream_servers or ())]
-    if args.memory_limit is not None:
-        needed = memory_estimate_mb(args)
-        limit_mb = float(args.memory_limit.value) / 1e6
-        if limit_mb < needed:
-            found.append(
-                (
-                    ("memoryLimit",),
-                    (f"{args.memory_limit} ({limit_mb:.0f} MB) is below the ~{needed:.0f} MB the caches use when full "
-                    f"({3 + len(args.stub_domains)} server blocks and the cluster zone, about {_MB_PER_FULL_BLOCK} MB each); "
-                    "an OOM kill leaves the node's packet-filter rules pointing at a dead cache and breaks DNS on that node"),
-                )
-            )
-    if cluster.kube_proxy_mode == "ipvs":
-        found.append(
-            (
-                ("localIP",),
-                (f"kube-proxy is in IPVS mode: set every kubelet's clusterDNS (--cluster-dns) to {args.local_ip}, "
-                "or pods keep querying kube-dns directly and bypass the cache"),
-            )
-        )
-    return found
 
 
 def corefile(args: NodeLocalDnsArgs, cluster: ClusterSpec) -> str:
@@ -267,6 +271,7 @@ class NodeLocalDnsObjects(Bundle):
 
 
 def build_node_local_dns(args: NodeLocalDnsArgs, cluster: ClusterSpec, environment: str | None = None) -> NodeLocalDnsObjects:
+    raise_problems(args.on_cluster(cluster))
     ipvs = cluster.kube_proxy_mode == "ipvs"
     local_ips = args.local_ip if ipvs else f"{args.local_ip},{cluster.dns_service_ip}"
     selector = {"k8s-app": NAME}
@@ -381,12 +386,15 @@ class NodeLocalDns(pulumi.ComponentResource):
         cluster: ClusterSpec | None = None,
         environment: str | None = None,
     ) -> None:
-        """``cluster``: the cluster's facts (kube-dns IP, domain, kube-proxy mode; kubeadm's defaults
-        when omitted). Its children are named ``<resource_name>/<object name>``."""
+        """Its children are named ``<resource_name>/<object name>``.
+
+        Inputs beside the Args: ``cluster``: the cluster's facts (kube-dns IP, domain, kube-proxy mode;
+        kubeadm's defaults when omitted), one ``ClusterSpec`` shared by every DNS component.
+        ``environment``: the stack's name for the clusterstack.io/environment label (default: the running
+        stack's), one value for a whole program, so not a setting of this component."""
         super().__init__("clusterstack:dns:NodeLocalDns", resource_name, None, opts)
         spec = args_for(NodeLocalDnsArgs, args, "NodeLocalDns", resource_name)
         facts = cluster if cluster is not None else ClusterSpec()
-        raise_problems(cluster_problems(spec, facts))
         objects = build_node_local_dns(spec, facts, stack_environment(environment))
         child = AddOnChildren(resource_name, pulumi.ResourceOptions(parent=self), spec.on_existing).add
 

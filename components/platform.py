@@ -1,41 +1,44 @@
-"""ClusterPlatform: the whole baseline of one environment, composed from the building blocks."""
+"""ClusterPlatformArgs: everything under a stack's ``clusterstack:`` keys, and the rules between the
+platform's parts: settings each valid on its own that contradict each other and would fail only
+later, in the cluster. Errors where the API server or the cluster would refuse or break; warnings
+where it is a judgement. Each names both keys involved and the fix.
+
+The rules and the model stay in one module (~400 lines): the model runs the rules and the rules read
+the model, so apart they would import each other. The building blocks these settings feed, and the
+platform they make (``build_platform``, ``ClusterPlatform``), are in blocks.py.
+"""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, TypedDict
+import difflib
+import ipaddress
+from collections import Counter
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypedDict
 
-import pulumi
 from pydantic import Field
 
+from ..kube.findings import Finding, Findings, errors_of, prefixed, warning, warnings_of
+from ..kube.flows import Pod, PolicyIndex
 from ..kube.lifecycle import Deletion
-from ..kube.manifest import Manifest
-from . import coherence, coredns, nodelocaldns
-from .classes import (
-    ClusterClasses,
-    PriorityClassArgs,
-    PriorityClassArgsDict,
-    StorageClassArgs,
-    StorageClassArgsDict,
-    build_classes,
-    class_problems,
-)
+from ..kube.names import SYSTEM_PRIORITY_CLASSES, dns1035_label, reserved_namespace
+from ..kube.network import parse_cidr
+from ..kube.paths import KeyPath
+from ..kube.quantity import Quantity
+from . import coredns
+from .capacity import unschedulable_limits
+from .classes import PriorityClassArgs, PriorityClassArgsDict, StorageClassArgs, StorageClassArgsDict, class_problems
 from .cluster import ClusterDns, ClusterSpec, ClusterSpecArgsDict
-from .coredns import CoreDns, CoreDnsArgs, build_coredns
+from .coredns import CoreDnsArgs
 from .dns import DnsArgs, DnsArgsDict
-from .dns_autoscaler import DnsAutoscaler, DnsAutoscalerArgs, build_dns_autoscaler
-from .existing_namespaces import ExistingNamespaceArgs, ExistingNamespaceArgsDict, ExistingNamespaces, build_existing_namespaces
-from .ip_masq import IpMasqAgent, IpMasqArgs, IpMasqArgsDict, build_ip_masq
-from .ip_masq import warnings as ip_masq_warnings
-from .labels import stack_environment
-from .load_balancer import LoadBalancer, LoadBalancerArgs, LoadBalancerArgsDict, build_load_balancer
-from .model import DnsLabel, DnsSubdomain, KeyPath, Model, Problems, args_for, given, typed_init
-from .nodelocaldns import NodeLocalDns, NodeLocalDnsArgs, build_node_local_dns
+from .existing_namespaces import ExistingNamespaceArgs, ExistingNamespaceArgsDict
+from .ip_masq import IpMasqArgs, IpMasqArgsDict
+from .load_balancer import LoadBalancerArgs, LoadBalancerArgsDict
+from .model import DnsLabel, DnsSubdomain, Model
+from .network_policy import EgressRule, IngressRule, _Rule, build_network_policies
+from .nodelocaldns import NodeLocalDnsArgs
 from .pod_security import pinned_ahead
-from .register import legacy_urns as answering_to_legacy_urns
-from .tenant import TenantNamespace, TenantNamespaceArgs, TenantNamespaceArgsDict, build_tenant
+from .tenant import TenantNamespaceArgs, TenantNamespaceArgsDict
 
 # CNIs that do not enforce NetworkPolicy, and why a policy on them is a false sense of safety.
 _PLUGIN_WARNINGS = {
@@ -70,20 +73,20 @@ _SHIPPED_ADVICE = {
 }
 
 
-_SINGLE_CHILDREN = ("classes", "existing-namespaces", "dns-autoscaler", "node-local-dns", "coredns", "ip-masq-agent")
-"""The platform's components that are not named after a namespace or a Service."""
-
-
+# <generated from the fields of ClusterPlatformArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class ClusterPlatformArgsDict(TypedDict, total=False):
+    """``ClusterPlatformArgs`` as a dict, in the stack files' spelling."""
+
     cluster: ClusterSpec | ClusterSpecArgsDict
-    namespaces: Mapping[str, TenantNamespaceArgs | TenantNamespaceArgsDict]
+    namespaces: Mapping[DnsLabel, TenantNamespaceArgs | TenantNamespaceArgsDict]
     dns: DnsArgs | DnsArgsDict
-    loadBalancers: Mapping[str, LoadBalancerArgs | LoadBalancerArgsDict]
+    loadBalancers: Mapping[DnsLabel, LoadBalancerArgs | LoadBalancerArgsDict]
     namespaceDeletion: Deletion
-    priorityClasses: Mapping[str, PriorityClassArgs | PriorityClassArgsDict]
-    storageClasses: Mapping[str, StorageClassArgs | StorageClassArgsDict]
-    existingNamespaces: Mapping[str, ExistingNamespaceArgs | ExistingNamespaceArgsDict]
+    priorityClasses: Mapping[DnsSubdomain, PriorityClassArgs | PriorityClassArgsDict]
+    storageClasses: Mapping[DnsSubdomain, StorageClassArgs | StorageClassArgsDict]
+    existingNamespaces: Mapping[DnsLabel, ExistingNamespaceArgs | ExistingNamespaceArgsDict]
     ipMasq: IpMasqArgs | IpMasqArgsDict
+# </generated>
 
 
 class ClusterPlatformArgs(Model):
@@ -109,58 +112,46 @@ class ClusterPlatformArgs(Model):
     ip_masq: IpMasqArgs | None = None
     """ip-masq-agent: which destinations pods reach with their own IP; unset: not deployed."""
 
-    @typed_init
-    def __init__(
-        self,
-        *,
-        cluster: ClusterSpec | ClusterSpecArgsDict | None = None,
-        namespaces: Mapping[str, TenantNamespaceArgs | TenantNamespaceArgsDict] | None = None,
-        dns: DnsArgs | DnsArgsDict | None = None,
-        load_balancers: Mapping[str, LoadBalancerArgs | LoadBalancerArgsDict] | None = None,
-        namespace_deletion: Deletion | None = None,
-        priority_classes: Mapping[str, PriorityClassArgs | PriorityClassArgsDict] | None = None,
-        storage_classes: Mapping[str, StorageClassArgs | StorageClassArgsDict] | None = None,
-        existing_namespaces: Mapping[str, ExistingNamespaceArgs | ExistingNamespaceArgsDict] | None = None,
-        ip_masq: IpMasqArgs | IpMasqArgsDict | None = None,
-    ) -> None:
-        super().__init__(**given(locals()))
+    # <generated from the fields of ClusterPlatformArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, cluster: ClusterSpec | ClusterSpecArgsDict = ..., namespaces: Mapping[DnsLabel, TenantNamespaceArgs | TenantNamespaceArgsDict] = ...,
+            dns: DnsArgs | DnsArgsDict = ..., load_balancers: Mapping[DnsLabel, LoadBalancerArgs | LoadBalancerArgsDict] = ...,
+            namespace_deletion: Deletion = "delete", priority_classes: Mapping[DnsSubdomain, PriorityClassArgs | PriorityClassArgsDict] = ...,
+            storage_classes: Mapping[DnsSubdomain, StorageClassArgs | StorageClassArgsDict] = ...,
+            existing_namespaces: Mapping[DnsLabel, ExistingNamespaceArgs | ExistingNamespaceArgsDict] = ..., ip_masq: IpMasqArgs | IpMasqArgsDict | None = None,
+        ) -> None: ...
+    # </generated>
 
-    def _problems(self) -> Problems:
-        problems: list[tuple[KeyPath, str]] = []
-        if self.dns.node_local is not None:
-            node_local = nodelocaldns.cluster_problems(self.dns.node_local, self.cluster)
-            problems += [(("dns", "nodeLocal", *path), message) for path, message in node_local]
-        if self.dns.coredns is not None:
-            problems += [(("dns", "coredns", *path), message) for path, message in coredns.cluster_problems(self.dns.coredns, self.cluster)]
+    def _problems(self) -> Findings:
+        for at, part in self._cluster_bound():
+            yield from prefixed(at, errors_of(part.on_cluster(self.cluster)))
         autoscaler = self.dns.autoscaler
         if self.cluster.distribution == "gke" and autoscaler is not None and autoscaler.on_existing == "fail":
-            problems.append((("dns", "autoscaler", "onExisting"), _GKE_AUTOSCALER))
+            yield Finding(("dns", "autoscaler", "onExisting"), _GKE_AUTOSCALER)
         for name, tenant in self.namespaces.items():
             if tenant.name is not None:
-                problems.append((("namespaces", name, "name"), "the namespace's name is its key under namespaces; remove name"))
+                yield Finding(("namespaces", name, "name"), "the namespace's name is its key under namespaces; remove name")
         for name, balancer in self.load_balancers.items():
             if balancer.name is not None:
-                problems.append((("loadBalancers", name, "name"), "the Service's name is its key under loadBalancers; remove name"))
+                yield Finding(("loadBalancers", name, "name"), "the Service's name is its key under loadBalancers; remove name")
             if balancer.namespace is None:
-                problems.append((("loadBalancers", name, "namespace"), "is required: the namespace the Service goes in"))
+                yield Finding(("loadBalancers", name, "namespace"), "is required: the namespace the Service goes in")
             elif isinstance(balancer.namespace, str) and balancer.namespace not in self.namespaces and not balancer.existing_namespace:
-                problems.append(
+                yield Finding(
+                    ("loadBalancers", name, "namespace"),
                     (
-                        ("loadBalancers", name, "namespace"),
-                        (
-                            f"{balancer.namespace} is not one of clusterstack:namespaces; declare it there, "
-                            "or set existingNamespace: true if it is made outside this stack"
-                        ),
-                    )
+                        f"{balancer.namespace} is not one of clusterstack:namespaces; declare it there, "
+                        "or set existingNamespace: true if it is made outside this stack"
+                    ),
                 )
-        problems += class_problems(self.priority_classes, self.storage_classes)
+        yield from class_problems(self.priority_classes, self.storage_classes)
         for name in sorted(set(self.existing_namespaces) & set(self.namespaces)):
-            problems.append(
-                (("existingNamespaces", name), f"{name} is one of clusterstack:namespaces, which this stack owns; set its labels and podSecurity there")
+            yield Finding(
+                ("existingNamespaces", name), f"{name} is one of clusterstack:namespaces, which this stack owns; set its labels and podSecurity there"
             )
-        problems += self._host_access_refused()
-        problems += coherence.problems(self)
-        return problems
+        yield from self._host_access_refused()
+        yield from coherence_problems(self)
 
     def _kube_system_enforce(self) -> str | None:
         system = self.existing_namespaces.get("kube-system")
@@ -170,19 +161,23 @@ class ClusterPlatformArgs(Model):
         """The add-ons this stack runs in kube-system that need the host (its network, NET_ADMIN)."""
         return [name for name, args in (("node-local-dns (dns.nodeLocal)", self.dns.node_local), ("ip-masq-agent (ipMasq)", self.ip_masq)) if args is not None]
 
-    def _host_access_refused(self) -> list[tuple[KeyPath, str]]:
+    def _host_access_refused(self) -> Findings:
         """kube-system enforcing anything but privileged refuses the host-network pods this stack puts there."""
         enforce = self._kube_system_enforce()
         add_ons = self.host_access_add_ons()
         if enforce in (None, "privileged") or not add_ons:
-            return []
-        return [
-            (
-                ("existingNamespaces", "kube-system", "podSecurity", "enforce"),
-                (f"{enforce} refuses the pods of {', '.join(add_ons)}, which this stack runs in kube-system on the host network "
-                "with NET_ADMIN (only privileged admits host namespaces and added capabilities); enforce privileged there"),
-            )
-        ]
+            return
+        yield Finding(
+            ("existingNamespaces", "kube-system", "podSecurity", "enforce"),
+            (f"{enforce} refuses the pods of {', '.join(add_ons)}, which this stack runs in kube-system on the host network "
+            "with NET_ADMIN (only privileged admits host namespaces and added capabilities); enforce privileged there"),
+        )
+
+    def _cluster_bound(self) -> list[tuple[KeyPath, NodeLocalDnsArgs | CoreDnsArgs | IpMasqArgs]]:
+        """The parts whose rules read the cluster's facts (``on_cluster``), each at its key: their errors
+        are the stack's (here), as a part's builder makes them for a program that builds it alone."""
+        parts = ((("dns", "nodeLocal"), self.dns.node_local), (("dns", "coredns"), self.dns.coredns), (("ipMasq",), self.ip_masq))
+        return [(at, part) for at, part in parts if part is not None]
 
     def cluster_dns(self) -> ClusterDns:
         """Where DNS egress goes: with NodeLocal DNSCache, also its link-local IP and the kube-dns ClusterIP it answers on."""
@@ -194,241 +189,221 @@ class ClusterPlatformArgs(Model):
         tenant = self.namespaces.get(namespace) if isinstance(namespace, str) else None
         return tenant is not None and tenant.network_policy is not None and tenant.network_policy.denies_ingress
 
-    def warnings(self) -> list[tuple[KeyPath, str]]:
-        found: list[tuple[KeyPath, str]] = []
+    def warnings(self) -> Findings:
         for name, tenant in self.namespaces.items():
-            found += [(("namespaces", name, *path), message) for path, message in tenant.warnings()]
+            yield from prefixed(("namespaces", name), tenant.warnings())
         system_enforce = self._kube_system_enforce()
         if system_enforce not in (None, "privileged") and not self.host_access_add_ons():
-            found.append(
-                (
-                    ("existingNamespaces", "kube-system", "podSecurity", "enforce"),
-                    (f"{system_enforce} applies to kube-system's own pods too: kube-proxy, the CNI's agents and "
-                    "other node add-ons run on the host network and are refused at their next restart; enforce privileged there"),
-                )
+            yield warning(
+                ("existingNamespaces", "kube-system", "podSecurity", "enforce"),
+                (f"{system_enforce} applies to kube-system's own pods too: kube-proxy, the CNI's agents and "
+                "other node add-ons run on the host network and are refused at their next restart; enforce privileged there"),
             )
         labelled = [("namespaces", n, t.pod_security) for n, t in self.namespaces.items()]
         labelled += [("existingNamespaces", n, e.pod_security) for n, e in self.existing_namespaces.items()]
         for key, name, pod_security in labelled:
             if pod_security is not None:
-                ahead = pinned_ahead(pod_security, self.cluster.kubernetes_version)
-                found += [((key, name, "podSecurity", *path), message) for path, message in ahead]
+                yield from prefixed((key, name, "podSecurity"), pinned_ahead(pod_security, self.cluster.kubernetes_version))
         if self.dns.autoscaler is not None:
-            found += [(("dns", "autoscaler", *path), message) for path, message in self.dns.autoscaler.warnings()]
+            yield from prefixed(("dns", "autoscaler"), self.dns.autoscaler.warnings())
         if self.dns.node_local is not None:
-            node_local = nodelocaldns.warnings(self.dns.node_local, self.cluster)
-            found += [(("dns", "nodeLocal", *path), message) for path, message in node_local]
+            yield from prefixed(("dns", "nodeLocal"), self.dns.node_local.warnings())
+            yield from prefixed(("dns", "nodeLocal"), warnings_of(self.dns.node_local.on_cluster(self.cluster)))
         if self.dns.coredns is not None:
-            corefile = coredns.warnings(self.dns.coredns, self.cluster, self.dns.node_local)
-            found += [(("dns", "coredns", *path), message) for path, message in corefile]
+            # What the cluster makes of CoreDNS (EKS owns its Corefile) before CoreDNS's own, as it has always been said.
+            yield from prefixed(("dns", "coredns"), warnings_of(self.dns.coredns.on_cluster(self.cluster)))
+            yield from prefixed(("dns", "coredns"), self.dns.coredns.warnings())
+            if self.dns.node_local is not None:
+                yield from prefixed(("dns", "coredns"), coredns.bypassed_by_node_local(self.dns.coredns, self.dns.node_local, self.cluster.domain))
         if self.ip_masq is not None:
-            found += [(("ipMasq", *path), message) for path, message in ip_masq_warnings(self.ip_masq, self.cluster)]
+            yield from prefixed(("ipMasq",), self.ip_masq.warnings())
+            yield from prefixed(("ipMasq",), warnings_of(self.ip_masq.on_cluster(self.cluster)))
         add_ons = {"autoscaler": self.dns.autoscaler, "nodeLocal": self.dns.node_local}
         for add_on, args in add_ons.items():
             advice = _SHIPPED_ADVICE.get((self.cluster.distribution or "", add_on))
             adopted = (self.cluster.distribution, add_on) == ("gke", "nodeLocal") and args is not None and args.on_existing == "adopt"
             if args is not None and advice is not None and not adopted:
-                found.append((("dns", add_on), advice))
+                yield warning(("dns", add_on), advice)
         plugin_warning = _PLUGIN_WARNINGS.get(self.cluster.network_plugin or "")
         if plugin_warning is not None:
-            found += [
-                (("namespaces", name, "networkPolicy"), plugin_warning)
-                for name, tenant in self.namespaces.items()
-                if tenant.network_policy is not None and not tenant.network_policy.is_empty()
-            ]
-        found += coherence.warnings(self)
-        return found
+            for name, tenant in self.namespaces.items():
+                if tenant.network_policy is not None and not tenant.network_policy.is_empty():
+                    yield warning(("namespaces", name, "networkPolicy"), plugin_warning)
+        yield from coherence_warnings(self)
 
 
-@dataclass(frozen=True)
-class LoadBalancerPart:
-    name: str
-    args: LoadBalancerArgs
-    denies_ingress: bool
-    """The namespace denies ingress by default, so the load balancer needs its allow policy."""
+# --- Settings each valid on its own that contradict each other -------------------------------------
+
+METADATA_IP = ipaddress.ip_address("169.254.169.254")
+"""The cloud instance metadata service; "Securing a Cluster" tells administrators to restrict pods' access to it."""
+_STORAGE_CLASS_QUOTA = ".storageclass.storage.k8s.io/"
 
 
-@dataclass(frozen=True)
-class PlatformParts:
-    """What the platform is made of, and with which arguments: decided once, here, for both
-    ``build_platform`` (plain objects) and ``ClusterPlatform`` (components)."""
+def coherence_problems(args: ClusterPlatformArgs) -> Findings:
+    for name in args.namespaces:
+        reason = reserved_namespace(name)
+        if reason:
+            yield Finding(("namespaces", name), reason)
+    yield from _class_references(args)
+    yield from _beyond_every_node(args)
+    lbs_per_namespace: Counter[str] = Counter(b.namespace for b in args.load_balancers.values() if isinstance(b.namespace, str))
+    for name, balancer in args.load_balancers.items():
+        reasons = dns1035_label(name)
+        if reasons:
+            yield Finding(("loadBalancers", name), f"{name!r} is not a Service name: {'; '.join(reasons)}")
+        where_to = balancer.namespace if isinstance(balancer.namespace, str) else None
+        tenant = args.namespaces.get(where_to) if where_to is not None else None
+        if tenant is None or where_to is None:
+            continue
+        if tenant.network_policy is not None:
+            for path, policy_name in tenant.network_policy.named():
+                if policy_name == f"allow-lb-{name}":
+                    yield Finding(
+                        ("namespaces", where_to, "networkPolicy", *path, "name"),
+                        f"allow-lb-{name} is the name of the policy loadBalancers.{name} makes to let its traffic in; choose another name",
+                    )
+        for at, hard in tenant.unscoped_quotas():
+            cap = hard.get("services.loadbalancers")
+            if isinstance(cap, Quantity) and lbs_per_namespace[where_to] > cap.value:
+                where = ".".join(str(p) for p in ("namespaces", where_to, *at, "services.loadbalancers"))
+                yield Finding(
+                    ("loadBalancers", name, "namespace"),
+                    (f"{where_to} allows {cap} Services of type LoadBalancer ({where}) and this stack puts "
+                    f"{lbs_per_namespace[where_to]} there: the API server refuses the Service; raise the quota or move the Service"),
+                )
 
-    environment: str | None
-    cluster: ClusterSpec
-    dns: ClusterDns
-    tenants: tuple[tuple[str, TenantNamespaceArgs], ...]
-    """By namespace name, sorted."""
-    dns_autoscaler: DnsAutoscalerArgs | None
-    node_local_dns: NodeLocalDnsArgs | None
-    coredns: CoreDnsArgs | None
-    load_balancers: tuple[LoadBalancerPart, ...]
-    """By Service name, sorted."""
-    priority_classes: dict[str, PriorityClassArgs]
-    storage_classes: dict[str, StorageClassArgs]
-    existing_namespaces: dict[str, ExistingNamespaceArgs]
-    ip_masq: IpMasqArgs | None
+
+def _class_references(args: ClusterPlatformArgs) -> Findings:
+    """A quota scoped to a PriorityClass, or limiting a StorageClass, tracks nothing unless the class
+    exists: the stack declares it, or lists it as one the cluster has."""
+    priority = set(args.priority_classes) | set(args.cluster.existing.priority_classes) | set(SYSTEM_PRIORITY_CLASSES)
+    storage = set(args.storage_classes) | set(args.cluster.existing.storage_classes)
+    for name, tenant in args.namespaces.items():
+        for index, quota in enumerate(tenant.quotas):
+            for e_index, expression in enumerate(quota.scope_selector.match_expressions if quota.scope_selector else ()):
+                if expression.scope_name != "PriorityClass" or expression.operator not in ("In", "NotIn"):
+                    continue
+                for v_index, value in enumerate(expression.values):
+                    if value not in priority:
+                        yield Finding(
+                            ("namespaces", name, "quotas", index, "scopeSelector", "matchExpressions", e_index, "values", v_index),
+                            (f"names PriorityClass {value}, which clusterstack:priorityClasses does not declare and "
+                            "clusterstack:cluster.existing.priorityClasses does not list: declare it there, or list it as one the cluster has"),
+                        )
+        quotas = [(("quota",), tenant.quota or {}), *((("quotas", i, "hard"), q.hard) for i, q in enumerate(tenant.quotas))]
+        for quota_at, hard in quotas:
+            for key in hard:
+                storage_class = key.split(_STORAGE_CLASS_QUOTA)[0] if _STORAGE_CLASS_QUOTA in key else None
+                if storage_class is not None and storage_class not in storage:
+                    yield Finding(
+                        ("namespaces", name, *quota_at, key),
+                        (f"limits StorageClass {storage_class}, which clusterstack:storageClasses does not declare and "
+                        "clusterstack:cluster.existing.storageClasses does not list: declare it there, or list it as one the cluster has"),
+                    )
 
 
-def compose(args: ClusterPlatformArgs, environment: str | None = None) -> PlatformParts:
-    return PlatformParts(
-        environment=environment,
-        cluster=args.cluster,
-        dns=args.cluster_dns(),
-        tenants=tuple(
-            (name, tenant if tenant.deletion is not None else tenant.model_copy(update={"deletion": args.namespace_deletion}))
-            for name, tenant in sorted(args.namespaces.items())
-        ),
-        dns_autoscaler=args.dns.autoscaler,
-        node_local_dns=args.dns.node_local,
-        coredns=args.dns.coredns,
-        load_balancers=tuple(
-            LoadBalancerPart(name, balancer, args.denies_ingress(balancer.namespace)) for name, balancer in sorted(args.load_balancers.items())
-        ),
-        priority_classes=dict(args.priority_classes),
-        storage_classes=dict(args.storage_classes),
-        existing_namespaces=dict(args.existing_namespaces),
-        ip_masq=args.ip_masq,
+def _beyond_every_node(args: ClusterPlatformArgs) -> Findings:
+    """A LimitRange that asks for more than the largest node of the stated node pools offers pods:
+    the scheduler could never place what it admits (checked only when the stack states its pools)."""
+    if not args.cluster.node_pools:
+        return
+    for name, tenant in args.namespaces.items():
+        if tenant.limits is not None:
+            yield from prefixed(("namespaces", name, "limits"), unschedulable_limits(tenant.limits, args.cluster.node_pools))
+
+
+def coherence_warnings(args: ClusterPlatformArgs) -> Findings:
+    declared = set(args.namespaces)
+    flows = _flows(args)
+    for name, tenant in args.namespaces.items():
+        policy = tenant.network_policy
+        if policy is None:
+            continue
+        for direction, rules in (("allowFrom", policy.allow_from), ("allowTo", policy.allow_to)):
+            for index, rule in enumerate(rules):
+                at: KeyPath = ("namespaces", name, "networkPolicy", direction, index)
+                yield from _undeclared(rule, at, declared)
+                yield from _metadata(rule, at, direction)
+                yield from _one_sided(args, flows, name, direction, at, rule)
+
+
+def _undeclared(rule: _Rule, at: KeyPath, declared: set[str]) -> Findings:
+    if not isinstance(rule.namespace, str) or rule.namespace in declared or reserved_namespace(rule.namespace):
+        return
+    close = difflib.get_close_matches(rule.namespace, sorted(declared), n=1, cutoff=0.75)
+    hint = f"; did you mean {close[0]}?" if close else " (a namespace made outside this stack is fine)"
+    yield warning((*at, "namespace"), f"{rule.namespace} is not one of clusterstack:namespaces{hint}")
+
+
+def _metadata(rule: _Rule, at: KeyPath, direction: str) -> Findings:
+    if direction != "allowTo" or rule.cidr is None:
+        return
+    network = parse_cidr(rule.cidr)
+    if network.version != 4 or METADATA_IP not in network:
+        return
+    if any(METADATA_IP in parse_cidr(carved) for carved in rule.except_):
+        return
+    yield warning(
+        (*at, "cidr"),
+        (f"{rule.cidr} includes {METADATA_IP}, the cloud metadata service (it hands out the node's credentials); "
+        f'add except: ["{METADATA_IP}/32"] ("Securing a Cluster": restrict pods\' access to it)'),
     )
 
 
-def build_platform(args: ClusterPlatformArgs, environment: str | None = None) -> list[Manifest]:
-    """Every object of the platform, as plain Kubernetes objects (what ClusterPlatform registers)."""
-    parts = compose(args, environment)
-    objects: list[Manifest] = build_classes(parts.priority_classes, parts.storage_classes, environment).all()
-    objects += build_existing_namespaces(parts.existing_namespaces).all()
-    for name, tenant in parts.tenants:
-        objects += build_tenant(name, tenant, environment, parts.dns).all()
-    if parts.dns_autoscaler is not None:
-        objects += build_dns_autoscaler(parts.dns_autoscaler, environment).all()
-    if parts.node_local_dns is not None:
-        objects += build_node_local_dns(parts.node_local_dns, parts.cluster, environment).all()
-    if parts.coredns is not None:
-        objects += build_coredns(parts.coredns, parts.cluster, environment).all()
-    if parts.ip_masq is not None:
-        objects += build_ip_masq(parts.ip_masq, environment).all()
-    for balancer in parts.load_balancers:
-        objects += build_load_balancer(balancer.name, balancer.args, environment, balancer.denies_ingress).all()
-    return objects
+def _flows(args: ClusterPlatformArgs) -> PolicyIndex:
+    """The policies every tenant renders, each namespace built once when a rule first names it."""
+    dns = args.cluster_dns()
+
+    def policies_of(namespace: str) -> list[Any]:
+        spec = args.namespaces[namespace].network_policy
+        if spec is None:
+            return []
+        return build_network_policies(namespace, spec, dns if spec.allow_dns else None)
+
+    labels = {n: _plain(t.labels) for n, t in args.namespaces.items()}
+    return PolicyIndex(policies_of, {n: v if v is not None else {} for n, v in labels.items()})
 
 
-class ClusterPlatform(pulumi.ComponentResource):
-    """The platform baseline of one cluster: tenant namespaces, the cluster's classes, the DNS and
-    network add-ons, and the load balancers.
-
-    Its children are named after it: ``<resource_name>/<namespace>`` (TenantNamespace),
-    ``<resource_name>/<service>`` (LoadBalancer), and ``<resource_name>/`` followed by ``classes``,
-    ``existing-namespaces``, ``dns-autoscaler``, ``node-local-dns``, ``coredns`` or ``ip-masq-agent``,
-    so several platforms (one per cluster, each with its own provider) live in one program.
-    """
-
-    classes: ClusterClasses | None
-    """The PriorityClasses and StorageClasses, when the stack declares any."""
-    existing_namespaces: ExistingNamespaces | None
-    """The labels on namespaces the stack does not own, when it sets any."""
-    tenants: dict[str, TenantNamespace]
-    dns_autoscaler: DnsAutoscaler | None
-    node_local_dns: NodeLocalDns | None
-    coredns: CoreDns | None
-    ip_masq: IpMasqAgent | None
-    load_balancers: dict[str, LoadBalancer]
-    cluster_dns: ClusterDns
-    """Where this cluster's pods send DNS queries (what its tenants' allowDNS policies allow)."""
-    namespaces: pulumi.Output[list[str]]
-    kubelet_cluster_dns: pulumi.Output[str] | None
-    """With NodeLocal DNSCache: what every kubelet's clusterDNS must be; None without it."""
-    load_balancer_ingress: dict[str, pulumi.Output[list[Any] | None]]
-
-    def __init__(
-        self,
-        resource_name: str,
-        args: ClusterPlatformArgs | ClusterPlatformArgsDict,
-        opts: pulumi.ResourceOptions | None = None,
-        *,
-        environment: str | None = None,
-        legacy_urns: bool = False,
-        child_aliases: Mapping[str, Sequence[pulumi.Alias]] | None = None,
-    ) -> None:
-        """``legacy_urns``: also answer to the URNs clusterstack 0.1 gave this platform's resources, so
-        a stack deployed with 0.1 updates in place. Only for a program's one platform (0.1 could
-        have no other); drop it once every stack has been updated.
-
-        ``child_aliases``: aliases for the platform's components, by the name after
-        ``<resource_name>/`` (a namespace, ``dns-autoscaler``, ``node-local-dns``, a Service): to take
-        over a TenantNamespace that was declared on its own, give it
-        ``{"payments": [pulumi.Alias(name="payments", parent=pulumi.ROOT_STACK_RESOURCE)]}``; its
-        children follow (the engine renames them by the component's name prefix)."""
-        super().__init__("clusterstack:platform:ClusterPlatform", resource_name, None, opts)
-        spec = args_for(ClusterPlatformArgs, args, "ClusterPlatform", resource_name)
-        parts = compose(spec, stack_environment(environment))
-        self.cluster_dns = parts.dns
-
-        extra_aliases = child_aliases if child_aliases is not None else {}
-        known = {ns for ns, _ in parts.tenants} | {lb.name for lb in parts.load_balancers} | set(_SINGLE_CHILDREN)
-        unknown = sorted(set(extra_aliases) - known)
-        if unknown:
-            raise ValueError(f"child_aliases names no component of this platform: {', '.join(unknown)}")
-
-        def child(old_name: str) -> pulumi.ResourceOptions:
-            """A child's options: parented here, and answering to its 0.1 name (``legacy_urns``) and to
-            whatever ``child_aliases`` gives it."""
-            aliases: list[pulumi.Alias] = [pulumi.Alias(name=old_name)] if legacy_urns else []
-            aliases += extra_aliases.get(old_name, [])
-            return pulumi.ResourceOptions(parent=self, aliases=list(aliases) or None)
-
-        with answering_to_legacy_urns() if legacy_urns else contextlib.nullcontext():
-            self.classes = (
-                ClusterClasses(f"{resource_name}/classes", parts.priority_classes, parts.storage_classes, child("classes"), environment=environment)
-                if parts.priority_classes or parts.storage_classes
-                else None
+def _one_sided(args: ClusterPlatformArgs, flows: PolicyIndex, name: str, direction: str, at: KeyPath, rule: _Rule) -> Findings:
+    """A rule that lets ``name`` send to (or receive from) another namespace of the stack, whose own
+    policies drop that traffic: evaluated with the policies both namespaces render (kube/flows.py),
+    through one index for the whole stack, so n rules cost n checks, not n² (bench/rules.py)."""
+    other_name = rule.namespace
+    if not isinstance(other_name, str) or other_name == name or other_name not in args.namespaces:
+        return
+    here, there = args.namespaces[name], args.namespaces[other_name]
+    if here.network_policy is None or there.network_policy is None:
+        return
+    local = rule.from_pods if isinstance(rule, EgressRule) else rule.to_pods if isinstance(rule, IngressRule) else {}
+    remote = rule.pod_labels if rule.pod_labels is not None else {}
+    if _plain(local) is None or _plain(remote) is None:
+        return  # Outputs: cannot tell, so say nothing
+    mine, theirs = Pod(name, _plain(local) or {}), Pod(other_name, _plain(remote) or {})
+    source, target = (mine, theirs) if direction == "allowTo" else (theirs, mine)
+    ports = [(p.protocol, p.port) for p in rule.ports if isinstance(p.port, int)] or [("TCP", 61234)]
+    for protocol, port in ports:
+        decision = flows.decide(source, target, port, protocol)
+        if decision.allowed:
+            continue
+        who = ", ".join(decision.ingress or decision.egress)
+        if direction == "allowTo" and decision.ingress:
+            yield warning(
+                (*at, "namespace"),
+                (f"{name} may send to {other_name} ({protocol} {port}), but {other_name}'s policies ({who}) drop it there: "
+                f"add {{namespace: {name}}} to namespaces.{other_name}.networkPolicy.allowFrom"),
             )
-            self.existing_namespaces = (
-                ExistingNamespaces(f"{resource_name}/existing-namespaces", parts.existing_namespaces, child("existing-namespaces"))
-                if parts.existing_namespaces
-                else None
+            return
+        if direction == "allowFrom" and decision.egress:
+            yield warning(
+                (*at, "namespace"),
+                (f"{name} admits traffic from {other_name} ({protocol} {port}), but {other_name}'s policies ({who}) never send it: "
+                f"add {{namespace: {name}}} to namespaces.{other_name}.networkPolicy.allowTo"),
             )
-            self.tenants = {
-                ns: TenantNamespace(f"{resource_name}/{ns}", tenant.model_copy(update={"name": ns}), child(ns), environment=environment, dns=parts.dns)
-                for ns, tenant in parts.tenants
-            }
-            self.dns_autoscaler = (
-                DnsAutoscaler(f"{resource_name}/dns-autoscaler", parts.dns_autoscaler, child("dns-autoscaler"), environment=environment)
-                if parts.dns_autoscaler is not None
-                else None
-            )
-            self.node_local_dns = (
-                NodeLocalDns(f"{resource_name}/node-local-dns", parts.node_local_dns, child("node-local-dns"), cluster=parts.cluster, environment=environment)
-                if parts.node_local_dns is not None
-                else None
-            )
-            self.coredns = (
-                CoreDns(
-                    f"{resource_name}/coredns", parts.coredns, child("coredns"), cluster=parts.cluster, node_local=parts.node_local_dns, environment=environment
-                )
-                if parts.coredns is not None
-                else None
-            )
-            self.ip_masq = (
-                IpMasqAgent(f"{resource_name}/ip-masq-agent", parts.ip_masq, child("ip-masq-agent"), environment=environment)
-                if parts.ip_masq is not None
-                else None
-            )
-            self.load_balancers = {}
-            for balancer in parts.load_balancers:
-                tenant = self.tenants.get(balancer.args.namespace) if isinstance(balancer.args.namespace, str) else None
-                self.load_balancers[balancer.name] = LoadBalancer(
-                    f"{resource_name}/{balancer.name}",
-                    balancer.args.model_copy(update={"name": balancer.name}),
-                    child(balancer.name),
-                    tenant=tenant,
-                    namespace_denies_ingress=None if tenant is not None else balancer.denies_ingress,
-                    environment=environment,
-                )
-        self.namespaces = pulumi.Output.all(*(t.namespace for t in self.tenants.values()))
-        self.kubelet_cluster_dns = self.node_local_dns.kubelet_cluster_dns if self.node_local_dns is not None else None
-        self.load_balancer_ingress = {name: lb.ingress for name, lb in self.load_balancers.items()}
-        outputs: dict[str, Any] = {"namespaces": self.namespaces}
-        if self.kubelet_cluster_dns is not None:
-            outputs["kubeletClusterDNS"] = self.kubelet_cluster_dns
-        if self.load_balancers:
-            outputs["loadBalancers"] = self.load_balancer_ingress
-        self.register_outputs(outputs)
+            return
+
+
+def _plain(labels: Any) -> dict[str, str] | None:
+    """Labels the stack wrote out (None where an Output stands in for them)."""
+    if not isinstance(labels, Mapping) or not all(isinstance(v, str) for v in labels.values()):
+        return None
+    return {str(k): v for k, v in labels.items()}

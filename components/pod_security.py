@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Literal, TypedDict, get_args
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, get_args
 
 from pydantic import GetJsonSchemaHandler, field_validator, model_validator
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
+from ..kube.findings import Finding, Findings, warning
 from . import labels as standard
 from .inputs import merged
-from .model import Model, Problems
+from .model import Model
 
 Level = Literal["privileged", "baseline", "restricted"]
 LEVELS: tuple[Level, ...] = get_args(Level)
@@ -33,8 +34,9 @@ _LABEL_CONFLICT = (
 _VERSION = re.compile(r"latest|v1\.([0-9]|[1-9][0-9]*)")
 
 
+# <generated from the fields of PodSecurity by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class PodSecurityArgsDict(TypedDict, total=False):
-    """``podSecurity`` as a dict: a level per mode, and the version they pin."""
+    """``PodSecurity`` as a dict, in the stack files' spelling."""
 
     enforce: Level
     audit: Level
@@ -43,6 +45,7 @@ class PodSecurityArgsDict(TypedDict, total=False):
     enforceVersion: str
     auditVersion: str
     warnVersion: str
+# </generated>
 
 
 class PodSecurity(Model):
@@ -67,6 +70,14 @@ class PodSecurity(Model):
     """The version ``audit`` applies; None: ``version``."""
     warn_version: str | None = None
     """The version ``warn`` applies; None: ``version``."""
+
+    # <generated from the fields of PodSecurity by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, enforce: Level | None = None, audit: Level | None = None, warn: Level | None = None, version: str = "latest",
+            enforce_version: str | None = None, audit_version: str | None = None, warn_version: str | None = None,
+        ) -> None: ...
+    # </generated>
 
     @model_validator(mode="before")
     @classmethod
@@ -106,10 +117,10 @@ class PodSecurity(Model):
         own: str | None = getattr(self, f"{mode}_version")
         return own if own is not None else self.version
 
-    def _problems(self) -> Problems:
+    def _problems(self) -> Findings:
         for mode in MODES:
             if getattr(self, mode) is None and getattr(self, f"{mode}_version") is not None:
-                yield (f"{mode}Version",), f"{mode} sets no level, so there is nothing for its version to pin; set {mode} or remove {mode}Version"
+                yield Finding((f"{mode}Version",), f"{mode} sets no level, so there is nothing for its version to pin; set {mode} or remove {mode}Version")
 
 
 def namespace_labels(labels: Any, pod_security: PodSecurity | None) -> Any:
@@ -119,24 +130,24 @@ def namespace_labels(labels: Any, pod_security: PodSecurity | None) -> Any:
     return merged(labels, psa, reserved=(*standard.RESERVED, *psa))
 
 
-def label_problems(labels: Mapping[str, Any], pod_security: PodSecurity | None) -> Problems:
+def label_problems(labels: Mapping[str, Any], pod_security: PodSecurity | None) -> Findings:
     """Pod Security labels written by hand: next to ``podSecurity``, which sets them, the two would
     fight; on their own, they must parse as the admission plugin parses them, or it refuses the
     Namespace (its wording: ``Invalid value: "strict": must be one of privileged, baseline, restricted``)."""
     for key in sorted(k for k in labels if k.startswith(LABEL_PREFIX)):
         if pod_security is not None:
-            yield ("labels", key), _LABEL_CONFLICT
+            yield Finding(("labels", key), _LABEL_CONFLICT)
             continue
         value, mode = labels[key], key.removeprefix(LABEL_PREFIX)
         if not isinstance(value, str):
             continue  # an Output, or a type the label rules report
         if mode in MODES and value not in LEVELS:
-            yield ("labels", key), f'Invalid value: "{value}": must be one of privileged, baseline, restricted'
+            yield Finding(("labels", key), f'Invalid value: "{value}": must be one of privileged, baseline, restricted')
         elif mode.removesuffix("-version") in MODES and mode.endswith("-version") and not _VERSION.fullmatch(value):
-            yield ("labels", key), f'Invalid value: "{value}": must be "latest" or "v1.x"'
+            yield Finding(("labels", key), f'Invalid value: "{value}": must be "latest" or "v1.x"')
 
 
-def pinned_ahead(pod_security: PodSecurity, kubernetes_version: str) -> list[tuple[tuple[str, ...], str]]:
+def pinned_ahead(pod_security: PodSecurity, kubernetes_version: str) -> Findings:
     """Versions newer than the cluster: a mode pinned to one is evaluated as the cluster's ``latest``
     until the cluster reaches it, so an upgrade on the way changes what it checks, which pinning is
     meant to stop. One finding per key (``version`` or a mode's own)."""
@@ -147,12 +158,10 @@ def pinned_ahead(pod_security: PodSecurity, kubernetes_version: str) -> list[tup
         if getattr(pod_security, mode) is not None and version != "latest" and int(version.removeprefix("v1.")) > minor:
             key = f"{mode}Version" if getattr(pod_security, f"{mode}_version") is not None else "version"
             ahead.setdefault(key, []).append(mode)
-    return [
-        (
+    for key, modes in ahead.items():
+        yield warning(
             (key,),
             (f"{pod_security.version_of(modes[0])} is newer than the cluster ({kubernetes_version}): {' and '.join(modes)} "
             f"{'applies' if len(modes) == 1 else 'apply'} the cluster's latest until the cluster reaches it, so upgrades on the way "
             f"change what is checked; pin v{kubernetes_version}"),
         )
-        for key, modes in ahead.items()
-    ]

@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Annotated, Any, TypedDict
+from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 
 import pulumi
 from pydantic import AfterValidator
 from typing_extensions import Required
 
 from ..kube import resources
+from ..kube.findings import Finding, Findings
 from ..kube.manifest import Manifest
 from ..kube.quantity import Quantity
 from ..kube.resources import QuotaScope, ScopeOperator
 from .labels import Name, object_meta
-from .model import DnsSubdomain, KeyPath, Model, Problems, QuantityInput, QuantityText, raise_problems
+from .model import DnsSubdomain, Model, QuantityInput, QuantityText, raise_problems
 
 
 def _check_hard(hard: dict[str, QuantityInput]) -> dict[str, QuantityInput]:
@@ -40,8 +41,8 @@ def _whole_check(name: str) -> Callable[[Quantity], Quantity]:
 Hard = Annotated[dict[str, QuantityInput], AfterValidator(_check_hard)]
 """``spec.hard``: quota resource name -> quantity, checked as ValidateResourceQuotaResourceName does.
 A value may be an Output (checked when it resolves); the names are plain."""
-HardInput = Mapping[str, QuantityText | pulumi.Output[str]]
-"""``hard`` as a caller writes it: {"requests.cpu": "4", "pods": 20}."""
+HardInput = Mapping[str, QuantityText | Quantity | pulumi.Output[str] | pulumi.Output[Quantity]]
+"""``hard`` as a caller writes it: {"requests.cpu": "4", "pods": 20}, or another quota's ``hard``."""
 
 
 # Known names offered as "did you mean" for a key that is not a quota resource.
@@ -55,23 +56,33 @@ _SUGGESTIONS = (
 )
 
 
+# <generated from the fields of ScopeRequirement by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class ScopeRequirementArgsDict(TypedDict, total=False):
+    """``ScopeRequirement`` as a dict, in the stack files' spelling."""
+
     scopeName: Required[QuotaScope]
     operator: Required[ScopeOperator]
     values: Sequence[str]
+# </generated>
 
 
-class ScopeSelectorArgsDict(TypedDict):
-    matchExpressions: Sequence[ScopeRequirementArgsDict]
+# <generated from the fields of ScopeSelector by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+class ScopeSelectorArgsDict(TypedDict, total=False):
+    """``ScopeSelector`` as a dict, in the stack files' spelling."""
+
+    matchExpressions: Required[Sequence[ScopeRequirement | ScopeRequirementArgsDict]]
+# </generated>
 
 
+# <generated from the fields of QuotaSpec by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class QuotaSpecArgsDict(TypedDict, total=False):
-    """A named ResourceQuota as a dict, in the stack files' spelling."""
+    """``QuotaSpec`` as a dict, in the stack files' spelling."""
 
-    name: Required[str]
+    name: Required[DnsSubdomain]
     hard: Required[HardInput]
     scopes: Sequence[QuotaScope]
-    scopeSelector: ScopeSelectorArgsDict
+    scopeSelector: ScopeSelector | ScopeSelectorArgsDict
+# </generated>
 
 
 class ScopeRequirement(Model):
@@ -82,9 +93,19 @@ class ScopeRequirement(Model):
     values: tuple[str, ...] = ()
     """Required by In and NotIn; Exists and DoesNotExist take none."""
 
+    # <generated from the fields of ScopeRequirement by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(self, *, scope_name: QuotaScope, operator: ScopeOperator, values: Sequence[str] = ()) -> None: ...
+    # </generated>
+
 
 class ScopeSelector(Model):
     match_expressions: tuple[ScopeRequirement, ...]
+
+    # <generated from the fields of ScopeSelector by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(self, *, match_expressions: Sequence[ScopeRequirement | ScopeRequirementArgsDict]) -> None: ...
+    # </generated>
 
 
 class QuotaSpec(Model):
@@ -96,44 +117,52 @@ class QuotaSpec(Model):
     """Empty: the quota tracks every object in the namespace."""
     scope_selector: ScopeSelector | None = None
 
-    def _problems(self) -> Problems:
-        return quota_problems(self.hard, self.scopes, self.scope_selector)
+    # <generated from the fields of QuotaSpec by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, name: DnsSubdomain, hard: HardInput, scopes: Sequence[QuotaScope] = (),
+            scope_selector: ScopeSelector | ScopeSelectorArgsDict | None = None,
+        ) -> None: ...
+    # </generated>
+
+    def _problems(self) -> Findings:
+        yield from quota_problems(self.hard, self.scopes, self.scope_selector)
 
 
-def hard_problems(hard: Mapping[str, Quantity], names: Iterable[str] | None = None) -> Iterable[tuple[KeyPath, str]]:
+def hard_problems(hard: Mapping[str, Quantity], names: Iterable[str] | None = None) -> Findings:
     """Keys (``names``, default those of ``hard``) must be quota resources; counts and extended
     resources must be whole numbers."""
     for name in names if names is not None else hard:
         reason = resources.quota_resource_problem(name)
         quantity = hard.get(name)
         if reason is not None:
-            yield (name,), f"{reason}{_closest(name)}"
+            yield Finding((name,), f"{reason}{_closest(name)}")
         elif quantity is not None and resources.is_whole_number_quota_resource(name) and not quantity.is_whole:
-            yield (name,), f"{quantity} is not a whole number; {name} counts whole units"
+            yield Finding((name,), f"{quantity} is not a whole number; {name} counts whole units")
 
 
 def quota_problems(
     hard: Mapping[str, QuantityInput], scopes: Iterable[str], selector: ScopeSelector | None
-) -> Iterable[tuple[KeyPath, str]]:
+) -> Findings:
     """The scope rules: which scopes may track which resources, and selector operators."""
     expressions = selector.match_expressions if selector is not None else ()
     for index, requirement in enumerate(expressions):
         at = ("scopeSelector", "matchExpressions", index)
         if requirement.operator in ("In", "NotIn") and not requirement.values:
-            yield (*at, "values"), f"operator {requirement.operator} needs at least one value"
+            yield Finding((*at, "values"), f"operator {requirement.operator} needs at least one value")
         if requirement.operator in ("Exists", "DoesNotExist") and requirement.values:
-            yield (*at, "values"), f"operator {requirement.operator} takes no values; remove them"
+            yield Finding((*at, "values"), f"operator {requirement.operator} takes no values; remove them")
         if requirement.scope_name != "PriorityClass" and requirement.operator != "Exists":
-            yield (*at, "operator"), f"scope {requirement.scope_name} only takes operator Exists"
+            yield Finding((*at, "operator"), f"scope {requirement.scope_name} only takes operator Exists")
     in_force = list(dict.fromkeys([*scopes, *(e.scope_name for e in expressions)]))
     for scope in in_force:
         allowed = "pods" if scope == "BestEffort" else "pods and cpu/memory requests and limits"
         for name in hard:
             if not _scope_applies(scope, name):
-                yield ("hard", name), f"scope {scope} cannot track {name}; it applies only to {allowed}"
+                yield Finding(("hard", name), f"scope {scope} cannot track {name}; it applies only to {allowed}")
     for first, second in resources.CONFLICTING_SCOPES:
         if first in in_force and second in in_force:
-            yield ("scopes",), f"{first} and {second} conflict: no pod matches both"
+            yield Finding(("scopes",), f"{first} and {second} conflict: no pod matches both")
 
 
 def _scope_applies(scope: str, resource: str) -> bool:

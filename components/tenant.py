@@ -8,23 +8,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import Field
 from pydantic.json_schema import SkipJsonSchema
 
+from ..kube.findings import Finding, Findings, prefixed, warning
 from ..kube.lifecycle import Deletion
 from ..kube.manifest import Bundle, Manifest
 from ..kube.names import dns1123_label
+from ..kube.paths import KeyPath
 from ..kube.quantity import Quantity
 from . import labels as standard
 from .access import TenantAccess, TenantAccessArgsDict, build_access
 from .cluster import ClusterDns, dns_argument
 from .limits import Limits, LimitsArgsDict, build_limit_range, container_defaults
-from .model import AnnotationsInput, DnsLabelInput, KeyPath, LabelsInput, Model, Problems, QuantityInput, args_for, check_label_keys, given, typed_init
-from .network_policy import NetworkPolicyArgs, NetworkPolicyArgsDict, Selector, build_network_policies, register_policies
+from .model import AnnotationsInput, DnsLabelInput, LabelsInput, Model, QuantityInput, args_for, check_label_keys
+from .network_policy import NetworkPolicyArgs, NetworkPolicyArgsDict, build_network_policies, register_policies
 from .pod_security import Level, PodSecurity, PodSecurityArgsDict, label_problems, namespace_labels
 from .quota import Hard, HardInput, QuotaSpec, QuotaSpecArgsDict, build_quota
 from .register import child_name, deletion_options, register
@@ -32,12 +34,13 @@ from .register import child_name, deletion_options, register
 TENANT_QUOTA_NAME = "tenant-quota"
 
 
+# <generated from the fields of TenantNamespaceArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
 class TenantNamespaceArgsDict(TypedDict, total=False):
     """``TenantNamespaceArgs`` as a dict, in the stack files' spelling."""
 
-    name: str | pulumi.Output[str]
-    labels: Selector
-    annotations: Selector
+    name: DnsLabelInput
+    labels: LabelsInput
+    annotations: AnnotationsInput
     podSecurity: PodSecurity | Level | PodSecurityArgsDict
     quota: HardInput
     quotas: Sequence[QuotaSpec | QuotaSpecArgsDict]
@@ -45,6 +48,7 @@ class TenantNamespaceArgsDict(TypedDict, total=False):
     networkPolicy: NetworkPolicyArgs | NetworkPolicyArgsDict
     access: TenantAccess | TenantAccessArgsDict
     deletion: Deletion
+# </generated>
 
 
 class TenantNamespaceArgs(Model):
@@ -72,35 +76,29 @@ class TenantNamespaceArgs(Model):
     ``protect`` (refused until this says ``delete`` and has been applied) or ``retain`` (forgotten,
     left in the cluster). None: the platform's ``namespaceDeletion``, else ``delete``."""
 
-    @typed_init
-    def __init__(
-        self,
-        *,
-        name: str | pulumi.Output[str] | None = None,
-        labels: Selector | None = None,
-        annotations: Selector | None = None,
-        pod_security: PodSecurity | Level | PodSecurityArgsDict | None = None,
-        quota: HardInput | None = None,
-        quotas: Sequence[QuotaSpec | QuotaSpecArgsDict] | None = None,
-        limits: Limits | LimitsArgsDict | None = None,
-        network_policy: NetworkPolicyArgs | NetworkPolicyArgsDict | None = None,
-        access: TenantAccess | TenantAccessArgsDict | None = None,
-        deletion: Deletion | None = None,
-    ) -> None:
-        super().__init__(**given(locals()))
+    # <generated from the fields of TenantNamespaceArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
+    if TYPE_CHECKING:
+        def __init__(
+            self, *, name: DnsLabelInput | None = None, labels: LabelsInput = ..., annotations: AnnotationsInput = ...,
+            pod_security: PodSecurity | Level | PodSecurityArgsDict | None = None, quota: HardInput | None = None,
+            quotas: Sequence[QuotaSpec | QuotaSpecArgsDict] = (), limits: Limits | LimitsArgsDict | None = None,
+            network_policy: NetworkPolicyArgs | NetworkPolicyArgsDict | None = None, access: TenantAccess | TenantAccessArgsDict | None = None,
+            deletion: Deletion | None = None,
+        ) -> None: ...
+    # </generated>
 
-    def _problems(self) -> Problems:
+    def _problems(self) -> Findings:
         if isinstance(self.labels, Mapping):
             yield from check_label_keys(self.labels, "labels", standard.RESERVED)
             yield from label_problems(self.labels, self.pod_security)
         seen = {TENANT_QUOTA_NAME} if self.quota is not None else set()
         for index, quota in enumerate(self.quotas):
             if quota.name in seen:
-                yield ("quotas", index, "name"), f"{quota.name} is already used by another quota in this namespace"
+                yield Finding(("quotas", index, "name"), f"{quota.name} is already used by another quota in this namespace")
             seen.add(quota.name)
         yield from self._minimums_within_quota()
 
-    def _minimums_within_quota(self) -> Problems:
+    def _minimums_within_quota(self) -> Findings:
         """A LimitRange minimum above what the namespace's quota allows admits nothing: every
         container (pod, claim) asks at least the minimum, which alone exceeds the quota."""
         if self.limits is None:
@@ -117,7 +115,7 @@ class TenantNamespaceArgs(Model):
                                 f"{minimum} is above the namespace's quota {where}: {cap}; no {_ADMITTED[kind]} could be admitted "
                                 "(each asks at least its minimum); lower the minimum or raise the quota"
                             )
-                            yield ("limits", key, "min", resource), message
+                            yield Finding(("limits", key, "min", resource), message)
 
     def unscoped_quotas(self) -> list[tuple[KeyPath, Mapping[str, Any]]]:
         found: list[tuple[KeyPath, Mapping[str, Any]]] = [(("quota",), self.quota)] if self.quota is not None else []
@@ -133,10 +131,9 @@ class TenantNamespaceArgs(Model):
         """Its policies allow DNS, so building it needs the cluster's ``ClusterDns``."""
         return self.network_policy is not None and self.network_policy.allow_dns
 
-    def warnings(self) -> list[tuple[KeyPath, str]]:
+    def warnings(self) -> Findings:
         """Valid settings that will still hurt: a compute quota that pods without a default cannot satisfy."""
         defaults = container_defaults(self.limits)
-        found: list[tuple[KeyPath, str]] = []
         quotas: list[tuple[KeyPath, Mapping[str, QuantityInput]]] = [(("quota",), self.quota)] if self.quota is not None else []
         quotas += [(("quotas", i, "hard"), q.hard) for i, q in enumerate(self.quotas)]
         for at, hard in quotas:
@@ -146,13 +143,11 @@ class TenantNamespaceArgs(Model):
                     continue
                 field, resource = need
                 if resource not in defaults[field]:
-                    found.append(((*at, name), _quota_trap(name, field, resource)))
+                    yield warning((*at, name), _quota_trap(name, field, resource))
         if self.pod_security is not None and self.pod_security.is_empty():
-            found.append((("podSecurity",), "sets no mode (enforce, audit or warn), so no Pod Security label is written and the cluster's default applies"))
+            yield warning(("podSecurity",), "sets no mode (enforce, audit or warn), so no Pod Security label is written and the cluster's default applies")
         if self.access is not None:
-            found += [(("access", *path), message) for path, message in self.access.warnings()]
-        return found
-
+            yield from prefixed(("access",), self.access.warnings())
 
 
 _ADMITTED = {"Container": "container", "Pod": "pod", "PersistentVolumeClaim": "claim"}
@@ -257,8 +252,12 @@ class TenantNamespace(pulumi.ComponentResource):
         dns: ClusterDns | None = None,
         environment: str | None = None,
     ) -> None:
-        """``dns``: the cluster's DNS (``ClusterDns``), required when the network policy allows DNS;
-        ``environment``: recorded in the clusterstack.io/environment label (default: the stack's name)."""
+        """Inputs beside the Args, each a fact of the program rather than a setting of the namespace:
+
+        ``dns``: the cluster's DNS (``ClusterDns``), shared by every component that allows DNS and
+        required when the network policy does; an object of the cluster, not a stack-file key.
+        ``environment``: the stack's name for the clusterstack.io/environment label (default: the running
+        stack's), one value for a whole program, so not a setting of this component."""
         _require_plain_name(resource_name, "TenantNamespace", "TenantNamespaceArgs(name=...)")
         super().__init__("clusterstack:tenant:TenantNamespace", resource_name, None, opts)
         self.args = args_for(TenantNamespaceArgs, args, "TenantNamespace", resource_name)

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from clusterstack.components.coherence import Finding, _metadata, _plain, _undeclared
-from clusterstack.components.model import KeyPath
 from clusterstack.components.network_policy import EgressRule, IngressRule, _Rule, build_network_policies
-from clusterstack.components.platform import ClusterPlatformArgs
+from clusterstack.components.platform import ClusterPlatformArgs, _metadata, _plain, _undeclared
+from clusterstack.kube.findings import Finding, warning
 from clusterstack.kube.flows import Pod, decide
+from clusterstack.kube.paths import KeyPath
 
 
 def reference_warnings(args: ClusterPlatformArgs) -> list[Finding]:
-    """``coherence.warnings`` with the naive one-sided check."""
+    """``platform.coherence_warnings`` with the naive one-sided check."""
     declared = set(args.namespaces)
     found: list[Finding] = []
     for name, tenant in args.namespaces.items():
@@ -57,14 +57,14 @@ def _naive_one_sided(args: ClusterPlatformArgs, name: str, direction: str, at: K
             continue
         who = ", ".join(decision.ingress or decision.egress)
         if direction == "allowTo" and decision.ingress:
-            yield (
+            yield warning(
                 (*at, "namespace"),
                 (f"{name} may send to {other_name} ({protocol} {port}), but {other_name}'s policies ({who}) drop it there: "
                 f"add {{namespace: {name}}} to namespaces.{other_name}.networkPolicy.allowFrom"),
             )
             return
         if direction == "allowFrom" and decision.egress:
-            yield (
+            yield warning(
                 (*at, "namespace"),
                 (f"{name} admits traffic from {other_name} ({protocol} {port}), but {other_name}'s policies ({who}) never send it: "
                 f"add {{namespace: {name}}} to namespaces.{other_name}.networkPolicy.allowTo"),

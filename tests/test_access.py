@@ -43,7 +43,7 @@ def test_each_role_is_one_binding_to_its_cluster_role_with_subjects_in_the_order
     for manifest in accounts + bindings:
         assert manifest["metadata"]["namespace"] == "payments"
         for version in ("1.30", "1.34"):
-            assert schema_problems(manifest, version) == []
+            assert list(schema_problems(manifest, version)) == []
 
 
 def test_a_role_nobody_holds_makes_no_binding_and_a_list_of_names_declares_accounts():
@@ -89,7 +89,7 @@ def test_names_no_authenticator_reports_and_roles_held_twice_are_warned_about():
             "viewers": {"users": ["system:serviceaccount:team:ci"]},
         }
     )
-    warnings = dict(access.warnings())
+    warnings = {found.path: found.message for found in access.warnings()}
     assert warnings[("editors", "users", 0)] == "ana is already in admins, whose ClusterRole includes everything editors may do"
     assert "begins or ends with whitespace" in warnings[("editors", "users", 1)]
     assert warnings[("viewers", "users", 0)] == (
@@ -135,10 +135,10 @@ def test_a_service_account_of_another_namespace_is_named_with_its_namespace():
 
 @pytest.mark.parametrize("group", ["system:authenticated", "system:unauthenticated", "system:serviceaccounts", "system:masters"])
 def test_groups_kubernetes_fills_itself_are_warned_about(group):
-    [(at, message)] = TenantAccess.model_validate({"editors": {"groups": [group]}}).warnings()
-    assert at == ("editors", "groups", 0)
-    assert message.startswith(f"{group} is ")
-    assert message.endswith("all of them get edit in this namespace")
+    [found] = TenantAccess.model_validate({"editors": {"groups": [group]}}).warnings()
+    assert found.path == ("editors", "groups", 0)
+    assert found.message.startswith(f"{group} is ")
+    assert found.message.endswith("all of them get edit in this namespace")
 
 
 def test_group_names_and_annotations_may_come_from_other_resources():

@@ -16,7 +16,9 @@ from fractions import Fraction
 import pytest
 import yaml
 
-from clusterstack.analysis.admission import Admission, Amount, BadObject, claim_usage, namespaces_of
+from clusterstack.analysis.admission import Admission
+from clusterstack.analysis.admitted import claim_usage, namespaces_of
+from clusterstack.analysis.quantities import Amount, BadObject
 from tests.test_engine import cs
 
 STACK = """\

@@ -18,7 +18,7 @@ from clusterstack.components.register import resource_class
 from clusterstack.stack.files import as_pulumi_config
 from tests.conftest import REPO
 
-ENGINE_MODULES = ("deepdiff", "kubernetes_validate", "clusterstack.engine.plan", "clusterstack.engine.state", "clusterstack.engine.target", "clusterstack.cli")
+ENGINE_MODULES = ("deepdiff", "kubernetes_validate", "clusterstack.engine.plan", "clusterstack.engine.state", "clusterstack.engine.store", "clusterstack.engine.target", "clusterstack.cli")
 
 
 def _fresh(code: str) -> str:

@@ -30,8 +30,8 @@ def test_classes_are_built_whole_and_pass_the_strict_schemas():
     assert storage["metadata"]["annotations"] == {DEFAULT_CLASS_ANNOTATION: "true"}
     assert (storage["reclaimPolicy"], storage["volumeBindingMode"], storage["parameters"]) == ("Delete", "WaitForFirstConsumer", {"type": "io2"})
     for version in ("1.30", "1.34"):
-        assert schema_problems(priority, version) == []
-        assert schema_problems(storage, version) == []
+        assert list(schema_problems(priority, version)) == []
+        assert list(schema_problems(storage, version)) == []
 
 
 def test_the_platform_declares_them_and_quotas_may_name_them():

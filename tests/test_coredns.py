@@ -33,12 +33,14 @@ from clusterstack.components.coredns import (
     DisruptionBudget,
     ServerBlock,
     build_coredns,
-    cluster_problems,
+    bypassed_by_node_local,
     render_corefile,
-    warnings,
 )
-from clusterstack.components.model import Invalid, describe, dotted
+from clusterstack.components.model import Invalid
 from clusterstack.components.nodelocaldns import NodeLocalDnsArgs
+from clusterstack.components.pydantic_errors import describe
+from clusterstack.kube.findings import errors_of, warnings_of
+from clusterstack.kube.paths import KeyPath, dotted
 from clusterstack.kube.schema import schema_problems
 from clusterstack.testing import Recording, run
 from tests.helpers import STACK_FILE, load
@@ -331,7 +333,7 @@ def test_every_object_passes_the_strict_schemas(version):
         }
     )
     for obj in [*build_coredns(args, cluster, "prod").all(), *build_coredns(CoreDnsArgs(pdb={}), cluster).all()]:
-        assert schema_problems(obj, version) == []
+        assert list(schema_problems(obj, version)) == []
 
 
 def test_the_eviction_policy_is_written_only_when_set():
@@ -344,7 +346,7 @@ def test_the_eviction_policy_is_written_only_when_set():
     bare = build_coredns(CoreDnsArgs(pdb={}), ClusterSpec(kubernetes_version="1.25")).pdb
     assert bare is not None
     assert "unhealthyPodEvictionPolicy" not in bare["spec"]
-    assert schema_problems(bare, "1.25") == []
+    assert list(schema_problems(bare, "1.25")) == []
 
 
 def test_the_args_publish_a_json_schema():
@@ -379,7 +381,19 @@ def problems(spec: dict) -> list[str]:
     """Every problem in ``spec``, as the stack loader words them: ``<key path>: <message>``."""
     with pytest.raises(ValidationError) as caught:
         CoreDnsArgs.model_validate(spec)
-    return [f"{dotted(path)}: {message}" for path, message in describe(caught.value, CoreDnsArgs)]
+    return [f"{dotted(found.path)}: {found.message}" for found in describe(caught.value, CoreDnsArgs)]
+
+
+def cluster_problems(args: CoreDnsArgs, cluster: ClusterSpec) -> list[tuple[KeyPath, str]]:
+    """The errors ``cluster``'s facts make of ``args``."""
+    return [(found.path, found.message) for found in errors_of(args.on_cluster(cluster))]
+
+
+def warnings(args: CoreDnsArgs, cluster: ClusterSpec, node_local: NodeLocalDnsArgs | None = None) -> list[tuple[KeyPath, str]]:
+    """What a stack's dns.coredns is warned of, in the platform's order: those on ``cluster``, its own, those beside ``node_local``."""
+    found = [*warnings_of(args.on_cluster(cluster)), *args.warnings()]
+    found += bypassed_by_node_local(args, node_local, cluster.domain) if node_local is not None else []
+    return [(finding.path, finding.message) for finding in found]
 
 
 @pytest.mark.parametrize(
@@ -836,7 +850,7 @@ def test_what_is_plain_beside_an_output_is_checked_at_once(given, expected):
     def program() -> None:
         with pytest.raises(ValidationError) as caught:
             CoreDnsArgs.model_validate(given())
-        assert [f"{dotted(path)}: {message}" for path, message in describe(caught.value, CoreDnsArgs)] == [expected]
+        assert [f"{dotted(found.path)}: {found.message}" for found in describe(caught.value, CoreDnsArgs)] == [expected]
         assert "/dev/null" not in str(caught.value)
 
     run(program)

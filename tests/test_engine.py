@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from clusterstack.cli import cli
 from clusterstack.cli.progress import Progress
-from clusterstack.engine.state import StateStore
+from clusterstack.engine.store import StateStore
 
 DEV = """\
 config:

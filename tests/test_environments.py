@@ -153,14 +153,15 @@ def test_a_stack_file_holds_only_overrides_so_nothing_is_required():
     jsonschema.validate({"loadBalancers": {"web": {"ports": [{"port": 80}]}}}, values_schema())
 
 
-def test_the_readme_stack_example_is_a_valid_stack_naming_every_key():
-    """The README's "Stacks" example is what users copy: it loads without an error, and it shows every
-    top-level key the schema publishes."""
-    text = (REPO / "README.md").read_text()
-    section = text[text.index("## Stacks") : text.index("## Building blocks")]
+def test_the_docs_stack_example_is_a_valid_stack_naming_every_key():
+    """The manual's "Every key, in one example" (docs/stack-files.md) is what users copy: it loads
+    without an error, and it shows every top-level key the schema publishes."""
+    text = (REPO / "docs" / "stack-files.md").read_text()
+    start = text.index("## Every key, in one example")
+    section = text[start : text.index("\n## ", start + 1)]
     [block] = re.findall(r"```yaml\n(.*?)```", section, flags=re.DOTALL)
     config = yaml.safe_load(block)["config"]
-    load_spec(StackConfig("readme", (Layer("README.md", config),)))
+    load_spec(StackConfig("docs", (Layer("docs/stack-files.md", config),)))
     assert {key.removeprefix("clusterstack:") for key in config if key.startswith("clusterstack:")} == set(values_schema()["properties"])
 
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from clusterstack.components import ClusterPlatformArgs
-from clusterstack.components.coherence import warnings
 from clusterstack.components.network_policy import build_network_policies
+from clusterstack.components.platform import coherence_warnings as warnings
 from clusterstack.kube.flows import Host, NamedPort, Pod, PolicyIndex, decide
 from tests.one_sided_reference import reference_warnings
 
@@ -102,7 +102,7 @@ def test_the_indexed_check_finds_what_the_naive_one_found(seed):
 
 def test_generated_stacks_do_draw_one_sided_findings():
     """The comparison above means something only if the stacks it compares draw findings."""
-    one_sided = [m for seed in range(60) for _, m in reference_warnings(_stack(seed, rules=5 + seed % 30)) if "policies (" in m]
+    one_sided = [f.message for seed in range(60) for f in reference_warnings(_stack(seed, rules=5 + seed % 30)) if "policies (" in f.message]
     assert len(one_sided) > 20
     assert any("never send it" in m for m in one_sided)
     assert any("drop it there" in m for m in one_sided)

@@ -5,10 +5,8 @@ be said, aliases that keep a stack deployed with clusterstack 0.1, and clusterst
 
 from __future__ import annotations
 
-import inspect
 import json
 import shutil
-from typing import get_type_hints
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -22,73 +20,19 @@ from clusterstack.components import (
     ClusterDns,
     ClusterPlatform,
     ClusterPlatformArgs,
-    ClusterPlatformArgsDict,
     ClusterSpec,
-    ClusterSpecArgsDict,
     CoreDns,
-    CoreDnsArgs,
-    CoreDnsArgsDict,
-    DisruptionBudget,
-    DisruptionBudgetArgsDict,
-    DnsArgs,
-    DnsArgsDict,
     DnsAutoscaler,
-    DnsAutoscalerArgs,
-    DnsAutoscalerArgsDict,
-    EgressRule,
-    EgressRuleArgsDict,
-    Existing,
-    ExistingArgsDict,
-    ExistingNamespaceArgs,
-    ExistingNamespaceArgsDict,
     ExistingNamespaces,
-    IngressRule,
-    IngressRuleArgsDict,
     IpMasqAgent,
-    IpMasqArgs,
-    IpMasqArgsDict,
-    LadderParams,
-    LadderParamsArgsDict,
-    LimitEntry,
-    LimitEntryArgsDict,
-    Limits,
-    LimitsArgsDict,
-    LinearParams,
-    LinearParamsArgsDict,
     LoadBalancer,
     LoadBalancerArgs,
-    LoadBalancerArgsDict,
     NamespacePolicies,
-    NetworkPolicyArgs,
-    NetworkPolicyArgsDict,
     NodeLocalDns,
-    NodeLocalDnsArgs,
-    NodeLocalDnsArgsDict,
-    NodePool,
-    NodePoolArgsDict,
-    PodSecurity,
-    PodSecurityArgsDict,
-    Port,
-    PortArgsDict,
-    PriorityClassArgs,
-    PriorityClassArgsDict,
-    QuotaSpec,
-    QuotaSpecArgsDict,
-    ServerBlock,
-    ServerBlockArgsDict,
-    ServiceAccountArgs,
-    ServiceAccountArgsDict,
-    ServicePort,
-    ServicePortArgsDict,
-    StorageClassArgs,
-    StorageClassArgsDict,
     Subjects,
-    SubjectsArgsDict,
     TenantAccess,
-    TenantAccessArgsDict,
     TenantNamespace,
     TenantNamespaceArgs,
-    TenantNamespaceArgsDict,
 )
 from clusterstack.kube.flows import Host, Pod, allowed
 from clusterstack.testing import DuplicateUrnError, Recording, run, run_program
@@ -417,76 +361,6 @@ def test_cluster_dns_for_a_node_local_cache_reaches_the_cache_and_kube_dns():
     assert dns.host_ips == ("169.254.20.10", "10.96.0.10")
     assert dns.has_node_local_cache
     assert not ClusterDns.kube_dns().has_node_local_cache
-
-
-# --- The typed fronts keep up with the models ------------------------------------------------------
-
-DICTS = [
-    (TenantNamespaceArgs, TenantNamespaceArgsDict),
-    (NetworkPolicyArgs, NetworkPolicyArgsDict),
-    (IngressRule, IngressRuleArgsDict),
-    (EgressRule, EgressRuleArgsDict),
-    (Port, PortArgsDict),
-    (LoadBalancerArgs, LoadBalancerArgsDict),
-    (ServicePort, ServicePortArgsDict),
-    (DnsAutoscalerArgs, DnsAutoscalerArgsDict),
-    (LinearParams, LinearParamsArgsDict),
-    (LadderParams, LadderParamsArgsDict),
-    (NodeLocalDnsArgs, NodeLocalDnsArgsDict),
-    (DnsArgs, DnsArgsDict),
-    (ClusterSpec, ClusterSpecArgsDict),
-    (ClusterPlatformArgs, ClusterPlatformArgsDict),
-    (Limits, LimitsArgsDict),
-    (LimitEntry, LimitEntryArgsDict),
-    (PodSecurity, PodSecurityArgsDict),
-    (QuotaSpec, QuotaSpecArgsDict),
-    (PriorityClassArgs, PriorityClassArgsDict),
-    (StorageClassArgs, StorageClassArgsDict),
-    (Existing, ExistingArgsDict),
-    (TenantAccess, TenantAccessArgsDict),
-    (Subjects, SubjectsArgsDict),
-    (ServiceAccountArgs, ServiceAccountArgsDict),
-    (ExistingNamespaceArgs, ExistingNamespaceArgsDict),
-    (CoreDnsArgs, CoreDnsArgsDict),
-    (ServerBlock, ServerBlockArgsDict),
-    (DisruptionBudget, DisruptionBudgetArgsDict),
-    (IpMasqArgs, IpMasqArgsDict),
-    (NodePool, NodePoolArgsDict),
-]
-
-
-@pytest.mark.parametrize(("model", "typed_dict"), DICTS, ids=[m.__name__ for m, _ in DICTS])
-def test_each_args_dict_lists_exactly_the_keys_a_stack_file_may_write(model, typed_dict):
-    assert set(get_type_hints(typed_dict)) == {field.alias or name for name, field in model.model_fields.items()}
-
-
-@pytest.mark.parametrize(
-    "model",
-    [
-        TenantNamespaceArgs,
-        NetworkPolicyArgs,
-        LoadBalancerArgs,
-        DnsAutoscalerArgs,
-        NodeLocalDnsArgs,
-        DnsArgs,
-        ClusterSpec,
-        ClusterPlatformArgs,
-        PriorityClassArgs,
-        StorageClassArgs,
-        TenantAccess,
-        Subjects,
-        ServiceAccountArgs,
-        ExistingNamespaceArgs,
-        CoreDnsArgs,
-        ServerBlock,
-        DisruptionBudget,
-        IpMasqArgs,
-        NodePool,
-    ],
-)
-def test_each_typed_init_takes_exactly_the_models_fields(model):
-    parameters = set(inspect.signature(model.__init__).parameters) - {"self"}
-    assert parameters == set(model.model_fields)
 
 
 def _every_kind(environment: str | None) -> None:

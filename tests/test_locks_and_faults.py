@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from clusterstack.engine.state import Entry, StateStore
+from clusterstack.engine.state import Entry
+from clusterstack.engine.store import StateStore
 from clusterstack.errors import ClusterstackError
 from tests.test_engine import DEV, cs, edit
 from tests.test_saved_plans import fill
@@ -47,7 +48,8 @@ _CONTENDER = """
 import os, sys, time
 from pathlib import Path
 from clusterstack.kube.kinds import ObjectKey
-from clusterstack.engine.state import Entry, StateStore
+from clusterstack.engine.state import Entry
+from clusterstack.engine.store import StateStore
 from clusterstack.errors import ClusterstackError
 
 directory, gate, name = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
@@ -138,7 +140,7 @@ def test_a_lock_held_is_not_removed_by_state_unlock_or_taken_by_another_store(tm
 _HOLDING = """
 import os, sys, time
 from pathlib import Path
-from clusterstack.engine.state import StateStore
+from clusterstack.engine.store import StateStore
 
 read = StateStore._read_state_file
 def waiting(self, path):

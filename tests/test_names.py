@@ -114,7 +114,7 @@ def test_kubernetes_validate_admits_a_newline_name():
     """The gap the name validators close: the official schemas (kubernetes-validate, strict) carry
     no name syntax, so a Namespace the API server refuses passes them."""
     namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "payments\n"}}
-    assert schema_problems(namespace) == []
+    assert list(schema_problems(namespace)) == []
     assert names.dns1123_label("payments\n") != []
 
 

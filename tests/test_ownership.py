@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from clusterstack.engine.state import StateStore
+from clusterstack.engine.store import StateStore
 from tests.test_engine import DEV, cs
 
 

@@ -1,6 +1,6 @@
 """The package as a user installs it: the built wheel, in a fresh virtual environment, imports as
 ``clusterstack.components`` beside a project's own ``components`` package, and type-checks: every
-Python program in the README passes ``mypy --strict`` against it."""
+Python program in the README and in docs/ passes ``mypy --strict`` against it."""
 
 from __future__ import annotations
 
@@ -169,12 +169,14 @@ def test_a_project_with_its_own_components_package_imports_both(installed: Path,
 
 
 def _readme_programs() -> list[str]:
-    blocks = re.findall(r"```python\n(.*?)```", (REPO / "README.md").read_text(), flags=re.DOTALL)
+    """The Python programs of the README and of the manual under docs/."""
+    pages = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
+    blocks = [block for page in pages for block in re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.DOTALL)]
     return [block for block in blocks if "from clusterstack" in block]
 
 
 def test_the_readme_has_programs_to_check():
-    assert len(_readme_programs()) >= 2
+    assert len(_readme_programs()) >= 4
 
 
 def test_every_readme_program_passes_mypy_strict(installed: Path, tmp_path: Path):

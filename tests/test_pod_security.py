@@ -62,7 +62,7 @@ def test_namespaces_the_stack_does_not_own_get_only_their_labels():
     assert default["metadata"]["labels"][f"{PREFIX}enforce-version"] == "v1.34"
     assert default["metadata"]["labels"]["team"] == "none"
     for version in ("1.30", "1.34"):
-        assert schema_problems(default, version) == []
+        assert list(schema_problems(default, version)) == []
 
 
 def test_an_existing_namespace_is_not_also_a_tenant_and_sets_something():

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from clusterstack.engine import saved
-from clusterstack.engine.state import StateStore
+from clusterstack.engine.store import StateStore
 from clusterstack.errors import ClusterstackError
 from tests.test_engine import DEV, cs, edit
 

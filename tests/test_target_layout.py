@@ -7,7 +7,7 @@ from __future__ import annotations
 import yaml
 
 from clusterstack.engine.layout import NAMING
-from clusterstack.engine.state import StateStore
+from clusterstack.engine.store import StateStore
 from clusterstack.kube.kinds import ObjectKey
 from tests.test_engine import cs, edit
 

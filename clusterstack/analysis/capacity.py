@@ -197,7 +197,7 @@ class CapacityReport:
 
 def capacity_report(args: ClusterPlatformArgs) -> CapacityReport:
     """The stack's node pools against its tenants' quotas (``args.cluster.node_pools`` must not be empty)."""
-    from ..components.platform import build_platform
+    from ..components.blocks import build_platform
 
     pools = [PoolCapacity.of(pool) for pool in args.cluster.node_pools]
     daemon_sets = DaemonSetLoad.of(build_platform(args))

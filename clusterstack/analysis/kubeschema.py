@@ -21,7 +21,7 @@ def check(objects: Iterable[tuple[ObjectKey, dict[str, Any]]], kubernetes_versio
     """One message per object that the API's schema rejects (strict: unknown fields too)."""
     failures = []
     for key, manifest in objects:
-        for path, message in schema_problems(manifest, kubernetes_version):
-            where = ".".join(str(p) for p in path) or "(top level)"
-            failures.append(f"{key}: {where}: {message}")
+        for found in schema_problems(manifest, kubernetes_version):
+            where = ".".join(str(p) for p in found.path) or "(top level)"
+            failures.append(f"{key}: {where}: {found.message}")
     return failures

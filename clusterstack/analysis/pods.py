@@ -251,3 +251,8 @@ def pod_matches(scopes: Sequence[str], selector: Sequence[tuple[str, str, Sequen
         if not outcome:
             return False
     return True
+
+
+def pod_usage(spec: Mapping[str, Any]) -> Resources:
+    """The pod evaluator's Usage for a pod as created (no status): decoding defaults, then what it charges."""
+    return pod_compute_usage(pod_shape(spec))

@@ -12,7 +12,7 @@ import os
 
 import click
 
-from ..components import FIELD_DOCS_ENV
+from .. import FIELD_DOCS_ENV
 from ..engine.faults import signals_unwind
 from . import analysis_commands, engine_commands, stack_commands
 from .app import cli, shared_options

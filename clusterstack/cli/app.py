@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from ..engine.faults import Interrupted, fault
-from ..engine.state import STATE_DIR_ENV
+from ..engine.store import STATE_DIR_ENV
 from ..errors import ClusterstackError, Problem
 from ..program.failure import DEBUG_ENV, print_details
 from ..stack.project import Project

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..components import FIELD_DOCS_ENV
+from .. import FIELD_DOCS_ENV
 from ..engine.layout import write_files
-from ..engine.state import state_directory
+from ..engine.store import state_directory
 from ..errors import ClusterstackError
 from ..kube.serialize import FORMATS, dump
 from .app import cli, no_cache_option, options, stack_option, warn

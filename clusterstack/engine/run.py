@@ -19,7 +19,8 @@ from .faults import fault
 from .plan import Change, Plan, destroy_plan, normalize, plan
 from .replace import ProviderSettings
 from .secrets import Sealer, SecretWriting
-from .state import Entry, State, StateStore, state_directory
+from .state import Entry, State
+from .store import StateStore, state_directory
 from .target import Target, open_target
 
 

@@ -27,12 +27,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from .findings import Finding, Findings, prefixed, warning
 from .names import dns1123_subdomain
 
-Found = tuple[tuple[str | int, ...], str]
 """(key path relative to the list or map checked, message)."""
 
 MAX_UPSTREAMS = 15
@@ -186,19 +186,19 @@ def zone_problem(domain: str) -> str | None:
     return f"is not a DNS domain: {'; '.join(reasons)}" if reasons else None
 
 
-def stub_domains_problems(stubs: Mapping[str, Sequence[str]]) -> Iterator[Found]:
+def stub_domains_problems(stubs: Mapping[str, Sequence[str]]) -> Findings:
     """A stub domain each a zone of its own (one server block each), and valid upstreams for it."""
     seen: dict[str, str] = {}
     for domain, servers in stubs.items():
         problem = zone_problem(domain)
         if normal_zone(domain) == ".":
-            yield (domain,), "is the root zone, the main server block's: set upstreamServers instead"
+            yield Finding((domain,), "is the root zone, the main server block's: set upstreamServers instead")
         elif problem is not None:
-            yield (domain,), problem
+            yield Finding((domain,), problem)
         elif normal_zone(domain) in seen:
-            yield (domain,), f"is {seen[normal_zone(domain)]} again (DNS names ignore case and the trailing dot): keep one"
+            yield Finding((domain,), f"is {seen[normal_zone(domain)]} again (DNS names ignore case and the trailing dot): keep one")
         seen.setdefault(normal_zone(domain), domain)
-        yield from (((domain, *path), message) for path, message in upstreams_problems(servers))
+        yield from prefixed((domain,), upstreams_problems(servers))
 
 
 # --- The forward plugin's upstreams (TO) --------------------------------------------------------
@@ -261,41 +261,41 @@ def parse_upstream(text: str) -> Upstream:
     return Upstream(scheme, str(address), int(port) if port is not None else _PORTS[scheme])
 
 
-def upstreams_problems(servers: Sequence[str]) -> Iterator[Found]:
+def upstreams_problems(servers: Sequence[str]) -> Findings:
     """A forward plugin's TO list: 1 to 15 valid upstreams, none listed twice (however written)."""
     if not servers:
-        yield (), "lists no servers"
+        yield Finding((), "lists no servers")
     if len(servers) > MAX_UPSTREAMS:
-        yield (), f"lists {len(servers)} servers; CoreDNS's forward plugin takes at most {MAX_UPSTREAMS} (more than {MAX_UPSTREAMS} TOs configured)"
+        yield Finding((), f"lists {len(servers)} servers; CoreDNS's forward plugin takes at most {MAX_UPSTREAMS} (more than {MAX_UPSTREAMS} TOs configured)")
     seen: dict[Upstream, str] = {}
     for index, server in enumerate(servers):
         try:
             upstream = parse_upstream(server)
         except ValueError as error:
-            yield (index,), str(error)
+            yield Finding((index,), str(error))
             continue
         first = seen.get(upstream)
         if first == server:
-            yield (index,), f"{server} is listed twice"
+            yield Finding((index,), f"{server} is listed twice")
         elif first is not None:
-            yield (index,), f"{server} is {first} again (the same server and port): list each upstream once"
+            yield Finding((index,), f"{server} is {first} again (the same server and port): list each upstream once")
         seen.setdefault(upstream, server)
 
 
-def upstream_warnings(servers: Sequence[str]) -> Iterator[Found]:
+def upstream_warnings(servers: Sequence[str]) -> Findings:
     """What a valid TO list does that is probably not meant."""
     for index, server in enumerate(servers):
         upstream = parse_upstream(server)
         if upstream.transport == "tls":
-            yield (index,), (
+            yield warning((index,), (
                 f"{server} gets no tls_servername, so CoreDNS checks the server's certificate against the IP {upstream.host}: "
                 "it fails unless the certificate lists that IP (Cloudflare's 1.1.1.1 does, Quad9's 9.9.9.9 does not)"
-            )
+            ))
         elif upstream.transport == "file" and upstream.host != RESOLV_CONF:
-            yield (index,), (
+            yield warning((index,), (
                 f"CoreDNS reads {server} when it starts and refuses the Corefile if the file is missing: "
                 f"only {RESOLV_CONF} is in every DNS pod, so mount it yourself"
-            )
+            ))
 
 
 def same_upstreams(one: Sequence[str], other: Sequence[str]) -> bool:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+KeyPath = tuple[str | int, ...]
+"""Where a value is, as keys and list indexes from some root: ``("spec", "ports", 0, "port")``. The
+root is whoever holds the path: a model's finding is relative to the model, a stack's to its config."""
 
-def dotted(path: tuple[str | int, ...]) -> str:
-    """A field path as the plan shows it: ``spec.ports[0].port``."""
+
+def dotted(path: KeyPath) -> str:
+    """A key path as messages and plans show it: ``spec.ports[0].port``."""
     text = ""
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))

@@ -12,10 +12,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+from .findings import Finding, Findings
+
 DEFAULT_KUBERNETES_VERSION = "1.34"
 """The minor version objects are checked against when a stack names none."""
 
-SchemaProblem = tuple[tuple[str | int, ...], str]
 _SCHEMA_DIRECTORY = re.compile(r"v(\d+\.\d+)\.\d+-local-strict")
 
 
@@ -43,13 +44,12 @@ def supported_versions() -> list[str]:
     return sorted(found, key=lambda v: tuple(map(int, v.split("."))))
 
 
-def schema_problems(manifest: dict[str, Any], kubernetes_version: str = DEFAULT_KUBERNETES_VERSION) -> list[SchemaProblem]:
-    """(path inside the manifest, message) for what the schema rejects, unknown fields included."""
+def schema_problems(manifest: dict[str, Any], kubernetes_version: str = DEFAULT_KUBERNETES_VERSION) -> Findings:
+    """What the schema rejects, unknown fields included, at its path inside the manifest."""
     validator = _validator()
     try:
         validator.validate(manifest, kubernetes_version, strict=True)
     except validator.ValidationError as error:
-        return [(tuple(error.path), f"{error.message} (Kubernetes {error.version} schema)")]
+        yield Finding(tuple(error.path), f"{error.message} (Kubernetes {error.version} schema)")
     except validator.SchemaNotFoundError as error:
-        return [((), error.message)]
-    return []
+        yield Finding((), error.message)

@@ -50,42 +50,50 @@ def parse_property_path(text: str) -> PropertyPath:
             rest = rest[1:]
             if not rest:
                 raise ValueError("expected property path to end with a name or index")
+            continue
+        element: str | int
+        if rest.startswith('["'):
+            element, rest = _quoted_key(rest)
         elif rest[0] == "[":
-            if rest[1:2] == '"':
-                key, i = [], 2
-                while True:
-                    if i >= len(rest):
-                        raise ValueError("missing closing quote in property name")
-                    if rest[i] == '"':
-                        i += 1
-                        break
-                    if rest[i] == "\\" and rest[i + 1 : i + 2] == '"':
-                        key.append('"')
-                        i += 2
-                    else:
-                        key.append(rest[i])
-                        i += 1
-                if rest[i : i + 1] != "]":
-                    raise ValueError("missing closing bracket in property access")
-                elements.append("".join(key))
-                rest = rest[i + 1 :]
-            else:
-                close = rest.find("]")
-                if close == -1:
-                    raise ValueError("missing closing bracket in array index")
-                segment = rest[1:close]
-                if segment == "*":
-                    elements.append("*")
-                elif _INDEX.match(segment):
-                    elements.append(int(segment))
-                else:
-                    raise ValueError(f"invalid array index: {segment!r}")
-                rest = rest[close + 1 :]
+            element, rest = _index(rest)
         else:
             end = min((i for i in (rest.find("."), rest.find("[")) if i != -1), default=len(rest))
-            elements.append(rest[:end])
-            rest = rest[end:]
+            element, rest = rest[:end], rest[end:]
+        elements.append(element)
     return tuple(elements)
+
+
+def _quoted_key(rest: str) -> tuple[str, str]:
+    """``["a.b"]`` at the start of ``rest``: the key (``\\"`` an escaped quote) and what follows."""
+    key, i = [], 2
+    while True:
+        if i >= len(rest):
+            raise ValueError("missing closing quote in property name")
+        if rest[i] == '"':
+            i += 1
+            break
+        if rest[i] == "\\" and rest[i + 1 : i + 2] == '"':
+            key.append('"')
+            i += 2
+        else:
+            key.append(rest[i])
+            i += 1
+    if rest[i : i + 1] != "]":
+        raise ValueError("missing closing bracket in property access")
+    return "".join(key), rest[i + 1 :]
+
+
+def _index(rest: str) -> tuple[str | int, str]:
+    """``[0]`` or ``[*]`` at the start of ``rest``: the index (``*`` any) and what follows."""
+    close = rest.find("]")
+    if close == -1:
+        raise ValueError("missing closing bracket in array index")
+    segment = rest[1:close]
+    if segment == "*":
+        return "*", rest[close + 1 :]
+    if _INDEX.match(segment):
+        return int(segment), rest[close + 1 :]
+    raise ValueError(f"invalid array index: {segment!r}")
 
 
 def contains(pattern: PropertyPath, path: tuple[str | int, ...]) -> bool:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ClusterstackError, Problem
+from ..kube.paths import KeyPath, dotted
 from .project import Project
 from .secure import Decrypter, holds_secure
 from .yamlfile import parse_yaml
@@ -27,9 +28,6 @@ PREFIX = f"{NAMESPACE}:"
 # The top-level keys Pulumi itself writes into a stack file.
 PULUMI_STACK_KEYS = ("config", "environment", "encryptionsalt", "encryptedkey", "secretsprovider")
 SECRETS_SETTINGS = ("encryptionsalt", "encryptedkey", "secretsprovider")
-
-ConfigPath = tuple[str | int, ...]
-
 
 @dataclass(frozen=True)
 class Layer:
@@ -42,7 +40,7 @@ class Layer:
     secrets: dict[str, Any] = field(default_factory=dict)
     """How the file's ``secure:`` values are encrypted: its encryptionsalt, encryptedkey, secretsprovider."""
 
-    def get(self, path: ConfigPath) -> tuple[bool, Any]:
+    def get(self, path: KeyPath) -> tuple[bool, Any]:
         node: Any = self.config
         for part in path:
             if isinstance(node, list):
@@ -81,7 +79,7 @@ class StackConfig:
         """The ``clusterstack:`` keys without their prefix: what ClusterPlatformArgs reads."""
         return {key[len(PREFIX):]: value for key, value in self.merged().items() if key.startswith(PREFIX)}
 
-    def origin(self, path: ConfigPath) -> str:
+    def origin(self, path: KeyPath) -> str:
         """The file that set ``path``: the last layer holding the longest part of it."""
         for length in range(len(path), 0, -1):
             holders = [layer.file for layer in self.layers if layer.get(path[:length])[0]]
@@ -89,15 +87,8 @@ class StackConfig:
                 return holders[-1]
         return self.stack_layer.file
 
-    def problem(self, path: ConfigPath, message: str) -> Problem:
-        return Problem(self.origin(path), format_path(path), message)
-
-
-def format_path(path: ConfigPath) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
+    def problem(self, path: KeyPath, message: str) -> Problem:
+        return Problem(self.origin(path), dotted(path), message)
 
 
 def deep_merge(base: Any, override: Any) -> Any:
@@ -216,9 +207,9 @@ def _decode(value: str) -> Any:
     return value
 
 
-def _config_key_path(path: tuple[str | int, ...]) -> str:
+def _config_key_path(path: KeyPath) -> str:
     """A key path in a stack file as messages show it: from the config key (``clusterstack:namespaces.x``)."""
-    return format_path(path[1:]) if path[:1] == ("config",) and len(path) > 1 else format_path(path)
+    return dotted(path[1:]) if path[:1] == ("config",) and len(path) > 1 else dotted(path)
 
 
 _REQUIRED = "is declared in Pulumi.yaml's config: without a default, and the stack does not set it: pulumi config set "
@@ -256,12 +247,12 @@ def _read_layer(path: Path, project: Project, problems: list[Problem], *, platfo
         full = key if ":" in key else f"{project.name}:{key}"
         normalised[full] = value
         if platform and full.startswith(PREFIX):
-            problems.extend(Problem(display, format_path((full, *p)), _SECRET) for p in _secure_paths(value))
+            problems.extend(Problem(display, dotted((full, *p)), _SECRET) for p in _secure_paths(value))
     secrets = {key: data[key] for key in SECRETS_SETTINGS if key in data}
     return Layer(display, normalised, digest, secrets)
 
 
-def _secure_paths(value: Any, at: ConfigPath = ()) -> Iterable[ConfigPath]:
+def _secure_paths(value: Any, at: KeyPath = ()) -> Iterable[KeyPath]:
     if isinstance(value, dict):
         if "secure" in value:
             yield at

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..components import FIELD_DOCS_ENV
+from .. import FIELD_DOCS_ENV
 from .files import PREFIX, PULUMI_STACK_KEYS
 from .spec import StackSpec
 

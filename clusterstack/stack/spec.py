@@ -8,9 +8,11 @@ from typing import Literal
 from pydantic import Field, ValidationError
 
 from ..components import ClusterPlatformArgs
-from ..components.model import Model, describe
+from ..components.model import Model
+from ..components.pydantic_errors import describe
 from ..errors import ClusterstackError, Problem
-from .files import PREFIX, ConfigPath, StackConfig
+from ..kube.findings import Finding
+from .files import PREFIX, StackConfig
 from .target import TargetSettings
 
 
@@ -68,8 +70,8 @@ def load_spec(config: StackConfig) -> Loaded:
     try:
         args = StackSpec.model_validate(config.platform_values())
     except ValidationError as error:
-        raise ClusterstackError(_problems(error, config)) from None
-    warnings = [config.problem(_config_path(path), message) for path, message in args.warnings()]
+        raise ClusterstackError(_described(error, config)) from None
+    warnings = [_located(finding, config) for finding in args.warnings()]
     if not any(config.provider_values().get(key) for key in CLUSTER_KEYS):
         unpinned = config.problem(("kubernetes:context",), _NO_CLUSTER)
         if args.cluster.require_context:
@@ -78,10 +80,12 @@ def load_spec(config: StackConfig) -> Loaded:
     return Loaded(args, warnings)
 
 
-def _config_path(loc: tuple[str | int, ...]) -> ConfigPath:
-    head, *rest = loc
-    return (f"{PREFIX}{head}", *rest)
+def _located(finding: Finding, config: StackConfig) -> Problem:
+    """A finding of the spec as the user reads it: in the file that set the key, under its config key
+    (``clusterstack:namespaces...``)."""
+    head, *rest = finding.path
+    return config.problem((f"{PREFIX}{head}", *rest), finding.message)
 
 
-def _problems(error: ValidationError, config: StackConfig) -> list[Problem]:
-    return [config.problem(_config_path(loc), message) for loc, message in describe(error, StackSpec)]
+def _described(error: ValidationError, config: StackConfig) -> list[Problem]:
+    return [_located(finding, config) for finding in describe(error, StackSpec)]

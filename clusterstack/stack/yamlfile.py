@@ -19,13 +19,14 @@ saying what would be valid:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from ..errors import ClusterstackError, Problem
+from ..kube.findings import Finding, Findings
+from ..kube.paths import KeyPath, dotted
 
 MAX_BYTES = 1 << 20
 MAX_DEPTH = 64
@@ -41,9 +42,6 @@ _WHAT_IS = {f"{_TAG}bool": "a boolean", f"{_TAG}int": "a number", f"{_TAG}float"
 # libyaml's parser when PyYAML was built with it (the wheels are): ten times faster on large stacks.
 _LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-Path_ = tuple[str | int, ...]
-
-
 def read_yaml(path: Path, display: str, where: Any = None) -> Any:
     """The file's one YAML document as plain values; a ClusterstackError listing what is wrong.
     ``where`` turns a key path (a tuple) into the text a message shows (default: dotted)."""
@@ -52,7 +50,7 @@ def read_yaml(path: Path, display: str, where: Any = None) -> Any:
 
 
 def parse_yaml(data: bytes, display: str, where: Any = None) -> Any:
-    show = where if where is not None else _dotted
+    show = where if where is not None else dotted
     if len(data) > MAX_BYTES:
         raise ClusterstackError([Problem(display, "", f"is {len(data):,} bytes; a stack file is at most {MAX_BYTES:,} bytes (1 MiB)")])
     try:
@@ -67,17 +65,10 @@ def parse_yaml(data: bytes, display: str, where: Any = None) -> Any:
         raise ClusterstackError([Problem(display, "", f"is not valid YAML: {_one_line(error)}")]) from None
     if root is None:
         return None
-    problems = [Problem(display, show(at), message) for at, message in _check(root)]
+    problems = [Problem(display, show(found.path), found.message) for found in _check(root)]
     if problems:
         raise ClusterstackError(problems)
     return _LOADER("").construct_document(root)
-
-
-def _dotted(path: Path_) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
 
 
 def _one_line(error: yaml.YAMLError) -> str:
@@ -90,57 +81,59 @@ def _line(node: yaml.Node) -> int:
     return int(node.start_mark.line) + 1
 
 
-def _check(root: yaml.Node) -> Iterator[tuple[Path_, str]]:
+def _check(root: yaml.Node) -> Findings:
     """Every problem in the node tree, each with the key path it is at; each distinct node once."""
     size = _expanded_size(root)
     if size is None:
-        yield (), "holds a value that contains itself through a YAML alias (an anchor used inside its own value); write the values out"
+        yield Finding((), "holds a value that contains itself through a YAML alias (an anchor used inside its own value); write the values out")
         return
     values, text = size
     if values > MAX_VALUES:
-        yield (), f"expands to {values:,} values through its YAML aliases (at most {MAX_VALUES:,}); write the values out"
+        yield Finding((), f"expands to {values:,} values through its YAML aliases (at most {MAX_VALUES:,}); write the values out")
         return
     if text > MAX_EXPANDED_BYTES:
-        yield (), (
+        yield Finding((), (
             f"expands to {text:,} bytes of text through its YAML aliases (at most {MAX_EXPANDED_BYTES:,}, 4 MiB); "
             "use fewer aliases of long values, or write the values out"
-        )
+        ))
         return
     seen: set[int] = set()
-    stack: list[tuple[yaml.Node, Path_, int]] = [(root, (), 0)]
+    stack: list[tuple[yaml.Node, KeyPath, int]] = [(root, (), 0)]
     while stack:
         node, at, depth = stack.pop()
         if id(node) in seen:
             continue
         seen.add(id(node))
         if depth > MAX_DEPTH:
-            yield at, f"is nested more than {MAX_DEPTH} levels deep (line {_line(node)})"
+            yield Finding(at, f"is nested more than {MAX_DEPTH} levels deep (line {_line(node)})")
             continue
         if isinstance(node, yaml.ScalarNode):
             problem = _scalar_problem(node)
             if problem:
-                yield at, problem
+                yield Finding(at, problem)
         elif isinstance(node, yaml.MappingNode):
             if node.tag != f"{_TAG}map":
-                yield at, _tag_problem(node)
+                yield Finding(at, _tag_problem(node))
                 continue
             first: dict[str, int] = {}
             for key_node, value_node in node.value:
                 key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
                 if key_node.tag == f"{_TAG}merge":
-                    yield at, f"uses a YAML merge key (<<, line {_line(key_node)}); write the keys out"
+                    yield Finding(at, f"uses a YAML merge key (<<, line {_line(key_node)}); write the keys out")
                     continue
                 if not isinstance(key, str) or key_node.tag != f"{_TAG}str":
-                    yield at, _key_problem(key_node)
+                    yield Finding(at, _key_problem(key_node))
                     continue
                 if key in first:
-                    yield (*at, key), f"appears twice in one map (lines {first[key]} and {_line(key_node)}); YAML would silently keep the second: keep one"
+                    yield Finding(
+                        (*at, key), f"appears twice in one map (lines {first[key]} and {_line(key_node)}); YAML would silently keep the second: keep one"
+                    )
                     continue
                 first[key] = _line(key_node)
                 stack.append((value_node, (*at, key), depth + 1))
         elif isinstance(node, yaml.SequenceNode):
             if node.tag != f"{_TAG}seq":
-                yield at, _tag_problem(node)
+                yield Finding(at, _tag_problem(node))
                 continue
             for index, item in enumerate(node.value):
                 stack.append((item, (*at, index), depth + 1))

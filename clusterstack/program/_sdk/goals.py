@@ -18,7 +18,7 @@ them and record something ``pulumi up`` never does:
    each resource registers.
 
 ``Goals`` does both on the request the mock monitor receives, calling each transform through the
-SDK's own callback (``_CallbackServicer.register_transform``'s), so a transform sees the arguments
+SDK's own callback (``pulumi_internals.transform_callback``), so a transform sees the arguments
 (``ResourceTransformArgs``) and its result is read back exactly as on the Pulumi engine.
 """
 
@@ -28,8 +28,7 @@ import asyncio
 import threading
 from typing import Any
 
-from pulumi.runtime._callbacks import _CallbackServicer
-from pulumi.runtime.proto import resource_pb2
+from .pulumi_internals import resource_pb2, transform_callback
 
 # TransformResourceOptions' fields, by the RegisterResourceRequest field the engine carries each
 # back into (source_eval.go, after the transforms: ``opts.Protect``, ``opts.GetDependsOn()``...).
@@ -156,10 +155,10 @@ def _options(request: Any) -> Any:
 def _transformed(request: Any, callback: Any) -> Any:
     """One transform applied, through the SDK's own callback, on the event loop the program runs on
     (the mock monitor is called on a worker thread while that loop waits for it)."""
-    found = next(((servicer, servicer._callbacks[callback.token]) for servicer in _CallbackServicer._servicers if callback.token in servicer._callbacks), None)
+    found = transform_callback(callback.token)
     if found is None:
         raise TransformFailed(f"transforms: the callback {callback.token} of {request.type} {request.name!r} is not registered in this program")
-    servicer, invoke = found
+    invoke, servicer_loop = found
     options = _options(request)
     asked = resource_pb2.TransformRequest(
         type=request.type, name=request.name, custom=request.custom, parent=request.parent, properties=request.object, options=options
@@ -168,29 +167,26 @@ def _transformed(request: Any, callback: Any) -> Any:
     async def call() -> Any:
         return await invoke(asked.SerializeToString())
 
-    answer: Any = asyncio.run_coroutine_threadsafe(call(), servicer._loop).result()
+    answer: Any = asyncio.run_coroutine_threadsafe(call(), servicer_loop).result()
     result = _copy(request)
     result.object.CopyFrom(answer.properties)
-    if not answer.HasField("options"):
-        return result
-    changed = answer.options
+    if answer.HasField("options"):
+        _carry_back(result, answer.options, options)
+    return result
+
+
+def _carry_back(result: Any, changed: Any, given: Any) -> None:
+    """The options a transform answered (``changed``; it was ``given`` the others), carried into the
+    request as the engine carries them back."""
     for option in _UNMODELLED:
-        if getattr(changed, option) != getattr(options, option):
+        if getattr(changed, option) != getattr(given, option):
             raise TransformFailed(
-                f"transforms: a transform set the {option} option on {request.type} {request.name!r}, which the embedded engine "
+                f"transforms: a transform set the {option} option on {result.type} {result.name!r}, which the embedded engine "
                 "does not model; set it in the program's resource options instead, or preview with the Pulumi CLI"
             )
     for option, field in _CARRIED.items():
         result.ClearField(field)
-        value = getattr(changed, option)
-        if option == "providers":
-            result.providers.update(value)
-        elif option == "aliases":
-            result.aliases.extend(value)
-        elif isinstance(value, str):
-            setattr(result, field, value)
-        else:
-            getattr(result, field).extend(value)
+        _carry(result, field, option, getattr(changed, option))
     for option, field in _OPTIONAL.items():
         _set_optional(result, field, getattr(changed, option) if changed.HasField(option) else None)
     result.deleteBeforeReplaceDefined = changed.HasField("delete_before_replace")
@@ -198,4 +194,14 @@ def _transformed(request: Any, callback: Any) -> Any:
     result.ClearField("customTimeouts")
     if changed.HasField("custom_timeouts"):
         result.customTimeouts.CopyFrom(changed.custom_timeouts)
-    return result
+
+
+def _carry(result: Any, field: str, option: str, value: Any) -> None:
+    if option == "providers":
+        result.providers.update(value)
+    elif option == "aliases":
+        result.aliases.extend(value)
+    elif isinstance(value, str):
+        setattr(result, field, value)
+    else:
+        getattr(result, field).extend(value)

@@ -1,0 +1,132 @@
+"""The monitor a program's resources register with: the SDK's mock monitor, naming each resource as
+the Pulumi engine does and recording every registration.
+
+The SDK's mock monitor lets a second resource with the same URN overwrite the first; ``RecordingMonitor``
+keeps every registration, so a duplicate URN, which the engine refuses (error 2001), is seen here too.
+Before a request reaches the mock, ``Goals`` does what the engine, not the SDK, does to it
+(inheritance from the parent, transforms).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pulumi
+
+from . import pulumi_internals as internals
+from .goals import Goals
+from .records import STACK_TYPE, AliasSpec, Duplicate, Registration, parent_of, qualify, urn_of
+
+
+class EchoMocks(pulumi.runtime.Mocks):
+    """A resource's outputs are its inputs and its ID is its name: what a successful create returns."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        return args.name, dict(args.inputs)
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+
+class RecordingMonitor(internals.MockMonitor):
+    """The SDK's mock monitor, naming resources as the engine does and recording each registration."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks, project: str, stack: str) -> None:
+        super().__init__(mocks)
+        self.project = project
+        self.stack = stack
+        self.registrations: list[Registration] = []
+        self.duplicates: list[Duplicate] = []
+        self._by_urn: dict[str, Registration] = {}
+        self._lock = threading.Lock()
+        self.goals = Goals()
+        """What the engine, not the SDK, does to each registration: inheritance and transforms."""
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        if type_ == STACK_TYPE:
+            return urn_of(self.stack, self.project, type_, name)
+        return urn_of(self.stack, self.project, qualify(parent, type_), name)
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (the gRPC method's name)
+        if request.type == STACK_TYPE:
+            return super().RegisterResource(request)  # type: ignore[no-untyped-call]  # the SDK leaves it unannotated
+        request = self.goals.prepare(request, self.make_urn(request.parent, request.type, request.name))
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]  # the SDK leaves it unannotated
+        self.record(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            parent=request.parent,
+            custom=bool(request.custom),
+            inputs=internals.monitor_state(self, response.urn),
+            provider=request.provider,
+            aliases=tuple(_alias(alias) for alias in request.aliases),
+            protect=bool(request.protect),
+            retain_on_delete=bool(getattr(request, "retainOnDelete", False)),
+            delete_before_replace=bool(request.deleteBeforeReplace) if request.deleteBeforeReplaceDefined else None,
+            replace_on_changes=tuple(request.replaceOnChanges),
+            ignore_changes=tuple(request.ignoreChanges),
+            custom_timeouts=(request.customTimeouts.create, request.customTimeouts.update, request.customTimeouts.delete),
+        )
+        return response
+
+    def RegisterStackTransform(self, request: Any) -> Any:  # noqa: N802 (the gRPC method's name)
+        self.goals.add_stack_transform(request)
+        return super().RegisterStackTransform(request)  # type: ignore[no-untyped-call]  # the SDK leaves it unannotated
+
+    def record(self, *, parent: str, inputs: dict[str, Any], plain: bool = False, **fields: Any) -> None:
+        """Keep one registration (``parent`` is the parent's URN as the request carries it; ``inputs``
+        what the mock answered, in which the SDK marks a secret with its signature map, unless the
+        caller knows them to be ``plain``)."""
+        inputs, secrets = (inputs, frozenset[str]()) if plain else _unwrap_secrets(inputs)
+        registration = Registration(parent=parent_of(parent), inputs=inputs, secrets=secrets, **fields)
+        with self._lock:
+            earlier = self._by_urn.get(registration.urn)
+            if earlier is not None:
+                self.duplicates.append(Duplicate(registration.urn, earlier, registration))
+            else:
+                self._by_urn[registration.urn] = registration
+            self.registrations.append(registration)
+
+
+def _unwrap_secrets(inputs: dict[str, Any]) -> tuple[dict[str, Any], frozenset[str]]:
+    """``inputs`` with each secret's value in place of the SDK's secret marker, and which top-level
+    properties held one. Inputs without secrets are returned as they are."""
+    secrets = frozenset(key for key, value in inputs.items() if _holds_secret(value))
+    if not secrets:
+        return inputs, secrets
+    return {key: _unwrapped(value) if key in secrets else value for key, value in inputs.items()}, secrets
+
+
+def _holds_secret(value: Any) -> bool:
+    if isinstance(value, dict):
+        return internals.is_secret_marker(value) or any(_holds_secret(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_holds_secret(item) for item in value)
+    return False
+
+
+def _unwrapped(value: Any) -> Any:
+    if isinstance(value, dict):
+        if internals.is_secret_marker(value):
+            return _unwrapped(internals.secret_value(value))
+        return {key: _unwrapped(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unwrapped(item) for item in value]
+    return value
+
+
+def _alias(alias: Any) -> AliasSpec:
+    """An alias as the engine receives it (the gRPC ``Alias`` message): a spec, or a whole URN."""
+    if alias.HasField("spec"):
+        spec = alias.spec
+        return AliasSpec(
+            name=spec.name,
+            type=spec.type,
+            stack=spec.stack,
+            project=spec.project,
+            parent=spec.parentUrn,
+            no_parent=bool(spec.noParent),
+        )
+    return AliasSpec(urn=alias.urn)

@@ -1,0 +1,135 @@
+"""The fast path's emulation of what the SDK's round trip would give: values in the form the mock
+monitor receives them, and a resource's Outputs as ``register_resource`` leaves them once the
+monitor has answered. Anything it cannot emulate exactly raises ``Declined``, and the resource goes
+the SDK's own way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pulumi
+from pulumi.resource import Resource
+
+from . import pulumi_internals as internals
+
+
+class Declined(Exception):
+    """The resource is not one the fast path takes; the reason says why."""
+
+
+_ABSENT = object()
+_PY_TO_PULUMI: dict[type, dict[str, str]] = {}
+
+
+def py_to_pulumi_names(typ: type) -> dict[str, str]:
+    """An input type's Python property names by their Pulumi names (memoized: asked per resource)."""
+    names = _PY_TO_PULUMI.get(typ)
+    if names is None:
+        names = _PY_TO_PULUMI[typ] = internals.py_to_pulumi_names(typ)
+    return names
+
+
+def wire(value: Any, translated: bool) -> Any:
+    """``value`` as the mock monitor receives it: what ``serialize_property`` sends and
+    ``deserialize_properties`` reads back (numbers as doubles, tuples as lists, None dropped from
+    maps). ``translated``: the value sits under a typed property, where the SDK renames keys by the
+    type's metadata, so a key that could be renamed (every such Python name has an underscore)
+    declines the resource rather than guess."""
+    kind = type(value)
+    if kind is str:
+        if value == internals.UNKNOWN:
+            raise Declined("an unknown value")
+        return value
+    if kind is bool or value is None:
+        return value
+    if kind is int or kind is float:
+        return float(value)
+    if kind is dict:
+        return _wire_map(value, translated)
+    if kind is list or kind is tuple:
+        return [wire(item, translated) for item in value]
+    if internals.is_input_type(kind):
+        return wire(internals.input_type_wire(value), translated)
+    if isinstance(value, pulumi.Output):
+        return _wire_output(value, translated)
+    raise Declined(f"a {kind.__name__} value")
+
+
+def _wire_map(value: dict[Any, Any], translated: bool) -> dict[str, Any]:
+    if internals.SPECIAL_SIGNATURE in value:
+        raise Declined("a special value (secret, asset, resource reference)")
+    wired = {}
+    for key, item in value.items():
+        if type(key) is not str or (translated and "_" in key):
+            raise Declined("a key the SDK may rename")
+        element = wire(item, translated)
+        if element is not None:
+            wired[key] = element
+    return wired
+
+
+def _wire_output(value: pulumi.Output[Any], translated: bool) -> Any:
+    settled = internals.settled(value)
+    if settled is None:
+        raise Declined("an Output that has not resolved")
+    resolved, known, secret = settled
+    if not known or secret:
+        raise Declined("an unknown or secret Output")
+    return wire(resolved, translated)
+
+
+def wire_inputs(props: Mapping[str, Any], typ: type | None) -> dict[str, Any]:
+    """A resource's properties as the monitor receives them, by Pulumi name (None dropped)."""
+    to_pulumi = py_to_pulumi_names(typ) if typ is not None else {}
+    inputs: dict[str, Any] = {}
+    for key in props:
+        wired = wire(props[key], translated=typ is not None)
+        if wired is not None:
+            inputs[to_pulumi.get(key) or key] = wired
+    return inputs
+
+
+def wire_state(state: Any, inputs: dict[str, Any]) -> dict[str, Any]:
+    """The mock's answer as ``resolve_outputs`` reads it back from the monitor's response. A mock
+    that echoes an input answers with the very object it was given, already in wire form."""
+    if type(state) is not dict:
+        raise Declined("a mock's answer that is not a dict")
+    wired = {}
+    for key, value in state.items():
+        element = value if value is inputs.get(key, _ABSENT) else wire(value, translated=False)
+        if element is not None:
+            wired[key] = element
+    return wired
+
+
+def set_outputs(res: Resource, props: Mapping[str, Any], custom: bool, typ: type | None, name: str, answered: dict[str, Any], inputs: dict[str, Any]) -> None:
+    """Each of ``res``'s properties as ``register_resource`` leaves it once the monitor has answered
+    (``transfer_properties`` then ``resolve_outputs``): the mock's answer, then the inputs it did not
+    answer for, translated to the resource's output types; each computed when first awaited."""
+    value_of = _property_reader(res, typ, name, answered, inputs)
+    for key in props:
+        if key == "urn" or (key == "id" and custom):
+            continue
+        internals.set_output(res, key, internals.Resolved(res, lambda key=key: value_of(key)))  # type: ignore[misc]  # bound per key
+
+
+def _property_reader(res: Resource, typ: type | None, name: str, answered: dict[str, Any], inputs: dict[str, Any]) -> Callable[[str], Any]:
+    cls = type(res)
+
+    def value_of(key: str) -> Any:
+        if typ is not None:
+            to_py = internals.pulumi_to_py_names(cls)
+            rename: Callable[[str], str] = lambda prop: to_py.get(prop) or prop  # noqa: E731
+            passed: Callable[[str], str] = lambda prop: prop  # noqa: E731
+        else:
+            rename = passed = res.translate_output_property
+        types = internals.output_types(cls)
+        for source, fallback in ((answered, False), (inputs, True)):
+            for prop, raw in source.items():
+                if rename(prop) == key:
+                    return internals.translate_output(raw, passed, types.get(prop), typ is not None, key, name, fallback)
+        return None
+
+    return value_of
