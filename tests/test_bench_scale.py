@@ -74,7 +74,7 @@ def test_a_command_past_its_timeout_is_killed_and_reported():
     figure = scale.measure(3, ["sleep", "30"], {}, timeout=0.3)
     assert len(figure.samples) == 1  # the runs after a timeout would time out too
     assert figure.seconds is None
-    assert scale.in_r(figure, scale.Floor(0.2, 0.1)).startswith("> 0 s (timed out), ")
+    assert scale.in_r(figure, scale.Floor(0.2, 0.1)).startswith("> 0.3 s (timed out), ")
 
 
 def _figure(seconds: float) -> scale.Figure:
