@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from clusterstack.errors import ClusterstackError
-from clusterstack.stack.yamlfile import MAX_BYTES, MAX_EXPANDED_BYTES, MAX_VALUES, parse_yaml, read_yaml
+from clusterstack.stack.yamlfile import MAX_BYTES, MAX_EXPANDED_BYTES, MAX_VALUES, parse_yaml, read_bounded, read_yaml
 
 
 def laughs(levels: int, width: int, leaf: str) -> str:
@@ -163,3 +163,8 @@ def test_a_file_over_the_absolute_cap_is_refused_without_reading_it_all(tmp_path
         "(room for about 100,000 tenant namespaces written out); split the platform into several stacks"
     )
     assert MAX_BYTES == 64 << 20
+
+
+def test_an_endless_file_is_read_no_further_than_the_cap():
+    """/dev/zero never ends: reading it whole would fill the memory; the read stops one byte past the cap."""
+    assert len(read_bounded(Path("/dev/zero"))) == MAX_BYTES + 1

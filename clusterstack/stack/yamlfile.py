@@ -60,9 +60,14 @@ Path_ = tuple[str | int, ...]
 def read_yaml(path: Path, display: str, where: Any = None) -> Any:
     """The file's one YAML document as plain values; a ClusterstackError listing what is wrong.
     ``where`` turns a key path (a tuple) into the text a message shows (default: dotted)."""
+    return parse_yaml(read_bounded(path), display, where)
+
+
+def read_bounded(path: Path) -> bytes:
+    """The file's bytes, but never more than the cap and the one byte that shows it is passed: a
+    stack file that is a link to /dev/zero or a 10 GB log is refused by parse_yaml, not read."""
     with path.open("rb") as file:
-        data = file.read(MAX_BYTES + 1)  # never more than the cap plus the byte that shows it is passed
-    return parse_yaml(data, display, where)
+        return file.read(MAX_BYTES + 1)
 
 
 def value_bound(size: int) -> int:
