@@ -128,6 +128,7 @@ def measure(runs: int, argv: Sequence[str], env: dict[str, str], timeout: float,
     """``runs`` fresh runs of ``argv``; ``before`` (a callable) runs untimed before each. Stops at the
     first run that times out (the rest would too, and a partial ``up`` leaves nothing to compare)."""
     samples: list[Sample] = []
+    print(f"{time.strftime('%H:%M:%S')} {' '.join(argv[2:])}", file=sys.stderr, flush=True)  # progress: a 10k run is long
     for _ in range(runs):
         if before is not None:
             before()
