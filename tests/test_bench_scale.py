@@ -51,9 +51,11 @@ def test_the_table_has_every_row_of_the_issue_with_a_figure():
         assert met in ("yes |", "no |"), row
     assert rows[2].split(" | ")[2] == "≤ 40 R, ≤ 600 MiB"
     for row in rows[6:]:
-        measured = row.split(" | ")[1]
+        measured, target, met = row.split(" | ")[1:]
         # tiny stacks may cost no more than an empty one, within the noise: then there is no ratio
-        assert re.fullmatch(r"\d+\.\d\d per namespace", measured) or measured == "not measurable (within the noise of the cost at no namespaces)", row
+        assert re.fullmatch(r"wall (\d+\.\d\d|within noise), CPU (\d+\.\d\d|within noise)", measured), row
+        assert target == "≤ 1.15 per namespace (linear within 15%)"
+        assert met in ("yes |", "no |", "- |"), row
     assert lines[start + 2 + len(ROWS)] == ""
     # every command at every size, the fixed cost (0 namespaces) included
     for size in (0, 10, 20):
@@ -85,5 +87,8 @@ def test_growth_is_the_cost_per_namespace_less_the_fixed_cost():
     base, small, large = _figure(1.0), _figure(2.0), _figure(11.0)
     assert scale.growth(base, small, large, (1000, 10000)) == pytest.approx(1.0)  # linear
     assert scale.growth(base, small, _figure(21.0), (1000, 10000)) == pytest.approx(2.0)
-    assert scale.growth(base, _figure(0.9), large, (1000, 10000)).startswith("not measurable")
-    assert scale.growth(base, small, _figure(0.9), (1000, 10000)).startswith("not measurable")
+    assert scale.growth(base, _figure(0.9), large, (1000, 10000)) == "within noise"
+    assert scale.growth(base, small, _figure(0.9), (1000, 10000)) == "within noise"
+    busy = scale.Figure((scale.Sample(5.0, 1.0, 50.0, "", 0, timed_out=False),), 300)  # waited 5 s for 1 s of CPU
+    assert scale.growth(busy, small, large, (1000, 10000)) == "within noise"
+    assert scale.growth(busy, small, large, (1000, 10000), cpu=True) == pytest.approx(1.0)
