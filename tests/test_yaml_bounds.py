@@ -6,6 +6,7 @@ half a million values); only the file itself has an absolute cap (64 MiB), read 
 
 from __future__ import annotations
 
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -168,3 +169,28 @@ def test_a_file_over_the_absolute_cap_is_refused_without_reading_it_all(tmp_path
 def test_an_endless_file_is_read_no_further_than_the_cap():
     """/dev/zero never ends: reading it whole would fill the memory; the read stops one byte past the cap."""
     assert len(read_bounded(Path("/dev/zero"))) == MAX_BYTES + 1
+
+
+@pytest.mark.parametrize("which", ["stack file", "Pulumi.yaml"])
+def test_a_huge_stack_or_project_file_is_refused_not_read(tmp_path: Path, which: str):
+    """Every file clusterstack reads as YAML goes through read_bounded: a 1 GiB stack file or
+    Pulumi.yaml (sparse: no disk used) is refused, naming the file, after the cap and one byte are read.
+    (A link to a device such as /dev/zero is not a regular file, and is refused before any read.)"""
+    from clusterstack.stack.files import read_stack
+    from clusterstack.stack.project import Project
+
+    (tmp_path / "Pulumi.yaml").write_text("name: p\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
+    huge = tmp_path / ("Pulumi.dev.yaml" if which == "stack file" else "Pulumi.yaml")
+    with huge.open("r+b") as handle:
+        handle.truncate(1 << 30)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ClusterstackError) as caught:
+            read_stack(Project.load(tmp_path), "dev")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert f"is more than {MAX_BYTES:,} bytes (64 MiB)" in str(caught.value)
+    assert huge.name in str(caught.value)
+    assert peak < 4 * MAX_BYTES < 1 << 30  # the cap and a byte were read, not the gibibyte
