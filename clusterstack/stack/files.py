@@ -21,7 +21,7 @@ from ..errors import ClusterstackError, Problem
 from ..kube.paths import KeyPath, dotted
 from .project import Project
 from .secure import Decrypter, holds_secure
-from .yamlfile import parse_yaml
+from .yamlfile import parse_yaml, read_bounded
 
 NAMESPACE = "clusterstack"
 PREFIX = f"{NAMESPACE}:"
@@ -222,7 +222,7 @@ _SECRET = (
 def _read_layer(path: Path, project: Project, problems: list[Problem], *, platform: bool = True) -> Layer | None:
     """One stack file; ``platform``: also refuse secrets among the clusterstack: keys (the spec's)."""
     display = project.display(path)
-    raw = path.read_bytes()
+    raw = read_bounded(path)
     digest = hashlib.sha256(raw).hexdigest()
     try:
         data = parse_yaml(raw, display, _config_key_path)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ClusterstackError, Problem
-from .yamlfile import parse_yaml
+from .yamlfile import parse_yaml, read_bounded
 
 COMMON_FILE = "common.yaml"
 _STACK_FILE = re.compile(r"Pulumi\.(?P<stack>[^.]+(?:\.[^.]+)*)\.yaml")
@@ -68,7 +68,7 @@ class Project:
             raise ClusterstackError(
                 [f"{root}: no Pulumi.yaml here; run clusterstack in the project directory or pass --project-dir"]
             )
-        raw = manifest.read_bytes()
+        raw = read_bounded(manifest)
         data = parse_yaml(raw, "Pulumi.yaml") or {}
         if not isinstance(data, dict) or not isinstance(data.get("name"), str):
             raise ClusterstackError([Problem("Pulumi.yaml", "name", "is required: the project's name")])

@@ -5,16 +5,26 @@ bytes -> UTF-8 -> one YAML document, composed into nodes -> the nodes checked be
 built -> the values. Every refusal is a Problem naming the file, the key path and the line, and
 saying what would be valid:
 
-- at most 1 MiB, UTF-8 (a byte that is not names its offset);
+- at most 64 MiB, UTF-8 (a byte that is not names its offset);
 - keys are strings and appear once per map (YAML would let the last of two silently win, and reads
   ``no:``, ``1:`` or ``~:`` as a boolean, a number or null);
 - values are strings, numbers, booleans, null, lists and maps: what a stack can hold and a Kubernetes
   object can carry (no ``!!binary``, dates, sets, merge keys or custom tags); numbers finite and of
   at most 20 digits;
 - at most 64 levels deep, and once aliases are expanded at most 100,000 values and 4 MiB of text
-  (keys and scalar values, UTF-8): an "alias bomb" is refused at once, not after expanding it. The
-  text bound is what holds the output in proportion to the input: a few thousand aliases of one long
-  string stay under the value count yet would write hundreds of megabytes to target, state and cache.
+  (keys and scalar values, UTF-8), or twice the file's size in bytes of each where that is more: an
+  "alias bomb" is refused at once, not after expanding it. The text bound is what holds the output
+  in proportion to the input: a few thousand aliases of one long string stay under the value count
+  yet would write hundreds of megabytes to target, state and cache.
+
+The bounds are on what aliases add, not on the honest file: written out, a file can hold neither more
+values nor more text than it has bytes (each value takes at least a byte, a key or scalar at least
+its own text, and no escape is more than 1.5 times as long as it is written), so twice the file's size
+never refuses a file without aliases, while a few aliases still cannot multiply it. A 10,000-namespace
+stack is about 6 MB and 500,000 values, all of it admitted. The file itself is capped at 64 MiB, room
+for about 100,000 tenant namespaces written out: the cap is only there so a file that is not a stack
+(a log, a disk image) is refused before it is read into memory, and parsing 64 MiB already takes
+minutes and gigabytes.
 """
 
 from __future__ import annotations
@@ -28,10 +38,13 @@ from ..errors import ClusterstackError, Problem
 from ..kube.findings import Finding, Findings
 from ..kube.paths import KeyPath, dotted
 
-MAX_BYTES = 1 << 20
+MAX_BYTES = 64 << 20
 MAX_DEPTH = 64
 MAX_VALUES = 100_000
+"""The least bound on expanded values; a larger file's is twice its size in bytes (``value_bound``)."""
 MAX_EXPANDED_BYTES = 4 << 20
+"""The least bound on expanded text; a larger file's is twice its size (``text_bound``)."""
+EXPANSION = 2
 MAX_DIGITS = 20
 
 _TAG = "tag:yaml.org,2002:"
@@ -45,14 +58,39 @@ _LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 def read_yaml(path: Path, display: str, where: Any = None) -> Any:
     """The file's one YAML document as plain values; a ClusterstackError listing what is wrong.
     ``where`` turns a key path (a tuple) into the text a message shows (default: dotted)."""
-    data = path.read_bytes()
-    return parse_yaml(data, display, where)
+    return parse_yaml(read_bounded(path), display, where)
+
+
+def read_bounded(path: Path) -> bytes:
+    """The file's bytes, but never more than the cap and the one byte that shows it is passed: a
+    stack file that is a link to /dev/zero or a 10 GB log is refused by parse_yaml, not read."""
+    with path.open("rb") as file:
+        return file.read(MAX_BYTES + 1)
+
+
+def value_bound(size: int) -> int:
+    """How many values a file of ``size`` bytes may expand to through its aliases."""
+    return max(MAX_VALUES, EXPANSION * size)
+
+
+def text_bound(size: int) -> int:
+    """How many bytes of keys and scalar text a file of ``size`` bytes may expand to."""
+    return max(MAX_EXPANDED_BYTES, EXPANSION * size)
 
 
 def parse_yaml(data: bytes, display: str, where: Any = None) -> Any:
     show = where if where is not None else dotted
     if len(data) > MAX_BYTES:
-        raise ClusterstackError([Problem(display, "", f"is {len(data):,} bytes; a stack file is at most {MAX_BYTES:,} bytes (1 MiB)")])
+        raise ClusterstackError(
+            [
+                Problem(
+                    display,
+                    "",
+                    f"is more than {MAX_BYTES:,} bytes (64 MiB), the most a stack file may hold (room for about 100,000 tenant "
+                    "namespaces written out); split the platform into several stacks",
+                )
+            ]
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -65,7 +103,10 @@ def parse_yaml(data: bytes, display: str, where: Any = None) -> Any:
         raise ClusterstackError([Problem(display, "", f"is not valid YAML: {_one_line(error)}")]) from None
     if root is None:
         return None
-    problems = [Problem(display, show(found.path), found.message) for found in _check(root)]
+    # Without a '*' the file has no alias, so what it expands to is what it writes: its size bounds that,
+    # and the count (a third of reading a large honest stack) is skipped.
+    aliased = "*" in text
+    problems = [Problem(display, show(found.path), found.message) for found in _check(root, len(data), aliased)]
     if problems:
         raise ClusterstackError(problems)
     return _LOADER("").construct_document(root)
@@ -81,19 +122,23 @@ def _line(node: yaml.Node) -> int:
     return int(node.start_mark.line) + 1
 
 
-def _check(root: yaml.Node) -> Findings:
-    """Every problem in the node tree, each with the key path it is at; each distinct node once."""
-    size = _expanded_size(root)
+def _check(root: yaml.Node, file_size: int, aliased: bool = True) -> Findings:
+    """Every problem in the node tree, each with the key path it is at; each distinct node once.
+    ``aliased``: the text may hold an alias (else what it expands to is what it writes)."""
+    most_values, most_text = value_bound(file_size), text_bound(file_size)
+    size = _expanded_size(root, most_values, most_text) if aliased else (0, 0)
     if size is None:
         yield Finding((), "holds a value that contains itself through a YAML alias (an anchor used inside its own value); write the values out")
         return
     values, text = size
-    if values > MAX_VALUES:
-        yield Finding((), f"expands to {values:,} values through its YAML aliases (at most {MAX_VALUES:,}); write the values out")
+    if values > most_values:
+        why = "" if most_values == MAX_VALUES else f", twice the file's {file_size:,} bytes"
+        yield Finding((), f"expands to {values:,} values through its YAML aliases (at most {most_values:,}{why}); write the values out")
         return
-    if text > MAX_EXPANDED_BYTES:
+    if text > most_text:
+        why = "4 MiB" if most_text == MAX_EXPANDED_BYTES else f"twice the file's {file_size:,} bytes"
         yield Finding((), (
-            f"expands to {text:,} bytes of text through its YAML aliases (at most {MAX_EXPANDED_BYTES:,}, 4 MiB); "
+            f"expands to {text:,} bytes of text through its YAML aliases (at most {most_text:,}, {why}); "
             "use fewer aliases of long values, or write the values out"
         ))
         return
@@ -139,7 +184,7 @@ def _check(root: yaml.Node) -> Findings:
                 stack.append((item, (*at, index), depth + 1))
 
 
-def _expanded_size(root: yaml.Node) -> tuple[int, int] | None:
+def _expanded_size(root: yaml.Node, most_values: int, most_text: int) -> tuple[int, int] | None:
     """How many values, and how many bytes of keys and scalars, the document holds with every alias
     expanded: counted without expanding, each distinct node once (an alias is the same node object);
     stops as soon as either passes its bound. None for a node that contains itself (infinite)."""
@@ -156,7 +201,7 @@ def _expanded_size(root: yaml.Node) -> tuple[int, int] | None:
             parts = [sizes[id(child)] for child in children]
             size = (1 + sum(v for v, _ in parts), own + sum(b for _, b in parts))
             sizes[id(node)] = size
-            if size[0] > MAX_VALUES or size[1] > MAX_EXPANDED_BYTES:
+            if size[0] > most_values or size[1] > most_text:
                 return size
             continue
         if id(node) in entered:

@@ -1,0 +1,94 @@
+"""bench/scale.py prints issue 23's table: run for real on tiny stacks (10 and 20 namespaces, one run
+each), every row is there with a figure, a target and a verdict. No timing is asserted (the machine
+is shared); what is asserted is that each command ran and did what it is named for (the script
+refuses a preview that plans nothing, a no-op that is not one), that a command past its timeout is
+killed and reported, and that the growth ratio is the cost per namespace less the fixed cost."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+sys.path.insert(0, str(BENCH))
+
+import scale  # noqa: E402  (bench/ is scripts, not a package)
+
+ROWS = [
+    "dev preview, no cache",
+    "10 ns preview, no cache",
+    "20 ns preview, no cache",
+    "20 ns `up` into an empty target (default layout)",
+    "20 ns no-change `up`",
+    "20 ns cached no-op preview",
+    "growth 10 → 20 ns, preview, no cache",
+    "growth 10 → 20 ns, `up` into an empty target",
+    "growth 10 → 20 ns, no-change `up`",
+    "growth 10 → 20 ns, cached no-op preview",
+]
+FIGURE = r"\d+\.\d\d s = \d+\.\d R \(CPU \d+\.\d\d s = \d+\.\d R\), \d+ MiB"
+
+
+def test_the_table_has_every_row_of_the_issue_with_a_figure():
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "scale.py"), "--sizes", "10,20", "--runs", "1"], capture_output=True, text=True, check=False, timeout=600
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert re.match(r"R = \d+\.\d{3} s \(CPU \d+\.\d{3} s\): a fresh `python -c \"import pulumi, pulumi_kubernetes\"`", lines[0])
+    start = lines.index("| | measured | target | met |")
+    assert lines[start + 1] == "| --- | --- | --- | --- |"
+    rows = lines[start + 2 : start + 2 + len(ROWS)]
+    assert [row.split(" | ")[0].removeprefix("| ") for row in rows] == ROWS
+    for row in rows[:6]:
+        measured, target, met = row.split(" | ")[1:]
+        assert re.fullmatch(FIGURE, measured), row
+        assert target.startswith("≤ ")
+        assert met in ("yes |", "no |"), row
+    assert rows[2].split(" | ")[2] == "≤ 40 R, ≤ 600 MiB"
+    for row in rows[6:]:
+        measured, target, met = row.split(" | ")[1:]
+        # tiny stacks may cost no more than an empty one, within the noise: then there is no ratio
+        assert re.fullmatch(r"wall (\d+\.\d\d|within noise), CPU (\d+\.\d\d|within noise)", measured), row
+        assert target == "≤ 1.15 per namespace (linear within 15%)"
+        assert met in ("yes |", "no |", "- |"), row
+    assert lines[start + 2 + len(ROWS)] == ""
+    # every command at every size, the fixed cost (0 namespaces) included
+    for size in (0, 10, 20):
+        for command in ("preview, no cache", "`up` into an empty target", "cached no-op preview", "no-change `up`"):
+            assert any(re.fullmatch(rf"\| {size} \| {re.escape(command)} \| {FIGURE} \| \d+\.\d\d \|", line) for line in lines), (size, command)
+
+
+def test_sizes_must_be_small_then_large():
+    done = subprocess.run([sys.executable, str(BENCH / "scale.py"), "--sizes", "1000,100"], capture_output=True, text=True, check=False)
+    assert done.returncode == 1
+    assert "--sizes '1000,100': give two namespace counts, small and large, e.g. 1000,10000" in done.stderr
+
+
+def test_a_command_past_its_timeout_is_killed_and_reported():
+    sample = scale.run_once(["sleep", "30"], {}, timeout=0.3)
+    assert sample.timed_out
+    assert sample.seconds < 10
+    figure = scale.measure(3, ["sleep", "30"], {}, timeout=0.3)
+    assert len(figure.samples) == 1  # the runs after a timeout would time out too
+    assert figure.seconds is None
+    assert scale.in_r(figure, scale.Floor(0.2, 0.1)).startswith("> 0.3 s (timed out), ")
+
+
+def _figure(seconds: float) -> scale.Figure:
+    return scale.Figure((scale.Sample(seconds, seconds, 50.0, "", 0, timed_out=False),), 300)
+
+
+def test_growth_is_the_cost_per_namespace_less_the_fixed_cost():
+    base, small, large = _figure(1.0), _figure(2.0), _figure(11.0)
+    assert scale.growth(base, small, large, (1000, 10000)) == pytest.approx(1.0)  # linear
+    assert scale.growth(base, small, _figure(21.0), (1000, 10000)) == pytest.approx(2.0)
+    assert scale.growth(base, _figure(0.9), large, (1000, 10000)) == "within noise"
+    assert scale.growth(base, small, _figure(0.9), (1000, 10000)) == "within noise"
+    busy = scale.Figure((scale.Sample(5.0, 1.0, 50.0, "", 0, timed_out=False),), 300)  # waited 5 s for 1 s of CPU
+    assert scale.growth(busy, small, large, (1000, 10000)) == "within noise"
+    assert scale.growth(busy, small, large, (1000, 10000), cpu=True) == pytest.approx(1.0)
