@@ -44,8 +44,8 @@ from clusterstack.kube.paths import dotted
 from tests import messages_corpus
 from tests.conftest import REPO
 from tests.helpers import STACK_FILE, load
+from tests.sources import source_modules
 
-SOURCES = (REPO / "clusterstack", REPO / "components")
 RULE_PACKAGES = ("clusterstack.components", "clusterstack.kube", "clusterstack.stack")
 """Where the rules of the models, the Kubernetes facts and the stack loader live."""
 
@@ -103,11 +103,8 @@ def test_dotted_writes_keys_with_dots_and_indexes_in_brackets():
 
 
 def _trees() -> Iterator[tuple[Path, ast.Module]]:
-    for root in SOURCES:
-        for path in sorted(root.rglob("*.py")):
-            if root.name == "clusterstack" and "components" in path.relative_to(root).parts[:1]:
-                continue  # the link to components/, read once as itself
-            yield path, ast.parse(path.read_text(), str(path))
+    for _, path in source_modules():
+        yield path, ast.parse(path.read_text(), str(path))
 
 
 def test_the_key_path_type_and_its_spelling_are_defined_once():

@@ -14,20 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tests.conftest import REPO
+from tests.sources import ROOTS, modules_under
 
 
 def _modules(*roots: tuple[Path, str]) -> dict[str, Path]:
     """Each module under each (folder, package name), by its dotted name."""
-    found: dict[str, Path] = {}
-    for root, package in roots:
-        for path in sorted(root.rglob("*.py")):
-            if path.relative_to(root).parts[:1] == ("components",) and package == "clusterstack":
-                continue  # clusterstack/components is a symlink to components/, walked once as itself
-            parts = list(path.relative_to(root).with_suffix("").parts)
-            if parts[-1] == "__init__":
-                parts.pop()
-            found[".".join([package, *parts])] = path
-    return found
+    return {name: path for root, package in roots for name, path in modules_under(root, package)}
 
 
 def _edges(module: str, path: Path, known: dict[str, Path]) -> Iterator[tuple[int, str]]:
@@ -99,7 +91,7 @@ def cycles(modules: dict[str, Path], root: Path) -> list[list[str]]:
 
 
 def test_no_module_of_clusterstack_is_in_an_import_cycle() -> None:
-    modules = _modules((REPO / "clusterstack", "clusterstack"), (REPO / "components", "clusterstack.components"))
+    modules = _modules(*ROOTS)
     assert len(modules) > 80, "the scan found the package's modules"
     assert cycles(modules, REPO) == []
 

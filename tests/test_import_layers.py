@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
+from tests.sources import source_modules
 
 LAYERS: dict[str, int] = {
     "errors": 0,
@@ -35,18 +36,6 @@ unless they are the same package."""
 
 PULUMI_FREE = ("kube",)
 """Layers that must run without Pulumi installed: the engine's vocabulary lives there."""
-
-
-def _modules() -> Iterator[tuple[str, Path]]:
-    """Every module of the package as it is installed: clusterstack/* and components/ as clusterstack.components."""
-    for root, package in ((REPO / "clusterstack", "clusterstack"), (REPO / "components", "clusterstack.components")):
-        for path in sorted(root.rglob("*.py")):
-            if "components" in path.relative_to(REPO).parts[1:2] and root.name == "clusterstack":
-                continue  # the symlink to components/, walked once as itself
-            parts = list(path.relative_to(root).with_suffix("").parts)
-            if parts[-1] == "__init__":
-                parts.pop()
-            yield ".".join([package, *parts]), path
 
 
 def _imports(module: str, path: Path) -> Iterator[tuple[int, str]]:
@@ -75,7 +64,7 @@ def _layer(module: str) -> str | None:
     return parts[1] if parts[1] in LAYERS else None
 
 
-MODULES = list(_modules())
+MODULES = source_modules()
 
 
 def test_every_top_level_module_has_a_layer() -> None:

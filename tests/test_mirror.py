@@ -23,9 +23,10 @@ import ast
 from collections import Counter
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from tests import sources
+
+REPO = sources.REPO
 TESTS = REPO / "tests"
-SOURCE_ROOTS = ("clusterstack", "components")
 
 NO_BEHAVIOUR = {
     "clusterstack/__init__.py": "the package's map of layers and one environment variable's name",
@@ -130,7 +131,7 @@ SUITES = {
 
 
 def source_modules() -> list[str]:
-    return sorted(str(path.relative_to(REPO)) for root in SOURCE_ROOTS for path in (REPO / root).rglob("*.py"))
+    return sorted(str(path.relative_to(REPO)) for _, path in sources.source_modules())
 
 
 def _name_and_package(module: str) -> tuple[str, str]:

@@ -7,6 +7,7 @@ import ast
 import re
 
 from tests.conftest import REPO
+from tests.sources import source_modules
 
 LIMIT = 400
 SLACK = 1.1
@@ -14,17 +15,9 @@ SLACK = 1.1
 _REASON = re.compile(r"\b(one module|stay[s]? (?:in )?one module|stays? together)\b", re.IGNORECASE)
 
 
-def _modules():
-    for root in (REPO / "clusterstack", REPO / "components"):
-        for path in sorted(root.rglob("*.py")):
-            if root.name == "clusterstack" and path.relative_to(root).parts[0] == "components":
-                continue  # the symlink to components/, walked once as itself
-            yield path
-
-
 def test_a_long_module_says_why_it_stays_one():
     unexplained = []
-    for path in _modules():
+    for _, path in source_modules():
         text = path.read_text()
         lines = text.count("\n")
         if lines > LIMIT * SLACK and not _REASON.search(ast.get_docstring(ast.parse(text)) or ""):

@@ -20,6 +20,7 @@ from clusterstack.program.evaluate import evaluate_stack
 from clusterstack.stack.project import Project
 from tests import helpers
 from tests.conftest import REPO
+from tests.sources import source_modules
 
 Validator = Callable[[str], list[str]]
 
@@ -120,22 +121,19 @@ def test_kubernetes_validate_admits_a_newline_name():
 
 def _patterns() -> Iterator[tuple[str, int, str]]:
     """Every regular expression literal the package compiles or matches with."""
-    for root in (REPO / "clusterstack", REPO / "components"):
-        for path in sorted(root.rglob("*.py")):
-            if root.name == "clusterstack" and "components" in path.relative_to(root).parts[:1]:
-                continue
-            for node in ast.walk(ast.parse(path.read_text())):
-                if (
-                    isinstance(node, ast.Call)
-                    and isinstance(node.func, ast.Attribute)
-                    and isinstance(node.func.value, ast.Name)
-                    and node.func.value.id == "re"
-                    and node.func.attr in ("compile", "match", "search", "fullmatch")
-                    and node.args
-                    and isinstance(node.args[0], ast.Constant)
-                    and isinstance(node.args[0].value, str)
-                ):
-                    yield str(path.relative_to(REPO)), node.lineno, node.args[0].value
+    for _, path in source_modules():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "re"
+                and node.func.attr in ("compile", "match", "search", "fullmatch")
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
+                yield str(path.relative_to(REPO)), node.lineno, node.args[0].value
 
 
 def test_no_pattern_ends_with_a_dollar_anchor():

@@ -30,6 +30,7 @@ import pytest
 from clusterstack.program._sdk import pulumi_internals
 from clusterstack.program.evalpath import PROVEN_ON
 from tests.conftest import REPO
+from tests.sources import source_modules
 
 ADAPTER = REPO / "clusterstack" / "program" / "_sdk" / "pulumi_internals.py"
 SDK_PACKAGE = REPO / "clusterstack" / "program" / "_sdk"
@@ -221,17 +222,7 @@ def touches(source: str, module: str | ModuleType | None = None) -> list[Touch]:
 def _modules() -> list[tuple[Path, str]]:
     """Every module of clusterstack and of the component library it packages as clusterstack.components
     (clusterstack/components is a link to components/, read once)."""
-    found = []
-    for root, package in ((REPO / "clusterstack", "clusterstack"), (REPO / "components", "clusterstack.components")):
-        if not root.is_dir():  # the library may one day live inside clusterstack/, read there
-            continue
-        for path in sorted(root.rglob("*.py")):
-            if (root / path.relative_to(root).parts[0]).is_symlink():
-                continue
-            parts = path.relative_to(root).with_suffix("").parts
-            name = ".".join([package, *parts[: -1 if parts[-1] == "__init__" else None]])
-            found.append((path, name))
-    return found
+    return [(path, name) for name, path in source_modules()]
 
 
 def test_no_module_but_the_adapter_touches_a_pulumi_internal():
