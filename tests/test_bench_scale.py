@@ -57,6 +57,7 @@ def test_the_table_has_every_row_of_the_issue_with_a_figure():
         assert target == "≤ 1.15 per namespace (linear within 15%)"
         assert met in ("yes |", "no |", "- |"), row
     assert lines[start + 2 + len(ROWS)] == ""
+    assert "The package's bytecode was compiled first, as an install does" in lines[-1]
     # every command at every size, the fixed cost (0 namespaces) included
     for size in (0, 10, 20):
         for command in ("preview, no cache", "`up` into an empty target", "cached no-op preview", "no-change `up`"):
@@ -92,3 +93,18 @@ def test_growth_is_the_cost_per_namespace_less_the_fixed_cost():
     busy = scale.Figure((scale.Sample(5.0, 1.0, 50.0, "", 0, timed_out=False),), 300)  # waited 5 s for 1 s of CPU
     assert scale.growth(busy, small, large, (1000, 10000)) == "within noise"
     assert scale.growth(busy, small, large, (1000, 10000), cpu=True) == pytest.approx(1.0)
+
+
+def test_the_package_is_measured_as_installed_with_its_bytecode_compiled():
+    """A shell with PYTHONDONTWRITEBYTECODE (this one has it) would otherwise measure every command
+    compiling the package from source: compile_package leaves a current .pyc beside each module
+    where the measured interpreter imports it from."""
+    from preview import compile_package
+
+    where = Path(compile_package(sys.executable))
+    modules = sorted(where.rglob("*.py"))
+    assert modules, where
+    for module in modules:
+        compiled = module.parent / "__pycache__" / f"{module.stem}.{sys.implementation.cache_tag}.pyc"
+        assert compiled.is_file(), module
+        assert compiled.stat().st_mtime >= module.stat().st_mtime - 1, module
