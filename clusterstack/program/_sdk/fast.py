@@ -333,7 +333,8 @@ def _checked_options(opts: ResourceOptions | None) -> ResourceOptions:
     if type(opts) is not ResourceOptions:
         raise Declined("resource options of another class")
     for option in OPTIONS_DECLINED:
-        if _set(getattr(opts, option, None)):
+        value = getattr(opts, option, None)
+        if value is not None and _set(value):
             raise Declined(f"the {option} option")
     return opts
 

@@ -20,6 +20,7 @@ class Declined(Exception):
 
 
 _ABSENT = object()
+_UNKNOWN = internals.UNKNOWN
 _PY_TO_PULUMI: dict[type, dict[str, str]] = {}
 
 
@@ -64,6 +65,9 @@ def _wire_map(value: dict[Any, Any], translated: bool) -> dict[str, Any]:
     for key, item in value.items():
         if type(key) is not str or (translated and "_" in key):
             raise Declined("a key the SDK may rename")
+        if type(item) is str and item != _UNKNOWN:  # most of a manifest: taken as it is, without a call
+            wired[key] = item
+            continue
         element = wire(item, translated)
         if element is not None:
             wired[key] = element
