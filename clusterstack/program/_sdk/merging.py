@@ -81,37 +81,38 @@ def _fields() -> tuple[str, ...] | None:
     return fields
 
 
-_LIST, _ONE, _NONE_SET = "list", "one", "none set"
 FIELDS = _fields()
 """The fields ``plain_merge`` merges; None: it is off on this SDK."""
 _KEYS = set(FIELDS) if FIELDS is not None else set()
-_RULES = {field: _LIST if field in _LISTS else _ONE if field in _SINGLE else _NONE_SET for field in FIELDS} if FIELDS is not None else None
-"""Each field's rule: lists joined, one value taken, or merged only when neither sets one."""
+_LIST_FIELDS = tuple(field for field in FIELDS or () if field in _LISTS)
+_SINGLE_FIELDS = tuple(field for field in FIELDS or () if field in _SINGLE)
+_SPECIAL_FIELDS = tuple(field for field in FIELDS or () if field in _SPECIAL)
 
 
 def plain_merge(opts1: Any, opts2: Any) -> ResourceOptions | None:
     """``ResourceOptions.merge(opts1, opts2)`` when both are plain options; None when they are not."""
-    if _RULES is None or type(opts1) is not ResourceOptions or type(opts2) is not ResourceOptions:
+    if FIELDS is None or type(opts1) is not ResourceOptions or type(opts2) is not ResourceOptions:
         return None
     first, second = vars(opts1), vars(opts2)
     if first.keys() != _KEYS or second.keys() != _KEYS:
         return None
-    merged: dict[str, Any] = {}
-    for field in first:  # in opts1's order, as the SDK's copy of it keeps them
-        rule, one, two = _RULES[field], first[field], second[field]
-        if rule is _LIST:
-            merged[field] = one if two is None else two if one is None else one + two
-        elif rule is _ONE:
-            merged[field] = one if two is None else two
-        elif not (_empty(field, one) and _empty(field, two)):
+    for field in _SPECIAL_FIELDS:
+        if not (_empty(field, first[field]) and _empty(field, second[field])):
             return None
-        elif field == "depends_on":
-            merged[field] = []
-        elif field == "hooks":
-            merged[field] = ResourceHookBinding()
-        else:
-            merged[field] = None
-    # What the SDK's merge returns is a copy of opts1 with every field set to its merged value.
+    # What the SDK's merge returns is a copy of opts1 (its fields in their order) with every field
+    # set to its merged value; most of opts2's are unset, and leave opts1's as they are.
+    merged = dict(first)
+    for field in _LIST_FIELDS:
+        two = second[field]
+        if two is not None:
+            one = merged[field]
+            merged[field] = two if one is None else one + two
+    for field in _SINGLE_FIELDS:
+        two = second[field]
+        if two is not None:
+            merged[field] = two
+    for field in _SPECIAL_FIELDS:
+        merged[field] = [] if field == "depends_on" else ResourceHookBinding() if field == "hooks" else None
     result = ResourceOptions.__new__(ResourceOptions)
     vars(result).update(merged)
     return result

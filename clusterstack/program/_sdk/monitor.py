@@ -23,7 +23,8 @@ class EchoMocks(pulumi.runtime.Mocks):
     """A resource's outputs are its inputs and its ID is its name: what a successful create returns."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        return args.name, dict(args.inputs)
+        # The inputs themselves, not a copy: neither path changes an answer, and a run keeps one per resource.
+        return args.name, args.inputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         return {}, None
