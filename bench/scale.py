@@ -22,7 +22,7 @@ directory. Growth is the ratio of the cost per namespace at the large size to th
 one, each cost with the same command's cost on a stack of no namespaces taken off (what a process
 pays whatever the size, measured the same way): 1.00 is linear.
 
-    .venv/bin/python bench/scale.py [--sizes 1000,10000] [--runs 3] [--timeout 300] [--quick]
+    .venv/bin/python bench/scale.py [--sizes 1000,10000] [--runs 3] [--timeout 300] [--quick] [--only-preview]
 """
 
 from __future__ import annotations
@@ -143,10 +143,11 @@ def measure(runs: int, argv: Sequence[str], env: dict[str, str], timeout: float,
 class SizeFigures:
     namespaces: int
     preview: Figure
-    up: Figure
+    up: Figure | None
+    """None with ``--only-preview``."""
     cached_noop: Figure | None
     noop_up: Figure | None
-    """None when no ``up`` finished even untimed: there is no applied state to find unchanged."""
+    """None when no ``up`` finished even untimed (there is no applied state to find unchanged), or with ``--only-preview``."""
 
 
 def clear(root: Path) -> None:
@@ -155,12 +156,15 @@ def clear(root: Path) -> None:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def measure_size(scratch: Path, namespaces: int, runs: int, env: dict[str, str], timeout: float) -> SizeFigures:
+def measure_size(scratch: Path, namespaces: int, runs: int, env: dict[str, str], timeout: float, only_preview: bool = False) -> SizeFigures:
     root = scratch / f"n{namespaces}"
     make_project(root, namespaces, tenant=ISSUE_TENANT, written_out=True)
     base = [sys.executable, "-m", "clusterstack", "--project-dir", str(root)]
     preview = measure(runs, [*base, "preview", "-s", "bench", "--no-cache"], env, timeout, lambda: clear(root))
     _expect(preview, "to add", "preview")
+    if only_preview:
+        shutil.rmtree(root)
+        return SizeFigures(namespaces, preview, None, None, None)
     up = measure(runs, [*base, "up", "-s", "bench", "--yes", "--no-cache"], env, timeout, lambda: clear(root))
     if up.timed_out:  # the no-change figures still need an applied state: one up, given all the time it takes
         clear(root)
@@ -296,6 +300,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, help="fresh runs of each command; the figure is their median (default 3, 1 with --quick)")
     parser.add_argument("--timeout", type=float, default=300, help="seconds before one run of a command is killed and reported as timed out (default 300)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: the small size only, one run (unless --runs is given)")
+    parser.add_argument("--only-preview", action="store_true", help="of the commands at each size, only the preview without cache")
     arguments = parser.parse_args(argv)
     quick: bool = arguments.quick
     sizes = parse_sizes(arguments.sizes, quick)
@@ -322,7 +327,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         figures: dict[int, SizeFigures] = {}
         for size in (0, sizes[0]) if quick else (0, *sizes):
-            figures[size] = measure_size(scratch, size, runs, env, timeout)
+            figures[size] = measure_size(scratch, size, runs, env, timeout, arguments.only_preview)
         r_after = measure(runs, python, env, timeout)
 
     before, after = r_before.seconds, r_after.seconds

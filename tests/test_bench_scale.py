@@ -2,7 +2,8 @@
 each), every row is there with a figure, a target and a verdict. No timing is asserted (the machine
 is shared); what is asserted is that each command ran and did what it is named for (the script
 refuses a preview that plans nothing, a no-op that is not one), that a command past its timeout is
-killed and reported, and that the growth ratio is the cost per namespace less the fixed cost."""
+killed and reported, that ``--only-preview`` runs the preview alone, and that the growth ratio is the
+cost per namespace less the fixed cost."""
 
 from __future__ import annotations
 
@@ -62,6 +63,20 @@ def test_the_table_has_every_row_of_the_issue_with_a_figure():
     for size in (0, 10, 20):
         for command in ("preview, no cache", "`up` into an empty target", "cached no-op preview", "no-change `up`"):
             assert any(re.fullmatch(rf"\| {size} \| {re.escape(command)} \| {FIGURE} \| \d+\.\d\d \|", line) for line in lines), (size, command)
+
+
+def test_only_the_preview_is_run_when_asked():
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "scale.py"), "--sizes", "10,20", "--runs", "1", "--only-preview"],
+        capture_output=True, text=True, check=False, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    rows = {line.split(" | ")[0].removeprefix("| "): line for line in done.stdout.splitlines() if line.startswith("| ")}
+    for label in ("10 ns preview, no cache", "20 ns preview, no cache"):
+        assert re.fullmatch(FIGURE, rows[label].split(" | ")[1]), rows[label]
+    assert rows["20 ns no-change `up`"].split(" | ")[1] == "not run"
+    assert re.fullmatch(r"wall (\d+\.\d\d|within noise), CPU (\d+\.\d\d|within noise)", rows["growth 10 → 20 ns, preview, no cache"].split(" | ")[1])
+    assert rows["growth 10 → 20 ns, no-change `up`"].split(" | ")[1] == "wall not run, CPU not run"
 
 
 def test_sizes_must_be_small_then_large():

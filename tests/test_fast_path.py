@@ -10,6 +10,7 @@ says what it relies on; tests/test_sdk.py pins each internal.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import textwrap
 from importlib.metadata import version
@@ -44,7 +45,7 @@ def canonical(run: _sdk.ProgramRun) -> str:
             "custom": r.custom,
             "inputs": r.inputs,
             "provider": r.provider,
-            "aliases": [vars(alias) for alias in r.aliases],
+            "aliases": [dataclasses.asdict(alias) for alias in r.aliases],
             "protect": r.protect,
             "retain_on_delete": r.retain_on_delete,
             "delete_before_replace": r.delete_before_replace,

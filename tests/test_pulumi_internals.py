@@ -255,7 +255,7 @@ def test_every_listed_internal_says_what_it_is_for_and_is_proven_on_the_declared
         assert internal.kind in {"read", "called", "subclassed", "written", "patched"}, internal
         assert internal.proven_on == PROVEN_ON, internal
     patched = [internal.name for internal in pulumi_internals.INTERNALS if internal.kind == "patched"]
-    assert len(patched) == 4, "the four monkeypatches: the stack-trace walk, the debug log, Resource.__init__, register_resource_outputs"
+    assert len(patched) == 5, "the five monkeypatches: the stack-trace walk, the debug log, Resource.__init__, register_resource_outputs, ResourceOptions.merge"
 
 
 def _resolves(dotted: str) -> bool:

@@ -6,7 +6,6 @@ that registers pulumi-kubernetes resources, not only clusterstack's own.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -342,27 +341,27 @@ def _without_patch_instructions(manifest: dict[str, Any]) -> dict[str, Any]:
 
 def _whole_numbers(value: dict[str, Any]) -> dict[str, Any]:
     """Pulumi carries every number as a double; a manifest's ports and counts are integers again.
-    (Through the json module's C code: a manifest is plain data, and this is on every object.)"""
-    try:
-        encoded = json.dumps(value)
-    except (TypeError, ValueError):  # something no manifest holds (an asset, a resource reference): left as it is
-        return _whole(value)  # type: ignore[no-any-return]  # a dict stays a dict
-    return json.loads(encoded, parse_float=_number)  # type: ignore[no-any-return]  # a JSON object decodes to a dict
-
-
-def _number(text: str) -> int | float:
-    number = float(text)
-    return int(number) if number.is_integer() else number
+    Copied only where a number changes: the rest is the registration's own (which the run made
+    for itself and drops after this), so a manifest without numbers costs nothing more."""
+    return _whole(value)  # type: ignore[no-any-return]  # a dict stays a dict
 
 
 def _whole(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {key: _whole(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_whole(item) for item in value]
-    return value
+    kind = type(value)
+    if kind is float:
+        return int(value) if value.is_integer() else value
+    if kind is not dict and kind is not list:
+        return value
+    copied: Any = None
+    for at, item in value.items() if kind is dict else enumerate(value):
+        if type(item) is str:  # most of a manifest
+            continue
+        whole = _whole(item)
+        if whole is not item:
+            if copied is None:
+                copied = dict(value) if kind is dict else list(value)
+            copied[at] = whole
+    return value if copied is None else copied
 
 
 def _component(registration: _sdk.Registration, by_urn: dict[str, _sdk.Registration]) -> Component:

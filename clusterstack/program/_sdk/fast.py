@@ -49,7 +49,7 @@ from ..evalpath import EVAL_ENV, PROVEN_ON, Mode, mode
 from . import pulumi_internals as internals
 from .goals import Goals
 from .records import STACK_TYPE, AliasSpec
-from .wire import Declined, py_to_pulumi_names, set_outputs, wire, wire_inputs, wire_state
+from .wire import Declined, known_value, py_to_pulumi_names, set_outputs, wire, wire_inputs, wire_state
 
 __all__ = ["EVAL_ENV", "PROVEN_ON", "Declined", "FastPath", "Mode", "mode"]
 
@@ -130,6 +130,7 @@ class FastPath:
         self.ids: dict[Resource, str] = {}
         self.declined: Counter[str] = Counter()
         """Why resources went the SDK's way, and how many."""
+        self.alias_specs: dict[AliasSpec, AliasSpec] = {}
 
     def register(
         self,
@@ -227,12 +228,15 @@ class FastPath:
         return provider, providers, f"{self.urns[provider]}::{self.ids[provider] or internals.UNKNOWN}"
 
     def _alias(self, alias: Any) -> AliasSpec:
-        """An alias as the mock monitor receives it (``prepare_aliases``/``create_alias_spec``)."""
+        """An alias as the mock monitor receives it (``prepare_aliases``/``create_alias_spec``); one
+        object for equal ones (pulumi-kubernetes gives every resource of a kind the same alias)."""
         if isinstance(alias, str):
-            return AliasSpec(urn=alias)
-        if not isinstance(alias, pulumi.Alias):
+            spec = AliasSpec(urn=alias)
+        elif not isinstance(alias, pulumi.Alias):
             raise Declined("an alias given as an Output")
-        return AliasSpec(**_alias_names(alias), **self._alias_parent(alias.parent))
+        else:
+            spec = AliasSpec(**_alias_names(alias), **self._alias_parent(alias.parent))
+        return self.alias_specs.setdefault(spec, spec)
 
     def _alias_parent(self, parent: Any) -> dict[str, Any]:
         if parent is None:
@@ -268,10 +272,10 @@ class FastPath:
         answered = _answered(state, taken.inputs)
         self._record(taken, state, plain=answered is not None)
         urn = self.urns[res] = taken.urn
-        internals.set_output(res, "urn", internals.Resolved(res, lambda: urn))  # not taken.urn: the Output would keep all of taken alive
+        internals.set_output(res, "urn", internals.Resolved(res, known_value, urn))
         if taken.custom:
             self.ids[res] = id_ or ""
-            internals.set_output(res, "id", internals.Resolved(res, lambda: id_, known=bool(id_)))
+            internals.set_output(res, "id", internals.Resolved(res, known_value, id_, known=bool(id_)))
         if answered is None:
             internals.resolve_from_answer(res, taken.props, taken.custom, taken.typ, state)
         else:
@@ -329,7 +333,8 @@ def _checked_options(opts: ResourceOptions | None) -> ResourceOptions:
     if type(opts) is not ResourceOptions:
         raise Declined("resource options of another class")
     for option in OPTIONS_DECLINED:
-        if _set(getattr(opts, option, None)):
+        value = getattr(opts, option, None)
+        if value is not None and _set(value):
             raise Declined(f"the {option} option")
     return opts
 

@@ -51,6 +51,10 @@ _UNMODELLED = ("deleted_with", "replace_with", "replacement_trigger", "hooks", "
 transform that changes one fails the run, naming it, rather than have the engines differ unsaid."""
 
 
+_HELD = {(protect, retain): (protect, retain) for protect in (None, False, True) for retain in (None, False, True)}
+"""The nine goals a resource can hold, one object each however many resources hold it."""
+
+
 class TransformFailed(Exception):
     """A transform failed, or asked for what the embedded engine cannot honour."""
 
@@ -75,8 +79,9 @@ class Goals:
         return (protect if protect is not None else held[0]), (retain_on_delete if retain_on_delete is not None else held[1])
 
     def hold(self, urn: str, parent: str, protect: bool | None, retain_on_delete: bool | None, transforms: list[Any] | None = None) -> None:
+        held = (protect, retain_on_delete)
         with self._lock:
-            self._held[urn] = (protect, retain_on_delete)
+            self._held[urn] = _HELD.get(held, held)
             self._parents[urn] = parent
             if transforms:
                 self._transforms[urn] = transforms

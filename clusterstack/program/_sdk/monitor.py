@@ -23,7 +23,8 @@ class EchoMocks(pulumi.runtime.Mocks):
     """A resource's outputs are its inputs and its ID is its name: what a successful create returns."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        return args.name, dict(args.inputs)
+        # The inputs themselves, not a copy: neither path changes an answer, and a run keeps one per resource.
+        return args.name, args.inputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         return {}, None
@@ -79,7 +80,7 @@ class RecordingMonitor(internals.MockMonitor):
         """Keep one registration (``parent`` is the parent's URN as the request carries it; ``inputs``
         what the mock answered, in which the SDK marks a secret with its signature map, unless the
         caller knows them to be ``plain``)."""
-        inputs, secrets = (inputs, frozenset[str]()) if plain else _unwrap_secrets(inputs)
+        inputs, secrets = (inputs, _NO_SECRETS) if plain else _unwrap_secrets(inputs)
         registration = Registration(parent=parent_of(parent), inputs=inputs, secrets=secrets, **fields)
         with self._lock:
             earlier = self._by_urn.get(registration.urn)
@@ -90,12 +91,16 @@ class RecordingMonitor(internals.MockMonitor):
             self.registrations.append(registration)
 
 
+_NO_SECRETS: frozenset[str] = frozenset()
+"""One for every registration without secrets (each ``frozenset()`` is an object of its own)."""
+
+
 def _unwrap_secrets(inputs: dict[str, Any]) -> tuple[dict[str, Any], frozenset[str]]:
     """``inputs`` with each secret's value in place of the SDK's secret marker, and which top-level
     properties held one. Inputs without secrets are returned as they are."""
     secrets = frozenset(key for key, value in inputs.items() if _holds_secret(value))
     if not secrets:
-        return inputs, secrets
+        return inputs, _NO_SECRETS
     return {key: _unwrapped(value) if key in secrets else value for key, value in inputs.items()}, secrets
 
 

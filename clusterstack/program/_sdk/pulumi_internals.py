@@ -76,6 +76,7 @@ INTERNALS: tuple[Internal, ...] = (
     Internal("pulumi.log.debug", "off: the mock engine would only drop it, after a round trip per resource", "patched"),
     Internal("pulumi.resource.Resource.__init__", "asks the fast path first; its 9-parameter signature is copied", "patched"),
     Internal("pulumi.resource.register_resource_outputs", "asks the fast path first (ComponentResource.register_outputs calls it)", "patched"),
+    Internal("pulumi.ResourceOptions.merge", "merges plain options without its copies first (pulumi-kubernetes merges twice per resource)", "patched"),
     # What the fast path does in Resource.__init__'s and register_resource's place.
     Internal("pulumi._types.is_input_type", "tell an input type (an Args class) from plain values", "called"),
     Internal("pulumi._types.input_type_to_untranslated_dict", "an Args object's properties, by Python name", "called"),
@@ -197,21 +198,25 @@ def _no_debug_log(*args: Any, **kwargs: Any) -> None:
 
 
 @contextlib.contextmanager
-def patched(register: Register | None, register_outputs: RegisterOutputs | None) -> Iterator[None]:
+def patched(register: Register | None, register_outputs: RegisterOutputs | None, merge: Callable[[Any, Any], ResourceOptions] | None = None) -> Iterator[None]:
     """While a program runs here: no stack-trace walk (``_get_stack_trace``, which reads source lines
     for every resource so the Pulumi CLI can show where it was declared; about a fifth of an
-    evaluation), no debug log, and, given the fast path's hooks, a ``Resource.__init__`` and a
-    ``register_resource_outputs`` that ask them first. All put back after."""
+    evaluation), no debug log, and, given the fast path's hooks, a ``Resource.__init__``, a
+    ``register_resource_outputs`` that ask them first, and their ``ResourceOptions.merge``. All put back after."""
     stack_trace, debug, init, outputs = _runtime_resource._get_stack_trace, pulumi.log.debug, Resource.__init__, _pulumi_resource.register_resource_outputs  # type: ignore[attr-defined]  # the name ComponentResource.register_outputs calls
+    original_merge = ResourceOptions.__dict__["merge"]  # a plain function on the class, as merging.merge is
     _runtime_resource._get_stack_trace = source_pb2.StackTrace
     pulumi.log.debug = _no_debug_log
     if register is not None:
         Resource.__init__ = _asking(register, init)  # type: ignore[method-assign]  # restored below
     if register_outputs is not None:
         _pulumi_resource.register_resource_outputs = _asking_outputs(register_outputs, outputs)  # type: ignore[attr-defined,assignment]  # restored below
+    if merge is not None:
+        ResourceOptions.merge = merge  # type: ignore[assignment]  # restored below
     try:
         yield
     finally:
+        ResourceOptions.merge = original_merge  # type: ignore[method-assign]  # put back
         Resource.__init__ = init  # type: ignore[method-assign]  # put back
         _pulumi_resource.register_resource_outputs = outputs  # type: ignore[attr-defined]  # put back
         pulumi.log.debug = debug
@@ -330,12 +335,16 @@ def settled(output: pulumi.Output[Any]) -> tuple[Any, bool, bool] | None:
 
 
 class Resolved(pulumi.Output[Any]):
-    """An Output whose value is already determined, computed the first time anything awaits it."""
+    """An Output whose value is already determined: ``compute(argument)``, computed the first time
+    anything awaits it. Slots: a resource has one per property."""
 
-    def __init__(self, resource: Resource, compute: Callable[[], Any], known: bool = True) -> None:
+    __slots__ = ("_argument", "_compute", "_known", "_memo", "_resource")
+
+    def __init__(self, resource: Resource, compute: Callable[[Any], Any], argument: Any, known: bool = True) -> None:
         # Output.__init__ would schedule a task; nothing here needs the event loop until awaited.
         self._resource = resource
-        self._compute: Callable[[], Any] | None = compute
+        self._compute: Callable[[Any], Any] | None = compute
+        self._argument = argument
         self._known = known
         self._memo: asyncio.Future[Any] | None = None
 
@@ -343,10 +352,10 @@ class Resolved(pulumi.Output[Any]):
     def _data(self) -> asyncio.Future[Any]:
         if self._memo is None:
             future: asyncio.Future[Any] = asyncio.get_event_loop().create_future()
-            compute, self._compute = self._compute, None
+            compute, argument, self._compute, self._argument = self._compute, self._argument, None, None
             try:
                 assert compute is not None
-                future.set_result(_OutputData(resources={self._resource}, value=compute(), is_known=self._known, is_secret=False))
+                future.set_result(_OutputData(resources={self._resource}, value=compute(argument), is_known=self._known, is_secret=False))
             except Exception as error:  # noqa: BLE001 - delivered to whoever awaits it, as a failed registration's Outputs are
                 future.set_exception(error)
             self._memo = future

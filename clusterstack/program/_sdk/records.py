@@ -8,6 +8,7 @@ does (sdk/go/common/resource/urn.go: the full chain of ancestor types, the root 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +18,7 @@ from ..evalpath import Mode
 STACK_TYPE = "pulumi:pulumi:Stack"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AliasSpec:
     """An alias as the program declared it (``pulumi.Alias``); unset parts mean "as the resource is now"."""
 
@@ -33,9 +34,10 @@ class AliasSpec:
     """A whole old URN, when the alias was given as one."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Registration:
-    """One resource the program registered, named as the Pulumi engine names it."""
+    """One resource the program registered, named as the Pulumi engine names it. (Slots: a run keeps
+    one per resource, tens of thousands at scale.)"""
 
     urn: str
     type: str
@@ -71,7 +73,7 @@ class Registration:
         return self.urn.split("::")[2]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Duplicate:
     """Two registrations with one URN: the Pulumi engine refuses the second (error 2001)."""
 
@@ -98,17 +100,23 @@ def urn_of(stack: str, project: str, qualified_type: str, name: str) -> str:
     return f"urn:pulumi:{stack}::{project}::{qualified_type}::{name}"
 
 
+@functools.lru_cache(maxsize=4096)
+def _qualified_type(urn: str) -> str:
+    """The qualified type a URN holds: asked of a parent's URN for each of its children."""
+    return urn.split("::")[2]
+
+
 def qualify(parent_urn: str, type_: str) -> str:
     """A child's qualified type: its parent's qualified type, ``$``, its own; the root stack is left out."""
     if not parent_urn:
         return type_
-    parent_type = parent_urn.split("::")[2]
+    parent_type = _qualified_type(parent_urn)
     return type_ if parent_type == STACK_TYPE else f"{parent_type}${type_}"
 
 
 def parent_of(parent_urn: str) -> str:
     """The parent's URN, or "" when it is the root stack (which URNs leave out)."""
-    return parent_urn if parent_urn and parent_urn.split("::")[2] != STACK_TYPE else ""
+    return parent_urn if parent_urn and _qualified_type(parent_urn) != STACK_TYPE else ""
 
 
 def declaration(registration: Registration, by_urn: Mapping[str, Registration]) -> str:

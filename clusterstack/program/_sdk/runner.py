@@ -29,6 +29,7 @@ from ..failure import ProgramExit
 from . import pulumi_internals as internals
 from .exports import resolve
 from .fast import FastPath
+from .merging import merge
 from .monitor import EchoMocks, RecordingMonitor
 from .records import ProgramRun
 
@@ -142,7 +143,7 @@ def _evaluating(fast_path: FastPath | None) -> Iterator[None]:
     and a collection would only walk what is still in use). The SDK's own path leaves a great deal,
     so it runs with the collector on, even in a process that turned it off."""
     collecting = gc.isenabled()
-    hooks = (fast_path.register, fast_path.register_outputs) if fast_path is not None else (None, None)
+    hooks = (fast_path.register, fast_path.register_outputs, merge) if fast_path is not None else (None, None, None)
     with internals.patched(*hooks):
         if fast_path is not None:
             gc.disable()

@@ -20,6 +20,7 @@ class Declined(Exception):
 
 
 _ABSENT = object()
+_UNKNOWN = internals.UNKNOWN
 _PY_TO_PULUMI: dict[type, dict[str, str]] = {}
 
 
@@ -64,6 +65,9 @@ def _wire_map(value: dict[Any, Any], translated: bool) -> dict[str, Any]:
     for key, item in value.items():
         if type(key) is not str or (translated and "_" in key):
             raise Declined("a key the SDK may rename")
+        if type(item) is str and item != _UNKNOWN:  # most of a manifest: taken as it is, without a call
+            wired[key] = item
+            continue
         element = wire(item, translated)
         if element is not None:
             wired[key] = element
@@ -78,6 +82,11 @@ def _wire_output(value: pulumi.Output[Any], translated: bool) -> Any:
     if not known or secret:
         raise Declined("an unknown or secret Output")
     return wire(resolved, translated)
+
+
+def known_value(value: Any) -> Any:
+    """What an Output holds whose value is its ``Resolved`` argument (a resource's URN and ID)."""
+    return value
 
 
 def wire_inputs(props: Mapping[str, Any], typ: type | None) -> dict[str, Any]:
@@ -101,35 +110,47 @@ def wire_state(state: Any, inputs: dict[str, Any]) -> dict[str, Any]:
         element = value if value is inputs.get(key, _ABSENT) else wire(value, translated=False)
         if element is not None:
             wired[key] = element
-    return wired
+    # An echoed answer is already its own wire form: the same values, so the same dict will do
+    # (kept once, not twice, for every resource of the run).
+    return state if len(wired) == len(state) and all(wired[key] is value for key, value in state.items()) else wired
 
 
 def set_outputs(res: Resource, props: Mapping[str, Any], custom: bool, typ: type | None, name: str, answered: dict[str, Any], inputs: dict[str, Any]) -> None:
     """Each of ``res``'s properties as ``register_resource`` leaves it once the monitor has answered
     (``transfer_properties`` then ``resolve_outputs``): the mock's answer, then the inputs it did not
     answer for, translated to the resource's output types; each computed when first awaited."""
-    value_of = _property_reader(res, typ, name, answered, inputs)
+    value_of = _Answer(res, typ, name, answered, inputs).value_of
     for key in props:
         if key == "urn" or (key == "id" and custom):
             continue
-        internals.set_output(res, key, internals.Resolved(res, lambda key=key: value_of(key)))  # type: ignore[misc]  # bound per key
+        internals.set_output(res, key, internals.Resolved(res, value_of, key))
 
 
-def _property_reader(res: Resource, typ: type | None, name: str, answered: dict[str, Any], inputs: dict[str, Any]) -> Callable[[str], Any]:
-    cls = type(res)
+class _Answer:
+    """What a resource's Outputs are computed from, one for all of them."""
 
-    def value_of(key: str) -> Any:
+    __slots__ = ("answered", "cls", "inputs", "name", "translate", "typ")
+
+    def __init__(self, res: Resource, typ: type | None, name: str, answered: dict[str, Any], inputs: dict[str, Any]) -> None:
+        self.cls = type(res)
+        self.translate = res.translate_output_property if typ is None else None
+        self.typ = typ
+        self.name = name
+        self.answered = answered
+        self.inputs = inputs
+
+    def value_of(self, key: str) -> Any:
+        typ = self.typ
         if typ is not None:
-            to_py = internals.pulumi_to_py_names(cls)
+            to_py = internals.pulumi_to_py_names(self.cls)
             rename: Callable[[str], str] = lambda prop: to_py.get(prop) or prop  # noqa: E731
             passed: Callable[[str], str] = lambda prop: prop  # noqa: E731
         else:
-            rename = passed = res.translate_output_property
-        types = internals.output_types(cls)
-        for source, fallback in ((answered, False), (inputs, True)):
+            assert self.translate is not None
+            rename = passed = self.translate
+        types = internals.output_types(self.cls)
+        for source, fallback in ((self.answered, False), (self.inputs, True)):
             for prop, raw in source.items():
                 if rename(prop) == key:
-                    return internals.translate_output(raw, passed, types.get(prop), typ is not None, key, name, fallback)
+                    return internals.translate_output(raw, passed, types.get(prop), typ is not None, key, self.name, fallback)
         return None
-
-    return value_of
