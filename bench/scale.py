@@ -22,7 +22,10 @@ directory. Growth is the ratio of the cost per namespace at the large size to th
 one, each cost with the same command's cost on a stack of no namespaces taken off (what a process
 pays whatever the size, measured the same way): 1.00 is linear.
 
-    .venv/bin/python bench/scale.py [--sizes 1000,10000] [--runs 3] [--timeout 300] [--quick] [--only-preview]
+    .venv/bin/python bench/scale.py [--sizes 1000,10000] [--runs 3] [--timeout 300] [--quick] [--commands cached,noop-up]
+
+``--commands`` times only the commands named (``dev``, ``preview``, ``up``, ``cached``, ``noop-up``);
+the others are "not run" (the ``up`` the no-change commands need still runs, untimed).
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ QUOTA = {"requests.cpu": "4", "requests.memory": "8Gi", "limits.cpu": "8", "limi
 ISSUE_TENANT = {**TENANT, "quota": QUOTA}
 IMPORTS = "import pulumi, pulumi_kubernetes"
 SETUP_TIMEOUT = 3600.0
+COMMANDS = ("dev", "preview", "up", "cached", "noop-up")
 """Seconds an untimed step (the ``up`` the no-change figures need, filling the cache) may take."""
 
 
@@ -142,12 +146,11 @@ def measure(runs: int, argv: Sequence[str], env: dict[str, str], timeout: float,
 @dataclass(frozen=True)
 class SizeFigures:
     namespaces: int
-    preview: Figure
+    preview: Figure | None
     up: Figure | None
-    """None with ``--only-preview``."""
     cached_noop: Figure | None
     noop_up: Figure | None
-    """None when no ``up`` finished even untimed (there is no applied state to find unchanged), or with ``--only-preview``."""
+    """None when no ``up`` finished even untimed (there is no applied state to find unchanged), or when ``--commands`` leaves both out."""
 
 
 def clear(root: Path) -> None:
@@ -156,26 +159,31 @@ def clear(root: Path) -> None:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def measure_size(scratch: Path, namespaces: int, runs: int, env: dict[str, str], timeout: float, only_preview: bool = False) -> SizeFigures:
+def measure_size(scratch: Path, namespaces: int, runs: int, env: dict[str, str], timeout: float, commands: Sequence[str] = COMMANDS) -> SizeFigures:
     root = scratch / f"n{namespaces}"
     make_project(root, namespaces, tenant=ISSUE_TENANT, written_out=True)
     base = [sys.executable, "-m", "clusterstack", "--project-dir", str(root)]
-    preview = measure(runs, [*base, "preview", "-s", "bench", "--no-cache"], env, timeout, lambda: clear(root))
-    _expect(preview, "to add", "preview")
-    if only_preview:
+    preview = up = cached = noop_up = None
+    if "preview" in commands:
+        preview = measure(runs, [*base, "preview", "-s", "bench", "--no-cache"], env, timeout, lambda: clear(root))
+        _expect(preview, "to add", "preview")
+    if "up" in commands:
+        up = measure(runs, [*base, "up", "-s", "bench", "--yes", "--no-cache"], env, timeout, lambda: clear(root))
+    if "cached" not in commands and "noop-up" not in commands:
         shutil.rmtree(root)
-        return SizeFigures(namespaces, preview, None, None, None)
-    up = measure(runs, [*base, "up", "-s", "bench", "--yes", "--no-cache"], env, timeout, lambda: clear(root))
-    if up.timed_out:  # the no-change figures still need an applied state: one up, given all the time it takes
+        return SizeFigures(namespaces, preview, up, None, None)
+    if up is None or up.timed_out:  # the no-change figures still need an applied state: one up, given all the time it takes
         clear(root)
         if run_once([*base, "up", "-s", "bench", "--yes", "--no-cache"], env, SETUP_TIMEOUT).timed_out:
             shutil.rmtree(root)
             return SizeFigures(namespaces, preview, up, None, None)
     run_once([*base, "preview", "-s", "bench"], env, SETUP_TIMEOUT)  # fills the cache
-    cached = measure(runs, [*base, "preview", "-s", "bench", "--detailed-exitcode"], env, timeout)
-    _expect(cached, "No changes.", "cached no-op preview", exit_code=0)
-    noop_up = measure(runs, [*base, "up", "-s", "bench", "--yes"], env, timeout)
-    _expect(noop_up, "No changes.", "no-change up")
+    if "cached" in commands:
+        cached = measure(runs, [*base, "preview", "-s", "bench", "--detailed-exitcode"], env, timeout)
+        _expect(cached, "No changes.", "cached no-op preview", exit_code=0)
+    if "noop-up" in commands:
+        noop_up = measure(runs, [*base, "up", "-s", "bench", "--yes"], env, timeout)
+        _expect(noop_up, "No changes.", "no-change up")
     shutil.rmtree(root)
     return SizeFigures(namespaces, preview, up, cached, noop_up)
 
@@ -221,7 +229,7 @@ def growth(base: Figure | None, small: Figure | None, large: Figure | None, size
     return ((high - low) / sizes[1]) / ((middle - low) / sizes[0])
 
 
-def table(r: Floor, dev: Figure, figures: dict[int, SizeFigures], sizes: tuple[int, int], quick: bool) -> list[str]:
+def table(r: Floor, dev: Figure | None, figures: dict[int, SizeFigures], sizes: tuple[int, int], quick: bool) -> list[str]:
     small, large = sizes
     base = figures.get(0)
     lows = figures.get(small)
@@ -300,8 +308,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, help="fresh runs of each command; the figure is their median (default 3, 1 with --quick)")
     parser.add_argument("--timeout", type=float, default=300, help="seconds before one run of a command is killed and reported as timed out (default 300)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: the small size only, one run (unless --runs is given)")
-    parser.add_argument("--only-preview", action="store_true", help="of the commands at each size, only the preview without cache")
+    parser.add_argument("--commands", default=",".join(COMMANDS), help=f"the commands to time, of {', '.join(COMMANDS)} (default all)")
     arguments = parser.parse_args(argv)
+    commands = [name for name in arguments.commands.split(",") if name]
+    if not commands or any(name not in COMMANDS for name in commands):
+        raise SystemExit(f"--commands {arguments.commands!r}: name some of {', '.join(COMMANDS)}")
     quick: bool = arguments.quick
     sizes = parse_sizes(arguments.sizes, quick)
     runs: int = arguments.runs if arguments.runs is not None else (1 if quick else 3)
@@ -318,16 +329,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         scratch = Path(directory)
         r_before = measure(runs, python, env, timeout)
         dev_state = scratch / "dev-state"
-        dev = measure(
-            runs,
-            [sys.executable, "-m", "clusterstack", "--project-dir", str(REPO), "--state-dir", str(dev_state), "preview", "-s", "dev", "--no-cache"],
-            env,
-            timeout,
-            lambda: shutil.rmtree(dev_state, ignore_errors=True),
-        )
+        dev = None
+        if "dev" in commands:
+            dev = measure(
+                runs,
+                [sys.executable, "-m", "clusterstack", "--project-dir", str(REPO), "--state-dir", str(dev_state), "preview", "-s", "dev", "--no-cache"],
+                env,
+                timeout,
+                lambda: shutil.rmtree(dev_state, ignore_errors=True),
+            )
         figures: dict[int, SizeFigures] = {}
         for size in (0, sizes[0]) if quick else (0, *sizes):
-            figures[size] = measure_size(scratch, size, runs, env, timeout, arguments.only_preview)
+            figures[size] = measure_size(scratch, size, runs, env, timeout, commands)
         r_after = measure(runs, python, env, timeout)
 
     before, after = r_before.seconds, r_after.seconds

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import sys
 from importlib import metadata
 
@@ -47,6 +48,11 @@ def project(make_project, monkeypatch, tmp_path):
 def runs(root) -> int:
     log = root / "runs.log"
     return log.read_text().count("ran") if log.exists() else 0
+
+
+def header(saved):
+    """The cache file's first line: its format, key and the digest of the evaluation that follows."""
+    return json.loads(saved.read_bytes().partition(b"\n")[0])
 
 
 def preview(root, *extra):
@@ -146,16 +152,16 @@ def test_a_failed_evaluation_is_not_cached_and_a_damaged_cache_is_ignored(projec
     (project / "helper.py").write_text("VALUE = 1\n")
     preview(project)
     saved = tmp_path / "cache" / "dev.json"
-    assert json.loads(saved.read_text())["format"] == cache.FORMAT
+    assert header(saved)["format"] == cache.FORMAT
     saved.write_text("{not json")
     preview(project)
-    assert json.loads(saved.read_text())["format"] == cache.FORMAT, "evaluated again and cached anew"
+    assert header(saved)["format"] == cache.FORMAT, "evaluated again and cached anew"
 
 
 def test_the_key_names_what_the_evaluation_read(project, tmp_path, monkeypatch):
     monkeypatch.setenv("CLUSTERSTACK_TEST_TEAM", "payments")
     preview(project)
-    key = json.loads((tmp_path / "cache" / "dev.json").read_text())["key"]
+    key = header(tmp_path / "cache" / "dev.json")["key"]
     assert set(key["stackFiles"]) == {"Pulumi.yaml", "stacks/common.yaml", "stacks/Pulumi.dev.yaml"}
     assert str(project / "helper.py") in key["files"]
     assert str(project / "data.json") in key["files"]
@@ -163,3 +169,167 @@ def test_the_key_names_what_the_evaluation_read(project, tmp_path, monkeypatch):
     assert str(project / "drafts") in key["directories"]  # (with the directories the import system listed)
     assert key["environment"]["CLUSTERSTACK_TEST_TEAM"] == hashlib.sha256(b"payments").hexdigest(), "a variable's value is kept as its digest"
     assert set(key["versions"]) == {"python", "path", "clusterstack", "pulumi", "pulumi-kubernetes"}
+
+
+def _keep_time(path, change):
+    """``change`` the file, then give it back its modification time: only its content tells."""
+    stamp = path.stat()
+    change()
+    os.utime(path, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda root: _keep_time(root / "stacks/Pulumi.dev.yaml", lambda: edit(root, "10", "11")), id="stack file"),
+        pytest.param(
+            lambda root: _keep_time(root / "stacks/common.yaml", lambda: (root / "stacks/common.yaml").write_text("config:\n  kubernetes:context: tesT\n")),
+            id="common.yaml",
+        ),
+        pytest.param(lambda root: _keep_time(root / "helper.py", lambda: (root / "helper.py").write_text("VALUE = 2\n")), id="a program module"),
+        pytest.param(lambda root: _keep_time(root / "Pulumi.yaml", lambda: _swap(root / "Pulumi.yaml", "python", "pythoN")), id="Pulumi.yaml"),
+    ],
+)
+def test_an_edit_that_keeps_the_size_and_time_of_a_project_file_is_seen(project, change):
+    """The stack's files and the project's modules are known by their content, not their size and time."""
+    preview(project)
+    change(project)
+    preview(project)
+    assert runs(project) == 2
+
+
+def _swap(path, old, new):
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+@pytest.mark.parametrize("package", ["clusterstack", "pulumi"])
+def test_another_version_of_clusterstack_or_pulumi_runs_the_program_again(project, monkeypatch, package):
+    preview(project)
+    real = metadata.version
+    monkeypatch.setattr(cache, "version", lambda name: "99.0.0" if name == package else real(name))
+    preview(project)
+    assert runs(project) == 2
+
+
+def test_a_cached_evaluation_is_used_without_parsing_the_stack_and_prints_its_warnings(project, monkeypatch):
+    """What validating the stack warned of is kept with the evaluation and printed as it was."""
+    (project / "stacks" / "common.yaml").write_text("config: {}\n")  # no kubernetes:context: a warning
+    first = cs(project, "preview", "-s", "dev")
+    assert "warning: stacks/Pulumi.dev.yaml: kubernetes:context: is not set" in first.stderr
+    from clusterstack.program import evaluate
+
+    def parse_stack(*args):
+        raise AssertionError("a cached evaluation needs the stack's bytes, not their parse")
+
+    monkeypatch.setattr(evaluate, "parse_stack", parse_stack)
+    second = cs(project, "preview", "-s", "dev")
+    assert (second.exit_code, second.stdout, second.stderr) == (first.exit_code, first.stdout, first.stderr)
+    assert runs(project) == 1
+
+
+def _cache_file(tmp_path):
+    return tmp_path / "cache" / "dev.json"
+
+
+def _lines(saved):
+    head, summary, objects = saved.read_bytes().split(b"\n", 2)
+    return json.loads(head), summary, objects
+
+
+def _forge(saved, objects: bytes) -> None:
+    """Objects of another's making, under a first line that names their digest (what a careless edit would not)."""
+    head, summary, _ = _lines(saved)
+    head["objects"] = hashlib.sha256(objects).hexdigest()
+    saved.write_bytes(json.dumps(head).encode() + b"\n" + summary + b"\n" + objects)
+
+
+def _edit_key(saved) -> None:
+    head, summary, objects = _lines(saved)
+    head["key"]["stackFiles"]["stacks/Pulumi.dev.yaml"] = "0" * 64
+    saved.write_bytes(json.dumps(head).encode() + b"\n" + summary + b"\n" + objects)
+
+
+DAMAGE = {
+    "cut short": lambda saved: saved.write_bytes(saved.read_bytes()[:-100]),
+    "an object edited": lambda saved: saved.write_bytes(saved.read_bytes().replace(b'"pods": "10"', b'"pods": "99"')),
+    "the summary edited": lambda saved: saved.write_bytes(saved.read_bytes().replace(b'"kubernetesVersion": "1.34"', b'"kubernetesVersion": "1.35"')),
+    "the key edited": _edit_key,
+    "no longer JSON": lambda saved: saved.write_bytes(b"{not json\n{\n["),
+    "empty": lambda saved: saved.write_bytes(b""),
+    "objects of the wrong shape, their digest forged": lambda saved: _forge(saved, b'[{"key": 1}]'),
+    "objects not JSON, their digest forged": lambda saved: _forge(saved, b"[{"),
+    "readable by others": lambda saved: saved.chmod(0o644),
+    "a symbolic link": lambda saved: (saved.rename(saved.with_name("elsewhere.json")), saved.symlink_to("elsewhere.json")),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGE.values(), ids=DAMAGE.keys())
+def test_a_damaged_or_hand_edited_cache_runs_the_program_again_and_previews_the_same(project, tmp_path, damage):
+    """With or without an applied state (which a no-op plan answers from without the objects)."""
+    first = preview(project)
+    damage(_cache_file(tmp_path))
+    assert preview(project) == first
+    assert runs(project) == 2
+    assert preview(project) == first
+    assert runs(project) == 2, "and cached anew"
+    saved = _cache_file(tmp_path)
+    assert not saved.is_symlink()
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+
+
+def _planned(monkeypatch) -> list[int]:
+    """Counts the plans made object by object (not answered as known to be unchanged)."""
+    from clusterstack.engine.plan import plan
+
+    made: list[int] = []
+
+    def counted(*args, **kwargs):
+        made.append(1)
+        return plan(*args, **kwargs)
+
+    monkeypatch.setattr("clusterstack.engine.run.plan", counted)
+    return made
+
+
+def test_a_no_op_plan_of_a_cached_evaluation_is_known_without_comparing_objects(project, tmp_path, monkeypatch):
+    assert cs(project, "up", "-s", "dev", "--yes").exit_code == 0
+    preview(project)  # the up made the target's directory, which the import system had listed: evaluated again
+    planned = _planned(monkeypatch)
+    full = [cs(project, "preview", "-s", "dev", *flags) for flags in ((), ("--json",))]
+    assert len(planned) == 1, "an evaluation from the cache is planned once, then its verdict kept"
+    known = tmp_path / "cache" / "dev.unchanged"
+    assert stat.S_IMODE(known.stat().st_mode) == 0o600
+    again = [cs(project, "preview", "-s", "dev", *flags) for flags in ((), ("--json",))]
+    assert len(planned) == 1, "known to be unchanged"
+    assert [r.output for r in again] == [r.output for r in full]
+    assert '"unchanged": 2' in again[1].output
+    up = cs(project, "up", "-s", "dev", "--yes")
+    assert up.exit_code == 0
+    assert "No changes." in up.output
+    assert len(planned) == 1
+    assert runs(project) == 2
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda root, tmp_path: _swap(root / ".clusterstack" / "dev.json", '"pods":"10"', '"pods":"12"'), id="the state edited"),
+        pytest.param(lambda root, tmp_path: (root / ".clusterstack" / "dev.journal").write_bytes(b""), id="a journal beside the state"),
+        pytest.param(lambda root, tmp_path: _swap(tmp_path / "cache" / "dev.unchanged", '"state": "', '"state": "0'), id="the verdict edited"),
+        pytest.param(lambda root, tmp_path: (tmp_path / "cache" / "dev.unchanged").chmod(0o644), id="the verdict readable by others"),
+    ],
+)
+def test_a_no_op_verdict_holds_only_for_the_very_state_it_was_found_on(project, tmp_path, monkeypatch, change):
+    assert cs(project, "up", "-s", "dev", "--yes").exit_code == 0
+    preview(project)
+    preview(project)
+    assert (tmp_path / "cache" / "dev.unchanged").exists()
+    planned = _planned(monkeypatch)
+    change(project, tmp_path)
+    result = cs(project, "preview", "-s", "dev", "--refresh=false")
+    assert result.exit_code == 0, result.output
+    assert planned == [1], "planned object by object"
+    edited = (project / ".clusterstack" / "dev.json").read_text().count('"pods":"12"')
+    assert ("~ ResourceQuota payments/tenant-quota" in result.output) == bool(edited)

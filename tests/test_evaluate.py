@@ -107,7 +107,7 @@ def test_the_options_that_decide_a_replacement_are_collected_and_cached(make_pro
         high: ReplaceOptions(("value", "preemptionPolicy"), delete_before_replace=True),
         settings: ReplaceOptions(("binaryData", "metadata.labels")),
     }
-    assert Evaluation.from_json(evaluation.to_json(), evaluation.config).replace_options() == evaluation.replace_options()
+    assert Evaluation.from_json(evaluation.to_json(), evaluation.stack, evaluation.read_config).replace_options() == evaluation.replace_options()
 
 
 def test_a_replace_on_changes_path_the_pulumi_engine_cannot_parse_is_an_error(make_project):

@@ -7,6 +7,8 @@ writing state, refreshing from the target, and applying change by change.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +38,7 @@ class Stack:
 
     @property
     def name(self) -> str:
-        return self.evaluator.config.stack
+        return self.evaluator.stack
 
     @property
     def warnings(self) -> list[Problem]:
@@ -45,7 +47,8 @@ class Stack:
     @classmethod
     def open(cls, project: Project, name: str, state_dir: Path | None = None, *, cache: bool = True) -> Stack:
         """Read and validate the stack's files (its target is in them), and open its state store;
-        with ``cache``, an evaluation of it whose inputs are all unchanged is reused."""
+        with ``cache``, an evaluation of it whose inputs are all unchanged is reused (and the stack's
+        files, read, are not parsed: the evaluation holds their target and warnings)."""
         directory = state_directory(project, state_dir)
         evaluator = Evaluator(project, name, directory if cache else None, guarded=directory)
         target = open_target(evaluator.target, project.root, name, project.name)
@@ -55,7 +58,7 @@ class Stack:
     def evaluate(self) -> Evaluation:
         evaluation = self.evaluator.evaluate()
         # The plain secret values stay in memory, with the target: it writes them only if the stack opted in.
-        self.target.secrets.values = {d.key: d.secret_values for d in evaluation.objects if d.secret_values}
+        self.target.secrets.values = evaluation.secret_values()
         return evaluation
 
     def desired(self, evaluation: Evaluation) -> dict[ObjectKey, Entry]:
@@ -115,13 +118,59 @@ class Planned:
 
 
 def make_plan(stack: Stack, *, with_refresh: bool = False) -> Planned:
+    """The plan of the stack's evaluation against its state (refreshed from the target first, with
+    ``with_refresh``).
+
+    ``plan`` is a pure function of the desired objects, the state, the provider settings and the
+    program's options, and all but the state come from the evaluation (the desired objects seal
+    secret values, but an evaluation from the cache holds none). So when the cache has an evaluation
+    that a plan found equal to a state file of these very bytes (their SHA-256), with no journal
+    beside it and nothing drifted, the plan is again "No changes", every state object unchanged:
+    it is answered without decoding the evaluation's objects or comparing any."""
     evaluation = stack.evaluate()
+    before = _state_file(stack.store)
     state = stack.store.load()
+    known = before[0] if before is not None and state is not None and _still_file(stack.store, before[1]) else None
     drift: list[Drift] = []
     if with_refresh:
         state, drift = refresh(stack, state)
+    if state is not None and known is not None and not drift and stack.evaluator.unchanged_against(known):
+        return Planned(Plan((), len(state.entries)), state, drift, evaluation)
     settings = {cluster: ProviderSettings.from_config(values) for cluster, values in evaluation.providers.items()}
-    return Planned(plan(stack.desired(evaluation), state, settings, evaluation.replace_options()), state, drift, evaluation)
+    the_plan = plan(stack.desired(evaluation), state, settings, evaluation.replace_options())
+    if known is not None and not drift and not the_plan.changes:
+        stack.evaluator.remember_unchanged(known)
+    return Planned(the_plan, state, drift, evaluation)
+
+
+_Identity = tuple[int, int, int, int, int]
+
+
+def _identity(status: os.stat_result) -> _Identity:
+    """What changes whenever a file is written or replaced (the store replaces its file on each write)."""
+    return (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
+
+
+def _state_file(store: StateStore) -> tuple[str, _Identity] | None:
+    """The SHA-256 of the stack's state file and what identifies the file, read before the store loads
+    it; None when there is none, a journal adds to it, or it cannot be read (the store says why)."""
+    try:
+        if store.journal_path.exists():
+            return None
+        with store.path.open("rb") as handle:
+            identity = _identity(os.fstat(handle.fileno()))
+            return hashlib.sha256(handle.read()).hexdigest(), identity
+    except OSError:
+        return None
+
+
+def _still_file(store: StateStore, identity: _Identity) -> bool:
+    """Whether the state the store loaded was the file digested: the same file, unchanged, and still
+    no journal (a write or a replacement in between changes the identity)."""
+    try:
+        return _identity(store.path.stat()) == identity and not store.journal_path.exists()
+    except OSError:
+        return False
 
 
 def make_destroy_plan(stack: Stack) -> tuple[Plan, State | None]:

@@ -6,21 +6,20 @@ that registers pulumi-kubernetes resources, not only clusterstack's own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ClusterstackError, Problem
 from ..kube.kinds import ObjectKey
-from ..kube.lifecycle import Deletion
 from ..kube.manifest import SHOWN
-from ..stack.files import ProgramConfig, StackConfig, program_config, read_stack
+from ..stack.files import ProgramConfig, StackConfig, parse_stack, program_config, read_stack_source
 from ..stack.project import Project
 from ..stack.target import TargetSettings, target_problem
 from .cache import EvaluationCache, Reads, cache_directory, key, loaded_modules, recording
 from .evalpath import mode
+from .evaluation import PROGRAM, Component, Declared, Decoded, Evaluation
 from .failure import ProgramExit, program_exited, program_failed
-from .options import ReplaceOptions, parse_property_path
+from .options import parse_property_path
 
 if TYPE_CHECKING:
     from ..stack.spec import Loaded
@@ -30,118 +29,8 @@ if TYPE_CHECKING:
 # this module is imported: the engine's other commands, and a cached evaluation, need neither.
 
 KUBERNETES_TYPE_PREFIX = "kubernetes:"
-
-
-@dataclass(frozen=True)
-class Component:
-    type: str
-    name: str
-
-    def __str__(self) -> str:
-        if self.type == "pulumi:pulumi:Stack":
-            return self.name
-        return f"{self.type.rpartition(':')[2]} {self.name}"
-
-
-PROGRAM = Component("pulumi:pulumi:Stack", "(program)")
-"""What declares a resource the program registers outside any component."""
-
-
-@dataclass(frozen=True)
-class Declared:
-    """One Kubernetes object the program declares."""
-
-    key: ObjectKey
-    type: str
-    """The Pulumi type token, e.g. kubernetes:core/v1:Namespace."""
-    name: str
-    """The Pulumi logical name."""
-    component: Component
-    manifest: dict[str, Any]
-    patch: bool = False
-    """A server-side-apply patch of an object the cluster already has (a pulumi-kubernetes ``...Patch``)."""
-    deletion: Deletion = "delete"
-    """How the program holds it: Pulumi's ``protect`` or ``retainOnDelete`` options, or neither."""
-    replace_on_changes: tuple[str, ...] = ()
-    """Pulumi's ``replaceOnChanges`` option: a change to a property at or below one of these paths
-    replaces the object."""
-    delete_before_replace: bool | None = None
-    """Pulumi's ``deleteBeforeReplace`` option: True, the old object goes first; False, the new one
-    comes first; None (unset), as pulumi-kubernetes asks (first, for its own reasons on a named object)."""
-    secret_values: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-    """The top-level properties the program marked secret, in plain text; ``manifest`` holds ``[secret]``
-    for each (engine/secrets.py). Held in memory only: never cached, stored or printed."""
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    stack: str
-    config: StackConfig
-    warnings: list[Problem]
-    """What validating the stack found: valid settings that will hurt."""
-    kubernetes_version: str
-    target: TargetSettings
-    objects: list[Declared]
-    """Sorted in apply order (kind rank, then namespace and name)."""
-    outputs: dict[str, Any]
-    providers: dict[str, dict[str, Any]]
-    """Each cluster's pulumi-kubernetes provider settings, by cluster ("" for the default provider:
-    the stack's ``kubernetes:`` config)."""
-
-    def replace_options(self) -> dict[ObjectKey, ReplaceOptions]:
-        """The options that decide how each object is replaced, for the objects that set any: what
-        ``plan`` takes as its ``options``."""
-        return {
-            d.key: ReplaceOptions(d.replace_on_changes, d.delete_before_replace)
-            for d in self.objects
-            if d.replace_on_changes or d.delete_before_replace is not None
-        }
-
-    @property
-    def holds_secrets(self) -> bool:
-        """Whether an object holds a value the program marked secret (kept aside in memory, never in
-        ``to_json``: such an evaluation is not cached, cache.py). Secret exports need no such care: the
-        outputs hold them as ``[secret]`` already."""
-        return any(d.secret_values for d in self.objects)
-
-    def to_json(self) -> dict[str, Any]:
-        """Everything but the stack's config (which is read anew each time), for the cache and a saved
-        plan's evaluation digest. Secret values are ``[secret]`` in it, so what holds secrets cannot be
-        restored from it: the cache never takes such an evaluation (``holds_secrets``)."""
-        return {
-            "warnings": [[w.file, w.path, w.message] for w in self.warnings],
-            "kubernetesVersion": self.kubernetes_version,
-            "target": self.target.to_json(),
-            "objects": [
-                {
-                    "key": d.key.to_json(),
-                    "type": d.type,
-                    "name": d.name,
-                    "component": [d.component.type, d.component.name],
-                    "manifest": d.manifest,
-                    "patch": d.patch,
-                    "deletion": d.deletion,
-                    "replaceOnChanges": list(d.replace_on_changes),
-                    "deleteBeforeReplace": d.delete_before_replace,
-                }
-                for d in self.objects
-            ],
-            "outputs": self.outputs,
-            "providers": self.providers,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any], config: StackConfig) -> Evaluation:
-        objects = [
-            Declared(
-                ObjectKey.from_json(o["key"]), o["type"], o["name"], Component(*o["component"]), o["manifest"], o["patch"], o["deletion"],
-                tuple(o["replaceOnChanges"]), o["deleteBeforeReplace"],
-            )
-            for o in data["objects"]
-        ]  # fmt: skip
-        warnings = [Problem(*w) for w in data["warnings"]]
-        target = TargetSettings.from_json(data["target"])
-        return cls(config.stack, config, warnings, data["kubernetesVersion"], target, objects, data["outputs"], data["providers"])
+# Declared and Evaluation (evaluation.py) are known to callers by this module too.
+__all__ = ["KUBERNETES_TYPE_PREFIX", "Declared", "Evaluation", "Evaluator", "cluster_of", "collect", "evaluate", "evaluate_stack"]
 
 
 def evaluate(project: Project, config: StackConfig, spec: Loaded, program: ProgramConfig | None = None) -> Evaluation:
@@ -173,42 +62,83 @@ def evaluate(project: Project, config: StackConfig, spec: Loaded, program: Progr
             providers[registration.name] = dict(registration.inputs)
     objects = collect(run, project.display(project.main))
     return Evaluation(
-        config.stack, config, spec.warnings, spec.args.cluster.kubernetes_version, spec.args.target.settings(), objects, _sdk.masked(run.outputs), providers
-    )
+        config.stack, lambda: config, spec.warnings, spec.args.cluster.kubernetes_version, spec.args.target.settings(), lambda: objects,
+        _sdk.masked(run.outputs), providers,
+    )  # fmt: skip
 
 
 class Evaluator:
     """A stack read, then validated and evaluated, or answered from its cache (cache.py) when nothing
-    the last evaluation read has changed: then neither the models nor Pulumi are even imported."""
+    the last evaluation read has changed: then the stack's files are read but not parsed, and neither
+    the models nor Pulumi are even imported."""
 
     def __init__(self, project: Project, stack: str, state_dir: Path | None = None, *, guarded: Path | None = None) -> None:
         """``state_dir``: the stack's state directory, whose ``cache/`` (or $CLUSTERSTACK_CACHE_DIR)
         holds the cached evaluation; None for no cache. ``guarded``: the state directory (when it is not
         ``state_dir``), which the target must stay out of."""
         self.project = project
+        self.stack = stack
         self.state_dir = state_dir if state_dir is not None else guarded
-        self.config = read_stack(project, stack)
-        # The program's config is made before the cache is asked: a stack with secure values is refused
-        # without its passphrase (or with a wrong one) even when an earlier evaluation could answer.
-        self.program = program_config(project, self.config.stack_layer)
+        self.source = read_stack_source(project, stack)
         self.cache = EvaluationCache(cache_directory(state_dir), stack) if state_dir is not None else None
         self.path = mode()
         self.reads = Reads()
         self.cached: Evaluation | None = None
         self.spec: Loaded | None = None
-        hit = self.cache.lookup(project, self.config, self.path) if self.cache is not None else None
-        if hit is not None:
-            self.cached = Evaluation.from_json(hit, self.config)
-        else:
-            from ..stack.spec import load_spec
-
-            with recording(self.reads):
-                self.spec = load_spec(self.config)
+        self._config: StackConfig | None = None
+        self._program: ProgramConfig | None = None
+        self.digest: str | None = None
+        """What the cache knows the evaluation by (None when it is not cached)."""
+        hit = self.cache.lookup(project, self.source, self.path) if self.cache is not None else None
+        if self.cache is not None and hit is not None:
+            # Parsing and validating the stack is most of a cached command's work at scale, and its
+            # answer is known: the key holds the digests of these very bytes (and of Pulumi.yaml, and
+            # of the code that parses them), which parsed without a problem and validated with the
+            # warnings the evaluation keeps. Nor would the program's config refuse them: an evaluation
+            # is cached only when no value is secret (``evaluate``), so they hold no secure value.
+            self.cached = Evaluation.restore(hit.summary, Decoded(hit.objects, self._objects_after_all), stack, self._read_config)
+            self.digest = hit.digest if self.cached is not None else None
+        if self.cached is None:
+            self._validate()
         self._check_target()
+
+    def _validate(self) -> None:
+        # The program's config is made before the stack is validated: a stack with secure values is
+        # refused without its passphrase (or with a wrong one) before anything else.
+        self._program_config()
+        from ..stack.spec import load_spec
+
+        with recording(self.reads):
+            self.spec = load_spec(self.config)
+
+    def _objects_after_all(self) -> list[Declared]:
+        """The objects when the cache's turn out not to be the ones it wrote (its summary was): the
+        stack is validated and the program run after all, and its evaluation cached anew."""
+        self.cached, self.digest = None, None
+        self._validate()
+        evaluation = self.evaluate()
+        if evaluation.holds_secrets:  # what its cached summary said it was made of cannot hold them (never cached)
+            raise ClusterstackError([f"{self.project.display(self.project.main)}: the program now declares secret values it did not; run the command again"])
+        return evaluation.objects
+
+    @property
+    def config(self) -> StackConfig:
+        """The stack's files parsed, from the bytes read once (when first asked for)."""
+        return self._read_config()
+
+    def _read_config(self) -> StackConfig:
+        if self._config is None:
+            self._config = parse_stack(self.project, self.source)
+        return self._config
+
+    def _program_config(self) -> ProgramConfig:
+        if self._program is None:
+            self._program = program_config(self.project, self.config.stack_layer)
+        return self._program
 
     def _check_target(self) -> None:
         """The target is a directory of its own (stack/target.py, ``target_problem``), and not a file."""
-        root = self.target.directory(self.project.root, self.config.stack)
+        root = self.target.directory(self.project.root, self.stack)
         where = ("clusterstack:target", "path")
         state_dirs = [self.project.root / ".clusterstack", *([self.state_dir] if self.state_dir is not None else [])]
         problem = target_problem(root, self.project.root, state_dirs, self.project.stack_dir, self.target.allow_outside_project)
@@ -231,16 +161,31 @@ class Evaluator:
 
     def evaluate(self) -> Evaluation:
         if self.cached is None:
+            program = self._program_config()
             with recording(self.reads):
-                evaluation = evaluate(self.project, self.config, self._spec(), self.program)
+                evaluation = evaluate(self.project, self.config, self._spec(), program)
             # Not cached at all rather than encrypted when it may hold a secret (a secret Output in an
             # object, or decrypted secret config the program may have built into an output): a key beside
             # the cache would guard nothing from whoever reads the cache, and evaluating such a stack
             # costs what a cold preview does.
-            if self.cache is not None and not evaluation.holds_secrets and not self.program.secret_keys:
-                self.cache.save(key(self.project, self.config, self.reads, loaded_modules(), self.path), evaluation.to_json())
+            if self.cache is not None and not evaluation.holds_secrets and not program.secret_keys:
+                self.digest = self.cache.save(key(self.project, self.source, self.reads, loaded_modules(), self.path), evaluation.to_json())
             self.cached = evaluation
         return self.cached
+
+    def unchanged_against(self, state: str) -> bool:
+        """Whether a plan found this evaluation equal to the state whose file has the digest ``state``."""
+        return self._restored() and self.cache is not None and self.digest is not None and self.cache.unchanged(self.digest, state)
+
+    def remember_unchanged(self, state: str) -> None:
+        """Note that a plan found this evaluation equal to the state whose file has the digest ``state``."""
+        if self._restored() and self.cache is not None and self.digest is not None:
+            self.cache.remember_unchanged(self.digest, state)
+
+    def _restored(self) -> bool:
+        """The evaluation is the cache's: what is planned is exactly what the cache holds (an evaluation
+        just made has not been through JSON), so a verdict on one holds for the other."""
+        return self.cached is not None and self.cached.restored
 
 
 def evaluate_stack(project: Project, stack: str, state_dir: Path | None = None) -> Evaluation:

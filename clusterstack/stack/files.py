@@ -100,19 +100,60 @@ def deep_merge(base: Any, override: Any) -> Any:
     return override
 
 
-def read_stack(project: Project, stack: str) -> StackConfig:
-    """Read common.yaml (when present) and the stack's file; every problem found, or the config."""
+@dataclass(frozen=True)
+class StackFile:
+    """One of a stack's files as read, not yet parsed."""
+
+    path: Path
+    display: str
+    """The file as messages name it (``stacks/Pulumi.dev.yaml``)."""
+    raw: bytes
+    digest: str
+    """The SHA-256 of ``raw``."""
+
+
+@dataclass(frozen=True)
+class StackSource:
+    """A stack's files as read, before they are parsed: common.yaml (when present), then the stack's
+    own file. The evaluation cache is keyed by their digests, so a cached evaluation is found without
+    parsing them; parsing (``parse_stack``) takes these same bytes, never a second read."""
+
+    stack: str
+    files: tuple[StackFile, ...]
+
+    @property
+    def digests(self) -> dict[str, str]:
+        """Each file's digest, by the name messages give it."""
+        return {file.display: file.digest for file in self.files}
+
+
+def read_stack_source(project: Project, stack: str) -> StackSource:
+    """The bytes of common.yaml (when present) and of the stack's file (which must exist)."""
     stack_path = project.require_stack(stack)
-    problems: list[Problem] = []
-    layers = []
+    files = []
     for path in (project.common_file, stack_path):
         if path.is_file():
-            layer = _read_layer(path, project, problems)
-            if layer is not None:
-                layers.append(layer)
+            raw = read_bounded(path)
+            files.append(StackFile(path, project.display(path), raw, hashlib.sha256(raw).hexdigest()))
+    return StackSource(stack, tuple(files))
+
+
+def parse_stack(project: Project, source: StackSource) -> StackConfig:
+    """The stack's files parsed and checked; every problem found, or the config."""
+    problems: list[Problem] = []
+    layers = []
+    for file in source.files:
+        layer = _parse_layer(file.display, file.raw, file.digest, project, problems)
+        if layer is not None:
+            layers.append(layer)
     if problems:
         raise ClusterstackError(problems)
-    return StackConfig(stack, tuple(layers))
+    return StackConfig(source.stack, tuple(layers))
+
+
+def read_stack(project: Project, stack: str) -> StackConfig:
+    """Read common.yaml (when present) and the stack's file; every problem found, or the config."""
+    return parse_stack(project, read_stack_source(project, stack))
 
 
 def stack_from_pulumi_config(project: Project, stack: str, raw: Mapping[str, str], secret_keys: Iterable[str]) -> StackConfig:
@@ -221,9 +262,12 @@ _SECRET = (
 
 def _read_layer(path: Path, project: Project, problems: list[Problem], *, platform: bool = True) -> Layer | None:
     """One stack file; ``platform``: also refuse secrets among the clusterstack: keys (the spec's)."""
-    display = project.display(path)
     raw = read_bounded(path)
-    digest = hashlib.sha256(raw).hexdigest()
+    return _parse_layer(project.display(path), raw, hashlib.sha256(raw).hexdigest(), project, problems, platform=platform)
+
+
+def _parse_layer(display: str, raw: bytes, digest: str, project: Project, problems: list[Problem], *, platform: bool = True) -> Layer | None:
+    """One stack file's bytes (whose SHA-256 is ``digest``), as ``_read_layer`` reads them."""
     try:
         data = parse_yaml(raw, display, _config_key_path)
     except ClusterstackError as error:
