@@ -31,6 +31,7 @@ TESTS = REPO / "tests"
 NO_BEHAVIOUR = {
     "clusterstack/__init__.py": "the package's map of layers and one environment variable's name",
     "clusterstack/__main__.py": "``python -m clusterstack``: calls the CLI's main, nothing else",
+    "clusterstack/adopt/__init__.py": "a docstring only",
     "clusterstack/analysis/__init__.py": "a docstring only",
     "clusterstack/engine/__init__.py": "a docstring only (tests/test_engine.py is the engine's end-to-end suite)",
     "clusterstack/kube/__init__.py": "a docstring only",
