@@ -25,4 +25,9 @@ def normalised(body: dict[str, Any]) -> dict[str, Any]:
                 values.pop(key, None)
                 if not values:
                     del meta[field]
+    spec = out.get("spec")
+    if out.get("kind") == "Namespace" and isinstance(spec, dict) and spec.get("finalizers") == ["kubernetes"]:
+        del spec["finalizers"]  # the namespace lifecycle's own finalizer, which the API server sets
+        if not spec:
+            del out["spec"]
     return out
