@@ -19,6 +19,7 @@ from ..components.cluster import ClusterDns, ClusterSpec
 from ..errors import ClusterstackError, Problem
 from ..files import write_atomic
 from ..kube.live import normalised
+from ..kube.names import SYSTEM_PRIORITY_CLASSES
 from ..stack.files import PREFIX, Layer, StackConfig, deep_merge
 from ..stack.project import Project
 from ..stack.spec import load_spec
@@ -70,7 +71,47 @@ def read(objects: Sequence[LiveObject], base: Mapping[str, Any] | None = None) -
     where = deep_merge(dict(base) if base is not None else {}, values)
     tenant_values, tenant_notes = tenants.map_tenants(kept, cluster_dns(where))
     values = deep_merge(values, tenant_values)
-    return Imported(values, [*notes, *cluster_notes, *dns_notes, *tenant_notes], len(objects))
+    existing, class_notes = _named_classes(values, deep_merge(where, values))
+    if existing:
+        values = deep_merge(values, {"cluster": {"existing": existing}})
+    return Imported(values, [*notes, *cluster_notes, *dns_notes, *tenant_notes, *class_notes], len(objects))
+
+
+_STORAGE_CLASS_QUOTA = ".storageclass.storage.k8s.io/"
+
+
+def _named_classes(values: Mapping[str, Any], stack: Mapping[str, Any]) -> tuple[dict[str, list[str]], list[Note]]:
+    """The classes the imported quotas name that neither the dump nor the stack declares: the cluster
+    has them (a quota naming a class that does not exist tracks nothing, and no one writes one), so
+    they are listed under ``cluster.existing``, each with a note, rather than refused."""
+    existing = (stack.get("cluster") or {}).get("existing") or {}
+    declared = {
+        "priorityClasses": {*(stack.get("priorityClasses") or {}), *(existing.get("priorityClasses") or ()), *SYSTEM_PRIORITY_CLASSES},
+        "storageClasses": {*(stack.get("storageClasses") or {}), *(existing.get("storageClasses") or ())},
+    }
+    named: dict[str, dict[str, str]] = {"priorityClasses": {}, "storageClasses": {}}
+    for namespace, tenant in sorted((values.get("namespaces") or {}).items()):
+        quotas = [tenant.get("quota") or {}, *(q.get("hard") or {} for q in tenant.get("quotas") or ())]
+        for hard in quotas:
+            for key in hard:
+                if _STORAGE_CLASS_QUOTA in key:
+                    named["storageClasses"].setdefault(key.split(_STORAGE_CLASS_QUOTA)[0], namespace)
+        for quota in tenant.get("quotas") or ():
+            for expression in (quota.get("scopeSelector") or {}).get("matchExpressions") or ():
+                if expression.get("scopeName") == "PriorityClass" and expression.get("operator") in ("In", "NotIn"):
+                    for value in expression.get("values") or ():
+                        named["priorityClasses"].setdefault(value, namespace)
+    found: dict[str, list[str]] = {}
+    notes = []
+    for key, names in named.items():
+        missing = sorted(set(names) - declared[key])
+        if missing:
+            found[key] = sorted({*(existing.get(key) or ()), *missing})
+        for name in missing:
+            kind = "PriorityClass" if key == "priorityClasses" else "StorageClass"
+            notes.append(Note(f"{kind} {name}", "", "adopted", f"named by a quota in {names[name]} but not in the dump: listed under "
+                              f"cluster.existing.{key} as one the cluster has"))
+    return found, notes
 
 
 def cluster_dns(values: Mapping[str, Any]) -> ClusterDns:

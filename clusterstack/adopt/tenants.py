@@ -24,7 +24,7 @@ from ..components.access import CLUSTER_ROLES, RBAC_GROUP, TenantAccess, binding
 from ..components.cluster import ClusterDns
 from ..components.existing_namespaces import ExistingNamespaceArgs
 from ..components.limits import LIMIT_RANGE_NAME, Limits
-from ..components.load_balancer import LoadBalancerArgs
+from ..components.load_balancer import METALLB_POOLS, LoadBalancerArgs, build_load_balancer
 from ..components.pod_security import LABEL_PREFIX, LEVELS, MODES, PodSecurity
 from ..components.pydantic_errors import describe
 from ..components.quota import QuotaSpec
@@ -107,7 +107,8 @@ def _existing_labels(namespace: LiveObject, notes: list[Note]) -> dict[str, Any]
     if pod_security is not None:
         spec["podSecurity"] = pod_security
     for key in sorted(set(labels) & set(standard.RESERVED)):
-        notes.append(Note(namespace.describe(), f"metadata.labels.{key}", "unfit", "is a label clusterstack sets on what it owns; not kept"))
+        if not _own_label(key, labels[key]):
+            notes.append(Note(namespace.describe(), f"metadata.labels.{key}", "unfit", "is a label clusterstack sets on what it owns; not kept"))
         del labels[key]
     if labels:
         spec["labels"] = labels
@@ -204,7 +205,8 @@ class _Tenant:
         labels = dict(meta.get("labels") or {})
         pod_security = _pod_security(labels, namespace, self.notes)
         for key in sorted(set(labels) & set(standard.RESERVED)):
-            self._note(namespace, f"metadata.labels.{key}", "is a label clusterstack sets itself; the stack's value replaces it")
+            if not _own_label(key, labels[key]):
+                self._note(namespace, f"metadata.labels.{key}", f"{labels[key]!r}: clusterstack sets this label itself; its value replaces it")
             del labels[key]
         if labels:
             self.spec["labels"] = labels
@@ -260,9 +262,9 @@ class _Tenant:
                     self._note(live, "", "the default ServiceAccount is Kubernetes' own; the stack cannot set its fields")
                 continue
             declared[live.name] = account
-            for field in ("labels",):
-                if (live.body.get("metadata") or {}).get(field):
-                    self._note(live, f"metadata.{field}", "the stack writes no labels on a ServiceAccount; not kept")
+            for key, value in sorted(((live.body.get("metadata") or {}).get("labels") or {}).items()):
+                if not _own_label(key, value):
+                    self._note(live, f"metadata.labels.{key}", "the stack writes no labels of its own on a ServiceAccount; not kept")
         if declared:
             access["serviceAccounts"] = declared
         for live in bindings:
@@ -308,8 +310,10 @@ class _Tenant:
             "sessionAffinity": "sessionAffinity",
         }
         args.update({ours: spec[theirs] for theirs, ours in optional.items() if spec.get(theirs) is not None})
-        if meta.get("annotations"):
-            args["annotations"] = dict(meta["annotations"])
+        annotations = dict(meta.get("annotations") or {})
+        args.update(_cloud(annotations))
+        if annotations:
+            args["annotations"] = annotations
         if meta.get("labels"):
             args["labels"] = {k: v for k, v in meta["labels"].items() if k not in standard.RESERVED}
         # The addresses and ports the API server allocates unless asked for: the stack leaves them to it.
@@ -321,9 +325,13 @@ class _Tenant:
     def _policies(self, found: Sequence[LiveObject], dns: ClusterDns) -> None:
         network: dict[str, Any] = {}
         for live in found:
-            if live.name.startswith("allow-lb-") and live.name.removeprefix("allow-lb-") in self.load_balancers:
-                self.load_balancers[live.name.removeprefix("allow-lb-")]["allowTraffic"] = True
-                continue  # the load balancer's own policy, which it renders (compared below with the rest)
+            service = live.name.removeprefix("allow-lb-")
+            if live.name.startswith("allow-lb-") and service in self.load_balancers:
+                rendered = build_load_balancer(service, LoadBalancerArgs.model_validate(self.load_balancers[service]), None, True).policy
+                if rendered is not None and policies.same(rendered["spec"], live.body.get("spec") or {}):
+                    self.load_balancers[service]["allowTraffic"] = True  # dropped below where the namespace denies ingress anyway
+                    continue  # the load balancer's own policy, which it renders
+                self.load_balancers[service]["allowTraffic"] = False  # the cluster's own policy of that name is kept instead
             try:
                 matched = policies.match(self.name, live.name, live.body.get("spec") or {}, dns)
             except ValueError as error:
@@ -336,10 +344,15 @@ class _Tenant:
                 network[key] = value
             if matched.raw_reason:
                 self._note(live, "spec", matched.raw_reason, "raw")
+            if matched.differs:
+                self._note(live, "spec", matched.differs)
         if network:
             if "Egress" in network.get("defaultDeny", []) and "allowDNS" not in network:
                 network["allowDNS"] = False  # the cluster's policies allow no DNS: said, so validation knows it is meant
             self.spec["networkPolicy"] = {key: network[key] for key in policies.ORDER if key in network}
+        for balancer in self.load_balancers.values():
+            if balancer.get("allowTraffic") is True and "Ingress" in network.get("defaultDeny", []):
+                del balancer["allowTraffic"]  # the default there: the policy is rendered because ingress is denied
 
     def _validate(self) -> None:
         """Drop what the tenant as a whole refuses (a LimitRange minimum above the quota), with its note."""
@@ -371,7 +384,28 @@ class _Tenant:
             for path in _lost(ours, live.body):
                 if kind == "ServiceAccount" and path == "secrets" and _legacy_tokens(live):
                     continue
+                label = path.removeprefix("metadata.labels.")
+                if label in standard.RESERVED and (kind == "Namespace" or _own_label(label, live.body["metadata"]["labels"][label])):
+                    continue  # the Namespace's were noted above; the others' are clusterstack's own
                 self._note(live, path, "the stack does not write this field; not kept")
+
+
+def _cloud(annotations: dict[str, Any]) -> dict[str, Any]:
+    """``cloud`` (and ``internal``, ``addressPool``) when ``annotations`` hold exactly what that setting
+    writes (``LoadBalancerArgs.cloud_annotations``), which are then taken out of them."""
+    pools = {annotations.get(key) for key in METALLB_POOLS}
+    candidates: list[dict[str, Any]] = [
+        {"cloud": "aws", "internal": True}, {"cloud": "aws"}, {"cloud": "gcp", "internal": True}, {"cloud": "azure", "internal": True},
+    ]
+    if len(pools) == 1 and None not in pools:
+        candidates.append({"cloud": "metallb", "addressPool": pools.pop()})
+    for candidate in candidates:
+        written = LoadBalancerArgs.model_validate({"selector": {"a": "b"}, "ports": [{"port": 1}], **candidate}).cloud_annotations()
+        if written and all(annotations.get(key) == value for key, value in written.items()):
+            for key in written:
+                del annotations[key]
+            return candidate
+    return {}
 
 
 def _service_account(live: LiveObject) -> dict[str, Any]:
@@ -389,6 +423,12 @@ def _service_account(live: LiveObject) -> dict[str, Any]:
 def _legacy_tokens(live: LiveObject) -> bool:
     """``secrets`` the token controller of Kubernetes before 1.24 filled in (``<account>-token-<random>``)."""
     return all(isinstance(s, dict) and str(s.get("name", "")).startswith(f"{live.name}-token-") for s in live.body.get("secrets") or [])
+
+
+def _own_label(key: str, value: Any) -> bool:
+    """A label clusterstack wrote itself: managed-by clusterstack, or the environment (the stack's name,
+    which the stack being imported into writes anew)."""
+    return key == standard.ENVIRONMENT or value == standard.standard_labels(None)[standard.MANAGED_BY]
 
 
 def _lost(ours: Any, theirs: Any, at: str = "") -> Iterator[str]:
