@@ -138,7 +138,8 @@ def test_what_the_cluster_ships_is_listed_as_existing_and_adopted_never_created(
         ("StorageClass standard-rwo", "adopted"),
     }
     [rwo] = [n for n in notes if "standard-rwo" in n.object]
-    assert "default class" in rwo.reason and "addonmanager.kubernetes.io/mode: EnsureExists" in rwo.reason
+    assert "default class" in rwo.reason
+    assert "addonmanager.kubernetes.io/mode: EnsureExists" in rwo.reason
     [gp2] = [n for n in notes if "gp2" in n.object]
     assert "default class" not in gp2.reason  # its annotation says "false"
     assert helpers.problems(**fragment) == []
@@ -239,7 +240,8 @@ def test_a_malformed_agent_config_is_a_note_never_a_traceback(config, field, wor
     _, notes = map_cluster(_agent(config, ["--masq-chain=IP-MASQ", "--nomasq-all-reserved-ranges"]))
     found = [n for n in notes if n.field == field]
     assert len(found) == 1, notes
-    assert found[0].outcome == "unfit" and words in found[0].reason
+    assert found[0].outcome == "unfit"
+    assert words in found[0].reason
     assert found[0].object.startswith("ConfigMap kube-system/ip-masq-agent")
 
 
