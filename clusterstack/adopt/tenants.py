@@ -67,11 +67,14 @@ def map_tenants(objects: Sequence[LiveObject], dns: ClusterDns) -> tuple[dict[st
     balancers: dict[str, Any] = {}
     for name in sorted(set(namespaces) | set(by_namespace)):
         contents = by_namespace.get(name, [])
-        if is_system(name):
+        owner = _owner(namespaces.get(name))
+        if is_system(name) or owner:
             if name in namespaces:
                 labels = _existing_labels(namespaces[name], notes)
                 if labels:
                     existing[name] = labels
+                why = f"owned by {owner}" if owner else "a namespace of Kubernetes itself"
+                notes.append(Note(namespaces[name].describe(), "", "adopted", f"{why}: never a tenant; the stack patches only its labels (existingNamespaces)"))
             notes.extend(_system_contents(contents))
             continue
         tenant = _Tenant(name, namespaces.get(name), contents, dns, notes)
@@ -86,12 +89,22 @@ def map_tenants(objects: Sequence[LiveObject], dns: ClusterDns) -> tuple[dict[st
     return {key: value for key, value in fragment.items() if value}, notes
 
 
+def _owner(namespace: LiveObject | None) -> str:
+    """Who owns a namespace a controller made (an operator's Installation): "" when no one does."""
+    owners = (namespace.body.get("metadata") or {}).get("ownerReferences") if namespace is not None else None
+    if not owners or not isinstance(owners[0], dict):
+        return ""
+    return f"{owners[0].get('kind')} {owners[0].get('name')} ({owners[0].get('apiVersion')})"
+
+
 def _system_contents(contents: Iterable[LiveObject]) -> Iterator[Note]:
     """In a system namespace, what a person added that the stack cannot keep there; the distribution's
     own objects (add-ons, their accounts and bindings) are the cluster mappers' to read."""
     for live in contents:
         if live.kind in ("ResourceQuota", "LimitRange", "NetworkPolicy") or _is_load_balancer(live):
-            yield Note(live.describe(), "", "unfit", f"{live.namespace} is a system namespace; the stack keeps only its labels (existingNamespaces)")
+            yield Note(live.describe(), "", "unfit", f"{live.namespace} is not the stack's namespace; the stack keeps only its labels (existingNamespaces)")
+        elif live.namespace == "default" and live.kind in ("Service", *APPLICATION_KINDS) and (live.kind, live.name) != ("Service", "kubernetes"):
+            yield Note(live.describe(), "", "unfit", "an application's object: the stack declares the cluster's baseline, not its workloads")
 
 
 def _is_load_balancer(live: LiveObject) -> bool:
