@@ -24,14 +24,14 @@ from ..components.access import CLUSTER_ROLES, RBAC_GROUP, TenantAccess, binding
 from ..components.cluster import ClusterDns
 from ..components.existing_namespaces import ExistingNamespaceArgs
 from ..components.limits import LIMIT_RANGE_NAME, Limits
-from ..components.load_balancer import METALLB_POOLS, LoadBalancerArgs, build_load_balancer
+from ..components.load_balancer import LoadBalancerArgs, build_load_balancer
 from ..components.pod_security import LABEL_PREFIX, LEVELS, MODES, PodSecurity
 from ..components.pydantic_errors import describe
 from ..components.quota import QuotaSpec
 from ..components.tenant import TENANT_QUOTA_NAME, TenantNamespaceArgs, build_tenant
 from ..kube.names import reserved_namespace
 from ..kube.paths import dotted
-from . import policies
+from . import balancers, policies
 from .dump import LiveObject
 from .report import Note, Outcome
 
@@ -101,15 +101,10 @@ def _system_contents(contents: Iterable[LiveObject]) -> Iterator[Note]:
     """In a system namespace, what a person added that the stack cannot keep there; the distribution's
     own objects (add-ons, their accounts and bindings) are the cluster mappers' to read."""
     for live in contents:
-        if live.kind in ("ResourceQuota", "LimitRange", "NetworkPolicy") or _is_load_balancer(live):
+        if live.kind in ("ResourceQuota", "LimitRange", "NetworkPolicy") or balancers.is_load_balancer(live):
             yield Note(live.describe(), "", "unfit", f"{live.namespace} is not the stack's namespace; the stack keeps only its labels (existingNamespaces)")
         elif live.namespace == "default" and live.kind in ("Service", *APPLICATION_KINDS) and (live.kind, live.name) != ("Service", "kubernetes"):
             yield Note(live.describe(), "", "unfit", "an application's object: the stack declares the cluster's baseline, not its workloads")
-
-
-def _is_load_balancer(live: LiveObject) -> bool:
-    spec = live.body.get("spec")
-    return live.kind == "Service" and isinstance(spec, dict) and spec.get("type") == "LoadBalancer"
 
 
 def _existing_labels(namespace: LiveObject, notes: list[Note]) -> dict[str, Any]:
@@ -308,30 +303,11 @@ class _Tenant:
             self.spec["access"] = access
 
     def _service(self, live: LiveObject) -> None:
-        spec = live.body.get("spec") or {}
-        if spec.get("type") != "LoadBalancer":
+        if not balancers.is_load_balancer(live):
             self._note(live, "", "an application's Service (not type LoadBalancer): the stack declares only load balancers")
             return
-        meta = live.body.get("metadata") or {}
-        args: dict[str, Any] = {"namespace": self.name, "selector": dict(spec.get("selector") or {}), "ports": []}
-        for port in spec.get("ports") or []:
-            # nodePort is the API server's choice unless asked for; the stack leaves it to the server.
-            args["ports"].append({k: port[k] for k in ("name", "port", "targetPort", "protocol") if k in port})
-        optional = {
-            "externalTrafficPolicy": "externalTrafficPolicy", "loadBalancerSourceRanges": "sourceRanges", "loadBalancerClass": "loadBalancerClass",
-            "allocateLoadBalancerNodePorts": "allocateLoadBalancerNodePorts", "ipFamilyPolicy": "ipFamilyPolicy", "ipFamilies": "ipFamilies",
-            "sessionAffinity": "sessionAffinity",
-        }
-        args.update({ours: spec[theirs] for theirs, ours in optional.items() if spec.get(theirs) is not None})
-        annotations = dict(meta.get("annotations") or {})
-        args.update(_cloud(annotations))
-        if annotations:
-            args["annotations"] = annotations
-        if meta.get("labels"):
-            args["labels"] = {k: v for k, v in meta["labels"].items() if k not in standard.RESERVED}
-        # The addresses and ports the API server allocates unless asked for: the stack leaves them to it.
-        for field in sorted(set(spec) - {"type", "selector", "ports", "healthCheckNodePort", "clusterIP", "clusterIPs", *optional}):
-            self._note(live, f"spec.{field}", "is not a setting of the stack's load balancers; not kept")
+        args, notes = balancers.read(live, self.name)
+        self.notes.extend(notes)
         if _valid(LoadBalancerArgs, args, live, self.notes, "spec"):
             self.load_balancers[live.name] = args
 
@@ -388,6 +364,7 @@ class _Tenant:
         args = TenantNamespaceArgs.model_validate(self.spec)
         rendered = build_tenant(self.name, args, None, dns if args.needs_dns else None)
         by_key = {(o["kind"], o["metadata"]["name"]): o for o in rendered.all()}
+        noted = {(note.object, note.field) for note in self.notes}  # a field noted when it was read is not noted twice
         for (kind, name), live in sorted(self._sources.items()):
             if kind not in ("Namespace", "ResourceQuota", "ServiceAccount") and not (kind == "LimitRange" and name == LIMIT_RANGE_NAME):
                 continue  # bindings are merged by role and policies matched whole, above; load balancers render apart
@@ -400,25 +377,8 @@ class _Tenant:
                 label = path.removeprefix("metadata.labels.")
                 if label in standard.RESERVED and (kind == "Namespace" or _own_label(label, live.body["metadata"]["labels"][label])):
                     continue  # the Namespace's were noted above; the others' are clusterstack's own
-                self._note(live, path, "the stack does not write this field; not kept")
-
-
-def _cloud(annotations: dict[str, Any]) -> dict[str, Any]:
-    """``cloud`` (and ``internal``, ``addressPool``) when ``annotations`` hold exactly what that setting
-    writes (``LoadBalancerArgs.cloud_annotations``), which are then taken out of them."""
-    pools = {annotations.get(key) for key in METALLB_POOLS}
-    candidates: list[dict[str, Any]] = [
-        {"cloud": "aws", "internal": True}, {"cloud": "aws"}, {"cloud": "gcp", "internal": True}, {"cloud": "azure", "internal": True},
-    ]
-    if len(pools) == 1 and None not in pools:
-        candidates.append({"cloud": "metallb", "addressPool": pools.pop()})
-    for candidate in candidates:
-        written = LoadBalancerArgs.model_validate({"selector": {"a": "b"}, "ports": [{"port": 1}], **candidate}).cloud_annotations()
-        if written and all(annotations.get(key) == value for key, value in written.items()):
-            for key in written:
-                del annotations[key]
-            return candidate
-    return {}
+                if (live.describe(), path) not in noted:
+                    self._note(live, path, "the stack does not write this field; not kept")
 
 
 def _service_account(live: LiveObject) -> dict[str, Any]:
