@@ -47,21 +47,40 @@ def open_stack(ctx: click.Context, name: str, *, cache: bool = True) -> run.Stac
 @refresh_option
 @detailed_exitcode_option
 @no_cache_option
+@click.option(
+    "--live", "live", multiple=True, type=click.Path(path_type=Path),
+    help="Plan against a dump of the cluster (kubectl get -o yaml, or a directory of manifests) instead of the state: what pulumi up would change there.",
+)  # fmt: skip
 @click.pass_context
 def preview(
-    ctx: click.Context, stack: str, full: bool, as_json: bool, out: Path | None, with_refresh: bool, detailed_exitcode: bool, no_cache: bool
+    ctx: click.Context, stack: str, full: bool, as_json: bool, out: Path | None, with_refresh: bool, detailed_exitcode: bool, no_cache: bool,
+    live: tuple[Path, ...],
 ) -> None:
     """Show what up would change: + create, ~ update, -/+ replace, - delete."""
     if out is not None and not out.parent.is_dir():
         raise ClusterstackError([f"--out {out}: the directory {out.parent} does not exist"])
+    refresh_given = ctx.get_parameter_source("with_refresh") == click.core.ParameterSource.COMMANDLINE
+    if live and (out is not None or refresh_given):
+        refused = (
+            "--live plans against a cluster's dump, for reading: it takes neither --out (up applies to the stack's target, "
+            "not to that cluster; pulumi up does) nor --refresh (the dump is what the cluster has)"
+        )
+        raise ClusterstackError([refused])
     target = open_stack(ctx, stack, cache=not no_cache)
-    planned = run.make_plan(target, with_refresh=with_refresh)
+    if live:
+        from ..adopt.dump import load
+        from ..engine.live_plan import make_live_plan
+
+        planned = make_live_plan(target, load(live))
+    else:
+        planned = run.make_plan(target, with_refresh=with_refresh)
     if as_json:
         click.echo(show.plan_json(planned.plan, stack, planned.drift))
     else:
         notes = _reachability_changes(planned.plan, planned.state, planned.evaluation)
         click.echo(show.plan_text(planned.plan, full=full, drift=planned.drift, notes=notes))
-    _note_relayout(target, planned.state)
+    if not live:
+        _note_relayout(target, planned.state)
     if out is not None:
         document = saved.plan_document(target.project, stack, planned.plan, planned.state, planned.evaluation.to_json(), refreshed=with_refresh)
         saved.save_plan(out, document)
