@@ -3,7 +3,8 @@ the stack's ``priorityClasses``, ``storageClasses``, ``ipMasq`` and ``cluster.ex
 
 What this verifies:
 
-- the round trip: every shipped stack's cluster-wide objects, rendered, map back to the stack's own
+- the round trip: every shipped stack's cluster-wide objects, rendered (as the program declares
+  them, as the API server returns them, and as the import normalises them), map back to the stack's own
   values (equal once validated: defaults the stack writes out or leaves out are the same), with no
   note; so does a stack that sets every field of each class and of the agent;
 - what the API server defaults is read as the API server reads it (a StorageClass without
@@ -20,6 +21,7 @@ What this verifies:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,7 @@ from clusterstack.adopt.dump import LiveObject, load
 from clusterstack.components.blocks import build_platform
 from clusterstack.components.classes import PriorityClassArgs, StorageClassArgs
 from clusterstack.components.ip_masq import IpMasqArgs
+from clusterstack.kube.live import normalised, read_back
 from clusterstack.stack.files import read_stack
 from clusterstack.stack.project import Project
 from clusterstack.stack.spec import StackSpec, load_spec
@@ -39,8 +42,17 @@ REPO = Path(__file__).resolve().parent.parent
 LIVE = REPO / "tests" / "data" / "live" / "cluster"
 
 
-def _rendered(args: StackSpec, environment: str = "test") -> list[LiveObject]:
-    return [LiveObject(f"render#{index}", manifest) for index, manifest in enumerate(build_platform(args, environment))]
+def _rendered(args: StackSpec, environment: str = "test", through: Callable[[Any], Any] = dict) -> list[LiveObject]:
+    return [LiveObject(f"render#{index}", through(manifest)) for index, manifest in enumerate(build_platform(args, environment))]
+
+
+THROUGH = {
+    "as-rendered": dict,
+    "read-back": read_back,  # what kubectl get -o yaml prints once the API server stored it
+    "imported": lambda body: normalised(read_back(body)),  # what clusterstack import hands the mappers
+}
+"""How the rendered objects reach the mapper: as the program declares them, as the cluster returns
+them (clusterstack/kube/live.py), or as the import passes them on."""
 
 
 def _same(fragment: dict[str, Any], args: StackSpec) -> None:
@@ -57,10 +69,11 @@ def _same(fragment: dict[str, Any], args: StackSpec) -> None:
     )
 
 
+@pytest.mark.parametrize("through", THROUGH)
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
-def test_every_shipped_stack_maps_back_to_its_own_classes(stack):
+def test_every_shipped_stack_maps_back_to_its_own_classes(stack, through):
     args = load_spec(read_stack(Project.load(REPO), stack)).args
-    fragment, notes = map_cluster(_rendered(args, stack))
+    fragment, notes = map_cluster(_rendered(args, stack, THROUGH[through]))
     _same(fragment, args)
     assert notes == []
     if stack == "prod":  # written as the stack file writes it: defaults left out
@@ -97,9 +110,10 @@ EVERY_FIELD = {
 
 
 @pytest.mark.parametrize("values", [EVERY_FIELD, {"ipMasq": {}}, {"ipMasq": {"nomasqAllReservedRanges": False, "nodeSelector": {}}}], ids=["every-field", "agent-defaults", "agent-off-defaults"])
-def test_a_stack_setting_every_field_maps_back_to_itself(values):
+@pytest.mark.parametrize("through", THROUGH)
+def test_a_stack_setting_every_field_maps_back_to_itself(values, through):
     args = helpers.load(**values).args
-    fragment, notes = map_cluster(_rendered(args))
+    fragment, notes = map_cluster(_rendered(args, through=THROUGH[through]))
     _same(fragment, args)
     assert notes == []
     assert {key: fragment[key] for key in values} == values  # as written: nothing added, nothing lost
@@ -248,3 +262,9 @@ def test_a_malformed_agent_config_is_a_note_never_a_traceback(config, field, wor
 def test_an_agent_flag_the_stack_does_not_write_is_noted():
     _, notes = map_cluster(_agent("{}", ["--masq-chain=IP-MASQ-AGENT", "--nomasq-all-reserved-ranges"]))
     assert [(n.field, n.outcome) for n in notes if n.outcome == "unfit"] == [("spec.template.spec.containers[0].args", "unfit")]
+
+
+def test_an_agent_config_nested_past_python_s_recursion_is_a_note():
+    _, notes = map_cluster(_agent("[" * 100_000, ["--masq-chain=IP-MASQ", "--nomasq-all-reserved-ranges"]))
+    [found] = [n for n in notes if n.field == "data.config"]
+    assert "nests too deep" in found.reason

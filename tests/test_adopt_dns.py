@@ -3,7 +3,8 @@ to the stack's ``dns`` (autoscaler, nodeLocal, coredns) and the ``cluster`` fact
 
 What this verifies:
 
-- the round trip: the DNS objects of every shipped stack, of the two-clusters example (per cluster)
+- the round trip: the DNS objects (as rendered, as the API server returns them, and as the import
+  normalises them) of every shipped stack, of the two-clusters example (per cluster)
   and of stacks that set every DNS field (ladder and linear, IPVS and iptables, IPv6, stub domains,
   upstreams, server blocks, a disruption budget, a cluster domain of its own) map back to the values
   that rendered them, with no note;
@@ -20,6 +21,7 @@ from __future__ import annotations
 import copy
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,7 @@ from clusterstack.adopt.dns import map_dns
 from clusterstack.adopt.dump import LiveObject, load
 from clusterstack.components.blocks import build_platform
 from clusterstack.components.dns import DnsArgs
+from clusterstack.kube.live import normalised, read_back
 from clusterstack.stack.files import read_stack
 from clusterstack.stack.project import Project
 from clusterstack.stack.spec import StackSpec, load_spec
@@ -40,8 +43,17 @@ REPO = Path(__file__).resolve().parent.parent
 LIVE = REPO / "tests" / "data" / "live" / "cluster"
 
 
-def _rendered(args: StackSpec, environment: str = "test") -> list[LiveObject]:
-    return [LiveObject(f"render#{index}", manifest) for index, manifest in enumerate(build_platform(args, environment))]
+def _rendered(args: StackSpec, environment: str = "test", through: Callable[[Any], Any] = dict) -> list[LiveObject]:
+    return [LiveObject(f"render#{index}", through(manifest)) for index, manifest in enumerate(build_platform(args, environment))]
+
+
+THROUGH = {
+    "as-rendered": dict,
+    "read-back": read_back,  # what kubectl get -o yaml prints once the API server stored it
+    "imported": lambda body: normalised(read_back(body)),  # what clusterstack import hands the mappers
+}
+"""How the rendered objects reach the mapper: as the program declares them, as the cluster returns
+them (clusterstack/kube/live.py), or as the import passes them on."""
 
 
 def _dns(values: dict[str, Any] | DnsArgs) -> dict[str, Any]:
@@ -63,10 +75,11 @@ def _same(fragment: dict[str, Any], args: StackSpec) -> None:
     assert {key: cluster[key] for key in fragment.get("cluster", {})} == fragment.get("cluster", {})
 
 
+@pytest.mark.parametrize("through", THROUGH)
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
-def test_every_shipped_stack_maps_back_to_its_own_dns(stack):
+def test_every_shipped_stack_maps_back_to_its_own_dns(stack, through):
     args = load_spec(read_stack(Project.load(REPO), stack)).args
-    fragment, notes = map_dns(_rendered(args, stack))
+    fragment, notes = map_dns(_rendered(args, stack, THROUGH[through]))
     _same(fragment, args)
     assert notes == []
     if stack == "prod":  # as a person writes it: what the stack leaves to defaults is left out
@@ -125,9 +138,10 @@ EVERY_FIELD: list[dict[str, Any]] = [
 
 
 @pytest.mark.parametrize("values", EVERY_FIELD, ids=["every-field-ipvs", "ipv6-iptables", "defaults", "budget-alone"])
-def test_a_stack_setting_every_dns_field_maps_back_to_itself(values):
+@pytest.mark.parametrize("through", THROUGH)
+def test_a_stack_setting_every_dns_field_maps_back_to_itself(values, through):
     args = helpers.load(**values).args
-    fragment, notes = map_dns(_rendered(args))
+    fragment, notes = map_dns(_rendered(args, through=THROUGH[through]))
     _same(fragment, args)
     assert notes == []
     assert fragment == values  # as written: nothing added, nothing lost
@@ -365,3 +379,22 @@ def test_an_object_of_any_shape_gives_notes_never_a_traceback():
                     assert all(note.object.endswith(")") for note in notes)  # each names its object and where it was read
                 tried += 1
     assert tried > 1000
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "field", "words"),
+    [
+        ("coredns", {"Corefile": ".:53 " + "a {\n" * 5000}, "data.Corefile", "5000 levels of braces"),
+        ("coredns", {"Corefile": ".:53 {\n" + "a {\n" * 600 + "}\n" * 601}, "data.Corefile", "601 levels of braces"),
+        ("node-local-dns", {"Corefile": "cluster.local:53 " + "a {\n" * 5000}, "data.Corefile", "5000 levels of braces"),
+        ("kube-dns-autoscaler", {"linear": "[" * 100_000}, "data.linear", "nests too deep"),
+        ("kube-dns", {"stubDomains": "[" * 100_000}, "data.stubDomains", "nests too deep"),
+    ],
+    ids=["corefile-unclosed", "corefile-deep-but-closed", "node-local", "parameters", "kube-dns"],
+)
+def test_a_value_nested_past_python_s_recursion_is_a_note(name, data, field, words):
+    """A hostile dump cannot make the import fail with RecursionError's traceback."""
+    _, notes = map_dns([_configmap(name, data)])
+    found = [n for n in notes if n.field == field]
+    assert len(found) == 1, notes
+    assert words in found[0].reason

@@ -28,7 +28,7 @@ from ..components.ip_masq import NAME as IP_MASQ
 from ..components.ip_masq import NAMESPACE as IP_MASQ_NAMESPACE
 from ..kube.names import SYSTEM_PRIORITY_CLASSES
 from .dump import LiveObject
-from .fitting import checked, containers, dig, dumped, find, foreign_metadata, leftover, listed, note, on_existing, shipped
+from .fitting import checked, containers, dig, dumped, find, foreign_metadata, leftover, listed, note, on_existing, shipped, unreadable
 from .report import Note
 
 BETA_DEFAULT_CLASS_ANNOTATION = "storageclass.beta.kubernetes.io/is-default-class"
@@ -172,8 +172,8 @@ def _agent_config(live: LiveObject, notes: list[Note]) -> dict[str, Any]:
         return {}
     try:
         config = yaml.safe_load(str(text))
-    except yaml.YAMLError as error:
-        notes.append(note(live, "data.config", "unfit", f"is not YAML the agent reads ({str(error).splitlines()[0]}); the agent keeps its defaults"))
+    except (yaml.YAMLError, RecursionError) as error:
+        notes.append(note(live, "data.config", "unfit", f"is not YAML the agent reads ({unreadable(error)}); the agent keeps its defaults"))
         return {}
     if config is None:
         return {}

@@ -26,7 +26,7 @@ from ..components.dns_autoscaler import DEFAULT_IMAGE, NAME, DnsAutoscalerArgs, 
 from .dns_coredns import map_coredns
 from .dns_node_local import map_node_local
 from .dump import LiveObject
-from .fitting import checked, containers, dig, dumped, find, leftover, listed, note, on_existing
+from .fitting import checked, containers, dig, dumped, find, leftover, listed, note, on_existing, unreadable
 from .report import Note
 
 CPA = "cluster-proportional-autoscaler"
@@ -95,8 +95,8 @@ def _kube_dns_config(live: LiveObject, notes: list[Note]) -> None:
         try:
             json.loads(str(data[key]))
             reason = "kube-dns's setting: the stack configures CoreDNS (dns.coredns), not kube-dns; it stays as the cluster has it"
-        except ValueError as error:
-            reason = f"is not JSON ({error}): kube-dns ignores it; the stack has no setting for kube-dns"
+        except (ValueError, RecursionError) as error:
+            reason = f"is not JSON ({unreadable(error)}): kube-dns ignores it; the stack has no setting for kube-dns"
         notes.append(note(live, f"data.{key}", "unfit", reason))
 
 
@@ -201,8 +201,9 @@ def _from_params(
         source = "spec.template.spec.containers[0].command.--default-params."
         try:
             given = json.loads(default)
-        except ValueError as error:
-            notes.append(note(where, "spec.template.spec.containers[0].command", "unfit", f"--default-params is not JSON ({error}): no parameters to import"))
+        except (ValueError, RecursionError) as error:
+            reason = f"--default-params is not JSON ({unreadable(error)}): no parameters to import"
+            notes.append(note(where, "spec.template.spec.containers[0].command", "unfit", reason))
             return None
         texts = {mode: json.dumps(given[mode]) for mode in _MODES if isinstance(given, dict) and mode in given}
     else:
@@ -215,8 +216,8 @@ def _from_params(
     [(mode, text)] = texts.items()
     try:
         parsed = json.loads(str(text))
-    except ValueError as error:
-        notes.append(note(where, f"{source}{mode}", "unfit", f"is not JSON ({error}); the autoscaler would refuse it"))
+    except (ValueError, RecursionError) as error:
+        notes.append(note(where, f"{source}{mode}", "unfit", f"is not JSON ({unreadable(error)}); the autoscaler would refuse it"))
         return None
     if not isinstance(parsed, dict):
         notes.append(note(where, f"{source}{mode}", "unfit", f"is a JSON {type(parsed).__name__}, not the autoscaler's object of parameters"))

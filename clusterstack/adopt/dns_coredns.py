@@ -26,11 +26,15 @@ from ..components.coredns_args import DEFAULT_CACHE_TTL, DNS_PORT
 from ..kube.corefile import RESOLV_CONF, Directive, normal_zone, parse_directives
 from ..kube.findings import errors_of
 from .dump import LiveObject
-from .fitting import checked, dumped, find, leftover, note, on_existing, ours
+from .fitting import checked, dumped, find, leftover, note, on_existing, ours, unreadable
 from .report import Note
 
 Address = tuple[str, int]
 """A server block's zone (lower-case, no trailing dot) and port."""
+
+MAX_DEPTH = 16
+"""How deep a Corefile's braces may nest before it is refused unread: CoreDNS's own go two deep (a
+server block, a plugin's block); the cap keeps a hostile one from exhausting Python's recursion."""
 
 _VERSIONS = ("1.26", "1.34")
 """kubeadm's two main blocks: ``cache 30`` alone (before 1.27) and with its ``disable`` lines."""
@@ -50,6 +54,17 @@ def addresses(block: Directive) -> list[Address] | str:
             return f"{key} is no zone"
         found.append((normal_zone(match.group(1)), int(match.group(2)) if match.group(2) else DNS_PORT))
     return found
+
+
+def parsed(text: str) -> tuple[Directive, ...]:
+    """``parse_directives``, refusing first (ValueError) a Corefile nested deeper than MAX_DEPTH."""
+    depth = deepest = 0
+    for char in text:
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        deepest = max(deepest, depth)
+    if deepest > MAX_DEPTH:
+        raise ValueError(f"nests {deepest} levels of braces deep; CoreDNS's go two deep")
+    return parse_directives(text)
 
 
 def texts(directives: Sequence[Directive]) -> Counter[str]:
@@ -90,9 +105,9 @@ def map_coredns(objects: Sequence[LiveObject], notes: list[Note]) -> tuple[dict[
         notes.append(note(config_map, "data.Corefile", "unfit", "is missing: CoreDNS has no configuration to import"))
         return None, {}
     try:
-        directives = parse_directives(text)
-    except ValueError as error:
-        notes.append(note(config_map, "data.Corefile", "unfit", f"CoreDNS would refuse it: the Corefile {error}"))
+        directives = parsed(text)
+    except (ValueError, RecursionError) as error:
+        notes.append(note(config_map, "data.Corefile", "unfit", f"CoreDNS would refuse it: the Corefile {unreadable(error)}"))
         return None, {}
     corefile = _Corefile(config_map, notes)
     values = corefile.read(directives)

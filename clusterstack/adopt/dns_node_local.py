@@ -31,9 +31,9 @@ from ..components.nodelocaldns import (
     corefile,
 )
 from ..kube.corefile import Directive, parse_directives
-from .dns_coredns import addresses, differences
+from .dns_coredns import addresses, differences, parsed
 from .dump import LiveObject
-from .fitting import checked, containers, dig, dumped, find, note, on_existing
+from .fitting import checked, containers, dig, dumped, find, note, on_existing, unreadable
 from .report import Note
 
 _UNFILLED = ("__PILLAR__LOCAL__DNS__", "__PILLAR__DNS__SERVER__", "__PILLAR__DNS__DOMAIN__")
@@ -58,9 +58,9 @@ def map_node_local(objects: Sequence[LiveObject], notes: list[Note]) -> tuple[di
         notes.append(note(config_map, "data.Corefile", "unfit", f"still holds {', '.join(left)}: the upstream sample, before the page's sed fills it in"))
         return None, {}
     try:
-        blocks = parse_directives(text)
-    except ValueError as error:
-        notes.append(note(config_map, "data.Corefile", "unfit", f"the node-cache would refuse it: the Corefile {error}"))
+        blocks = parsed(text)
+    except (ValueError, RecursionError) as error:
+        notes.append(note(config_map, "data.Corefile", "unfit", f"the node-cache would refuse it: the Corefile {unreadable(error)}"))
         return None, {}
     found = _read(config_map, blocks, notes)
     if found is None:

@@ -94,6 +94,16 @@ def containers(live: LiveObject, name: str | None = None) -> list[dict[str, Any]
     return [c for c in found if name is None or c.get("name") == name]
 
 
+def unreadable(error: Exception) -> str:
+    """What a parser said about a value it could not read, in one line. A value nested deeper than
+    Python recurses (a Corefile of ten thousand ``{``, JSON of ten thousand ``[``) is said so, not a
+    traceback."""
+    if isinstance(error, RecursionError):
+        return "nests too deep to read"
+    lines = str(error).splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
 def note(live: LiveObject, field: str, outcome: Outcome, reason: str) -> Note:
     return Note(live.describe(), field, outcome, reason)
 
