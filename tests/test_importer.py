@@ -2,7 +2,7 @@
 
 What this verifies: every shipped stack survives the round trip (its render, read back as the API
 server stores it, imported into an empty stack, gives the same tenants, existing namespaces, load
-balancers and classes); the stack file is written only when the result validates, atomically, and
+balancers and classes, and ``preview --live`` of that dump shows no changes); the stack file is written only when the result validates, atomically, and
 is untouched on any error; common.yaml's values are not repeated; ``--common`` finds what every
 stack shares; classes that quotas name but the dump lacks are listed as existing."""
 
@@ -50,6 +50,9 @@ def test_every_shipped_stack_survives_render_read_back_and_import(stack, tmp_pat
     for field in COMPARED:
         assert getattr(imported, field) == getattr(original, field), field
     assert project.stack_file(stack).read_text() == outcome.text
+    # And the plan against the same dump (preview --live) is empty: the first up changes nothing.
+    live = CliRunner().invoke(cli, ["--project-dir", str(project.root), "preview", "-s", stack, "--live", str(dump), "--detailed-exitcode"])
+    assert (live.exit_code, live.stdout.splitlines()[-1:]) == (0, ["No changes."]), live.output
 
 
 def test_the_import_is_deterministic(tmp_path, make_project):
