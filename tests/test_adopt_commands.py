@@ -129,3 +129,13 @@ def test_bad_input_is_one_error_line_naming_the_file_and_the_stack_file_stays(ma
     expected = message % dump if "%s" in message else message
     assert f"error: {tmp_path}/{expected}" in result.stderr
     assert (project / "stacks" / "Pulumi.live.yaml").read_text() == original
+
+
+@pytest.mark.parametrize("stack", ["../outside", "a/b", "", "x" * 101, "sp ace"])
+def test_a_stack_name_that_is_not_pulumis_is_refused_before_anything_is_read(make_project, stack):
+    project = make_project({})
+    result = run(project, "import", "-s", stack, "--from", str(LIVE / "real" / "kubectl-neat-service.json"))
+    assert result.exit_code == 1
+    assert result.stderr == f"error: {stack!r} is not a stack name: at most 100 letters, digits, '-', '_' or '.' (Pulumi's rule)\n"
+    assert sorted(p.name for p in (project / "stacks").iterdir()) == ["common.yaml"]
+    assert not (project.parent / "outside.yaml").exists()

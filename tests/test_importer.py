@@ -122,3 +122,32 @@ def test_kinds_the_import_does_not_read_are_report_lines():
     imported = importer.read([LiveObject("d.yaml#0", pod)])
     assert imported.values == {}
     assert [str(n) for n in imported.notes] == ["Pod shop/p (d.yaml#0): clusterstack does not manage Pod objects"]
+
+
+def test_what_the_stack_as_a_whole_refuses_is_left_out_with_a_note(tmp_path, make_project):
+    """A load balancer the namespace's quota has no room for (created before the quota), a namespace
+    name the API would not take (a manifest directory can hold one): each left out, named, the rest written."""
+    dump = tmp_path / "d.yaml"
+    dump.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}},
+        {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "tenant-quota", "namespace": "shop"}, "spec": {"hard": {"services.loadbalancers": "0"}}},
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "shop"},
+         "spec": {"type": "LoadBalancer", "selector": {"app": "web"}, "ports": [{"port": 80}]}},
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "Bad_Name"}},
+    ]}))
+    outcome = importer.run(Project.load(make_project({})), "live", [dump])
+    assert outcome.text.endswith('config:\n  clusterstack:namespaces:\n    shop:\n      quota: {services.loadbalancers: "0"}\n')
+    assert [(n.object, n.field, n.outcome) for n in outcome.imported.notes] == [("Namespace Bad_Name", "", "unfit"), ("Service web", "namespace", "unfit")]
+    assert outcome.imported.notes[1].reason.startswith("shop allows 0 Services of type LoadBalancer")
+
+
+def test_a_refusal_of_the_files_own_values_is_the_users_to_fix(tmp_path, make_project):
+    """The file's own load balancer, which a quota the cluster has leaves no room for."""
+    own = "config:\n  clusterstack:loadBalancers:\n    web: {namespace: shop, selector: {app: web}, ports: [{port: 80}]}\n"
+    project = Project.load(make_project({"live": own}))
+    dump = tmp_path / "q.yaml"
+    dump.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "tenant-quota", "namespace": "shop"},
+                                    "spec": {"hard": {"services.loadbalancers": "0"}}}))
+    with pytest.raises(ClusterstackError, match="the stack file is untouched"):
+        importer.run(project, "live", [dump])
+    assert project.stack_file("live").read_text() == own

@@ -8,8 +8,10 @@ the stack file is as it was.
 
 from __future__ import annotations
 
+import copy
+import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +129,11 @@ def cluster_dns(values: Mapping[str, Any]) -> ClusterDns:
     return ClusterDns.node_local(str(node_local.get("localIP", "169.254.20.10")), spec)
 
 
+_STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+"""Pulumi's stack names (pkg/backend/filestate/backend.go, ValidateStackName): the new file's name is
+made of it, so a name with a slash never reaches a path."""
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What ``run`` did: the stack file's display name and new text, the report's notes, the paths the
@@ -141,6 +148,8 @@ class Outcome:
 
 def run(project: Project, stack: str, sources: Sequence[Path], *, overwrite: bool = False, write: bool = True) -> Outcome:
     """Import ``sources`` into the stack's file (created if absent); ``write=False`` only computes it."""
+    if not _STACK_NAME.fullmatch(stack):
+        raise ClusterstackError([f"{stack!r} is not a stack name: at most 100 letters, digits, '-', '_' or '.' (Pulumi's rule)"])
     path = project.stack_file(stack)
     display = project.display(path)
     objects = load(sources)
@@ -149,10 +158,21 @@ def run(project: Project, stack: str, sources: Sequence[Path], *, overwrite: boo
     existing = read_bounded(path).decode("utf-8-sig") if stack_layer is not None else None
     base = _platform(StackConfig(stack, tuple(layer for layer in (common_layer, stack_layer) if layer is not None)))
     imported = read(objects, base)
-    values = _without(imported.values, _platform(StackConfig(stack, (common_layer,))) if common_layer is not None else {})
+    values = _without(copy.deepcopy(imported.values), _platform(StackConfig(stack, (common_layer,))) if common_layer is not None else {})
     header = f"# Written by clusterstack import from {', '.join(str(s) for s in sources)}; review it, then preview.\n"
-    merged = merge(existing, values, display, overwrite=overwrite, header=header)
-    _validate(project, stack, merged, common_layer, display)
+    own = stack_layer.config if stack_layer is not None else {}
+    while True:
+        merged = merge(existing, values, display, overwrite=overwrite, header=header)
+        try:
+            _validate(project, stack, merged, common_layer, display)
+            break
+        except ClusterstackError as error:
+            dropped = _drop_refused(values, error.problems, own)
+            if dropped is None:
+                raise ClusterstackError(
+                    [Problem(p.file, p.path, f"{p.message} (in what the import would write; the stack file is untouched)") for p in error.problems]
+                ) from None
+            imported = replace(imported, notes=[*imported.notes, *dropped])
     if write:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, merged.text.encode())
@@ -181,12 +201,32 @@ def _validate(project: Project, stack: str, merged: Merged, common: Layer | None
     common.yaml under it. A problem here is the import's to report: nothing is written."""
     data = parse_yaml(merged.text.encode(), display) or {}
     layer = Layer(display, _keys(project, data.get("config") or {}))
-    try:
-        load_spec(StackConfig(stack, tuple(x for x in (common, layer) if x is not None)))
-    except ClusterstackError as error:
-        raise ClusterstackError(
-            [Problem(p.file, p.path, f"{p.message} (in what the import would write; the stack file is untouched)") for p in error.problems]
-        ) from None
+    load_spec(StackConfig(stack, tuple(x for x in (common, layer) if x is not None)))
+
+
+_DROPPABLE = {"namespaces": "Namespace", "loadBalancers": "Service", "existingNamespaces": "Namespace"}
+
+
+def _drop_refused(values: dict[str, Any], problems: Sequence[Problem], own: Mapping[str, Any]) -> list[Note] | None:
+    """Take out of ``values`` each imported tenant, load balancer or existing namespace the stack as a
+    whole refuses (a LoadBalancer beyond its namespace's quota, a name the API would not take), and a
+    note for each; None when a problem is not one the import brought in, which is then the user's to fix."""
+    notes = []
+    dropped: set[tuple[str, str]] = set()
+    for problem in problems:
+        head, _, rest = problem.path.removeprefix(PREFIX).partition(".")
+        name, _, field = rest.partition(".")
+        entries = values.get(head)
+        known = isinstance(entries, dict) and (name in entries or (head, name) in dropped)
+        if head not in _DROPPABLE or not known or name in (own.get(f"{PREFIX}{head}") or {}):
+            return None
+        if (head, name) not in dropped:
+            del entries[name]  # type: ignore[union-attr]  # a dict: known says so
+            dropped.add((head, name))
+            if not entries:
+                del values[head]
+        notes.append(Note(f"{_DROPPABLE[head]} {name}", field, "unfit", f"{problem.message}; not imported ({problem.path} refused)"))
+    return notes
 
 
 def _without(values: Mapping[str, Any], common: Mapping[str, Any]) -> dict[str, Any]:
