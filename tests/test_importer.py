@@ -151,3 +151,21 @@ def test_a_refusal_of_the_files_own_values_is_the_users_to_fix(tmp_path, make_pr
     with pytest.raises(ClusterstackError, match="the stack file is untouched"):
         importer.run(project, "live", [dump])
     assert project.stack_file("live").read_text() == own
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": "team=shop"}}, "metadata.labels"),
+        ({"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "q", "namespace": "shop"}, "spec": {"hard": ["pods"]}}, "spec.hard"),
+        ({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "shop"}, "spec": {"type": "LoadBalancer", "ports": [{"port": "80"}]}},
+         "spec.ports[0].port"),
+        ({"apiVersion": "extensions/v1beta1", "kind": "Deployment", "metadata": {"name": "d", "namespace": "shop"}}, ""),
+    ],
+)
+def test_an_object_the_api_schema_refuses_is_a_report_line_not_a_crash(body, field):
+    imported = importer.read([LiveObject("d.yaml#0", body)])
+    assert imported.values == {}
+    [note] = imported.notes
+    assert (note.field, note.outcome) == (field, "unfit")
+    assert note.reason.startswith(f"not a valid {body['kind']}: ")

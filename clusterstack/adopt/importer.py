@@ -22,6 +22,8 @@ from ..errors import ClusterstackError, Problem
 from ..files import write_atomic
 from ..kube.live import normalised
 from ..kube.names import SYSTEM_PRIORITY_CLASSES
+from ..kube.paths import dotted
+from ..kube.schema import schema_problems
 from ..stack.files import PREFIX, Layer, StackConfig, deep_merge
 from ..stack.project import Project
 from ..stack.spec import load_spec
@@ -63,10 +65,13 @@ def read(objects: Sequence[LiveObject], base: Mapping[str, Any] | None = None) -
         if live.kind not in READ_KINDS:
             notes.append(Note(live.describe(), "", "unfit", f"clusterstack does not manage {live.kind} objects"))
             continue
-        try:
-            kept.append(LiveObject(live.source, normalised(live.body)))
-        except (ValueError, TypeError, KeyError) as error:
-            notes.append(Note(live.describe(), "", "unfit", f"cannot be read: {error}"))
+        # The API's schema first: every mapper may then rely on the object's shape (labels a map of
+        # strings, ports a list of objects), however the dump was made or edited.
+        invalid = next(iter(schema_problems(live.body)), None)
+        if invalid is not None:
+            notes.append(Note(live.describe(), dotted(invalid.path), "unfit", f"not a valid {live.kind}: {invalid.message}; not read"))
+            continue
+        kept.append(LiveObject(live.source, normalised(live.body)))
     cluster_values, cluster_notes = cluster.map_cluster(kept)
     dns_values, dns_notes = dns.map_dns(kept)
     values: dict[str, Any] = deep_merge(cluster_values, dns_values)
