@@ -10,6 +10,7 @@ left to decide.
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -145,11 +146,20 @@ def _short(value: Any) -> bool:
 
 def _scalar(text: str) -> str:
     """``text`` double-quoted when PyYAML would not read it back, plain, as this very string."""
-    try:
-        read = yaml.safe_load(text) if text.strip() == text and text and "\n" not in text else None
-    except yaml.YAMLError:
-        read = None
-    if read == text and isinstance(read, str) and not text.startswith(("*", "&", "!", "@", "`", "%", "'", '"')):
+    if _plain_reads_back(text):
         return text
     quoted: str = DoubleQuotedScalarString(text)
     return quoted
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_reads_back(text: str) -> bool:
+    try:
+        read = yaml.load(text, Loader=_LOADER) if text.strip() == text and text and "\n" not in text else None
+    except yaml.YAMLError:
+        return False
+    return read == text and isinstance(read, str) and not text.startswith(("*", "&", "!", "@", "`", "%", "'", '"'))
+
+
+# libyaml's parser when PyYAML was built with it, as the project's reader uses (stack/yamlfile.py).
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
