@@ -42,7 +42,7 @@ def test_the_report_of_a_real_cluster_names_each_object_and_what_became_of_it(ma
         "adopted (the cluster has it; the stack takes it over, never creates it):\n"
         f"  Namespace calico-system ({dump}#3): owned by Installation default (operator.tigera.io/v1): never a tenant; "
         "the stack patches only its labels (existingNamespaces)\n"
-        f"  Namespace default ({dump}#4): a namespace of Kubernetes itself: never a tenant; the stack patches only its labels (existingNamespaces)\n"
+        f"  Namespace default ({dump}#4): a namespace of Kubernetes itself: never a tenant; left as it is (it has no labels to keep)\n"
     )
     written = (project / "stacks" / "Pulumi.live.yaml").read_text()
     assert written.endswith(

@@ -74,7 +74,8 @@ def map_tenants(objects: Sequence[LiveObject], dns: ClusterDns) -> tuple[dict[st
                 if labels:
                     existing[name] = labels
                 why = f"owned by {owner}" if owner else "a namespace of Kubernetes itself"
-                notes.append(Note(namespaces[name].describe(), "", "adopted", f"{why}: never a tenant; the stack patches only its labels (existingNamespaces)"))
+                kept = "the stack patches only its labels (existingNamespaces)" if name in existing else "left as it is (it has no labels to keep)"
+                notes.append(Note(namespaces[name].describe(), "", "adopted", f"{why}: never a tenant; {kept}"))
             notes.extend(_system_contents(contents))
             continue
         tenant = _Tenant(name, namespaces.get(name), contents, dns, notes)
