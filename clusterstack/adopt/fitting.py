@@ -1,0 +1,148 @@
+"""What the cluster-wide mappers (cluster.py, dns.py and the DNS add-ons' modules) share: whose an
+object is, the report's notes about it, and the stack's values checked by the spec's own models.
+
+Whose: an object carrying clusterstack's ``app.kubernetes.io/managed-by`` label is the stack's own (a
+round trip gives back the stack that made it); one the addon manager reconciles
+(``addonmanager.kubernetes.io/mode``, ``kubernetes.io/cluster-service``: the labels GKE, AKS, minikube
+and Kubernetes' own cluster/addons manifests put on what the distribution ships) is the
+distribution's; anything else was made by hand or by another tool, and the stack takes it over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from ..components.labels import ENVIRONMENT, MANAGED_BY
+from ..components.pydantic_errors import describe
+from ..kube.paths import dotted
+from .dump import LiveObject
+from .report import Note, Outcome
+
+ADDON_MANAGER = "addonmanager.kubernetes.io/mode"
+CLUSTER_SERVICE = "kubernetes.io/cluster-service"
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+SERVER_METADATA = frozenset(
+    ("uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds")
+)
+"""``metadata`` fields the API server writes (ObjectMeta's read-only fields, k8s.io/apimachinery
+pkg/apis/meta/v1/types.go): never intent, so never reported."""
+SERVER_ANNOTATIONS = frozenset((LAST_APPLIED, "deprecated.daemonset.template.generation", "deployment.kubernetes.io/revision"))
+"""Annotations that tools and controllers write on an object (kubectl apply, the DaemonSet and
+Deployment controllers), not its author."""
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def labels_of(live: LiveObject) -> dict[str, str]:
+    meta = live.body.get("metadata")
+    found = meta.get("labels") if isinstance(meta, dict) else None
+    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
+
+
+def annotations_of(live: LiveObject) -> dict[str, str]:
+    meta = live.body.get("metadata")
+    found = meta.get("annotations") if isinstance(meta, dict) else None
+    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
+
+
+def ours(live: LiveObject) -> bool:
+    """Made by clusterstack: the stack already declares it, and takes nothing over."""
+    return labels_of(live).get(MANAGED_BY) == "clusterstack"
+
+
+def shipped(live: LiveObject) -> str | None:
+    """Why the object is the distribution's (the addon manager's label), or None."""
+    found = labels_of(live)
+    if ADDON_MANAGER in found:
+        return f"the addon manager keeps it ({ADDON_MANAGER}: {found[ADDON_MANAGER]})"
+    if found.get(CLUSTER_SERVICE) == "true":
+        return f"the distribution ships it ({CLUSTER_SERVICE}: \"true\")"
+    return None
+
+
+def on_existing(live: LiveObject, notes: list[Note], what: str) -> dict[str, str]:
+    """``{"onExisting": "adopt"}`` for an add-on the cluster has that clusterstack did not make (it
+    must be patched, not created: creating it fails with AlreadyExists), with its note; ``{}`` for
+    clusterstack's own."""
+    if ours(live):
+        return {}
+    why = shipped(live)
+    notes.append(note(live, "", "adopted", f"{what}: onExisting: adopt patches the fields the stack sets onto it{'; ' + why if why else ''}"))
+    return {"onExisting": "adopt"}
+
+
+def dig(body: Any, *keys: str) -> dict[str, Any]:
+    """The map at ``keys`` under ``body``, or {} where the object has none or something else there: a
+    dump's object may hold anything, and the mapping reads it without a traceback."""
+    for key in keys:
+        body = body.get(key) if isinstance(body, dict) else None
+    return body if isinstance(body, dict) else {}
+
+
+def listed(value: Any) -> list[Any]:
+    """``value`` when it is a list, else [] (what a malformed object holds is noted where it matters)."""
+    return value if isinstance(value, list) else []
+
+
+def containers(live: LiveObject, name: str | None = None) -> list[dict[str, Any]]:
+    """The pod template's containers (those named ``name``), each a map."""
+    found = [c for c in listed(dig(live.body, "spec", "template", "spec").get("containers")) if isinstance(c, dict)]
+    return [c for c in found if name is None or c.get("name") == name]
+
+
+def unreadable(error: Exception) -> str:
+    """What a parser said about a value it could not read, in one line. A value nested deeper than
+    Python recurses (a Corefile of ten thousand ``{``, JSON of ten thousand ``[``) is said so, not a
+    traceback."""
+    if isinstance(error, RecursionError):
+        return "nests too deep to read"
+    lines = str(error).splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
+def note(live: LiveObject, field: str, outcome: Outcome, reason: str) -> Note:
+    return Note(live.describe(), field, outcome, reason)
+
+
+def find(objects: Iterable[LiveObject], kind: str, namespace: str, name: str) -> LiveObject | None:
+    for live in objects:
+        if live.kind == kind and live.namespace == namespace and live.name == name:
+            return live
+    return None
+
+
+def foreign_metadata(live: LiveObject, notes: list[Note], kept: Sequence[str] = ()) -> None:
+    """A note for each label and annotation the stack's object would not carry: the stack writes only
+    its own labels, and the annotations in ``kept``."""
+    for key in sorted(labels_of(live)):
+        if key not in (MANAGED_BY, ENVIRONMENT):
+            notes.append(note(live, f"metadata.labels.{key}", "unfit", "the stack writes only its own labels on this object; it stays as the cluster has it"))
+    for key in sorted(annotations_of(live)):
+        if key not in kept and key not in SERVER_ANNOTATIONS:
+            notes.append(note(live, f"metadata.annotations.{key}", "unfit", "the stack has no setting for this annotation; it stays as the cluster has it"))
+
+
+def leftover(live: LiveObject, body: Mapping[str, Any], known: Iterable[str], at: str, notes: list[Note]) -> None:
+    """A note for each field of ``body`` (at ``at`` in the object) that the mapping does not read."""
+    for key in sorted(set(body) - set(known)):
+        notes.append(note(live, f"{at}{key}", "unfit", "the stack has no setting for this field"))
+
+
+def checked(model: type[M], values: Mapping[str, Any], live: LiveObject, at: str, notes: list[Note]) -> M | None:
+    """``values`` as the stack's ``model`` reads them, or None with a note for each problem: a value the
+    cluster holds that the stack refuses (a malformed quantity, a class value above the user range)."""
+    try:
+        return model.model_validate(dict(values))
+    except ValidationError as error:
+        for finding in describe(error, model):
+            notes.append(note(live, dotted((at, *finding.path)) if at else dotted(finding.path), "unfit", f"the stack refuses it: {finding.message}"))
+        return None
+
+
+def dumped(model: BaseModel) -> dict[str, Any]:
+    """A model's values in the stack files' spelling, every default left out, as a person writes them."""
+    return model.model_dump(mode="json", by_alias=True, exclude_defaults=True)
