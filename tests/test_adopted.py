@@ -7,6 +7,7 @@ real program under the SDK's mocks, the real directory target."""
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from clusterstack.kube.kinds import ObjectKey
 from clusterstack.kube.live import read_back
 from clusterstack.program.evaluate import evaluate_stack
 from clusterstack.stack.project import Project
+from tests.conftest import REPO
 
 
 @dataclass(frozen=True)
@@ -95,9 +97,9 @@ def _cli(root: Path, *args: str, input: str | None = None) -> Any:
     return result
 
 
-def _dump(root: Path, into: Path, keep: Any = lambda body: True, edit: Any = lambda body: None) -> Path:
+def _dump(root: Path, into: Path, keep: Any = lambda body: True, edit: Any = lambda body: None, stack: str = "dev") -> Path:
     items = []
-    for declared in evaluate_stack(Project.load(root), "dev").objects:
+    for declared in evaluate_stack(Project.load(root), stack).objects:
         body = read_back(declared.manifest)
         if keep(body):
             edit(body)
@@ -163,3 +165,22 @@ def test_a_bad_dump_is_refused_before_anything_is_written(make_project: Any, tmp
     assert "is the same object as" in result.output
     assert not (root / "state").exists() or not list((root / "state").iterdir())
     assert not (root / "deploy").exists()
+
+
+SHIPPED = [(REPO, "dev"), (REPO, "prod"), (REPO / "examples" / "team-app", "prod")]
+_NOT_PROJECT = (".*", "build", "*.egg-info", "__pycache__", "clusterstack", "components", "examples", "tests", "bench", "deploy", "docs")
+
+
+@pytest.mark.parametrize(("source", "stack"), SHIPPED, ids=[f"{r.name}-{s}" for r, s in SHIPPED])
+def test_a_shipped_stack_adopted_from_its_own_read_back_has_nothing_left_to_do(tmp_path: Path, source: Path, stack: str) -> None:
+    """What pulumi up left on a cluster, adopted: up --adopt records every object and changes nothing,
+    and the next preview shows no changes."""
+    root = tmp_path / "project"
+    shutil.copytree(source, root, ignore=shutil.ignore_patterns(*_NOT_PROJECT))
+    dump = _dump(root, tmp_path / "cluster.yaml", stack=stack)
+    result = _cli(root, "up", "-s", stack, "--adopt", str(dump), "--yes")
+    assert result.exit_code == 0, result.output
+    declared = evaluate_stack(Project.load(root), stack).objects
+    assert f"Adopted {len(declared)} object(s)" in result.output
+    assert result.output.rstrip().endswith("No changes.")
+    assert _cli(root, "preview", "-s", stack, "--detailed-exitcode").exit_code == 0
