@@ -68,10 +68,16 @@ def adopting(on: bool = True) -> Iterator[None]:
 
 def import_id(obj: dict[str, Any]) -> str:
     """The ID pulumi-kubernetes imports an object by: ``<namespace>/<name>``, or ``<name>`` when
-    cluster-scoped (provider/pkg/provider/util.go, parseFqName)."""
+    cluster-scoped (provider/pkg/provider/util.go, parseFqName). Pulumi takes the ID as a plain
+    string when the resource is registered, so a name or namespace given as an Output cannot be one."""
     meta = obj["metadata"]
-    namespace = meta.get("namespace")
-    return f"{namespace}/{meta['name']}" if namespace else str(meta["name"])
+    name, namespace = meta["name"], meta.get("namespace")
+    if not isinstance(name, str) or (namespace is not None and not isinstance(namespace, str)):
+        raise TypeError(
+            f"{obj['kind']} cannot be adopted (onExisting: adopt) while its name or namespace is an Output: Pulumi's import option "
+            "takes the object's ID as a plain string when it is registered; give the name as a string, or create the object instead"
+        )
+    return f"{namespace}/{name}" if namespace else name
 
 
 @contextmanager

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from clusterstack.components import ClusterPlatform, ClusterPlatformArgs, TenantNamespace, TenantNamespaceArgs, build_tenant
 from clusterstack.components.classes import ClusterClasses
+from clusterstack.components.load_balancer import LoadBalancer
 from clusterstack.components.network_policy import NetworkPolicyArgs
 
 
@@ -131,3 +132,26 @@ def test_an_adopted_class_is_imported_by_its_name(pulumi_mocks):
         assert imported == {"classes/high": "high", "classes/low": "", "classes/gold": "gold"}
 
     return pulumi.Output.all(*(c.urn for c in [*classes.priority_classes.values(), *classes.storage_classes.values()])).apply(check)
+
+
+@pulumi.runtime.test
+def test_an_adopted_load_balancer_imports_its_service_and_policy(pulumi_mocks):
+    balancer = LoadBalancer(
+        "checkout",
+        {"namespace": "payments", "selector": {"app": "checkout"}, "ports": [{"port": 443}], "onExisting": "adopt", "allowTraffic": True},
+        environment="dev",
+    )
+
+    def check(_):
+        imported = {r.type.rpartition(":")[2]: r.import_id for r in pulumi_mocks.recording().resources if r.type.startswith("kubernetes:")}
+        assert imported == {"Service": "payments/checkout", "NetworkPolicy": "payments/allow-lb-checkout"}
+
+    return pulumi.Output.all(balancer.service.urn, balancer.policy.urn).apply(check)
+
+
+def test_an_object_named_by_an_output_cannot_be_adopted():
+    from clusterstack.components.register import import_id
+
+    with pytest.raises(TypeError, match="cannot be adopted"):
+        import_id({"kind": "Namespace", "metadata": {"name": pulumi.Output.from_input("x")}})
+    assert import_id({"kind": "Namespace", "metadata": {"name": "x"}}) == "x"
