@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -30,6 +31,9 @@ from .app import (
     yes_option,
 )
 from .progress import Progress
+
+if TYPE_CHECKING:
+    from ..adopt.dump import LiveObject
 
 
 def open_stack(ctx: click.Context, name: str, *, cache: bool = True) -> run.Stack:
@@ -145,16 +149,27 @@ def _apply(stack: run.Stack, the_plan: Plan, state: State | None) -> None:
 @diff_option
 @refresh_option
 @no_cache_option
+@click.option(
+    "--adopt", "adopt", multiple=True, type=click.Path(path_type=Path),
+    help="First record what this dump of the cluster (kubectl get -o yaml, or manifests) holds of the stack in state, as applied.",
+)  # fmt: skip
 @click.pass_context
 def up(
-    ctx: click.Context, stack: str, yes: bool, plan_file: Path | None, allow_namespace_deletion: bool, full: bool, with_refresh: bool, no_cache: bool
+    ctx: click.Context, stack: str, yes: bool, plan_file: Path | None, allow_namespace_deletion: bool, full: bool, with_refresh: bool, no_cache: bool,
+    adopt: tuple[Path, ...],
 ) -> None:
     """Preview, confirm, then apply change by change, recording state after each. With --plan: evaluate
-    and plan again, and apply only if that is exactly the saved plan (else refuse, naming what differs)."""
+    and plan again, and apply only if that is exactly the saved plan (else refuse, naming what differs).
+    With --adopt: first record what the cluster's dump holds of the stack, then plan the rest."""
+    if adopt and plan_file is not None:
+        raise ClusterstackError(["--adopt changes the state a saved plan was made against; adopt first (clusterstack up --adopt), then preview --out again"])
     target = open_stack(ctx, stack, cache=not no_cache)
     reviewed = saved.read_plan(plan_file, target.project, stack) if plan_file is not None else None
     target.evaluate()  # before the lock: a program that fails leaves nothing behind, not even the state directory
+    dumped = _dump(adopt) if adopt else None  # read whole before the lock: a bad dump leaves nothing behind
     with target.store.lock("up", _took_over):
+        if dumped is not None:
+            _adopt(target, dumped, yes)
         if reviewed is not None:
             with_refresh = reviewed.refreshed  # as preview planned it, so drift since then shows as a difference
         planned = run.make_plan(target, with_refresh=with_refresh)
@@ -173,6 +188,30 @@ def up(
         if not yes and reviewed is None:
             confirm("Do you want to apply these changes?")
         _apply(target, the_plan, state)
+
+
+def _dump(paths: tuple[Path, ...]) -> list[LiveObject]:
+    from ..adopt.dump import load
+
+    return load(paths)
+
+
+def _adopt(stack: run.Stack, dumped: list[LiveObject], yes: bool) -> None:
+    """Record what the dump holds of the stack (engine/adopted.py), after showing it and, unless
+    --yes, asking."""
+    from ..engine.adopted import plan_adoption
+
+    planned, state = plan_adoption(stack, dumped)
+    if not planned.changes:
+        click.echo("Nothing to adopt: the state holds every object of the stack the dump has.")
+        return
+    click.echo(f"Adopting {len(planned.changes)} object(s) the cluster has, recorded in state as applied (nothing is sent to the cluster):")
+    for change in planned.changes:
+        click.echo(f"  = {change.key}")
+    if not yes:
+        confirm("Do you want to record them as applied?")
+    run.apply(stack, planned, state)
+    click.echo(f"Adopted {len(planned.changes)} object(s) into the state of stack {stack.name}.")
 
 
 @cli.command()
