@@ -46,7 +46,7 @@ def _rendered(args: StackSpec, environment: str = "test", through: Callable[[Any
     return [LiveObject(f"render#{index}", through(manifest)) for index, manifest in enumerate(build_platform(args, environment))]
 
 
-THROUGH = {
+THROUGH: dict[str, Callable[[Any], Any]] = {
     "as-rendered": dict,
     "read-back": read_back,  # what kubectl get -o yaml prints once the API server stored it
     "imported": lambda body: normalised(read_back(body)),  # what clusterstack import hands the mappers

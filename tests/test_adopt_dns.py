@@ -30,6 +30,7 @@ import pytest
 from clusterstack.adopt.cluster import map_cluster
 from clusterstack.adopt.dns import map_dns
 from clusterstack.adopt.dump import LiveObject, load
+from clusterstack.adopt.importer import read
 from clusterstack.components.blocks import build_platform
 from clusterstack.components.dns import DnsArgs
 from clusterstack.kube.live import normalised, read_back
@@ -47,7 +48,7 @@ def _rendered(args: StackSpec, environment: str = "test", through: Callable[[Any
     return [LiveObject(f"render#{index}", through(manifest)) for index, manifest in enumerate(build_platform(args, environment))]
 
 
-THROUGH = {
+THROUGH: dict[str, Callable[[Any], Any]] = {
     "as-rendered": dict,
     "read-back": read_back,  # what kubectl get -o yaml prints once the API server stored it
     "imported": lambda body: normalised(read_back(body)),  # what clusterstack import hands the mappers
@@ -398,3 +399,12 @@ def test_a_value_nested_past_python_s_recursion_is_a_note(name, data, field, wor
     found = [n for n in notes if n.field == field]
     assert len(found) == 1, notes
     assert words in found[0].reason
+
+
+@pytest.mark.parametrize("dump", sorted(path.name for path in LIVE.glob("*.yaml")))
+def test_each_real_dump_imports_through_the_importer_into_a_valid_stack(dump):
+    """clusterstack import's own reading (adopt/importer.py: normalise, then every mapper) of each real
+    dump: a stack that validates, and a report (each dump has something adopted or not imported)."""
+    imported = read(load([LIVE / dump]))
+    assert helpers.problems(**imported.values) == []
+    assert imported.notes != []
