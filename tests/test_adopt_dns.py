@@ -183,7 +183,8 @@ def test_the_upstream_autoscaler_maps_from_its_default_params():
     assert fragment == {"dns": {"autoscaler": {
         "onExisting": "adopt", "linear": {"coresPerReplica": 256, "nodesPerReplica": 16, "preventSinglePointFailure": True, "includeUnschedulableNodes": True},
     }}}
-    assert [n.outcome for n in notes] == ["adopted"]
+    assert [(n.outcome, n.field) for n in notes] == [("adopted", ""), ("unfit", "spec.template.spec.containers[0].command")]
+    assert notes[1].reason.startswith('the stack\'s Deployment drops "--default-params={')
     assert helpers.problems(**fragment) == []
 
 
@@ -324,7 +325,7 @@ def test_a_node_local_cache_written_otherwise_is_mapped_with_each_difference_not
     assert sorted((n.field, n.reason) for n in notes if n.outcome == "unfit") == [
         ("data.Corefile", "the block in-addr.arpa:53: the stack's Corefile changes 'cache 60' to 'cache 30'"),
         ("data.Corefile", "the block in-addr.arpa:53: the stack's Corefile drops 'log'"),
-        ("spec.template.spec.containers[0].resources.limits.cpu", "the stack sets the cache's memory limit only"),
+        ("spec.template.spec.containers[0].resources.limits.cpu", 'the stack\'s DaemonSet does not set it (the cluster has "100m")'),
     ]
 
 

@@ -22,11 +22,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..components.cluster import ClusterSpec
-from ..components.dns_autoscaler import DEFAULT_IMAGE, NAME, DnsAutoscalerArgs, Resources
+from ..components.dns_autoscaler import DEFAULT_IMAGE, NAME, DnsAutoscalerArgs, Resources, build_dns_autoscaler
 from .dns_coredns import map_coredns
 from .dns_node_local import map_node_local
 from .dump import LiveObject
-from .fitting import checked, containers, dig, dumped, find, leftover, listed, note, on_existing, unreadable
+from .fitting import checked, containers, dig, dumped, find, leftover, listed, note, on_existing, spec_notes, unreadable
 from .report import Note
 
 CPA = "cluster-proportional-autoscaler"
@@ -37,9 +37,6 @@ _PARAMS = {
     "linear": ("coresPerReplica", "nodesPerReplica", "min", "max", "preventSinglePointFailure", "includeUnschedulableNodes"),
     "ladder": ("coresToReplicas", "nodesToReplicas", "includeUnschedulableNodes"),
 }
-_OWN_FLAGS = ("--namespace", "--configmap", "--target", "--nodelabels", "--poll-period-seconds", "--default-params", "--logtostderr", "--v")
-
-
 def map_dns(objects: Sequence[LiveObject]) -> tuple[dict[str, Any], list[Note]]:
     """``{"dns": {...}}`` (and ``cluster`` facts the DNS objects reveal: the domain, the kube-dns IP,
     kube-proxy's mode, where they are not kubeadm's defaults), and a note for everything adopted or
@@ -173,8 +170,6 @@ def _autoscaler(objects: Sequence[LiveObject], notes: list[Note]) -> tuple[dict[
     resources = container.get("resources")
     if isinstance(resources, dict) and resources:
         values["resources"] = {key: resources[key] for key in ("requests", "limits") if key in resources}
-    for flag in sorted(set(flags) - set(_OWN_FLAGS)):
-        notes.append(note(deployment, "spec.template.spec.containers[0].command", "unfit", f"{flag}: the stack's autoscaler runs without it"))
     values.update(on_existing(deployment, notes, "the DNS autoscaler, which the cluster runs"))
     return _from_params(params, deployment, values, notes, flags.get("--default-params")), params
 
@@ -227,6 +222,9 @@ def _from_params(
     args = checked(DnsAutoscalerArgs, values, where, "", notes)
     if args is None:
         return None
+    if deployment is not None:
+        # Every flag, toleration or setting the stack's autoscaler writes otherwise (--default-params it has no need of).
+        spec_notes(deployment, build_dns_autoscaler(args).deployment, "Deployment", notes)
     out = dumped(args)
     out.setdefault(mode, {})
     out[mode] = {key: _whole(value) for key, value in out[mode].items()}

@@ -28,12 +28,13 @@ from ..components.nodelocaldns import (
     NAMESPACE,
     UPSTREAM_PLACEHOLDER,
     NodeLocalDnsArgs,
+    build_node_local_dns,
     corefile,
 )
 from ..kube.corefile import Directive, parse_directives
 from .dns_coredns import addresses, differences, parsed
 from .dump import LiveObject
-from .fitting import checked, containers, dig, dumped, find, note, on_existing, unreadable
+from .fitting import checked, containers, dig, dumped, find, note, on_existing, spec_notes, unreadable
 from .report import Note
 
 _UNFILLED = ("__PILLAR__LOCAL__DNS__", "__PILLAR__DNS__SERVER__", "__PILLAR__DNS__DOMAIN__")
@@ -74,6 +75,9 @@ def map_node_local(objects: Sequence[LiveObject], notes: list[Note]) -> tuple[di
         return None, facts
     cluster = ClusterSpec.model_validate(facts)
     _compare(config_map, blocks, corefile(args, cluster), notes)
+    if daemon_set is not None:
+        # Every flag, toleration, probe or limit the stack's DaemonSet writes otherwise.
+        spec_notes(daemon_set, build_node_local_dns(args, cluster).daemon_set, "DaemonSet", notes)
     return dumped(args), {key: value for key, value in facts.items() if value != ClusterSpec.model_fields[_FIELD[key]].default}
 
 
@@ -148,8 +152,6 @@ def _daemon_set(live: LiveObject, notes: list[Note]) -> dict[str, Any]:
     limits = dig(container, "resources", "limits")
     if "memory" in limits:
         values["memoryLimit"] = str(limits["memory"])
-    for resource in sorted(set(limits) - {"memory"}):
-        notes.append(note(live, f"spec.template.spec.containers[0].resources.limits.{resource}", "unfit", "the stack sets the cache's memory limit only"))
     return values
 
 

@@ -10,6 +10,7 @@ distribution's; anything else was made by hand or by another tool, and the stack
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..components.labels import ENVIRONMENT, MANAGED_BY
 from ..components.pydantic_errors import describe
+from ..kube.live import normalised
 from ..kube.paths import dotted
 from .dump import LiveObject
 from .report import Note, Outcome
@@ -141,6 +143,53 @@ def checked(model: type[M], values: Mapping[str, Any], live: LiveObject, at: str
         for finding in describe(error, model):
             notes.append(note(live, dotted((at, *finding.path)) if at else dotted(finding.path), "unfit", f"the stack refuses it: {finding.message}"))
         return None
+
+
+_ABSENT = object()
+
+
+def spec_notes(live: LiveObject, rendered: Mapping[str, Any], what: str, notes: list[Note]) -> None:
+    """A note for each field of the object's ``spec`` that the stack's own object, rendered from the
+    settings imported, writes otherwise: both normalised (kube/live.py), so only what someone declared
+    is compared, however the dump was taken."""
+    try:
+        have, want = normalised(live.body).get("spec"), normalised(dict(rendered)).get("spec")
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        return  # a spec of the wrong shape: the mapping's own notes say what it could not read
+    for path, theirs, ours in _differences(have, want, ("spec",)):
+        if _words(theirs) and _words(ours):
+            # A command or an argument list: which words go and come, not two long lists.
+            gone = [word for word in theirs if word not in ours]
+            new = [word for word in ours if word not in theirs]
+            said = [*(f"drops {_shown(word)}" for word in gone), *(f"adds {_shown(word)}" for word in new)]
+            reason = f"the stack's {what} {', '.join(said) if said else 'orders them otherwise'}"
+        elif ours is _ABSENT:
+            reason = f"the stack's {what} does not set it (the cluster has {_shown(theirs)})"
+        elif theirs is _ABSENT:
+            reason = f"the stack's {what} adds {_shown(ours)}"
+        else:
+            reason = f"the stack's {what} has {_shown(ours)} (the cluster has {_shown(theirs)})"
+        notes.append(note(live, dotted(path), "unfit", reason))
+
+
+def _words(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(word, str) for word in value)
+
+
+def _shown(value: Any, limit: int = 80) -> str:
+    text = json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= limit else f"{text[:limit]}…"
+
+
+def _differences(have: Any, want: Any, at: tuple[str | int, ...]) -> Iterable[tuple[tuple[str | int, ...], Any, Any]]:
+    if isinstance(have, dict) and isinstance(want, dict):
+        for key in sorted(set(have) | set(want)):
+            yield from _differences(have.get(key, _ABSENT), want.get(key, _ABSENT), (*at, key))
+    elif isinstance(have, list) and isinstance(want, list) and len(have) == len(want) and not (_words(have) and _words(want)):
+        for index, (one, other) in enumerate(zip(have, want, strict=True)):
+            yield from _differences(one, other, (*at, index))
+    elif have != want:
+        yield at, have, want
 
 
 def dumped(model: BaseModel) -> dict[str, Any]:
