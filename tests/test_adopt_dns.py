@@ -409,3 +409,33 @@ def test_each_real_dump_imports_through_the_importer_into_a_valid_stack(dump):
     imported = read(load([LIVE / dump]))
     assert helpers.problems(**imported.values) == []
     assert imported.notes != []
+
+
+def test_each_object_of_an_add_on_the_stack_writes_otherwise_is_noted_field_by_field():
+    """The autoscaler's ClusterRole without the configmaps rule upstream still carries: the stack's has it."""
+    objects = load([LIVE / "dns-horizontal-autoscaler.yaml"])
+    [role] = [o for o in objects if o.kind == "ClusterRole"]
+    role.body["rules"] = role.body["rules"][:3]
+    _, notes = map_dns(objects)
+    [found] = [n for n in notes if n.object == role.describe()]
+    assert (found.field, found.outcome) == ("rules", "unfit")
+    assert found.reason.startswith("the stack's ClusterRole has [")
+
+
+def test_a_cache_the_stack_refuses_on_the_cluster_its_corefile_describes_is_a_note():
+    """A cache bound to the kube-dns IP itself (localIP = dnsServiceIP) is no NodeLocal DNSCache the stack can write."""
+    objects = load([LIVE / "nodelocaldns-iptables.yaml"])
+    [config_map] = [o for o in objects if o.kind == "ConfigMap"]
+    config_map.body["data"]["Corefile"] = config_map.body["data"]["Corefile"].replace("10.96.0.10", "169.254.20.10")
+    fragment, notes = map_dns(objects)
+    assert fragment == {}
+    assert any(n.object == config_map.describe() and "is the kube-dns Service IP" in n.reason for n in notes)
+
+
+def test_a_cache_bound_to_what_is_no_address_is_a_note():
+    objects = load([LIVE / "nodelocaldns-iptables.yaml"])
+    [config_map] = [o for o in objects if o.kind == "ConfigMap"]
+    config_map.body["data"]["Corefile"] = config_map.body["data"]["Corefile"].replace("10.96.0.10", "kube-dns.local")
+    fragment, notes = map_dns(objects)
+    assert fragment == {}
+    assert [n.field for n in notes if n.outcome == "unfit"] == ["data.Corefile.dnsServiceIP"]

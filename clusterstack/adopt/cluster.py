@@ -28,7 +28,7 @@ from ..components.ip_masq import NAMESPACE as IP_MASQ_NAMESPACE
 from ..components.ip_masq import IpMasqArgs, build_ip_masq
 from ..kube.names import SYSTEM_PRIORITY_CLASSES
 from .dump import LiveObject
-from .fitting import checked, containers, dig, dumped, find, foreign_metadata, leftover, listed, note, on_existing, shipped, spec_notes, unreadable
+from .fitting import bundle_notes, checked, containers, dig, dumped, find, foreign_metadata, leftover, listed, note, on_existing, shipped, unreadable
 from .report import Note
 
 BETA_DEFAULT_CLASS_ANNOTATION = "storageclass.beta.kubernetes.io/is-default-class"
@@ -162,9 +162,8 @@ def _ip_masq(objects: Sequence[LiveObject], notes: list[Note]) -> dict[str, Any]
     args = checked(IpMasqArgs, values, where, "", notes)
     if args is None:
         return None
-    if daemon_set is not None:
-        # Every other flag (another --masq-chain), toleration or volume the stack's DaemonSet writes otherwise.
-        spec_notes(daemon_set, build_ip_masq(args).daemon_set, "DaemonSet", notes)
+    # Every other flag (another --masq-chain), toleration or volume the stack's DaemonSet writes otherwise.
+    bundle_notes(objects, build_ip_masq(args).all(), notes)
     return dumped(args)
 
 

@@ -26,7 +26,7 @@ from ..components.dns_autoscaler import DEFAULT_IMAGE, NAME, DnsAutoscalerArgs, 
 from .dns_coredns import map_coredns
 from .dns_node_local import map_node_local
 from .dump import LiveObject
-from .fitting import checked, containers, dig, dumped, find, leftover, listed, note, on_existing, spec_notes, unreadable
+from .fitting import bundle_notes, checked, containers, dig, dumped, find, leftover, listed, note, on_existing, unreadable
 from .report import Note
 
 CPA = "cluster-proportional-autoscaler"
@@ -141,7 +141,7 @@ def _autoscaler(objects: Sequence[LiveObject], notes: list[Note]) -> tuple[dict[
     ]
     params = find(objects, "ConfigMap", "kube-system", NAME)
     if not scalers:
-        return (_from_params(params, None, {}, notes), params) if params is not None else (None, None)
+        return (_from_params(objects, params, None, {}, notes), params) if params is not None else (None, None)
     deployment, container, flags = scalers[0]
     for other, _, _ in scalers[1:]:
         notes.append(note(other, "", "unfit", f"a second autoscaler of the cluster DNS; the stack imports one ({deployment.describe()})"))
@@ -171,7 +171,7 @@ def _autoscaler(objects: Sequence[LiveObject], notes: list[Note]) -> tuple[dict[
     if isinstance(resources, dict) and resources:
         values["resources"] = {key: resources[key] for key in ("requests", "limits") if key in resources}
     values.update(on_existing(deployment, notes, "the DNS autoscaler, which the cluster runs"))
-    return _from_params(params, deployment, values, notes, flags.get("--default-params")), params
+    return _from_params(objects, params, deployment, values, notes, flags.get("--default-params")), params
 
 
 def _cpa_containers(live: LiveObject) -> list[dict[str, Any]]:
@@ -179,6 +179,7 @@ def _cpa_containers(live: LiveObject) -> list[dict[str, Any]]:
 
 
 def _from_params(
+    objects: Sequence[LiveObject],
     params: LiveObject | None, deployment: LiveObject | None, values: dict[str, Any], notes: list[Note], default: str | None = None
 ) -> dict[str, Any] | None:
     """The values with ``linear`` or ``ladder`` from the parameters ConfigMap (or ``--default-params``,
@@ -222,9 +223,8 @@ def _from_params(
     args = checked(DnsAutoscalerArgs, values, where, "", notes)
     if args is None:
         return None
-    if deployment is not None:
-        # Every flag, toleration or setting the stack's autoscaler writes otherwise (--default-params it has no need of).
-        spec_notes(deployment, build_dns_autoscaler(args).deployment, "Deployment", notes)
+    # Every flag, toleration, rule the stack's autoscaler writes otherwise (--default-params it has no need of).
+    bundle_notes(objects, build_dns_autoscaler(args).all(), notes)
     out = dumped(args)
     out.setdefault(mode, {})
     out[mode] = {key: _whole(value) for key, value in out[mode].items()}

@@ -148,15 +148,35 @@ def checked(model: type[M], values: Mapping[str, Any], live: LiveObject, at: str
 _ABSENT = object()
 
 
-def spec_notes(live: LiveObject, rendered: Mapping[str, Any], what: str, notes: list[Note]) -> None:
-    """A note for each field of the object's ``spec`` that the stack's own object, rendered from the
-    settings imported, writes otherwise: both normalised (kube/live.py), so only what someone declared
-    is compared, however the dump was taken."""
+_NOT_COMPARED = ("apiVersion", "kind", "metadata", "status", "data")
+"""What ``bundle_notes`` leaves out: identity, the labels the stack sets on its own objects and the
+addon manager on its, and a ConfigMap's data, which the mappers compare by meaning (a Corefile's
+blocks, the autoscaler's JSON)."""
+
+
+def bundle_notes(objects: Iterable[LiveObject], rendered: Iterable[Mapping[str, Any]], notes: list[Note]) -> None:
+    """For each object an add-on's component renders from the settings imported that the dump holds
+    too, a note for each field the stack's writes otherwise (a Deployment's flags, a DaemonSet's
+    tolerations, a ClusterRole's rules, a Service's ports); both sides normalised (kube/live.py), so
+    only what someone declared is compared, however the dump was taken."""
+    held = list(objects)
+    for manifest in rendered:
+        meta = manifest.get("metadata") or {}
+        live = find(held, str(manifest.get("kind")), str(meta.get("namespace") or ""), str(meta.get("name")))
+        if live is not None:
+            _object_notes(live, manifest, notes)
+
+
+def _object_notes(live: LiveObject, rendered: Mapping[str, Any], notes: list[Note]) -> None:
     try:
-        have, want = normalised(live.body).get("spec"), normalised(dict(rendered)).get("spec")
+        have, want = normalised(live.body), normalised(dict(rendered))
     except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
-        return  # a spec of the wrong shape: the mapping's own notes say what it could not read
-    for path, theirs, ours in _differences(have, want, ("spec",)):
+        return  # an object of the wrong shape: the mapping's own notes say what it could not read
+    what = live.kind
+    for key in _NOT_COMPARED:
+        have.pop(key, None)
+        want.pop(key, None)
+    for path, theirs, ours in _differences(have, want, ()):
         if _words(theirs) and _words(ours):
             # A command or an argument list: which words go and come, not two long lists.
             gone = [word for word in theirs if word not in ours]
