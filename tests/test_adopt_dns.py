@@ -439,3 +439,12 @@ def test_a_cache_bound_to_what_is_no_address_is_a_note():
     fragment, notes = map_dns(objects)
     assert fragment == {}
     assert [n.field for n in notes if n.outcome == "unfit"] == ["data.Corefile.dnsServiceIP"]
+
+
+def test_dns_objects_that_disagree_on_a_cluster_fact_are_noted():
+    corefile = KUBEADM_MAIN.replace("kubernetes cluster.local", "kubernetes corp.local") + "consul.local:53 {\n    errors\n    cache 30\n    forward . 10.150.0.1\n}\n"
+    objects = [*load([LIVE / "nodelocaldns-iptables.yaml"]), _configmap("coredns", {"Corefile": corefile})]
+    fragment, notes = map_dns(objects)
+    assert "domain" not in fragment.get("cluster", {})  # the cache's cluster.local, kubeadm's default, is kept
+    [found] = [n for n in notes if "gives cluster.domain" in n.reason]
+    assert (found.object, found.field) == ("ConfigMap kube-system/coredns (dump.yaml#coredns)", "data.Corefile")

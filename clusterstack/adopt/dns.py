@@ -54,7 +54,14 @@ def map_dns(objects: Sequence[LiveObject]) -> tuple[dict[str, Any], list[Note]]:
     coredns, coredns_facts = map_coredns(ordered, notes)
     if coredns is not None:
         dns["coredns"] = coredns
-    facts = _facts([cache_facts, coredns_facts, _shipped(ordered, notes)], ordered, notes)
+    facts = _facts(
+        [
+            (find(ordered, "ConfigMap", "kube-system", "node-local-dns"), "data.Corefile", cache_facts),
+            (find(ordered, "ConfigMap", "kube-system", "coredns"), "data.Corefile", coredns_facts),
+            (find(ordered, "Service", "kube-system", "kube-dns"), "spec.clusterIP", _shipped(ordered, notes)),
+        ],
+        notes,
+    )
     fragment: dict[str, Any] = {"dns": dns} if dns else {}
     if facts:
         fragment["cluster"] = facts
@@ -97,16 +104,14 @@ def _kube_dns_config(live: LiveObject, notes: list[Note]) -> None:
         notes.append(note(live, f"data.{key}", "unfit", reason))
 
 
-def _facts(found: list[dict[str, str]], objects: Sequence[LiveObject], notes: list[Note]) -> dict[str, str]:
-    """The facts the DNS objects agree on, where they are not kubeadm's defaults; a note where two disagree."""
+def _facts(found: list[tuple[LiveObject | None, str, dict[str, str]]], notes: list[Note]) -> dict[str, str]:
+    """The facts the DNS objects agree on, where they are not kubeadm's defaults; where two disagree, the
+    first is kept and the other noted on its object and field."""
     merged: dict[str, str] = {}
-    for facts in found:
+    for live, field, facts in found:
         for key, value in facts.items():
-            if merged.setdefault(key, value) != value:
-                where = find(objects, "ConfigMap", "kube-system", "node-local-dns")
-                if where is not None:
-                    reason = f"gives cluster.{key} {value}, where the cluster's other DNS objects give {merged[key]}"
-                    notes.append(note(where, "data.Corefile", "unfit", reason))
+            if merged.setdefault(key, value) != value and live is not None:
+                notes.append(note(live, field, "unfit", f"gives cluster.{key} {value}, where the cluster's other DNS objects give {merged[key]}"))
     defaults = ClusterSpec().model_dump(by_alias=True)
     return {key: value for key, value in sorted(merged.items()) if defaults.get(key) != value}
 

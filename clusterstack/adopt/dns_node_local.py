@@ -84,10 +84,7 @@ def map_node_local(objects: Sequence[LiveObject], notes: list[Note]) -> tuple[di
         return None, {}  # the facts are what is wrong: none is taken from it
     # Every flag, toleration, probe, limit or Service port the stack's cache writes otherwise.
     bundle_notes(objects, rendered, notes)
-    return dumped(args), {key: value for key, value in facts.items() if value != ClusterSpec.model_fields[_FIELD[key]].default}
-
-
-_FIELD = {"domain": "domain", "dnsServiceIP": "dns_service_ip", "kubeProxyMode": "kube_proxy_mode"}
+    return dumped(args), facts
 
 
 def _read(live: LiveObject, blocks: Sequence[Directive], notes: list[Note]) -> tuple[dict[str, Any], dict[str, str]] | None:
