@@ -448,3 +448,26 @@ def test_dns_objects_that_disagree_on_a_cluster_fact_are_noted():
     assert "domain" not in fragment.get("cluster", {})  # the cache's cluster.local, kubeadm's default, is kept
     [found] = [n for n in notes if "gives cluster.domain" in n.reason]
     assert (found.object, found.field) == ("ConfigMap kube-system/coredns (dump.yaml#coredns)", "data.Corefile")
+
+
+def _budget(labels: dict[str, str] | None = None) -> LiveObject:
+    metadata: dict[str, Any] = {"name": "coredns", "namespace": "kube-system", **({"labels": labels} if labels else {})}
+    spec = {"maxUnavailable": 1, "selector": {"matchLabels": {"k8s-app": "kube-dns"}}}
+    return LiveObject("dump.yaml#pdb", {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": metadata, "spec": spec})
+
+
+def test_eks_s_budget_beside_its_own_corefile_is_left_as_it_is():
+    """EKS's CoreDNS add-on ships PodDisruptionBudget kube-system/coredns: with the distribution's Corefile, both stay the cluster's."""
+    fragment, notes = map_dns([_configmap("coredns", {"Corefile": KUBEADM_MAIN}), _budget({"eks.amazonaws.com/component": "coredns"})])
+    assert fragment == {}
+    assert [(n.object.split(" (")[0], n.outcome) for n in notes] == [
+        ("ConfigMap kube-system/coredns", "adopted"), ("PodDisruptionBudget kube-system/coredns", "adopted"),
+    ]
+
+
+def test_eks_s_budget_beside_a_corefile_of_the_stack_s_is_adopted():
+    corefile = KUBEADM_MAIN + "consul.local:53 {\n    errors\n    cache 30\n    forward . 10.150.0.1\n}\n"
+    fragment, notes = map_dns([_configmap("coredns", {"Corefile": corefile}), _budget()])
+    assert fragment == {"dns": {"coredns": {"stubDomains": {"consul.local": ["10.150.0.1"]}, "pdb": {"onExisting": "adopt"}}}}
+    assert [(n.object.split(" (")[0], n.outcome) for n in notes] == [("PodDisruptionBudget kube-system/coredns", "adopted")]
+    assert helpers.problems(**fragment) == []

@@ -37,6 +37,9 @@ _PARAMS = {
     "linear": ("coresPerReplica", "nodesPerReplica", "min", "max", "preventSinglePointFailure", "includeUnschedulableNodes"),
     "ladder": ("coresToReplicas", "nodesToReplicas", "includeUnschedulableNodes"),
 }
+"""The parameters each mode's ParseParams reads (the JSON keys of its struct)."""
+
+
 def map_dns(objects: Sequence[LiveObject]) -> tuple[dict[str, Any], list[Note]]:
     """``{"dns": {...}}`` (and ``cluster`` facts the DNS objects reveal: the domain, the kube-dns IP,
     kube-proxy's mode, where they are not kubeadm's defaults), and a note for everything adopted or
