@@ -31,7 +31,7 @@ from clusterstack.adopt.cluster import map_cluster
 from clusterstack.adopt.dump import LiveObject, load
 from clusterstack.components.blocks import build_platform
 from clusterstack.components.classes import PriorityClassArgs, StorageClassArgs
-from clusterstack.components.ip_masq import IpMasqArgs
+from clusterstack.components.ip_masq import IpMasqArgs, build_ip_masq
 from clusterstack.kube.live import normalised, read_back
 from clusterstack.stack.files import read_stack
 from clusterstack.stack.project import Project
@@ -46,7 +46,7 @@ def _rendered(args: StackSpec, environment: str = "test", through: Callable[[Any
     return [LiveObject(f"render#{index}", through(manifest)) for index, manifest in enumerate(build_platform(args, environment))]
 
 
-THROUGH = {
+THROUGH: dict[str, Callable[[Any], Any]] = {
     "as-rendered": dict,
     "read-back": read_back,  # what kubectl get -o yaml prints once the API server stored it
     "imported": lambda body: normalised(read_back(body)),  # what clusterstack import hands the mappers
@@ -218,9 +218,10 @@ def _agent(config: Any = None, args: list[str] | None = None, labels: dict[str, 
     if config is not None:
         objects.append(LiveObject("dump.yaml#0", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta, "data": {"config": config}}))
     if args is not None:
-        container = {"name": "ip-masq-agent", "image": "gke.gcr.io/ip-masq-agent:v2.9.3", "args": args}
-        spec = {"template": {"spec": {"containers": [container]}}}
-        objects.append(LiveObject("dump.yaml#1", {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": meta, "spec": spec}))
+        # The stack's own agent with another image and these flags: what differs is only what a test says.
+        daemon_set = build_ip_masq(IpMasqArgs()).daemon_set
+        daemon_set["spec"]["template"]["spec"]["containers"][0].update(image="gke.gcr.io/ip-masq-agent:v2.9.3", args=args)
+        objects.append(LiveObject("dump.yaml#1", {**daemon_set, "metadata": meta}))
     return objects
 
 
@@ -233,7 +234,7 @@ def test_gke_s_own_agent_is_adopted_with_its_config():
     ))
     assert fragment == {"ipMasq": {
         "nonMasqueradeCIDRs": ["10.0.0.0/8"], "masqLinkLocal": False, "resyncInterval": "60s",
-        "nodeSelector": {}, "image": "gke.gcr.io/ip-masq-agent:v2.9.3", "onExisting": "adopt",
+        "image": "gke.gcr.io/ip-masq-agent:v2.9.3", "onExisting": "adopt",
     }}
     assert [(n.outcome, n.field) for n in notes] == [("adopted", "")]
     assert helpers.problems(**fragment) == []
@@ -261,7 +262,21 @@ def test_a_malformed_agent_config_is_a_note_never_a_traceback(config, field, wor
 
 def test_an_agent_flag_the_stack_does_not_write_is_noted():
     _, notes = map_cluster(_agent("{}", ["--masq-chain=IP-MASQ-AGENT", "--nomasq-all-reserved-ranges"]))
-    assert [(n.field, n.outcome) for n in notes if n.outcome == "unfit"] == [("spec.template.spec.containers[0].args", "unfit")]
+    assert [(n.field, n.outcome, n.reason) for n in notes if n.outcome == "unfit"] == [
+        ("spec.template.spec.containers[0].args", "unfit", 'the stack\'s DaemonSet drops "--masq-chain=IP-MASQ-AGENT", adds "--masq-chain=IP-MASQ"')
+    ]
+
+
+def test_what_the_stack_s_agent_writes_otherwise_is_noted_field_by_field():
+    objects = _agent("{}", ["--masq-chain=IP-MASQ", "--nomasq-all-reserved-ranges"])
+    spec = objects[1].body["spec"]["template"]["spec"]
+    spec["tolerations"] = spec["tolerations"][:1]
+    spec["hostNetwork"] = False
+    _, notes = map_cluster(objects)
+    unfit = [(n.field, n.reason) for n in notes if n.outcome == "unfit"]
+    assert [field for field, _ in unfit] == ["spec.template.spec.hostNetwork", "spec.template.spec.tolerations"]
+    assert unfit[0][1] == "the stack's DaemonSet has true (the cluster has false)"
+    assert unfit[1][1].endswith('(the cluster has [{"effect": "NoSchedule", "operator": "Exists"}])')
 
 
 def test_an_agent_config_nested_past_python_s_recursion_is_a_note():

@@ -30,6 +30,7 @@ import pytest
 from clusterstack.adopt.cluster import map_cluster
 from clusterstack.adopt.dns import map_dns
 from clusterstack.adopt.dump import LiveObject, load
+from clusterstack.adopt.importer import read
 from clusterstack.components.blocks import build_platform
 from clusterstack.components.dns import DnsArgs
 from clusterstack.kube.live import normalised, read_back
@@ -47,7 +48,7 @@ def _rendered(args: StackSpec, environment: str = "test", through: Callable[[Any
     return [LiveObject(f"render#{index}", through(manifest)) for index, manifest in enumerate(build_platform(args, environment))]
 
 
-THROUGH = {
+THROUGH: dict[str, Callable[[Any], Any]] = {
     "as-rendered": dict,
     "read-back": read_back,  # what kubectl get -o yaml prints once the API server stored it
     "imported": lambda body: normalised(read_back(body)),  # what clusterstack import hands the mappers
@@ -182,7 +183,8 @@ def test_the_upstream_autoscaler_maps_from_its_default_params():
     assert fragment == {"dns": {"autoscaler": {
         "onExisting": "adopt", "linear": {"coresPerReplica": 256, "nodesPerReplica": 16, "preventSinglePointFailure": True, "includeUnschedulableNodes": True},
     }}}
-    assert [n.outcome for n in notes] == ["adopted"]
+    assert [(n.outcome, n.field) for n in notes] == [("adopted", ""), ("unfit", "spec.template.spec.containers[0].command")]
+    assert notes[1].reason.startswith('the stack\'s Deployment drops "--default-params={')
     assert helpers.problems(**fragment) == []
 
 
@@ -323,7 +325,7 @@ def test_a_node_local_cache_written_otherwise_is_mapped_with_each_difference_not
     assert sorted((n.field, n.reason) for n in notes if n.outcome == "unfit") == [
         ("data.Corefile", "the block in-addr.arpa:53: the stack's Corefile changes 'cache 60' to 'cache 30'"),
         ("data.Corefile", "the block in-addr.arpa:53: the stack's Corefile drops 'log'"),
-        ("spec.template.spec.containers[0].resources.limits.cpu", "the stack sets the cache's memory limit only"),
+        ("spec.template.spec.containers[0].resources.limits.cpu", 'the stack\'s DaemonSet does not set it (the cluster has "100m")'),
     ]
 
 
@@ -398,3 +400,74 @@ def test_a_value_nested_past_python_s_recursion_is_a_note(name, data, field, wor
     found = [n for n in notes if n.field == field]
     assert len(found) == 1, notes
     assert words in found[0].reason
+
+
+@pytest.mark.parametrize("dump", sorted(path.name for path in LIVE.glob("*.yaml")))
+def test_each_real_dump_imports_through_the_importer_into_a_valid_stack(dump):
+    """clusterstack import's own reading (adopt/importer.py: normalise, then every mapper) of each real
+    dump: a stack that validates, and a report (each dump has something adopted or not imported)."""
+    imported = read(load([LIVE / dump]))
+    assert helpers.problems(**imported.values) == []
+    assert imported.notes != []
+
+
+def test_each_object_of_an_add_on_the_stack_writes_otherwise_is_noted_field_by_field():
+    """The autoscaler's ClusterRole without the configmaps rule upstream still carries: the stack's has it."""
+    objects = load([LIVE / "dns-horizontal-autoscaler.yaml"])
+    [role] = [o for o in objects if o.kind == "ClusterRole"]
+    role.body["rules"] = role.body["rules"][:3]
+    _, notes = map_dns(objects)
+    [found] = [n for n in notes if n.object == role.describe()]
+    assert (found.field, found.outcome) == ("rules", "unfit")
+    assert found.reason.startswith("the stack's ClusterRole has [")
+
+
+def test_a_cache_the_stack_refuses_on_the_cluster_its_corefile_describes_is_a_note():
+    """A cache bound to the kube-dns IP itself (localIP = dnsServiceIP) is no NodeLocal DNSCache the stack can write."""
+    objects = load([LIVE / "nodelocaldns-iptables.yaml"])
+    [config_map] = [o for o in objects if o.kind == "ConfigMap"]
+    config_map.body["data"]["Corefile"] = config_map.body["data"]["Corefile"].replace("10.96.0.10", "169.254.20.10")
+    fragment, notes = map_dns(objects)
+    assert fragment == {}
+    assert any(n.object == config_map.describe() and "is the kube-dns Service IP" in n.reason for n in notes)
+
+
+def test_a_cache_bound_to_what_is_no_address_is_a_note():
+    objects = load([LIVE / "nodelocaldns-iptables.yaml"])
+    [config_map] = [o for o in objects if o.kind == "ConfigMap"]
+    config_map.body["data"]["Corefile"] = config_map.body["data"]["Corefile"].replace("10.96.0.10", "kube-dns.local")
+    fragment, notes = map_dns(objects)
+    assert fragment == {}
+    assert [n.field for n in notes if n.outcome == "unfit"] == ["data.Corefile.dnsServiceIP"]
+
+
+def test_dns_objects_that_disagree_on_a_cluster_fact_are_noted():
+    corefile = KUBEADM_MAIN.replace("kubernetes cluster.local", "kubernetes corp.local") + "consul.local:53 {\n    errors\n    cache 30\n    forward . 10.150.0.1\n}\n"
+    objects = [*load([LIVE / "nodelocaldns-iptables.yaml"]), _configmap("coredns", {"Corefile": corefile})]
+    fragment, notes = map_dns(objects)
+    assert "domain" not in fragment.get("cluster", {})  # the cache's cluster.local, kubeadm's default, is kept
+    [found] = [n for n in notes if "gives cluster.domain" in n.reason]
+    assert (found.object, found.field) == ("ConfigMap kube-system/coredns (dump.yaml#coredns)", "data.Corefile")
+
+
+def _budget(labels: dict[str, str] | None = None) -> LiveObject:
+    metadata: dict[str, Any] = {"name": "coredns", "namespace": "kube-system", **({"labels": labels} if labels else {})}
+    spec = {"maxUnavailable": 1, "selector": {"matchLabels": {"k8s-app": "kube-dns"}}}
+    return LiveObject("dump.yaml#pdb", {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": metadata, "spec": spec})
+
+
+def test_eks_s_budget_beside_its_own_corefile_is_left_as_it_is():
+    """EKS's CoreDNS add-on ships PodDisruptionBudget kube-system/coredns: with the distribution's Corefile, both stay the cluster's."""
+    fragment, notes = map_dns([_configmap("coredns", {"Corefile": KUBEADM_MAIN}), _budget({"eks.amazonaws.com/component": "coredns"})])
+    assert fragment == {}
+    assert [(n.object.split(" (")[0], n.outcome) for n in notes] == [
+        ("ConfigMap kube-system/coredns", "adopted"), ("PodDisruptionBudget kube-system/coredns", "adopted"),
+    ]
+
+
+def test_eks_s_budget_beside_a_corefile_of_the_stack_s_is_adopted():
+    corefile = KUBEADM_MAIN + "consul.local:53 {\n    errors\n    cache 30\n    forward . 10.150.0.1\n}\n"
+    fragment, notes = map_dns([_configmap("coredns", {"Corefile": corefile}), _budget()])
+    assert fragment == {"dns": {"coredns": {"stubDomains": {"consul.local": ["10.150.0.1"]}, "pdb": {"onExisting": "adopt"}}}}
+    assert [(n.object.split(" (")[0], n.outcome) for n in notes] == [("PodDisruptionBudget kube-system/coredns", "adopted")]
+    assert helpers.problems(**fragment) == []

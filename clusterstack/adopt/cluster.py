@@ -23,12 +23,12 @@ import yaml
 
 from ..components.classes import DEFAULT_CLASS_ANNOTATION, PriorityClassArgs, StorageClassArgs
 from ..components.ip_masq import DEFAULT_IMAGE as IP_MASQ_IMAGE
-from ..components.ip_masq import MASQ_CHAIN, IpMasqArgs
 from ..components.ip_masq import NAME as IP_MASQ
 from ..components.ip_masq import NAMESPACE as IP_MASQ_NAMESPACE
+from ..components.ip_masq import IpMasqArgs, build_ip_masq
 from ..kube.names import SYSTEM_PRIORITY_CLASSES
 from .dump import LiveObject
-from .fitting import checked, containers, dig, dumped, find, foreign_metadata, leftover, listed, note, on_existing, shipped, unreadable
+from .fitting import bundle_notes, checked, containers, dig, dumped, find, foreign_metadata, leftover, listed, note, on_existing, shipped, unreadable
 from .report import Note
 
 BETA_DEFAULT_CLASS_ANNOTATION = "storageclass.beta.kubernetes.io/is-default-class"
@@ -160,7 +160,11 @@ def _ip_masq(objects: Sequence[LiveObject], notes: list[Note]) -> dict[str, Any]
     where = config_map if config_map is not None else daemon_set
     assert where is not None
     args = checked(IpMasqArgs, values, where, "", notes)
-    return dumped(args) if args is not None else None
+    if args is None:
+        return None
+    # Every other flag (another --masq-chain), toleration or volume the stack's DaemonSet writes otherwise.
+    bundle_notes(objects, build_ip_masq(args).all(), notes)
+    return dumped(args)
 
 
 def _agent_config(live: LiveObject, notes: list[Note]) -> dict[str, Any]:
@@ -195,11 +199,6 @@ def _agent_flags(live: LiveObject, notes: list[Note]) -> dict[str, Any]:
     flags = [str(a) for a in [*listed(container.get("command"))[1:], *listed(container.get("args"))]]
     values["nomasqAllReservedRanges"] = "--nomasq-all-reserved-ranges" in flags or "--nomasq-all-reserved-ranges=true" in flags
     values["enableIPv6"] = "--enable-ipv6" in flags or "--enable-ipv6=true" in flags
-    known = {"--nomasq-all-reserved-ranges", "--nomasq-all-reserved-ranges=true", "--enable-ipv6", "--enable-ipv6=true", f"--masq-chain={MASQ_CHAIN}"}
-    for flag in flags:
-        if flag not in known and flag not in ("--nomasq-all-reserved-ranges=false", "--enable-ipv6=false"):
-            reason = f"{flag}: the stack's agent runs with --masq-chain={MASQ_CHAIN} and no such flag"
-            notes.append(note(live, "spec.template.spec.containers[0].args", "unfit", reason))
     if str(container.get("image")) != IP_MASQ_IMAGE:
         values["image"] = container.get("image")
     selector = {str(k): str(v) for k, v in dig(spec, "nodeSelector").items() if k != "kubernetes.io/os"}

@@ -22,11 +22,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..components.cluster import ClusterSpec
-from ..components.dns_autoscaler import DEFAULT_IMAGE, NAME, DnsAutoscalerArgs, Resources
+from ..components.dns_autoscaler import DEFAULT_IMAGE, NAME, DnsAutoscalerArgs, Resources, build_dns_autoscaler
 from .dns_coredns import map_coredns
 from .dns_node_local import map_node_local
 from .dump import LiveObject
-from .fitting import checked, containers, dig, dumped, find, leftover, listed, note, on_existing, unreadable
+from .fitting import bundle_notes, checked, containers, dig, dumped, find, leftover, listed, note, on_existing, unreadable
 from .report import Note
 
 CPA = "cluster-proportional-autoscaler"
@@ -37,7 +37,7 @@ _PARAMS = {
     "linear": ("coresPerReplica", "nodesPerReplica", "min", "max", "preventSinglePointFailure", "includeUnschedulableNodes"),
     "ladder": ("coresToReplicas", "nodesToReplicas", "includeUnschedulableNodes"),
 }
-_OWN_FLAGS = ("--namespace", "--configmap", "--target", "--nodelabels", "--poll-period-seconds", "--default-params", "--logtostderr", "--v")
+"""The parameters each mode's ParseParams reads (the JSON keys of its struct)."""
 
 
 def map_dns(objects: Sequence[LiveObject]) -> tuple[dict[str, Any], list[Note]]:
@@ -57,7 +57,14 @@ def map_dns(objects: Sequence[LiveObject]) -> tuple[dict[str, Any], list[Note]]:
     coredns, coredns_facts = map_coredns(ordered, notes)
     if coredns is not None:
         dns["coredns"] = coredns
-    facts = _facts([cache_facts, coredns_facts, _shipped(ordered, notes)], ordered, notes)
+    facts = _facts(
+        [
+            (find(ordered, "ConfigMap", "kube-system", "node-local-dns"), "data.Corefile", cache_facts),
+            (find(ordered, "ConfigMap", "kube-system", "coredns"), "data.Corefile", coredns_facts),
+            (find(ordered, "Service", "kube-system", "kube-dns"), "spec.clusterIP", _shipped(ordered, notes)),
+        ],
+        notes,
+    )
     fragment: dict[str, Any] = {"dns": dns} if dns else {}
     if facts:
         fragment["cluster"] = facts
@@ -100,16 +107,14 @@ def _kube_dns_config(live: LiveObject, notes: list[Note]) -> None:
         notes.append(note(live, f"data.{key}", "unfit", reason))
 
 
-def _facts(found: list[dict[str, str]], objects: Sequence[LiveObject], notes: list[Note]) -> dict[str, str]:
-    """The facts the DNS objects agree on, where they are not kubeadm's defaults; a note where two disagree."""
+def _facts(found: list[tuple[LiveObject | None, str, dict[str, str]]], notes: list[Note]) -> dict[str, str]:
+    """The facts the DNS objects agree on, where they are not kubeadm's defaults; where two disagree, the
+    first is kept and the other noted on its object and field."""
     merged: dict[str, str] = {}
-    for facts in found:
+    for live, field, facts in found:
         for key, value in facts.items():
-            if merged.setdefault(key, value) != value:
-                where = find(objects, "ConfigMap", "kube-system", "node-local-dns")
-                if where is not None:
-                    reason = f"gives cluster.{key} {value}, where the cluster's other DNS objects give {merged[key]}"
-                    notes.append(note(where, "data.Corefile", "unfit", reason))
+            if merged.setdefault(key, value) != value and live is not None:
+                notes.append(note(live, field, "unfit", f"gives cluster.{key} {value}, where the cluster's other DNS objects give {merged[key]}"))
     defaults = ClusterSpec().model_dump(by_alias=True)
     return {key: value for key, value in sorted(merged.items()) if defaults.get(key) != value}
 
@@ -144,7 +149,7 @@ def _autoscaler(objects: Sequence[LiveObject], notes: list[Note]) -> tuple[dict[
     ]
     params = find(objects, "ConfigMap", "kube-system", NAME)
     if not scalers:
-        return (_from_params(params, None, {}, notes), params) if params is not None else (None, None)
+        return (_from_params(objects, params, None, {}, notes), params) if params is not None else (None, None)
     deployment, container, flags = scalers[0]
     for other, _, _ in scalers[1:]:
         notes.append(note(other, "", "unfit", f"a second autoscaler of the cluster DNS; the stack imports one ({deployment.describe()})"))
@@ -173,10 +178,8 @@ def _autoscaler(objects: Sequence[LiveObject], notes: list[Note]) -> tuple[dict[
     resources = container.get("resources")
     if isinstance(resources, dict) and resources:
         values["resources"] = {key: resources[key] for key in ("requests", "limits") if key in resources}
-    for flag in sorted(set(flags) - set(_OWN_FLAGS)):
-        notes.append(note(deployment, "spec.template.spec.containers[0].command", "unfit", f"{flag}: the stack's autoscaler runs without it"))
     values.update(on_existing(deployment, notes, "the DNS autoscaler, which the cluster runs"))
-    return _from_params(params, deployment, values, notes, flags.get("--default-params")), params
+    return _from_params(objects, params, deployment, values, notes, flags.get("--default-params")), params
 
 
 def _cpa_containers(live: LiveObject) -> list[dict[str, Any]]:
@@ -184,6 +187,7 @@ def _cpa_containers(live: LiveObject) -> list[dict[str, Any]]:
 
 
 def _from_params(
+    objects: Sequence[LiveObject],
     params: LiveObject | None, deployment: LiveObject | None, values: dict[str, Any], notes: list[Note], default: str | None = None
 ) -> dict[str, Any] | None:
     """The values with ``linear`` or ``ladder`` from the parameters ConfigMap (or ``--default-params``,
@@ -227,6 +231,8 @@ def _from_params(
     args = checked(DnsAutoscalerArgs, values, where, "", notes)
     if args is None:
         return None
+    # Every flag, toleration, rule the stack's autoscaler writes otherwise (--default-params it has no need of).
+    bundle_notes(objects, build_dns_autoscaler(args).all(), notes)
     out = dumped(args)
     out.setdefault(mode, {})
     out[mode] = {key: _whole(value) for key, value in out[mode].items()}

@@ -92,7 +92,6 @@ def map_coredns(objects: Sequence[LiveObject], notes: list[Note]) -> tuple[dict[
     Corefile's kubernetes plugin serves ({} when unknown)."""
     config_map = find(objects, "ConfigMap", NAMESPACE, NAME)
     budget = find(objects, "PodDisruptionBudget", NAMESPACE, NAME)
-    pdb = _pdb(budget, notes) if budget is not None else None
     if config_map is None:
         if budget is not None:
             notes.append(note(budget, "", "unfit", f"the dump has no ConfigMap {NAMESPACE}/{NAME}: dns.coredns, which this budget belongs to, is not imported"))
@@ -127,6 +126,7 @@ def map_coredns(objects: Sequence[LiveObject], notes: list[Note]) -> tuple[dict[
         notes.append(note(config_map, "data.Corefile", "unfit", f"the main server block (.:{DNS_PORT}): the stack's Corefile {difference}"))
     for difference in corefile.others:
         notes.append(note(config_map, "data.Corefile", "unfit", f"the stack's Corefile {difference}"))
+    pdb = _pdb(budget, notes) if budget is not None else None
     if pdb is not None:
         values["pdb"] = pdb
     args = checked(CoreDnsArgs, values, config_map, "data.Corefile", notes)

@@ -28,12 +28,13 @@ from ..components.nodelocaldns import (
     NAMESPACE,
     UPSTREAM_PLACEHOLDER,
     NodeLocalDnsArgs,
+    build_node_local_dns,
     corefile,
 )
 from ..kube.corefile import Directive, parse_directives
 from .dns_coredns import addresses, differences, parsed
 from .dump import LiveObject
-from .fitting import checked, containers, dig, dumped, find, note, on_existing, unreadable
+from .fitting import bundle_notes, checked, containers, dig, dumped, find, note, on_existing, unreadable
 from .report import Note
 
 _UNFILLED = ("__PILLAR__LOCAL__DNS__", "__PILLAR__DNS__SERVER__", "__PILLAR__DNS__DOMAIN__")
@@ -72,12 +73,18 @@ def map_node_local(objects: Sequence[LiveObject], notes: list[Note]) -> tuple[di
     args = checked(NodeLocalDnsArgs, values, config_map, "", notes)
     if args is None:
         return None, facts
-    cluster = ClusterSpec.model_validate(facts)
+    cluster = checked(ClusterSpec, facts, config_map, "data.Corefile", notes)
+    if cluster is None:  # a bind or forward address that is no IP: the note names it
+        return None, {}
     _compare(config_map, blocks, corefile(args, cluster), notes)
-    return dumped(args), {key: value for key, value in facts.items() if value != ClusterSpec.model_fields[_FIELD[key]].default}
-
-
-_FIELD = {"domain": "domain", "dnsServiceIP": "dns_service_ip", "kubeProxyMode": "kube_proxy_mode"}
+    try:
+        rendered = build_node_local_dns(args, cluster).all()
+    except ValueError as error:  # the cluster facts the Corefile gives refuse the cache (its IP is kube-dns's)
+        notes.append(note(config_map, "data.Corefile", "unfit", f"the stack refuses this cache on this cluster: {unreadable(error)}"))
+        return None, {}  # the facts are what is wrong: none is taken from it
+    # Every flag, toleration, probe, limit or Service port the stack's cache writes otherwise.
+    bundle_notes(objects, rendered, notes)
+    return dumped(args), facts
 
 
 def _read(live: LiveObject, blocks: Sequence[Directive], notes: list[Note]) -> tuple[dict[str, Any], dict[str, str]] | None:
@@ -148,8 +155,6 @@ def _daemon_set(live: LiveObject, notes: list[Note]) -> dict[str, Any]:
     limits = dig(container, "resources", "limits")
     if "memory" in limits:
         values["memoryLimit"] = str(limits["memory"])
-    for resource in sorted(set(limits) - {"memory"}):
-        notes.append(note(live, f"spec.template.spec.containers[0].resources.limits.{resource}", "unfit", "the stack sets the cache's memory limit only"))
     return values
 
 

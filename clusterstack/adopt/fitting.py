@@ -10,6 +10,7 @@ distribution's; anything else was made by hand or by another tool, and the stack
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..components.labels import ENVIRONMENT, MANAGED_BY
 from ..components.pydantic_errors import describe
+from ..kube.live import normalised
 from ..kube.paths import dotted
 from .dump import LiveObject
 from .report import Note, Outcome
@@ -141,6 +143,73 @@ def checked(model: type[M], values: Mapping[str, Any], live: LiveObject, at: str
         for finding in describe(error, model):
             notes.append(note(live, dotted((at, *finding.path)) if at else dotted(finding.path), "unfit", f"the stack refuses it: {finding.message}"))
         return None
+
+
+_ABSENT = object()
+
+
+_NOT_COMPARED = ("apiVersion", "kind", "metadata", "status", "data")
+"""What ``bundle_notes`` leaves out: identity, the labels the stack sets on its own objects and the
+addon manager on its, and a ConfigMap's data, which the mappers compare by meaning (a Corefile's
+blocks, the autoscaler's JSON)."""
+
+
+def bundle_notes(objects: Iterable[LiveObject], rendered: Iterable[Mapping[str, Any]], notes: list[Note]) -> None:
+    """For each object an add-on's component renders from the settings imported that the dump holds
+    too, a note for each field the stack's writes otherwise (a Deployment's flags, a DaemonSet's
+    tolerations, a ClusterRole's rules, a Service's ports); both sides normalised (kube/live.py), so
+    only what someone declared is compared, however the dump was taken."""
+    held = list(objects)
+    for manifest in rendered:
+        meta = manifest.get("metadata") or {}
+        live = find(held, str(manifest.get("kind")), str(meta.get("namespace") or ""), str(meta.get("name")))
+        if live is not None:
+            _object_notes(live, manifest, notes)
+
+
+def _object_notes(live: LiveObject, rendered: Mapping[str, Any], notes: list[Note]) -> None:
+    try:
+        have, want = normalised(live.body), normalised(dict(rendered))
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        return  # an object of the wrong shape: the mapping's own notes say what it could not read
+    what = live.kind
+    for key in _NOT_COMPARED:
+        have.pop(key, None)
+        want.pop(key, None)
+    for path, theirs, ours in _differences(have, want, ()):
+        if _words(theirs) and _words(ours):
+            # A command or an argument list: which words go and come, not two long lists.
+            gone = [word for word in theirs if word not in ours]
+            new = [word for word in ours if word not in theirs]
+            said = [*(f"drops {_shown(word)}" for word in gone), *(f"adds {_shown(word)}" for word in new)]
+            reason = f"the stack's {what} {', '.join(said) if said else 'orders them otherwise'}"
+        elif ours is _ABSENT:
+            reason = f"the stack's {what} does not set it (the cluster has {_shown(theirs)})"
+        elif theirs is _ABSENT:
+            reason = f"the stack's {what} adds {_shown(ours)}"
+        else:
+            reason = f"the stack's {what} has {_shown(ours)} (the cluster has {_shown(theirs)})"
+        notes.append(note(live, dotted(path), "unfit", reason))
+
+
+def _words(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(word, str) for word in value)
+
+
+def _shown(value: Any, limit: int = 80) -> str:
+    text = json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= limit else f"{text[:limit]}…"
+
+
+def _differences(have: Any, want: Any, at: tuple[str | int, ...]) -> Iterable[tuple[tuple[str | int, ...], Any, Any]]:
+    if isinstance(have, dict) and isinstance(want, dict):
+        for key in sorted(set(have) | set(want)):
+            yield from _differences(have.get(key, _ABSENT), want.get(key, _ABSENT), (*at, key))
+    elif isinstance(have, list) and isinstance(want, list) and len(have) == len(want) and not (_words(have) and _words(want)):
+        for index, (one, other) in enumerate(zip(have, want, strict=True)):
+            yield from _differences(one, other, (*at, index))
+    elif have != want:
+        yield at, have, want
 
 
 def dumped(model: BaseModel) -> dict[str, Any]:
