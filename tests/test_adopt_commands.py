@@ -48,9 +48,9 @@ def test_the_report_of_a_real_cluster_names_each_object_and_what_became_of_it(ma
     assert written.endswith(
         "config:\n"
         "  clusterstack:namespaces:\n"
-        "    admin:\n      labels: {istio-injection: enabled}\n"
-        "    agile-tracking:\n      labels: {istio-injection: enabled}\n"
-        "    argocd: {}\n"
+        "    admin:\n      labels: {istio-injection: enabled}\n      onExisting: adopt\n"
+        "    agile-tracking:\n      labels: {istio-injection: enabled}\n      onExisting: adopt\n"
+        "    argocd: {onExisting: adopt}\n"
         "  clusterstack:existingNamespaces:\n"
         "    calico-system:\n      podSecurity: {enforce: privileged}\n      labels: {control-plane: \"true\", name: calico-system}\n"
     )

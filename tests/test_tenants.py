@@ -49,13 +49,13 @@ def _map(*bodies: dict[str, Any], dns: ClusterDns | None = None) -> tuple[dict[s
 )
 def test_pod_security_labels_become_pod_security_per_mode_and_version(labels, pod_security):
     fragment, notes = _map(_namespace("shop", {"team": "shop", **labels}))
-    assert fragment == {"namespaces": {"shop": {"labels": {"team": "shop"}, "podSecurity": pod_security}}}
+    assert fragment == {"namespaces": {"shop": {"labels": {"team": "shop"}, "podSecurity": pod_security, "onExisting": "adopt"}}}
     assert notes == []
 
 
 def test_a_level_the_admission_plugin_does_not_know_is_noted_not_kept():
     fragment, notes = _map(_namespace("shop", {"pod-security.kubernetes.io/enforce": "strict"}))
-    assert fragment == {"namespaces": {"shop": {}}}
+    assert fragment == {"namespaces": {"shop": {"onExisting": "adopt"}}}
     assert notes == [Note("Namespace shop (dump.yaml#0)", "metadata.labels.pod-security.kubernetes.io/enforce", "unfit",
                           "'strict' is not a Pod Security level (privileged, baseline, restricted); not kept")]
 
@@ -95,11 +95,12 @@ def test_quotas_limits_access_and_load_balancers_of_a_tenant():
                     "serviceAccounts": {"deployer": {"automountToken": False}},
                     "editors": {"groups": ["shop-devs"], "serviceAccounts": ["deployer", {"name": "runner", "namespace": "ci"}]},
                 },
+                "onExisting": "adopt",
             }
         },
         "loadBalancers": {
             "web": {"namespace": "shop", "selector": {"app": "web"}, "ports": [{"port": 443, "targetPort": 8443}],
-                    "externalTrafficPolicy": "Local", "sourceRanges": ["203.0.113.0/24"]},
+                    "externalTrafficPolicy": "Local", "sourceRanges": ["203.0.113.0/24"], "onExisting": "adopt"},
         },
     }
     assert notes == [Note("Deployment shop/web (dump.yaml#10)", "", "unfit", "an application's object: the stack declares the namespace's baseline, not its workloads")]
@@ -115,7 +116,8 @@ def test_objects_under_other_names_are_imported_with_a_note_on_the_name():
         _in("shop", "RoleBinding", "custom", "rbac.authorization.k8s.io/v1", roleRef={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "reader"},
             subjects=[{"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": "bo"}]),
     )
-    assert fragment["namespaces"]["shop"] == {"limits": {"container": {"default": {"memory": "512Mi"}}}, "access": {"viewers": {"users": ["ana@example.com"]}}}
+    assert fragment["namespaces"]["shop"] == {"limits": {"container": {"default": {"memory": "512Mi"}}}, "access": {"viewers": {"users": ["ana@example.com"]}},
+                                              "onExisting": "adopt"}
     assert [(n.object, n.field) for n in notes] == [
         ("LimitRange shop/mem-limits (dump.yaml#1)", "metadata.name"),
         ("RoleBinding shop/custom (dump.yaml#3)", "roleRef"),
@@ -126,7 +128,7 @@ def test_objects_under_other_names_are_imported_with_a_note_on_the_name():
 
 def test_a_malformed_quantity_is_a_note_naming_the_object_and_field():
     fragment, notes = _map(_namespace("shop"), _in("shop", "ResourceQuota", "q", spec={"hard": {"pods": "2 pods"}}))
-    assert fragment == {"namespaces": {"shop": {}}}
+    assert fragment == {"namespaces": {"shop": {"onExisting": "adopt"}}}
     [note] = notes
     assert (note.object, note.field, note.outcome) == ("ResourceQuota shop/q (dump.yaml#1)", "spec.hard.pods", "unfit")
 

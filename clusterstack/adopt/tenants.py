@@ -79,13 +79,14 @@ def map_tenants(objects: Sequence[LiveObject], dns: ClusterDns) -> tuple[dict[st
             notes.extend(_system_contents(contents))
             continue
         tenant = _Tenant(name, namespaces.get(name), contents, dns, notes)
-        tenants[name] = tenant.spec
+        # The cluster has these objects: pulumi up takes them over (docs/engine/live.md), never creates them.
+        tenants[name] = {**tenant.spec, "onExisting": "adopt"}
         for service, spec in tenant.load_balancers.items():
             if service in balancers:
                 notes.append(Note(tenant.describe(service), "metadata.name", "unfit", f"a load balancer named {service} is already imported from namespace "
                                   f"{balancers[service]['namespace']}; the stack names load balancers by Service name alone"))
             else:
-                balancers[service] = spec
+                balancers[service] = {**spec, "onExisting": "adopt"}
     fragment = {"namespaces": tenants, "existingNamespaces": existing, "loadBalancers": balancers}
     return {key: value for key, value in fragment.items() if value}, notes
 
