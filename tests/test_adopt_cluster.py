@@ -283,3 +283,13 @@ def test_an_agent_config_nested_past_python_s_recursion_is_a_note():
     _, notes = map_cluster(_agent("[" * 100_000, ["--masq-chain=IP-MASQ", "--nomasq-all-reserved-ranges"]))
     [found] = [n for n in notes if n.field == "data.config"]
     assert "nests too deep" in found.reason
+
+
+def test_an_agent_without_the_reserved_ranges_flag_and_a_list_of_its_own_draws_no_warning():
+    """--nomasq-all-reserved-ranges only changes the default list: with nonMasqueradeCIDRs set, leaving it
+    out of the stack is the same agent, and spares validate's "has no effect" warning."""
+    fragment, _ = map_cluster(_agent("nonMasqueradeCIDRs: [10.0.0.0/8]\n", ["--masq-chain=IP-MASQ"]))
+    assert fragment == {"ipMasq": {"nonMasqueradeCIDRs": ["10.0.0.0/8"], "image": "gke.gcr.io/ip-masq-agent:v2.9.3", "onExisting": "adopt"}}
+    assert [str(w) for w in helpers.load(**fragment).warnings if "nomasqAllReservedRanges" in str(w)] == []
+    fragment, _ = map_cluster(_agent(None, ["--masq-chain=IP-MASQ"]))
+    assert fragment["ipMasq"]["nomasqAllReservedRanges"] is False  # without a list of its own, the flag's absence matters

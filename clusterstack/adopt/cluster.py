@@ -152,10 +152,11 @@ def _ip_masq(objects: Sequence[LiveObject], notes: list[Note]) -> dict[str, Any]
     if daemon_set is not None:
         adopt = adopt or on_existing(daemon_set, notes, "ip-masq-agent, which the cluster runs")
         values.update(_agent_flags(daemon_set, notes))
-    else:
-        values["nomasqAllReservedRanges"] = False  # no agent runs: nothing reserved is kept off the default list
-        if config_map is not None:
-            notes.append(note(config_map, "", "unfit", "no ip-masq-agent DaemonSet reads this config; the stack deploys one with ipMasq"))
+    elif config_map is not None:
+        notes.append(note(config_map, "", "unfit", "no ip-masq-agent DaemonSet reads this config; the stack deploys one with ipMasq"))
+    if "nonMasqueradeCIDRs" in values:
+        # The flag only changes the default list: with a list of its own, the agent ignores it (and validate would say so).
+        values.pop("nomasqAllReservedRanges", None)
     values.update(adopt)
     where = config_map if config_map is not None else daemon_set
     assert where is not None
