@@ -41,7 +41,9 @@ SHIPPED_STORAGE = {
     ("local-path", "rancher.io/local-path"): "k3s creates it (local-path-provisioner)",
 }
 """Default StorageClasses a distribution creates without the addon manager's label: (name,
-provisioner) -> who. The fixtures under tests/data/live/cluster/ cite a dump of each."""
+provisioner) -> who. EKS's: tests/data/live/cluster/eks-gp2.yaml (a dump, cited in its README);
+kind's: kubernetes-sigs/kind pkg/build/nodeimage/const_storage.go (defaultStorageManifest); k3s's:
+k3s-io/k3s manifests/local-storage.yaml."""
 
 _PRIORITY_FIELDS = ("apiVersion", "kind", "metadata", "value", "globalDefault", "preemptionPolicy", "description")
 _STORAGE_FIELDS = ("apiVersion", "kind", "metadata", "provisioner", "parameters", "reclaimPolicy", "volumeBindingMode", "allowVolumeExpansion")
