@@ -143,3 +143,12 @@ def test_missing_paths_binary_files_and_empty_directories_are_named(tmp_path):
         f"{binary}: is not UTF-8 text (byte 0); give what kubectl get -o yaml or -o json printed",
         f"{empty}: holds no manifest (no file ending in .yaml, .yml, .json)",
     ]
+
+
+def test_a_device_or_a_pipe_is_refused_not_read(tmp_path):
+    pipe = tmp_path / "pipe.yaml"
+    os.mkfifo(pipe)
+    assert _errors([Path("/dev/zero"), pipe]) == [
+        "/dev/zero: is not a file or a directory; give a file kubectl get -o yaml wrote, or a directory of manifests",
+        f"{pipe}: is not a file or a directory; give a file kubectl get -o yaml wrote, or a directory of manifests",
+    ]

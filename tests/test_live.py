@@ -9,7 +9,9 @@ contract, checked on every object every shipped stack and example renders:
 
 from __future__ import annotations
 
+import copy
 import ipaddress
+import random
 from typing import Any
 
 import pytest
@@ -135,3 +137,32 @@ def test_the_read_back_is_stable_and_told_apart() -> None:
     other = read_back({**service, "metadata": {"name": "t", "namespace": "n"}})
     assert other["metadata"]["uid"] != first["metadata"]["uid"]
     assert other["spec"]["clusterIP"] != first["spec"]["clusterIP"]
+
+
+_ODD = [None, [], {}, "x", 0, 1.5, True, [1, "a"], {"a": None}]
+
+
+def _paths(value: Any, at: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [at]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*at, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _paths(item, (*at, index))
+    return found
+
+
+def test_a_hand_edited_dump_never_crashes_the_normalisation() -> None:
+    """Any field of any shipped object replaced by a value of the wrong shape (``ports: true``,
+    ``metadata: 0``): normalised leaves the malformed part for validation to name, never raises."""
+    objects = [d.manifest for root, stack in SHIPPED[:3] for d in evaluate_stack(Project.load(root), stack).objects]
+    chooser = random.Random(24)
+    for _ in range(1500):
+        obj = copy.deepcopy(chooser.choice(objects))
+        path = chooser.choice([p for p in _paths(obj) if p and p[0] not in ("apiVersion", "kind")])
+        parent = obj
+        for part in path[:-1]:
+            parent = parent[part]
+        parent[path[-1]] = copy.deepcopy(chooser.choice(_ODD))
+        assert normalised(normalised(obj)) == normalised(obj), path

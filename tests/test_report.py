@@ -14,7 +14,7 @@ def test_the_report_groups_by_outcome_sorted_and_counts():
         Note("ResourceQuota a/q (d.yaml#1)", "spec.hard.nvidia.com/gpu", "unfit", "an extended resource"),
     ]
     assert render(notes, 7, "stacks/Pulumi.dev.yaml") == (
-        "stacks/Pulumi.dev.yaml: imported 7 objects; 1 not imported, 1 in the raw form, 1 adopted\n"
+        "stacks/Pulumi.dev.yaml: read 7 objects; 1 not imported, 1 in the raw form, 1 adopted\n"
         "not imported (the stack cannot express it):\n"
         "  ResourceQuota a/q (d.yaml#1): spec.hard.nvidia.com/gpu: an extended resource\n"
         "imported in the raw form (the stack keeps it as written, not as intent):\n"
@@ -26,4 +26,4 @@ def test_the_report_groups_by_outcome_sorted_and_counts():
 
 
 def test_an_empty_report_is_one_line():
-    assert render([], 0, "-") == "-: imported 0 objects; 0 not imported, 0 in the raw form, 0 adopted\n"
+    assert render([], 0, "-") == "-: read 0 objects; 0 not imported, 0 in the raw form, 0 adopted\n"

@@ -104,7 +104,8 @@ def _files(path: Path, problems: list[Problem]) -> Iterator[tuple[Path, str]]:
         yield path, str(path)
         return
     if not path.is_dir():
-        problems.append(Problem(str(path), "", "does not exist; give a file kubectl get -o yaml wrote, or a directory of manifests"))
+        what = "is not a file or a directory" if path.exists() else "does not exist"
+        problems.append(Problem(str(path), "", f"{what}; give a file kubectl get -o yaml wrote, or a directory of manifests"))
         return
     root = path.resolve()
     found = False

@@ -8,8 +8,10 @@ the stack file is as it was.
 
 from __future__ import annotations
 
+import copy
+import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,9 @@ from ..components.cluster import ClusterDns, ClusterSpec
 from ..errors import ClusterstackError, Problem
 from ..files import write_atomic
 from ..kube.live import normalised
+from ..kube.names import SYSTEM_PRIORITY_CLASSES
+from ..kube.paths import dotted
+from ..kube.schema import schema_problems
 from ..stack.files import PREFIX, Layer, StackConfig, deep_merge
 from ..stack.project import Project
 from ..stack.spec import load_spec
@@ -60,17 +65,60 @@ def read(objects: Sequence[LiveObject], base: Mapping[str, Any] | None = None) -
         if live.kind not in READ_KINDS:
             notes.append(Note(live.describe(), "", "unfit", f"clusterstack does not manage {live.kind} objects"))
             continue
-        try:
-            kept.append(LiveObject(live.source, normalised(live.body)))
-        except (ValueError, TypeError, KeyError) as error:
-            notes.append(Note(live.describe(), "", "unfit", f"cannot be read: {error}"))
+        # The API's schema first: every mapper may then rely on the object's shape (labels a map of
+        # strings, ports a list of objects), however the dump was made or edited.
+        invalid = next(iter(schema_problems(live.body)), None)
+        if invalid is not None:
+            notes.append(Note(live.describe(), dotted(invalid.path), "unfit", f"not a valid {live.kind}: {invalid.message}; not read"))
+            continue
+        kept.append(LiveObject(live.source, normalised(live.body)))
     cluster_values, cluster_notes = cluster.map_cluster(kept)
     dns_values, dns_notes = dns.map_dns(kept)
     values: dict[str, Any] = deep_merge(cluster_values, dns_values)
     where = deep_merge(dict(base) if base is not None else {}, values)
     tenant_values, tenant_notes = tenants.map_tenants(kept, cluster_dns(where))
     values = deep_merge(values, tenant_values)
-    return Imported(values, [*notes, *cluster_notes, *dns_notes, *tenant_notes], len(objects))
+    existing, class_notes = _named_classes(values, deep_merge(where, values))
+    if existing:
+        values = deep_merge(values, {"cluster": {"existing": existing}})
+    return Imported(values, [*notes, *cluster_notes, *dns_notes, *tenant_notes, *class_notes], len(objects))
+
+
+_STORAGE_CLASS_QUOTA = ".storageclass.storage.k8s.io/"
+
+
+def _named_classes(values: Mapping[str, Any], stack: Mapping[str, Any]) -> tuple[dict[str, list[str]], list[Note]]:
+    """The classes the imported quotas name that neither the dump nor the stack declares: the cluster
+    has them (a quota naming a class that does not exist tracks nothing, and no one writes one), so
+    they are listed under ``cluster.existing``, each with a note, rather than refused."""
+    existing = (stack.get("cluster") or {}).get("existing") or {}
+    declared = {
+        "priorityClasses": {*(stack.get("priorityClasses") or {}), *(existing.get("priorityClasses") or ()), *SYSTEM_PRIORITY_CLASSES},
+        "storageClasses": {*(stack.get("storageClasses") or {}), *(existing.get("storageClasses") or ())},
+    }
+    named: dict[str, dict[str, str]] = {"priorityClasses": {}, "storageClasses": {}}
+    for namespace, tenant in sorted((values.get("namespaces") or {}).items()):
+        quotas = [tenant.get("quota") or {}, *(q.get("hard") or {} for q in tenant.get("quotas") or ())]
+        for hard in quotas:
+            for key in hard:
+                if _STORAGE_CLASS_QUOTA in key:
+                    named["storageClasses"].setdefault(key.split(_STORAGE_CLASS_QUOTA)[0], namespace)
+        for quota in tenant.get("quotas") or ():
+            for expression in (quota.get("scopeSelector") or {}).get("matchExpressions") or ():
+                if expression.get("scopeName") == "PriorityClass" and expression.get("operator") in ("In", "NotIn"):
+                    for value in expression.get("values") or ():
+                        named["priorityClasses"].setdefault(value, namespace)
+    found: dict[str, list[str]] = {}
+    notes = []
+    for key, names in named.items():
+        missing = sorted(set(names) - declared[key])
+        if missing:
+            found[key] = sorted({*(existing.get(key) or ()), *missing})
+        for name in missing:
+            kind = "PriorityClass" if key == "priorityClasses" else "StorageClass"
+            notes.append(Note(f"{kind} {name}", "", "adopted", f"named by a quota in {names[name]} but not in the dump: listed under "
+                              f"cluster.existing.{key} as one the cluster has"))
+    return found, notes
 
 
 def cluster_dns(values: Mapping[str, Any]) -> ClusterDns:
@@ -84,6 +132,11 @@ def cluster_dns(values: Mapping[str, Any]) -> ClusterDns:
     except ValidationError:
         spec = ClusterSpec()
     return ClusterDns.node_local(str(node_local.get("localIP", "169.254.20.10")), spec)
+
+
+_STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+"""Pulumi's stack names (pkg/backend/filestate/backend.go, ValidateStackName): the new file's name is
+made of it, so a name with a slash never reaches a path."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +153,8 @@ class Outcome:
 
 def run(project: Project, stack: str, sources: Sequence[Path], *, overwrite: bool = False, write: bool = True) -> Outcome:
     """Import ``sources`` into the stack's file (created if absent); ``write=False`` only computes it."""
+    if not _STACK_NAME.fullmatch(stack):
+        raise ClusterstackError([f"{stack!r} is not a stack name: at most 100 letters, digits, '-', '_' or '.' (Pulumi's rule)"])
     path = project.stack_file(stack)
     display = project.display(path)
     objects = load(sources)
@@ -108,10 +163,21 @@ def run(project: Project, stack: str, sources: Sequence[Path], *, overwrite: boo
     existing = read_bounded(path).decode("utf-8-sig") if stack_layer is not None else None
     base = _platform(StackConfig(stack, tuple(layer for layer in (common_layer, stack_layer) if layer is not None)))
     imported = read(objects, base)
-    values = _without(imported.values, _platform(StackConfig(stack, (common_layer,))) if common_layer is not None else {})
+    values = _without(copy.deepcopy(imported.values), _platform(StackConfig(stack, (common_layer,))) if common_layer is not None else {})
     header = f"# Written by clusterstack import from {', '.join(str(s) for s in sources)}; review it, then preview.\n"
-    merged = merge(existing, values, display, overwrite=overwrite, header=header)
-    _validate(project, stack, merged, common_layer, display)
+    own = stack_layer.config if stack_layer is not None else {}
+    while True:
+        merged = merge(existing, values, display, overwrite=overwrite, header=header)
+        try:
+            _validate(project, stack, merged, common_layer, display)
+            break
+        except ClusterstackError as error:
+            dropped = _drop_refused(values, error.problems, own)
+            if dropped is None:
+                raise ClusterstackError(
+                    [Problem(p.file, p.path, f"{p.message} (in what the import would write; the stack file is untouched)") for p in error.problems]
+                ) from None
+            imported = replace(imported, notes=[*imported.notes, *dropped])
     if write:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, merged.text.encode())
@@ -140,12 +206,32 @@ def _validate(project: Project, stack: str, merged: Merged, common: Layer | None
     common.yaml under it. A problem here is the import's to report: nothing is written."""
     data = parse_yaml(merged.text.encode(), display) or {}
     layer = Layer(display, _keys(project, data.get("config") or {}))
-    try:
-        load_spec(StackConfig(stack, tuple(x for x in (common, layer) if x is not None)))
-    except ClusterstackError as error:
-        raise ClusterstackError(
-            [Problem(p.file, p.path, f"{p.message} (in what the import would write; the stack file is untouched)") for p in error.problems]
-        ) from None
+    load_spec(StackConfig(stack, tuple(x for x in (common, layer) if x is not None)))
+
+
+_DROPPABLE = {"namespaces": "Namespace", "loadBalancers": "Service", "existingNamespaces": "Namespace"}
+
+
+def _drop_refused(values: dict[str, Any], problems: Sequence[Problem], own: Mapping[str, Any]) -> list[Note] | None:
+    """Take out of ``values`` each imported tenant, load balancer or existing namespace the stack as a
+    whole refuses (a LoadBalancer beyond its namespace's quota, a name the API would not take), and a
+    note for each; None when a problem is not one the import brought in, which is then the user's to fix."""
+    notes = []
+    dropped: set[tuple[str, str]] = set()
+    for problem in problems:
+        head, _, rest = problem.path.removeprefix(PREFIX).partition(".")
+        name, _, field = rest.partition(".")
+        entries = values.get(head)
+        known = isinstance(entries, dict) and (name in entries or (head, name) in dropped)
+        if head not in _DROPPABLE or not known or name in (own.get(f"{PREFIX}{head}") or {}):
+            return None
+        if (head, name) not in dropped:
+            del entries[name]  # type: ignore[union-attr]  # a dict: known says so
+            dropped.add((head, name))
+            if not entries:
+                del values[head]
+        notes.append(Note(f"{_DROPPABLE[head]} {name}", field, "unfit", f"{problem.message}; not imported ({problem.path} refused)"))
+    return notes
 
 
 def _without(values: Mapping[str, Any], common: Mapping[str, Any]) -> dict[str, Any]:

@@ -36,6 +36,8 @@ class Matched:
 
     setting: Setting
     raw_reason: str = ""
+    differs: str = ""
+    """Why the stack's own policy will not be what the cluster has, though the setting is its intent."""
 
 
 def match(namespace: str, name: str, spec: Mapping[str, Any], dns: ClusterDns) -> Matched:
@@ -45,6 +47,12 @@ def match(namespace: str, name: str, spec: Mapping[str, Any], dns: ClusterDns) -
     for candidate in _candidates(name, spec):
         if _renders_as(namespace, name, spec, candidate, dns):
             return Matched(candidate)
+    if name == "allow-dns" and _egress_to_dns_only(spec):
+        where = "the kube-dns pods" if not dns.has_node_local_cache else f"the kube-dns pods and {', '.join(dns.host_ips)}"
+        return Matched(("allowDNS", True), differs=(
+            f"allows DNS, but not where the stack's allowDNS sends it ({where}): the first up replaces its rules; "
+            "if the cluster runs NodeLocal DNSCache, set dns.nodeLocal"
+        ))
     if name in GENERATED:
         raise ValueError(
             f"is named like the policy {GENERATED[name]} generates but is not what it generates; the stack cannot hold it "
@@ -55,6 +63,19 @@ def match(namespace: str, name: str, spec: Mapping[str, Any], dns: ClusterDns) -
     if problem is not None:
         raise ValueError(problem)
     return Matched(raw, _raw_reason(name, spec))
+
+
+def same(ours: Mapping[str, Any], theirs: Mapping[str, Any]) -> bool:
+    """Whether two NetworkPolicy specs are the same once the API server's defaults are taken alike."""
+    return bool(_comparable(ours) == _comparable(theirs))
+
+
+def _egress_to_dns_only(spec: Mapping[str, Any]) -> bool:
+    """An egress-only policy for every pod whose every rule is to port 53: an allow-dns of another cluster's DNS."""
+    rules = spec.get("egress")
+    if _policy_types(spec) != ["Egress"] or spec.get("podSelector") not in (None, {}) or not isinstance(rules, list) or not rules:
+        return False
+    return all(isinstance(r, dict) and r.get("ports") and all(isinstance(p, dict) and p.get("port") == 53 for p in r["ports"]) for r in rules)
 
 
 def _raw_reason(name: str, spec: Mapping[str, Any]) -> str:
@@ -173,7 +194,7 @@ def _renders_as(namespace: str, name: str, spec: Mapping[str, Any], setting: Set
     rendered = [p for p in build_network_policies(namespace, args, dns) if p["metadata"]["name"] == name]
     if len(rendered) != 1:
         return False
-    return bool(_comparable(rendered[0]["spec"]) == _comparable(spec))
+    return same(rendered[0]["spec"], spec)
 
 
 def _comparable(spec: Mapping[str, Any]) -> Any:

@@ -39,12 +39,12 @@ def unfit(notes: Iterable[Note]) -> list[Note]:
     return [note for note in notes if note.outcome == "unfit"]
 
 
-def render(notes: Iterable[Note], imported: int, stack_file: str) -> str:
+def render(notes: Iterable[Note], read: int, stack_file: str) -> str:
     """The report as text: a summary line, then each outcome's notes, sorted, under its heading."""
     notes = sorted(set(notes))
     counts = {outcome: sum(1 for note in notes if note.outcome == outcome) for outcome in OUTCOMES}
     summary = f"{counts['unfit']} not imported, {counts['raw']} in the raw form, {counts['adopted']} adopted"
-    lines = [f"{stack_file}: imported {imported} objects; {summary}"]
+    lines = [f"{stack_file}: read {read} objects; {summary}"]
     for outcome in OUTCOMES:
         chosen = [note for note in notes if note.outcome == outcome]
         if chosen:

@@ -24,14 +24,14 @@ from ..components.access import CLUSTER_ROLES, RBAC_GROUP, TenantAccess, binding
 from ..components.cluster import ClusterDns
 from ..components.existing_namespaces import ExistingNamespaceArgs
 from ..components.limits import LIMIT_RANGE_NAME, Limits
-from ..components.load_balancer import LoadBalancerArgs
+from ..components.load_balancer import LoadBalancerArgs, build_load_balancer
 from ..components.pod_security import LABEL_PREFIX, LEVELS, MODES, PodSecurity
 from ..components.pydantic_errors import describe
 from ..components.quota import QuotaSpec
 from ..components.tenant import TENANT_QUOTA_NAME, TenantNamespaceArgs, build_tenant
 from ..kube.names import reserved_namespace
 from ..kube.paths import dotted
-from . import policies
+from . import balancers, policies
 from .dump import LiveObject
 from .report import Note, Outcome
 
@@ -67,11 +67,15 @@ def map_tenants(objects: Sequence[LiveObject], dns: ClusterDns) -> tuple[dict[st
     balancers: dict[str, Any] = {}
     for name in sorted(set(namespaces) | set(by_namespace)):
         contents = by_namespace.get(name, [])
-        if is_system(name):
+        owner = _owner(namespaces.get(name))
+        if is_system(name) or owner:
             if name in namespaces:
                 labels = _existing_labels(namespaces[name], notes)
                 if labels:
                     existing[name] = labels
+                why = f"owned by {owner}" if owner else "a namespace of Kubernetes itself"
+                kept = "the stack patches only its labels (existingNamespaces)" if name in existing else "left as it is (it has no labels to keep)"
+                notes.append(Note(namespaces[name].describe(), "", "adopted", f"{why}: never a tenant; {kept}"))
             notes.extend(_system_contents(contents))
             continue
         tenant = _Tenant(name, namespaces.get(name), contents, dns, notes)
@@ -86,17 +90,22 @@ def map_tenants(objects: Sequence[LiveObject], dns: ClusterDns) -> tuple[dict[st
     return {key: value for key, value in fragment.items() if value}, notes
 
 
+def _owner(namespace: LiveObject | None) -> str:
+    """Who owns a namespace a controller made (an operator's Installation): "" when no one does."""
+    owners = (namespace.body.get("metadata") or {}).get("ownerReferences") if namespace is not None else None
+    if not owners or not isinstance(owners[0], dict):
+        return ""
+    return f"{owners[0].get('kind')} {owners[0].get('name')} ({owners[0].get('apiVersion')})"
+
+
 def _system_contents(contents: Iterable[LiveObject]) -> Iterator[Note]:
     """In a system namespace, what a person added that the stack cannot keep there; the distribution's
     own objects (add-ons, their accounts and bindings) are the cluster mappers' to read."""
     for live in contents:
-        if live.kind in ("ResourceQuota", "LimitRange", "NetworkPolicy") or _is_load_balancer(live):
-            yield Note(live.describe(), "", "unfit", f"{live.namespace} is a system namespace; the stack keeps only its labels (existingNamespaces)")
-
-
-def _is_load_balancer(live: LiveObject) -> bool:
-    spec = live.body.get("spec")
-    return live.kind == "Service" and isinstance(spec, dict) and spec.get("type") == "LoadBalancer"
+        if live.kind in ("ResourceQuota", "LimitRange", "NetworkPolicy") or balancers.is_load_balancer(live):
+            yield Note(live.describe(), "", "unfit", f"{live.namespace} is not the stack's namespace; the stack keeps only its labels (existingNamespaces)")
+        elif live.namespace == "default" and live.kind in ("Service", *APPLICATION_KINDS) and (live.kind, live.name) != ("Service", "kubernetes"):
+            yield Note(live.describe(), "", "unfit", "an application's object: the stack declares the cluster's baseline, not its workloads")
 
 
 def _existing_labels(namespace: LiveObject, notes: list[Note]) -> dict[str, Any]:
@@ -107,7 +116,8 @@ def _existing_labels(namespace: LiveObject, notes: list[Note]) -> dict[str, Any]
     if pod_security is not None:
         spec["podSecurity"] = pod_security
     for key in sorted(set(labels) & set(standard.RESERVED)):
-        notes.append(Note(namespace.describe(), f"metadata.labels.{key}", "unfit", "is a label clusterstack sets on what it owns; not kept"))
+        if not _own_label(key, labels[key]):
+            notes.append(Note(namespace.describe(), f"metadata.labels.{key}", "unfit", "is a label clusterstack sets on what it owns; not kept"))
         del labels[key]
     if labels:
         spec["labels"] = labels
@@ -204,7 +214,8 @@ class _Tenant:
         labels = dict(meta.get("labels") or {})
         pod_security = _pod_security(labels, namespace, self.notes)
         for key in sorted(set(labels) & set(standard.RESERVED)):
-            self._note(namespace, f"metadata.labels.{key}", "is a label clusterstack sets itself; the stack's value replaces it")
+            if not _own_label(key, labels[key]):
+                self._note(namespace, f"metadata.labels.{key}", f"{labels[key]!r}: clusterstack sets this label itself; its value replaces it")
             del labels[key]
         if labels:
             self.spec["labels"] = labels
@@ -260,9 +271,9 @@ class _Tenant:
                     self._note(live, "", "the default ServiceAccount is Kubernetes' own; the stack cannot set its fields")
                 continue
             declared[live.name] = account
-            for field in ("labels",):
-                if (live.body.get("metadata") or {}).get(field):
-                    self._note(live, f"metadata.{field}", "the stack writes no labels on a ServiceAccount; not kept")
+            for key, value in sorted(((live.body.get("metadata") or {}).get("labels") or {}).items()):
+                if not _own_label(key, value):
+                    self._note(live, f"metadata.labels.{key}", "the stack writes no labels of its own on a ServiceAccount; not kept")
         if declared:
             access["serviceAccounts"] = declared
         for live in bindings:
@@ -293,37 +304,24 @@ class _Tenant:
             self.spec["access"] = access
 
     def _service(self, live: LiveObject) -> None:
-        spec = live.body.get("spec") or {}
-        if spec.get("type") != "LoadBalancer":
+        if not balancers.is_load_balancer(live):
             self._note(live, "", "an application's Service (not type LoadBalancer): the stack declares only load balancers")
             return
-        meta = live.body.get("metadata") or {}
-        args: dict[str, Any] = {"namespace": self.name, "selector": dict(spec.get("selector") or {}), "ports": []}
-        for port in spec.get("ports") or []:
-            # nodePort is the API server's choice unless asked for; the stack leaves it to the server.
-            args["ports"].append({k: port[k] for k in ("name", "port", "targetPort", "protocol") if k in port})
-        optional = {
-            "externalTrafficPolicy": "externalTrafficPolicy", "loadBalancerSourceRanges": "sourceRanges", "loadBalancerClass": "loadBalancerClass",
-            "allocateLoadBalancerNodePorts": "allocateLoadBalancerNodePorts", "ipFamilyPolicy": "ipFamilyPolicy", "ipFamilies": "ipFamilies",
-            "sessionAffinity": "sessionAffinity",
-        }
-        args.update({ours: spec[theirs] for theirs, ours in optional.items() if spec.get(theirs) is not None})
-        if meta.get("annotations"):
-            args["annotations"] = dict(meta["annotations"])
-        if meta.get("labels"):
-            args["labels"] = {k: v for k, v in meta["labels"].items() if k not in standard.RESERVED}
-        # The addresses and ports the API server allocates unless asked for: the stack leaves them to it.
-        for field in sorted(set(spec) - {"type", "selector", "ports", "healthCheckNodePort", "clusterIP", "clusterIPs", *optional}):
-            self._note(live, f"spec.{field}", "is not a setting of the stack's load balancers; not kept")
+        args, notes = balancers.read(live, self.name)
+        self.notes.extend(notes)
         if _valid(LoadBalancerArgs, args, live, self.notes, "spec"):
             self.load_balancers[live.name] = args
 
     def _policies(self, found: Sequence[LiveObject], dns: ClusterDns) -> None:
         network: dict[str, Any] = {}
         for live in found:
-            if live.name.startswith("allow-lb-") and live.name.removeprefix("allow-lb-") in self.load_balancers:
-                self.load_balancers[live.name.removeprefix("allow-lb-")]["allowTraffic"] = True
-                continue  # the load balancer's own policy, which it renders (compared below with the rest)
+            service = live.name.removeprefix("allow-lb-")
+            if live.name.startswith("allow-lb-") and service in self.load_balancers:
+                rendered = build_load_balancer(service, LoadBalancerArgs.model_validate(self.load_balancers[service]), None, True).policy
+                if rendered is not None and policies.same(rendered["spec"], live.body.get("spec") or {}):
+                    self.load_balancers[service]["allowTraffic"] = True  # dropped below where the namespace denies ingress anyway
+                    continue  # the load balancer's own policy, which it renders
+                self.load_balancers[service]["allowTraffic"] = False  # the cluster's own policy of that name is kept instead
             try:
                 matched = policies.match(self.name, live.name, live.body.get("spec") or {}, dns)
             except ValueError as error:
@@ -336,10 +334,15 @@ class _Tenant:
                 network[key] = value
             if matched.raw_reason:
                 self._note(live, "spec", matched.raw_reason, "raw")
+            if matched.differs:
+                self._note(live, "spec", matched.differs)
         if network:
             if "Egress" in network.get("defaultDeny", []) and "allowDNS" not in network:
                 network["allowDNS"] = False  # the cluster's policies allow no DNS: said, so validation knows it is meant
             self.spec["networkPolicy"] = {key: network[key] for key in policies.ORDER if key in network}
+        for balancer in self.load_balancers.values():
+            if balancer.get("allowTraffic") is True and "Ingress" in network.get("defaultDeny", []):
+                del balancer["allowTraffic"]  # the default there: the policy is rendered because ingress is denied
 
     def _validate(self) -> None:
         """Drop what the tenant as a whole refuses (a LimitRange minimum above the quota), with its note."""
@@ -362,6 +365,7 @@ class _Tenant:
         args = TenantNamespaceArgs.model_validate(self.spec)
         rendered = build_tenant(self.name, args, None, dns if args.needs_dns else None)
         by_key = {(o["kind"], o["metadata"]["name"]): o for o in rendered.all()}
+        noted = {(note.object, note.field) for note in self.notes}  # a field noted when it was read is not noted twice
         for (kind, name), live in sorted(self._sources.items()):
             if kind not in ("Namespace", "ResourceQuota", "ServiceAccount") and not (kind == "LimitRange" and name == LIMIT_RANGE_NAME):
                 continue  # bindings are merged by role and policies matched whole, above; load balancers render apart
@@ -371,7 +375,11 @@ class _Tenant:
             for path in _lost(ours, live.body):
                 if kind == "ServiceAccount" and path == "secrets" and _legacy_tokens(live):
                     continue
-                self._note(live, path, "the stack does not write this field; not kept")
+                label = path.removeprefix("metadata.labels.")
+                if label in standard.RESERVED and (kind == "Namespace" or _own_label(label, live.body["metadata"]["labels"][label])):
+                    continue  # the Namespace's were noted above; the others' are clusterstack's own
+                if (live.describe(), path) not in noted:
+                    self._note(live, path, "the stack does not write this field; not kept")
 
 
 def _service_account(live: LiveObject) -> dict[str, Any]:
@@ -389,6 +397,12 @@ def _service_account(live: LiveObject) -> dict[str, Any]:
 def _legacy_tokens(live: LiveObject) -> bool:
     """``secrets`` the token controller of Kubernetes before 1.24 filled in (``<account>-token-<random>``)."""
     return all(isinstance(s, dict) and str(s.get("name", "")).startswith(f"{live.name}-token-") for s in live.body.get("secrets") or [])
+
+
+def _own_label(key: str, value: Any) -> bool:
+    """A label clusterstack wrote itself: managed-by clusterstack, or the environment (the stack's name,
+    which the stack being imported into writes anew)."""
+    return key == standard.ENVIRONMENT or value == standard.standard_labels(None)[standard.MANAGED_BY]
 
 
 def _lost(ours: Any, theirs: Any, at: str = "") -> Iterator[str]:

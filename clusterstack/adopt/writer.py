@@ -10,6 +10,7 @@ left to decide.
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -74,6 +75,8 @@ def _yaml() -> YAML:
     handler.preserve_quotes = True
     handler.width = 4096  # never fold a long line the user wrote on one
     handler.indent(mapping=2, sequence=4, offset=2)  # as the shipped stack files: "key:\n  - item"
+    # [{port: 80}] as written, not ruamel.yaml's default [port: 80] (the same value, which no one writes).
+    handler.brace_single_entry_mapping_in_flow_sequence = True
     return handler
 
 
@@ -120,7 +123,6 @@ def styled(value: Any) -> Any:
         return node
     if isinstance(value, (list, tuple)):
         seq = CommentedSeq(styled(v) for v in value)
-        # A one-key map in a flow list comes out as "[port: 80]", which reads as nothing a person writes.
         if value and all(_is_scalar(v) or _flat_pairs(v) for v in value) and _short(value):
             seq.fa.set_flow_style()
         else:
@@ -130,8 +132,8 @@ def styled(value: Any) -> Any:
 
 
 def _flat_pairs(value: Any) -> bool:
-    """A map of two or more scalars: written in a flow list as {port: 443, protocol: TCP}."""
-    return isinstance(value, Mapping) and len(value) > 1 and all(_is_scalar(x) for x in value.values())
+    """A map of scalars: written in a flow list as {port: 443, protocol: TCP}."""
+    return isinstance(value, Mapping) and bool(value) and all(_is_scalar(x) for x in value.values())
 
 
 def _is_scalar(value: Any) -> bool:
@@ -144,11 +146,20 @@ def _short(value: Any) -> bool:
 
 def _scalar(text: str) -> str:
     """``text`` double-quoted when PyYAML would not read it back, plain, as this very string."""
-    try:
-        read = yaml.safe_load(text) if text.strip() == text and text and "\n" not in text else None
-    except yaml.YAMLError:
-        read = None
-    if read == text and isinstance(read, str) and not text.startswith(("*", "&", "!", "@", "`", "%", "'", '"')):
+    if _plain_reads_back(text):
         return text
     quoted: str = DoubleQuotedScalarString(text)
     return quoted
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_reads_back(text: str) -> bool:
+    try:
+        read = yaml.load(text, Loader=_LOADER) if text.strip() == text and text and "\n" not in text else None
+    except yaml.YAMLError:
+        return False
+    return read == text and isinstance(read, str) and not text.startswith(("*", "&", "!", "@", "`", "%", "'", '"'))
+
+
+# libyaml's parser when PyYAML was built with it, as the project's reader uses (stack/yamlfile.py).
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

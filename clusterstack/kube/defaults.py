@@ -22,6 +22,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .pod_defaults import (
+    as_list,
+    as_map,
     cron_job,
     daemon_set,
     deployment,
@@ -55,12 +57,12 @@ def _service(body: Body, fill: bool) -> None:
         spec.pop("sessionAffinityConfig", None)
     elif spec.get("sessionAffinity") == "ClientIP":
         timeout = {"clientIP": {"timeoutSeconds": 10800}}  # DefaultClientIPServiceAffinitySeconds
-        if fill and not ((spec.get("sessionAffinityConfig") or {}).get("clientIP") or {}).get("timeoutSeconds"):
+        if fill and not as_map(as_map(spec.get("sessionAffinityConfig")).get("clientIP")).get("timeoutSeconds"):
             spec["sessionAffinityConfig"] = timeout
         elif not fill:
             drop(spec, "sessionAffinityConfig", timeout)
     kind = spec.get("type") if spec.get("type") not in (None, "") else "ClusterIP"
-    for port in spec.get("ports") or ():
+    for port in as_list(spec.get("ports")):
         if not isinstance(port, dict):
             continue
         step(port, "protocol", "TCP")
@@ -86,8 +88,8 @@ def _network_policy(body: Body, fill: bool) -> None:
     elif not fill:
         drop(spec, "policyTypes", implied)
     for direction in ("ingress", "egress"):
-        for rule in spec.get(direction) or ():
-            for port in (rule.get("ports") or ()) if isinstance(rule, dict) else ():
+        for rule in as_list(spec.get(direction)):
+            for port in as_list(rule.get("ports")) if isinstance(rule, dict) else []:
                 if isinstance(port, dict):
                     (fill_in if fill else drop)(port, "protocol", "TCP")
 
@@ -97,7 +99,7 @@ def _limit_range(body: Body, fill: bool) -> None:
     ``defaultRequest`` from ``default``, then from ``min``. Undefaulting drops exactly what that would
     fill again: a default equal to the max, a default request equal to the (defaulted) default or,
     where there is no default, to the min."""
-    for item in (body.get("spec") or {}).get("limits") or ():
+    for item in as_list(as_map(body.get("spec")).get("limits")):
         if not isinstance(item, dict):
             continue
         for name in ("min", "max", "default", "defaultRequest", "maxLimitRequestRatio"):
@@ -106,21 +108,21 @@ def _limit_range(body: Body, fill: bool) -> None:
         if item.get("type") != "Container":
             continue
         if fill:
-            default = item["default"] = dict(item.get("default") or {})
-            request = item["defaultRequest"] = dict(item.get("defaultRequest") or {})
-            for key, value in (item.get("max") or {}).items():
+            default = item["default"] = dict(as_map(item.get("default")))
+            request = item["defaultRequest"] = dict(as_map(item.get("defaultRequest")))
+            for key, value in as_map(item.get("max")).items():
                 default.setdefault(key, value)
             for key, value in default.items():
                 request.setdefault(key, value)
-            for key, value in (item.get("min") or {}).items():
+            for key, value in as_map(item.get("min")).items():
                 request.setdefault(key, value)
             if not default:
                 del item["default"]
             if not request:
                 del item["defaultRequest"]
             continue
-        default, request = dict(item.get("default") or {}), dict(item.get("defaultRequest") or {})
-        minimum, maximum = item.get("min") or {}, item.get("max") or {}
+        default, request = dict(as_map(item.get("default"))), dict(as_map(item.get("defaultRequest")))
+        minimum, maximum = as_map(item.get("min")), as_map(item.get("max"))
         for key, value in list(request.items()):
             source = default[key] if key in default else minimum.get(key)
             if source is not None and same_quantity(value, source):
@@ -144,12 +146,14 @@ def _resource_quota(body: Body, fill: bool) -> None:
 
 def _namespace(body: Body, fill: bool) -> None:
     """SetDefaults_Namespace: the label kubernetes.io/metadata.name, the namespace's name."""
-    meta = body.setdefault("metadata", {})
+    meta = body.get("metadata")
+    if not isinstance(meta, dict):
+        return
     name = meta.get("name")
     if not isinstance(name, str) or not name:
         return
     if fill:
-        meta["labels"] = {**(meta.get("labels") or {}), METADATA_NAME_LABEL: name}
+        meta["labels"] = {**as_map(meta.get("labels")), METADATA_NAME_LABEL: name}
     elif isinstance(meta.get("labels"), dict):
         drop(meta["labels"], METADATA_NAME_LABEL, name)
         if not meta["labels"]:

@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .defaults import defaulted, undefaulted
+from .pod_defaults import as_list, as_map
 
 Body = dict[str, Any]
 
@@ -116,7 +117,7 @@ def _without_allocations(body: Body) -> None:
         del spec["ipFamilies"]
     if spec.get("ipFamilyPolicy") == "SingleStack":
         del spec["ipFamilyPolicy"]
-    for port in spec.get("ports") or ():
+    for port in as_list(spec.get("ports")):
         if isinstance(port, dict):
             port.pop("nodePort", None)
     spec.pop("healthCheckNodePort", None)
@@ -186,8 +187,8 @@ def _allocate(service: Body, service_cidr: str, identity: tuple[str, ...]) -> No
     spec.setdefault("ipFamilyPolicy", "SingleStack")
     allocates = kind == "NodePort" or (kind == "LoadBalancer" and spec.get("allocateLoadBalancerNodePorts") is not False)
     low, high = NODE_PORT_RANGE
-    taken = {port.get("nodePort") for port in spec.get("ports") or () if isinstance(port, dict)}
-    for index, port in enumerate(spec.get("ports") or ()):
+    taken = {port.get("nodePort") for port in as_list(spec.get("ports")) if isinstance(port, dict)}
+    for index, port in enumerate(as_list(spec.get("ports"))):
         if allocates and isinstance(port, dict) and port.get("nodePort") is None:
             candidate = low + _digest(*identity, str(index)) % (high - low + 1)
             while candidate in taken:
@@ -199,7 +200,7 @@ def _allocate(service: Body, service_cidr: str, identity: tuple[str, ...]) -> No
 
 
 def _quota_status(quota: Body) -> Body:
-    hard = dict((quota.get("spec") or {}).get("hard") or {})
+    hard = dict(as_map(as_map(quota.get("spec")).get("hard")))
     return {"hard": hard, "used": dict.fromkeys(hard, "0")}
 
 

@@ -27,6 +27,17 @@ PROBE_DEFAULTS = {"timeoutSeconds": 1, "periodSeconds": 10, "successThreshold": 
 _RESOURCE_LISTS = ("requests", "limits")
 
 
+def as_map(value: Any) -> Body:
+    """``value`` when it is a map; else an empty throwaway one. A malformed part of an object (a
+    hand-edited dump: ``ports: true``) is left as it is, for validation to name, never a crash."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    """``value`` when it is a list; else an empty one (as ``as_map``)."""
+    return value if isinstance(value, list) else []
+
+
 def fill_in(target: Body, key: str, value: Any) -> None:
     """Set ``key`` when it is absent or empty (Go's zero value: "" or a nil pointer)."""
     if target.get(key) in (None, ""):
@@ -95,14 +106,14 @@ def _container(container: Body, fill: bool) -> None:
         step(container, "imagePullPolicy", default_pull_policy(image))
     step(container, "terminationMessagePath", TERMINATION_MESSAGE_PATH)
     step(container, "terminationMessagePolicy", "File")
-    for port in container.get("ports") or ():
+    for port in as_list(container.get("ports")):
         if isinstance(port, dict):
             step(port, "protocol", "TCP")  # ContainerPort.Protocol: +default="TCP" (zz_generated.defaults.go)
     for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
         if isinstance(container.get(probe), dict):
             _probe_actions(container[probe], fill)
-    for env in container.get("env") or ():
-        field_ref = (env.get("valueFrom") or {}).get("fieldRef") if isinstance(env, dict) else None
+    for env in as_list(container.get("env")):
+        field_ref = as_map(env.get("valueFrom")).get("fieldRef") if isinstance(env, dict) else None
         if isinstance(field_ref, dict):
             step(field_ref, "apiVersion", "v1")  # SetDefaults_ObjectFieldSelector
     resources = container.get("resources")
@@ -136,10 +147,10 @@ def _pod_spec(spec: Body, fill: bool) -> None:
     step(spec, "terminationGracePeriodSeconds", DEFAULT_GRACE_PERIOD)
     step(spec, "schedulerName", DEFAULT_SCHEDULER)
     for field in ("containers", "initContainers", "ephemeralContainers"):
-        for container in spec.get(field) or ():
+        for container in as_list(spec.get(field)):
             if isinstance(container, dict):
                 _container(container, fill)
-    for volume in spec.get("volumes") or ():
+    for volume in as_list(spec.get("volumes")):
         if isinstance(volume, dict):
             _volume(volume, fill)
 
@@ -195,17 +206,17 @@ def _rolling(strategy: Body, defaults: Mapping[str, Any], fill: bool) -> None:
     if fill:
         fill_in(strategy, "type", "RollingUpdate")
         if strategy["type"] == "RollingUpdate":
-            rolling = strategy.setdefault("rollingUpdate", {})
-            if rolling is None:
-                rolling = strategy["rollingUpdate"] = {}
+            if strategy.get("rollingUpdate") is None:
+                strategy["rollingUpdate"] = {}
+            rolling = as_map(strategy["rollingUpdate"])
             for key, value in defaults.items():
                 fill_in(rolling, key, value)
         return
-    rolling = strategy.get("rollingUpdate")
-    if isinstance(rolling, dict):
+    held = strategy.get("rollingUpdate")
+    if isinstance(held, dict):
         for key, value in defaults.items():
-            drop(rolling, key, value)
-        if not rolling:
+            drop(held, key, value)
+        if not held:
             del strategy["rollingUpdate"]
     if "rollingUpdate" not in strategy:
         drop(strategy, "type", "RollingUpdate")
@@ -273,11 +284,11 @@ def pod(body: Body, fill: bool) -> None:
     _pod_spec(spec, fill)
     (fill_in if fill else drop)(spec, "enableServiceLinks", True)
     for field in ("containers", "initContainers"):
-        for container in spec.get(field) or ():
+        for container in as_list(spec.get(field)):
             resources = container.get("resources") if isinstance(container, dict) else None
             if not isinstance(resources, dict) or not isinstance(resources.get("limits"), dict):
                 continue
-            requests = dict(resources.get("requests") or {})
+            requests = dict(as_map(resources.get("requests")))
             for key, value in resources["limits"].items():
                 if fill:
                     requests.setdefault(key, value)
