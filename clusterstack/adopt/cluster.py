@@ -28,7 +28,22 @@ from ..components.ip_masq import NAMESPACE as IP_MASQ_NAMESPACE
 from ..components.ip_masq import IpMasqArgs, build_ip_masq
 from ..kube.names import SYSTEM_PRIORITY_CLASSES
 from .dump import LiveObject
-from .fitting import bundle_notes, checked, containers, dig, dumped, find, foreign_metadata, leftover, listed, note, on_existing, shipped, unreadable
+from .fitting import (
+    IMPORTED,
+    bundle_notes,
+    checked,
+    containers,
+    dig,
+    dumped,
+    find,
+    foreign_metadata,
+    leftover,
+    listed,
+    note,
+    on_existing,
+    shipped,
+    unreadable,
+)
 from .report import Note
 
 BETA_DEFAULT_CLASS_ANNOTATION = "storageclass.beta.kubernetes.io/is-default-class"
@@ -83,6 +98,7 @@ def _priority_class(live: LiveObject, existing: dict[str, list[str]], notes: lis
         return None
     body = live.body
     values: dict[str, Any] = {key: body[key] for key in ("value", "globalDefault", "preemptionPolicy", "description") if key in body}
+    values.update(on_existing(live, notes, "the cluster's class", IMPORTED))
     foreign_metadata(live, notes)
     leftover(live, body, _PRIORITY_FIELDS, "", notes)
     args = checked(PriorityClassArgs, values, live, "", notes)
@@ -112,6 +128,7 @@ def _storage_class(live: LiveObject, existing: dict[str, list[str]], notes: list
         notes.append(note(live, f"metadata.annotations.{BETA_DEFAULT_CLASS_ANNOTATION}", "unfit", (
             f"the beta annotation: the stack writes {DEFAULT_CLASS_ANNOTATION} instead (default: true where this one is \"true\"); this one stays until removed"
         )))
+    values.update(on_existing(live, notes, "the cluster's class", IMPORTED))
     foreign_metadata(live, notes, kept=(DEFAULT_CLASS_ANNOTATION, BETA_DEFAULT_CLASS_ANNOTATION))
     leftover(live, body, _STORAGE_FIELDS, "", notes)
     args = checked(StorageClassArgs, values, live, "", notes)
