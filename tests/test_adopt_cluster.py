@@ -127,8 +127,22 @@ def _class(kind: str, name: str, **fields: Any) -> LiveObject:
 
 def test_a_class_read_back_without_defaulted_fields_is_read_as_the_api_server_defaults_it():
     fragment, notes = map_cluster([_class("StorageClass", "plain", provisioner="ebs.csi.aws.com"), _class("PriorityClass", "mid", value=10)])
-    assert fragment == {"storageClasses": {"plain": {"provisioner": "ebs.csi.aws.com", "volumeBindingMode": "Immediate"}}, "priorityClasses": {"mid": {"value": 10}}}
-    assert notes == []
+    assert fragment == {
+        "storageClasses": {"plain": {"provisioner": "ebs.csi.aws.com", "volumeBindingMode": "Immediate", "onExisting": "adopt"}},
+        "priorityClasses": {"mid": {"value": 10, "onExisting": "adopt"}},
+    }
+    assert [(n.outcome, n.field) for n in notes] == [("adopted", "")] * 2
+
+
+def test_a_class_clusterstack_did_not_make_is_taken_over_not_created():
+    """onExisting: adopt (pulumi-kubernetes' import option, docs/engine/live.md): creating it would fail
+    with AlreadyExists. A class carrying clusterstack's label is the stack's own already."""
+    own = {"labels": {"app.kubernetes.io/managed-by": "clusterstack", "clusterstack.io/environment": "prod"}}
+    fragment, notes = map_cluster([_class("PriorityClass", "made-by-hand", value=10), _class("PriorityClass", "ours", value=20, metadata=own)])
+    assert fragment == {"priorityClasses": {"made-by-hand": {"value": 10, "onExisting": "adopt"}, "ours": {"value": 20}}}
+    [found] = notes
+    assert (found.object, found.outcome) == ("PriorityClass made-by-hand (dump.yaml)", "adopted")
+    assert "import option" in found.reason
 
 
 def test_what_the_cluster_ships_is_listed_as_existing_and_adopted_never_created():
@@ -168,7 +182,7 @@ def test_the_default_class_by_either_annotation_true_exactly_and_one_only():
     ])
     classes = fragment["storageClasses"]
     assert [name for name, values in classes.items() if values.get("default")] == ["a-old"]
-    assert sorted((n.object.split(" (")[0], n.field, n.outcome) for n in notes) == [
+    assert sorted((n.object.split(" (")[0], n.field, n.outcome) for n in notes if n.outcome == "unfit") == [
         ("StorageClass a-old", "metadata.annotations.storageclass.beta.kubernetes.io/is-default-class", "unfit"),
         ("StorageClass b-new", "metadata.annotations.storageclass.kubernetes.io/is-default-class", "unfit"),
         ("StorageClass c-yes", "metadata.annotations.storageclass.kubernetes.io/is-default-class", "unfit"),
@@ -184,8 +198,8 @@ def test_what_the_stack_cannot_express_is_a_note_on_its_field():
             metadata={"labels": {"team": "storage"}, "annotations": {"owner": "storage@example.com", "kubectl.kubernetes.io/last-applied-configuration": "{}"}},
         ),
     ])
-    assert fragment == {"storageClasses": {"nfs": {"provisioner": "nfs.csi.k8s.io", "volumeBindingMode": "Immediate"}}}
-    assert sorted((n.field, n.outcome) for n in notes) == [
+    assert fragment == {"storageClasses": {"nfs": {"provisioner": "nfs.csi.k8s.io", "volumeBindingMode": "Immediate", "onExisting": "adopt"}}}
+    assert sorted((n.field, n.outcome) for n in notes if n.outcome == "unfit") == [
         ("allowedTopologies", "unfit"),
         ("metadata.annotations.owner", "unfit"),
         ("metadata.labels.team", "unfit"),
@@ -207,7 +221,7 @@ def test_what_the_stack_cannot_express_is_a_note_on_its_field():
 def test_a_value_the_stack_refuses_is_a_note_naming_object_and_field(live, field, words):
     fragment, notes = map_cluster([live])
     assert fragment == {}
-    [found] = notes
+    [found] = [n for n in notes if n.outcome == "unfit"]
     assert (found.object, found.field, found.outcome) == (live.describe(), field, "unfit")
     assert words in found.reason
 
@@ -283,3 +297,13 @@ def test_an_agent_config_nested_past_python_s_recursion_is_a_note():
     _, notes = map_cluster(_agent("[" * 100_000, ["--masq-chain=IP-MASQ", "--nomasq-all-reserved-ranges"]))
     [found] = [n for n in notes if n.field == "data.config"]
     assert "nests too deep" in found.reason
+
+
+def test_an_agent_without_the_reserved_ranges_flag_and_a_list_of_its_own_draws_no_warning():
+    """--nomasq-all-reserved-ranges only changes the default list: with nonMasqueradeCIDRs set, leaving it
+    out of the stack is the same agent, and spares validate's "has no effect" warning."""
+    fragment, _ = map_cluster(_agent("nonMasqueradeCIDRs: [10.0.0.0/8]\n", ["--masq-chain=IP-MASQ"]))
+    assert fragment == {"ipMasq": {"nonMasqueradeCIDRs": ["10.0.0.0/8"], "image": "gke.gcr.io/ip-masq-agent:v2.9.3", "onExisting": "adopt"}}
+    assert [str(w) for w in helpers.load(**fragment).warnings if "nomasqAllReservedRanges" in str(w)] == []
+    fragment, _ = map_cluster(_agent(None, ["--masq-chain=IP-MASQ"]))
+    assert fragment["ipMasq"]["nomasqAllReservedRanges"] is False  # without a list of its own, the flag's absence matters

@@ -471,3 +471,8 @@ def test_eks_s_budget_beside_a_corefile_of_the_stack_s_is_adopted():
     assert fragment == {"dns": {"coredns": {"stubDomains": {"consul.local": ["10.150.0.1"]}, "pdb": {"onExisting": "adopt"}}}}
     assert [(n.object.split(" (")[0], n.outcome) for n in notes] == [("PodDisruptionBudget kube-system/coredns", "adopted")]
     assert helpers.problems(**fragment) == []
+
+
+def test_a_tenant_s_configmap_with_a_key_named_linear_is_not_taken_for_an_autoscaler_s():
+    _, notes = map_dns([_configmap("settings", {"linear": "{}"}, namespace="shop"), _configmap("typha-autoscaler", {"ladder": "{}"})])
+    assert [n.object for n in notes] == ["ConfigMap kube-system/typha-autoscaler (dump.yaml#typha-autoscaler)"]

@@ -28,7 +28,22 @@ from ..components.ip_masq import NAMESPACE as IP_MASQ_NAMESPACE
 from ..components.ip_masq import IpMasqArgs, build_ip_masq
 from ..kube.names import SYSTEM_PRIORITY_CLASSES
 from .dump import LiveObject
-from .fitting import bundle_notes, checked, containers, dig, dumped, find, foreign_metadata, leftover, listed, note, on_existing, shipped, unreadable
+from .fitting import (
+    IMPORTED,
+    bundle_notes,
+    checked,
+    containers,
+    dig,
+    dumped,
+    find,
+    foreign_metadata,
+    leftover,
+    listed,
+    note,
+    on_existing,
+    shipped,
+    unreadable,
+)
 from .report import Note
 
 BETA_DEFAULT_CLASS_ANNOTATION = "storageclass.beta.kubernetes.io/is-default-class"
@@ -41,7 +56,9 @@ SHIPPED_STORAGE = {
     ("local-path", "rancher.io/local-path"): "k3s creates it (local-path-provisioner)",
 }
 """Default StorageClasses a distribution creates without the addon manager's label: (name,
-provisioner) -> who. The fixtures under tests/data/live/cluster/ cite a dump of each."""
+provisioner) -> who. EKS's: tests/data/live/cluster/eks-gp2.yaml (a dump, cited in its README);
+kind's: kubernetes-sigs/kind pkg/build/nodeimage/const_storage.go (defaultStorageManifest); k3s's:
+k3s-io/k3s manifests/local-storage.yaml."""
 
 _PRIORITY_FIELDS = ("apiVersion", "kind", "metadata", "value", "globalDefault", "preemptionPolicy", "description")
 _STORAGE_FIELDS = ("apiVersion", "kind", "metadata", "provisioner", "parameters", "reclaimPolicy", "volumeBindingMode", "allowVolumeExpansion")
@@ -81,6 +98,7 @@ def _priority_class(live: LiveObject, existing: dict[str, list[str]], notes: lis
         return None
     body = live.body
     values: dict[str, Any] = {key: body[key] for key in ("value", "globalDefault", "preemptionPolicy", "description") if key in body}
+    values.update(on_existing(live, notes, "the cluster's class", IMPORTED))
     foreign_metadata(live, notes)
     leftover(live, body, _PRIORITY_FIELDS, "", notes)
     args = checked(PriorityClassArgs, values, live, "", notes)
@@ -110,6 +128,7 @@ def _storage_class(live: LiveObject, existing: dict[str, list[str]], notes: list
         notes.append(note(live, f"metadata.annotations.{BETA_DEFAULT_CLASS_ANNOTATION}", "unfit", (
             f"the beta annotation: the stack writes {DEFAULT_CLASS_ANNOTATION} instead (default: true where this one is \"true\"); this one stays until removed"
         )))
+    values.update(on_existing(live, notes, "the cluster's class", IMPORTED))
     foreign_metadata(live, notes, kept=(DEFAULT_CLASS_ANNOTATION, BETA_DEFAULT_CLASS_ANNOTATION))
     leftover(live, body, _STORAGE_FIELDS, "", notes)
     args = checked(StorageClassArgs, values, live, "", notes)
@@ -152,10 +171,11 @@ def _ip_masq(objects: Sequence[LiveObject], notes: list[Note]) -> dict[str, Any]
     if daemon_set is not None:
         adopt = adopt or on_existing(daemon_set, notes, "ip-masq-agent, which the cluster runs")
         values.update(_agent_flags(daemon_set, notes))
-    else:
-        values["nomasqAllReservedRanges"] = False  # no agent runs: nothing reserved is kept off the default list
-        if config_map is not None:
-            notes.append(note(config_map, "", "unfit", "no ip-masq-agent DaemonSet reads this config; the stack deploys one with ipMasq"))
+    elif config_map is not None:
+        notes.append(note(config_map, "", "unfit", "no ip-masq-agent DaemonSet reads this config; the stack deploys one with ipMasq"))
+    if "nonMasqueradeCIDRs" in values:
+        # The flag only changes the default list: with a list of its own, the agent ignores it (and validate would say so).
+        values.pop("nomasqAllReservedRanges", None)
     values.update(adopt)
     where = config_map if config_map is not None else daemon_set
     assert where is not None

@@ -130,10 +130,21 @@ def _flags(container: dict[str, Any]) -> dict[str, str]:
 
 def _other_parameters(objects: Sequence[LiveObject], used: LiveObject | None, notes: list[Note]) -> None:
     """A note for each autoscaler's parameters that ``dns.autoscaler`` does not come from (AKS's
-    coredns-autoscaler, an autoscaler of something else): never silently passed over."""
+    coredns-autoscaler, an autoscaler of something else): never silently passed over. Those are the
+    ConfigMaps in kube-system holding ``linear`` or ``ladder``, and those an autoscaler's ``--configmap``
+    names (a tenant's own ConfigMap with such a key is the tenants' business)."""
+    named = {
+        (flags.get("--namespace", live.namespace), flags["--configmap"])
+        for live in objects
+        if live.kind == "Deployment"
+        for flags in map(_flags, _cpa_containers(live))
+        if "--configmap" in flags
+    }
     for live in objects:
         data = live.body.get("data")
-        if live.kind == "ConfigMap" and live is not used and isinstance(data, dict) and set(data) & set(_MODES):
+        if live.kind != "ConfigMap" or live is used or (live.namespace != "kube-system" and (live.namespace, live.name) not in named):
+            continue
+        if isinstance(data, dict) and set(data) & set(_MODES):
             notes.append(note(live, "data", "unfit", (
                 f"the parameters of an autoscaler other than {NAME} (AKS's coredns-autoscaler scales CoreDNS itself: tune it here); "
                 "the stack's dns.autoscaler does not take them over"

@@ -66,14 +66,19 @@ def shipped(live: LiveObject) -> str | None:
     return None
 
 
-def on_existing(live: LiveObject, notes: list[Note], what: str) -> dict[str, str]:
-    """``{"onExisting": "adopt"}`` for an add-on the cluster has that clusterstack did not make (it
-    must be patched, not created: creating it fails with AlreadyExists), with its note; ``{}`` for
-    clusterstack's own."""
+PATCHED = "patches the fields the stack sets onto it"
+"""How ``onExisting: adopt`` takes over an add-on: a server-side-apply patch (docs/engine/live.md)."""
+IMPORTED = "takes it over with pulumi-kubernetes' import option; the stack owns it from then on"
+"""How it takes over a class: the ``import`` resource option (docs/engine/live.md)."""
+
+
+def on_existing(live: LiveObject, notes: list[Note], what: str, how: str = PATCHED) -> dict[str, str]:
+    """``{"onExisting": "adopt"}`` for an object the cluster has that clusterstack did not make
+    (creating it would fail with AlreadyExists), with its note; ``{}`` for clusterstack's own."""
     if ours(live):
         return {}
     why = shipped(live)
-    notes.append(note(live, "", "adopted", f"{what}: onExisting: adopt patches the fields the stack sets onto it{'; ' + why if why else ''}"))
+    notes.append(note(live, "", "adopted", f"{what}: onExisting: adopt {how}{'; ' + why if why else ''}"))
     return {"onExisting": "adopt"}
 
 
