@@ -28,10 +28,11 @@ from typing_extensions import Required
 
 from ..kube import names
 from ..kube.findings import Finding, Findings
+from ..kube.lifecycle import OnExisting
 from ..kube.manifest import Bundle, Manifest
 from .labels import object_meta, stack_environment
 from .model import AnnotationValueInput, Model, raise_problems
-from .register import child_name, register
+from .register import adopting, child_name, register
 
 USER_PRIORITY_MAX = 1_000_000_000
 """The largest value a PriorityClass of a user may have; higher ones are the system's (pkg/apis/scheduling)."""
@@ -98,6 +99,7 @@ class PriorityClassArgsDict(TypedDict, total=False):
     globalDefault: bool
     preemptionPolicy: PreemptionPolicy
     description: str
+    onExisting: OnExisting
 # </generated>
 
 
@@ -111,11 +113,17 @@ class PriorityClassArgs(Model):
     preemption_policy: PreemptionPolicy = "PreemptLowerPriority"
     """``Never``: such pods wait in front of lower ones but never evict them."""
     description: str = ""
+    on_existing: OnExisting = "fail"
+    """``adopt``: the cluster has this class already (made by hand, written down by ``clusterstack
+    import``); take it over with pulumi-kubernetes' ``import`` option instead of creating it (which
+    fails with AlreadyExists). The stack owns it from then on. A class the cluster's distribution
+    ships belongs under ``clusterstack:cluster.existing`` instead."""
 
     # <generated from the fields of PriorityClassArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(
             self, *, value: int, global_default: bool = False, preemption_policy: PreemptionPolicy = "PreemptLowerPriority", description: str = "",
+            on_existing: OnExisting = "fail",
         ) -> None: ...
     # </generated>
 
@@ -130,6 +138,7 @@ class StorageClassArgsDict(TypedDict, total=False):
     volumeBindingMode: VolumeBindingMode
     allowVolumeExpansion: bool
     default: bool
+    onExisting: OnExisting
 # </generated>
 
 
@@ -145,12 +154,16 @@ class StorageClassArgs(Model):
     allow_volume_expansion: bool = False
     default: bool = False
     """Claims that name no class get this one (one class at most)."""
+    on_existing: OnExisting = "fail"
+    """``adopt``: take the cluster's class of this name over with pulumi-kubernetes' ``import`` option
+    instead of creating it (as a priority class's ``onExisting``)."""
 
     # <generated from the fields of StorageClassArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
         def __init__(
             self, *, provisioner: Provisioner, parameters: Mapping[str, str | pulumi.Output[str]] = ..., reclaim_policy: ReclaimPolicy = "Delete",
             volume_binding_mode: VolumeBindingMode = "WaitForFirstConsumer", allow_volume_expansion: bool = False, default: bool = False,
+            on_existing: OnExisting = "fail",
         ) -> None: ...
     # </generated>
 
@@ -243,10 +256,12 @@ class ClusterClasses(pulumi.ComponentResource):
         objects = build_classes(priority, storage, stack_environment(environment))
         as_priority = pulumi.ResourceOptions(parent=self, replace_on_changes=list(PRIORITY_CLASS_REPLACED_ON), delete_before_replace=True)
         as_storage = pulumi.ResourceOptions(parent=self, replace_on_changes=list(STORAGE_CLASS_REPLACED_ON), delete_before_replace=True)
-        self.priority_classes = {
-            o["metadata"]["name"]: register(o, as_priority, k8s.scheduling.v1.PriorityClass, child_name(resource_name, o)) for o in objects.priority_classes
-        }
-        self.storage_classes = {
-            o["metadata"]["name"]: register(o, as_storage, k8s.storage.v1.StorageClass, child_name(resource_name, o)) for o in objects.storage_classes
-        }
+        self.priority_classes = {}
+        for o in objects.priority_classes:
+            with adopting(priority[o["metadata"]["name"]].on_existing == "adopt"):
+                self.priority_classes[o["metadata"]["name"]] = register(o, as_priority, k8s.scheduling.v1.PriorityClass, child_name(resource_name, o))
+        self.storage_classes = {}
+        for o in objects.storage_classes:
+            with adopting(storage[o["metadata"]["name"]].on_existing == "adopt"):
+                self.storage_classes[o["metadata"]["name"]] = register(o, as_storage, k8s.storage.v1.StorageClass, child_name(resource_name, o))
         self.register_outputs({"priorityClasses": sorted(self.priority_classes), "storageClasses": sorted(self.storage_classes)})

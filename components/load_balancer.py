@@ -21,13 +21,14 @@ from pydantic.json_schema import SkipJsonSchema
 from typing_extensions import Required
 
 from ..kube.findings import Finding, Findings
+from ..kube.lifecycle import OnExisting
 from ..kube.manifest import Bundle, Manifest
 from ..kube.names import dns1123_label, qualified_name
 from ..kube.network import Protocol, parse_cidr, port_name_problem, port_number_problem
 from .inputs import copied, joined, merged
 from .labels import object_meta, stack_environment
 from .model import AnnotationsInput, DnsLabel, DnsLabelInput, LabelsInput, Model, args_for, raise_problems
-from .register import register
+from .register import adopting, register
 from .tenant import TenantNamespace
 
 NODE_PORT_RANGE = (30000, 32767)
@@ -118,6 +119,7 @@ class LoadBalancerArgsDict(TypedDict, total=False):
     skipAwait: bool
     existingNamespace: bool
     allowTraffic: bool
+    onExisting: OnExisting
 # </generated>
 
 
@@ -154,6 +156,9 @@ class LoadBalancerArgs(Model):
     """The namespace is made outside this stack (otherwise it must be one of clusterstack:namespaces)."""
     allow_traffic: bool | None = None
     """Render the NetworkPolicy admitting the load balancer's traffic: None (default) when the namespace denies ingress."""
+    on_existing: OnExisting = "fail"
+    """``adopt``: the cluster has this Service (and its allow-lb policy) already; take them over with
+    pulumi-kubernetes' ``import`` option instead of creating them, as a tenant's ``onExisting``."""
 
     # <generated from the fields of LoadBalancerArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
@@ -164,7 +169,7 @@ class LoadBalancerArgs(Model):
             allocate_load_balancer_node_ports: bool | None = None, ip_family_policy: IpFamilyPolicy | None = None, ip_families: Sequence[IpFamily] = (),
             session_affinity: SessionAffinity | None = None, annotations: AnnotationsInput = ..., labels: LabelsInput = ..., internal: bool = False,
             cloud: Cloud | None = None, address_pool: str | None = None, skip_await: bool = False, existing_namespace: bool = False,
-            allow_traffic: bool | None = None,
+            allow_traffic: bool | None = None, on_existing: OnExisting = "fail",
         ) -> None: ...
     # </generated>
 
@@ -361,10 +366,11 @@ class LoadBalancer(pulumi.ComponentResource):
             )
         objects = build_load_balancer(spec.name if spec.name is not None else resource_name, spec, stack_environment(environment), denies, namespace)
         children = pulumi.ResourceOptions(parent=self, depends_on=[tenant] if tenant is not None else None)
-        self.service = register(objects.service, children, k8s.core.v1.Service, resource_name)
-        self.policy = (
-            register(objects.policy, children, k8s.networking.v1.NetworkPolicy, f"{resource_name}/allow-lb") if objects.policy is not None else None
-        )
+        with adopting(spec.on_existing == "adopt"):
+            self.service = register(objects.service, children, k8s.core.v1.Service, resource_name)
+            self.policy = (
+                register(objects.policy, children, k8s.networking.v1.NetworkPolicy, f"{resource_name}/allow-lb") if objects.policy is not None else None
+            )
         self.service_name = self.service.metadata.name
         self.cluster_ip = self.service.spec.apply(_cluster_ip)
         self.ingress = self.service.status.apply(_ingress)

@@ -45,6 +45,39 @@ def deletion_options(deletion: Deletion) -> pulumi.ResourceOptions:
 
 
 _LEGACY_NAMES: contextvars.ContextVar[bool] = contextvars.ContextVar("clusterstack_legacy_names", default=False)
+_ADOPTING: contextvars.ContextVar[bool] = contextvars.ContextVar("clusterstack_adopting", default=False)
+
+
+@contextmanager
+def adopting(on: bool = True) -> Iterator[None]:
+    """While it is open (and ``on``), every object registered takes over the cluster's own object of
+    its identity with pulumi-kubernetes' ``import`` resource option, instead of creating it (which
+    fails with AlreadyExists where it exists: pulumi-kubernetes >= 4.29, provider/pkg/await/await.go
+    Creation). For objects the stack owns from then on (a tenant's): the first ``pulumi up`` reads the
+    object (provider.go Read, which fills the inputs from the live object when importing) and records
+    it in Pulumi's state, then updates whatever the program declares differently; later runs with the
+    option still set are ordinary updates (pulumi/pulumi pkg/engine/lifecycletest/import_test.go,
+    TestImportOption: import, then same, then update; a replacement is refused while the option stays:
+    "previously-imported resources that still specify an ID may not be replaced")."""
+    token = _ADOPTING.set(on)
+    try:
+        yield
+    finally:
+        _ADOPTING.reset(token)
+
+
+def import_id(obj: dict[str, Any]) -> str:
+    """The ID pulumi-kubernetes imports an object by: ``<namespace>/<name>``, or ``<name>`` when
+    cluster-scoped (provider/pkg/provider/util.go, parseFqName). Pulumi takes the ID as a plain
+    string when the resource is registered, so a name or namespace given as an Output cannot be one."""
+    meta = obj["metadata"]
+    name, namespace = meta["name"], meta.get("namespace")
+    if not isinstance(name, str) or (namespace is not None and not isinstance(namespace, str)):
+        raise TypeError(
+            f"{obj['kind']} cannot be adopted (onExisting: adopt) while its name or namespace is an Output: Pulumi's import option "
+            "takes the object's ID as a plain string when it is registered; give the name as a string, or create the object instead"
+        )
+    return f"{namespace}/{name}" if namespace else name
 
 
 @contextmanager
@@ -111,8 +144,11 @@ def _answering_to_legacy_name(obj: dict[str, Any], opts: pulumi.ResourceOptions,
 
 
 def register_object(obj: dict[str, Any], opts: pulumi.ResourceOptions, name: str) -> pulumi.CustomResource:
-    """Register ``obj`` as the child ``name``, as its pulumi-kubernetes class (or a CustomResource)."""
+    """Register ``obj`` as the child ``name``, as its pulumi-kubernetes class (or a CustomResource);
+    inside ``adopting()``, importing the cluster's object of that identity."""
     opts = _answering_to_legacy_name(obj, opts, name)
+    if _ADOPTING.get():
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(import_=import_id(obj)))
     cls = resource_class(obj["apiVersion"], obj["kind"])
     if cls is None:
         return k8s.apiextensions.CustomResource(

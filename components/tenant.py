@@ -16,7 +16,7 @@ from pydantic import Field
 from pydantic.json_schema import SkipJsonSchema
 
 from ..kube.findings import Finding, Findings, prefixed, warning
-from ..kube.lifecycle import Deletion
+from ..kube.lifecycle import Deletion, OnExisting
 from ..kube.manifest import Bundle, Manifest
 from ..kube.names import dns1123_label
 from ..kube.paths import KeyPath
@@ -29,7 +29,7 @@ from .model import AnnotationsInput, DnsLabelInput, LabelsInput, Model, Quantity
 from .network_policy import NetworkPolicyArgs, NetworkPolicyArgsDict, build_network_policies, register_policies
 from .pod_security import Level, PodSecurity, PodSecurityArgsDict, label_problems, namespace_labels
 from .quota import Hard, HardInput, QuotaSpec, QuotaSpecArgsDict, build_quota
-from .register import child_name, deletion_options, register
+from .register import adopting, child_name, deletion_options, register
 
 TENANT_QUOTA_NAME = "tenant-quota"
 
@@ -48,6 +48,7 @@ class TenantNamespaceArgsDict(TypedDict, total=False):
     networkPolicy: NetworkPolicyArgs | NetworkPolicyArgsDict
     access: TenantAccess | TenantAccessArgsDict
     deletion: Deletion
+    onExisting: OnExisting
 # </generated>
 
 
@@ -75,6 +76,14 @@ class TenantNamespaceArgs(Model):
     """What removing the tenant does to its Namespace (and so to everything in it): ``delete``,
     ``protect`` (refused until this says ``delete`` and has been applied) or ``retain`` (forgotten,
     left in the cluster). None: the platform's ``namespaceDeletion``, else ``delete``."""
+    on_existing: OnExisting = "fail"
+    """What to do about the tenant's objects the cluster already has (a namespace made by hand, that
+    ``clusterstack import`` wrote down): ``fail`` creates them, and ``pulumi up`` stops with
+    AlreadyExists where one exists; ``adopt`` takes each over with pulumi-kubernetes' ``import``
+    option, so the first ``pulumi up`` records them and changes only what the stack declares
+    otherwise. An import, not the server-side-apply patch the DNS add-ons' ``onExisting: adopt``
+    makes: a tenant owns its objects from then on (removing it deletes them, as if it had created
+    them), where an add-on's objects stay the distribution's."""
 
     # <generated from the fields of TenantNamespaceArgs by `python -m clusterstack.components.args_fronts`: edit those, then run it>
     if TYPE_CHECKING:
@@ -83,7 +92,7 @@ class TenantNamespaceArgs(Model):
             pod_security: PodSecurity | Level | PodSecurityArgsDict | None = None, quota: HardInput | None = None,
             quotas: Sequence[QuotaSpec | QuotaSpecArgsDict] = (), limits: Limits | LimitsArgsDict | None = None,
             network_policy: NetworkPolicyArgs | NetworkPolicyArgsDict | None = None, access: TenantAccess | TenantAccessArgsDict | None = None,
-            deletion: Deletion | None = None,
+            deletion: Deletion | None = None, on_existing: OnExisting = "fail",
         ) -> None: ...
     # </generated>
 
@@ -269,20 +278,21 @@ class TenantNamespace(pulumi.ComponentResource):
         objects = build_tenant(self.namespace_name, self.args, standard.stack_environment(environment), dns_argument(dns, "TenantNamespace", resource_name))
         children = pulumi.ResourceOptions(parent=self)
         protection = pulumi.ResourceOptions.merge(children, deletion_options(self.args.deletion if self.args.deletion is not None else "delete"))
-        self.namespace_resource = register(objects.namespace, protection, k8s.core.v1.Namespace, resource_name)
-        self.quotas = {q["metadata"]["name"]: register(q, children, k8s.core.v1.ResourceQuota, child_name(resource_name, q)) for q in objects.quotas}
-        self.limit_range = (
-            register(objects.limit_range, children, k8s.core.v1.LimitRange, child_name(resource_name, objects.limit_range))
-            if objects.limit_range is not None
-            else None
-        )
-        self.policies = register_policies(resource_name, list(objects.policies), children)
-        self.service_accounts = {
-            a["metadata"]["name"]: register(a, children, k8s.core.v1.ServiceAccount, child_name(resource_name, a)) for a in objects.service_accounts
-        }
-        self.role_bindings = {
-            b["metadata"]["name"]: register(b, children, k8s.rbac.v1.RoleBinding, child_name(resource_name, b)) for b in objects.role_bindings
-        }
+        with adopting(self.args.on_existing == "adopt"):
+            self.namespace_resource = register(objects.namespace, protection, k8s.core.v1.Namespace, resource_name)
+            self.quotas = {q["metadata"]["name"]: register(q, children, k8s.core.v1.ResourceQuota, child_name(resource_name, q)) for q in objects.quotas}
+            self.limit_range = (
+                register(objects.limit_range, children, k8s.core.v1.LimitRange, child_name(resource_name, objects.limit_range))
+                if objects.limit_range is not None
+                else None
+            )
+            self.policies = register_policies(resource_name, list(objects.policies), children)
+            self.service_accounts = {
+                a["metadata"]["name"]: register(a, children, k8s.core.v1.ServiceAccount, child_name(resource_name, a)) for a in objects.service_accounts
+            }
+            self.role_bindings = {
+                b["metadata"]["name"]: register(b, children, k8s.rbac.v1.RoleBinding, child_name(resource_name, b)) for b in objects.role_bindings
+            }
         self.namespace = self.namespace_resource.metadata.name
         self.register_outputs({"namespace": self.namespace})
 

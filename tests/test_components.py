@@ -1,10 +1,15 @@
 """The components under Pulumi's mock runtime: what they register, how it is parented and named, and their outputs."""
 
+import json
+
 import pulumi
 import pytest
 from pydantic import ValidationError
 
 from clusterstack.components import ClusterPlatform, ClusterPlatformArgs, TenantNamespace, TenantNamespaceArgs, build_tenant
+from clusterstack.components.classes import ClusterClasses
+from clusterstack.components.load_balancer import LoadBalancer
+from clusterstack.components.network_policy import NetworkPolicyArgs
 
 
 def _args() -> TenantNamespaceArgs:
@@ -75,3 +80,78 @@ def test_args_are_frozen():
 def test_an_invalid_namespace_name_is_refused_before_anything_registers(pulumi_mocks):
     with pytest.raises(ValueError, match="DNS-1123 label"):
         TenantNamespace("Payments", TenantNamespaceArgs())
+
+
+def _canonical(manifest: dict) -> str:
+    return json.dumps(manifest, sort_keys=True)
+
+
+@pulumi.runtime.test
+def test_an_adopted_tenant_imports_each_of_its_objects(pulumi_mocks):
+    """onExisting: adopt registers every object of the tenant with pulumi-kubernetes' import option,
+    by the ID its provider reads an object by (provider/pkg/provider/util.go parseFqName:
+    <namespace>/<name>, or <name> cluster-scoped); the objects themselves are unchanged."""
+    args = _args().model_copy(update={"on_existing": "adopt", "network_policy": NetworkPolicyArgs(default_deny=["Ingress"])})
+    tenant = TenantNamespace("payments", args, environment="dev")
+    plain = build_tenant("payments", _args().model_copy(update={"network_policy": NetworkPolicyArgs(default_deny=["Ingress"])}), "dev")
+
+    def check(_):
+        children = [r for r in pulumi_mocks.recording().resources if r.type.startswith("kubernetes:")]
+        assert sorted((r.type.rpartition(":")[2], r.import_id) for r in children) == [
+            ("LimitRange", "payments/tenant-limits"),
+            ("Namespace", "payments"),
+            ("NetworkPolicy", "payments/default-deny"),
+            ("ResourceQuota", "payments/tenant-quota"),
+        ]
+        assert sorted((r.inputs for r in children), key=_canonical) == sorted(plain.all(), key=_canonical)
+
+    return pulumi.Output.all(tenant.namespace, *(p.urn for p in tenant.policies.values())).apply(check)
+
+
+@pulumi.runtime.test
+def test_a_tenant_imports_nothing_unless_it_adopts(pulumi_mocks):
+    tenant = TenantNamespace("payments", _args(), environment="dev")
+
+    def check(_):
+        assert {r.import_id for r in pulumi_mocks.recording().resources} == {""}
+
+    return tenant.namespace.apply(check)
+
+
+@pulumi.runtime.test
+def test_an_adopted_class_is_imported_by_its_name(pulumi_mocks):
+    classes = ClusterClasses(
+        "classes",
+        priority_classes={"high": {"value": 1000, "onExisting": "adopt"}, "low": {"value": 1}},
+        storage_classes={"gold": {"provisioner": "ebs.csi.aws.com", "onExisting": "adopt"}},
+        environment="dev",
+    )
+
+    def check(_):
+        imported = {r.name: r.import_id for r in pulumi_mocks.recording().resources if r.type.startswith("kubernetes:")}
+        assert imported == {"classes/high": "high", "classes/low": "", "classes/gold": "gold"}
+
+    return pulumi.Output.all(*(c.urn for c in [*classes.priority_classes.values(), *classes.storage_classes.values()])).apply(check)
+
+
+@pulumi.runtime.test
+def test_an_adopted_load_balancer_imports_its_service_and_policy(pulumi_mocks):
+    balancer = LoadBalancer(
+        "checkout",
+        {"namespace": "payments", "selector": {"app": "checkout"}, "ports": [{"port": 443}], "onExisting": "adopt", "allowTraffic": True},
+        environment="dev",
+    )
+
+    def check(_):
+        imported = {r.type.rpartition(":")[2]: r.import_id for r in pulumi_mocks.recording().resources if r.type.startswith("kubernetes:")}
+        assert imported == {"Service": "payments/checkout", "NetworkPolicy": "payments/allow-lb-checkout"}
+
+    return pulumi.Output.all(balancer.service.urn, balancer.policy.urn).apply(check)
+
+
+def test_an_object_named_by_an_output_cannot_be_adopted():
+    from clusterstack.components.register import import_id
+
+    with pytest.raises(TypeError, match="cannot be adopted"):
+        import_id({"kind": "Namespace", "metadata": {"name": pulumi.Output.from_input("x")}})
+    assert import_id({"kind": "Namespace", "metadata": {"name": "x"}}) == "x"

@@ -1,6 +1,6 @@
 """The import-layers contract: clusterstack's packages import one way, bottom to top.
 
-    base (errors, files) → kube → components → stack → program → testing, engine → analysis → cli
+    base (errors, files) → kube → components → stack → program → testing, engine → analysis, adopt → cli
 
 ``kube`` holds Kubernetes facts and imports no Pulumi; ``components`` builds on it; each layer above
 may use any layer below it and none above. Every import counts, also one inside a function or
@@ -28,6 +28,7 @@ LAYERS: dict[str, int] = {
     "testing": 5,
     "engine": 5,
     "analysis": 6,
+    "adopt": 6,  # maps a cluster's objects onto the stack spec: reads through stack/ and kube/, renders with components/
     "cli": 7,
     "__main__": 8,
 }

@@ -31,6 +31,7 @@ TESTS = REPO / "tests"
 NO_BEHAVIOUR = {
     "clusterstack/__init__.py": "the package's map of layers and one environment variable's name",
     "clusterstack/__main__.py": "``python -m clusterstack``: calls the CLI's main, nothing else",
+    "clusterstack/adopt/__init__.py": "a docstring only",
     "clusterstack/analysis/__init__.py": "a docstring only",
     "clusterstack/engine/__init__.py": "a docstring only (tests/test_engine.py is the engine's end-to-end suite)",
     "clusterstack/kube/__init__.py": "a docstring only",
@@ -84,6 +85,10 @@ COVERED_BY = {
     "components/platform.py": ("test_blocks.py", "the platform's blocks; its cross-part rules in test_findings.py and test_corpus.py"),
     "components/quota.py": ("test_tenant_rules.py", "ValidateResourceQuotaSpec's rules, case by case"),
     "components/register.py": ("test_components.py", "what the components register under Pulumi's mocks"),
+    # Adopting a running cluster (issue 24): the cluster-wide mappers' helpers, verified through the mappers.
+    "clusterstack/adopt/fitting.py": ("test_adopt_cluster.py", "whose an object is and the notes, through map_cluster; test_adopt_dns.py too"),
+    "clusterstack/adopt/dns_coredns.py": ("test_adopt_dns.py", "the Corefile back to dns.coredns, through map_dns"),
+    "clusterstack/adopt/dns_node_local.py": ("test_adopt_dns.py", "NodeLocal DNSCache back to dns.nodeLocal, through map_dns"),
     # CoreDNS, split by job out of coredns.py (issue 22); its suite verifies the block as users set it.
     "components/coredns_args.py": ("test_coredns.py", "CoreDnsArgs and its on_cluster rules, through the block"),
     "components/coredns_corefile.py": ("test_coredns.py", "the Corefile rendered for each setting"),

@@ -14,7 +14,7 @@ import click
 
 from .. import FIELD_DOCS_ENV
 from ..engine.faults import signals_unwind
-from . import analysis_commands, engine_commands, stack_commands
+from . import adopt_commands, analysis_commands, engine_commands, stack_commands
 from .app import cli, shared_options
 
 
@@ -27,7 +27,7 @@ def _share_options(group: click.Group) -> None:
 
 _share_options(cli)
 
-__all__ = ["analysis_commands", "cli", "engine_commands", "main", "stack_commands"]
+__all__ = ["adopt_commands", "analysis_commands", "cli", "engine_commands", "main", "stack_commands"]
 
 
 def main() -> None:

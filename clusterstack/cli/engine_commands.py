@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -31,6 +32,9 @@ from .app import (
 )
 from .progress import Progress
 
+if TYPE_CHECKING:
+    from ..adopt.dump import LiveObject
+
 
 def open_stack(ctx: click.Context, name: str, *, cache: bool = True) -> run.Stack:
     opts = options(ctx)
@@ -47,21 +51,40 @@ def open_stack(ctx: click.Context, name: str, *, cache: bool = True) -> run.Stac
 @refresh_option
 @detailed_exitcode_option
 @no_cache_option
+@click.option(
+    "--live", "live", multiple=True, type=click.Path(path_type=Path),
+    help="Plan against a dump of the cluster (kubectl get -o yaml, or a directory of manifests) instead of the state: what pulumi up would change there.",
+)  # fmt: skip
 @click.pass_context
 def preview(
-    ctx: click.Context, stack: str, full: bool, as_json: bool, out: Path | None, with_refresh: bool, detailed_exitcode: bool, no_cache: bool
+    ctx: click.Context, stack: str, full: bool, as_json: bool, out: Path | None, with_refresh: bool, detailed_exitcode: bool, no_cache: bool,
+    live: tuple[Path, ...],
 ) -> None:
     """Show what up would change: + create, ~ update, -/+ replace, - delete."""
     if out is not None and not out.parent.is_dir():
         raise ClusterstackError([f"--out {out}: the directory {out.parent} does not exist"])
+    refresh_given = ctx.get_parameter_source("with_refresh") == click.core.ParameterSource.COMMANDLINE
+    if live and (out is not None or refresh_given):
+        refused = (
+            "--live plans against a cluster's dump, for reading: it takes neither --out (up applies to the stack's target, "
+            "not to that cluster; pulumi up does) nor --refresh (the dump is what the cluster has)"
+        )
+        raise ClusterstackError([refused])
     target = open_stack(ctx, stack, cache=not no_cache)
-    planned = run.make_plan(target, with_refresh=with_refresh)
+    if live:
+        from ..adopt.dump import load
+        from ..engine.live_plan import make_live_plan
+
+        planned = make_live_plan(target, load(live))
+    else:
+        planned = run.make_plan(target, with_refresh=with_refresh)
     if as_json:
         click.echo(show.plan_json(planned.plan, stack, planned.drift))
     else:
         notes = _reachability_changes(planned.plan, planned.state, planned.evaluation)
         click.echo(show.plan_text(planned.plan, full=full, drift=planned.drift, notes=notes))
-    _note_relayout(target, planned.state)
+    if not live:
+        _note_relayout(target, planned.state)
     if out is not None:
         document = saved.plan_document(target.project, stack, planned.plan, planned.state, planned.evaluation.to_json(), refreshed=with_refresh)
         saved.save_plan(out, document)
@@ -126,16 +149,27 @@ def _apply(stack: run.Stack, the_plan: Plan, state: State | None) -> None:
 @diff_option
 @refresh_option
 @no_cache_option
+@click.option(
+    "--adopt", "adopt", multiple=True, type=click.Path(path_type=Path),
+    help="First record what this dump of the cluster (kubectl get -o yaml, or manifests) holds of the stack in state, as applied.",
+)  # fmt: skip
 @click.pass_context
 def up(
-    ctx: click.Context, stack: str, yes: bool, plan_file: Path | None, allow_namespace_deletion: bool, full: bool, with_refresh: bool, no_cache: bool
+    ctx: click.Context, stack: str, yes: bool, plan_file: Path | None, allow_namespace_deletion: bool, full: bool, with_refresh: bool, no_cache: bool,
+    adopt: tuple[Path, ...],
 ) -> None:
     """Preview, confirm, then apply change by change, recording state after each. With --plan: evaluate
-    and plan again, and apply only if that is exactly the saved plan (else refuse, naming what differs)."""
+    and plan again, and apply only if that is exactly the saved plan (else refuse, naming what differs).
+    With --adopt: first record what the cluster's dump holds of the stack, then plan the rest."""
+    if adopt and plan_file is not None:
+        raise ClusterstackError(["--adopt changes the state a saved plan was made against; adopt first (clusterstack up --adopt), then preview --out again"])
     target = open_stack(ctx, stack, cache=not no_cache)
     reviewed = saved.read_plan(plan_file, target.project, stack) if plan_file is not None else None
     target.evaluate()  # before the lock: a program that fails leaves nothing behind, not even the state directory
+    dumped = _dump(adopt) if adopt else None  # read whole before the lock: a bad dump leaves nothing behind
     with target.store.lock("up", _took_over):
+        if dumped is not None:
+            _adopt(target, dumped, yes)
         if reviewed is not None:
             with_refresh = reviewed.refreshed  # as preview planned it, so drift since then shows as a difference
         planned = run.make_plan(target, with_refresh=with_refresh)
@@ -154,6 +188,30 @@ def up(
         if not yes and reviewed is None:
             confirm("Do you want to apply these changes?")
         _apply(target, the_plan, state)
+
+
+def _dump(paths: tuple[Path, ...]) -> list[LiveObject]:
+    from ..adopt.dump import load
+
+    return load(paths)
+
+
+def _adopt(stack: run.Stack, dumped: list[LiveObject], yes: bool) -> None:
+    """Record what the dump holds of the stack (engine/adopted.py), after showing it and, unless
+    --yes, asking."""
+    from ..engine.adopted import plan_adoption
+
+    planned, state = plan_adoption(stack, dumped)
+    if not planned.changes:
+        click.echo("Nothing to adopt: the state holds every object of the stack the dump has.")
+        return
+    click.echo(f"Adopting {len(planned.changes)} object(s) the cluster has, recorded in state as applied (nothing is sent to the cluster):")
+    for change in planned.changes:
+        click.echo(f"  = {change.key}")
+    if not yes:
+        confirm("Do you want to record them as applied?")
+    run.apply(stack, planned, state)
+    click.echo(f"Adopted {len(planned.changes)} object(s) into the state of stack {stack.name}.")
 
 
 @cli.command()

@@ -25,8 +25,11 @@ def _validator() -> Any:
     import kubernetes_validate
     from kubernetes_validate import utils
 
-    # kubernetes-validate reads and parses the schema files on every call; they never change.
+    # kubernetes-validate reads and parses the schema files on every call, and lists its schema
+    # directories twice per call (all_versions, half the time of checking a small object); neither
+    # ever changes.
     utils.schema_contents = functools.cache(utils.schema_contents)
+    utils.all_versions = functools.cache(utils.all_versions)
     return kubernetes_validate
 
 

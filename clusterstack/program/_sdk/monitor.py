@@ -69,6 +69,7 @@ class RecordingMonitor(internals.MockMonitor):
             replace_on_changes=tuple(request.replaceOnChanges),
             ignore_changes=tuple(request.ignoreChanges),
             custom_timeouts=(request.customTimeouts.create, request.customTimeouts.update, request.customTimeouts.delete),
+            import_id=request.importId,
         )
         return response
 

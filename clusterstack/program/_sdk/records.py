@@ -63,6 +63,8 @@ class Registration:
     Never inherited from a parent: neither the SDK nor the engine passes it down."""
     custom_timeouts: tuple[str, str, str] = ("", "", "")
     """``customTimeouts`` (create, update, delete; "" for unset). Never inherited from a parent."""
+    import_id: str = ""
+    """Pulumi's ``import`` option: the ID of the cluster's object the resource takes over ("" for none)."""
     secrets: frozenset[str] = frozenset()
     """The inputs that were secret (``pulumi.Output.secret``; pulumi-kubernetes makes a Secret's
     ``data`` and ``stringData`` secret), by top-level property name."""

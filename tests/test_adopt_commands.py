@@ -1,0 +1,141 @@
+"""clusterstack/cli/adopt_commands.py: ``clusterstack import`` as a user runs it, on real dumps from
+public sources (tests/data/live/README.md): exit 0 with the report, the stack file written and valid;
+``--strict`` exits 1 when anything did not fit; ``--print`` writes nothing; every error names the
+file, exits 1, prints no traceback and leaves the stack file as it was."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from clusterstack.cli import cli
+
+LIVE = Path(__file__).resolve().parent / "data" / "live"
+REAL = sorted((LIVE / "real").iterdir())
+
+
+def run(project: Path, *args: str):
+    result = CliRunner().invoke(cli, ["--project-dir", str(project), *args])
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+@pytest.mark.parametrize("dump", [*REAL, *sorted((LIVE / "cluster").glob("*.yaml"))], ids=lambda p: p.name)
+def test_a_real_dump_imports_with_a_report_and_validates(dump, make_project):
+    project = make_project({})
+    result = run(project, "import", "-s", "live", "--from", str(dump))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("stacks/Pulumi.live.yaml: read ")
+    validated = run(project, "validate", "-s", "live")
+    assert validated.exit_code == 0, validated.output
+
+
+def test_the_report_of_a_real_cluster_names_each_object_and_what_became_of_it(make_project):
+    project = make_project({})
+    result = run(project, "import", "-s", "live", "--from", str(LIVE / "real" / "k8s-jumper-namespaces.yaml"))
+    dump = LIVE / "real" / "k8s-jumper-namespaces.yaml"
+    assert result.stdout == (
+        "stacks/Pulumi.live.yaml: read 5 objects; 0 not imported, 0 in the raw form, 2 adopted\n"
+        "adopted (the cluster has it; the stack takes it over, never creates it):\n"
+        f"  Namespace calico-system ({dump}#3): owned by Installation default (operator.tigera.io/v1): never a tenant; "
+        "the stack patches only its labels (existingNamespaces)\n"
+        f"  Namespace default ({dump}#4): a namespace of Kubernetes itself: never a tenant; left as it is (it has no labels to keep)\n"
+    )
+    written = (project / "stacks" / "Pulumi.live.yaml").read_text()
+    assert written.endswith(
+        "config:\n"
+        "  clusterstack:namespaces:\n"
+        "    admin:\n      labels: {istio-injection: enabled}\n      onExisting: adopt\n"
+        "    agile-tracking:\n      labels: {istio-injection: enabled}\n      onExisting: adopt\n"
+        "    argocd: {onExisting: adopt}\n"
+        "  clusterstack:existingNamespaces:\n"
+        "    calico-system:\n      podSecurity: {enforce: privileged}\n      labels: {control-plane: \"true\", name: calico-system}\n"
+    )
+
+
+def test_a_directory_of_manifests_imports_every_file_in_order(make_project, tmp_path):
+    repo = tmp_path / "gitops"
+    (repo / "b").mkdir(parents=True)
+    (repo / "a.yaml").write_text((LIVE / "real" / "k8s-jumper-namespaces.yaml").read_text())
+    (repo / "b" / "apps.yaml").write_text((LIVE / "real" / "kubectl-neat-multidoc.yaml").read_text())
+    result = run(make_project({}), "import", "-s", "live", "--from", str(repo), "--print")
+    assert result.exit_code == 0, result.output
+    assert "read 9 objects; 4 not imported, 0 in the raw form, 2 adopted" in result.stderr
+    assert f"Service default/myappservice ({repo}/b/apps.yaml#1)" in result.stderr
+
+
+def test_the_same_object_in_two_real_dumps_is_refused_naming_both(make_project):
+    """The source's Service is in its multi-document file and in its JSON one."""
+    result = run(make_project({}), "import", "-s", "live", "--from", str(LIVE / "real"))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: {LIVE}/real/kubectl-neat-service.json: Service default/myappservice: is the same object as "
+        f"Service default/myappservice ({LIVE}/real/kubectl-neat-multidoc.yaml#1); keep one of them\n"
+    )
+
+
+def test_strict_exits_1_when_something_did_not_fit(make_project):
+    project = make_project({})
+    assert run(project, "import", "-s", "live", "--strict", "--from", str(LIVE / "real" / "kubectl-neat-multidoc.yaml")).exit_code == 1
+    assert run(project, "import", "-s", "other", "--strict", "--from", str(LIVE / "real" / "k8s-jumper-namespaces.yaml")).exit_code == 0
+
+
+def test_print_writes_nothing_and_prints_the_file(make_project):
+    project = make_project({})
+    result = run(project, "import", "-s", "live", "--print", "--from", str(LIVE / "real" / "k8s-jumper-namespaces.yaml"))
+    assert result.exit_code == 0
+    assert result.stdout.startswith("# yaml-language-server: $schema=stack-file.schema.json\n")
+    assert "read 5 objects" in result.stderr
+    assert not (project / "stacks" / "Pulumi.live.yaml").exists()
+
+
+def test_values_the_file_has_are_kept_and_named_unless_overwrite(make_project, tmp_path):
+    project = make_project({"live": "config:\n  clusterstack:namespaces:\n    admin:\n      labels: {istio-injection: disabled}  # on purpose\n"})
+    dump = str(LIVE / "real" / "k8s-jumper-namespaces.yaml")
+    kept = run(project, "import", "-s", "live", "--from", dump)
+    assert "kept: clusterstack:namespaces.admin.labels.istio-injection: the stack file's value stays (--overwrite takes the cluster's)" in kept.stdout
+    assert "labels: {istio-injection: disabled}  # on purpose" in (project / "stacks" / "Pulumi.live.yaml").read_text()
+    run(project, "import", "-s", "live", "--from", dump, "--overwrite")
+    line = (project / "stacks" / "Pulumi.live.yaml").read_text().splitlines()[3]
+    assert line.split() == ["labels:", "{istio-injection:", "enabled}", "#", "on", "purpose"]  # the comment keeps its column
+
+
+def test_common_suggests_what_every_stack_shares(make_project):
+    project = make_project({"a": {"config": {"clusterstack:namespaces": {"admin": {"labels": {"istio-injection": "enabled"}}}}}})
+    result = run(project, "import", "-s", "live", "--common", "--from", str(LIVE / "real" / "k8s-jumper-namespaces.yaml"))
+    assert "every stack holds these too; move them to common.yaml:\nconfig:\n  clusterstack:namespaces:\n    admin:\n      labels: {istio-injection: enabled}\n" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "nope.yaml: does not exist; give a file kubectl get -o yaml wrote, or a directory of manifests"),
+        ("kind: [\n", "dump.yaml: is not valid YAML or JSON"),
+        ("apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Namespace, metadata: {name: a}}\n- {apiVersion: v1, kind: Namespace, metadata: {name: a}}\n",
+         "dump.yaml#1: Namespace a: is the same object as Namespace a (%s#0); keep one of them"),
+    ],
+)
+def test_bad_input_is_one_error_line_naming_the_file_and_the_stack_file_stays(make_project, tmp_path, content, message):
+    original = "config:\n  clusterstack:namespaces:\n    a: {}\n"
+    project = make_project({"live": original})
+    dump = tmp_path / ("nope.yaml" if content is None else "dump.yaml")
+    if content is not None:
+        dump.write_text(content)
+    result = run(project, "import", "-s", "live", "--from", str(dump))
+    assert result.exit_code == 1
+    expected = message % dump if "%s" in message else message
+    assert f"error: {tmp_path}/{expected}" in result.stderr
+    assert (project / "stacks" / "Pulumi.live.yaml").read_text() == original
+
+
+@pytest.mark.parametrize("stack", ["../outside", "a/b", "", "x" * 101, "sp ace"])
+def test_a_stack_name_that_is_not_pulumis_is_refused_before_anything_is_read(make_project, stack):
+    project = make_project({})
+    result = run(project, "import", "-s", stack, "--from", str(LIVE / "real" / "kubectl-neat-service.json"))
+    assert result.exit_code == 1
+    assert result.stderr == f"error: {stack!r} is not a stack name: at most 100 letters, digits, '-', '_' or '.' (Pulumi's rule)\n"
+    assert sorted(p.name for p in (project / "stacks").iterdir()) == ["common.yaml"]
+    assert not (project.parent / "outside.yaml").exists()
