@@ -48,7 +48,7 @@ class Stack:
         with ``cache``, an evaluation of it whose inputs are all unchanged is reused."""
         directory = state_directory(project, state_dir)
         evaluator = Evaluator(project, name, directory if cache else None, guarded=directory)
-        target = open_target(evaluator.target, project.root, name, project.name)
+        target = open_target(evaluator.target, project.root, name, project.name, index=directory / f"{name}.index")
         target.secrets = SecretWriting(evaluator.target.secrets, Sealer(directory))
         return cls(project, evaluator, StateStore(directory, name), target)
 
