@@ -7,6 +7,7 @@ an index that is damaged, or of another target, is ignored."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -134,6 +135,18 @@ def test_entries_not_older_than_the_index_are_read(applied, reads):
 @pytest.mark.parametrize("content", [b"", b"{not json", b'{"version": 1, "files": {}}', b"[1, 2]"])
 def test_a_damaged_index_is_ignored_and_every_file_read(applied, reads, content):
     (applied / ".clusterstack" / "dev.index").write_bytes(content)
+    _edit_in_place(applied / "deploy" / "dev" / PAYMENTS, b"team: payments", b"team: paymentz")
+    assert "drift: Namespace payments: modified" in _refresh(applied)
+    assert PAYMENTS in reads
+
+
+@pytest.mark.parametrize("damage", ["x", [], ["digest"], [None, 1, 2, 3, 4, 5], {"a": 1}])
+def test_a_damaged_entry_is_ignored_and_its_file_read(applied, reads, damage):
+    index = applied / ".clusterstack" / "dev.index"
+    data = json.loads(index.read_bytes())
+    data["files"] = {name: damage for name in data["files"]}
+    index.write_text(json.dumps(data))
+    os.utime(index, ns=(time.time_ns() + 10**9,) * 2)  # (not racy: only the damage makes it unusable)
     _edit_in_place(applied / "deploy" / "dev" / PAYMENTS, b"team: payments", b"team: paymentz")
     assert "drift: Namespace payments: modified" in _refresh(applied)
     assert PAYMENTS in reads

@@ -49,8 +49,10 @@ class StatIndex:
         self.path = path
         """The index file (None: keep none)."""
         self._header = {"version": VERSION, "root": str(root), "layout": layout, "naming": naming}
-        self._loaded: dict[str, list[Any]] | None = None
-        """The trusted entries of the index file (racy ones left out), by file path."""
+        self._loaded: dict[str, Any] | None = None
+        """The entries of the index file, by file path (each checked when used: 60,000 at once cost more)."""
+        self._cutoff = 0
+        """The index file's modification time: entries not older are racy."""
         self._vouched: dict[str, list[Any]] = {}
         """Entries this run established: files it wrote, files it read and found as recorded."""
         self._changed = False
@@ -59,15 +61,18 @@ class StatIndex:
     def unchanged(self, path: Path, digest: str) -> bool:
         """Whether ``path`` (never followed if a symlink) provably still holds the content of ``digest``."""
         known = self._load().get(str(path))
-        if known is None or known[0] != digest:
-            return False
+        try:
+            if known is None or known[0] != digest or not (known[4] < self._cutoff and known[5] < self._cutoff):
+                return False  # unknown, of other content, or racy: read it back
+        except (TypeError, IndexError, KeyError):
+            return False  # a damaged entry
         try:
             status = os.lstat(path)
         except OSError:
             return False
         if not stat.S_ISREG(status.st_mode) or known[1:] != _stat(status):
             return False
-        self._vouched[str(path)] = known
+        self._vouched[str(path)] = [digest, *_stat(status)]
         return True
 
     def vouch(self, path: Path, digest: str, status: os.stat_result, *, wrote: bool) -> None:
@@ -83,18 +88,18 @@ class StatIndex:
 
     def save(self, files: Iterable[tuple[Path, str]]) -> None:
         """Write the index for ``files`` (each path with the digest state records for it), when this run
-        wrote the target or found no usable index. Call only once what it vouches for is durable."""
+        wrote the target or found no usable index: the entries this run established (a file not
+        refreshed in this run is read back by the next refresh). Call only once what it vouches for
+        is durable."""
         if self.path is None:
             return
-        loaded = self._load()
+        self._load()
         if not self._changed:
             return
         kept: dict[str, list[Any]] = {}
         for path, digest in files:
             name = str(path)
             found = self._vouched.get(name)
-            if found is None or found[0] != digest:
-                found = loaded.get(name)
             if found is not None and found[0] == digest:
                 kept[name] = found
         data = json.dumps({**self._header, "files": kept}, separators=(",", ":")).encode()
@@ -111,7 +116,7 @@ class StatIndex:
         try:
             descriptor = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW)
             with os.fdopen(descriptor, "rb") as handle:
-                cutoff = os.fstat(handle.fileno()).st_mtime_ns
+                self._cutoff = os.fstat(handle.fileno()).st_mtime_ns
                 data = json.loads(handle.read())
         except (OSError, ValueError):
             self._changed = True
@@ -120,20 +125,9 @@ class StatIndex:
         if not isinstance(files, dict) or {key: data.get(key) for key in self._header} != self._header:
             self._changed = True
             return self._loaded
-        for name, entry in files.items():
-            if _valid(entry) and entry[4] < cutoff and entry[5] < cutoff:  # else racy: read it back
-                self._loaded[name] = entry
+        self._loaded = files
         return self._loaded
 
 
 def _stat(status: os.stat_result) -> list[int]:
     return [status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns]
-
-
-def _valid(entry: Any) -> bool:
-    return (
-        isinstance(entry, list)
-        and len(entry) == 6
-        and isinstance(entry[0], str)
-        and all(isinstance(value, int) and not isinstance(value, bool) for value in entry[1:])
-    )

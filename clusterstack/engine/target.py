@@ -48,7 +48,7 @@ from ..files import Batch, create, replace
 from ..kube.kinds import ObjectKey
 from ..kube.serialize import to_yaml
 from ..stack.target import Layout, TargetSettings
-from .layout import NAMING, part_name, relative_path
+from .layout import NAMING, file_name, part_name, relative_path
 from .plan import Change
 from .secrets import Sealer, SecretWriting
 from .stat_index import StatIndex
@@ -117,6 +117,7 @@ class DirectoryTarget:
 
     def __init__(self, root: Path, layout: Layout = "object", kustomization: bool = True, naming: int = NAMING) -> None:
         self.root = root
+        self._root_text = str(root)
         self.layout: Layout = layout
         self.naming = naming
         self.kustomization = kustomization
@@ -151,6 +152,8 @@ class DirectoryTarget:
         return found
 
     def _path(self, key: ObjectKey, patch: bool, layout: Layout) -> Path:
+        if layout == "object" and not patch and not key.cluster:  # (most objects: their name, in the root)
+            return self.root / file_name(key, naming=self.naming)
         relative = relative_path(key, naming=self.naming)
         if patch:
             return self.root / relative.parent / PATCHES / relative.name
@@ -308,7 +311,7 @@ class DirectoryTarget:
     def _inside(self, path: Path) -> None:
         """Refuse a path whose directories below the root include a symlink (OSError ELOOP, which read
         reports as a changed file and ``prepare`` names)."""
-        if path.parent == self.root:  # (most files: nothing between them and the root)
+        if os.path.dirname(path) == self._root_text:  # (most files: nothing between them and the root)
             return
         for parent in reversed(path.relative_to(self.root).parents):
             level = self.root / parent
@@ -326,15 +329,15 @@ class DirectoryTarget:
         self._vacated.add(path.parent)
 
     def read(self, entry: Entry) -> dict[str, Any] | None:
+        path = self.path(entry.key, entry.patch)
+        if entry.written and path not in self._read and self._unchanged(path, entry.written):
+            return entry.manifest  # its stat is the one it had holding these bytes: not even read
         if self.secrets.mode != "plaintext" and self.secrets.withheld(entry.key, entry.manifest):
             return entry.manifest  # never written, so nothing in the target to differ from it
-        path = self.path(entry.key, entry.patch)
         unreadable = {"(unreadable)": str(path)}
         if path not in self._read:
             try:
                 self._inside(path)
-                if entry.written and self.stats.unchanged(path, entry.written):
-                    return entry.manifest  # its stat is the one it had holding these bytes: not even read
                 data, status = _read_file_and_stat(path)
             except FileNotFoundError:
                 self._read[path] = None
@@ -365,6 +368,14 @@ class DirectoryTarget:
             return unreadable
         # Secret values read back are compared, and recorded as drift, sealed: state never holds them.
         return self.secrets.sealer.sealed_like(found_document, entry.manifest)
+
+    def _unchanged(self, path: Path, written: str) -> bool:
+        """Whether the stat index vouches that ``path`` holds the bytes of ``written`` (stat_index.py)."""
+        try:
+            self._inside(path)
+        except OSError:
+            return False
+        return self.stats.unchanged(path, written)
 
     def finalize(self, entries: Iterable[Entry]) -> None:
         """One kustomization per cluster directory (the root for the program's one cluster), listing
