@@ -144,7 +144,7 @@ def test_a_damaged_index_is_ignored_and_every_file_read(applied, reads, content)
 def test_a_damaged_entry_is_ignored_and_its_file_read(applied, reads, damage):
     index = applied / ".clusterstack" / "dev.index"
     data = json.loads(index.read_bytes())
-    data["files"] = {name: damage for name in data["files"]}
+    data["files"] = dict.fromkeys(data["files"], damage)
     index.write_text(json.dumps(data))
     os.utime(index, ns=(time.time_ns() + 10**9,) * 2)  # (not racy: only the damage makes it unusable)
     _edit_in_place(applied / "deploy" / "dev" / PAYMENTS, b"team: payments", b"team: paymentz")

@@ -4,8 +4,9 @@ inode, size, modification and change times in nanoseconds), kept beside the stat
 ``<stack>.index``. A refresh reads back only the files whose stat differs; 60,000 unchanged files cost
 an lstat each instead of a read and a hash.
 
-This is git's index, and it is trusted on git's terms (git's ``read-cache.c``, ``ie_match_stat``
-and ``is_racy_timestamp``; ``Documentation/technical/racy-git.txt``):
+This is git's index, and it is trusted on git's terms (git/git ``read-cache.c``: ``ie_match_stat``,
+``is_racy_timestamp``, which takes an entry whose mtime is not older than the index file's as racy, and
+``ce_smudge_racily_clean_entry``; ``Documentation/technical/racy-git.txt``), the change time included:
 
 - Any change to a file's content sets its change time to the current time, and a user cannot set the
   change time back (``utime`` sets the modification time, and itself changes the change time); a file
