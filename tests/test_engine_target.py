@@ -4,7 +4,8 @@ one stack's (its claim file), a file or kustomization of the user's where cluste
 named and nothing is written, file names come from one function that makes neither a path nor a
 reserved name nor one too long, and no symlink is followed out of the target. What it writes is
 recorded only once durable: a run killed before its sync, or whose sync meets a full disk, records
-none of it, and the next run takes what it left (whole files, or the start of one) as its own."""
+none of it (a sync failing midway: exactly what was synced before), and the next run takes what it
+left (whole files, or the start of one) as its own."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import pytest
 import yaml
 
 from clusterstack import files
+from clusterstack.engine import target as target_module
 from clusterstack.engine.store import StateStore
 from tests.test_engine import DEV, cs
 
@@ -198,6 +200,7 @@ def test_a_name_of_253_characters_is_valid_and_up_writes_it(make_project):
 _KILLED_AT_SYNC = """
 import os, signal, sys
 from clusterstack import files
+from clusterstack.engine import target as target_module
 
 real = files.Batch.sync
 
@@ -272,6 +275,35 @@ def test_a_full_disk_met_by_the_sync_is_one_line_records_nothing_unsynced_and_th
     state = StateStore(project / ".clusterstack", "dev").load()
     assert state is not None
     assert state.entries == {}
+    monkeypatch.undo()
+    assert cs(project, "up", "-s", "dev", "--yes").exit_code == 0
+    assert cs(project, "preview", "-s", "dev", "--detailed-exitcode").exit_code == 0
+
+
+def test_a_sync_that_fails_midway_records_exactly_the_changes_synced_before_it(make_project, monkeypatch):
+    """With a sync after every file, the third fails: the two changes synced before it are recorded,
+    none after it, and the next run converges."""
+    if files.syncfs() is None:
+        pytest.skip("no syncfs here")
+    real = files.syncfs()
+    assert real is not None
+    calls = []
+
+    def third_fails(descriptor: int) -> None:
+        calls.append(descriptor)
+        if len(calls) == 3:
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        real(descriptor)
+
+    project = make_project({"dev": DEV})
+    monkeypatch.setattr(target_module, "SYNC_EVERY", 0.0)
+    monkeypatch.setattr(files, "_SYNCFS", [third_fails])
+    failed = cs(project, "up", "-s", "dev", "--yes")
+    assert failed.exit_code == 1
+    assert "cannot write the target: Input/output error" in failed.output
+    state = StateStore(project / ".clusterstack", "dev").load()
+    assert state is not None
+    assert len(state.entries) == 2
     monkeypatch.undo()
     assert cs(project, "up", "-s", "dev", "--yes").exit_code == 0
     assert cs(project, "preview", "-s", "dev", "--detailed-exitcode").exit_code == 0

@@ -198,8 +198,13 @@ class DirectoryTarget:
         yield from self._durable(pending)
 
     def _durable(self, pending: list[Change]) -> Iterator[Change]:
-        """Sync the batch, then release ``pending`` to be recorded (emptied)."""
-        self._batch.sync()
+        """Sync the batch, then release ``pending`` to be recorded (emptied). When the sync fails none
+        of them is known durable: none is released (the next run takes their files as left by a run)."""
+        try:
+            self._batch.sync()
+        except OSError:
+            pending.clear()
+            raise
         released = list(pending)
         pending.clear()
         yield from released
