@@ -24,7 +24,7 @@ import yaml
 from clusterstack import files
 from clusterstack.engine import target as target_module
 from clusterstack.engine.store import StateStore
-from tests.test_engine import DEV, cs
+from tests.test_engine import DEV, cs, edit
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -307,3 +307,20 @@ def test_a_sync_that_fails_midway_records_exactly_the_changes_synced_before_it(m
     monkeypatch.undo()
     assert cs(project, "up", "-s", "dev", "--yes").exit_code == 0
     assert cs(project, "preview", "-s", "dev", "--detailed-exitcode").exit_code == 0
+
+
+def test_a_pipe_planted_where_a_file_is_or_goes_never_blocks_a_run(make_project):
+    """Reading a pipe waits for a writer: the target opens what it reads without waiting, so a pipe at
+    a managed file's place is drift and one where a new file goes is a file clusterstack did not write."""
+    project = make_project({"dev": DEV})
+    assert cs(project, "up", "-s", "dev", "--yes").exit_code == 0
+    deploy = project / "deploy" / "dev"
+    managed = deploy / "namespace--payments.yaml"
+    managed.unlink()
+    os.mkfifo(managed)
+    assert "drift: Namespace payments: modified" in cs(project, "refresh", "-s", "dev").output
+    edit(project, "    checkout:\n", "    orders:\n      quota: {pods: \"3\"}\n    checkout:\n")
+    os.mkfifo(deploy / "namespace--orders.yaml")
+    refused = cs(project, "up", "-s", "dev", "--yes")
+    assert refused.exit_code == 1
+    assert "namespace--orders.yaml: a file clusterstack did not write is where Namespace orders belongs" in refused.output

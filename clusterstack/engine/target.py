@@ -36,6 +36,7 @@ import hashlib
 import hmac
 import json
 import os
+import stat
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -464,8 +465,10 @@ class DirectoryTarget:
         there (nothing included): what a run killed, or cut by a power failure, while it created the
         file leaves (files.create). A user's file holds something else, and is never read through a symlink."""
         try:
-            data = _read_file(path)
+            data, status = _read_file_and_stat(path)
         except OSError:
+            return False
+        if not stat.S_ISREG(status.st_mode):  # a pipe, a device: nothing a run leaves
             return False
         planned = self._file_bytes(sorted(entries, key=lambda e: e.key.sort_key()))
         if planned is not None and planned[0].startswith(data):
@@ -563,8 +566,8 @@ def _read_file(path: Path) -> bytes:
 
 def _read_file_and_stat(path: Path) -> tuple[bytes, os.stat_result]:
     """A file's bytes and its stat taken before they were read (what the stat index records: a write
-    after it changes the stat), never through a symlink."""
-    descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    after it changes the stat), never through a symlink, and never waiting on a pipe planted there."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     with os.fdopen(descriptor, "rb") as handle:
         status = os.fstat(descriptor)
         return handle.read(), status
