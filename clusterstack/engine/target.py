@@ -24,7 +24,7 @@ or a power cut before a sync leaves files no record names, which the next run ta
 again; and a file replaced but not yet recorded differs from what state records, which a refresh
 finds. Reading back skips the files whose stat says they are unchanged (stat_index.py).
 
-One module (~550 lines) because it is one thing: the directory target, whose writing, reading back,
+One module (~580 lines) because it is one thing: the directory target, whose writing, reading back,
 indexing and claim all guard the same rule, that it touches only what it wrote (engine/layout.py
 names the files; files.py writes them).
 """
