@@ -2,18 +2,29 @@
 test it (issue 20): the engine writes and deletes only the files it recorded writing, a directory is
 one stack's (its claim file), a file or kustomization of the user's where clusterstack would write is
 named and nothing is written, file names come from one function that makes neither a path nor a
-reserved name nor one too long, and no symlink is followed out of the target."""
+reserved name nor one too long, and no symlink is followed out of the target. What it writes is
+recorded only once durable: a run killed before its sync, or whose sync meets a full disk, records
+none of it (a sync failing midway: exactly what was synced before), and the next run takes what it
+left (whole files, or the start of one) as its own."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
+from clusterstack import files
+from clusterstack.engine import target as target_module
 from clusterstack.engine.store import StateStore
-from tests.test_engine import DEV, cs
+from tests.test_engine import DEV, cs, edit
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -183,3 +194,133 @@ def test_a_name_of_253_characters_is_valid_and_up_writes_it(make_project):
     assert len(written.name.encode()) <= 255
     assert yaml.safe_load(written.read_text())["metadata"]["name"] == name
     assert cs(project, "preview", "-s", "dev").output.strip() == "No changes."
+
+
+# The CLI killed (SIGKILL: nothing unwinds) the moment it would make what it wrote durable.
+_KILLED_AT_SYNC = """
+import os, signal, sys
+from clusterstack import files
+from clusterstack.engine import target as target_module
+
+real = files.Batch.sync
+
+def sync(self):
+    if len(self):
+        os.kill(os.getpid(), signal.SIGKILL)
+    real(self)
+
+files.Batch.sync = sync
+from clusterstack.cli import main
+sys.argv[0] = "clusterstack"
+main()
+"""
+
+
+def test_an_up_killed_before_it_synced_records_nothing_it_wrote_and_the_next_up_takes_the_files_as_its_own(make_project):
+    """A change is recorded only once its file is durable (target.py's batches): a crash between the
+    writes and their sync leaves files that no record vouches for, which the next run recognises as
+    its own (they hold exactly what it puts there) and converges."""
+    project = make_project({"dev": DEV})
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_AT_SYNC, "--project-dir", str(project), "up", "-s", "dev", "--yes"],
+        check=False, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    deploy = project / "deploy" / "dev"
+    assert (deploy / "namespace--payments.yaml").is_file()
+    state = StateStore(project / ".clusterstack", "dev").load()
+    assert state is not None
+    assert state.entries == {}, "nothing recorded before the sync"
+    finished = cs(project, "up", "-s", "dev", "--yes")
+    assert finished.exit_code == 0, finished.output
+    assert cs(project, "preview", "-s", "dev", "--detailed-exitcode").exit_code == 0
+
+
+def test_the_start_of_a_file_a_killed_run_was_creating_is_taken_as_its_own(make_project):
+    """files.create writes a new file in place: a SIGKILL or a power cut mid-write can leave its first
+    bytes, or none. The next run takes a file holding the start of exactly what it writes there as its
+    own; anything else stays a file it did not write (the test above this one's neighbour)."""
+    project = make_project({"dev": DEV})
+    assert cs(project, "up", "-s", "dev", "--yes").exit_code == 0
+    deploy = project / "deploy" / "dev"
+    payments = deploy / "namespace--payments.yaml"
+    whole = payments.read_bytes()
+    others = sorted(p for p in deploy.glob("*--checkout*.yaml"))
+    shutil.rmtree(project / ".clusterstack")  # the run that wrote them never recorded them
+    payments.write_bytes(whole[: len(whole) // 2])
+    others[0].write_bytes(b"")
+    finished = cs(project, "up", "-s", "dev", "--yes")
+    assert finished.exit_code == 0, finished.output
+    assert payments.read_bytes() == whole
+    assert others[0].stat().st_size > 0
+    assert cs(project, "preview", "-s", "dev", "--detailed-exitcode").exit_code == 0
+
+
+def test_a_full_disk_met_by_the_sync_is_one_line_records_nothing_unsynced_and_the_next_run_converges(make_project, monkeypatch):
+    """A file system that reports a full disk (or an I/O error) only when the data is written back:
+    the batch sync fails, the run says so in one line, and no change whose file was not made durable is
+    recorded."""
+    if files.syncfs() is None:
+        pytest.skip("no syncfs here")
+
+    def full(descriptor: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    project = make_project({"dev": DEV})
+    monkeypatch.setattr(files, "_SYNCFS", [full])
+    failed = cs(project, "up", "-s", "dev", "--yes")
+    assert failed.exit_code == 1
+    [line] = [line for line in failed.output.splitlines() if line.startswith("error:")]
+    assert line.endswith("cannot write the target: No space left on device (the file system is full; free space and run again)"), line
+    state = StateStore(project / ".clusterstack", "dev").load()
+    assert state is not None
+    assert state.entries == {}
+    monkeypatch.undo()
+    assert cs(project, "up", "-s", "dev", "--yes").exit_code == 0
+    assert cs(project, "preview", "-s", "dev", "--detailed-exitcode").exit_code == 0
+
+
+def test_a_sync_that_fails_midway_records_exactly_the_changes_synced_before_it(make_project, monkeypatch):
+    """With a sync after every file, the third fails: the two changes synced before it are recorded,
+    none after it, and the next run converges."""
+    if files.syncfs() is None:
+        pytest.skip("no syncfs here")
+    real = files.syncfs()
+    assert real is not None
+    calls = []
+
+    def third_fails(descriptor: int) -> None:
+        calls.append(descriptor)
+        if len(calls) == 3:
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        real(descriptor)
+
+    project = make_project({"dev": DEV})
+    monkeypatch.setattr(target_module, "SYNC_EVERY", 0.0)
+    monkeypatch.setattr(files, "_SYNCFS", [third_fails])
+    failed = cs(project, "up", "-s", "dev", "--yes")
+    assert failed.exit_code == 1
+    assert "cannot write the target: Input/output error" in failed.output
+    state = StateStore(project / ".clusterstack", "dev").load()
+    assert state is not None
+    assert len(state.entries) == 2
+    monkeypatch.undo()
+    assert cs(project, "up", "-s", "dev", "--yes").exit_code == 0
+    assert cs(project, "preview", "-s", "dev", "--detailed-exitcode").exit_code == 0
+
+
+def test_a_pipe_planted_where_a_file_is_or_goes_never_blocks_a_run(make_project):
+    """Reading a pipe waits for a writer: the target opens what it reads without waiting, so a pipe at
+    a managed file's place is drift and one where a new file goes is a file clusterstack did not write."""
+    project = make_project({"dev": DEV})
+    assert cs(project, "up", "-s", "dev", "--yes").exit_code == 0
+    deploy = project / "deploy" / "dev"
+    managed = deploy / "namespace--payments.yaml"
+    managed.unlink()
+    os.mkfifo(managed)
+    assert "drift: Namespace payments: modified" in cs(project, "refresh", "-s", "dev").output
+    edit(project, "    checkout:\n", "    orders:\n      quota: {pods: \"3\"}\n    checkout:\n")
+    os.mkfifo(deploy / "namespace--orders.yaml")
+    refused = cs(project, "up", "-s", "dev", "--yes")
+    assert refused.exit_code == 1
+    assert "namespace--orders.yaml: a file clusterstack did not write is where Namespace orders belongs" in refused.output

@@ -1,8 +1,11 @@
 """The directory target's namespace layout: one multi-document file per namespace and one for the other
 cluster-scoped objects, which kustomize and GitOps controllers read far faster than one file per
-object; switching layouts rewrites the directory; refresh reads objects back out of the shared files."""
+object; switching layouts rewrites the directory; refresh reads objects back out of the shared files;
+file names are injective, and the shortcut for plain names escapes as the character loop does."""
 
 from __future__ import annotations
+
+import re
 
 import yaml
 
@@ -167,3 +170,26 @@ def test_file_names_are_injective_and_a_stack_written_with_the_old_names_is_rena
     assert not (deploy / "clusterrole-rbac.authorization.k8s.io--system_kube-dns-autoscaler.yaml").exists()
     assert StateStore(root / ".clusterstack", "dev").load().naming == NAMING
     assert cs(root, "preview", "-s", "dev", "--detailed-exitcode").exit_code == 0
+
+
+def test_a_name_left_as_it_is_is_one_the_escaping_loop_leaves_as_it_is():
+    """layout._escaped takes a shortcut for plain names: every part of an alphabet holding each edge
+    case (dashes at either end and doubled, dots first, upper case, '_', '~', non-ASCII) escapes as
+    the character loop escapes it."""
+    import itertools
+
+    from clusterstack.engine import layout
+
+    def loop(part: str, naming: int) -> str:
+        saved = layout._PLAIN
+        layout._PLAIN = {True: re.compile(r"(?!)"), False: re.compile(r"(?!)")}  # never plain: the loop alone
+        try:
+            return layout._escaped(part, naming)
+        finally:
+            layout._PLAIN = saved
+
+    alphabet = "a0.-A_~é"
+    parts = ["", *("".join(p) for length in range(1, 5) for p in itertools.product(alphabet, repeat=length))]
+    for naming in (2, 3):
+        for part in parts:
+            assert layout._escaped(part, naming) == loop(part, naming), (part, naming)

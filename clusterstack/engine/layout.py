@@ -85,7 +85,18 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
+_PLAIN = {
+    True: re.compile(r"[a-z0-9](?:[a-z0-9.]|-(?=[a-z0-9.]))*"),
+    False: re.compile(r"[a-z0-9.](?:[a-z0-9.]|-(?=[a-z0-9.]))*"),
+}
+"""A part ``_escaped`` leaves as it is (most names: lower-case letters, digits, dots, lone inner dashes;
+from naming 3 no leading dot), by whether the naming escapes a leading dot: one match instead of a
+loop over its characters, which named 60,000 files in over a second."""
+
+
 def _escaped(part: str, naming: int = NAMING) -> str:
+    if _PLAIN[naming >= 3].fullmatch(part):
+        return part
     out = []
     for index, char in enumerate(part):
         lone_dash = char == "-" and 0 < index < len(part) - 1 and part[index - 1] != "-" and part[index + 1] != "-"

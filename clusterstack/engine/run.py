@@ -51,7 +51,7 @@ class Stack:
         files, read, are not parsed: the evaluation holds their target and warnings)."""
         directory = state_directory(project, state_dir)
         evaluator = Evaluator(project, name, directory if cache else None, guarded=directory)
-        target = open_target(evaluator.target, project.root, name, project.name)
+        target = open_target(evaluator.target, project.root, name, project.name, index=directory / f"{name}.index")
         target.secrets = SecretWriting(evaluator.target.secrets, Sealer(directory))
         return cls(project, evaluator, StateStore(directory, name), target)
 

@@ -13,7 +13,18 @@ them, ready for ``kubectl apply -k deploy/<stack>`` or a GitOps controller. Its 
 Either way the patches of objects the cluster already has sit in ``patches/``, one file each, outside
 the kustomization, and a program with several clusters gets a directory per cluster.
 
-One module (~450 lines) because it is one thing: the directory target, whose writing, reading back,
+Writing, and what a crash leaves: a new file is created in place (files.create: exclusively, never
+through a symlink), one that is there is replaced through a rename (files.replace); neither is synced
+by itself (a sync per file was most of an ``up`` of 60,000 objects). ``apply`` hands a change back, to
+be recorded in the state's journal, only once its file is durable: it syncs what it wrote about once
+a second (``SYNC_EVERY``) and at its end, and ``finalize`` syncs the kustomizations and the claim
+before the state file is written. So what state records is on disk, whatever stops the run; a crash
+or a power cut before a sync leaves files no record names, which the next run takes as left by a run
+(``_left_by_a_run``: they hold exactly what it puts there, or the start of it, or nothing) and writes
+again; and a file replaced but not yet recorded differs from what state records, which a refresh
+finds. Reading back skips the files whose stat says they are unchanged (stat_index.py).
+
+One module (~580 lines) because it is one thing: the directory target, whose writing, reading back,
 indexing and claim all guard the same rule, that it touches only what it wrote (engine/layout.py
 names the files; files.py writes them).
 """
@@ -25,6 +36,8 @@ import hashlib
 import hmac
 import json
 import os
+import stat
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -32,13 +45,14 @@ from typing import Any, Protocol
 import yaml
 
 from ..errors import ClusterstackError
-from ..files import write_atomic
+from ..files import Batch, create, replace
 from ..kube.kinds import ObjectKey
 from ..kube.serialize import to_yaml
 from ..stack.target import Layout, TargetSettings
-from .layout import NAMING, part_name, relative_path
+from .layout import NAMING, file_name, part_name, relative_path
 from .plan import Change
 from .secrets import Sealer, SecretWriting
+from .stat_index import StatIndex
 from .state import Entry
 
 KUSTOMIZATION = "kustomization.yaml"
@@ -87,6 +101,10 @@ class Target(Protocol):
         over is anyone else's (a ClusterstackError naming it otherwise)."""
 
 
+SYNC_EVERY = 1.0
+"""Seconds between syncs of what ``apply`` wrote: a change is handed back to be recorded only once its
+file is durable, in batches rather than one sync per file (see the module's docstring)."""
+
 PATCHES = "patches"
 PATCH_HEADER = """\
 # A server-side-apply patch of an object the cluster already has (onExisting: adopt): it sets only
@@ -100,6 +118,7 @@ class DirectoryTarget:
 
     def __init__(self, root: Path, layout: Layout = "object", kustomization: bool = True, naming: int = NAMING) -> None:
         self.root = root
+        self._root_text = str(root)
         self.layout: Layout = layout
         self.naming = naming
         self.kustomization = kustomization
@@ -107,8 +126,8 @@ class DirectoryTarget:
         """Directories this run has made sure exist."""
         self._written: dict[Path, str] = {}
         """The SHA-256 of each file this run wrote."""
-        self._read: dict[Path, tuple[str, bytes] | None] = {}
-        """Each file read back in this run: its SHA-256 and its bytes (None: gone)."""
+        self._read: dict[Path, tuple[str, bytes, os.stat_result] | None] = {}
+        """Each file read back in this run: its SHA-256, its bytes and its stat before the read (None: gone)."""
         self.secrets = SecretWriting("omit", Sealer(None))
         """What is written of objects holding secret values (run.py gives the stack's setting and key)."""
         self.owner: dict[str, str] = {}
@@ -117,6 +136,10 @@ class DirectoryTarget:
         """Directories in which this run removed a file: removed in turn if that left them empty."""
         self._paths: dict[tuple[ObjectKey, bool, Layout], Path] = {}
         """Each object's file, as ``path`` found it: a run asks for each several times (plan, apply, index)."""
+        self._batch = Batch()
+        """What this run wrote or removed and has not yet made durable (files.py)."""
+        self.stats = StatIndex(None, root, layout, naming)
+        """The stat of each file when it held what state records (``open_target`` gives it its file)."""
 
     def describe(self) -> str:
         return f"directory {self.root}" + (f" (layout: {self.layout})" if self.layout != "object" else "")
@@ -130,6 +153,8 @@ class DirectoryTarget:
         return found
 
     def _path(self, key: ObjectKey, patch: bool, layout: Layout) -> Path:
+        if layout == "object" and not patch and not key.cluster:  # (most objects: their name, in the root)
+            return self.root / file_name(key, naming=self.naming)
         relative = relative_path(key, naming=self.naming)
         if patch:
             return self.root / relative.parent / PATCHES / relative.name
@@ -153,27 +178,57 @@ class DirectoryTarget:
         if self.layout != "object":
             for key, entry in held.items():
                 keys_by_file.setdefault(self.path(key, entry.patch), set()).add(key)
-        for path, group in by_file.items():
-            contents = {key: held[key] for key in keys_by_file.get(path, ())}
-            touched = {path}
-            for change in group:
-                before = held.get(change.key)
-                if before is not None and before.patch != change.patch and change.after is not None:
-                    # Replaced by a different kind of resource (object <-> patch): it leaves its old file.
-                    old = self.path(change.key, before.patch)
-                    touched.add(old)
-                    self._drop(old, change.key, held, keys_by_file)
-                if change.after is None:
-                    contents.pop(change.key, None)
-                    if change.deletion == "retain":
-                        self._keep_retained(change)
-                else:
-                    contents[change.key] = Entry(change.key, change.component, change.after, change.patch, change.deletion)
-            retained_file = self.layout == "object" and all(c.after is None and c.deletion == "retain" for c in group)
-            if not retained_file:  # (in the object layout a retained object's file simply stays)
-                self._write_file(path, sorted(contents.values(), key=lambda e: e.key.sort_key()))
-            keys_by_file[path] = set(contents)
-            yield from group
+        pending: list[Change] = []
+        synced = time.monotonic()
+        try:
+            for path, group in by_file.items():
+                self._apply_file(path, group, held, keys_by_file)
+                pending.extend(group)
+                if time.monotonic() - synced >= SYNC_EVERY:
+                    yield from self._durable(pending)
+                    synced = time.monotonic()
+        except OSError:
+            # A fault (a full disk): what landed whole before it is made durable and recorded, as
+            # it would have been without the fault; the fault is what the run reports.
+            try:
+                landed = list(self._durable(pending))
+            except OSError:
+                landed = []
+            yield from landed
+            raise
+        yield from self._durable(pending)
+
+    def _durable(self, pending: list[Change]) -> Iterator[Change]:
+        """Sync the batch, then release ``pending`` to be recorded (emptied). When the sync fails none
+        of them is known durable: none is released (the next run takes their files as left by a run)."""
+        try:
+            self._batch.sync()
+        except OSError:
+            pending.clear()
+            raise
+        released = list(pending)
+        pending.clear()
+        yield from released
+
+    def _apply_file(self, path: Path, group: list[Change], held: Mapping[ObjectKey, Entry], keys_by_file: dict[Path, set[ObjectKey]]) -> None:
+        """Rewrite one file with its changes."""
+        contents = {key: held[key] for key in keys_by_file.get(path, ())}
+        for change in group:
+            before = held.get(change.key)
+            if before is not None and before.patch != change.patch and change.after is not None:
+                # Replaced by a different kind of resource (object <-> patch): it leaves its old file.
+                old = self.path(change.key, before.patch)
+                self._drop(old, change.key, held, keys_by_file)
+            if change.after is None:
+                contents.pop(change.key, None)
+                if change.deletion == "retain":
+                    self._keep_retained(change)
+            else:
+                contents[change.key] = Entry(change.key, change.component, change.after, change.patch, change.deletion)
+        retained_file = self.layout == "object" and all(c.after is None and c.deletion == "retain" for c in group)
+        if not retained_file:  # (in the object layout a retained object's file simply stays)
+            self._write_file(path, sorted(contents.values(), key=lambda e: e.key.sort_key()))
+        keys_by_file[path] = set(contents)
 
     def _drop(self, path: Path, key: ObjectKey, held: Mapping[ObjectKey, Entry], keys_by_file: dict[Path, set[ObjectKey]]) -> None:
         """Rewrite ``path`` without ``key``."""
@@ -189,22 +244,44 @@ class DirectoryTarget:
             self._ensure_directory(path.parent)
             content = self.secrets.content(change.key, change.before)
             if content is not None:
-                _write(path, to_yaml(content), _mode(change.before, content))
+                self._put(path, to_yaml(content).encode(), _mode(change.before, content))
 
     def _write_file(self, path: Path, entries: list[Entry]) -> None:
         """A file holding exactly ``entries`` (removed when there are none)."""
+        found = self._file_bytes(entries)
+        if found is None:
+            self._remove(path)
+            return
+        data, private = found
+        self._ensure_directory(path.parent)
+        status = self._put(path, data, 0o600 if private else 0o644)
+        self._written[path] = digest = self._digest(data, private)
+        self.stats.vouch(path, digest, status, wrote=True)
+        self._read.pop(path, None)
+
+    def _file_bytes(self, entries: list[Entry]) -> tuple[bytes, bool] | None:
+        """The bytes of a file holding ``entries`` and whether they hold secret values in plain text;
+        None when nothing of them is written."""
         contents = [(entry, self.secrets.content(entry.key, entry.manifest)) for entry in entries]
         written = [(entry, content) for entry, content in contents if content is not None]
         if not written:
-            self._remove(path)
-            return
-        self._ensure_directory(path.parent)
+            return None
         text = "---\n".join((PATCH_HEADER if entry.patch else "") + to_yaml(content) for entry, content in written)
-        data = text.encode()
-        private = any(content is not entry.manifest for entry, content in written)
-        _write(path, data, 0o600 if private else 0o644)
-        self._written[path] = self._digest(data, private)
-        self._read.pop(path, None)
+        return text.encode(), any(content is not entry.manifest for entry, content in written)
+
+    def _put(self, path: Path, data: bytes, mode: int = 0o644) -> os.stat_result:
+        """Write one of the target's files. Nothing planted in the directory redirects it: a new file
+        is created in place, exclusively and never through a symlink (files.create); one that is there
+        is replaced through a rename (files.replace: a reader sees the old content or the new, a
+        symlink in its place is replaced, not followed). Neither is synced here: ``_batch`` is, before
+        anything records the file (``apply``, ``finalize``)."""
+        status = create(path, data, mode)
+        if status is None:
+            if path.is_dir() and not path.is_symlink():
+                raise ClusterstackError([f"{path} is a directory, where clusterstack keeps a file of its target; move it away, then run up again"])
+            status = replace(path, data, mode)
+        self._batch.wrote(path, status)
+        return status
 
     def _digest(self, data: bytes, private: bool) -> str:
         """What state records of a file written: its SHA-256, or for one holding secret values in plain
@@ -231,11 +308,17 @@ class DirectoryTarget:
             return
         self._inside(directory / KUSTOMIZATION)
         directory.mkdir(parents=True, exist_ok=True)
+        for level in (directory, *directory.parents):  # a made directory's entry is in its parent: each made durable
+            self._batch.changed(level)
+            if level == self.root:
+                break
         self._directories.add(directory)
 
     def _inside(self, path: Path) -> None:
         """Refuse a path whose directories below the root include a symlink (OSError ELOOP, which read
         reports as a changed file and ``prepare`` names)."""
+        if os.path.dirname(path) == self._root_text:  # (most files: nothing between them and the root)
+            return
         for parent in reversed(path.relative_to(self.root).parents):
             level = self.root / parent
             if level != self.root and level.is_symlink():
@@ -247,30 +330,35 @@ class DirectoryTarget:
             path.unlink()
         except FileNotFoundError:
             return
+        self._batch.changed(path)
+        self.stats.forget(path)
         self._vacated.add(path.parent)
 
     def read(self, entry: Entry) -> dict[str, Any] | None:
+        path = self.path(entry.key, entry.patch)
+        if entry.written and path not in self._read and self._unchanged(path, entry.written):
+            return entry.manifest  # its stat is the one it had holding these bytes: not even read
         if self.secrets.mode != "plaintext" and self.secrets.withheld(entry.key, entry.manifest):
             return entry.manifest  # never written, so nothing in the target to differ from it
-        path = self.path(entry.key, entry.patch)
         unreadable = {"(unreadable)": str(path)}
         if path not in self._read:
             try:
                 self._inside(path)
-                data = _read_file(path)
+                data, status = _read_file_and_stat(path)
             except FileNotFoundError:
                 self._read[path] = None
             except OSError:  # a symlink, a directory, no permission: there, but not a file clusterstack reads
                 return unreadable
             else:
-                self._read[path] = (hashlib.sha256(data).hexdigest(), data)
+                self._read[path] = (hashlib.sha256(data).hexdigest(), data, status)
         found = self._read[path]
         if found is None:
             return None
-        digest, content = found
+        digest, content, status = found
         if entry.written.startswith("hmac-sha256:"):
             digest = self._digest(content, private=True)
         if entry.written and digest == entry.written:
+            self.stats.vouch(path, entry.written, status, wrote=False)
             return entry.manifest  # the very bytes it was written as: unchanged, and no need to parse them
         try:
             documents = [d for d in yaml.load_all(content.decode("utf-8"), Loader=_LOADER) if d is not None]
@@ -286,6 +374,14 @@ class DirectoryTarget:
             return unreadable
         # Secret values read back are compared, and recorded as drift, sealed: state never holds them.
         return self.secrets.sealer.sealed_like(found_document, entry.manifest)
+
+    def _unchanged(self, path: Path, written: str) -> bool:
+        """Whether the stat index vouches that ``path`` holds the bytes of ``written`` (stat_index.py)."""
+        try:
+            self._inside(path)
+        except OSError:
+            return False
+        return self.stats.unchanged(path, written)
 
     def finalize(self, entries: Iterable[Entry]) -> None:
         """One kustomization per cluster directory (the root for the program's one cluster), listing
@@ -308,12 +404,13 @@ class DirectoryTarget:
             files = list(by_directory.get(directory, {}))
             kustomization = directory / KUSTOMIZATION
             if files and self.kustomization and directory.name != PATCHES:
-                _index(kustomization, files)
+                self._index(kustomization, files)
                 indexed.append(str(kustomization.relative_to(self.root)))
             elif kustomization in ours:
                 self._remove(kustomization)
             if directory != self.root and directory in self._vacated and directory.is_dir() and not any(directory.iterdir()):
                 directory.rmdir()
+                self._batch.changed(directory)
                 self._vacated.add(directory.parent)
         if entries:
             self._write_claim(sorted(indexed))
@@ -321,6 +418,9 @@ class DirectoryTarget:
             self._remove(self.root / CLAIM)
             if not any(self.root.iterdir()):
                 self.root.rmdir()
+                self._batch.changed(self.root)
+        self._batch.sync()  # the run is done only once all it wrote is durable (before the state says so)
+        self.stats.save((self.path(entry.key, entry.patch), entry.written) for entry in entries if entry.written)
 
     def _claim(self) -> dict[str, Any] | None:
         """The claim file's content: None when there is none; a ClusterstackError when it is unreadable."""
@@ -347,15 +447,37 @@ class DirectoryTarget:
                 return
         except (OSError, UnicodeDecodeError):
             pass
-        _write(path, text)
+        self._put(path, text.encode())
 
-    def _left_by_a_run(self, path: Path, keys: set[ObjectKey]) -> bool:
-        """Whether ``path`` is a file an interrupted run wrote but did not live to record: a regular file
-        holding only objects this plan puts there. (A user's file holds something else.)"""
+    def _index(self, kustomization: Path, files: list[str]) -> None:
+        text = to_yaml({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": files})
         try:
-            documents = [d for d in yaml.load_all(_read_file(path).decode("utf-8"), Loader=_LOADER) if d is not None]
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            if _read_file(kustomization).decode() == text:
+                return
+        except (OSError, UnicodeDecodeError):
+            pass
+        self._ensure_directory(kustomization.parent)
+        self._put(kustomization, text.encode())
+
+    def _left_by_a_run(self, path: Path, entries: list[Entry]) -> bool:
+        """Whether ``path`` is a file an interrupted run wrote but did not live to record: a regular file
+        holding only objects this plan puts there, or the start of the very bytes this plan writes
+        there (nothing included): what a run killed, or cut by a power failure, while it created the
+        file leaves (files.create). A user's file holds something else, and is never read through a symlink."""
+        try:
+            data, status = _read_file_and_stat(path)
+        except OSError:
             return False
+        if not stat.S_ISREG(status.st_mode):  # a pipe, a device: nothing a run leaves
+            return False
+        planned = self._file_bytes(sorted(entries, key=lambda e: e.key.sort_key()))
+        if planned is not None and planned[0].startswith(data):
+            return True
+        try:
+            documents = [d for d in yaml.load_all(data.decode("utf-8"), Loader=_LOADER) if d is not None]
+        except (UnicodeDecodeError, yaml.YAMLError):
+            return False
+        keys = {entry.key for entry in entries}
         cluster = next(iter(keys)).cluster
         return bool(documents) and all(isinstance(d, dict) and _key_of(d, cluster) in keys for d in documents)
 
@@ -375,10 +497,11 @@ class DirectoryTarget:
         ours = self._claimed_kustomizations(claim)
         if claim is None and held:  # a target written before claims existed: its kustomizations are clusterstack's
             ours = {path.parent / KUSTOMIZATION for path in owned}
-        placed: dict[Path, set[ObjectKey]] = {}
+        placed: dict[Path, list[Entry]] = {}
         for change in changes:
             if change.after is not None:
-                placed.setdefault(self.path(change.key, change.patch), set()).add(change.key)
+                entry = Entry(change.key, change.component, change.after, change.patch, change.deletion)
+                placed.setdefault(self.path(change.key, change.patch), []).append(entry)
         conflicts = []
         for change in changes:
             if change.after is None:
@@ -431,38 +554,28 @@ def _key_of(document: dict[str, Any], cluster: str) -> ObjectKey | None:
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _index(kustomization: Path, files: list[str]) -> None:
-    text = to_yaml({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": files})
-    try:
-        if _read_file(kustomization).decode() == text:
-            return
-    except (OSError, UnicodeDecodeError):
-        pass
-    kustomization.parent.mkdir(parents=True, exist_ok=True)
-    _write(kustomization, text)
-
-
 def _mode(manifest: Any, content: Any) -> int:
     """A file holding secret values in plain text is its owner's only."""
     return 0o600 if content is not manifest else 0o644
 
 
-def _write(path: Path, text: str | bytes, mode: int = 0o644) -> None:
-    """Write one of the target's files (``write_atomic``: nothing planted in the directory can redirect
-    it, and a reader sees the old content or the new, a symlink in its place replaced, not followed)."""
-    if path.is_dir() and not path.is_symlink():
-        raise ClusterstackError([f"{path} is a directory, where clusterstack keeps a file of its target; move it away, then run up again"])
-    write_atomic(path, text.encode() if isinstance(text, str) else text, mode)
-
-
 def _read_file(path: Path) -> bytes:
     """A file's bytes, never through a symlink (ELOOP: the caller reports it as changed by hand)."""
-    descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    return _read_file_and_stat(path)[0]
+
+
+def _read_file_and_stat(path: Path) -> tuple[bytes, os.stat_result]:
+    """A file's bytes and its stat taken before they were read (what the stat index records: a write
+    after it changes the stat), never through a symlink, and never waiting on a pipe planted there."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     with os.fdopen(descriptor, "rb") as handle:
-        return handle.read()
+        status = os.fstat(descriptor)
+        return handle.read(), status
 
 
-def open_target(settings: TargetSettings, project_root: Path, stack: str, project: str = "") -> DirectoryTarget:
+def open_target(settings: TargetSettings, project_root: Path, stack: str, project: str = "", index: Path | None = None) -> DirectoryTarget:
+    """The stack's target; ``index``: the file of its stat index (stat_index.py), beside its state."""
     target = DirectoryTarget(settings.directory(project_root, stack), settings.layout, settings.kustomization)
     target.owner = {"project": project, "root": str(project_root.resolve()), "stack": stack}
+    target.stats = StatIndex(index, Path(os.path.abspath(target.root)), target.layout, target.naming)
     return target
