@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from clusterstack.adopt.dump import LiveObject
+from clusterstack.components.blocks import build_platform
 from clusterstack.errors import ClusterstackError
+from clusterstack.kube.live import normalised, read_back
 from clusterstack.stack.files import Layer, StackConfig
-from clusterstack.stack.spec import Loaded, load_spec
+from clusterstack.stack.spec import Loaded, StackSpec, load_spec
 
 STACK_FILE = "stacks/Pulumi.test.yaml"
 
@@ -43,3 +49,17 @@ def tenant_problems(**spec) -> list[str]:
     found = problems({"team": spec})
     assert all(p.startswith(prefix) for p in found), found
     return [p[len(prefix):] for p in found]
+
+
+THROUGH: dict[str, Callable[[Any], Any]] = {
+    "as-rendered": dict,
+    "read-back": read_back,  # what kubectl get -o yaml prints once the API server stored it
+    "imported": lambda body: normalised(read_back(body)),  # what clusterstack import hands the mappers
+}
+"""How rendered objects reach an import mapper: as the program declares them, as the cluster returns
+them (clusterstack/kube/live.py), or as the import passes them on."""
+
+
+def rendered(args: StackSpec, environment: str = "test", through: Callable[[Any], Any] = dict) -> list[LiveObject]:
+    """What the stack's platform renders, each object as a dump's item (``through`` one of THROUGH)."""
+    return [LiveObject(f"render#{index}", through(manifest)) for index, manifest in enumerate(build_platform(args, environment))]

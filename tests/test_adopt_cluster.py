@@ -21,7 +21,6 @@ What this verifies:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +28,8 @@ import pytest
 
 from clusterstack.adopt.cluster import map_cluster
 from clusterstack.adopt.dump import LiveObject, load
-from clusterstack.components.blocks import build_platform
 from clusterstack.components.classes import PriorityClassArgs, StorageClassArgs
 from clusterstack.components.ip_masq import IpMasqArgs, build_ip_masq
-from clusterstack.kube.live import normalised, read_back
 from clusterstack.stack.files import read_stack
 from clusterstack.stack.project import Project
 from clusterstack.stack.spec import StackSpec, load_spec
@@ -40,19 +37,6 @@ from tests import helpers
 
 REPO = Path(__file__).resolve().parent.parent
 LIVE = REPO / "tests" / "data" / "live" / "cluster"
-
-
-def _rendered(args: StackSpec, environment: str = "test", through: Callable[[Any], Any] = dict) -> list[LiveObject]:
-    return [LiveObject(f"render#{index}", through(manifest)) for index, manifest in enumerate(build_platform(args, environment))]
-
-
-THROUGH: dict[str, Callable[[Any], Any]] = {
-    "as-rendered": dict,
-    "read-back": read_back,  # what kubectl get -o yaml prints once the API server stored it
-    "imported": lambda body: normalised(read_back(body)),  # what clusterstack import hands the mappers
-}
-"""How the rendered objects reach the mapper: as the program declares them, as the cluster returns
-them (clusterstack/kube/live.py), or as the import passes them on."""
 
 
 def _same(fragment: dict[str, Any], args: StackSpec) -> None:
@@ -69,11 +53,11 @@ def _same(fragment: dict[str, Any], args: StackSpec) -> None:
     )
 
 
-@pytest.mark.parametrize("through", THROUGH)
+@pytest.mark.parametrize("through", helpers.THROUGH)
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 def test_every_shipped_stack_maps_back_to_its_own_classes(stack, through):
     args = load_spec(read_stack(Project.load(REPO), stack)).args
-    fragment, notes = map_cluster(_rendered(args, stack, THROUGH[through]))
+    fragment, notes = map_cluster(helpers.rendered(args, stack, helpers.THROUGH[through]))
     _same(fragment, args)
     assert notes == []
     if stack == "prod":  # written as the stack file writes it: defaults left out
@@ -110,10 +94,10 @@ EVERY_FIELD = {
 
 
 @pytest.mark.parametrize("values", [EVERY_FIELD, {"ipMasq": {}}, {"ipMasq": {"nomasqAllReservedRanges": False, "nodeSelector": {}}}], ids=["every-field", "agent-defaults", "agent-off-defaults"])
-@pytest.mark.parametrize("through", THROUGH)
+@pytest.mark.parametrize("through", helpers.THROUGH)
 def test_a_stack_setting_every_field_maps_back_to_itself(values, through):
     args = helpers.load(**values).args
-    fragment, notes = map_cluster(_rendered(args, through=THROUGH[through]))
+    fragment, notes = map_cluster(helpers.rendered(args, through=helpers.THROUGH[through]))
     _same(fragment, args)
     assert notes == []
     assert {key: fragment[key] for key in values} == values  # as written: nothing added, nothing lost

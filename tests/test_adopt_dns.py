@@ -21,7 +21,6 @@ from __future__ import annotations
 import copy
 import json
 from collections import defaultdict
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +30,7 @@ from clusterstack.adopt.cluster import map_cluster
 from clusterstack.adopt.dns import map_dns
 from clusterstack.adopt.dump import LiveObject, load
 from clusterstack.adopt.importer import read
-from clusterstack.components.blocks import build_platform
 from clusterstack.components.dns import DnsArgs
-from clusterstack.kube.live import normalised, read_back
 from clusterstack.stack.files import read_stack
 from clusterstack.stack.project import Project
 from clusterstack.stack.spec import StackSpec, load_spec
@@ -42,19 +39,6 @@ from tests import helpers
 
 REPO = Path(__file__).resolve().parent.parent
 LIVE = REPO / "tests" / "data" / "live" / "cluster"
-
-
-def _rendered(args: StackSpec, environment: str = "test", through: Callable[[Any], Any] = dict) -> list[LiveObject]:
-    return [LiveObject(f"render#{index}", through(manifest)) for index, manifest in enumerate(build_platform(args, environment))]
-
-
-THROUGH: dict[str, Callable[[Any], Any]] = {
-    "as-rendered": dict,
-    "read-back": read_back,  # what kubectl get -o yaml prints once the API server stored it
-    "imported": lambda body: normalised(read_back(body)),  # what clusterstack import hands the mappers
-}
-"""How the rendered objects reach the mapper: as the program declares them, as the cluster returns
-them (clusterstack/kube/live.py), or as the import passes them on."""
 
 
 def _dns(values: dict[str, Any] | DnsArgs) -> dict[str, Any]:
@@ -76,11 +60,11 @@ def _same(fragment: dict[str, Any], args: StackSpec) -> None:
     assert {key: cluster[key] for key in fragment.get("cluster", {})} == fragment.get("cluster", {})
 
 
-@pytest.mark.parametrize("through", THROUGH)
+@pytest.mark.parametrize("through", helpers.THROUGH)
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 def test_every_shipped_stack_maps_back_to_its_own_dns(stack, through):
     args = load_spec(read_stack(Project.load(REPO), stack)).args
-    fragment, notes = map_dns(_rendered(args, stack, THROUGH[through]))
+    fragment, notes = map_dns(helpers.rendered(args, stack, helpers.THROUGH[through]))
     _same(fragment, args)
     assert notes == []
     if stack == "prod":  # as a person writes it: what the stack leaves to defaults is left out
@@ -139,10 +123,10 @@ EVERY_FIELD: list[dict[str, Any]] = [
 
 
 @pytest.mark.parametrize("values", EVERY_FIELD, ids=["every-field-ipvs", "ipv6-iptables", "defaults", "budget-alone"])
-@pytest.mark.parametrize("through", THROUGH)
+@pytest.mark.parametrize("through", helpers.THROUGH)
 def test_a_stack_setting_every_dns_field_maps_back_to_itself(values, through):
     args = helpers.load(**values).args
-    fragment, notes = map_dns(_rendered(args, through=THROUGH[through]))
+    fragment, notes = map_dns(helpers.rendered(args, through=helpers.THROUGH[through]))
     _same(fragment, args)
     assert notes == []
     assert fragment == values  # as written: nothing added, nothing lost
@@ -153,7 +137,7 @@ def test_coredns_set_to_kubeadm_s_own_corefile_maps_back_to_unset():
     """``dns.coredns: {}`` writes kubeadm's Corefile, which every kubeadm cluster has: the two cannot be
     told apart, so it maps to the distribution's Corefile, adopted (the cluster keeps the same text)."""
     args = helpers.load(dns={"coredns": {}}).args
-    fragment, notes = map_dns(_rendered(args))
+    fragment, notes = map_dns(helpers.rendered(args))
     assert fragment == {}
     [found] = notes
     assert (found.object, found.field, found.outcome) == ("ConfigMap kube-system/coredns (render#0)", "data.Corefile", "adopted")
@@ -360,7 +344,7 @@ def test_an_object_of_any_shape_gives_notes_never_a_traceback():
     a string, a number, a list or nothing at all: both mappers answer."""
     args = load_spec(read_stack(Project.load(REPO), "prod")).args
     mapped = {"PriorityClass", "StorageClass", "ConfigMap", "Deployment", "DaemonSet", "PodDisruptionBudget", "Service"}
-    objects = [o for o in _rendered(args, "prod") if o.kind in mapped and o.namespace in ("", "kube-system")]
+    objects = [o for o in helpers.rendered(args, "prod") if o.kind in mapped and o.namespace in ("", "kube-system")]
     objects += load([LIVE / "aks-coredns.yaml", LIVE / "nodelocaldns-iptables.yaml", LIVE / "dns-horizontal-autoscaler.yaml"])
     tried = 0
     for index, live in enumerate(objects):
