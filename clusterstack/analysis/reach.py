@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..kube.flows import Decision, Endpoint, Host, NamedPort, Pod, decide
+from ..kube.flows import Decision, Endpoint, Host, NamedPort, Pod, PolicyIndex
 
 UNUSED_PORT = 61234
 """A port no policy names: allowed there means allowed on any port."""
@@ -91,6 +91,9 @@ class Facts:
     """(namespace, pod labels, named container ports) of each workload the stack declares."""
     stand_ins: dict[str, NamedPort] = field(default_factory=dict)
     """Port name -> the stand-in a representative pod serves it on when no workload declares it."""
+    _index: PolicyIndex | None = field(default=None, init=False, repr=False, compare=False)
+    """``decide`` over the policies, built on first use: a matrix asks it for every pair of namespaces,
+    and reading every policy for each (``flows.decide``) made that cubic in the namespaces."""
 
     @classmethod
     def of(cls, objects: Iterable[Mapping[str, Any]], dns_service_ip: str, node_local_ip: str | None) -> Facts:
@@ -194,7 +197,16 @@ class Facts:
         return sorted(found)
 
     def decide(self, source: Endpoint, destination: Endpoint, port: int, protocol: str) -> Decision:
-        return decide(self.policies, source, destination, port, protocol, self.namespaces)
+        """``flows.decide`` over the stack's policies, through an index of them by namespace (its
+        decisions are ``decide``'s: tests/test_flows.py compares them)."""
+        index = self._index
+        if index is None:
+            by_namespace: dict[str, list[Mapping[str, Any]]] = {}
+            for policy in self.policies:
+                by_namespace.setdefault(policy["metadata"]["namespace"], []).append(policy)
+            index = PolicyIndex(lambda namespace: by_namespace.get(namespace, ()), self.namespaces)
+            object.__setattr__(self, "_index", index)  # a cache of the frozen facts, not a fact
+        return index.decide(source, destination, port, protocol)
 
 
 def matrix(facts: Facts, only: set[str] | None = None) -> list[Flow]:
