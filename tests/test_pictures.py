@@ -6,8 +6,11 @@ the same bytes."""
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from functools import cache
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -117,6 +120,7 @@ def test_no_label_can_inject_into_the_chart(where):
     chart keeps its shape (two nodes, one edge)."""
     source, destination = (f"a/app={HOSTILE}", "b") if where == "source" else ("a", f"b/app={HOSTILE}")
     text = pictures.mermaid([reach.Flow(source, destination, "TCP", 80)])
+    check_mermaid(text)
     lines = text.splitlines()
     assert len([line for line in lines if re.match(r"  n\d+[\[(/{]", line)]) == 2
     assert len([line for line in lines if "-->" in line]) == 1
@@ -129,3 +133,94 @@ def test_no_label_can_inject_into_the_chart(where):
     assert '\\"];click' in dot
     assert "\\\\l" in dot
     assert len([line for line in dot.splitlines() if " -> " in line]) == 1
+
+
+# The subset of Mermaid's flowchart grammar pictures.py emits (https://mermaid.js.org/syntax/flowchart.html;
+# the jison grammar, packages/mermaid/src/diagrams/flowchart/parser/flow.jison): a header, node
+# declarations in one of five shapes, labelled links of three strokes, one legend subgraph, classDef,
+# class and linkStyle statements. Quoted text holds no '"', and '#' only as an entity code.
+_STRING = r'"(?:[^"#]|#\d+;)*"'
+_SHAPES = [(r"\[", r"\]"), (r"\(\[", r"\]\)"), (r"\[/", r"/\]"), (r"\(\(", r"\)\)"), (r"\{\{", r"\}\}")]
+_NODE = re.compile(r"  (n\d+)(?:" + "|".join(f"{o}{_STRING}{c}" for o, c in _SHAPES) + r")")
+_LINK = re.compile(rf"  (n\d+) (?:-->|==>|-\.->)\|{_STRING}\| (n\d+)")
+_LEGEND = re.compile(rf"    legend_(opened|closed)\[{_STRING}\]:::\1")
+_CLASS_DEF = re.compile(r"  classDef (\w+) [\w-]+:[#\w.-]+(?:,[\w-]+:[#\w. -]+)*")
+_CLASS = re.compile(r"  class (n\d+(?:,n\d+)*) (namespace|dns|cidr|internet|metadata)")
+_LINK_STYLE = re.compile(r"  linkStyle (\d+(?:,\d+)*) [\w-]+:[#\w.-]+(?:,[\w-]+:[#\w. -]+)*")
+
+
+def check_mermaid(text: str) -> None:
+    """Fails unless ``text`` is in the subset: every line one statement, every node used declared
+    once, every class defined, every linkStyle index a link's."""
+    lines = text.splitlines()
+    assert text.endswith("\n")
+    assert lines[0] == "flowchart LR"
+    declared: list[str] = []
+    used: set[str] = set()
+    links = 0
+    defined: set[str] = set()
+    classes: set[str] = set()
+    styled: set[int] = set()
+    in_legend = False
+    for line in lines[1:]:
+        if node := _NODE.fullmatch(line):
+            declared.append(node.group(1))
+        elif link := _LINK.fullmatch(line):
+            used |= {link.group(1), link.group(2)}
+            links += 1
+        elif line == '  subgraph legend["legend"]' and not in_legend:
+            in_legend = True
+        elif in_legend and (legend := _LEGEND.fullmatch(line)):
+            classes.add(legend.group(1))
+        elif line == "  end" and in_legend:
+            in_legend = False
+        elif class_def := _CLASS_DEF.fullmatch(line):
+            defined.add(class_def.group(1))
+        elif assigned := _CLASS.fullmatch(line):
+            used |= set(assigned.group(1).split(","))
+            classes.add(assigned.group(2))
+        elif style := _LINK_STYLE.fullmatch(line):
+            styled |= {int(n) for n in style.group(1).split(",")}
+        else:
+            raise AssertionError(f"not in the Mermaid subset: {line!r}")
+    assert not in_legend
+    assert len(declared) == len(set(declared))
+    assert used <= set(declared)
+    assert classes <= defined
+    assert all(index < links for index in styled)
+
+
+def check_dot(text: str) -> None:
+    """Graphviz's own parser and layout (``dot -Tsvg``), where Graphviz is installed; the SVG it
+    draws has a node per declared node."""
+    dot_binary = shutil.which("dot")
+    if dot_binary is None:
+        pytest.skip("Graphviz is not installed (Debian: apt-get install graphviz): DOT is not checked by its parser")
+    drawn = subprocess.run([dot_binary, "-Tsvg"], input=text, capture_output=True, text=True, timeout=120, check=False)
+    assert drawn.returncode == 0, drawn.stderr
+    assert drawn.stderr == ""
+    root = ElementTree.fromstring(drawn.stdout)
+    titles = [t.text or "" for g in root.iter("{http://www.w3.org/2000/svg}g") if g.get("class") == "node" for t in g.iter("{http://www.w3.org/2000/svg}title")]
+    assert sorted(titles) == sorted(re.findall(r"^  +(\w+) \[label=", text, re.MULTILINE))
+
+
+def test_the_mermaid_subset_check_refuses_what_mermaid_would():
+    good = pictures.mermaid([reach.Flow("a", "b", "TCP", 80)])
+    check_mermaid(good)
+    for broken in (good.replace('"b"', '"b'), good.replace("-->", "->"), good + "  n9 --> n0\n", good.replace("class n0,n1", "class n0,n7")):
+        with pytest.raises(AssertionError):
+            check_mermaid(broken)
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_every_shipped_stack_is_valid_mermaid_and_dot(stack):
+    current = facts(stack)
+    flows, ends = reach.matrix(current), pictures.endpoints(current)
+    check_mermaid(pictures.mermaid(flows, endpoints=ends))
+    opened, closed = reach.changes(facts("dev"), current)
+    check_mermaid(pictures.mermaid(flows, opened, closed, ends))
+    check_dot(pictures.dot(flows, opened, closed, ends))
+
+
+def test_graphviz_draws_a_hostile_label_as_text():
+    check_dot(pictures.dot([reach.Flow(f"a/app={HOSTILE}", "b", "TCP", 80)]))
