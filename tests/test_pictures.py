@@ -224,3 +224,36 @@ def test_every_shipped_stack_is_valid_mermaid_and_dot(stack):
 
 def test_graphviz_draws_a_hostile_label_as_text():
     check_dot(pictures.dot([reach.Flow(f"a/app={HOSTILE}", "b", "TCP", 80)]))
+
+
+MERMAID_PARSER = REPO / ".ci" / "mermaid"
+
+
+def _mermaid_parser_missing() -> str | None:
+    if shutil.which("node") is None:
+        return "node is not installed: Mermaid's own parser cannot run (the grammar subset is still checked)"
+    if not (MERMAID_PARSER / "node_modules" / "mermaid").is_dir():
+        return "Mermaid's parser is not installed: run `npm ci` in .ci/mermaid (.ci/run does, where npm is)"
+    return None
+
+
+@pytest.mark.skipif(_mermaid_parser_missing() is not None, reason=str(_mermaid_parser_missing()))
+def test_mermaids_own_parser_reads_every_chart(tmp_path):
+    """mermaid.parse (the npm package, run with node; .ci/mermaid/parse.mjs) reads the chart of every
+    shipped stack, of a change, and of hostile labels as a flowchart, and refuses a broken one."""
+    charts = {"broken": "flowchart LR\n  n0[\"a\n  n0 -->|x| \n"}
+    for stack in ("dev", "staging", "prod"):
+        current = facts(stack)
+        charts[stack] = pictures.mermaid(reach.matrix(current), endpoints=pictures.endpoints(current))
+    charts["change"] = pictures.mermaid((), *reach.changes(facts("dev"), facts("prod")))
+    for i, where in enumerate((f"a/app={HOSTILE}", f"{HOSTILE} (x)", "end", "a/app=end")):
+        charts[f"hostile-{i}"] = pictures.mermaid([reach.Flow(where, "b", "TCP", 80), reach.Flow("b", where, "", None)])
+    files = []
+    for name, chart in charts.items():
+        (tmp_path / f"{name}.mmd").write_text(chart)
+        files.append(str(tmp_path / f"{name}.mmd"))
+    parsed = subprocess.run(["node", str(MERMAID_PARSER / "parse.mjs"), *files], capture_output=True, text=True, timeout=300, check=False)
+    results = dict(line.split(": ", 1) for line in parsed.stdout.splitlines())
+    assert parsed.returncode == 1, parsed.stderr  # the broken chart
+    assert results.pop(str(tmp_path / "broken.mmd")).startswith("error:")
+    assert results == {path: "flowchart-v2" for path in files if not path.endswith("broken.mmd")}
