@@ -292,3 +292,17 @@ def test_a_large_stack_in_every_format(make_project):
         if fmt == "mermaid":
             assert '|"TCP 8080"|' in result.stdout
             assert '|"TCP 443"| n' in result.stdout
+
+
+def test_the_manual_shows_what_reach_draws(make_project):
+    """docs/analysis/reach.md's two stacks give, through the CLI, exactly the Mermaid chart and the
+    matrix the page shows."""
+    page = (REPO / "docs" / "analysis" / "reach.md").read_text()
+    blocks = re.findall(r"^```(\w+)\n(.*?)^```$", page, re.MULTILINE | re.DOTALL)
+    stacks = {text.split(".")[1]: text for lang, text in blocks if lang == "yaml" and text.startswith("# stacks/Pulumi.")}
+    assert sorted(stacks) == ["dev", "prod"]
+    [chart] = [text for lang, text in blocks if lang == "mermaid"]
+    [matrix] = [text for lang, text in blocks if lang == "text" and text.startswith("from \\ to")]
+    root = make_project(stacks)
+    assert reach("-s", "dev", "--diff", "prod", "--format", "mermaid", project=root).stdout == chart
+    assert reach("-s", "dev", "--format", "matrix", project=root).stdout == matrix
