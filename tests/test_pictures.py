@@ -125,10 +125,9 @@ def test_no_label_can_inject_into_the_chart(where):
     assert len([line for line in lines if re.match(r"  n\d+[\[(/{]", line)]) == 2
     assert len([line for line in lines if "-->" in line]) == 1
     strings = re.findall(r'"([^"]*)"', text)
-    bare = [re.sub(r"#\d+;", "", string) for string in strings]  # entity codes are the only escapes
     assert len(strings) == 3
-    assert all(not set(string) & set("<>[]{}`*_\\;#%\n") for string in bare)
-    assert any("#34;" in string and "#60;script#62;" in string for string in strings)
+    assert all(not set(string) & set('<>&#|`\n\x00') for string in strings)
+    assert any("‹script›" in string and "call alert(1)" in string for string in strings)  # look-alikes, still legible
     dot = pictures.dot([reach.Flow(source, destination, "TCP", 80)])
     assert '\\"];click' in dot
     assert "\\\\l" in dot
@@ -138,8 +137,8 @@ def test_no_label_can_inject_into_the_chart(where):
 # The subset of Mermaid's flowchart grammar pictures.py emits (https://mermaid.js.org/syntax/flowchart.html;
 # the jison grammar, packages/mermaid/src/diagrams/flowchart/parser/flow.jison): a header, node
 # declarations in one of five shapes, labelled links of three strokes, one legend subgraph, classDef,
-# class and linkStyle statements. Quoted text holds no '"', and '#' only as an entity code.
-_STRING = r'"(?:[^"#]|#\d+;)*"'
+# class and linkStyle statements. Quoted text holds none of the characters pictures.py replaces.
+_STRING = r'"[^"#<>&|`\x00-\x1f]*"'
 _SHAPES = [(r"\[", r"\]"), (r"\(\[", r"\]\)"), (r"\[/", r"/\]"), (r"\(\(", r"\)\)"), (r"\{\{", r"\}\}")]
 _NODE = re.compile(r"  (n\d+)(?:" + "|".join(f"{o}{_STRING}{c}" for o, c in _SHAPES) + r")")
 _LINK = re.compile(rf"  (n\d+) (?:-->|==>|-\.->)\|{_STRING}\| (n\d+)")
@@ -241,7 +240,7 @@ def _mermaid_parser_missing() -> str | None:
 def test_mermaids_own_parser_reads_every_chart(tmp_path):
     """mermaid.parse (the npm package, run with node; .ci/mermaid/parse.mjs) reads the chart of every
     shipped stack, of a change, and of hostile labels as a flowchart, and refuses a broken one."""
-    charts = {"broken": "flowchart LR\n  n0[\"a\n  n0 -->|x| \n"}
+    charts = {"broken": "flowchart LR\n  n0[\"a\n  n0 -->|x| \n", "empty": pictures.mermaid([])}  # a plan that opens nothing
     for stack in ("dev", "staging", "prod"):
         current = facts(stack)
         charts[stack] = pictures.mermaid(reach.matrix(current), endpoints=pictures.endpoints(current))
@@ -257,3 +256,39 @@ def test_mermaids_own_parser_reads_every_chart(tmp_path):
     assert parsed.returncode == 1, parsed.stderr  # the broken chart
     assert results.pop(str(tmp_path / "broken.mmd")).startswith("error:")
     assert results == {path: "flowchart-v2" for path in files if not path.endswith("broken.mmd")}
+
+
+def _browser() -> str | None:
+    return next((found for name in ("chromium", "chromium-browser", "google-chrome") if (found := shutil.which(name)) is not None), None)
+
+
+@pytest.mark.skipif(
+    _browser() is None or _mermaid_parser_missing() is not None,
+    reason="needs a headless browser (Debian: apt-get install chromium) and Mermaid's npm package (.ci/mermaid)",
+)
+def test_mermaid_draws_the_chart_in_a_real_browser(tmp_path):
+    """Mermaid's own renderer (its browser bundle from .ci/mermaid, loaded from disk; securityLevel
+    strict, as GitHub runs it) in headless chromium draws a node of each kind's class per node, an edge
+    label per edge, and a hostile label as text: the page's only scripts are the two it was given."""
+    browser = _browser()
+    assert browser is not None
+    dev, prod = facts("dev"), facts("prod")
+    opened, closed = reach.changes(dev, prod)
+    hostile = reach.Flow(f"a/app={HOSTILE}", "b", "TCP", 80)
+    drawn = pictures.picture([hostile], opened, closed, pictures.endpoints(dev) + pictures.endpoints(prod))
+    bundle = MERMAID_PARSER / "node_modules" / "mermaid" / "dist" / "mermaid.min.js"
+    page = tmp_path / "chart.html"
+    page.write_text(
+        f'<!DOCTYPE html><html><body><pre class="mermaid">\n{pictures.mermaid_text(drawn)}</pre>'
+        f'<script src="{bundle.as_uri()}"></script><script>mermaid.initialize({{startOnLoad: true, securityLevel: "strict"}});</script></body></html>'
+    )
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files", "--virtual-time-budget=10000", f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run([browser, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120, check=True).stdout
+    kinds = re.findall(r'<g class="node default (\w+)"', dom)
+    assert sorted(kinds) == sorted([node.kind for node in drawn.nodes] + ["opened", "closed"])  # the legend's two
+    labels = re.findall(r'<span\b[^>]*\sclass="edgeLabel"[^>]*><p>(.*?)</p>', dom)
+    assert len(labels) == len(drawn.edges)
+    assert "+ TCP 8080 to app=payments-api" in labels
+    assert "+ any port to app=checkout; any port from app=checkout" in labels  # no entity code left over
+    assert len(re.findall(r"<script", dom)) == 2
+    assert "‹script›" in dom  # the hostile label, drawn as text

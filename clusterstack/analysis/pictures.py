@@ -200,11 +200,18 @@ def mermaid_text(drawn: Picture) -> str:
     return "\n".join(lines) + "\n"
 
 
+_MERMAID_LOOKALIKES = str.maketrans({'"': "'", "`": "'", "<": "‹", ">": "›", "&": "＆", "#": "＃", "|": "¦"})
+"""Characters no name Kubernetes accepts holds, which a quoted Mermaid string cannot carry as they
+are: '"' ends the string, '#…;' is taken for an entity code (which Mermaid 11.17 then prints as its
+internal placeholder, "ﬂ°°35¶ß"), '<', '>' and '&' are HTML to its label renderer, a backtick opens
+a Markdown string, '|' ends an edge's text. Each becomes a look-alike, so a hostile value reads almost
+as written and cannot leave its label."""
+
+
 def _mermaid_string(text: str) -> str:
-    """A quoted Mermaid string: every character that could end the string, start an entity, open
-    markup or markdown becomes an entity code (#35; is '#'), so no label can inject into the chart."""
-    safe = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:/=()+-")
-    return '"' + "".join(char if char in safe else f"#{ord(char)};" for char in text) + '"'
+    """A quoted Mermaid string (flow.jison's STR: anything but '"'), with the look-alikes above and
+    control characters as spaces."""
+    return '"' + "".join(" " if ord(char) < 32 or char == "\x7f" else char for char in text.translate(_MERMAID_LOOKALIKES)) + '"'
 
 
 def dot(flows: Iterable[Flow], opened: Iterable[Flow] = (), closed: Iterable[Flow] = (), endpoints: Iterable[str] = ()) -> str:
