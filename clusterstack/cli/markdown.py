@@ -55,9 +55,14 @@ class Flows:
 
 
 def flow_diagram(opened: Sequence[Flow], closed: Sequence[Flow]) -> str | None:
-    """The Mermaid diagram of the flows a plan opens and closes, colour-coded; None while the project
-    has no Mermaid renderer (the seam where ``reach --format mermaid``'s plugs in)."""
-    return None
+    """The Mermaid diagram of the flows a plan opens and closes, colour-coded (analysis/pictures.py,
+    as ``reach --format mermaid`` draws them; GitHub and GitLab render a ``mermaid`` block); None
+    when it opens and closes none."""
+    if not opened and not closed:
+        return None
+    from ..analysis import pictures
+
+    return pictures.mermaid((), opened=opened, closed=closed)
 
 
 def marker(stack: str) -> str:
@@ -131,10 +136,10 @@ def _flows(flows: Flows) -> str:
     lines = ["#### Reachability the plan changes", ""]
     if flows.diagram is not None:
         lines += [_fence(flows.diagram.rstrip("\n"), "mermaid"), ""]
-    if flows.opened:
-        lines += ["Opens:", "", *(f"- `+ {_code(flow)}`" for flow in flows.opened), ""]
-    if flows.closed:
-        lines += ["Closes:", "", *(f"- `- {_code(flow)}`" for flow in flows.closed), ""]
+    for sign, verb, listed in (("+", "Opens", flows.opened), ("-", "Closes", flows.closed)):
+        if listed:
+            summary = f"{verb} {len(listed)} flow{'s' if len(listed) != 1 else ''}"
+            lines += ["<details>", f"<summary>{summary}</summary>", "", *(f"- `{sign} {_code(flow)}`" for flow in listed), "", "</details>", ""]
     return "\n".join(lines)
 
 
@@ -144,7 +149,7 @@ def _component(name: str, changes: list[Change], full: bool) -> str:
     lines = ["<details>", f"<summary><b>{html.escape(name)}</b>: {summary}</summary>", ""]
     for change in changes:
         lines += _change(change, full)
-    lines += ["", "</details>", ""]
+    lines += [*([""] if lines[-1] else []), "</details>", ""]
     return "\n".join(lines)
 
 
