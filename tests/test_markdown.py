@@ -10,15 +10,27 @@ What this verifies:
 - a secret value is never in it, in plain text or sealed: a changed secret says ``[secret]``;
 - the same plan gives the same bytes, on stdout and in ``--out-markdown``;
 - a plan larger than a comment (65,536 characters on GitHub) is cut by whole sections, never inside a
-  table or block, and says how many were left out and where the full plan is.
+  table or block, and says how many were left out and where the full plan is;
+- the CI recipes (docs/engine/ci/) parse as YAML and run a preview the CLI accepts, and the GitLab
+  job's poster, run against a local stand-in for GitLab's notes API, creates the note once and then
+  updates it, leaving every other note alone.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import shlex
 import shutil
+import subprocess
+import sys
+import threading
+import urllib.parse
 from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import yaml
 from click.testing import CliRunner
@@ -26,6 +38,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from clusterstack.cli import cli
+from clusterstack.cli.engine_commands import preview
 from clusterstack.cli.markdown import COMMENT_LIMIT, Flows, marker, plan_markdown
 from clusterstack.engine.plan import MISSING, Change, FieldChange, Plan
 from clusterstack.kube.kinds import ObjectKey
@@ -268,3 +281,129 @@ def test_conflicting_formats_and_a_missing_directory_are_errors(tmp_path: Path, 
     assert result.exit_code == 1
     assert f"error: --out-markdown {missing}: the directory {missing.parent} does not exist" in result.output
     assert not (root / ".clusterstack").exists(), "nothing written"
+
+
+CI = REPO / "docs" / "engine" / "ci"
+
+
+def _preview_lines(script: str) -> list[str]:
+    return [line.strip() for line in script.splitlines() if line.strip().startswith("clusterstack preview")]
+
+
+def _accepted(line: str) -> list[str]:
+    """The preview command of a CI script as the CLI parses it (variables given stand-in values):
+    an option the CLI lacks, or a bad value, raises."""
+    command = line.split("|", maxsplit=1)[0]
+    command = re.sub(r"\$\{\{[^}]*\}\}", "prod", command)
+    command = re.sub(r'"?\$[A-Z_]+"?', "https://ci.example/x", command)
+    args = shlex.split(command)
+    assert args[:2] == ["clusterstack", "preview"]
+    context = preview.make_context("preview", args[2:])
+    return [name for name, value in context.params.items() if value not in (None, False)]
+
+
+def test_the_github_workflow_posts_the_markdown_preview_once_per_stack():
+    workflow = yaml.safe_load((CI / "github-pull-request.yml").read_text())
+    assert "pull_request" in workflow[True], "on: pull_request (YAML 1.1 reads the key 'on' as true)"
+    assert workflow["permissions"] == {"contents": "read", "pull-requests": "write"}
+    steps = workflow["jobs"]["plan"]["steps"]
+    [line] = [line for step in steps for line in _preview_lines(step.get("run", ""))]
+    assert {"out_markdown", "full_plan_url", "detailed_exitcode", "full"} <= set(_accepted(line))
+    [post] = [step for step in steps if step.get("uses", "").startswith("actions/github-script@")]
+    script = post["with"]["script"]
+    assert 'body.split("\\n", 1)[0]' in script, "the marker is the comment's first line"
+    assert "updateComment" in script
+    assert "createComment" in script
+
+
+def test_the_gitlab_job_posts_the_markdown_preview_once_per_stack():
+    job = yaml.safe_load((CI / "gitlab-merge-request.yml").read_text())["clusterstack-plan"]
+    assert job["rules"][0]["if"] == '$CI_PIPELINE_SOURCE == "merge_request_event"'
+    [line] = [line for entry in job["script"] for line in _preview_lines(entry)]
+    assert {"out_markdown", "full_plan_url", "detailed_exitcode", "full"} <= set(_accepted(line))
+    assert "python docs/engine/ci/post_note.py plan.md" in job["script"]
+
+
+class _GitLab(BaseHTTPRequestHandler):
+    """A stand-in for GitLab's notes API (https://docs.gitlab.com/api/notes/), two per page."""
+
+    notes: ClassVar[list[dict]] = []
+    token = "glpat-test"
+
+    def _answer(self, data: object, next_page: str = "") -> None:
+        body = json.dumps(data).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("X-Next-Page", next_page)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _authorised(self) -> bool:
+        if self.headers.get("PRIVATE-TOKEN") != self.token:
+            self.send_error(401)
+            return False
+        return True
+
+    def do_GET(self) -> None:
+        if not self._authorised():
+            return
+        url = urllib.parse.urlparse(self.path)
+        if url.path == "/api/v4/user":
+            self._answer({"id": 7})
+            return
+        assert url.path == "/api/v4/projects/42/merge_requests/3/notes"
+        page = int(urllib.parse.parse_qs(url.query)["page"][0])
+        self._answer(self.notes[(page - 1) * 2 : page * 2], str(page + 1) if page * 2 < len(self.notes) else "")
+
+    def _body(self) -> str:
+        form = urllib.parse.parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
+        return form["body"][0]
+
+    def do_POST(self) -> None:
+        if self._authorised():
+            note = {"id": 100 + len(self.notes), "author": {"id": 7}, "system": False, "body": self._body()}
+            self.notes.append(note)
+            self._answer(note)
+
+    def do_PUT(self) -> None:
+        if self._authorised():
+            note_id = int(self.path.rsplit("/", 1)[1])
+            [note] = [n for n in self.notes if n["id"] == note_id]
+            note["body"] = self._body()
+            self._answer(note)
+
+    def log_message(self, format: str, *args: object) -> None:  # (BaseHTTPRequestHandler's name)
+        """Quiet: the test reads the notes, not a log."""
+
+
+def test_the_gitlab_note_is_created_then_updated_never_another_ones(tmp_path):
+    _GitLab.notes = [
+        {"id": 1, "author": {"id": 8}, "system": False, "body": marker("prod") + "\nquoted by a person"},
+        {"id": 2, "author": {"id": 7}, "system": True, "body": "changed the description"},
+        {"id": 3, "author": {"id": 7}, "system": False, "body": marker("dev") + "\nthe dev stack's plan"},
+    ]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _GitLab)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        env = {
+            "PATH": os.environ["PATH"], "CI_API_V4_URL": f"http://127.0.0.1:{server.server_port}/api/v4",
+            "CI_PROJECT_ID": "42", "CI_MERGE_REQUEST_IID": "3", "CLUSTERSTACK_NOTE_TOKEN": _GitLab.token,
+        }  # fmt: skip
+        plan = tmp_path / "plan.md"
+        for body in ("first plan", "second plan"):
+            plan.write_text(plan_markdown(Plan(()), "prod") + body + "\n")
+            done = subprocess.run([sys.executable, str(CI / "post_note.py"), str(plan)], env=env, capture_output=True, text=True, timeout=60, check=False)
+            assert done.returncode == 0, done.stderr
+        assert done.stdout == "updated note 103\n"
+    finally:
+        server.shutdown()
+        server.server_close()
+    bodies = {note["id"]: note["body"] for note in _GitLab.notes}
+    assert bodies == {
+        1: marker("prod") + "\nquoted by a person",
+        2: "changed the description",
+        3: marker("dev") + "\nthe dev stack's plan",
+        103: plan.read_text(),
+    }
+    assert bodies[103].endswith("second plan\n")
