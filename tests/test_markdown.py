@@ -211,8 +211,14 @@ def test_values_cannot_break_out_of_their_cell_their_block_or_the_comment() -> N
     flows = Flows(["a → b: TCP 1 | `x`"], [], diagram='flowchart LR\n  n0["```"]')
     text = plan_markdown(the_plan, "dev --> <b>", flows=flows, full=True)
     tokens = structure(text)
-    assert tokens[0].content.startswith("<!-- clusterstack-preview stack=")
-    assert tokens[0].content.count("-->") == 1
+    assert tokens[0].content == "<!-- clusterstack-preview stack=dev%20%2D%2D%3E%20%3Cb%3E -->\n"
+    assert marker("my-stack") == "<!-- clusterstack-preview stack=my-stack -->"
+    assert marker("my_stack") != marker("my-stack")
+    odd = plan_markdown(Plan(tuple(_change(f"c{n}", f"cm-{n}", (FieldChange(("data", "k"), "x" * 900, "y"),)) for n in range(3))), "dev", limit=1_500, full=True,
+                        full_plan="https://ci.example/a b)\n<script>")
+    assert "[the full plan](<https://ci.example/a b)%0A%3Cscript%3E>)" in odd
+    links = [child.attrs["href"] for token in structure(odd) if token.type == "inline" for child in token.children or [] if child.type == "link_open"]
+    assert links == ["https://ci.example/a%20b)%0A%3Cscript%3E"], "one link, whole"
     [table] = [t for t in tables(tokens) if t[0] == ["field", "before", "after"]]
     # GFM reads an escaped pipe in a cell as a pipe, inside a code span too: the values as JSON, whole.
     assert table[1] == ["`data.a|b`", '`"a | b \' c <img src=x onerror=alert(1)> </details>"`', '`"x\\\\|y"`']
@@ -240,7 +246,7 @@ def test_a_plan_larger_than_a_comment_is_cut_by_whole_sections() -> None:
     assert shown[-1].startswith(f"<summary><b>Component {len(shown) - 1:03d}</b>")
     # Every section shown is whole: its table has all 20 rows.
     assert [len(t) for t in tables(tokens)[1:]] == [21] * len(shown)
-    assert f"> {40 - len(shown)} of 40 sections left out: this comment holds at most 65,536 characters. See [the full plan](https://ci.example/runs/7)." in text
+    assert f"> {40 - len(shown)} of 40 sections left out: this comment holds at most 65,536 characters. See [the full plan](<https://ci.example/runs/7>)." in text
     assert text.endswith("\n")
     assert text.count("<details>") == text.count("</details>") == len(shown)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import urllib.parse
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -225,8 +226,17 @@ def _text(text: str) -> str:
 
 
 def _escape_comment(text: str) -> str:
-    """Text for inside an HTML comment, which ``--`` or ``>`` would end."""
-    return text.replace("-", "_").replace(">", "_")
+    """Text for inside an HTML comment, percent-encoded: nothing can end the comment (``-->``, or a
+    ``--`` HTML forbids in one), and two names never encode alike. Stack names (letters, digits,
+    ``-``, ``_``, ``.``) read as they are."""
+    encoded = urllib.parse.quote(text, safe="")
+    return encoded.replace("-", "%2D") if "--" in encoded or encoded.endswith("-") else encoded
+
+
+def _destination(url: str) -> str:
+    """A link destination in angle brackets (CommonMark: spaces and parentheses allowed), whatever
+    the URL holds: a bracket or a line break, which would end it, is percent-encoded."""
+    return "<" + url.replace("<", "%3C").replace(">", "%3E").replace("\r", "%0D").replace("\n", "%0A") + ">"
 
 
 def _fence(text: str, info: str) -> str:
@@ -249,5 +259,5 @@ def _fit(head: str, parts: list[str], stack: str, full_plan: str | None, limit: 
 
 
 def _omitted(count: int, total: int, stack: str, full_plan: str | None, limit: int) -> str:
-    where = f"[the full plan]({full_plan})" if full_plan is not None else f"`clusterstack preview -s {_code(stack)} --diff`"
+    where = f"[the full plan]({_destination(full_plan)})" if full_plan is not None else f"`clusterstack preview -s {_code(stack)} --diff`"
     return f"> [!NOTE]\n> {count} of {total} sections left out: this comment holds at most {limit:,} characters. See {where}.\n"
