@@ -8,8 +8,9 @@ shows in review:
     CLUSTERSTACK_RECORD_GOLDEN=1 .venv/bin/python -m pytest tests/test_golden.py -q
 
 The cases cover what users see from every layer: the render (components), preview as text and
-JSON and Markdown from an empty and from an applied state after an edit (engine: create, update, replace and
-delete), validate (schemas and warnings), reach, capacity and diff (analysis).
+JSON and Markdown from an empty and from an applied state after an edit (engine: create, update,
+replace and delete), validate (schemas and warnings), reach (as text and in its drawn formats),
+capacity and diff (analysis).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ CASES: list[tuple[str, str, tuple[str, ...]]] = [
     *[("main", f"validate-{s}", ("validate", "-s", s)) for s in ("dev", "staging", "prod")],
     *[("main", f"reach-{s}", ("reach", "-s", s)) for s in ("dev", "prod")],
     ("main", "reach-diff-dev-prod", ("reach", "-s", "dev", "--diff", "prod")),
+    *[("main", f"reach-prod-{f}", ("reach", "-s", "prod", "--format", f)) for f in ("mermaid", "dot", "svg", "matrix", "csv")],
+    ("main", "reach-diff-dev-prod-mermaid", ("reach", "-s", "dev", "--diff", "prod", "--format", "mermaid")),
     ("main", "capacity-prod", ("capacity", "-s", "prod")),
     ("main", "diff-dev-prod", ("diff", "dev", "prod")),
     ("main", "schema", ("schema",)),

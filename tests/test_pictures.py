@@ -6,8 +6,11 @@ the same bytes."""
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from functools import cache
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -117,15 +120,175 @@ def test_no_label_can_inject_into_the_chart(where):
     chart keeps its shape (two nodes, one edge)."""
     source, destination = (f"a/app={HOSTILE}", "b") if where == "source" else ("a", f"b/app={HOSTILE}")
     text = pictures.mermaid([reach.Flow(source, destination, "TCP", 80)])
+    check_mermaid(text)
     lines = text.splitlines()
     assert len([line for line in lines if re.match(r"  n\d+[\[(/{]", line)]) == 2
     assert len([line for line in lines if "-->" in line]) == 1
     strings = re.findall(r'"([^"]*)"', text)
-    bare = [re.sub(r"#\d+;", "", string) for string in strings]  # entity codes are the only escapes
     assert len(strings) == 3
-    assert all(not set(string) & set("<>[]{}`*_\\;#%\n") for string in bare)
-    assert any("#34;" in string and "#60;script#62;" in string for string in strings)
+    assert all(not set(string) & set('<>&#|`\n\x00') for string in strings)
+    assert any("‹script›" in string and "call alert(1)" in string for string in strings)  # look-alikes, still legible
     dot = pictures.dot([reach.Flow(source, destination, "TCP", 80)])
     assert '\\"];click' in dot
     assert "\\\\l" in dot
     assert len([line for line in dot.splitlines() if " -> " in line]) == 1
+
+
+# The subset of Mermaid's flowchart grammar pictures.py emits (https://mermaid.js.org/syntax/flowchart.html;
+# the jison grammar, packages/mermaid/src/diagrams/flowchart/parser/flow.jison): a header, node
+# declarations in one of five shapes, labelled links of three strokes, one legend subgraph, classDef,
+# class and linkStyle statements. Quoted text holds none of the characters pictures.py replaces.
+_STRING = r'"[^"#<>&|`\x00-\x1f]*"'
+_SHAPES = [(r"\[", r"\]"), (r"\(\[", r"\]\)"), (r"\[/", r"/\]"), (r"\(\(", r"\)\)"), (r"\{\{", r"\}\}")]
+_NODE = re.compile(r"  (n\d+)(?:" + "|".join(f"{o}{_STRING}{c}" for o, c in _SHAPES) + r")")
+_LINK = re.compile(rf"  (n\d+) (?:-->|==>|-\.->)\|{_STRING}\| (n\d+)")
+_LEGEND = re.compile(rf"    legend_(opened|closed)\[{_STRING}\]:::\1")
+_CLASS_DEF = re.compile(r"  classDef (\w+) [\w-]+:[#\w.-]+(?:,[\w-]+:[#\w. -]+)*")
+_CLASS = re.compile(r"  class (n\d+(?:,n\d+)*) (namespace|dns|cidr|internet|metadata)")
+_LINK_STYLE = re.compile(r"  linkStyle (\d+(?:,\d+)*) [\w-]+:[#\w.-]+(?:,[\w-]+:[#\w. -]+)*")
+
+
+def check_mermaid(text: str) -> None:
+    """Fails unless ``text`` is in the subset: every line one statement, every node used declared
+    once, every class defined, every linkStyle index a link's."""
+    lines = text.splitlines()
+    assert text.endswith("\n")
+    assert lines[0] == "flowchart LR"
+    declared: list[str] = []
+    used: set[str] = set()
+    links = 0
+    defined: set[str] = set()
+    classes: set[str] = set()
+    styled: set[int] = set()
+    in_legend = False
+    for line in lines[1:]:
+        if node := _NODE.fullmatch(line):
+            declared.append(node.group(1))
+        elif link := _LINK.fullmatch(line):
+            used |= {link.group(1), link.group(2)}
+            links += 1
+        elif line == '  subgraph legend["legend"]' and not in_legend:
+            in_legend = True
+        elif in_legend and (legend := _LEGEND.fullmatch(line)):
+            classes.add(legend.group(1))
+        elif line == "  end" and in_legend:
+            in_legend = False
+        elif class_def := _CLASS_DEF.fullmatch(line):
+            defined.add(class_def.group(1))
+        elif assigned := _CLASS.fullmatch(line):
+            used |= set(assigned.group(1).split(","))
+            classes.add(assigned.group(2))
+        elif style := _LINK_STYLE.fullmatch(line):
+            styled |= {int(n) for n in style.group(1).split(",")}
+        else:
+            raise AssertionError(f"not in the Mermaid subset: {line!r}")
+    assert not in_legend
+    assert len(declared) == len(set(declared))
+    assert used <= set(declared)
+    assert classes <= defined
+    assert all(index < links for index in styled)
+
+
+def check_dot(text: str) -> None:
+    """Graphviz's own parser and layout (``dot -Tsvg``), where Graphviz is installed; the SVG it
+    draws has a node per declared node."""
+    dot_binary = shutil.which("dot")
+    if dot_binary is None:
+        pytest.skip("Graphviz is not installed (Debian: apt-get install graphviz): DOT is not checked by its parser")
+    drawn = subprocess.run([dot_binary, "-Tsvg"], input=text, capture_output=True, text=True, timeout=120, check=False)
+    assert drawn.returncode == 0, drawn.stderr
+    assert drawn.stderr == ""
+    root = ElementTree.fromstring(drawn.stdout)
+    titles = [t.text or "" for g in root.iter("{http://www.w3.org/2000/svg}g") if g.get("class") == "node" for t in g.iter("{http://www.w3.org/2000/svg}title")]
+    assert sorted(titles) == sorted(re.findall(r"^  +(\w+) \[label=", text, re.MULTILINE))
+
+
+def test_the_mermaid_subset_check_refuses_what_mermaid_would():
+    good = pictures.mermaid([reach.Flow("a", "b", "TCP", 80)])
+    check_mermaid(good)
+    for broken in (good.replace('"b"', '"b'), good.replace("-->", "->"), good + "  n9 --> n0\n", good.replace("class n0,n1", "class n0,n7")):
+        with pytest.raises(AssertionError):
+            check_mermaid(broken)
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_every_shipped_stack_is_valid_mermaid_and_dot(stack):
+    current = facts(stack)
+    flows, ends = reach.matrix(current), pictures.endpoints(current)
+    check_mermaid(pictures.mermaid(flows, endpoints=ends))
+    opened, closed = reach.changes(facts("dev"), current)
+    check_mermaid(pictures.mermaid(flows, opened, closed, ends))
+    check_dot(pictures.dot(flows, opened, closed, ends))
+
+
+def test_graphviz_draws_a_hostile_label_as_text():
+    check_dot(pictures.dot([reach.Flow(f"a/app={HOSTILE}", "b", "TCP", 80)]))
+
+
+MERMAID_PARSER = REPO / ".ci" / "mermaid"
+
+
+def _mermaid_parser_missing() -> str | None:
+    if shutil.which("node") is None:
+        return "node is not installed: Mermaid's own parser cannot run (the grammar subset is still checked)"
+    if not (MERMAID_PARSER / "node_modules" / "mermaid").is_dir():
+        return "Mermaid's parser is not installed: run `npm ci` in .ci/mermaid (.ci/run does, where npm is)"
+    return None
+
+
+@pytest.mark.skipif(_mermaid_parser_missing() is not None, reason=str(_mermaid_parser_missing()))
+def test_mermaids_own_parser_reads_every_chart(tmp_path):
+    """mermaid.parse (the npm package, run with node; .ci/mermaid/parse.mjs) reads the chart of every
+    shipped stack, of a change, and of hostile labels as a flowchart, and refuses a broken one."""
+    charts = {"broken": "flowchart LR\n  n0[\"a\n  n0 -->|x| \n", "empty": pictures.mermaid([])}  # a plan that opens nothing
+    for stack in ("dev", "staging", "prod"):
+        current = facts(stack)
+        charts[stack] = pictures.mermaid(reach.matrix(current), endpoints=pictures.endpoints(current))
+    charts["change"] = pictures.mermaid((), *reach.changes(facts("dev"), facts("prod")))
+    for i, where in enumerate((f"a/app={HOSTILE}", f"{HOSTILE} (x)", "end", "a/app=end")):
+        charts[f"hostile-{i}"] = pictures.mermaid([reach.Flow(where, "b", "TCP", 80), reach.Flow("b", where, "", None)])
+    files = []
+    for name, chart in charts.items():
+        (tmp_path / f"{name}.mmd").write_text(chart)
+        files.append(str(tmp_path / f"{name}.mmd"))
+    parsed = subprocess.run(["node", str(MERMAID_PARSER / "parse.mjs"), *files], capture_output=True, text=True, timeout=300, check=False)
+    results = dict(line.split(": ", 1) for line in parsed.stdout.splitlines())
+    assert parsed.returncode == 1, parsed.stderr  # the broken chart
+    assert results.pop(str(tmp_path / "broken.mmd")).startswith("error:")
+    assert results == {path: "flowchart-v2" for path in files if not path.endswith("broken.mmd")}
+
+
+def _browser() -> str | None:
+    return next((found for name in ("chromium", "chromium-browser", "google-chrome") if (found := shutil.which(name)) is not None), None)
+
+
+@pytest.mark.skipif(
+    _browser() is None or _mermaid_parser_missing() is not None,
+    reason="needs a headless browser (Debian: apt-get install chromium) and Mermaid's npm package (.ci/mermaid)",
+)
+def test_mermaid_draws_the_chart_in_a_real_browser(tmp_path):
+    """Mermaid's own renderer (its browser bundle from .ci/mermaid, loaded from disk; securityLevel
+    strict, as GitHub runs it) in headless chromium draws a node of each kind's class per node, an edge
+    label per edge, and a hostile label as text: the page's only scripts are the two it was given."""
+    browser = _browser()
+    assert browser is not None
+    dev, prod = facts("dev"), facts("prod")
+    opened, closed = reach.changes(dev, prod)
+    hostile = reach.Flow(f"a/app={HOSTILE}", "b", "TCP", 80)
+    drawn = pictures.picture([hostile], opened, closed, pictures.endpoints(dev) + pictures.endpoints(prod))
+    bundle = MERMAID_PARSER / "node_modules" / "mermaid" / "dist" / "mermaid.min.js"
+    page = tmp_path / "chart.html"
+    page.write_text(
+        f'<!DOCTYPE html><html><body><pre class="mermaid">\n{pictures.mermaid_text(drawn)}</pre>'
+        f'<script src="{bundle.as_uri()}"></script><script>mermaid.initialize({{startOnLoad: true, securityLevel: "strict"}});</script></body></html>'
+    )
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files", "--virtual-time-budget=10000", f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run([browser, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120, check=True).stdout
+    kinds = re.findall(r'<g class="node default (\w+)"', dom)
+    assert sorted(kinds) == sorted([node.kind for node in drawn.nodes] + ["opened", "closed"])  # the legend's two
+    labels = re.findall(r'<span\b[^>]*\sclass="edgeLabel"[^>]*><p>(.*?)</p>', dom)
+    assert len(labels) == len(drawn.edges)
+    assert "+ TCP 8080 to app=payments-api" in labels
+    assert "+ any port to app=checkout; any port from app=checkout" in labels  # no entity code left over
+    assert len(re.findall(r"<script", dom)) == 2
+    assert "‹script›" in dom  # the hostile label, drawn as text

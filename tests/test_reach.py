@@ -4,10 +4,15 @@ now the product's), one question at a time, between two stacks, and in the plan.
 from __future__ import annotations
 
 import json
+import re
+
+import pytest
 
 from clusterstack.kube.flows import NamedPort
 from tests.conftest import REPO
 from tests.test_engine import cs, edit
+
+FORMATS = ["mermaid", "dot", "svg", "html", "matrix", "csv"]
 
 
 def reach(*args, project=REPO):
@@ -166,3 +171,138 @@ config:
     assert not [f for f in flows if f.startswith("api → web/app=web:") and f.split(": ")[1] not in ("TCP 62001 (http, stand-in)", "TCP 62002 (https, stand-in)")]
     one = cs(root, "reach", "-s", "dev", "--from", "api", "--to", "web/app=web", "--port", "62001", "--json")
     assert json.loads(one.stdout) == {"allowed": True, "because": ["web/allow-from-0"]}
+
+
+# reach --format: every format over every shipped stack and example, checked by its consumer.
+
+SHIPPED = [
+    *[(REPO, stack) for stack in ("dev", "staging", "prod")],
+    *[(REPO / "examples" / "team-app", stack) for stack in ("dev", "staging", "prod")],
+    (REPO / "examples" / "two-clusters", "dev"),
+]
+
+
+def _drawn(output: str, fmt: str, namespaces: list[str]) -> None:
+    """``output`` read by the consumer of ``fmt``, holding each of ``namespaces`` once."""
+    import csv
+    import io
+    from xml.etree import ElementTree
+
+    from tests.test_drawing import SVG, groups
+    from tests.test_pictures import check_dot, check_mermaid
+
+    if fmt == "mermaid":
+        check_mermaid(output)
+        assert sorted(re.findall(r'^  n\d+\["([^"]*)"\]$', output, re.MULTILINE)) == namespaces
+    elif fmt == "dot":
+        assert sorted(re.findall(r'^  n\d+ \[label="([^"]*)", shape=box', output, re.MULTILINE)) == namespaces
+        check_dot(output)
+    elif fmt in ("svg", "html"):
+        document = output if fmt == "svg" else output.split("<body>\n")[1].split("\n</body>", maxsplit=1)[0]
+        root = ElementTree.fromstring(document)
+        assert root.tag == f"{SVG}svg"
+        assert sorted(g.get("data-name") or "" for g in groups(root, "namespace")) == namespaces
+        assert len(groups(root, "legend")) == 1
+    elif fmt == "csv":
+        rows = list(csv.reader(io.StringIO(output, newline="")))
+        assert sorted(row[0] for row in rows[1:]) == namespaces
+        assert {len(row) for row in rows} == {len(rows[0])}
+    else:
+        assert sorted(line.split()[0] for line in output.splitlines()[1:] if line and line[0] not in " ·") == namespaces
+
+
+@pytest.mark.parametrize(("root", "stack"), SHIPPED, ids=[f"{root.name}-{stack}" for root, stack in SHIPPED])
+def test_every_format_of_every_shipped_stack_is_read_by_its_consumer(root, stack):
+    flows = json.loads(reach("-s", stack, "--json", project=root).stdout)["flows"]
+    namespaces = sorted({flow.split(" → ")[0].split("/")[0] for flow in flows})
+    for fmt in FORMATS:
+        result = reach("-s", stack, "--format", fmt, project=root)
+        assert result.exit_code == 0, result.output
+        _drawn(result.stdout, fmt, namespaces)
+        assert reach("-s", stack, "--format", fmt, project=root).stdout == result.stdout  # byte for byte
+
+
+@pytest.mark.parametrize("fmt", ["mermaid", "dot", "svg", "html", "matrix", "csv"])
+def test_diff_highlights_what_another_stack_opens_and_closes_in_every_format(fmt):
+    """dev → prod opens checkout → payments-api on 8080 (and closes checkout → payments on any port),
+    and closes everything of sandbox, which prod does not have."""
+    result = reach("-s", "dev", "--diff", "prod", "--format", fmt)
+    assert result.exit_code == 0, result.output
+    marks = {
+        "mermaid": ('==>|"+ TCP 8080 to app=payments-api"|', '-.->|"- any port"|', "legend_opened"),
+        "dot": ('label="+ TCP 8080 to app=payments-api", color="#1a7f37"', 'label="- any port", color="#cf222e"', "legend_closed"),
+        "svg": ('class="edge opened" data-from="checkout" data-to="payments"', 'class="edge closed" data-from="sandbox"', "+ opened by the change"),
+        "html": ('class="edge opened" data-from="checkout" data-to="payments"', 'class="edge closed" data-from="sandbox"', "- closed by the change"),
+        "matrix": ("opened: TCP 8080 to app=payments-api | closed: any port", "closed: any port", "sandbox"),
+        "csv": ("opened: TCP 8080 to app=payments-api | closed: any port", "closed: any port", "sandbox"),
+    }[fmt]
+    for mark in marks:
+        assert mark in result.stdout
+    _drawn(result.stdout, fmt, ["analytics", "checkout", "default", "kube-system", "payments", "sandbox"])
+
+
+def test_a_drawn_format_is_not_an_answer_to_a_question():
+    for extra in (["--json"], ["--from", "checkout", "--to", "payments", "--port", "80"]):
+        result = reach("-s", "prod", "--format", "svg", *extra)
+        assert result.exit_code == 1  # the project's exit code for every user error (a usage error too)
+        assert "--format svg draws every flow of the stack" in result.output
+        assert "<svg" not in result.output
+
+
+def _ring(size: int) -> dict:
+    """A stack of ``size`` tenants in a ring: each admits the one before it on 8080 and sends to the
+    one after it; every fifth may reach the internet on 443 and a database network on 5432."""
+    namespaces = {}
+    for i in range(size):
+        before, after = f"team-{(i - 1) % size:02d}", f"team-{(i + 1) % size:02d}"
+        allow_to = [{"name": "to-next", "namespace": after, "ports": [{"port": 8080}]}]
+        if i % 5 == 0:
+            allow_to += [{"name": "to-internet", "cidr": "0.0.0.0/0", "except": ["169.254.169.254/32"], "ports": [{"port": 443}]}, {"name": "to-db", "cidr": "10.20.0.0/16", "ports": [{"port": 5432}]}]
+        namespaces[f"team-{i:02d}"] = {
+            "labels": {"team": f"t{i}"},
+            "networkPolicy": {
+                "defaultDeny": ["Ingress", "Egress"],
+                "allowDNS": True,
+                "allowSameNamespace": True,
+                "allowFrom": [{"name": "from-previous", "namespace": before, "ports": [{"port": 8080}]}],
+                "allowTo": allow_to,
+            },
+        }
+    return {"config": {"clusterstack:namespaces": namespaces, "clusterstack:dns": {"nodeLocal": {}}}}
+
+
+def test_a_large_stack_in_every_format(make_project):
+    """Forty tenants: every format is read by its consumer, and in the SVG no label meets another."""
+    from xml.etree import ElementTree
+
+    from tests.test_drawing import _boxes
+
+    size = 40
+    root = make_project({"dev": _ring(size)})
+    namespaces = [f"team-{i:02d}" for i in range(size)]
+    for fmt in FORMATS:
+        result = reach("-s", "dev", "--format", fmt, project=root)
+        assert result.exit_code == 0, result.output
+        _drawn(result.stdout, fmt, namespaces)
+        if fmt == "svg":
+            boxes = _boxes(ElementTree.fromstring(result.stdout))
+            assert len([b for b in boxes if b[0].startswith("node team-")]) == size
+            clashes = [(a[0], b[0]) for i, a in enumerate(boxes) for b in boxes[i + 1 :] if a[1] < b[3] and b[1] < a[3] and a[2] < b[4] and b[2] < a[4]]
+            assert clashes == []
+        if fmt == "mermaid":
+            assert '|"TCP 8080"|' in result.stdout
+            assert '|"TCP 443"| n' in result.stdout
+
+
+def test_the_manual_shows_what_reach_draws(make_project):
+    """docs/analysis/reach.md's two stacks give, through the CLI, exactly the Mermaid chart and the
+    matrix the page shows."""
+    page = (REPO / "docs" / "analysis" / "reach.md").read_text()
+    blocks = re.findall(r"^```(\w+)\n(.*?)^```$", page, re.MULTILINE | re.DOTALL)
+    stacks = {text.split(".")[1]: text for lang, text in blocks if lang == "yaml" and text.startswith("# stacks/Pulumi.")}
+    assert sorted(stacks) == ["dev", "prod"]
+    [chart] = [text for lang, text in blocks if lang == "mermaid"]
+    [matrix] = [text for lang, text in blocks if lang == "text" and text.startswith("from \\ to")]
+    root = make_project(stacks)
+    assert reach("-s", "dev", "--diff", "prod", "--format", "mermaid", project=root).stdout == chart
+    assert reach("-s", "dev", "--format", "matrix", project=root).stdout == matrix

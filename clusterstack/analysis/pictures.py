@@ -159,7 +159,10 @@ def mermaid(flows: Iterable[Flow], opened: Iterable[Flow] = (), closed: Iterable
     """A Mermaid flowchart (https://mermaid.js.org/syntax/flowchart.html): one node per namespace and
     special destination, shaped and coloured by kind; an edge per allowed pair labelled with its ports;
     opened edges thick and green with ``+``, closed ones dotted and red with ``-``, and a legend then."""
-    drawn = picture(flows, opened, closed, endpoints)
+    return mermaid_text(picture(flows, opened, closed, endpoints))
+
+
+def mermaid_text(drawn: Picture) -> str:
     ids = drawn.ids()
     lines = ["flowchart LR"]
     shapes: dict[Kind, tuple[str, str]] = {
@@ -171,14 +174,14 @@ def mermaid(flows: Iterable[Flow], opened: Iterable[Flow] = (), closed: Iterable
     }
     for node in drawn.nodes:
         opening, closing = shapes[node.kind]
-        lines.append(f"  {ids[node]}{opening}{_mermaid_text(node.name)}{closing}")
+        lines.append(f"  {ids[node]}{opening}{_mermaid_string(node.name)}{closing}")
     arrows: dict[Status, str] = {"kept": "-->", "opened": "==>", "closed": "-.->"}
     for edge in drawn.edges:
-        lines.append(f"  {ids[edge.source]} {arrows[edge.status]}|{_mermaid_text(edge.label)}| {ids[edge.destination]}")
+        lines.append(f"  {ids[edge.source]} {arrows[edge.status]}|{_mermaid_string(edge.label)}| {ids[edge.destination]}")
     if drawn.changed:
         lines.append('  subgraph legend["legend"]')
-        lines.append(f"    legend_opened[{_mermaid_text('+ opened by the change')}]:::opened")
-        lines.append(f"    legend_closed[{_mermaid_text('- closed by the change')}]:::closed")
+        lines.append(f"    legend_opened[{_mermaid_string('+ opened by the change')}]:::opened")
+        lines.append(f"    legend_closed[{_mermaid_string('- closed by the change')}]:::closed")
         lines.append("  end")
     for kind in KINDS:
         lines.append(f"  classDef {kind} fill:{COLOURS[kind]},stroke:{NODE_STROKE},color:#1f2328")
@@ -197,17 +200,27 @@ def mermaid(flows: Iterable[Flow], opened: Iterable[Flow] = (), closed: Iterable
     return "\n".join(lines) + "\n"
 
 
-def _mermaid_text(text: str) -> str:
-    """A quoted Mermaid string: every character that could end the string, start an entity, open
-    markup or markdown becomes an entity code (#35; is '#'), so no label can inject into the chart."""
-    safe = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:/=()+-")
-    return '"' + "".join(char if char in safe else f"#{ord(char)};" for char in text) + '"'
+_MERMAID_LOOKALIKES = str.maketrans({'"': "'", "`": "'", "<": "‹", ">": "›", "&": "＆", "#": "＃", "|": "¦"})
+"""Characters no name Kubernetes accepts holds, which a quoted Mermaid string cannot carry as they
+are: '"' ends the string, '#…;' is taken for an entity code (which Mermaid 11.17 then prints as its
+internal placeholder, "ﬂ°°35¶ß"), '<', '>' and '&' are HTML to its label renderer, a backtick opens
+a Markdown string, '|' ends an edge's text. Each becomes a look-alike, so a hostile value reads almost
+as written and cannot leave its label."""
+
+
+def _mermaid_string(text: str) -> str:
+    """A quoted Mermaid string (flow.jison's STR: anything but '"'), with the look-alikes above and
+    control characters as spaces."""
+    return '"' + "".join(" " if ord(char) < 32 or char == "\x7f" else char for char in text.translate(_MERMAID_LOOKALIKES)) + '"'
 
 
 def dot(flows: Iterable[Flow], opened: Iterable[Flow] = (), closed: Iterable[Flow] = (), endpoints: Iterable[str] = ()) -> str:
     """A Graphviz digraph (https://graphviz.org/doc/info/lang.html), for ``dot -Tsvg``: the same nodes
     and edges as ``mermaid``, opened edges bold green, closed ones dashed red, and a legend cluster."""
-    drawn = picture(flows, opened, closed, endpoints)
+    return dot_text(picture(flows, opened, closed, endpoints))
+
+
+def dot_text(drawn: Picture) -> str:
     ids = drawn.ids()
     shapes: dict[Kind, str] = {"namespace": "box", "dns": "ellipse", "cidr": "parallelogram", "internet": "doublecircle", "metadata": "octagon"}
     lines = [
@@ -217,28 +230,26 @@ def dot(flows: Iterable[Flow], opened: Iterable[Flow] = (), closed: Iterable[Flo
         '  edge [fontname="Helvetica", fontsize=9];',
     ]
     for node in drawn.nodes:
-        lines.append(f"  {ids[node]} [label={_dot_text(node.name)}, shape={shapes[node.kind]}, fillcolor={_dot_text(COLOURS[node.kind])}];")
+        lines.append(f"  {ids[node]} [label={_dot_string(node.name)}, shape={shapes[node.kind]}, fillcolor={_dot_string(COLOURS[node.kind])}];")
     styles: dict[Status, str] = {"kept": "solid", "opened": "bold", "closed": "dashed"}
     for edge in drawn.edges:
-        colour = _dot_text(COLOURS[edge.status])
-        lines.append(
-            f"  {ids[edge.source]} -> {ids[edge.destination]} [label={_dot_text(edge.label)}, color={colour}, fontcolor={colour}, style={styles[edge.status]}];"
-        )
+        colour, label = _dot_string(COLOURS[edge.status]), _dot_string(edge.label)
+        lines.append(f"  {ids[edge.source]} -> {ids[edge.destination]} [label={label}, color={colour}, fontcolor={colour}, style={styles[edge.status]}];")
     lines.append("  subgraph cluster_legend {")
     lines.append('    label="legend"; fontname="Helvetica"; fontsize=10;')
     for kind in KINDS:
-        lines.append(f"    legend_{kind} [label={_dot_text(KIND_NAMES[kind])}, shape={shapes[kind]}, fillcolor={_dot_text(COLOURS[kind])}];")
-    lines.append(f"    legend_denied [label={_dot_text(LEGEND_DENIED)}, shape=plaintext, style=solid];")
+        lines.append(f"    legend_{kind} [label={_dot_string(KIND_NAMES[kind])}, shape={shapes[kind]}, fillcolor={_dot_string(COLOURS[kind])}];")
+    lines.append(f"    legend_denied [label={_dot_string(LEGEND_DENIED)}, shape=plaintext, style=solid];")
     if drawn.changed:
         for status in ("opened", "closed"):
-            label = _dot_text(STATUS_MARKS[status] + status + " by the change")
-            lines.append(f"    legend_{status} [label={label}, shape=plaintext, style=solid, fontcolor={_dot_text(COLOURS[status])}];")
+            label = _dot_string(STATUS_MARKS[status] + status + " by the change")
+            lines.append(f"    legend_{status} [label={label}, shape=plaintext, style=solid, fontcolor={_dot_string(COLOURS[status])}];")
     lines.append("  }")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def _dot_text(text: str) -> str:
+def _dot_string(text: str) -> str:
     """A DOT quoted string: only '"' and '\\' are special in it, and a backslash would start an escape
     such as \\l or \\N in a label, so both are escaped; a newline is folded to a space."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ").replace("\r", " ") + '"'

@@ -249,7 +249,12 @@ def endpoint(text: str, facts: Facts) -> Endpoint:
 
 def changes(before: Facts, after: Facts, only: set[str] | None = None) -> tuple[list[Flow], list[Flow]]:
     """The flows ``after`` opens and closes against ``before``."""
-    old, new = set(matrix(before, only)), set(matrix(after, only))
+    return difference(matrix(before, only), matrix(after, only))
+
+
+def difference(before: Iterable[Flow], after: Iterable[Flow]) -> tuple[list[Flow], list[Flow]]:
+    """The flows opened and closed from one matrix to another (for a caller that needs the matrices too)."""
+    old, new = set(before), set(after)
     return sorted(new - old, key=str), sorted(old - new, key=str)
 
 

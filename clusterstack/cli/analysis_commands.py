@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -12,6 +13,9 @@ from ..analysis.table import table
 from ..errors import ClusterstackError, Problem
 from .app import cli, json_option, no_cache_option, options, stack_option, warn
 from .stack_commands import evaluate
+
+if TYPE_CHECKING:
+    from ..analysis.reach import Facts, Flow
 
 # Each command imports what it runs on when it runs, so --help and the other commands start fast.
 
@@ -202,6 +206,9 @@ def _verdict_text(verdict: object) -> str:
     return "\n".join(lines)
 
 
+REACH_FORMATS = ["text", "mermaid", "dot", "svg", "html", "matrix", "csv"]
+
+
 @cli.command()
 @stack_option
 @click.option("--from", "source", help="A namespace, NS/key=value,... for pods with those labels, or an IP.")
@@ -209,6 +216,14 @@ def _verdict_text(verdict: object) -> str:
 @click.option("--port", type=click.IntRange(1, 65535), help="The destination port (with --from and --to).")
 @click.option("--protocol", type=click.Choice(["TCP", "UDP", "SCTP"]), default="TCP", show_default=True)
 @click.option("--diff", "other", help="Another stack: the flows it opens and closes against this one.")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(REACH_FORMATS),
+    default="text",
+    show_default=True,
+    help="mermaid, dot: a graph to embed; svg, html: a picture to open; matrix, csv: namespaces × destinations with the ports.",
+)
 @json_option
 @no_cache_option
 @click.pass_context
@@ -220,17 +235,25 @@ def reach(
     port: int | None,
     protocol: str,
     other: str | None,
+    output: str,
     as_json: bool,
     no_cache: bool,
 ) -> None:
     """Who can talk to whom under the stack's NetworkPolicies: every allowed flow between its namespaces,
     to DNS, to the CIDRs it names, to the internet and to the cloud metadata address; or one question
-    (--from, --to, --port: exit 0 allowed, 1 denied); or what another stack changes (--diff)."""
+    (--from, --to, --port: exit 0 allowed, 1 denied); or what another stack changes (--diff). --format
+    draws it (with --diff: the other stack's flows, what it opens and closes highlighted)."""
     from ..analysis import reach as reachability
 
+    question = source is not None or destination is not None or port is not None
+    if output != "text" and (as_json or question):
+        raise click.UsageError(f"--format {output} draws every flow of the stack: it goes with neither --json nor a question (--from, --to, --port)")
     evaluation = evaluate(ctx, stack, cache=not no_cache)
     facts = reachability.facts_of([d.manifest for d in evaluation.objects], evaluation.config)
-    if source is not None or destination is not None or port is not None:
+    if output != "text":
+        click.echo(_reach_drawn(ctx, output, stack, facts, other, no_cache), nl=False)
+        return
+    if question:
         if source is None or destination is None or port is None:
             raise click.UsageError("a question needs --from, --to and --port")
         try:
@@ -265,3 +288,30 @@ def reach(
     if denied:
         click.echo("\nDenied:")
         click.echo("\n".join(f"  {line}" for line in denied))
+
+
+def _reach_drawn(ctx: click.Context, output: str, stack: str, facts: Facts, other: str | None, no_cache: bool) -> str:
+    """The stack's flows in a drawn format; with ``other``, the other stack's, and what it opens and
+    closes against this one highlighted."""
+    from ..analysis import drawing, flowmatrix, pictures
+    from ..analysis import reach as reachability
+
+    flows, endpoints, title = reachability.matrix(facts), pictures.endpoints(facts), f"clusterstack reach: {stack}"
+    opened: list[Flow] = []
+    closed: list[Flow] = []
+    if other is not None:
+        second = evaluate(ctx, other, cache=not no_cache)
+        after = reachability.facts_of([d.manifest for d in second.objects], second.config)
+        before, flows = flows, reachability.matrix(after)  # each matrix once: a large stack's takes long
+        opened, closed = reachability.difference(before, flows)
+        endpoints, title = endpoints + pictures.endpoints(after), f"clusterstack reach: {stack} → {other}"
+    picture = pictures.picture(flows, opened, closed, endpoints)
+    writers = {
+        "mermaid": lambda: pictures.mermaid_text(picture),
+        "dot": lambda: pictures.dot_text(picture),
+        "svg": lambda: drawing.svg(picture, title),
+        "html": lambda: drawing.html_page(picture, title),
+        "matrix": lambda: flowmatrix.as_text(picture),
+        "csv": lambda: flowmatrix.as_csv(picture),
+    }
+    return writers[output]()
