@@ -8,7 +8,8 @@ What this verifies:
   (whatever the values hold: pipes, backticks, HTML), a multi-line value (the Corefile) a ``diff``
   block, the flows the plan opens and closes with their Mermaid diagram;
 - a secret value is never in it, in plain text or sealed: a changed secret says ``[secret]``;
-- the same plan gives the same bytes, on stdout and in ``--out-markdown``;
+- the same plan gives the same bytes, on stdout and in ``--out-markdown``; the diagram is one Mermaid's
+  own parser reads (where tests/test_pictures.py finds it installed);
 - a plan larger than a comment (65,536 characters on GitHub) is cut by whole sections, never inside a
   table or block, and says how many were left out and where the full plan is;
 - the CI recipes (docs/engine/ci/) parse as YAML and run a preview the CLI accepts, and the GitLab
@@ -43,6 +44,7 @@ from clusterstack.cli.markdown import COMMENT_LIMIT, Flows, marker, plan_markdow
 from clusterstack.engine.plan import MISSING, Change, FieldChange, Plan
 from clusterstack.kube.kinds import ObjectKey
 from clusterstack.kube.manifest import SHOWN
+from tests.test_pictures import MERMAID_PARSER, _mermaid_parser_missing
 from tests.test_secrets import CHANGED_PASSWORD, VALUES, Runner, _project
 
 REPO = Path(__file__).resolve().parent.parent
@@ -144,6 +146,12 @@ def test_an_edited_plan_reads_as_a_pull_request_comment(tmp_path: Path) -> None:
     assert "-.->" in diagram, "closed flows drawn"
     assert "- `+ checkout/app=checkout → payments/app=payments-api: TCP 8080`" in text
     assert "- `- sandbox → payments: any port`" in text
+
+    if _mermaid_parser_missing() is None:  # (tests/test_pictures.py says why it is missing, where it is)
+        chart = tmp_path / "plan.mmd"
+        chart.write_text(diagram)
+        parsed = subprocess.run(["node", str(MERMAID_PARSER / "parse.mjs"), str(chart)], capture_output=True, text=True, timeout=300, check=False)
+        assert parsed.stdout == f"{chart}: flowchart-v2\n", "Mermaid's own parser reads the comment's diagram"
 
     components = [line.removeprefix("<summary><b>").partition("</b>")[0] for line in summaries(text)]
     planned = json.loads(cs(root, "preview", "-s", "dev", "--json")[1])
@@ -286,6 +294,11 @@ def test_conflicting_formats_and_a_missing_directory_are_errors(tmp_path: Path, 
     result = CliRunner().invoke(cli, ["--project-dir", str(root), "preview", "-s", "dev", "--out-markdown", str(missing)])
     assert result.exit_code == 1
     assert f"error: --out-markdown {missing}: the directory {missing.parent} does not exist" in result.output
+    same = tmp_path / "plan"
+    result = CliRunner().invoke(cli, ["--project-dir", str(root), "preview", "-s", "dev", "--out", str(same), "--out-markdown", str(same)])
+    assert result.exit_code == 1
+    assert f"error: --out and --out-markdown both name {same}: the saved plan and the comment need a file each" in result.output
+    assert not same.exists()
     assert not (root / ".clusterstack").exists(), "nothing written"
 
 

@@ -70,6 +70,8 @@ def preview(
     for option, path in (("--out", out), ("--out-markdown", out_markdown)):
         if path is not None and not path.parent.is_dir():
             raise ClusterstackError([f"{option} {path}: the directory {path.parent} does not exist"])
+    if out is not None and out_markdown is not None and out.resolve() == out_markdown.resolve():
+        raise ClusterstackError([f"--out and --out-markdown both name {out}: the saved plan and the comment need a file each"])
     target = open_stack(ctx, stack, cache=not no_cache)
     planned = run.make_plan(target, with_refresh=with_refresh)
     wanted = form != "json" or out_markdown is not None  # (JSON has no place for them)
