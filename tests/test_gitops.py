@@ -6,12 +6,13 @@ What this verifies:
   the engine's kind order (clusterstack/kube/kinds.py), and in every namespace the Namespace, then its
   quotas and limits, come in earlier waves than anything else in it. Argo CD syncs waves lowest first,
   each once the one before is healthy, and prunes highest first (argo-cd docs/user-guide/sync-waves.md);
-- the patches of objects the cluster already has are never pruned: ``argocd.argoproj.io/sync-options:
-  Prune=false,Delete=false,ServerSideApply=true`` (argo-cd docs/user-guide/sync-options.md: "No Prune
-  Resources", "No Resource Deletion", "Server-Side Apply"), ``kustomize.toolkit.fluxcd.io/prune:
-  disabled`` for Flux (kustomize-controller docs/spec/v1/kustomizations.md, "Controlling the apply
-  behavior of resources"); Flux orders kinds itself (fluxcd/pkg ssa/manager_apply.go ``ApplyAllStaged``:
-  CRDs and Namespaces first; ssa/sort.go: ResourceQuota before the workloads), so objects carry nothing;
+- the patches of objects the cluster already has, and the objects the stack protects or retains, are
+  never pruned: for Argo CD ``argocd.argoproj.io/sync-options: Prune=false,Delete=false`` (argo-cd
+  docs/user-guide/sync-options.md, "No Prune Resources", "No Resource Deletion"), and on a patch
+  ``ServerSideApply=true`` too ("Server-Side Apply"); for Flux ``kustomize.toolkit.fluxcd.io/prune:
+  disabled`` (kustomize-controller docs/spec/v1/kustomizations.md, "Controlling the apply behavior of
+  resources"). Flux orders kinds itself (fluxcd/pkg ssa/manager_apply.go ``ApplyAllStaged``: CRDs and
+  Namespaces first; ssa/sort.go: ResourceQuota before the workloads), so objects carry nothing else;
 - the annotations are what state holds: no perpetual diff, no drift, and changing ``gitops`` is a
   plan of updates of exactly the affected objects;
 - a bad value names the stack file, the key path and the valid values, and writes nothing;
@@ -20,6 +21,7 @@ What this verifies:
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -69,6 +71,16 @@ def _documents(directory: Path) -> dict[str, list[dict]]:
     }
 
 
+def _identity(document: dict) -> tuple[str, str, str]:
+    return document["kind"], document["metadata"].get("namespace", ""), document["metadata"]["name"]
+
+
+def _held(root: Path) -> dict[tuple[str, str, str], str]:
+    """How state says each object is held (delete, protect, retain)."""
+    state = json.loads((root / ".clusterstack" / "prod.json").read_text())
+    return {(o["key"]["kind"], o["key"]["namespace"], o["key"]["name"]): o.get("deletion", "delete") for o in state["objects"]}
+
+
 def _annotations(document: dict) -> dict[str, str]:
     """The object's annotations for a GitOps controller (not its own, such as a load balancer's)."""
     annotations = (document.get("metadata") or {}).get("annotations") or {}
@@ -95,6 +107,9 @@ def test_a_wave_or_option_the_program_set_itself_is_kept():
     assert gitops.annotated(manifest, False, "none") is manifest
     assert gitops.annotated(manifest, False, "flux") is manifest, "Flux orders kinds itself"
     assert gitops.annotated(manifest, True, "flux")["metadata"]["annotations"] == {gitops.SYNC_WAVE: "7", "team": "a", gitops.FLUX_PRUNE: "disabled"}
+    assert gitops.for_controller("Namespace", False, "argocd", "retain") == {gitops.SYNC_WAVE: "-5", gitops.SYNC_OPTIONS: "Prune=false,Delete=false"}
+    assert gitops.for_controller("Namespace", False, "flux", "protect") == {gitops.FLUX_PRUNE: "disabled"}
+    assert gitops.for_controller("Namespace", False, "flux", "delete") == {}
     assert manifest["metadata"]["annotations"] == {gitops.SYNC_WAVE: "7", "team": "a"}, "never mutated"
 
 
@@ -106,6 +121,9 @@ def test_argocd_waves_and_unpruned_patches_then_flux_then_none(tmp_path):
     documents = _documents(directory)
     patches = {name for name in documents if name.startswith("patches/")}
     assert patches == {"patches/configmap--kube-system--coredns.yaml", "patches/namespace--default.yaml", "patches/namespace--kube-system.yaml"}
+    held = _held(root)
+    kept = {name for name, [document] in documents.items() if name not in patches and held[_identity(document)] != "delete"}
+    assert {_identity(documents[name][0])[0] for name in kept} == {"Namespace"}, "prod's protected tenants"
     waves: dict[tuple[str, str], int] = {}
     for name, [document] in documents.items():
         annotations = _annotations(document)
@@ -113,7 +131,7 @@ def test_argocd_waves_and_unpruned_patches_then_flux_then_none(tmp_path):
         if name in patches:
             assert annotations[gitops.SYNC_OPTIONS] == "Prune=false,Delete=false,ServerSideApply=true", name
         else:
-            assert gitops.SYNC_OPTIONS not in annotations, name
+            assert annotations.get(gitops.SYNC_OPTIONS) == ("Prune=false,Delete=false" if name in kept else None), name
             waves[(document["kind"], document["metadata"].get("namespace", document["metadata"]["name"]))] = int(annotations[gitops.SYNC_WAVE])
     # A fresh sync or a partial one: the Namespace, then its quotas and limits, before anything in it.
     for (kind, namespace), wave in waves.items():
@@ -134,11 +152,11 @@ def test_argocd_waves_and_unpruned_patches_then_flux_then_none(tmp_path):
     assert 'metadata.annotations: {"argocd.argoproj.io/sync-options": "Prune=false,Delete=fal… → {"kustomize.toolkit.fluxcd.io/prune": "disabled"}' in plan
     assert cs(root, "up", "-s", "prod", "--yes")[0] == 0
     for name, [document] in _documents(directory).items():
-        assert _annotations(document) == ({gitops.FLUX_PRUNE: "disabled"} if name in patches else {}), name
+        assert _annotations(document) == ({gitops.FLUX_PRUNE: "disabled"} if name in patches | kept else {}), name
     assert cs(root, "preview", "-s", "prod")[1].rstrip().endswith("No changes.")
 
     _target(root, gitops="none")
-    assert cs(root, "preview", "-s", "prod")[1].rstrip().endswith(f"Plan: 0 to add, {len(patches)} to change, 0 to destroy."), "only the patches carried something"
+    assert cs(root, "preview", "-s", "prod")[1].rstrip().endswith(f"Plan: 0 to add, {len(patches | kept)} to change, 0 to destroy."), "only what is never pruned carried something"
 
 
 def test_a_bad_value_names_the_key_and_the_valid_values_and_writes_nothing(tmp_path):

@@ -24,6 +24,12 @@ on the cluster that are not fully managed by Argo CD"); for Flux ``kustomize.too
 disabled`` (kustomize-controller docs/spec/v1/kustomizations.md, "Controlling the apply behavior of
 resources").
 
+**Protected and retained objects** (``deletion: protect`` or ``retain``, a tenant's Namespace in prod)
+get the same promise from the controller that ``up`` keeps: for Argo CD ``Prune=false,Delete=false``,
+for Flux ``prune: disabled``. A retained object dropped from the stack is left where it is, as
+``up`` leaves it; a protected one is released by setting ``deletion: delete``, which removes the
+marks, and only then removed.
+
 The annotations are part of the object as the target holds it: the plan and state see them, so they
 cause no perpetual diff, drift from them is drift like any other, and changing ``gitops`` shows in
 the plan as an update of each affected object.
@@ -34,12 +40,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..kube.lifecycle import Deletion
 from ..stack.target import GitOps
 
 SYNC_WAVE = "argocd.argoproj.io/sync-wave"
 SYNC_OPTIONS = "argocd.argoproj.io/sync-options"
 FLUX_PRUNE = "kustomize.toolkit.fluxcd.io/prune"
 ARGOCD_PATCH_OPTIONS = "Prune=false,Delete=false,ServerSideApply=true"
+ARGOCD_KEPT_OPTIONS = "Prune=false,Delete=false"
 FLUX_PATCH_PRUNE = "disabled"
 
 LAYERS: tuple[tuple[int, tuple[str, ...]], ...] = (
@@ -64,20 +72,25 @@ def wave(kind: str) -> int:
     return _WAVES.get(kind, OTHER_WAVE)
 
 
-def for_controller(kind: str, patch: bool, gitops: GitOps) -> dict[str, str]:
-    """The annotations the controller needs on one object (or patch)."""
+def for_controller(kind: str, patch: bool, gitops: GitOps, deletion: Deletion = "delete") -> dict[str, str]:
+    """The annotations the controller needs on one object (or patch), held as ``deletion`` says."""
+    kept = patch or deletion != "delete"
     if gitops == "argocd":
         found = {SYNC_WAVE: str(wave(kind))}
-        return {**found, SYNC_OPTIONS: ARGOCD_PATCH_OPTIONS} if patch else found
-    if gitops == "flux" and patch:
+        if patch:
+            found[SYNC_OPTIONS] = ARGOCD_PATCH_OPTIONS
+        elif kept:
+            found[SYNC_OPTIONS] = ARGOCD_KEPT_OPTIONS
+        return found
+    if gitops == "flux" and kept:
         return {FLUX_PRUNE: FLUX_PATCH_PRUNE}
     return {}
 
 
-def annotated(manifest: dict[str, Any], patch: bool, gitops: GitOps) -> dict[str, Any]:
+def annotated(manifest: dict[str, Any], patch: bool, gitops: GitOps, deletion: Deletion = "delete") -> dict[str, Any]:
     """``manifest`` with the controller's annotations, where the program did not set one of the same
     name itself (a wave it chose is kept); ``manifest`` itself when there are none to add."""
-    extra = for_controller(str(manifest.get("kind")), patch, gitops)
+    extra = for_controller(str(manifest.get("kind")), patch, gitops, deletion)
     if not extra:
         return manifest
     metadata = manifest.get("metadata")

@@ -69,7 +69,7 @@ def desired(evaluation: Evaluation, sealer: Sealer | None = None, gitops: GitOps
     and annotated for the GitOps controller that reads the target (gitops.py)."""
     entries = {}
     for d in evaluation.objects:
-        manifest = annotated(d.manifest, d.patch, gitops)
+        manifest = annotated(d.manifest, d.patch, gitops, d.deletion)
         if d.secret_values:
             if sealer is None:
                 raise ValueError(f"{d.key} holds secret values: they are planned sealed, with a state directory's key")

@@ -45,7 +45,8 @@ class TargetSpec(Model):
     limits, ServiceAccounts and RBAC, ConfigMaps, Services, workloads, policies), so a fresh sync and
     a partial one apply Namespaces and quotas before what lands in them; ``flux``: Flux applies
     Namespaces first and sorts the rest by kind itself, so objects carry nothing. Either way the
-    patches of objects the cluster already has are marked so the controller never prunes them.
+    patches of objects the cluster already has, and the objects the stack protects or retains, are
+    marked so the controller never prunes them.
     Changing it rewrites every affected file (the plan shows the annotations as updates)."""
 
     def settings(self) -> TargetSettings:

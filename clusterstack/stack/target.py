@@ -26,7 +26,8 @@ class TargetSettings:
     allow_outside_project: bool = False
     """A ``path`` outside the project is refused unless the stack says so (``allowOutsideProject``)."""
     gitops: GitOps = "none"
-    """``argocd``: sync waves by kind; ``flux``: Flux's own kind order; both: patches never pruned."""
+    """``argocd``: sync waves by kind; ``flux``: Flux's own kind order; both: patches, protected and
+    retained objects never pruned."""
 
     def directory(self, project_root: Path, stack: str) -> Path:
         """Where the target is: ``path`` (relative to the project), or deploy/<stack>."""
