@@ -8,9 +8,9 @@ shows in review:
     CLUSTERSTACK_RECORD_GOLDEN=1 .venv/bin/python -m pytest tests/test_golden.py -q
 
 The cases cover what users see from every layer: the render (components), preview as text and
-JSON from an empty and from an applied state after an edit (engine: create, update, replace and
-delete), validate (schemas and warnings), reach (as text and in its drawn formats), capacity and diff
-(analysis).
+JSON and Markdown from an empty and from an applied state after an edit (engine: create, update,
+replace and delete), validate (schemas and warnings), reach (as text and in its drawn formats),
+capacity and diff (analysis).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ CASES: list[tuple[str, str, tuple[str, ...]]] = [
     *[("main", f"preview-{s}", ("preview", "-s", s)) for s in ("dev", "staging", "prod")],
     ("main", "preview-prod-json", ("preview", "-s", "prod", "--json")),
     ("main", "preview-prod-diff", ("preview", "-s", "prod", "--diff")),
+    ("main", "preview-prod-markdown", ("preview", "-s", "prod", "--format", "markdown")),
     *[("main", f"validate-{s}", ("validate", "-s", s)) for s in ("dev", "staging", "prod")],
     *[("main", f"reach-{s}", ("reach", "-s", s)) for s in ("dev", "prod")],
     ("main", "reach-diff-dev-prod", ("reach", "-s", "dev", "--diff", "prod")),
@@ -108,3 +109,4 @@ def test_plan_after_an_edit_is_as_recorded(tmp_path: Path) -> None:
     shutil.copy(project / "stacks" / f"Pulumi.{EDIT_FROM}.yaml", project / "stacks" / "Pulumi.dev.yaml")
     _compare("main-preview-dev-edited", _run(project, "preview", "-s", "dev"))
     _compare("main-preview-dev-edited-json", _run(project, "preview", "-s", "dev", "--json"))
+    _compare("main-preview-dev-edited-markdown", _run(project, "preview", "-s", "dev", "--format", "markdown"))

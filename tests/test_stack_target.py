@@ -23,10 +23,11 @@ def test_the_default_target_is_deploy_stack_under_the_project(tmp_path):
 
 
 def test_settings_round_trip_through_json_and_an_unknown_secrets_value_omits():
-    settings = TargetSettings(path="out", layout="namespace", kustomization=False, secrets="plaintext", allow_outside_project=True)
+    settings = TargetSettings(path="out", layout="namespace", kustomization=False, secrets="plaintext", allow_outside_project=True, gitops="flux")
     assert TargetSettings.from_json(settings.to_json()) == settings
     assert TargetSettings.from_json({}) == TargetSettings()
     assert TargetSettings.from_json({"secrets": "yes please"}).secrets == "omit"
+    assert TargetSettings.from_json({"gitops": "argo"}).gitops == "none", "a cache from before the setting"
 
 
 @pytest.fixture

@@ -14,9 +14,10 @@ from ..engine.plan import Plan
 from ..engine.secrets import masked
 from ..engine.state import State
 from ..errors import ClusterstackError
+from ..files import write_atomic
 from ..kube.serialize import to_yaml
 from ..program.evaluate import Evaluation
-from . import show
+from . import markdown, show
 from .app import (
     cli,
     confirm,
@@ -34,6 +35,7 @@ from .progress import Progress
 
 if TYPE_CHECKING:
     from ..adopt.dump import LiveObject
+    from ..analysis.reach import Flow
 
 
 def open_stack(ctx: click.Context, name: str, *, cache: bool = True) -> run.Stack:
@@ -46,8 +48,14 @@ def open_stack(ctx: click.Context, name: str, *, cache: bool = True) -> run.Stac
 @cli.command()
 @stack_option
 @diff_option
-@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (as --format json).")
+@click.option(
+    "--format", "form", type=click.Choice(["text", "json", "markdown"]), default=None,
+    help="text (default), json, or markdown: a pull-request comment (docs/engine/pull-requests.md).",
+)  # fmt: skip
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan, for up --plan.")
+@click.option("--out-markdown", type=click.Path(dir_okay=False, path_type=Path), help="Also write the plan as a pull-request comment (Markdown) to this file.")
+@click.option("--full-plan-url", help="Where the whole plan is (a CI run's page): the Markdown links it when it leaves sections out.")
 @refresh_option
 @detailed_exitcode_option
 @no_cache_option
@@ -57,12 +65,18 @@ def open_stack(ctx: click.Context, name: str, *, cache: bool = True) -> run.Stac
 )  # fmt: skip
 @click.pass_context
 def preview(
-    ctx: click.Context, stack: str, full: bool, as_json: bool, out: Path | None, with_refresh: bool, detailed_exitcode: bool, no_cache: bool,
-    live: tuple[Path, ...],
-) -> None:
+    ctx: click.Context, stack: str, full: bool, as_json: bool, form: str | None, out: Path | None, out_markdown: Path | None, full_plan_url: str | None,
+    with_refresh: bool, detailed_exitcode: bool, no_cache: bool, live: tuple[Path, ...],
+) -> None:  # fmt: skip
     """Show what up would change: + create, ~ update, -/+ replace, - delete."""
-    if out is not None and not out.parent.is_dir():
-        raise ClusterstackError([f"--out {out}: the directory {out.parent} does not exist"])
+    if as_json and form not in (None, "json"):
+        raise ClusterstackError([f"--json and --format {form} ask for two formats; give one"])
+    form = "json" if as_json else form if form is not None else "text"
+    for option, path in (("--out", out), ("--out-markdown", out_markdown)):
+        if path is not None and not path.parent.is_dir():
+            raise ClusterstackError([f"{option} {path}: the directory {path.parent} does not exist"])
+    if out is not None and out_markdown is not None and out.resolve() == out_markdown.resolve():
+        raise ClusterstackError([f"--out and --out-markdown both name {out}: the saved plan and the comment need a file each"])
     refresh_given = ctx.get_parameter_source("with_refresh") == click.core.ParameterSource.COMMANDLINE
     if live and (out is not None or refresh_given):
         refused = (
@@ -78,36 +92,54 @@ def preview(
         planned = make_live_plan(target, load(live))
     else:
         planned = run.make_plan(target, with_refresh=with_refresh)
-    if as_json:
+    wanted = form != "json" or out_markdown is not None  # (JSON has no place for them)
+    opened, closed = _flow_changes(planned.plan, planned.state, planned.evaluation) if wanted else ([], [])
+
+    def comment() -> str:
+        flows = markdown.Flows([str(f) for f in opened], [str(f) for f in closed], markdown.flow_diagram(opened, closed))
+        return markdown.plan_markdown(planned.plan, stack, drift=planned.drift, flows=flows, full=full, full_plan=full_plan_url)
+
+    if form == "json":
         click.echo(show.plan_json(planned.plan, stack, planned.drift))
+    elif form == "markdown":
+        click.echo(comment(), nl=False)
     else:
-        notes = _reachability_changes(planned.plan, planned.state, planned.evaluation)
+        notes = _reachability_notes(opened, closed)
         click.echo(show.plan_text(planned.plan, full=full, drift=planned.drift, notes=notes))
     if not live:
         _note_relayout(target, planned.state)
+    if out_markdown is not None:
+        write_atomic(out_markdown, comment().encode())
     if out is not None:
         document = saved.plan_document(target.project, stack, planned.plan, planned.state, planned.evaluation.to_json(), refreshed=with_refresh)
         saved.save_plan(out, document)
-        if not as_json:
+        if form == "text":
             click.echo(f"Saved the plan to {out}: apply exactly it with clusterstack up -s {stack} --plan {out}")
     if detailed_exitcode and planned.plan.changes:
         ctx.exit(2)
 
 
-def _reachability_changes(the_plan: Plan, state: State | None, evaluation: Evaluation) -> list[str]:
+def _flow_changes(the_plan: Plan, state: State | None, evaluation: Evaluation) -> tuple[list[Flow], list[Flow]]:
     """The flows a plan opens and closes, when it changes the NetworkPolicies of namespaces the target
     already holds (clusterstack reach computes them, looking at those namespaces only)."""
     if state is None:
-        return []
+        return [], []
     existing = {e.key.name for e in state.entries.values() if e.key.kind == "Namespace" and not e.key.cluster}
     touched = {c.key.namespace for c in the_plan.changes if c.key.kind == "NetworkPolicy" and not c.key.cluster} & existing
     if not touched:
-        return []
+        return [], []
     from ..analysis import reach as reachability
 
     before = reachability.facts_of([e.manifest for e in state.entries.values() if not e.key.cluster], evaluation.config)
     after = reachability.facts_of([d.manifest for d in evaluation.objects if not d.key.cluster], evaluation.config)
-    opened, closed = reachability.changes(before, after, touched)
+    return reachability.changes(before, after, touched)
+
+
+def _reachability_changes(the_plan: Plan, state: State | None, evaluation: Evaluation) -> list[str]:
+    return _reachability_notes(*_flow_changes(the_plan, state, evaluation))
+
+
+def _reachability_notes(opened: list[Flow], closed: list[Flow]) -> list[str]:
     if not opened and not closed:
         return []
     return ["Reachability changes:", *(f"  + {f}" for f in opened), *(f"  - {f}" for f in closed)]

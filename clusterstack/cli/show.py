@@ -77,7 +77,7 @@ def _change_lines(change: Change, full: bool) -> list[str]:
                 lines.append(f"      {field.dotted}: {_secret_change(field.before, field.after)}")
             elif _is_text(field.before) and _is_text(field.after):
                 lines.append(f"      {field.dotted}:")
-                lines += [f"          {line}" for line in _text_diff(field.before, field.after, full)]
+                lines += [f"          {line}" for line in text_diff(field.before, field.after, full)]
             else:
                 lines.append(f"      {field.dotted}: {_value(field.before, full)} → {_value(field.after, full)}")
     elif full:
@@ -91,10 +91,10 @@ def _secret_change(before: Any, after: Any) -> str:
     """A secret's change, without its values: both sides sealed differently is all a plan knows. A
     side that is not sealed is still not shown (state written before clusterstack sealed secrets
     holds the old value in plain text)."""
-    return f"{_secret_side(before)} → {_secret_side(after)} (changed)"
+    return f"{secret_side(before)} → {secret_side(after)} (changed)"
 
 
-def _secret_side(value: Any) -> str:
+def secret_side(value: Any) -> str:
     return MISSING if value == MISSING else SHOWN
 
 
@@ -103,7 +103,7 @@ def _is_text(value: Any) -> bool:
     return isinstance(value, str) and "\n" in value.rstrip("\n")
 
 
-def _text_diff(before: str, after: str, full: bool) -> list[str]:
+def text_diff(before: str, after: str, full: bool) -> list[str]:
     """The changed lines (with three lines of context under ``--diff``), as ``diff -u`` marks them."""
     diff = difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=3 if full else 0)
     return [line for line in diff if not line.startswith(("---", "+++"))]
@@ -136,7 +136,7 @@ def _masked_change(change: Change) -> dict[str, Any]:
     for field in document["fields"]:
         if is_secret(field["before"]) or is_secret(field["after"]):
             field["secret"] = True
-            field["before"], field["after"] = _secret_side(field["before"]), _secret_side(field["after"])
+            field["before"], field["after"] = secret_side(field["before"]), secret_side(field["after"])
     if document["before"] is not None and document["after"] is not None:
         # A property secret now is not shown before either (older state may hold it in plain text).
         secret = [name for name, value in document["after"].items() if is_secret(value)]

@@ -17,7 +17,9 @@ from ..errors import Problem
 from ..kube.kinds import ObjectKey
 from ..program.evaluate import Evaluation, Evaluator
 from ..stack.project import Project
+from ..stack.target import GitOps
 from .faults import fault
+from .gitops import annotated
 from .plan import Change, Plan, destroy_plan, normalize, plan
 from .replace import ProviderSettings
 from .secrets import Sealer, SecretWriting
@@ -62,14 +64,15 @@ class Stack:
         return evaluation
 
     def desired(self, evaluation: Evaluation) -> dict[ObjectKey, Entry]:
-        return desired(evaluation, self.target.secrets.sealer)
+        return desired(evaluation, self.target.secrets.sealer, self.evaluator.target.gitops)
 
 
-def desired(evaluation: Evaluation, sealer: Sealer | None = None) -> dict[ObjectKey, Entry]:
-    """The objects as state records them: each secret property sealed (secrets.py) with ``sealer``."""
+def desired(evaluation: Evaluation, sealer: Sealer | None = None, gitops: GitOps = "none") -> dict[ObjectKey, Entry]:
+    """The objects as state records them: each secret property sealed (secrets.py) with ``sealer``,
+    and annotated for the GitOps controller that reads the target (gitops.py)."""
     entries = {}
     for d in evaluation.objects:
-        manifest = d.manifest
+        manifest = annotated(d.manifest, d.patch, gitops, d.deletion)
         if d.secret_values:
             if sealer is None:
                 raise ValueError(f"{d.key} holds secret values: they are planned sealed, with a state directory's key")

@@ -13,7 +13,7 @@ from ..components.pydantic_errors import describe
 from ..errors import ClusterstackError, Problem
 from ..kube.findings import Finding
 from .files import PREFIX, StackConfig
-from .target import TargetSettings
+from .target import GitOps, TargetSettings
 
 
 class TargetSpec(Model):
@@ -39,8 +39,20 @@ class TargetSpec(Model):
     would put the manifests, and their clean-up, among another project's files). The operating
     system's directories, ``/`` and the home directory stay refused."""
 
+    gitops: GitOps = "none"
+    """The GitOps controller that syncs the directory (docs/engine/gitops.md). ``argocd``: every
+    object carries an ``argocd.argoproj.io/sync-wave`` by its kind (CRDs, Namespaces, quotas and
+    limits, ServiceAccounts and RBAC, ConfigMaps, Services, workloads, policies), so a fresh sync and
+    a partial one apply Namespaces and quotas before what lands in them; ``flux``: Flux applies
+    Namespaces first and sorts the rest by kind itself, so objects carry nothing. Either way the
+    patches of objects the cluster already has, and the objects the stack protects or retains, are
+    marked so the controller never prunes them.
+    Changing it rewrites every affected file (the plan shows the annotations as updates)."""
+
     def settings(self) -> TargetSettings:
-        return TargetSettings(self.path, self.layout, self.kustomization, secrets=self.secrets, allow_outside_project=self.allow_outside_project)
+        return TargetSettings(
+            self.path, self.layout, self.kustomization, secrets=self.secrets, allow_outside_project=self.allow_outside_project, gitops=self.gitops
+        )
 
 
 class StackSpec(ClusterPlatformArgs):

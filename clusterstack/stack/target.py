@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 Layout = Literal["object", "namespace"]
 Secrets = Literal["omit", "plaintext"]
 """How a directory target lays its objects out in files (engine/target.py)."""
+GitOps = Literal["none", "argocd", "flux"]
+"""The GitOps controller that reads the directory target (engine/gitops.py annotates for it)."""
+GITOPS: tuple[GitOps, ...] = get_args(GitOps)
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,9 @@ class TargetSettings:
     """``plaintext``: the directory target writes objects holding secret values, 0600; ``omit``: it does not."""
     allow_outside_project: bool = False
     """A ``path`` outside the project is refused unless the stack says so (``allowOutsideProject``)."""
+    gitops: GitOps = "none"
+    """``argocd``: sync waves by kind; ``flux``: Flux's own kind order; both: patches, protected and
+    retained objects never pruned."""
 
     def directory(self, project_root: Path, stack: str) -> Path:
         """Where the target is: ``path`` (relative to the project), or deploy/<stack>."""
@@ -36,8 +42,16 @@ class TargetSettings:
         secrets: Secrets = "plaintext" if data.get("secrets") == "plaintext" else "omit"
         return cls(
             data.get("path"), data.get("layout", "object"), bool(data.get("kustomization", True)), secrets=secrets,
-            allow_outside_project=bool(data.get("allow_outside_project", False)),
+            allow_outside_project=bool(data.get("allow_outside_project", False)), gitops=_gitops(data.get("gitops")),
         )  # fmt: skip
+
+
+def _gitops(value: Any) -> GitOps:
+    """A cached evaluation's setting (one from before the setting existed: none)."""
+    for known in GITOPS:
+        if value == known:
+            return known
+    return "none"
 
 
 SYSTEM_DIRECTORIES = tuple(
