@@ -256,3 +256,26 @@ def test_when_recording_fails_the_stack_file_is_valid_and_the_error_says_what_re
     adopted = run(project, "--state-dir", str(state), "up", "-s", "live", "--adopt", str(REAL[0]), "--yes")
     assert adopted.exit_code == 0, adopted.output
     assert "Adopted 4 object(s)" in adopted.stdout
+
+
+def test_an_object_the_stack_names_otherwise_is_the_one_change_after_import(make_project, tmp_path):
+    """A LimitRange named otherwise than the stack's tenant-limits: the note says to create it under
+    that name before the first pulumi up; the engine recorded what the dump has, so it plans that
+    create (and the stack's own labels on the namespace), as preview --live plans them."""
+    dump = tmp_path / "cluster.yaml"
+    dump.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}},
+        {"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "mem-limits", "namespace": "shop"},
+         "spec": {"limits": [{"type": "Container", "default": {"memory": "512Mi"}}]}},
+    ]}))  # fmt: skip
+    project = make_project({})
+    state = str(project / "state")
+    result = run(project, "--state-dir", state, "import", "-s", "live", "--from", str(dump))
+    assert result.exit_code == 0, result.output
+    assert "before the first pulumi up, create tenant-limits as a copy of mem-limits, then delete mem-limits" in result.stdout
+    assert "recorded 1 object(s)" in result.stdout
+    for extra in ([], ["--live", str(dump)]):
+        preview = run(project, "--state-dir", state, "preview", "-s", "live", "--json", *extra)
+        assert [(c["action"], c["identity"]) for c in json.loads(preview.stdout)["changes"]] == [
+            ("update", "Namespace shop"), ("create", "LimitRange shop/tenant-limits"),
+        ], extra
