@@ -123,7 +123,13 @@ def test_objects_under_other_names_are_imported_with_a_note_on_the_name():
         ("RoleBinding shop/custom (dump.yaml#3)", "roleRef"),
         ("RoleBinding shop/devs (dump.yaml#2)", "metadata.name"),
     ]
-    assert "the first up creates it beside mem-limits" in notes[0].reason
+    # The tenant is adopted by import, and Pulumi imports only what exists (pulumi/pulumi
+    # pkg/resource/deploy/step.go, ImportStep.Apply: "resource '<id>' does not exist"): the note says so.
+    assert notes[0].reason == (
+        "the stack names the LimitRange tenant-limits, which the cluster lacks: onExisting: adopt makes pulumi up import it, and Pulumi "
+        "imports only what exists; before the first pulumi up, create tenant-limits as a copy of mem-limits, then delete mem-limits"
+    )
+    assert notes[2].reason.startswith("the stack names the binding to view tenant-viewers, which the cluster lacks")
 
 
 def test_a_malformed_quantity_is_a_note_naming_the_object_and_field():

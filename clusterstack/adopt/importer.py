@@ -142,13 +142,15 @@ made of it, so a name with a slash never reaches a path."""
 @dataclass(frozen=True)
 class Outcome:
     """What ``run`` did: the stack file's display name and new text, the report's notes, the paths the
-    file's own values were kept at, and (``--common``) what every stack shares."""
+    file's own values were kept at, (``--common``) what every stack shares, and the dump's objects as
+    loaded (what ``clusterstack import`` then records in the stack's state)."""
 
     display: str
     text: str
     imported: Imported
     kept: list[str]
     common: dict[str, Any]
+    objects: list[LiveObject]
 
 
 def run(project: Project, stack: str, sources: Sequence[Path], *, overwrite: bool = False, write: bool = True) -> Outcome:
@@ -178,10 +180,17 @@ def run(project: Project, stack: str, sources: Sequence[Path], *, overwrite: boo
                     [Problem(p.file, p.path, f"{p.message} (in what the import would write; the stack file is untouched)") for p in error.problems]
                 ) from None
             imported = replace(imported, notes=[*imported.notes, *dropped])
+    outcome = Outcome(display, merged.text, imported, merged.kept, shared_values(project, stack, values), list(objects))
     if write:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, merged.text.encode())
-    return Outcome(display, merged.text, imported, merged.kept, shared_values(project, stack, values))
+        save(project, stack, outcome)
+    return outcome
+
+
+def save(project: Project, stack: str, outcome: Outcome) -> None:
+    """Write what ``run`` computed into the stack's file, atomically (its directory made if absent)."""
+    path = project.stack_file(stack)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, outcome.text.encode())
 
 
 def _layer(project: Project, path: Path) -> Layer | None:

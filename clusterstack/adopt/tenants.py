@@ -259,8 +259,7 @@ class _Tenant:
                 continue
             self.spec["limits"] = limits
             if live.name != LIMIT_RANGE_NAME:
-                self._note(live, "metadata.name", f"the stack names the LimitRange {LIMIT_RANGE_NAME}: the first up creates it beside {live.name}, "
-                           f"which it does not own; delete {live.name} once it has")
+                self._note(live, "metadata.name", _renamed(f"the LimitRange {LIMIT_RANGE_NAME}", LIMIT_RANGE_NAME, live))
 
     def _access(self, accounts: Sequence[LiveObject], bindings: Sequence[LiveObject]) -> None:
         access: dict[str, Any] = {}
@@ -299,8 +298,7 @@ class _Tenant:
                 if entry not in subjects.setdefault(field, []):
                     subjects[field].append(entry)
             if live.name != binding_name(role):
-                self._note(live, "metadata.name", f"the stack names the binding to {ref['name']} {binding_name(role)}: the first up creates it with "
-                           f"these subjects beside {live.name}, which it does not own; delete {live.name} once it has")
+                self._note(live, "metadata.name", _renamed(f"the binding to {ref['name']} {binding_name(role)}", binding_name(role), live))
         if access and _valid(TenantAccess, access, bindings[0] if bindings else accounts[0], self.notes, "access"):
             self.spec["access"] = access
 
@@ -417,3 +415,15 @@ def _lost(ours: Any, theirs: Any, at: str = "") -> Iterator[str]:
                 yield from _lost(ours[key], value, path)
     elif ours != theirs and str(ours) != str(theirs):
         yield at
+
+
+def _renamed(what: str, name: str, live: LiveObject) -> str:
+    """The note on an object the stack declares under another name than the cluster's. The tenant is
+    written with onExisting: adopt, which imports every object of it by name; Pulumi refuses to import
+    one the cluster lacks ("resource '<id>' does not exist": pulumi/pulumi pkg/resource/deploy/step.go,
+    ImportStep.Apply), so the first pulumi up would stop there. The embedded engine records only what
+    the dump has (engine/adopted.py): its preview shows the create, as preview --live does."""
+    return (
+        f"the stack names {what}, which the cluster lacks: onExisting: adopt makes pulumi up import it, and Pulumi imports only "
+        f"what exists; before the first pulumi up, create {name} as a copy of {live.name}, then delete {live.name}"
+    )

@@ -199,7 +199,7 @@ def up(
     reviewed = saved.read_plan(plan_file, target.project, stack) if plan_file is not None else None
     target.evaluate()  # before the lock: a program that fails leaves nothing behind, not even the state directory
     dumped = _dump(adopt) if adopt else None  # read whole before the lock: a bad dump leaves nothing behind
-    with target.store.lock("up", _took_over):
+    with target.store.lock("up", took_over):
         if dumped is not None:
             _adopt(target, dumped, yes)
         if reviewed is not None:
@@ -254,7 +254,7 @@ def _adopt(stack: run.Stack, dumped: list[LiveObject], yes: bool) -> None:
 def destroy(ctx: click.Context, stack: str, yes: bool, allow_namespace_deletion: bool) -> None:
     """Delete everything the stack's state holds from its target."""
     target = open_stack(ctx, stack)
-    with target.store.lock("destroy", _took_over):
+    with target.store.lock("destroy", took_over):
         the_plan, state = run.make_destroy_plan(target)
         click.echo(show.plan_text(the_plan))
         the_plan.check_safe(allow_namespace_deletion)
@@ -272,7 +272,7 @@ def destroy(ctx: click.Context, stack: str, yes: bool, allow_namespace_deletion:
 def refresh(ctx: click.Context, stack: str, detailed_exitcode: bool) -> None:
     """Read the target back and record what drifted from state (files edited or deleted by hand)."""
     target = open_stack(ctx, stack)
-    with target.store.lock("refresh", _took_over):
+    with target.store.lock("refresh", took_over):
         state = target.store.load()
         if state is None:
             click.echo(f"Stack {stack} has no state yet: nothing to refresh.")
@@ -296,7 +296,7 @@ def state_group() -> None:
     """Inspect the engine's state, remove a lock whose holder is gone, or repair a damaged journal."""
 
 
-def _took_over(holder: LockHolder) -> None:
+def took_over(holder: LockHolder) -> None:
     click.echo(f"warning: took over the lock of {holder.describe()}: that run ended without releasing it", err=True)
 
 
@@ -368,7 +368,7 @@ def state_repair(ctx: click.Context, stack: str, yes: bool) -> None:
     target = open_stack(ctx, stack)
     if not yes:
         confirm(f"Repair the state of stack {stack} (the damaged journal is kept aside, not deleted)?")
-    with target.store.lock("repair", _took_over):
+    with target.store.lock("repair", took_over):
         state, kept, aside = target.store.repair()
     where = f"; the journal is now {aside}" if aside is not None else ""
     click.echo(f"Repaired stack {stack}: {len(state.entries)} objects, {kept} journal records kept{where}.")
