@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from clusterstack.adopt.dump import LiveObject
@@ -13,6 +15,7 @@ from clusterstack.stack.files import Layer, StackConfig
 from clusterstack.stack.spec import Loaded, StackSpec, load_spec
 
 STACK_FILE = "stacks/Pulumi.test.yaml"
+REPO = Path(__file__).resolve().parent.parent
 
 
 def namespace_spec(**overrides) -> dict:
@@ -63,3 +66,14 @@ them (clusterstack/kube/live.py), or as the import passes them on."""
 def rendered(args: StackSpec, environment: str = "test", through: Callable[[Any], Any] = dict) -> list[LiveObject]:
     """What the stack's platform renders, each object as a dump's item (``through`` one of THROUGH)."""
     return [LiveObject(f"render#{index}", through(manifest)) for index, manifest in enumerate(build_platform(args, environment))]
+
+
+def shipped_project(tmp_path: Path) -> Path:
+    """A copy of this project (Pulumi.yaml, __main__.py) with its shipped stack files, under ``tmp_path``."""
+    root = tmp_path / "project"
+    (root / "stacks").mkdir(parents=True)
+    shutil.copy(REPO / "Pulumi.yaml", root)
+    shutil.copy(REPO / "__main__.py", root)
+    for stack in (REPO / "stacks").iterdir():
+        shutil.copy(stack, root / "stacks")
+    return root

@@ -33,6 +33,7 @@ from click.testing import CliRunner
 from clusterstack.cli import cli
 from clusterstack.engine import gitops
 from clusterstack.kube.kinds import KIND_ORDER, kind_rank
+from tests import helpers
 
 REPO = Path(__file__).resolve().parent.parent
 WORKLOADS = {"DaemonSet", "Deployment", "ReplicaSet", "StatefulSet", "Job", "CronJob"}
@@ -45,12 +46,7 @@ def cs(root: Path, *args: str) -> tuple[int, str]:
 
 
 def _prod(tmp_path: Path, **target: object) -> Path:
-    root = tmp_path / "project"
-    (root / "stacks").mkdir(parents=True)
-    shutil.copy(REPO / "Pulumi.yaml", root)
-    shutil.copy(REPO / "__main__.py", root)
-    for stack in (REPO / "stacks").iterdir():
-        shutil.copy(stack, root / "stacks")
+    root = helpers.shipped_project(tmp_path)
     _target(root, **target)
     return root
 

@@ -44,6 +44,7 @@ from clusterstack.cli.markdown import COMMENT_LIMIT, Flows, marker, plan_markdow
 from clusterstack.engine.plan import MISSING, Change, FieldChange, Plan
 from clusterstack.kube.kinds import ObjectKey
 from clusterstack.kube.manifest import SHOWN
+from tests import helpers
 from tests.test_pictures import MERMAID_PARSER, _mermaid_parser_missing
 from tests.test_secrets import CHANGED_PASSWORD, VALUES, Runner, _project
 
@@ -58,13 +59,7 @@ def cs(root: Path, *args: str) -> tuple[int, str]:
 
 
 def _copy(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    (root / "stacks").mkdir(parents=True)
-    shutil.copy(REPO / "Pulumi.yaml", root)
-    shutil.copy(REPO / "__main__.py", root)
-    for stack in (REPO / "stacks").iterdir():
-        shutil.copy(stack, root / "stacks")
-    return root
+    return helpers.shipped_project(tmp_path)
 
 
 def structure(text: str) -> list[Token]:
