@@ -41,6 +41,7 @@ from markdown_it.token import Token
 from clusterstack.cli import cli
 from clusterstack.cli.engine_commands import preview
 from clusterstack.cli.markdown import COMMENT_LIMIT, Flows, marker, plan_markdown
+from clusterstack.cli.show import change_notes
 from clusterstack.engine.plan import MISSING, Change, FieldChange, Plan
 from clusterstack.kube.kinds import ObjectKey
 from clusterstack.kube.manifest import SHOWN
@@ -272,6 +273,23 @@ def test_refused_names_every_protected_object_and_a_retained_delete_is_no_loss()
     assert "`old`" not in text.split("#### Changes")[0]
     assert Counter(t.type for t in tokens)["blockquote_open"] == 2
     assert "(retained: forgotten, left where it is)" in text
+
+
+def test_the_comment_notes_each_change_as_the_terminal_plan_does() -> None:
+    """One list of notes (show.change_notes) for both: a retained object that a replacement would
+    collide with is as loud in the pull request as in the terminal."""
+    namespace = ObjectKey("", "Namespace", "", "payments")
+    manifest = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "payments"}}
+    replaced = Change(
+        "replace", namespace, "TenantNamespace platform/payments", manifest, manifest, replace_reasons=("metadata.name",), replaced_deletion="retain"
+    )
+    patched = Change("update", namespace._replace(name="kube-system"), "ExistingNamespaces platform/system", manifest, manifest, patch=True)
+    text = plan_markdown(Plan((replaced, patched)), "prod")
+    for change in (replaced, patched):
+        for note in change_notes(change):
+            assert note in text, note
+    assert "pulumi up fails: AlreadyExists" in text
+    assert "patch of the cluster's own object: only its fields" in text
 
 
 def test_no_changes_is_a_short_comment_with_its_marker() -> None:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from ..engine.plan import ACTIONS, MISSING, Change, FieldChange, Plan
 from ..engine.run import Drift
 from ..engine.secrets import is_secret, masked
-from .show import secret_side, text_diff
+from .show import PROTECTED_REFUSED, change_notes, secret_side, text_diff
 
 if TYPE_CHECKING:
     from ..analysis.reach import Flow
@@ -180,12 +180,7 @@ def _notes(change: Change) -> str:
     notes = []
     if change.replace_reasons:
         notes.append(_text(", ".join(change.replace_reasons)) + " forces replacement" + ("; deleted first" if change.delete_before_replace else ""))
-    if change.patch:
-        notes.append("patch of the cluster's own object")
-    if change.action == "delete" and change.deletion == "retain":
-        notes.append("retained: forgotten, left where it is")
-    elif change.refused_as_protected:
-        notes.append("**protected: refused**")
+    notes += [f"**{note}**" if note == PROTECTED_REFUSED else note for note in change_notes(change)]
     return f" ({'; '.join(notes)})" if notes else ""
 
 

@@ -50,8 +50,12 @@ def plan_text(the_plan: Plan, *, full: bool = False, drift: Iterable[Drift] = ()
     return "\n".join(lines)
 
 
-def _notes(change: Change) -> str:
-    """What sets a change apart: a patch (of the cluster's own object), a protected or retained object."""
+PROTECTED_REFUSED = "protected: refused"
+
+
+def change_notes(change: Change) -> list[str]:
+    """What sets a change apart: a patch (of the cluster's own object), a protected or retained object
+    (the terminal's plan and the pull-request comment say the same)."""
     notes = []
     if change.patch:
         notes.append("patch of the cluster's own object: only its fields" + ("; the object stays" if change.action == "delete" else ""))
@@ -60,7 +64,13 @@ def _notes(change: Change) -> str:
     elif change.action == "replace" and change.replaced_deletion == "retain":
         notes.append("retained: the old object is left where it is, so one of the same name is there already (pulumi up fails: AlreadyExists)")
     elif change.refused_as_protected:
-        notes.append("protected: refused")
+        notes.append(PROTECTED_REFUSED)
+    return notes
+
+
+
+def _notes(change: Change) -> str:
+    notes = change_notes(change)
     return f"  [{'; '.join(notes)}]" if notes else ""
 
 
