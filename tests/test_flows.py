@@ -72,7 +72,9 @@ def _raw(rng: random.Random, index: int) -> dict[str, Any]:
     return {"name": f"raw-{index}", "spec": spec}
 
 
-def _stack(seed: int, rules: int) -> ClusterPlatformArgs:
+def generated_stack(seed: int, rules: int) -> ClusterPlatformArgs:
+    """A random platform of four or five namespaces and `rules` rules of every shape (shared with
+    tests/test_reach.py)."""
     rng = random.Random(seed)
     namespaces: dict[str, Any] = {}
     for name in NAMESPACES:
@@ -95,14 +97,14 @@ def _stack(seed: int, rules: int) -> ClusterPlatformArgs:
 
 @pytest.mark.parametrize("seed", range(60))
 def test_the_indexed_check_finds_what_the_naive_one_found(seed):
-    args = _stack(seed, rules=5 + seed % 30)
+    args = generated_stack(seed, rules=5 + seed % 30)
     expected = reference_warnings(args)
     assert list(warnings(args)) == expected
 
 
 def test_generated_stacks_do_draw_one_sided_findings():
     """The comparison above means something only if the stacks it compares draw findings."""
-    one_sided = [f.message for seed in range(60) for f in reference_warnings(_stack(seed, rules=5 + seed % 30)) if "policies (" in f.message]
+    one_sided = [f.message for seed in range(60) for f in reference_warnings(generated_stack(seed, rules=5 + seed % 30)) if "policies (" in f.message]
     assert len(one_sided) > 20
     assert any("never send it" in m for m in one_sided)
     assert any("drop it there" in m for m in one_sided)
@@ -123,7 +125,7 @@ def test_a_thousand_mirrored_rules_agree():
 
 @pytest.mark.parametrize("seed", range(20))
 def test_policy_index_decides_as_decide_does(seed):
-    args = _stack(1000 + seed, rules=25)
+    args = generated_stack(1000 + seed, rules=25)
     dns = args.cluster_dns()
     built = {
         n: build_network_policies(n, t.network_policy, dns if t.network_policy.allow_dns else None) if t.network_policy is not None else []
@@ -138,3 +140,32 @@ def test_policy_index_decides_as_decide_does(seed):
         source, destination = rng.choice(endpoints), rng.choice(endpoints)
         port, protocol = rng.choice([53, 80, 443, 8050, 9999]), rng.choice(["TCP", "UDP"])
         assert index.decide(source, destination, port, protocol) == decide(every, source, destination, port, protocol, labels)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_an_endpoint_refuses_every_peer_outside_the_namespaces_its_rules_name(seed):
+    """PolicyIndex.peers: where it names namespaces, ``decide`` refuses a flow with any other peer on
+    that side, on every port (what lets a matrix skip the pair); and it does name some."""
+    args = generated_stack(2000 + seed, rules=25)
+    dns = args.cluster_dns()
+    built = {
+        n: build_network_policies(n, t.network_policy, dns if t.network_policy.allow_dns else None) if t.network_policy is not None else []
+        for n, t in args.namespaces.items()
+    }
+    labels = {n: {str(k): str(v) for k, v in dict(t.labels).items()} for n, t in args.namespaces.items()}
+    index = PolicyIndex(lambda n: built.get(n, []), labels)
+    endpoints = [Pod(n, dict(pods), ports={"http": NamedPort(80)}) for n in NAMESPACES for pods in LABELS] + [Host("10.1.2.3"), Host("192.0.2.1")]
+    named = 0
+    for endpoint in endpoints:
+        for direction in ("Ingress", "Egress"):
+            peers = index.peers(endpoint, direction)
+            if peers is None:
+                continue
+            named += 1
+            for other in endpoints:
+                if isinstance(other, Pod) and other.namespace in peers:
+                    continue
+                source, destination = (other, endpoint) if direction == "Ingress" else (endpoint, other)
+                for port, protocol in [(53, "UDP"), (53, "TCP"), (80, "TCP"), (8050, "TCP"), (61234, "UDP")]:
+                    assert not index.decide(source, destination, port, protocol).allowed
+    assert named > 0

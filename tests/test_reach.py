@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from clusterstack.kube.flows import NamedPort
+from clusterstack.kube.flows import NamedPort, Pod
 from tests.conftest import REPO
 from tests.test_engine import cs, edit
 
@@ -306,3 +306,77 @@ def test_the_manual_shows_what_reach_draws(make_project):
     root = make_project(stacks)
     assert reach("-s", "dev", "--diff", "prod", "--format", "mermaid", project=root).stdout == chart
     assert reach("-s", "dev", "--format", "matrix", project=root).stdout == matrix
+
+
+def _every_pair(facts, only=None):
+    """The matrix as asked of every pair of source and target: what ``matrix`` must equal."""
+    from clusterstack.analysis import reach as reachability
+
+    flows = []
+    for label, source in facts.sources():
+        for target in facts.targets():
+            endpoint = target.endpoint
+            if only is not None and source.namespace not in only and not (isinstance(endpoint, Pod) and endpoint.namespace in only):
+                continue
+            if all(facts.decide(source, endpoint, reachability.UNUSED_PORT, protocol).allowed for protocol in ("TCP", "UDP")):
+                flows.append(reachability.Flow(label, target.label, "", None))
+                continue
+            for protocol, port in sorted(set(facts.probes()) | set(target.probes)):
+                if facts.decide(source, endpoint, port, protocol).allowed:
+                    flows.append(reachability.Flow(label, target.label, protocol, port, facts.port_name(endpoint, protocol, port)))
+    return flows
+
+
+def _generated_facts(seed):
+    from clusterstack.analysis import reach as reachability
+    from clusterstack.components.network_policy import build_network_policies
+    from tests.test_flows import generated_stack
+
+    args = generated_stack(seed, rules=5 + seed % 30)
+    dns = args.cluster_dns()
+    objects = []
+    for name, tenant in args.namespaces.items():
+        objects.append({"kind": "Namespace", "metadata": {"name": name, "labels": {str(k): str(v) for k, v in dict(tenant.labels).items()}}})
+        if tenant.network_policy is not None:
+            objects += build_network_policies(name, tenant.network_policy, dns if tenant.network_policy.allow_dns else None)
+    return reachability.Facts.of(objects, "10.96.0.10", "169.254.20.10" if seed % 2 else None)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_matrix_asks_only_about_pairs_that_may_be_allowed_and_misses_none(seed):
+    """``matrix`` skips the pairs a default-deny side refuses whatever the port (reach._Reachable);
+    on random stacks of every rule shape it equals the matrix asked of every pair, whole and for a
+    subset of namespaces (what a plan's flow changes ask)."""
+    from clusterstack.analysis import reach as reachability
+
+    facts = _generated_facts(seed)
+    assert reachability.matrix(facts) == _every_pair(facts)
+    only = set(sorted(facts.namespaces)[seed % 3 :: 2])
+    assert reachability.matrix(facts, only) == _every_pair(facts, only)
+
+
+def test_the_generated_stacks_do_refuse_whole_namespaces():
+    """The comparison above means something only if the matrix skips pairs on those stacks, and
+    allows some too."""
+    from clusterstack.analysis import reach as reachability
+
+    skipped = allowed = 0
+    for seed in range(40):
+        facts = _generated_facts(seed)
+        targets = facts.targets()
+        reachable = reachability._Reachable(facts.index(), targets)
+        skipped += sum(len(targets) - len(reachable.from_(source, None)) for _, source in facts.sources())
+        allowed += len(reachability.matrix(facts))
+    assert skipped > 500
+    assert allowed > 500
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_every_shipped_stack_has_the_matrix_of_every_pair(stack):
+    from clusterstack.analysis import reach as reachability
+    from clusterstack.program.evaluate import evaluate_stack
+    from clusterstack.stack.project import Project
+
+    evaluation = evaluate_stack(Project.load(REPO), stack)
+    facts = reachability.facts_of([d.manifest for d in evaluation.objects], evaluation.config)
+    assert reachability.matrix(facts) == _every_pair(facts)

@@ -237,6 +237,19 @@ class PolicyIndex:
             return Decision(False, (), ingress)
         return Decision(True, egress, ingress)
 
+    def peers(self, endpoint: Endpoint, direction: str) -> frozenset[str] | None:
+        """The only namespaces whose pods may be ``endpoint``'s peers in ``direction`` (its sources for
+        Ingress, its destinations for Egress), whatever the port; None when any endpoint may be (no
+        policy of that direction selects it, or a selecting one has a rule filed for any namespace: an
+        ipBlock, a namespaceSelector by other labels, a rule without peers). Every flow with another
+        peer, a Host included, is refused on that side: ``decide`` only reads the rules filed under
+        the peer's namespace and those for any, and here there are none of either."""
+        if not isinstance(endpoint, Pod):
+            return None
+        side = self._side(endpoint.namespace, direction)
+        selecting = side.selecting(endpoint.labels)
+        return side.peer_namespaces(frozenset(selecting)) if selecting else None
+
     def _decide_side(
         self, pod: Endpoint, direction: str, peers_key: str, other: Endpoint, target: Endpoint, port: int, protocol: str
     ) -> tuple[bool, tuple[str, ...]]:
@@ -271,6 +284,7 @@ class _Side:
         self._selectors = [p["spec"].get("podSelector") or {} for p in mine]
         self._selected: dict[tuple[tuple[str, str], ...], set[int]] = {}
         self._rules: dict[_Key, list[tuple[int, Mapping[str, Any]]]] = {}
+        self._peer_namespaces: dict[frozenset[int], frozenset[str] | None] = {}
         for position, policy in enumerate(mine):
             for rule in policy["spec"].get(direction.lower()) or []:
                 for key in _keys(rule.get(peers_key), rule.get("ports"), namespace):
@@ -282,6 +296,22 @@ class _Side:
         if key not in self._selected:
             self._selected[key] = {i for i, selector in enumerate(self._selectors) if _selects(selector, labels)}
         return self._selected[key]
+
+    def peer_namespaces(self, selecting: frozenset[int]) -> frozenset[str] | None:
+        """The namespaces under which the rules of the ``selecting`` policies are filed; None if one
+        is filed for any namespace (remembered per set of policies)."""
+        if selecting not in self._peer_namespaces:
+            self._peer_namespaces[selecting] = self._filed_under(selecting)
+        return self._peer_namespaces[selecting]
+
+    def _filed_under(self, selecting: frozenset[int]) -> frozenset[str] | None:
+        found = set()
+        for (namespace, _), rules in self._rules.items():
+            if any(position in selecting for position, _ in rules):
+                if namespace is None:
+                    return None
+                found.add(namespace)
+        return frozenset(found)
 
     def candidates(self, other: Endpoint, port: int, protocol: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
         namespaces: tuple[str | None, ...] = (other.namespace, None) if isinstance(other, Pod) else (None,)
