@@ -46,3 +46,11 @@ def test_a_change_is_spelt_out_and_no_cell_starts_a_formula():
     [header, _] = list(csv.reader(io.StringIO(flowmatrix.as_csv(hostile), newline="")))
     assert [cell[0] for cell in header[1:] if cell[1:2] in ("=", "@")] == ["'", "'"]
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+
+
+def test_a_matrix_past_its_cells_is_named_too_large(monkeypatch):
+    picture = prod_picture()
+    rows = sum(node.kind == "namespace" for node in picture.nodes)
+    assert flowmatrix.too_large(picture) is None
+    monkeypatch.setattr(flowmatrix, "MAX_CELLS", rows * len(picture.nodes) - 1)
+    assert flowmatrix.too_large(picture) == f"{rows} rows × {len(picture.nodes)} columns, and a matrix holds at most {rows * len(picture.nodes) - 1:,} cells"

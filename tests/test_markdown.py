@@ -439,3 +439,26 @@ def test_the_gitlab_note_is_created_then_updated_never_another_ones(tmp_path):
         103: plan.read_text(),
     }
     assert bodies[103].endswith("second plan\n")
+
+
+def test_flows_past_what_mermaid_draws_are_listed_without_a_diagram() -> None:
+    """A plan that opens or closes more flows than Mermaid draws (pictures.MERMAID_MAX_EDGES): the
+    comment lists them and says why there is no diagram, instead of a block GitHub shows as an error."""
+    from clusterstack.analysis.pictures import MERMAID_MAX_EDGES
+    from clusterstack.analysis.reach import Flow
+    from clusterstack.cli.markdown import flow_changes
+
+    def closing(count: int) -> list[Flow]:
+        return [Flow(f"team-{i:04d}", f"team-{i:04d}", "", None) for i in range(count)]
+
+    drawn = flow_changes([], closing(MERMAID_MAX_EDGES))
+    assert drawn.diagram is not None
+    assert drawn.undrawn is None
+    many = flow_changes([], closing(MERMAID_MAX_EDGES + 1))
+    assert many.diagram is None
+    assert len(many.closed) == MERMAID_MAX_EDGES + 1
+    text = plan_markdown(Plan(()), "dev", flows=many, full=True)
+    assert "```mermaid" not in text
+    assert f"Not drawn: the diagram would have {MERMAID_MAX_EDGES + 1} edges, and Mermaid draws at most {MERMAID_MAX_EDGES} (its maxEdges)." in text
+    assert f"Closes {MERMAID_MAX_EDGES + 1} flows" in text
+    assert flow_changes([], []) == Flows([], [])

@@ -298,3 +298,31 @@ def test_mermaid_draws_the_chart_in_a_real_browser(tmp_path):
     assert "+ any port to app=checkout; any port from app=checkout" in labels  # no entity code left over
     assert len(re.findall(r"<script", dom)) == 2
     assert "‹script›" in dom  # the hostile label, drawn as text
+
+
+def _chart_of(edges: int) -> tuple[pictures.Picture, str]:
+    drawn = pictures.picture([reach.Flow(f"ns-{i:04d}", "kube-dns (kube-system/k8s-app=kube-dns)", "UDP", 53) for i in range(edges)])
+    return drawn, pictures.mermaid_text(drawn)
+
+
+def test_a_chart_past_mermaids_limits_is_named_too_large():
+    at_limit, text = _chart_of(pictures.MERMAID_MAX_EDGES)
+    assert pictures.mermaid_too_large(at_limit, text) is None
+    past, text = _chart_of(pictures.MERMAID_MAX_EDGES + 1)
+    assert pictures.mermaid_too_large(past, text) == "501 edges, and Mermaid draws at most 500 (its maxEdges)"
+    few, text = _chart_of(2)
+    assert pictures.mermaid_too_large(few, text + "%%" + "x" * pictures.MERMAID_MAX_TEXT) is not None
+
+
+@pytest.mark.skipif(_mermaid_parser_missing() is not None, reason=str(_mermaid_parser_missing()))
+def test_mermaids_own_parser_refuses_the_chart_the_limit_refuses(tmp_path):
+    """MERMAID_MAX_EDGES is Mermaid's own: its parser reads a chart of that many edges and refuses one
+    more ("Edge limit exceeded")."""
+    files = []
+    for edges in (pictures.MERMAID_MAX_EDGES, pictures.MERMAID_MAX_EDGES + 1):
+        files.append(tmp_path / f"{edges}.mmd")
+        files[-1].write_text(_chart_of(edges)[1])
+    parsed = subprocess.run(["node", str(MERMAID_PARSER / "parse.mjs"), *map(str, files)], capture_output=True, text=True, timeout=300, check=False)
+    results = dict(line.split(": ", 1) for line in parsed.stdout.splitlines())
+    assert results[str(files[0])] == "flowchart-v2"
+    assert "Edge limit exceeded" in results[str(files[1])]

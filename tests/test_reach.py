@@ -380,3 +380,69 @@ def test_every_shipped_stack_has_the_matrix_of_every_pair(stack):
     evaluation = evaluate_stack(Project.load(REPO), stack)
     facts = reachability.facts_of([d.manifest for d in evaluation.objects], evaluation.config)
     assert reachability.matrix(facts) == _every_pair(facts)
+
+
+def test_only_narrows_the_flows_to_those_from_or_to_the_namespaces_named():
+    every = json.loads(reach("-s", "prod", "--json").stdout)
+    narrowed = json.loads(reach("-s", "prod", "--json", "--only", "check*", "--only", "analytics").stdout)
+    touching = {"checkout", "analytics"}
+    assert narrowed["flows"] == [f for f in every["flows"] if {f.split(" → ")[0].split("/")[0], f.split(" → ")[1].split(":")[0].split("/")[0]} & touching]
+    assert narrowed["denied"] == [d for d in every["denied"] if d.split(" → ")[0].split("/")[0] in touching]
+    assert narrowed["flows"] != every["flows"]
+
+
+def test_only_narrows_every_format_and_the_diff():
+    whole = reach("-s", "prod", "--format", "matrix").stdout
+    narrowed = reach("-s", "prod", "--format", "matrix", "--only", "payments").stdout
+    rows = [line.split()[0] for line in narrowed.splitlines()[1:] if line.strip() and not line.startswith("·")]
+    assert rows == ["checkout", "kube-system", "payments"]  # payments, and those reaching it
+    assert len(narrowed.splitlines()) < len(whole.splitlines())
+    diff = json.loads(reach("-s", "dev", "--diff", "prod", "--json", "--only", "payments").stdout)
+    assert diff["closes"]
+    assert all("payments" in flow for flow in diff["opens"] + diff["closes"])
+
+
+def test_only_with_a_pattern_that_matches_nothing_or_a_question_is_refused():
+    nothing = reach("-s", "prod", "--only", "payment")
+    assert nothing.exit_code == 1
+    assert nothing.output.startswith("error: --only payment: matches none of the stack's namespaces (payments, ")
+    question = reach("-s", "prod", "--only", "payments", "--from", "checkout", "--to", "payments", "--port", "80")
+    assert question.exit_code == 1  # the project's exit code for every user error (a usage error too)
+    assert "--only narrows the flows listed or drawn" in question.output
+
+
+def test_an_unknown_namespace_lists_the_closest_and_counts_the_rest():
+    from clusterstack.analysis import reach as reachability
+
+    names = [f"team-{i:04d}" for i in range(10_000)]
+    assert reachability.some_of(names, "team-123") == (
+        "team-9123, team-8123, team-7123, team-0000, team-0001, team-0002, team-0003, team-0004, team-0005, team-0006 and 9,990 more"
+    )
+    assert reachability.some_of(["a", "b"], "zzz") == "a, b"
+
+
+def test_a_matrix_or_chart_too_large_to_read_is_refused_before_the_flows(monkeypatch):
+    from clusterstack.analysis import flowmatrix, pictures
+    from clusterstack.analysis import reach as reachability
+
+    monkeypatch.setattr(flowmatrix, "MAX_CELLS", 20)
+    asked: list[object] = []
+
+    def matrix(*args: object) -> list[object]:
+        asked.append(args)
+        return []
+
+    monkeypatch.setattr(reachability, "matrix", matrix)
+    for fmt in ("matrix", "csv"):
+        refused = reach("-s", "prod", "--format", fmt)
+        assert refused.exit_code == 1
+        assert refused.output.startswith(f"error: reach --format {fmt}: the matrix would have 5 rows × ")
+        assert "narrow it with --only NAMESPACE" in refused.output
+    assert asked == []
+    monkeypatch.undo()
+    monkeypatch.setattr(pictures, "MERMAID_MAX_EDGES", 3)
+    chart = reach("-s", "prod", "--format", "mermaid")
+    assert chart.exit_code == 1
+    assert re.match(r"error: reach --format mermaid: the chart has \d+ edges, and Mermaid draws at most 3 \(its maxEdges\)", chart.output)
+    assert reach("-s", "prod", "--format", "mermaid", "--only", "analytics").exit_code == 1
+    assert reach("-s", "prod", "--format", "svg").exit_code == 0

@@ -21,6 +21,19 @@ CORNER = "from \\ to"
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+MAX_CELLS = 1_000_000
+"""The most cells a matrix is written with: one row per namespace and a column per namespace make it
+grow as the square of their number (10,000 namespaces: 10⁸ cells, 1.2 GB of text)."""
+
+
+def too_large(picture: Picture) -> str | None:
+    """Why the matrix of ``picture`` is not written, or None when it is."""
+    rows = sum(node.kind == "namespace" for node in picture.nodes)
+    if rows * len(picture.nodes) > MAX_CELLS:
+        return f"{rows:,} rows × {len(picture.nodes):,} columns, and a matrix holds at most {MAX_CELLS:,} cells"
+    return None
+
+
 def cells(picture: Picture) -> tuple[list[str], list[list[str]]]:
     """The header (the corner, then every node) and one row per namespace (its name, then its cells:
     "" where nothing is allowed)."""

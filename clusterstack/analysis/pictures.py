@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from ..kube.flows import Pod
 from .reach import Facts, Flow
 
 Kind = Literal["namespace", "dns", "cidr", "internet", "metadata"]
@@ -97,9 +98,29 @@ class Picture:
         return {node: f"n{index}" for index, node in enumerate(self.nodes)}
 
 
-def endpoints(facts: Facts) -> list[str]:
-    """Every source and destination of the stack, to draw even where no flow touches it."""
-    return [target.label for target in facts.targets()]
+def endpoints(facts: Facts, only: set[str] | None = None) -> list[str]:
+    """Every source and destination of the stack, to draw even where no flow touches it; ``only``: of
+    its namespaces, just these."""
+    return [t.label for t in facts.targets() if only is None or not isinstance(t.endpoint, Pod) or t.endpoint.namespace in only]
+
+
+MERMAID_MAX_EDGES = 500
+"""The most edges Mermaid draws in a flowchart unless the page that renders it raises ``maxEdges``
+(mermaid 11.17's default configuration; past it the flowchart's database throws "Edge limit
+exceeded"). GitHub and GitLab render with the defaults, and a chart cannot raise it: Mermaid says
+"it is a secure config"."""
+MERMAID_MAX_TEXT = 50_000
+"""The most characters of a diagram Mermaid reads by default (mermaid 11.17's ``maxTextSize``); past
+it, it draws "Maximum text size in diagram exceeded" instead."""
+
+
+def mermaid_too_large(drawn: Picture, text: str) -> str | None:
+    """Why Mermaid's defaults would not draw ``text`` (the chart of ``drawn``), or None when they would."""
+    if len(drawn.edges) > MERMAID_MAX_EDGES:
+        return f"{len(drawn.edges):,} edges, and Mermaid draws at most {MERMAID_MAX_EDGES} (its maxEdges)"
+    if len(text) > MERMAID_MAX_TEXT:
+        return f"{len(text):,} characters, and Mermaid reads at most {MERMAID_MAX_TEXT:,} (its maxTextSize)"
+    return None
 
 
 def node_of(label: str) -> tuple[Node, str]:

@@ -24,6 +24,8 @@ ipBlock matches pod IPs, egress to the node's own addresses).
 
 from __future__ import annotations
 
+import difflib
+import fnmatch
 import heapq
 import ipaddress
 from collections.abc import Iterable, Mapping
@@ -282,11 +284,13 @@ def grouped(flows: list[Flow]) -> list[tuple[str, list[tuple[str, str]]]]:
     return [(source, [(destination, ", ".join(ports)) for destination, ports in targets.items()]) for source, targets in by_source.items()]
 
 
-def denied_specials(facts: Facts, flows: list[Flow]) -> list[str]:
-    """The DNS, internet and metadata destinations a source cannot reach at all (worth saying)."""
+def denied_specials(facts: Facts, flows: list[Flow], only: set[str] | None = None) -> list[str]:
+    """The DNS, internet and metadata destinations a source cannot reach at all (worth saying);
+    ``only``: of the sources in these namespaces."""
     reached = {(f.source, f.destination) for f in flows}
     special = [t.label for t in facts.targets() if not isinstance(t.endpoint, Pod) or t.endpoint is KUBE_DNS_POD]
-    return [f"{source} → {label}: denied" for source, _ in facts.sources() for label in special if (source, label) not in reached]
+    sources = [label for label, pod in facts.sources() if only is None or pod.namespace in only]
+    return [f"{source} → {label}: denied" for source in sources for label in special if (source, label) not in reached]
 
 
 def endpoint(text: str, facts: Facts) -> Endpoint:
@@ -302,8 +306,34 @@ def endpoint(text: str, facts: Facts) -> Endpoint:
     if namespace == "kube-system" and labels.get("k8s-app") == "kube-dns":
         return Pod("kube-system", labels, ip=KUBE_DNS_POD.ip, ports=COREDNS_PORTS)
     if namespace not in facts.namespaces:
-        raise ValueError(f"{namespace} is not one of the stack's namespaces ({', '.join(sorted(facts.namespaces))}) nor an IP address")
+        raise ValueError(f"{namespace} is not one of the stack's namespaces ({some_of(facts.namespaces, namespace)}) nor an IP address")
     return facts.pod(namespace, labels)
+
+
+def namespaces_matching(facts: Facts, patterns: Iterable[str]) -> set[str]:
+    """The stack's namespaces matching any of ``patterns`` (a name, or a shell-style pattern such as
+    ``team-00*``); a pattern that matches none is an error naming it."""
+    found: set[str] = set()
+    for pattern in patterns:
+        matched = fnmatch.filter(facts.namespaces, pattern)
+        if not matched:
+            raise ValueError(f"--only {pattern}: matches none of the stack's namespaces ({some_of(facts.namespaces, pattern)})")
+        found.update(matched)
+    return found
+
+
+SHOWN_NAMES = 10
+"""How many of a stack's namespaces an error lists (there may be thousands)."""
+
+
+def some_of(names: Iterable[str], wanted: str) -> str:
+    """A few of ``names`` for an error about ``wanted``: the closest first, then in order, then how many
+    more there are."""
+    every = sorted(names)
+    close = difflib.get_close_matches(wanted, every, n=3)
+    shown = [*close, *(name for name in every if name not in close)][:SHOWN_NAMES]
+    rest = len(every) - len(shown)
+    return ", ".join(shown) + (f" and {rest:,} more" if rest else "")
 
 
 def changes(before: Facts, after: Facts, only: set[str] | None = None) -> tuple[list[Flow], list[Flow]]:

@@ -15,6 +15,7 @@ from .app import cli, json_option, no_cache_option, options, stack_option, warn
 from .stack_commands import evaluate
 
 if TYPE_CHECKING:
+    from ..analysis.pictures import Picture
     from ..analysis.reach import Facts, Flow
 
 # Each command imports what it runs on when it runs, so --help and the other commands start fast.
@@ -224,6 +225,13 @@ REACH_FORMATS = ["text", "mermaid", "dot", "svg", "html", "matrix", "csv"]
     show_default=True,
     help="mermaid, dot: a graph to embed; svg, html: a picture to open; matrix, csv: namespaces × destinations with the ports.",
 )
+@click.option(
+    "--only",
+    "only_patterns",
+    multiple=True,
+    metavar="NAMESPACE",
+    help="Just the flows from or to these namespaces (repeatable; a shell pattern such as 'team-00*' matches several).",
+)
 @json_option
 @no_cache_option
 @click.pass_context
@@ -236,6 +244,7 @@ def reach(
     protocol: str,
     other: str | None,
     output: str,
+    only_patterns: tuple[str, ...],
     as_json: bool,
     no_cache: bool,
 ) -> None:
@@ -248,10 +257,16 @@ def reach(
     question = source is not None or destination is not None or port is not None
     if output != "text" and (as_json or question):
         raise click.UsageError(f"--format {output} draws every flow of the stack: it goes with neither --json nor a question (--from, --to, --port)")
+    if only_patterns and question:
+        raise click.UsageError("--only narrows the flows listed or drawn: a question (--from, --to, --port) names its own namespaces")
     evaluation = evaluate(ctx, stack, cache=not no_cache)
     facts = reachability.facts_of([d.manifest for d in evaluation.objects], evaluation.config)
+    try:
+        only = reachability.namespaces_matching(facts, only_patterns) if only_patterns else None
+    except ValueError as error:
+        raise ClusterstackError([str(error)]) from None
     if output != "text":
-        click.echo(_reach_drawn(ctx, output, stack, facts, other, no_cache), nl=False)
+        click.echo(_reach_drawn(ctx, output, stack, facts, other, no_cache, only), nl=False)
         return
     if question:
         if source is None or destination is None or port is None:
@@ -270,14 +285,14 @@ def reach(
         return
     if other is not None:
         second = evaluate(ctx, other, cache=not no_cache)
-        opened, closed = reachability.changes(facts, reachability.facts_of([d.manifest for d in second.objects], second.config))
+        opened, closed = reachability.changes(facts, reachability.facts_of([d.manifest for d in second.objects], second.config), only)
         if as_json:
             click.echo(json.dumps({"opens": [str(f) for f in opened], "closes": [str(f) for f in closed]}, indent=2))
         else:
             click.echo("\n".join([f"+ {f}" for f in opened] + [f"- {f}" for f in closed]) or f"{other} allows exactly what {stack} allows.")
         return
-    flows = reachability.matrix(facts)
-    denied = reachability.denied_specials(facts, flows)
+    flows = reachability.matrix(facts, only)
+    denied = reachability.denied_specials(facts, flows, only)
     if as_json:
         click.echo(json.dumps({"flows": [str(f) for f in flows], "denied": denied}, indent=2))
         return
@@ -290,24 +305,33 @@ def reach(
         click.echo("\n".join(f"  {line}" for line in denied))
 
 
-def _reach_drawn(ctx: click.Context, output: str, stack: str, facts: Facts, other: str | None, no_cache: bool) -> str:
-    """The stack's flows in a drawn format; with ``other``, the other stack's, and what it opens and
-    closes against this one highlighted."""
+def _reach_drawn(ctx: click.Context, output: str, stack: str, facts: Facts, other: str | None, no_cache: bool, only: set[str] | None) -> str:
+    """The stack's flows in a drawn format (``only``: those from or to these namespaces); with
+    ``other``, the other stack's, and what it opens and closes against this one highlighted. A
+    Mermaid chart Mermaid would not draw, or a matrix too large to read, is an error that says so."""
     from ..analysis import drawing, flowmatrix, pictures
     from ..analysis import reach as reachability
 
-    flows, endpoints, title = reachability.matrix(facts), pictures.endpoints(facts), f"clusterstack reach: {stack}"
+    endpoints, title = pictures.endpoints(facts, only), f"clusterstack reach: {stack}"
+    _refuse_too_large(output, pictures.picture((), (), (), endpoints))  # before the flows: at 10,000 namespaces they take seconds
+    flows = reachability.matrix(facts, only)
     opened: list[Flow] = []
     closed: list[Flow] = []
     if other is not None:
         second = evaluate(ctx, other, cache=not no_cache)
         after = reachability.facts_of([d.manifest for d in second.objects], second.config)
-        before, flows = flows, reachability.matrix(after)  # each matrix once: a large stack's takes long
+        before, flows = flows, reachability.matrix(after, only)  # each matrix once: a large stack's takes long
         opened, closed = reachability.difference(before, flows)
-        endpoints, title = endpoints + pictures.endpoints(after), f"clusterstack reach: {stack} → {other}"
+        endpoints, title = endpoints + pictures.endpoints(after, only), f"clusterstack reach: {stack} → {other}"
     picture = pictures.picture(flows, opened, closed, endpoints)
+    _refuse_too_large(output, picture)
+    if output == "mermaid":
+        text = pictures.mermaid_text(picture)
+        why = pictures.mermaid_too_large(picture, text)
+        if why is not None:
+            raise ClusterstackError([f"reach --format mermaid: the chart has {why}; narrow it with --only NAMESPACE, or draw it with --format svg or dot"])
+        return text
     writers = {
-        "mermaid": lambda: pictures.mermaid_text(picture),
         "dot": lambda: pictures.dot_text(picture),
         "svg": lambda: drawing.svg(picture, title),
         "html": lambda: drawing.html_page(picture, title),
@@ -315,3 +339,10 @@ def _reach_drawn(ctx: click.Context, output: str, stack: str, facts: Facts, othe
         "csv": lambda: flowmatrix.as_csv(picture),
     }
     return writers[output]()
+
+
+def _refuse_too_large(output: str, picture: Picture) -> None:
+    from ..analysis import flowmatrix
+
+    if output in ("matrix", "csv") and (why := flowmatrix.too_large(picture)) is not None:
+        raise ClusterstackError([f"reach --format {output}: the matrix would have {why}; narrow it with --only NAMESPACE (a shell pattern matches several)"])

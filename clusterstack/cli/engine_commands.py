@@ -96,8 +96,7 @@ def preview(
     opened, closed = _flow_changes(planned.plan, planned.state, planned.evaluation) if wanted else ([], [])
 
     def comment() -> str:
-        flows = markdown.Flows([str(f) for f in opened], [str(f) for f in closed], markdown.flow_diagram(opened, closed))
-        return markdown.plan_markdown(planned.plan, stack, drift=planned.drift, flows=flows, full=full, full_plan=full_plan_url)
+        return markdown.plan_markdown(planned.plan, stack, drift=planned.drift, flows=markdown.flow_changes(opened, closed), full=full, full_plan=full_plan_url)
 
     if form == "json":
         click.echo(show.plan_json(planned.plan, stack, planned.drift))

@@ -21,7 +21,7 @@ import json
 import re
 import urllib.parse
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from ..engine.plan import ACTIONS, MISSING, Change, FieldChange, Plan
@@ -53,17 +53,23 @@ class Flows:
     closed: Sequence[str]
     diagram: str | None = None
     """Mermaid source drawing them (None: no diagram)."""
+    undrawn: str | None = None
+    """Why there is no diagram though flows change: more than Mermaid draws."""
 
 
-def flow_diagram(opened: Sequence[Flow], closed: Sequence[Flow]) -> str | None:
-    """The Mermaid diagram of the flows a plan opens and closes, colour-coded (analysis/pictures.py,
-    as ``reach --format mermaid`` draws them; GitHub and GitLab render a ``mermaid`` block); None
-    when it opens and closes none."""
+def flow_changes(opened: Sequence[Flow], closed: Sequence[Flow]) -> Flows:
+    """The flows a plan opens and closes, and their Mermaid diagram, colour-coded (analysis/pictures.py,
+    as ``reach --format mermaid`` draws them; GitHub and GitLab render a ``mermaid`` block): none when
+    it opens and closes none, or when Mermaid would not draw it (then the lists say it all)."""
+    listed = Flows([str(f) for f in opened], [str(f) for f in closed])
     if not opened and not closed:
-        return None
+        return listed
     from ..analysis import pictures
 
-    return pictures.mermaid((), opened=opened, closed=closed)
+    drawn = pictures.picture((), opened, closed)
+    text = pictures.mermaid_text(drawn)
+    why = pictures.mermaid_too_large(drawn, text)
+    return replace(listed, diagram=text) if why is None else replace(listed, undrawn=why)
 
 
 def marker(stack: str) -> str:
@@ -137,6 +143,8 @@ def _flows(flows: Flows) -> str:
     lines = ["#### Reachability the plan changes", ""]
     if flows.diagram is not None:
         lines += [_fence(flows.diagram.rstrip("\n"), "mermaid"), ""]
+    if flows.undrawn is not None:
+        lines += [f"Not drawn: the diagram would have {flows.undrawn}.", ""]
     for sign, verb, listed in (("+", "Opens", flows.opened), ("-", "Closes", flows.closed)):
         if listed:
             summary = f"{verb} {len(listed)} flow{'s' if len(listed) != 1 else ''}"
