@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 
@@ -30,6 +30,16 @@ def cut_long_values(text: str) -> str:
     """A message with every long quoted value cut to its start and length: a 1 MB value the user wrote
     is not worth printing back whole."""
     return _LONG_QUOTED.sub(lambda m: f"{m.group(0)[:60]}…{m.group(0)[0]} ({len(m.group(0)) - 2:,} characters)", text)
+
+
+LISTED = 20
+"""How many names a message lists before it counts the rest (a plan may delete 10,000 namespaces)."""
+
+
+def listed(names: Sequence[str], shown: int = LISTED) -> str:
+    """``names`` for a message: the first ``shown``, then how many more there are."""
+    rest = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {rest:,} more" if rest > 0 else "")
 
 
 class ClusterstackError(Exception):

@@ -5,7 +5,7 @@ without a place, and says them one a line."""
 
 from __future__ import annotations
 
-from clusterstack.errors import ClusterstackError, Problem, cut_long_values
+from clusterstack.errors import ClusterstackError, Problem, cut_long_values, listed
 
 
 def test_a_problem_names_the_file_and_the_key_it_knows():
@@ -30,3 +30,11 @@ def test_an_error_says_its_problems_one_a_line():
     error = ClusterstackError([Problem("a.yaml", "x", "bad"), "plain text"])
     assert error.problems == [Problem("a.yaml", "x", "bad"), Problem("", "", "plain text")]
     assert str(error) == "a.yaml: x: bad\nplain text"
+
+
+def test_a_long_list_of_names_shows_the_first_and_counts_the_rest():
+    names = [f"team-{i:04d}" for i in range(10_000)]
+    assert listed(names) == ", ".join(names[:20]) + " and 9,980 more"
+    assert listed(names[:20]) == ", ".join(names[:20])
+    assert listed(names[:3], shown=2) == "team-0000, team-0001 and 1 more"
+    assert listed([]) == ""

@@ -12,6 +12,7 @@ import click
 from ..engine.plan import MISSING, Change, Plan
 from ..engine.run import Drift
 from ..engine.secrets import is_secret, masked
+from ..errors import listed
 from ..kube.manifest import SHOWN
 from ..kube.serialize import to_yaml
 
@@ -40,7 +41,7 @@ def plan_text(the_plan: Plan, *, full: bool = False, drift: Iterable[Drift] = ()
     if notes:
         lines += [*notes, ""]
     if the_plan.namespace_deletions:
-        names = ", ".join(the_plan.namespace_deletions)
+        names = listed(the_plan.namespace_deletions)
         lines.append(click.style(f"UNSAFE: deletes namespace(s) {names} and everything in them (up needs --allow-namespace-deletion).", fg="red", bold=True))
     if the_plan.protected_deletions:
         names = ", ".join(str(c.key) for c in the_plan.protected_deletions)

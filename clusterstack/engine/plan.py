@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-from ..errors import ClusterstackError
+from ..errors import ClusterstackError, listed
 from ..kube.fields import PORT_FIELDS, QUANTITY_FIELDS, QUANTITY_MAPS
 from ..kube.kinds import ObjectKey
 from ..kube.lifecycle import Deletion
@@ -162,7 +162,7 @@ class Plan:
         problems = [f"{c.key} is protected and cannot be {c.action}d: {protection_source(c)}" for c in self.protected_deletions]
         deleted = [name for name in self.namespace_deletions if not any(c.key.name == name for c in self.protected_deletions)]
         if deleted and not allow_namespace_deletion:
-            names = ", ".join(deleted)
+            names = listed(deleted)
             problems.append(
                 f"the plan deletes namespace(s) {names}, and with them everything inside (workloads, secrets, volumes); "
                 "pass --allow-namespace-deletion if that is intended"
