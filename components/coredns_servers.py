@@ -11,6 +11,7 @@ NodeLocal DNSCache takes plain servers only, so these serve ``dns.coredns`` alon
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, TypeGuard
 
@@ -33,8 +34,19 @@ Servers = tuple[str, ...] | pulumi.Output[tuple[str, ...]]
 ServerList = Sequence[str | pulumi.Output[str]] | pulumi.Output[Sequence[str]]
 """Servers as a caller writes them: each a string or an Output of one, or the whole list an Output."""
 
-_UPSTREAMS: TypeAdapter[tuple[str, ...]] = TypeAdapter(UpstreamServers)
-_STUBS: TypeAdapter[dict[str, tuple[str, ...]]] = TypeAdapter(StubDomains)
+
+# Built on the first list that waits on an Output (never, for a stack file): each is a schema and a
+# validator, which every command would otherwise build when the module loads.
+@functools.cache
+def _upstreams() -> TypeAdapter[tuple[str, ...]]:
+    return TypeAdapter(UpstreamServers)
+
+
+@functools.cache
+def _stubs() -> TypeAdapter[dict[str, tuple[str, ...]]]:
+    return TypeAdapter(StubDomains)
+
+
 _STAND_IN = "/dev/null/clusterstack-output-{}"
 """What an Output in a list stands for while the plain entries beside it are checked: a file path,
 which every rule takes, and under /dev/null, which is no directory, so no server written in a list
@@ -67,7 +79,7 @@ def _checked_when_resolved(servers: pulumi.Output[Any] | Sequence[Any], at: KeyP
     a single value)."""
 
     def validate(resolved: Any) -> tuple[str, ...]:
-        return _UPSTREAMS.validate_python(resolved) if domain is None else _STUBS.validate_python({domain: resolved})[domain]
+        return _upstreams().validate_python(resolved) if domain is None else _stubs().validate_python({domain: resolved})[domain]
 
     whole = servers if isinstance(servers, pulumi.Output) else pulumi.Output.all(*servers)
     return checked_when_resolved(whole, validate, at)

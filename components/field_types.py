@@ -6,6 +6,7 @@ Output when it resolves, inside ``apply``, failing the deployment with the same 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -111,12 +112,16 @@ def checked_when_resolved(value: pulumi.Output[Any], validate: Callable[[Any], A
 
 def deferred(plain: Any) -> WrapValidator:
     """Validate a plain value now; an Output when it resolves, with the same rules and message."""
-    adapter: TypeAdapter[Any] = TypeAdapter(plain)
+    # Built on the first Output only: a stack file never passes one, and each adapter is a schema
+    # and a validator built when the module loads, on every command's path.
+    @functools.cache
+    def adapter() -> TypeAdapter[Any]:
+        return TypeAdapter(plain)
 
     def wrap(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
         if not isinstance(value, pulumi.Output):
             return handler(value)
-        return checked_when_resolved(value, adapter.validate_python, field_place(info))
+        return checked_when_resolved(value, adapter().validate_python, field_place(info))
 
     return WrapValidator(wrap)
 

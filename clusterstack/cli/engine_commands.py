@@ -17,7 +17,7 @@ from ..errors import ClusterstackError
 from ..files import write_atomic
 from ..kube.serialize import to_yaml
 from ..program.evaluate import Evaluation
-from . import markdown, show
+from . import show
 from .app import (
     cli,
     confirm,
@@ -96,6 +96,8 @@ def preview(
     opened, closed = _flow_changes(planned.plan, planned.state, planned.evaluation) if wanted else ([], [])
 
     def comment() -> str:
+        from . import markdown  # only for a pull-request comment: not on every preview's path
+
         return markdown.plan_markdown(planned.plan, stack, drift=planned.drift, flows=markdown.flow_changes(opened, closed), full=full, full_plan=full_plan_url)
 
     if form == "json":
