@@ -1,9 +1,16 @@
+"""``python -m clusterstack`` and the installed ``clusterstack`` command (pyproject's script)."""
+
 import gc
 
-# The collector off before the CLI's modules load, as main() turns it off for the command itself:
-# importing them makes many long-lived objects and young collections walk them for nothing.
-gc.disable()
 
-from .cli import main  # noqa: E402 (after the collector is off, on purpose)
+def run() -> None:
+    # The collector off before the CLI's modules load, as main() turns it off for the command itself:
+    # importing them makes many long-lived objects and young collections walk them for nothing.
+    gc.disable()
+    from .cli import main
 
-main()
+    main()
+
+
+if __name__ == "__main__":
+    run()
