@@ -132,7 +132,9 @@ class TenantNamespaceArgs(Model):
         return found
 
     def all_quotas(self) -> list[QuotaSpec]:
-        tenant = [QuotaSpec(name=TENANT_QUOTA_NAME, hard=self.quota)] if self.quota is not None else []
+        # ``quota`` was validated as a ``Hard`` with this model, and a quota without scopes has no
+        # rule of its own beyond that (quota_problems): built without validating it all again.
+        tenant = [QuotaSpec.model_construct(name=TENANT_QUOTA_NAME, hard=self.quota)] if self.quota is not None else []
         return tenant + list(self.quotas)
 
     @property
