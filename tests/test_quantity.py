@@ -75,8 +75,9 @@ def test_a_text_parsed_again_is_the_same_quantity_and_a_bad_one_fails_every_time
     """Parses are kept by text (a stack repeats its quantities per tenant): the same immutable value
     comes back; a text that is not a quantity is refused each time it is asked, never kept."""
     first = Quantity.parse("512Mi")
-    assert Quantity.parse("512Mi") is first and first.value == 512 * 2**20 and first.text == "512Mi"
-    assert Quantity.parse(1).text == "1" and Quantity.parse(1.5).value == Fraction(3, 2)
+    assert Quantity.parse("512Mi") is first
+    assert (first.text, first.value) == ("512Mi", 512 * 2**20)
+    assert (Quantity.parse(1).text, Quantity.parse(1.5).value) == ("1", Fraction(3, 2))
     for _ in range(2):
         with pytest.raises(QuantityError, match="'2 cores' is not a Kubernetes quantity"):
             Quantity.parse("2 cores")
