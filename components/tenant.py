@@ -295,13 +295,24 @@ class TenantNamespace(pulumi.ComponentResource):
             self.role_bindings = {
                 b["metadata"]["name"]: register(b, children, k8s.rbac.v1.RoleBinding, child_name(resource_name, b)) for b in objects.role_bindings
             }
-        self.namespace = self.namespace_resource.metadata.name
+        self.namespace = _name_once_created(self.namespace_resource, self.namespace_name)
         self.register_outputs({"namespace": self.namespace})
 
     @property
     def denies_ingress(self) -> bool:
         """The namespace's policies deny ingress by default (a load balancer here needs an allow policy)."""
         return self.args.network_policy is not None and self.args.network_policy.denies_ingress
+
+
+def _name_once_created(namespace: k8s.core.v1.Namespace, name: str | pulumi.Output[str]) -> pulumi.Output[str]:
+    """The Namespace's name once the Namespace is registered (its URN resolves with its other
+    outputs), depending on it. A name given plainly is the name the object has: Kubernetes never
+    renames an object, and pulumi-kubernetes names one only when it has no ``metadata.name``
+    (provider/pkg/metadata/naming.go, AssignNameIfAutonamable); so it is not read back from the
+    resource's ``metadata``, whose whole value would be translated for the one field."""
+    if not isinstance(name, str):
+        return namespace.metadata.name
+    return namespace.urn.apply(lambda _: name)
 
 
 def _require_plain_name(resource_name: object, component: str, instead: str) -> None:

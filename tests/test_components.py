@@ -49,6 +49,27 @@ def test_tenant_namespace_registers_its_objects_with_explicit_names(pulumi_mocks
 
 
 @pulumi.runtime.test
+def test_a_tenants_namespace_output_is_its_name_once_the_namespace_is_registered(pulumi_mocks):
+    """``namespace`` is the name given (Kubernetes never renames an object), resolved only once the
+    Namespace is registered and depending on it, so what is created with it waits for the Namespace;
+    given as an Output, it is the Namespace's own ``metadata.name``."""
+    tenant = TenantNamespace("payments", _args(), environment="dev")
+    later = TenantNamespace("later", _args().model_copy(update={"name": pulumi.Output.from_input("late")}), environment="dev")
+
+    async def depended_on() -> list[set]:
+        return [await tenant.namespace.resources(), await later.namespace.resources()]
+
+    def check(done):
+        names, dependencies = done[:2], done[2]
+        registered = {(r.type, r.name) for r in pulumi_mocks.recording().resources}
+        assert names == ["payments", "late"]
+        assert {("kubernetes:core/v1:Namespace", "payments"), ("kubernetes:core/v1:Namespace", "later")} <= registered
+        assert dependencies == [{tenant.namespace_resource}, {later.namespace_resource}]
+
+    return pulumi.Output.all(tenant.namespace, later.namespace, pulumi.Output.from_input(depended_on())).apply(check)
+
+
+@pulumi.runtime.test
 def test_platform_composes_one_tenant_per_namespace(pulumi_mocks):
     args = ClusterPlatformArgs(namespaces={"b": TenantNamespaceArgs(), "a": TenantNamespaceArgs(quota={"pods": "1"})})
     platform = ClusterPlatform("platform", args, environment="dev")
