@@ -56,8 +56,10 @@ def test_a_tenants_namespace_output_is_its_name_once_the_namespace_is_registered
     tenant = TenantNamespace("payments", _args(), environment="dev")
     later = TenantNamespace("later", _args().model_copy(update={"name": pulumi.Output.from_input("late")}), environment="dev")
 
-    async def depended_on() -> list[set]:
+    async def depended_on() -> list[set[pulumi.Resource]]:
         return [await tenant.namespace.resources(), await later.namespace.resources()]
+
+    dependencies: pulumi.Output[list[set[pulumi.Resource]]] = pulumi.Output.from_input(depended_on())
 
     def check(done):
         names, dependencies = done[:2], done[2]
@@ -66,7 +68,7 @@ def test_a_tenants_namespace_output_is_its_name_once_the_namespace_is_registered
         assert {("kubernetes:core/v1:Namespace", "payments"), ("kubernetes:core/v1:Namespace", "later")} <= registered
         assert dependencies == [{tenant.namespace_resource}, {later.namespace_resource}]
 
-    return pulumi.Output.all(tenant.namespace, later.namespace, pulumi.Output.from_input(depended_on())).apply(check)
+    return pulumi.Output.all(tenant.namespace, later.namespace, dependencies).apply(check)
 
 
 @pulumi.runtime.test
