@@ -229,11 +229,16 @@ class FastPath:
         """An alias as the mock monitor receives it (``prepare_aliases``/``create_alias_spec``); one
         object for equal ones (pulumi-kubernetes gives every resource of a kind the same alias)."""
         if type(alias) is pulumi.Alias:
-            fields = (alias.name, alias.type_, alias.stack, alias.project)
-            if all(type(value) in ALIAS_FIELD for value in fields):
+            name, type_, stack, project = alias.name, alias.type_, alias.stack, alias.project
+            if type(name) in ALIAS_FIELD and type(type_) in ALIAS_FIELD and type(stack) in ALIAS_FIELD and type(project) in ALIAS_FIELD:
                 # The fields spelled out: unset ones (None, ...) are "", as the monitor receives them.
-                name, type_, stack, project = (value if type(value) is str else "" for value in fields)
-                spec = AliasSpec(name=name, type=type_, stack=stack, project=project, **self._alias_parent(alias.parent))
+                spec = AliasSpec(
+                    name=name if type(name) is str else "",
+                    type=type_ if type(type_) is str else "",
+                    stack=stack if type(stack) is str else "",
+                    project=project if type(project) is str else "",
+                    **self._alias_parent(alias.parent),
+                )
                 return self.alias_specs.setdefault(spec, spec)
         if isinstance(alias, str):
             spec = AliasSpec(urn=alias)
