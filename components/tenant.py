@@ -6,7 +6,7 @@ the quota and limit pages cited in ``quota.py`` and ``limits.py``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -313,6 +313,23 @@ def _name_once_created(namespace: k8s.core.v1.Namespace, name: str | pulumi.Outp
     if not isinstance(name, str):
         return namespace.metadata.name
     return namespace.urn.apply(lambda _: name)
+
+
+_JOINED = 100
+"""How many tenants' names one ``Output.all`` joins in ``namespace_names``."""
+
+
+def namespace_names(tenants: Iterable[TenantNamespace]) -> pulumi.Output[list[str]]:
+    """The tenants' ``namespace`` Outputs as one, in order: ``Output.all`` of them, in groups. The SDK's
+    ``Output.all`` adds each input's resources to the set so far by a union that copies it
+    (sdk/python/lib/pulumi/output.py, ``all``: ``reduce(lambda acc, d: acc | d.resources, ...)``),
+    which is quadratic at thousands of tenants; groups keep every union small. The value, its
+    resources, and whether it is known or secret are those of one ``Output.all`` of them all."""
+    names = [tenant.namespace for tenant in tenants]
+    if len(names) <= _JOINED:
+        return pulumi.Output.all(*names)
+    groups = [pulumi.Output.all(*names[start : start + _JOINED]) for start in range(0, len(names), _JOINED)]
+    return pulumi.Output.all(*groups).apply(lambda joined: [name for group in joined for name in group])
 
 
 def _require_plain_name(resource_name: object, component: str, instead: str) -> None:
