@@ -28,7 +28,7 @@ from .model import Model, args_for
 from .nodelocaldns import NodeLocalDns, NodeLocalDnsArgs, build_node_local_dns
 from .platform import ClusterPlatformArgs, ClusterPlatformArgsDict
 from .register import legacy_urns as answering_to_legacy_urns
-from .tenant import TenantNamespace, TenantNamespaceArgs, build_tenant
+from .tenant import TenantNamespace, TenantNamespaceArgs, build_tenant, namespace_names
 
 
 @dataclass(frozen=True)
@@ -325,7 +325,7 @@ class ClusterPlatform(pulumi.ComponentResource):
                 place = Children(resource_name, block.child, environment, child, registered)
                 registered[block.attribute] = block.register(parts, given, place) if given is not None else None
                 setattr(self, block.attribute, registered[block.attribute])
-        self.namespaces = pulumi.Output.all(*(t.namespace for t in self.tenants.values()))
+        self.namespaces = namespace_names(self.tenants.values())
         self.kubelet_cluster_dns = self.node_local_dns.kubelet_cluster_dns if self.node_local_dns is not None else None
         self.load_balancer_ingress = {name: lb.ingress for name, lb in self.load_balancers.items()}
         outputs: dict[str, Any] = {"namespaces": self.namespaces}

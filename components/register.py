@@ -122,8 +122,10 @@ def _pulumi_class(api_version: str, name: str) -> type[pulumi.CustomResource] | 
     return found if isinstance(found, type) and issubclass(found, pulumi.CustomResource) else None
 
 
+@functools.cache
 def resource_class(api_version: str, kind: str) -> type[pulumi.CustomResource] | None:
-    """The pulumi-kubernetes class for a built-in kind, or None (a custom resource)."""
+    """The pulumi-kubernetes class for a built-in kind, or None (a custom resource). Asked for every
+    object, of a handful of kinds: each looked up once."""
     return _pulumi_class(api_version, kind)
 
 
@@ -137,8 +139,13 @@ def _answering_to_legacy_name(obj: dict[str, Any], opts: pulumi.ResourceOptions,
     if legacy is None or legacy == name:
         return opts
     # What ResourceOptions.merge(opts, ResourceOptions(aliases=[...])) gives, without copying every
-    # other option twice (it is on every child of a 0.1 stack).
-    with_alias = copy.copy(opts)
+    # other option twice (it is on every child of a 0.1 stack); the options' fields copied as
+    # copy.copy copies them, without its generic machinery, when they are the SDK's own class.
+    if type(opts) is pulumi.ResourceOptions:
+        with_alias = pulumi.ResourceOptions.__new__(pulumi.ResourceOptions)
+        vars(with_alias).update(vars(opts))
+    else:
+        with_alias = copy.copy(opts)
     with_alias.aliases = [*(opts.aliases or ()), pulumi.Alias(name=legacy)]
     return with_alias
 

@@ -6,7 +6,7 @@ the quota and limit pages cited in ``quota.py`` and ``limits.py``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -132,7 +132,9 @@ class TenantNamespaceArgs(Model):
         return found
 
     def all_quotas(self) -> list[QuotaSpec]:
-        tenant = [QuotaSpec(name=TENANT_QUOTA_NAME, hard=self.quota)] if self.quota is not None else []
+        # ``quota`` was validated as a ``Hard`` with this model, and a quota without scopes has no
+        # rule of its own beyond that (quota_problems): built without validating it all again.
+        tenant = [QuotaSpec.model_construct(name=TENANT_QUOTA_NAME, hard=self.quota)] if self.quota is not None else []
         return tenant + list(self.quotas)
 
     @property
@@ -293,13 +295,41 @@ class TenantNamespace(pulumi.ComponentResource):
             self.role_bindings = {
                 b["metadata"]["name"]: register(b, children, k8s.rbac.v1.RoleBinding, child_name(resource_name, b)) for b in objects.role_bindings
             }
-        self.namespace = self.namespace_resource.metadata.name
+        self.namespace = _name_once_created(self.namespace_resource, self.namespace_name)
         self.register_outputs({"namespace": self.namespace})
 
     @property
     def denies_ingress(self) -> bool:
         """The namespace's policies deny ingress by default (a load balancer here needs an allow policy)."""
         return self.args.network_policy is not None and self.args.network_policy.denies_ingress
+
+
+def _name_once_created(namespace: k8s.core.v1.Namespace, name: str | pulumi.Output[str]) -> pulumi.Output[str]:
+    """The Namespace's name once the Namespace is registered (its URN resolves with its other
+    outputs), depending on it. A name given plainly is the name the object has: Kubernetes never
+    renames an object, and pulumi-kubernetes names one only when it has no ``metadata.name``
+    (provider/pkg/metadata/naming.go, AssignNameIfAutonamable); so it is not read back from the
+    resource's ``metadata``, whose whole value would be translated for the one field."""
+    if not isinstance(name, str):
+        return namespace.metadata.name
+    return namespace.urn.apply(lambda _: name)
+
+
+_JOINED = 100
+"""How many tenants' names one ``Output.all`` joins in ``namespace_names``."""
+
+
+def namespace_names(tenants: Iterable[TenantNamespace]) -> pulumi.Output[list[str]]:
+    """The tenants' ``namespace`` Outputs as one, in order: ``Output.all`` of them, in groups. The SDK's
+    ``Output.all`` adds each input's resources to the set so far by a union that copies it
+    (sdk/python/lib/pulumi/output.py, ``all``: ``reduce(lambda acc, d: acc | d.resources, ...)``),
+    which is quadratic at thousands of tenants; groups keep every union small. The value, its
+    resources, and whether it is known or secret are those of one ``Output.all`` of them all."""
+    names = [tenant.namespace for tenant in tenants]
+    if len(names) <= _JOINED:
+        return pulumi.Output.all(*names)
+    groups = [pulumi.Output.all(*names[start : start + _JOINED]) for start in range(0, len(names), _JOINED)]
+    return pulumi.Output.all(*groups).apply(lambda joined: [name for group in joined for name in group])
 
 
 def _require_plain_name(resource_name: object, component: str, instead: str) -> None:

@@ -10,6 +10,7 @@ from clusterstack.components import ClusterPlatform, ClusterPlatformArgs, Tenant
 from clusterstack.components.classes import ClusterClasses
 from clusterstack.components.load_balancer import LoadBalancer
 from clusterstack.components.network_policy import NetworkPolicyArgs
+from clusterstack.components.tenant import namespace_names
 
 
 def _args() -> TenantNamespaceArgs:
@@ -46,6 +47,49 @@ def test_tenant_namespace_registers_its_objects_with_explicit_names(pulumi_mocks
     assert tenant.policies == {}
     children = [tenant.namespace_resource, *tenant.quotas.values(), tenant.limit_range]
     return pulumi.Output.all(tenant.namespace, *(r.urn for r in children)).apply(check)
+
+
+@pulumi.runtime.test
+def test_a_tenants_namespace_output_is_its_name_once_the_namespace_is_registered(pulumi_mocks):
+    """``namespace`` is the name given (Kubernetes never renames an object), resolved only once the
+    Namespace is registered and depending on it, so what is created with it waits for the Namespace;
+    given as an Output, it is the Namespace's own ``metadata.name``."""
+    tenant = TenantNamespace("payments", _args(), environment="dev")
+    later = TenantNamespace("later", _args().model_copy(update={"name": pulumi.Output.from_input("late")}), environment="dev")
+
+    async def depended_on() -> list[set[pulumi.Resource]]:
+        return [await tenant.namespace.resources(), await later.namespace.resources()]
+
+    dependencies: pulumi.Output[list[set[pulumi.Resource]]] = pulumi.Output.from_input(depended_on())
+
+    def check(done):
+        names, dependencies = done[:2], done[2]
+        registered = {(r.type, r.name) for r in pulumi_mocks.recording().resources}
+        assert names == ["payments", "late"]
+        assert {("kubernetes:core/v1:Namespace", "payments"), ("kubernetes:core/v1:Namespace", "later")} <= registered
+        assert dependencies == [{tenant.namespace_resource}, {later.namespace_resource}]
+
+    return pulumi.Output.all(tenant.namespace, later.namespace, dependencies).apply(check)
+
+
+@pulumi.runtime.test
+def test_many_tenants_namespaces_join_as_one_output_all_would(pulumi_mocks):
+    """``namespace_names`` joins more tenants than one group in groups (the SDK's ``Output.all`` is
+    quadratic in its inputs' resources): the same names in order, the same dependencies."""
+    tenants = [TenantNamespace(f"t{i:03d}", TenantNamespaceArgs(), environment="dev") for i in range(250)]
+    joined, flat = namespace_names(tenants), pulumi.Output.all(*(t.namespace for t in tenants))
+
+    async def depended_on() -> list[set[pulumi.Resource]]:
+        return [await joined.resources(), await flat.resources()]
+
+    dependencies: pulumi.Output[list[set[pulumi.Resource]]] = pulumi.Output.from_input(depended_on())
+
+    def check(done):
+        names, flat_names, (resources, flat_resources) = done
+        assert names == flat_names == [f"t{i:03d}" for i in range(250)]
+        assert resources == flat_resources == {t.namespace_resource for t in tenants}
+
+    return pulumi.Output.all(joined, flat, dependencies).apply(check)
 
 
 @pulumi.runtime.test

@@ -73,6 +73,7 @@ COVERED_BY = {
     "clusterstack/program/_sdk/monitor.py": ("test_library.py", "URNs as the engine names them, duplicates refused"),
     "clusterstack/program/_sdk/records.py": ("test_library.py", "URNs and error 2001 as the engine spells them"),
     "clusterstack/program/_sdk/runner.py": ("test_fast_path.py", "runs on both paths give the same registrations"),
+    "clusterstack/program/_sdk/taking.py": ("test_fast.py", "what the fast path takes of a registration, as FastPath.check says"),
     "clusterstack/program/_sdk/wire.py": ("test_fast_path.py", "the fast path's values equal the SDK's"),
     "clusterstack/testing.py": ("test_example.py", "a team's unit tests of a composed program, with clusterstack.testing"),
     # The component library.

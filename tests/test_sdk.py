@@ -163,7 +163,7 @@ def test_the_internals_the_fast_path_uses_are_as_it_expects():
 def test_replace_on_changes_reaches_the_monitor_translated_as_the_sdk_translates_it(tmp_path):
     """register_resource sends replaceOnChanges after _translate_replace_on_changes: a whole path that is a
     Python name of the resource's input type becomes its Pulumi name; others are sent as written. The
-    fast path copies this (fast._replace_on_changes), so the SDK's own path is what is pinned here."""
+    fast path copies this (taking.replace_on_changes), so the SDK's own path is what is pinned here."""
     main = _program(
         tmp_path,
         """

@@ -61,6 +61,21 @@ class Quantity:
 
     @classmethod
     def parse(cls, raw: str | int | float) -> Quantity:
+        if cls is Quantity and type(raw) is str:
+            # A stack writes the same few quantities over and over (every tenant's "500m"); a
+            # Quantity is immutable, so one parse of a text serves them all.
+            known = _PARSED.get(raw)
+            if known is not None:
+                return known
+            parsed = cls._parse(raw)
+            if len(_PARSED) >= _PARSED_KEPT:
+                _PARSED.clear()
+            _PARSED[raw] = parsed
+            return parsed
+        return cls._parse(raw)
+
+    @classmethod
+    def _parse(cls, raw: str | int | float) -> Quantity:
         if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
             raise QuantityError(f"{raw!r} is not a quantity (examples: {EXAMPLES})")
         text = raw if isinstance(raw, str) else _number_text(raw)
@@ -104,6 +119,12 @@ class Quantity:
         if millis.denominator == 1:
             return f"{millis.numerator}m"
         return f"{self.value.numerator}/{self.value.denominator}"
+
+
+_PARSED: dict[str, Quantity] = {}
+"""Texts parsed, by text (only valid ones: an error is raised anew each time)."""
+_PARSED_KEPT = 4096
+"""How many texts ``_PARSED`` keeps before it starts over: plenty for a stack, bounded for a long process."""
 
 
 def _number_text(number: int | float) -> str:

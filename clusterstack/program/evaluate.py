@@ -214,7 +214,8 @@ def collect(run: _sdk.ProgramRun, program: str = "the program") -> list[Declared
         patch = registration.type.endswith("Patch")
         manifest = _whole_numbers(registration.inputs)
         secret_values = {name: manifest[name] for name in sorted(registration.secrets) if name in manifest}
-        manifest = {**manifest, **dict.fromkeys(secret_values, SHOWN)}
+        if secret_values:
+            manifest = {**manifest, **dict.fromkeys(secret_values, SHOWN)}
         declared = Declared(
             key=ObjectKey.of(registration.inputs, cluster_of(registration)),
             type=registration.type,
@@ -299,13 +300,22 @@ def _whole(value: Any) -> Any:
         return value
     copied: Any = None
     for at, item in value.items() if kind is dict else enumerate(value):
-        if type(item) is str:  # most of a manifest
+        inner = type(item)
+        # Only a number or a container can change: most of a manifest (strings) is passed over
+        # without a call, and so is a number that is not whole.
+        if inner is float:
+            if not item.is_integer():
+                continue
+            whole: Any = int(item)
+        elif inner is dict or inner is list:
+            whole = _whole(item)
+            if whole is item:
+                continue
+        else:
             continue
-        whole = _whole(item)
-        if whole is not item:
-            if copied is None:
-                copied = dict(value) if kind is dict else list(value)
-            copied[at] = whole
+        if copied is None:
+            copied = dict(value) if kind is dict else list(value)
+        copied[at] = whole
     return value if copied is None else copied
 
 

@@ -8,7 +8,8 @@ One job per module, imports flowing down this list:
   and recording every registration (``goals``: what the engine does to a request that the SDK's
   mocks do not: inheritance from the parent, transforms);
 - ``fast``: the fast path, registering what it can the moment a resource is constructed (a check,
-  then a commit); ``wire``: the values and Outputs it emulates;
+  then a commit); ``taking``: what it takes of a registration, each part checked; ``wire``: the
+  values and Outputs it emulates;
 - ``records``: what a run records (``Registration``, ``Duplicate``, ``ProgramRun``) and how the
   engine spells URNs and error 2001; ``exports``: the stack's exports, resolved, secrets masked;
 - ``pulumi_internals``: the one module that touches the SDK's internals, each listed with what it is

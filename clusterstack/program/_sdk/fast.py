@@ -49,44 +49,28 @@ from ..evalpath import EVAL_ENV, PROVEN_ON, Mode, mode
 from . import pulumi_internals as internals
 from .goals import Goals
 from .records import STACK_TYPE, AliasSpec
-from .wire import Declined, known_value, py_to_pulumi_names, set_outputs, wire, wire_inputs, wire_state
-
-__all__ = ["EVAL_ENV", "PROVEN_ON", "Declined", "FastPath", "Mode", "mode"]
-
-KUBERNETES_PROVIDER = "pulumi:providers:kubernetes"
-
-# Every ResourceOptions field, by what the fast path does with it. tests/test_fast_path.py checks this is
-# all of them, so an option added by an SDK upgrade is classified before the fast path trusts it.
-OPTIONS_TAKEN = frozenset(
-    {"parent", "depends_on", "protect", "provider", "providers", "aliases", "retain_on_delete", "delete_before_replace", "replace_on_changes"}
+from .taking import (
+    ALIAS_FIELD,
+    KUBERNETES_PROVIDER,
+    NO_FIELDS,
+    OPTIONS_DECLINED,
+    OPTIONS_TAKEN,
+    OPTIONS_UNSEEN,
+    alias_names,
+    check_kind,
+    checked_options,
+    properties,
+    replace_on_changes,
 )
-"""Options the fast path applies as ``Resource.__init__`` does."""
-OPTIONS_UNSEEN = frozenset({"version", "plugin_download_url", "additional_secret_outputs", "hide_diffs"})
-"""Options that reach the engine but change nothing the mock monitor answers or records."""
-OPTIONS_DECLINED = frozenset(
-    {
-        "id",
-        "urn",
-        "import_",
-        "transformations",
-        "transforms",
-        "ignore_changes",
-        "custom_timeouts",
-        "hooks",
-        "replacement_trigger",
-        "deleted_with",
-        "replace_with",
-        "env_var_mappings",
-        "state_migrations",
-    }
-)
-"""Options that send a resource the SDK's way when set."""
+from .wire import Declined, known_value, set_outputs, wire, wire_inputs, wire_state
+
+__all__ = ["EVAL_ENV", "KUBERNETES_PROVIDER", "OPTIONS_DECLINED", "OPTIONS_TAKEN", "OPTIONS_UNSEEN", "PROVEN_ON", "Declined", "FastPath", "Mode", "mode"]
 
 Record = Callable[..., None]
 """How a registration is recorded: ``RecordingMonitor.record``'s signature."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Taken:
     """A registration the fast path can take, prepared by ``FastPath.check`` for ``FastPath.commit``."""
 
@@ -131,6 +115,8 @@ class FastPath:
         self.declined: Counter[str] = Counter()
         """Why resources went the SDK's way, and how many."""
         self.alias_specs: dict[AliasSpec, AliasSpec] = {}
+        self.selections: dict[tuple[Any, ...], tuple[pulumi.ProviderResource | None, Mapping[str, pulumi.ProviderResource]]] = {}
+        """The SDK's provider selection for resources whose options name no provider, by type and the providers their parent holds."""
 
     def register(
         self,
@@ -164,10 +150,10 @@ class FastPath:
             return str(reason)
 
     def _prepare(self, res: Resource, t: str, name: str, custom: bool, given: Any, options: ResourceOptions | None) -> Taken:
-        _check_kind(t, custom)
-        opts = _checked_options(options)
-        parent_urn = self._parent_urn(opts)
-        props, typ = _properties(res, given)
+        check_kind(t, custom)
+        opts = checked_options(options)
+        parent_urn = self._parent_urn(opts, pulumi.runtime.get_root_resource())
+        props, typ = properties(res, given)
         inputs = wire_inputs(props, typ)
         protect = opts.protect if opts.protect is not None or opts.parent is None else internals.protect_of(opts.parent)
         held = self.goals.inherited(parent_urn, protect, opts.retain_on_delete)
@@ -189,7 +175,7 @@ class FastPath:
             providers=providers,
             provider_ref=provider_ref,
             aliases=tuple(self._alias(alias) for alias in opts.aliases or ()),
-            replace_on_changes=_replace_on_changes(res, typ, opts.replace_on_changes),
+            replace_on_changes=replace_on_changes(res, typ, opts.replace_on_changes),
         )
 
     def _know_root(self) -> None:
@@ -198,9 +184,8 @@ class FastPath:
         if root is not None and root not in self.urns:
             self.urns[root] = self.make_urn("", STACK_TYPE, internals.resource_name(root))
 
-    def _parent_urn(self, opts: ResourceOptions) -> str:
+    def _parent_urn(self, opts: ResourceOptions, root: Resource | None) -> str:
         """The parent's URN, if nothing above the resource asks for the SDK's way."""
-        root = pulumi.runtime.get_root_resource()
         if root is None or internals.has_transformations(root) or internals.stack_transforms_registered(self.monitor):
             raise Declined("stack transformations")
         parent = opts.parent if opts.parent is not None else root
@@ -220,7 +205,20 @@ class FastPath:
         resource inherits from its parent), and the provider reference the monitor receives."""
         if opts.provider is not None and opts.providers:
             raise Declined("both the provider and providers options")  # the SDK warns about the pair
-        provider, providers = internals.providers_for(t, opts)
+        inherited = internals.inherited_providers(opts)
+        providers: Mapping[str, pulumi.ProviderResource]
+        if opts.provider is None and not opts.providers and type(inherited) is dict:
+            # Then the selection depends only on the type and the providers the parent holds (which
+            # it was given when it registered, and keeps): made once for all resources of a type
+            # under parents holding the same ones. Each resource still gets a map of its own, as
+            # the SDK gives it.
+            key = (t, *inherited.items())
+            selection = self.selections.get(key)
+            if selection is None:
+                selection = self.selections[key] = internals.providers_for(t, opts)
+            provider, providers = selection[0], dict(selection[1])
+        else:
+            provider, providers = internals.providers_for(t, opts)
         if not custom or provider is None:
             return provider, providers, ""
         if provider.package != internals.package_of(t) or provider not in self.urns:
@@ -230,15 +228,29 @@ class FastPath:
     def _alias(self, alias: Any) -> AliasSpec:
         """An alias as the mock monitor receives it (``prepare_aliases``/``create_alias_spec``); one
         object for equal ones (pulumi-kubernetes gives every resource of a kind the same alias)."""
+        if type(alias) is pulumi.Alias:
+            name, type_, stack, project = alias.name, alias.type_, alias.stack, alias.project
+            if type(name) in ALIAS_FIELD and type(type_) in ALIAS_FIELD and type(stack) in ALIAS_FIELD and type(project) in ALIAS_FIELD:
+                # The fields spelled out: unset ones (None, ...) are "", as the monitor receives them.
+                spec = AliasSpec(
+                    name=name if type(name) is str else "",
+                    type=type_ if type(type_) is str else "",
+                    stack=stack if type(stack) is str else "",
+                    project=project if type(project) is str else "",
+                    **self._alias_parent(alias.parent),
+                )
+                return self.alias_specs.setdefault(spec, spec)
         if isinstance(alias, str):
             spec = AliasSpec(urn=alias)
         elif not isinstance(alias, pulumi.Alias):
             raise Declined("an alias given as an Output")
         else:
-            spec = AliasSpec(**_alias_names(alias), **self._alias_parent(alias.parent))
+            spec = AliasSpec(**alias_names(alias), **self._alias_parent(alias.parent))
         return self.alias_specs.setdefault(spec, spec)
 
     def _alias_parent(self, parent: Any) -> dict[str, Any]:
+        if parent is ...:
+            return NO_FIELDS
         if parent is None:
             return {"no_parent": True}
         if isinstance(parent, Resource):
@@ -247,9 +259,7 @@ class FastPath:
             return {"parent": self.urns[parent]}
         if isinstance(parent, str):
             return {"parent": parent}
-        if parent is not ...:
-            raise Declined("an alias parent given as an Output")
-        return {}
+        raise Declined("an alias parent given as an Output")
 
     def commit(self, taken: Taken) -> None:
         """Register what ``check`` prepared: the resource set up as ``Resource.__init__`` sets it, the
@@ -317,74 +327,6 @@ class FastPath:
 
 def _named(t: Any, name: Any) -> bool:
     return isinstance(t, str) and isinstance(name, str) and bool(name)
-
-
-def _check_kind(t: str, custom: bool) -> None:
-    if custom:
-        if not (t.startswith("kubernetes:") or t == KUBERNETES_PROVIDER):
-            raise Declined("a custom resource of another package")
-    elif t == STACK_TYPE or t.startswith(("kubernetes:", "pulumi:")):
-        raise Declined("a component of a provider package")
-
-
-def _checked_options(opts: ResourceOptions | None) -> ResourceOptions:
-    if opts is None:
-        return ResourceOptions()
-    if type(opts) is not ResourceOptions:
-        raise Declined("resource options of another class")
-    for option in OPTIONS_DECLINED:
-        value = getattr(opts, option, None)
-        if value is not None and _set(value):
-            raise Declined(f"the {option} option")
-    return opts
-
-
-def _set(value: Any) -> bool:
-    """An option is set when it holds anything; ResourceOptions.merge leaves an empty hook binding
-    (every hook None) on every resource."""
-    if isinstance(value, pulumi.ResourceHookBinding):
-        return any(vars(value).values())
-    return bool(value)
-
-
-def _properties(res: Resource, props: Any) -> tuple[Mapping[str, Any], type | None]:
-    """The resource's properties by Python name, and its input type when they came as one."""
-    if props is None:
-        return {}, None
-    typ = type(props)
-    if internals.is_input_type(typ):
-        return internals.input_type_properties(props), typ
-    if not isinstance(props, Mapping):
-        raise Declined("properties that are not a mapping")
-    if type(res).translate_input_property is not Resource.translate_input_property:
-        raise Declined("a resource that translates its own property names")
-    return props, None
-
-
-def _alias_names(alias: pulumi.Alias) -> dict[str, Any]:
-    fields: dict[str, Any] = {}
-    for field, attribute in (("name", "name"), ("type", "type_"), ("stack", "stack"), ("project", "project")):
-        value = getattr(alias, attribute)
-        if value is ... or value is None:
-            continue
-        if not isinstance(value, str):
-            raise Declined("an alias with Output fields")
-        fields[field] = value
-    return fields
-
-
-def _replace_on_changes(res: Resource, typ: type | None, paths: Any) -> tuple[str, ...]:
-    """The ``replaceOnChanges`` paths as ``register_resource`` sends them
-    (``_translate_replace_on_changes``): a whole path that is a Python name of the input type becomes
-    its Pulumi name; without an input type, the resource translates each itself."""
-    if not paths:
-        return ()
-    if not isinstance(paths, (list, tuple)) or not all(type(path) is str for path in paths):
-        raise Declined("replace_on_changes that are not strings")
-    if typ is not None:
-        names = py_to_pulumi_names(typ)
-        return tuple(names.get(path) or path for path in paths)
-    return tuple(res.translate_input_property(path) for path in paths)
 
 
 def _answered(state: Any, inputs: dict[str, Any]) -> dict[str, Any] | None:

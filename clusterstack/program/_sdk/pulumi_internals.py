@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import pulumi
@@ -283,20 +284,19 @@ def dependencies(opts: ResourceOptions) -> Any:
     return opts._depends_on_list()
 
 
-class _ProvidersOf:
-    """What ``Resource._get_providers`` reads of the resource it selects for (its own ``_providers``,
-    which ``Resource.__init__`` sets from the parent first); it does not mutate it."""
-
-    def __init__(self, providers: Mapping[str, pulumi.ProviderResource]) -> None:
-        self._providers = providers
+def inherited_providers(opts: ResourceOptions) -> Any:
+    """The providers a resource inherits from its parent (``Resource.__init__``: the parent's own map)."""
+    return opts.parent._providers if opts.parent is not None else {}
 
 
 def providers_for(t: str, opts: ResourceOptions) -> tuple[pulumi.ProviderResource | None, Mapping[str, pulumi.ProviderResource]]:
     """The provider and providers map ``Resource.__init__`` gives a resource of type ``t``: the SDK's
     own selection, with the providers it inherits from its parent. Changes nothing. Call it only
-    without both ``provider`` and ``providers`` set, where the SDK would warn on the resource."""
-    inherited = opts.parent._providers if opts.parent is not None else {}
-    return Resource._get_providers(_ProvidersOf(inherited), t, package_of(t), opts)  # type: ignore[arg-type]  # only _providers is read
+    without both ``provider`` and ``providers`` set, where the SDK would warn on the resource. All
+    ``_get_providers`` reads of the resource it selects for is its ``_providers`` (which
+    ``Resource.__init__`` sets from the parent first), and it does not mutate it."""
+    selecting_for = SimpleNamespace(_providers=inherited_providers(opts))
+    return Resource._get_providers(selecting_for, t, package_of(t), opts)  # type: ignore[arg-type]  # only _providers is read
 
 
 def set_resource_fields(

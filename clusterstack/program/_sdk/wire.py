@@ -106,13 +106,16 @@ def wire_state(state: Any, inputs: dict[str, Any]) -> dict[str, Any]:
     if type(state) is not dict:
         raise Declined("a mock's answer that is not a dict")
     wired = {}
+    echoed = True
     for key, value in state.items():
         element = value if value is inputs.get(key, _ABSENT) else wire(value, translated=False)
         if element is not None:
             wired[key] = element
+        # Kept as it came only when every value is its own wire form and none is dropped (None).
+        echoed = echoed and element is value and element is not None
     # An echoed answer is already its own wire form: the same values, so the same dict will do
     # (kept once, not twice, for every resource of the run).
-    return state if len(wired) == len(state) and all(wired[key] is value for key, value in state.items()) else wired
+    return state if echoed else wired
 
 
 def set_outputs(res: Resource, props: Mapping[str, Any], custom: bool, typ: type | None, name: str, answered: dict[str, Any], inputs: dict[str, Any]) -> None:
