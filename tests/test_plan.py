@@ -146,7 +146,7 @@ def test_an_unsafe_plan_refuses_itself_unless_allowed():
     result.check_safe(allow_namespace_deletion=True)
     plan(desired(QUOTA), None).check_safe(allow_namespace_deletion=False)
     many = plan(desired(), state(*(manifest("Namespace", f"team-{i:02d}", None) for i in range(25))))
-    with pytest.raises(UnsafePlan, match="deletes namespace\\(s\\) team-00, team-01, .*, team-19 and 5 more, and with them"):
+    with pytest.raises(UnsafePlan, match=r"deletes namespace\(s\) team-00, team-01, .*, team-19 and 5 more, and with them"):
         many.check_safe(allow_namespace_deletion=False)
 
 
