@@ -69,3 +69,13 @@ def test_whole_numbers():
     assert Quantity.parse("2").is_whole
     assert Quantity.parse("2000m").is_whole
     assert not Quantity.parse("1.5").is_whole
+
+
+def test_a_text_is_parsed_once_and_one_that_is_not_a_quantity_is_refused_every_time():
+    """A stack writes "500m" and "4Gi" in every tenant: each text is one immutable Quantity, shared."""
+    assert Quantity.parse("500m") is Quantity.parse("500m")
+    assert Quantity.parse(2) is Quantity.parse("2")  # a YAML number is read as its text first
+    assert Quantity.parse(0.5).text == "0.5"
+    for _ in range(2):
+        with pytest.raises(QuantityError, match="'4 cores' is not a Kubernetes quantity"):
+            Quantity.parse("4 cores")

@@ -16,6 +16,7 @@ The text is kept as written: clusterstack renders what the user wrote and compar
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -64,6 +65,10 @@ class Quantity:
         if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
             raise QuantityError(f"{raw!r} is not a quantity (examples: {EXAMPLES})")
         text = raw if isinstance(raw, str) else _number_text(raw)
+        return _parsed(text)
+
+    @classmethod
+    def _of_text(cls, text: str) -> Quantity:
         match = _QUANTITY.fullmatch(text)
         if match is None:
             raise QuantityError(f"{text!r} is not a Kubernetes quantity (examples: {EXAMPLES})")
@@ -104,6 +109,14 @@ class Quantity:
         if millis.denominator == 1:
             return f"{millis.numerator}m"
         return f"{self.value.numerator}/{self.value.denominator}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(text: str) -> Quantity:
+    """A stack writes a few quantities thousands of times ("500m", "4Gi" in every tenant): each is
+    parsed once (a Quantity is immutable, so one object serves every place it is written). A text
+    that is not a quantity raises, and is not remembered."""
+    return Quantity._of_text(text)
 
 
 def _number_text(number: int | float) -> str:
