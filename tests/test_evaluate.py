@@ -127,3 +127,33 @@ def test_a_replace_on_changes_path_the_pulumi_engine_cannot_parse_is_an_error(ma
         "__main__.py: settings in (program): replaceOnChanges 'data[a' is not a property path (missing closing bracket in array index); "
         """write one as 'value', 'spec.selector', 'data["a.b"]' or '*'"""
     )
+
+
+def test_the_spec_is_let_go_once_the_program_has_run(monkeypatch):
+    """The run's context outlives the run (the Outputs the program made keep copies of it), so the
+    spec handed over in it is released when the run is over, and the evaluator drops its own: at
+    10,000 namespaces the models are tens of megabytes the plan does not need. What the evaluation
+    needs of the spec (warnings, target, Kubernetes version) it keeps."""
+    from clusterstack.program import loader
+    from clusterstack.program.evaluate import Evaluator
+
+    handed: list[loader.HandOver] = []
+    original = loader.hand_over
+
+    def recording(*args):
+        variable, value = original(*args)
+        handed.append(value)
+        return variable, value
+
+    monkeypatch.setattr(loader, "hand_over", recording)
+    evaluator = Evaluator(Project.load(REPO), "dev")
+    assert evaluator.spec is not None
+    version = evaluator.spec.args.cluster.kubernetes_version
+    evaluation = evaluator.evaluate()
+    (handover,) = handed
+    assert handover.spec is None
+    assert evaluator.spec is None
+    assert evaluation.kubernetes_version == version
+    assert evaluator.target == evaluation.target
+    assert evaluator.warnings == evaluation.warnings
+    assert evaluation.objects

@@ -41,6 +41,7 @@ def evaluate(project: Project, config: StackConfig, spec: Loaded, program: Progr
     from .loader import hand_over
 
     given = program if program is not None else program_config(project, config.stack_layer)
+    variable, handed = hand_over(project.root, config.stack, spec)
     try:
         run = _sdk.run_program(
             project.main,
@@ -48,7 +49,7 @@ def evaluate(project: Project, config: StackConfig, spec: Loaded, program: Progr
             stack=config.stack,
             config=given.values,
             secret_keys=given.secret_keys,
-            inherit=[hand_over(project.root, config.stack, spec)],
+            inherit=[(variable, handed)],
         )
     except ClusterstackError:
         raise
@@ -56,6 +57,8 @@ def evaluate(project: Project, config: StackConfig, spec: Loaded, program: Progr
         raise program_exited(exited.code, project.display(project.main)) from None
     except Exception as error:  # noqa: BLE001 - a failing user program is a user error, reported without a traceback
         raise program_failed(error, project.main, project.display(project.main)) from None
+    finally:
+        handed.release()
     providers = {"": config.provider_values()}
     for registration in run.registrations:
         if registration.type == "pulumi:providers:kubernetes":
@@ -164,6 +167,9 @@ class Evaluator:
             program = self._program_config()
             with recording(self.reads):
                 evaluation = evaluate(self.project, self.config, self._spec(), program)
+            # The evaluation holds what it needs of the spec (its warnings, target, Kubernetes version);
+            # the models, tens of megabytes at 10,000 namespaces, go before the plan is made.
+            self.spec = None
             # Not cached at all rather than encrypted when it may hold a secret (a secret Output in an
             # object, or decrypted secret config the program may have built into an output): a key beside
             # the cache would guard nothing from whoever reads the cache, and evaluating such a stack
