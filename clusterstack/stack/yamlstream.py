@@ -8,8 +8,9 @@ becomes its value at once, and positions are never kept: they only serve message
 anything to say about it is read again the careful way (``parse_yaml``), which finds and words every
 problem as before. So this reader need not word anything; it only has to be sure. It answers
 ``UNSURE`` for anything the careful way could refuse (a tag, a key that is not a string or appears
-twice, a merge key, a number of too many digits or not finite, nesting near the bound, an alias to a
-value not yet complete, the expanded size past its bound, another document, a YAML error) and for
+twice, a merge key, a number of too many digits or not finite, nesting near the bound, an anchor named
+twice, an alias to no value or to one not yet complete, the expanded size past its bound, another
+document, a YAML error) and for
 anything it would build differently; everything else it builds exactly as PyYAML's SafeConstructor
 does, an alias being the same object as its anchor's value.
 
