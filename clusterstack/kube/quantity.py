@@ -16,6 +16,7 @@ The text is kept as written: clusterstack renders what the user wrote and compar
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -61,24 +62,13 @@ class Quantity:
 
     @classmethod
     def parse(cls, raw: str | int | float) -> Quantity:
-        if cls is Quantity and type(raw) is str:
-            # A stack writes the same few quantities over and over (every tenant's "500m"); a
-            # Quantity is immutable, so one parse of a text serves them all.
-            known = _PARSED.get(raw)
-            if known is not None:
-                return known
-            parsed = cls._parse(raw)
-            if len(_PARSED) >= _PARSED_KEPT:
-                _PARSED.clear()
-            _PARSED[raw] = parsed
-            return parsed
-        return cls._parse(raw)
-
-    @classmethod
-    def _parse(cls, raw: str | int | float) -> Quantity:
         if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
             raise QuantityError(f"{raw!r} is not a quantity (examples: {EXAMPLES})")
         text = raw if isinstance(raw, str) else _number_text(raw)
+        return _parsed(text)
+
+    @classmethod
+    def _of_text(cls, text: str) -> Quantity:
         match = _QUANTITY.fullmatch(text)
         if match is None:
             raise QuantityError(f"{text!r} is not a Kubernetes quantity (examples: {EXAMPLES})")
@@ -121,10 +111,12 @@ class Quantity:
         return f"{self.value.numerator}/{self.value.denominator}"
 
 
-_PARSED: dict[str, Quantity] = {}
-"""Texts parsed, by text (only valid ones: an error is raised anew each time)."""
-_PARSED_KEPT = 4096
-"""How many texts ``_PARSED`` keeps before it starts over: plenty for a stack, bounded for a long process."""
+@functools.lru_cache(maxsize=4096)
+def _parsed(text: str) -> Quantity:
+    """A stack writes a few quantities thousands of times ("500m", "4Gi" in every tenant): each is
+    parsed once (a Quantity is immutable, so one object serves every place it is written). A text
+    that is not a quantity raises, and is not remembered."""
+    return Quantity._of_text(text)
 
 
 def _number_text(number: int | float) -> str:

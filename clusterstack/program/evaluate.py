@@ -6,6 +6,7 @@ that registers pulumi-kubernetes resources, not only clusterstack's own.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,14 +34,18 @@ KUBERNETES_TYPE_PREFIX = "kubernetes:"
 __all__ = ["KUBERNETES_TYPE_PREFIX", "Declared", "Evaluation", "Evaluator", "cluster_of", "collect", "evaluate", "evaluate_stack"]
 
 
-def evaluate(project: Project, config: StackConfig, spec: Loaded, program: ProgramConfig | None = None) -> Evaluation:
+def evaluate(
+    project: Project, config: StackConfig, spec: Loaded, program: ProgramConfig | None = None, read_config: Callable[[], StackConfig] | None = None
+) -> Evaluation:
     """Run the project's program on a stack already read and validated (the program is handed the
     spec, so it reads no stack file); raises ClusterstackError on any user error. ``program``: the
-    config the program gets (default: the stack file's, as the Pulumi CLI would hand it over)."""
+    config the program gets (default: the stack file's, as the Pulumi CLI would hand it over);
+    ``read_config``: how the evaluation gets the config when asked (default: it keeps ``config``)."""
     from . import _sdk
     from .loader import hand_over
 
     given = program if program is not None else program_config(project, config.stack_layer)
+    variable, handed = hand_over(project.root, config.stack, spec)
     try:
         run = _sdk.run_program(
             project.main,
@@ -48,7 +53,7 @@ def evaluate(project: Project, config: StackConfig, spec: Loaded, program: Progr
             stack=config.stack,
             config=given.values,
             secret_keys=given.secret_keys,
-            inherit=[hand_over(project.root, config.stack, spec)],
+            inherit=[(variable, handed)],
         )
     except ClusterstackError:
         raise
@@ -56,14 +61,16 @@ def evaluate(project: Project, config: StackConfig, spec: Loaded, program: Progr
         raise program_exited(exited.code, project.display(project.main)) from None
     except Exception as error:  # noqa: BLE001 - a failing user program is a user error, reported without a traceback
         raise program_failed(error, project.main, project.display(project.main)) from None
+    finally:
+        handed.release()
     providers = {"": config.provider_values()}
     for registration in run.registrations:
         if registration.type == "pulumi:providers:kubernetes":
             providers[registration.name] = dict(registration.inputs)
     objects = collect(run, project.display(project.main))
     return Evaluation(
-        config.stack, lambda: config, spec.warnings, spec.args.cluster.kubernetes_version, spec.args.target.settings(), lambda: objects,
-        _sdk.masked(run.outputs), providers,
+        config.stack, read_config if read_config is not None else lambda: config, spec.warnings, spec.args.cluster.kubernetes_version,
+        spec.args.target.settings(), lambda: objects, _sdk.masked(run.outputs), providers,
     )  # fmt: skip
 
 
@@ -163,7 +170,12 @@ class Evaluator:
         if self.cached is None:
             program = self._program_config()
             with recording(self.reads):
-                evaluation = evaluate(self.project, self.config, self._spec(), program)
+                evaluation = evaluate(self.project, self.config, self._spec(), program, self._read_config)
+            # The evaluation holds what it needs of the spec (its warnings, target, Kubernetes version);
+            # the models and the parsed stack, 60 MiB at 10,000 namespaces, go before the plan is made.
+            # A command that asks for the config after all (reach) has it parsed again from the bytes read.
+            self.spec = None
+            self._config = None
             # Not cached at all rather than encrypted when it may hold a secret (a secret Output in an
             # object, or decrypted secret config the program may have built into an output): a key beside
             # the cache would guard nothing from whoever reads the cache, and evaluating such a stack

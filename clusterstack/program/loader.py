@@ -9,7 +9,6 @@ and hands the spec over (``hand_over``) instead of having the program read the f
 from __future__ import annotations
 
 import contextvars
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +21,18 @@ from ..stack.spec import Loaded, StackSpec, load_spec
 from . import _sdk
 
 
-@dataclass(frozen=True)
 class HandOver:
-    """A stack the engine has validated, for the program it runs on that stack."""
+    """A stack the engine has validated, for the program it runs on that stack. Released once the run
+    is over: the run's context, which holds this, outlives it (every Output the program made keeps a
+    copy of it), and the spec of a large stack is tens of megabytes no one needs any more."""
 
-    root: Path
-    stack: str
-    spec: Loaded
+    def __init__(self, root: Path, stack: str, spec: Loaded) -> None:
+        self.root = root
+        self.stack = stack
+        self.spec: Loaded | None = spec
+
+    def release(self) -> None:
+        self.spec = None
 
 
 _HANDED_OVER: contextvars.ContextVar[HandOver | None] = contextvars.ContextVar("clusterstack_spec", default=None)
@@ -43,7 +47,7 @@ def stack_args(project_dir: Path | str) -> StackSpec:
     """The current stack's spec; a RunError listing every problem when the stack is invalid."""
     root = Path(project_dir).resolve()
     handed = _HANDED_OVER.get()
-    if handed is not None and handed.root == root and handed.stack == pulumi.get_stack():
+    if handed is not None and handed.spec is not None and handed.root == root and handed.stack == pulumi.get_stack():
         return handed.spec.args
     project = Project.load(root)
     values, secret_keys = _sdk.program_config()

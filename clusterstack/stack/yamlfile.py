@@ -3,7 +3,9 @@ reads one.
 
 bytes -> UTF-8 -> one YAML document, composed into nodes -> the nodes checked before any value is
 built -> the values. Every refusal is a Problem naming the file, the key path and the line, and
-saying what would be valid:
+saying what would be valid. (A file with nothing to refuse is read in one pass from the parser's
+events instead, yamlstream.py, without the node tree and its positions, which only messages need;
+the first doubt sends it the way above.)
 
 - at most 64 MiB, UTF-8 (a byte that is not names its offset);
 - keys are strings and appear once per map (YAML would let the last of two silently win, and reads
@@ -23,8 +25,7 @@ its own text, and no escape is more than 1.5 times as long as it is written), so
 never refuses a file without aliases, while a few aliases still cannot multiply it. A 10,000-namespace
 stack is about 6 MB and 500,000 values, all of it admitted. The file itself is capped at 64 MiB, room
 for about 100,000 tenant namespaces written out: the cap is only there so a file that is not a stack
-(a log, a disk image) is refused before it is read into memory, and parsing 64 MiB already takes
-minutes and gigabytes.
+(a log, a disk image) is refused before it is read into memory.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ import yaml
 from ..errors import ClusterstackError, Problem
 from ..kube.findings import Finding, Findings
 from ..kube.paths import KeyPath, dotted
+from .yamlstream import UNSURE, read_values
 
 MAX_BYTES = 64 << 20
 MAX_DEPTH = 64
@@ -97,16 +99,26 @@ def parse_yaml(data: bytes, display: str, where: Any = None) -> Any:
         raise ClusterstackError(
             [Problem(display, "", f"is not UTF-8 text (byte {error.start}: 0x{data[error.start]:02x}); save it as UTF-8")]
         ) from None
+    # Without a '*' the file has no alias, so what it expands to is what it writes: its size bounds that,
+    # and the count is skipped.
+    most = (value_bound(len(data)), text_bound(len(data))) if "*" in text else None
+    values = read_values(text, _LOADER, most, MAX_DEPTH, MAX_DIGITS)
+    if values is not UNSURE:
+        return values
+    # Something in the file may be wrong: read it again as nodes, which know their lines, and say what.
+    return _read_carefully(text, len(data), display, show)
+
+
+def _read_carefully(text: str, size: int, display: str, show: Any) -> Any:
+    """The document read through a node tree and checked node by node: every problem, each with its
+    key path and line; or, when there is none, the values (what ``read_values`` gives, had it been sure)."""
     try:
         root = yaml.compose(text, Loader=_LOADER)
     except yaml.YAMLError as error:
         raise ClusterstackError([Problem(display, "", f"is not valid YAML: {_one_line(error)}")]) from None
     if root is None:
         return None
-    # Without a '*' the file has no alias, so what it expands to is what it writes: its size bounds that,
-    # and the count (a third of reading a large honest stack) is skipped.
-    aliased = "*" in text
-    problems = [Problem(display, show(found.path), found.message) for found in _check(root, len(data), aliased)]
+    problems = [Problem(display, show(found.path), found.message) for found in _check(root, size, "*" in text)]
     if problems:
         raise ClusterstackError(problems)
     return _LOADER("").construct_document(root)
