@@ -387,3 +387,23 @@ def test_no_progress_line_when_stderr_is_not_a_terminal(project):
     result = cs(project, "up", "-s", "dev", "--yes")
     assert "applying" not in result.stderr
     assert "\x1b[K" not in result.output
+
+
+def test_a_target_file_hand_edited_into_a_tag_yaml_cannot_read_is_drift(project):
+    cs(project, "up", "-s", "dev", "--yes")
+    quota = project / "deploy" / "dev" / "resourcequota--payments--tenant-quota.yaml"
+    quota.write_text(quota.read_text().replace("pods: '10'", "pods: !!int ten"))
+    planned = cs(project, "preview", "-s", "dev", "--detailed-exitcode")
+    assert planned.exit_code == 2, planned.output
+    assert "ResourceQuota payments/tenant-quota" in planned.output
+    assert cs(project, "up", "-s", "dev", "--yes").exit_code == 0
+    assert "pods: '10'" in quota.read_text()
+
+
+@pytest.mark.parametrize("command", [["admit", "-s", "dev", "-f"], ["import", "-s", "dev", "--print", "--from"], ["preview", "-s", "dev", "--live"]])
+def test_a_manifest_with_a_tag_yaml_cannot_read_is_an_error_not_a_traceback(project, command):
+    manifest = project / "bad.yaml"
+    manifest.write_text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  labels: {x: !!bool maybe}\n")
+    result = cs(project, *command, str(manifest))
+    assert result.exit_code == 1
+    assert "'maybe' is not a !!bool value" in result.output

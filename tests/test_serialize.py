@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import yaml
 
-from clusterstack.kube.serialize import FORMATS, dump, to_json, to_yaml
+from clusterstack.kube.serialize import FORMATS, Loader, dump, to_json, to_yaml
 
 CONFIG_MAP = {
     "kind": "ConfigMap",
@@ -57,3 +58,21 @@ def test_several_manifests_are_a_yaml_stream_or_a_json_list():
 def test_the_same_input_gives_the_same_bytes():
     assert dump([CONFIG_MAP], "yaml") == dump([dict(reversed(list(CONFIG_MAP.items())))], "yaml")
     assert dump([CONFIG_MAP], "json") == dump([dict(reversed(list(CONFIG_MAP.items())))], "json")
+
+
+BAD_TAGS = ["!!int x", "!!int 0x", "!!float 1e", "!!bool maybe", "!!timestamp soon"]
+
+
+@pytest.mark.parametrize("text", BAD_TAGS)
+def test_a_tag_its_text_cannot_be_read_as_is_a_yaml_error_at_its_line(text):
+    """PyYAML's constructors let ValueError, KeyError or AttributeError out of ``!!int x``; every
+    reader of YAML here catches YAMLError, so the loader turns those into one, at the value's line."""
+    with pytest.raises(yaml.YAMLError) as caught:
+        yaml.load(f"a:\n  b: {text}\n", Loader=Loader)
+    assert f"{text.split()[1]!r} is not a {text.split()[0]} value" in str(caught.value)
+    assert caught.value.problem_mark.line == 1
+
+
+def test_the_loader_reads_everything_else_as_the_safe_loader_does():
+    text = "a: 1\nb: 1.5\nc: yes\nd: 2001-01-01\ne: !!int '12'\nf: !!float 2\ng: !!bool false\nh: !!str 3\ni: ~\nj: [1, 0x1f, .inf]\n"
+    assert yaml.load(text, Loader=Loader) == yaml.safe_load(text)

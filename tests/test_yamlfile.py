@@ -194,3 +194,16 @@ def test_a_huge_stack_or_project_file_is_refused_not_read(tmp_path: Path, which:
     assert f"is more than {MAX_BYTES:,} bytes (64 MiB)" in str(caught.value)
     assert huge.name in str(caught.value)
     assert peak < 4 * MAX_BYTES < 1 << 30  # the cap and a byte were read, not the gibibyte
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("!!int x", "is tagged !!int, but 'x' is not a number (line 4); write a number, or drop the tag"),
+    ("!!bool maybe", "is tagged !!bool, but 'maybe' is not a boolean (line 4); write a boolean, or drop the tag"),
+    ("!!float 1e", "is tagged !!float, but '1e' is not a number (line 4); write a number, or drop the tag"),
+])
+def test_a_value_its_tag_cannot_read_is_named_at_its_key(value, message):
+    """Before, PyYAML's ValueError or KeyError left with a traceback."""
+    text = f"config:\n  clusterstack:namespaces:\n    payments:\n      labels: {{a: {value}}}\n"
+    with pytest.raises(ClusterstackError) as caught:
+        parse_yaml(text.encode(), "stacks/Pulumi.dev.yaml")
+    assert [str(p) for p in caught.value.problems] == [f"stacks/Pulumi.dev.yaml: config.clusterstack:namespaces.payments.labels.a: {message}"]

@@ -27,6 +27,7 @@ from ..components.ip_masq import NAME as IP_MASQ
 from ..components.ip_masq import NAMESPACE as IP_MASQ_NAMESPACE
 from ..components.ip_masq import IpMasqArgs, build_ip_masq
 from ..kube.names import SYSTEM_PRIORITY_CLASSES
+from ..kube.serialize import Loader
 from .dump import LiveObject
 from .fitting import (
     IMPORTED,
@@ -195,7 +196,7 @@ def _agent_config(live: LiveObject, notes: list[Note]) -> dict[str, Any]:
     if text is None:
         return {}
     try:
-        config = yaml.safe_load(str(text))
+        config = yaml.load(str(text), Loader=Loader)
     except (yaml.YAMLError, RecursionError) as error:
         notes.append(note(live, "data.config", "unfit", f"is not YAML the agent reads ({unreadable(error)}); the agent keeps its defaults"))
         return {}

@@ -21,6 +21,7 @@ import yaml
 
 from ..errors import ClusterstackError, Problem
 from ..kube.kinds import ObjectKey
+from ..kube.serialize import Loader
 
 MAX_BYTES = 256 << 20
 """A whole cluster's dump: 10,000 namespaces with their quotas, limits and policies, managedFields
@@ -32,7 +33,7 @@ SUFFIXES = (".yaml", ".yml", ".json")
 in other formats) are not read."""
 
 # libyaml's parser when PyYAML was built with it: dumps run to megabytes.
-_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_LOADER: type[yaml.SafeLoader] = Loader
 
 
 @dataclass(frozen=True)

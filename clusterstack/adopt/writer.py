@@ -23,6 +23,7 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from ..errors import ClusterstackError, Problem
+from ..kube.serialize import Loader
 from ..stack.files import PREFIX
 
 HEADER = "# yaml-language-server: $schema=stack-file.schema.json\n"
@@ -162,4 +163,4 @@ def _plain_reads_back(text: str) -> bool:
 
 
 # libyaml's parser when PyYAML was built with it, as the project's reader uses (stack/yamlfile.py).
-_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_LOADER: type[yaml.SafeLoader] = Loader

@@ -169,8 +169,10 @@ def admit(ctx: click.Context, stack: str, files: tuple[Path, ...], usage: Path |
 def _manifests(path: Path) -> list[dict[str, object]]:
     import yaml
 
+    from ..kube.serialize import Loader
+
     try:
-        documents = [d for d in yaml.safe_load_all(path.read_text()) if d is not None]
+        documents = [d for d in yaml.load_all(path.read_text(), Loader=Loader) if d is not None]
     except OSError as error:
         raise ClusterstackError([f"{path}: cannot be read ({error.strerror})"]) from None
     except (yaml.YAMLError, UnicodeDecodeError) as error:

@@ -47,7 +47,7 @@ import yaml
 from ..errors import ClusterstackError
 from ..files import Batch, create, replace
 from ..kube.kinds import ObjectKey
-from ..kube.serialize import to_yaml
+from ..kube.serialize import Loader, to_yaml
 from ..stack.target import Layout, TargetSettings
 from .layout import NAMING, file_name, part_name, relative_path
 from .plan import Change
@@ -551,7 +551,7 @@ def _key_of(document: dict[str, Any], cluster: str) -> ObjectKey | None:
         return None
 
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_LOADER = Loader
 
 
 def _mode(manifest: Any, content: Any) -> int:

@@ -38,6 +38,7 @@ import yaml
 from ..errors import ClusterstackError, Problem
 from ..kube.findings import Finding, Findings
 from ..kube.paths import KeyPath, dotted
+from ..kube.serialize import Loader
 from .yamlstream import UNSURE, read_values
 
 MAX_BYTES = 64 << 20
@@ -55,7 +56,7 @@ _COLLECTIONS = {f"{_TAG}seq", f"{_TAG}map"}
 _WHAT_IS = {f"{_TAG}bool": "a boolean", f"{_TAG}int": "a number", f"{_TAG}float": "a number", f"{_TAG}null": "null"}
 
 # libyaml's parser when PyYAML was built with it (the wheels are): ten times faster on large stacks.
-_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_LOADER: type[yaml.SafeLoader] = Loader
 
 def read_yaml(path: Path, display: str, where: Any = None) -> Any:
     """The file's one YAML document as plain values; a ClusterstackError listing what is wrong.
@@ -239,6 +240,14 @@ def _scalar_problem(node: yaml.ScalarNode) -> str | None:
         return f"is a number of {sum(c.isdigit() for c in node.value)} digits (line {_line(node)}); no setting takes more than {MAX_DIGITS}"
     if node.tag == f"{_TAG}float" and node.value.lower().lstrip("+-") in (".inf", ".nan"):
         return f"is {node.value} (line {_line(node)}); a setting takes a finite number"
+    if node.tag in _WHAT_IS and node.tag != f"{_TAG}null":
+        # Only an explicit tag gets here with text its type cannot read (``!!int x``, ``!!bool maybe``):
+        # YAML resolves plain text to int, float or bool only when it reads as one.
+        try:
+            _LOADER("").construct_object(node)
+        except (ValueError, KeyError, TypeError, yaml.YAMLError):
+            tag = node.tag.replace(_TAG, "!!")
+            return f"is tagged {tag}, but {node.value!r} is not {_WHAT_IS[node.tag]} (line {_line(node)}); write {_WHAT_IS[node.tag]}, or drop the tag"
     return None
 
 
