@@ -67,9 +67,10 @@ BAD_TAGS = ["!!int x", "!!int 0x", "!!float 1e", "!!bool maybe", "!!timestamp so
 def test_a_tag_its_text_cannot_be_read_as_is_a_yaml_error_at_its_line(text):
     """PyYAML's constructors let ValueError, KeyError or AttributeError out of ``!!int x``; every
     reader of YAML here catches YAMLError, so the loader turns those into one, at the value's line."""
-    with pytest.raises(yaml.YAMLError) as caught:
+    with pytest.raises(yaml.MarkedYAMLError) as caught:
         yaml.load(f"a:\n  b: {text}\n", Loader=Loader)
     assert f"{text.split()[1]!r} is not a {text.split()[0]} value" in str(caught.value)
+    assert caught.value.problem_mark is not None
     assert caught.value.problem_mark.line == 1
 
 
