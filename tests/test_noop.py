@@ -187,15 +187,16 @@ CASES: dict[str, Callable[[Project], object]] = {
 }
 
 
+@pytest.mark.parametrize("refresh", ["--refresh=true", "--refresh=false"])
 @pytest.mark.parametrize("case", list(CASES))
-def test_the_record_answers_as_the_full_path_does(tmp_path, monkeypatch, loads, case):
+def test_the_record_answers_as_the_full_path_does(tmp_path, monkeypatch, loads, case, refresh):
     """Preview, up, then preview again: the same on a project with the record and on one without."""
     results = {}
     for way in ("record", "full"):
         project = _applied(tmp_path / way, monkeypatch)
         CASES[case](project)
         commands = []
-        for command in (("preview", "-s", "dev", "--detailed-exitcode"), ("up", "-s", "dev", "--yes"), ("preview", "-s", "dev", "--detailed-exitcode")):
+        for command in (("preview", "-s", "dev", "--detailed-exitcode", refresh), ("up", "-s", "dev", "--yes", refresh), ("preview", "-s", "dev", "--detailed-exitcode")):
             if way == "full":
                 project.record.unlink(missing_ok=True)  # (the full path keeps one for the next run)
             loads.clear()
@@ -244,3 +245,16 @@ def _target(project: Project):
     from clusterstack.stack.project import Project as StackProject
 
     return Stack.open(StackProject.load(project.root), "dev").target
+
+
+def test_a_plan_saved_from_the_record_is_applied_as_one_saved_from_the_full_path(tmp_path, monkeypatch, loads):
+    project = _applied(tmp_path, monkeypatch)
+    plan_file = tmp_path / "dev.plan"
+    loads.clear()
+    assert project.run("preview", "-s", "dev", "--out", str(plan_file))[0] == 0
+    assert loads == [], "answered from the record"
+    state = json.loads((project.state_dir / "dev.json").read_bytes())
+    saved = json.loads(plan_file.read_bytes())
+    assert saved["state"] == {"existed": True, "lineage": state["lineage"], "serial": state["serial"]}
+    assert project.run("up", "-s", "dev", "--plan", str(plan_file)) == (0, "No changes.\n")
+    assert loads == []

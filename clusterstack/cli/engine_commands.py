@@ -214,7 +214,7 @@ def up(
         _note_relayout(target, state)
         the_plan.check_safe(allow_namespace_deletion)
         if not the_plan.changes:
-            run.settle(target, state, planned.known)
+            run.settle(target, state, planned.recorded)
             _secret_notices(target)
             return
         if not yes and reviewed is None:

@@ -119,7 +119,7 @@ class Planned:
     state: State | None
     drift: list[Drift]
     evaluation: Evaluation
-    known: noop.Known | None = None
+    recorded: noop.Known | None = None
     """The record the plan was answered from, without decoding the state (noop.py), if it was."""
 
 
@@ -222,12 +222,12 @@ def apply(stack: Stack, the_plan: Plan, state: State | None, on_change: Callable
     return state
 
 
-def settle(stack: Stack, state: State | None, known: noop.Known | None = None) -> None:
+def settle(stack: Stack, state: State | None, recorded: noop.Known | None = None) -> None:
     """After a plan with no changes: the target's index lists exactly the state's objects, and a
-    journal left by an interrupted run is folded into the state file. With ``known``, the record the
+    journal left by an interrupted run is folded into the state file. With ``recorded``, the record the
     plan was answered from (noop.py): nothing to do when the target's kustomizations and claim are
     the very ones this would leave (the record's state has no journal, and is laid out as the target)."""
-    if state is not None and not (known is not None and noop.settled(stack.target, known)):
+    if state is not None and not (recorded is not None and noop.settled(stack.target, recorded)):
         stack.target.prepare([], state.entries)
         try:
             if _relayout(stack, state) | _withdraw_plaintext(stack, state):
