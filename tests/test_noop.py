@@ -184,7 +184,16 @@ CASES: dict[str, Callable[[Project], object]] = {
     "the record damaged": lambda p: p.record.write_bytes(p.record.read_bytes()[:100]),
     "the record of another state": lambda p: p.record.write_text(p.record.read_text().replace('"state":"', '"state":"0', 1)),
     "the record readable by others": lambda p: p.record.chmod(0o644),
+    "the record a symlink to a copy": lambda p: _symlinked(p.record),
+    "a kustomization a symlink to a copy": lambda p: _symlinked(p.deploy / "kustomization.yaml"),
+    "a pipe in place of a file": lambda p: _piped(p.deploy / FILE),
+    "the target moved and symlinked": lambda p: _directory_symlinked(p.deploy / FILE),
 }
+
+
+def _piped(path: Path) -> None:
+    path.unlink()
+    os.mkfifo(path)
 
 
 @pytest.mark.parametrize("refresh", ["--refresh=true", "--refresh=false"])
@@ -258,3 +267,25 @@ def test_a_plan_saved_from_the_record_is_applied_as_one_saved_from_the_full_path
     assert saved["state"] == {"existed": True, "lineage": state["lineage"], "serial": state["serial"]}
     assert project.run("up", "-s", "dev", "--plan", str(plan_file)) == (0, "No changes.\n")
     assert loads == []
+
+
+def test_a_record_that_cannot_be_written_costs_only_time(tmp_path, monkeypatch, loads):
+    from clusterstack.program import cache
+
+    write = cache._write_private
+
+    def full_for_the_record(path, data):
+        if path.suffix == f".{noop.NOTE}":
+            raise OSError(28, "No space left on device", str(path))
+        write(path, data)
+
+    project = Project(tmp_path, monkeypatch)
+    assert project.run("up", "-s", "dev", "--yes")[0] == 0
+    monkeypatch.setattr(cache, "_write_private", full_for_the_record)
+    for _ in range(3):
+        assert project.run("preview", "-s", "dev", "--detailed-exitcode") == (0, "No changes.\n")
+    assert (project.cache / "dev.unchanged").exists(), "the verdict kept"
+    assert not project.record.exists()
+    loads.clear()
+    assert project.run("up", "-s", "dev", "--yes") == (0, "No changes.\n")
+    assert loads == [1], "the full path"
