@@ -16,12 +16,13 @@ depends on the state only through
 this user's, readable by no one else), keeps exactly these for one state file, named by its SHA-256,
 as the full path derived them from that file's objects (``remember``, when it keeps or finds the
 verdict): a pure function of the state's bytes and the target's settings, so any run may write it,
-with or without the lock, and a no-change ``up`` still writes nothing beside the state or in the target. A run that finds
-the same state file, no journal, and a target of the same directory, layout, naming and kustomization
-setting checks the record's files (``target_holds``) and, for ``up``, its kustomizations and claim
-(``settled``) instead of decoding 60,000 objects and naming their files. Anything else (no record, a
-damaged one, one of another state or target, a file that is not exactly as recorded) takes the full
-path, which finds and reports what differs: the fast answer is only ever the one the full path gives.
+with or without the lock, and a no-change ``up`` still writes nothing beside the state or in the
+target. A run that finds the same state file, no journal, and a target of the same directory,
+layout, naming and kustomization setting checks the record's files (``target_holds``) and, for
+``up``, its kustomizations and claim (``settled``) instead of decoding 60,000 objects and naming
+their files. Anything else (no record, a damaged one, one of another state or target, a file that
+is not exactly as recorded) takes the full path, which finds and reports what differs: the fast
+answer is only ever the one the full path gives.
 
 A record is made only for a state whose every object is in a file the target wrote (``written``, a
 plain SHA-256), holds no sealed secret value (so nothing is withheld, or written in plain text,
@@ -108,7 +109,7 @@ def _record(target: Target, state: State, digest: str) -> dict[str, Any] | None:
 def _settings(target: DirectoryTarget, digest: str) -> dict[str, Any]:
     """What a record is valid for: the state file's digest and the target's arrangement."""
     return {
-        "version": VERSION, "state": digest, "root": str(target.root), "layout": target.layout, "naming": target.naming,
+        "version": VERSION, "state": digest, "root": os.path.abspath(target.root), "layout": target.layout, "naming": target.naming,
         "kustomization": target.kustomization,
     }  # fmt: skip
 
