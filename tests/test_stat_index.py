@@ -165,3 +165,41 @@ def test_an_up_that_writes_records_what_it_wrote_and_a_no_change_up_writes_no_in
     assert cs(applied, "up", "-s", "dev", "--yes").output.strip() == "No changes."
     assert (index.stat().st_mtime_ns, index.read_bytes()) == before
     assert str(applied / "deploy" / "dev" / PAYMENTS).encode() in before[1]
+
+
+def test_the_bulk_check_of_a_no_op_plan_vouches_for_exactly_what_one_by_one_does(tmp_path):
+    """``unvouched`` (engine/noop.py's check of every file) leaves exactly the files ``unchanged`` would
+    not vouch for: edited, removed, replaced by a symlink, of another digest, unknown."""
+    import hashlib
+
+    from clusterstack.engine.stat_index import StatIndex
+
+    root = tmp_path / "target"
+    root.mkdir()
+    paths = {name: root / f"{name}.yaml" for name in ("kept", "edited", "gone", "linked")}
+    digests = {}
+    index = StatIndex(tmp_path / "dev.index", root, "object", 3)
+    for name, path in paths.items():
+        path.write_text(f"{name}\n")
+        digests[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+        index.vouch(path, digests[name], os.lstat(path), wrote=True)
+    time.sleep(0.05)  # (the index a tick after the files: its entries are not racy)
+    index.save((path, digests[name]) for name, path in paths.items())
+    paths["edited"].write_text("edited by hand\n")
+    paths["gone"].unlink()
+    paths["linked"].unlink()
+    paths["linked"].symlink_to(paths["kept"])
+    pairs = [(str(path), digests[name]) for name, path in paths.items()]
+    pairs += [(str(paths["kept"]), "0" * 64), (str(root / "unknown.yaml"), digests["kept"])]
+
+    def fresh() -> StatIndex:
+        return StatIndex(tmp_path / "dev.index", root, "object", 3)
+
+    one_by_one = [pair for pair in pairs if not fresh().unchanged(Path(pair[0]), pair[1])]
+    checked = fresh()
+    assert checked.unvouched(pairs) == one_by_one == pairs[1:]
+    assert not checked.stale, "a usable index needs no writing"
+    (tmp_path / "dev.index").write_text("{")
+    damaged = fresh()
+    assert damaged.unvouched(pairs) == pairs
+    assert damaged.stale, "a damaged index is written again by the next up that settles"

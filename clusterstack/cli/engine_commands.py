@@ -123,10 +123,10 @@ def preview(
 def _flow_changes(the_plan: Plan, state: State | None, evaluation: Evaluation) -> tuple[list[Flow], list[Flow]]:
     """The flows a plan opens and closes, when it changes the NetworkPolicies of namespaces the target
     already holds (clusterstack reach computes them, looking at those namespaces only)."""
-    if state is None:
+    touched = {c.key.namespace for c in the_plan.changes if c.key.kind == "NetworkPolicy" and not c.key.cluster}
+    if state is None or not touched:  # (first: a no-op plan's state is not even decoded, run.make_plan)
         return [], []
-    existing = {e.key.name for e in state.entries.values() if e.key.kind == "Namespace" and not e.key.cluster}
-    touched = {c.key.namespace for c in the_plan.changes if c.key.kind == "NetworkPolicy" and not c.key.cluster} & existing
+    touched &= {e.key.name for e in state.entries.values() if e.key.kind == "Namespace" and not e.key.cluster}
     if not touched:
         return [], []
     from ..analysis import reach as reachability
@@ -215,7 +215,7 @@ def up(
         _note_relayout(target, state)
         the_plan.check_safe(allow_namespace_deletion)
         if not the_plan.changes:
-            run.settle(target, state)
+            run.settle(target, state, planned.recorded)
             _secret_notices(target)
             return
         if not yes and reviewed is None:

@@ -18,6 +18,7 @@ from ..kube.kinds import ObjectKey
 from ..program.evaluate import Evaluation, Evaluator
 from ..stack.project import Project
 from ..stack.target import GitOps
+from . import noop
 from .faults import fault
 from .gitops import annotated
 from .plan import Change, Plan, destroy_plan, normalize, plan
@@ -92,7 +93,7 @@ def refresh(stack: Stack, state: State | None) -> tuple[State | None, list[Drift
     """State as the target holds it now, and what drifted. Pure on ``state``: returns a new one."""
     if state is None:
         return None, []
-    refreshed = dataclasses.replace(state, entries=dict(state.entries))
+    refreshed = State(state.lineage, state.serial, dict(state.entries), state.layout, state.naming)
     drift = []
     target = stack.target.laid_out(state.layout, state.naming)  # where the objects were written, before any change
     for key, entry in sorted(state.entries.items(), key=lambda item: item[0].sort_key()):
@@ -118,6 +119,8 @@ class Planned:
     state: State | None
     drift: list[Drift]
     evaluation: Evaluation
+    recorded: noop.Known | None = None
+    """The record the plan was answered from, without decoding the state (noop.py), if it was."""
 
 
 def make_plan(stack: Stack, *, with_refresh: bool = False) -> Planned:
@@ -129,20 +132,33 @@ def make_plan(stack: Stack, *, with_refresh: bool = False) -> Planned:
     secret values, but an evaluation from the cache holds none). So when the cache has an evaluation
     that a plan found equal to a state file of these very bytes (their SHA-256), with no journal
     beside it and nothing drifted, the plan is again "No changes", every state object unchanged:
-    it is answered without decoding the evaluation's objects or comparing any."""
+    it is answered without decoding the evaluation's objects or comparing any. And when a record of
+    that state file's files (noop.py) finds the target as it was written, it is answered without
+    decoding the state either."""
     evaluation = stack.evaluate()
     before = _state_file(stack.store)
+    cache = stack.evaluator.cache
+    recalled = None
+    if before is not None and cache is not None and stack.evaluator.unchanged_against(before[0]):
+        recalled = noop.recall(cache, stack.target, before[0])
+        if recalled is not None and (not with_refresh or noop.target_holds(stack.target, recalled)) and _still_file(stack.store, before[1]):
+            known_state = stack.store.deferred(before[2], recalled.lineage, recalled.serial, recalled.layout, recalled.naming)
+            return Planned(Plan((), recalled.count), known_state, [], evaluation, recalled)
     state = stack.store.load()
     known = before[0] if before is not None and state is not None and _still_file(stack.store, before[1]) else None
     drift: list[Drift] = []
     if with_refresh:
         state, drift = refresh(stack, state)
     if state is not None and known is not None and not drift and stack.evaluator.unchanged_against(known):
+        if recalled is None and cache is not None:
+            noop.remember(cache, stack.target, state, known)
         return Planned(Plan((), len(state.entries)), state, drift, evaluation)
     settings = {cluster: ProviderSettings.from_config(values) for cluster, values in evaluation.providers.items()}
     the_plan = plan(stack.desired(evaluation), state, settings, evaluation.replace_options())
-    if known is not None and not drift and not the_plan.changes:
+    if state is not None and known is not None and not drift and not the_plan.changes:
         stack.evaluator.remember_unchanged(known)
+        if cache is not None and stack.evaluator.unchanged_against(known):  # (kept: the evaluation is the cache's)
+            noop.remember(cache, stack.target, state, known)
     return Planned(the_plan, state, drift, evaluation)
 
 
@@ -154,15 +170,16 @@ def _identity(status: os.stat_result) -> _Identity:
     return (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
 
 
-def _state_file(store: StateStore) -> tuple[str, _Identity] | None:
-    """The SHA-256 of the stack's state file and what identifies the file, read before the store loads
-    it; None when there is none, a journal adds to it, or it cannot be read (the store says why)."""
+def _state_file(store: StateStore) -> tuple[str, _Identity, bytes] | None:
+    """The SHA-256 of the stack's state file, what identifies the file, and its bytes, read before the
+    store loads it; None when there is none, a journal adds to it, or it cannot be read (the store says why)."""
     try:
         if store.journal_path.exists():
             return None
         with store.path.open("rb") as handle:
             identity = _identity(os.fstat(handle.fileno()))
-            return hashlib.sha256(handle.read()).hexdigest(), identity
+            data = handle.read()
+            return hashlib.sha256(data).hexdigest(), identity, data
     except OSError:
         return None
 
@@ -205,10 +222,12 @@ def apply(stack: Stack, the_plan: Plan, state: State | None, on_change: Callable
     return state
 
 
-def settle(stack: Stack, state: State | None) -> None:
+def settle(stack: Stack, state: State | None, recorded: noop.Known | None = None) -> None:
     """After a plan with no changes: the target's index lists exactly the state's objects, and a
-    journal left by an interrupted run is folded into the state file."""
-    if state is not None:
+    journal left by an interrupted run is folded into the state file. With ``recorded``, the record the
+    plan was answered from (noop.py): nothing to do when the target's kustomizations and claim are
+    the very ones this would leave (the record's state has no journal, and is laid out as the target)."""
+    if state is not None and not (recorded is not None and noop.settled(stack.target, recorded)):
         stack.target.prepare([], state.entries)
         try:
             if _relayout(stack, state) | _withdraw_plaintext(stack, state):

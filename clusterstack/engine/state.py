@@ -7,6 +7,7 @@ and how it is kept on disk (the state file, its backup, the journal, the lock) i
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,3 +83,25 @@ class State:
         if self.naming != 1:
             data["naming"] = self.naming
         return data
+
+
+class DeferredState(State):
+    """A state whose objects are decoded when first asked for (``StateStore.deferred``): a plan known
+    to be "No changes" (engine/noop.py) needs only its lineage, serial, layout and naming, and what
+    asks for more gets exactly the objects of the state file that plan was made against."""
+
+    def __init__(self, lineage: str, serial: int, decode: Callable[[], dict[ObjectKey, Entry]], layout: Layout, naming: int) -> None:
+        super().__init__(lineage, serial, {}, layout, naming)
+        self._decode: Callable[[], dict[ObjectKey, Entry]] | None = decode
+
+    @property
+    def entries(self) -> dict[ObjectKey, Entry]:
+        if self._decode is not None:
+            self._entries = self._decode()
+            self._decode = None
+        return self._entries
+
+    @entries.setter
+    def entries(self, value: dict[ObjectKey, Entry]) -> None:
+        self._decode = None
+        self._entries = value

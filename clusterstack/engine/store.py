@@ -27,7 +27,7 @@ from ..stack.project import Project
 from ..stack.target import Layout
 from .faults import fault
 from .lock import LockHolder, StackLock
-from .state import FORMAT_VERSION, Entry, State
+from .state import FORMAT_VERSION, DeferredState, Entry, State
 
 STATE_DIR_ENV = "CLUSTERSTACK_STATE_DIR"
 
@@ -69,15 +69,25 @@ class StateStore:
         except OSError as error:  # a directory this user may not search: a permission error, not "no state"
             raise fault(error, "read the state", path) from None
 
+    def deferred(self, raw: bytes, lineage: str, serial: int, layout: Layout, naming: int) -> State:
+        """The state the state file's bytes ``raw`` hold, its lineage, serial, layout and naming known
+        already (engine/noop.py: a record made from these very bytes), its objects decoded from
+        ``raw`` only when asked for. Only for a state file with no journal beside it."""
+        return DeferredState(lineage, serial, lambda: self._state_of(raw, self.path).entries, layout, naming)
+
     def _read_state_file(self, path: Path) -> State:
-        way_out = (
-            f"{self.backup_path.name} holds the previous version (copy it over {path.name}, then clusterstack refresh -s {self.stack} "
-            "to see what the target holds)"
-        )
         try:
             raw = path.read_bytes()
         except OSError as error:  # not damage: the file may be fine, this run may not read it
             raise fault(error, "read the state", path) from None
+        return self._state_of(raw, path)
+
+    def _state_of(self, raw: bytes, path: Path) -> State:
+        """The state in ``raw``, the bytes of the state file ``path``."""
+        way_out = (
+            f"{self.backup_path.name} holds the previous version (copy it over {path.name}, then clusterstack refresh -s {self.stack} "
+            "to see what the target holds)"
+        )
         try:
             data = json.loads(raw)
         except ValueError as error:

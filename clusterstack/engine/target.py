@@ -389,14 +389,7 @@ class DirectoryTarget:
         is touched: a kustomization it wrote that now lists nothing is removed, and so is a directory
         this run emptied; anything else in the directory stays."""
         entries = list(entries)
-        # Each directory's files in the order of the first object in each (a dict: an ordered set, so
-        # grouping 60,000 objects stays linear).
-        by_directory: dict[Path, dict[str, None]] = {}
-        for entry in sorted(entries, key=lambda e: e.key.sort_key()):
-            if entry.patch or self.secrets.withheld(entry.key, entry.manifest):
-                continue
-            path = self.path(entry.key)
-            by_directory.setdefault(path.parent, {})[path.name] = None
+        by_directory = self.listed(entries)
         ours = self._claimed_kustomizations(self._claim())
         indexed: list[str] = []
         candidates = set(by_directory) | {path.parent for path in ours} | self._vacated
@@ -422,6 +415,18 @@ class DirectoryTarget:
         self._batch.sync()  # the run is done only once all it wrote is durable (before the state says so)
         self.stats.save((self.path(entry.key, entry.patch), entry.written) for entry in entries if entry.written)
 
+    def listed(self, entries: Iterable[Entry]) -> dict[Path, dict[str, None]]:
+        """The files of ``entries`` that a kustomization lists (not the patches, nor what is withheld),
+        by directory, each directory's in the order of the first object in each (a dict: an ordered
+        set, so grouping 60,000 objects stays linear)."""
+        by_directory: dict[Path, dict[str, None]] = {}
+        for entry in sorted(entries, key=lambda e: e.key.sort_key()):
+            if entry.patch or self.secrets.withheld(entry.key, entry.manifest):
+                continue
+            path = self.path(entry.key)
+            by_directory.setdefault(path.parent, {})[path.name] = None
+        return by_directory
+
     def _claim(self) -> dict[str, Any] | None:
         """The claim file's content: None when there is none; a ClusterstackError when it is unreadable."""
         path = self.root / CLAIM
@@ -439,8 +444,12 @@ class DirectoryTarget:
         listed = claim.get("kustomizations") if claim is not None else None
         return {self.root / str(relative) for relative in listed} if isinstance(listed, list) else set()
 
+    def claim_text(self, kustomizations: list[str]) -> str:
+        """The claim file naming this target's owner and the kustomizations (relative paths) it wrote."""
+        return json.dumps({**self.owner, "kustomizations": kustomizations}, indent=1, sort_keys=True) + "\n"
+
     def _write_claim(self, kustomizations: list[str]) -> None:
-        text = json.dumps({**self.owner, "kustomizations": kustomizations}, indent=1, sort_keys=True) + "\n"
+        text = self.claim_text(kustomizations)
         path = self.root / CLAIM
         try:
             if _read_file(path).decode() == text:
@@ -450,7 +459,7 @@ class DirectoryTarget:
         self._put(path, text.encode())
 
     def _index(self, kustomization: Path, files: list[str]) -> None:
-        text = to_yaml({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": files})
+        text = kustomization_text(files)
         try:
             if _read_file(kustomization).decode() == text:
                 return
@@ -542,6 +551,11 @@ class DirectoryTarget:
             if path.is_file() and relative not in known and path.name != KUSTOMIZATION and not path.name.startswith("."):
                 found.append(str(relative))
         return found
+
+
+def kustomization_text(files: list[str]) -> str:
+    """A kustomization listing ``files``."""
+    return to_yaml({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": files})
 
 
 def _key_of(document: dict[str, Any], cluster: str) -> ObjectKey | None:

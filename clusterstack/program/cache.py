@@ -320,6 +320,16 @@ class EvaluationCache:
         with suppress(OSError):
             _write_private(self.unchanged_path, _pair(evaluation, state))
 
+    def note(self, name: str) -> bytes | None:
+        """What the engine keeps as ``<stack>.<name>`` beside the cached evaluation (engine/noop.py), if
+        this user wrote it (the guards of the cache file itself); else None."""
+        return _read_private(self.path.with_suffix(f".{name}"))
+
+    def write_note(self, name: str, data: bytes) -> None:
+        """Keep ``data`` as ``<stack>.<name>``; silently nothing when it cannot (it only saves time)."""
+        with suppress(OSError):
+            _write_private(self.path.with_suffix(f".{name}"), data)
+
 
 def _pair(evaluation: str, state: str) -> bytes:
     """What ``<stack>.unchanged`` holds: the evaluation, the state, and the code that planned them."""
