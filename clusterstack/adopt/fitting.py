@@ -107,6 +107,10 @@ def unreadable(error: Exception) -> str:
     traceback."""
     if isinstance(error, RecursionError):
         return "nests too deep to read"
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None)
+    if isinstance(problem, str) and mark is not None:  # a YAML parser's: what, then where (libyaml: "exceeded maximum nesting depth")
+        return f"{problem}, line {mark.line + 1}, column {mark.column + 1}"
     lines = str(error).splitlines()
     return lines[0] if lines else type(error).__name__
 
