@@ -6,7 +6,7 @@ import json
 import pytest
 
 from clusterstack.engine.state import Entry
-from clusterstack.engine.store import StateStore
+from clusterstack.engine.store import StateStore, state_text
 from clusterstack.errors import ClusterstackError
 from clusterstack.kube.kinds import ObjectKey
 
@@ -105,3 +105,24 @@ def test_a_double_fault_is_recovered_by_state_repair(tmp_path):
     assert aside.exists()
     assert not store.journal_path.exists()
     assert store.load() == repaired
+
+
+def test_an_object_is_encoded_once_for_the_journal_and_the_state_file_with_the_same_content(tmp_path):
+    """record_put's journal record is the record json.dumps makes of it, and write reuses the entry's
+    JSON as its state file line: the file is byte for byte state_text of the state, also for an entry
+    replaced in state since (a refresh) or never journaled."""
+    store = StateStore(tmp_path, "dev")
+    state = store.create()
+    manifest = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "é", "namespace": "a"}, "data": {"k": "v \"q\"\n"}}
+    patched = Entry(ObjectKey.of(manifest), "C", manifest, patch=True, deletion="retain", written="abc")
+    store.record_put(state, entry("a"))
+    store.record_put(state, patched)
+    store.record_delete(state, entry("a").key)
+    record = json.loads(store.journal_path.read_bytes().splitlines()[1])
+    assert record == {"lineage": state.lineage, "serial": 2, "op": "put", "key": patched.key.to_json(), "entry": patched.to_json()}
+    state.entries[entry("b").key] = entry("b")  # never journaled
+    store.record_put(state, entry("c"))
+    state.entries[entry("c").key] = Entry(entry("c").key, "changed since", entry("c").manifest)
+    store.write(state)
+    assert store.path.read_text() == state_text(state.to_json("dev"))
+    assert store.load() == state

@@ -51,6 +51,9 @@ class StateStore:
         self.journal_path = directory / f"{stack}.journal"
         self.lock_path = directory / f"{stack}.lock"
         self._journal: TextIO | None = None
+        self._encoded: dict[ObjectKey, tuple[Entry, str]] = {}
+        """Each entry this store recorded in the journal, with its JSON: the state file's line for it,
+        reused by ``write`` while state holds that very entry (each object is encoded once per run)."""
         self._lock = StackLock(self.lock_path, stack)
 
     def load(self) -> State | None:
@@ -165,7 +168,12 @@ class StateStore:
 
     def record_put(self, state: State, entry: Entry) -> None:
         state.entries[entry.key] = entry
-        self._append(state, {"op": "put", "key": entry.key.to_json(), "entry": entry.to_json()})
+        encoded = _encode(entry.to_json())
+        self._encoded[entry.key] = (entry, encoded)
+        # The record as json.dumps(..., sort_keys=True) orders its keys (entry, key, lineage, op, serial),
+        # the entry's JSON, already encoded, spliced in.
+        state.serial += 1
+        self._write_line(f'{{"entry":{encoded},"key":{_encode(entry.key.to_json())},"lineage":{json.dumps(state.lineage)},"op":"put","serial":{state.serial}}}\n')
 
     def record_delete(self, state: State, key: ObjectKey) -> None:
         state.entries.pop(key, None)
@@ -207,7 +215,9 @@ class StateStore:
 
     def _append(self, state: State, record: dict[str, Any]) -> None:
         state.serial += 1
-        line = json.dumps({"lineage": state.lineage, "serial": state.serial, **record}, sort_keys=True) + "\n"
+        self._write_line(json.dumps({"lineage": state.lineage, "serial": state.serial, **record}, sort_keys=True) + "\n")
+
+    def _write_line(self, line: str) -> None:
         try:
             if self._journal is not None:
                 self._journal.write(line)
@@ -227,11 +237,22 @@ class StateStore:
         try:
             if self.path.exists():
                 _atomic_write(self.backup_path, self.path.read_bytes())
-            _atomic_write(self.path, state_text(state.to_json(self.stack)).encode())
+            _atomic_write(self.path, self._state_text(state).encode())
             self.journal_path.unlink(missing_ok=True)
         except OSError as error:
             # Each file is whole, old or new: the journal still holds what the state file lacks.
             raise fault(error, "write the state", self.path) from None
+
+    def _state_text(self, state: State) -> str:
+        """``state_text`` of the state, each object's line the JSON ``record_put`` encoded of it when
+        state holds that very entry (an Entry is frozen)."""
+        lines = []
+        for key in sorted(state.entries, key=ObjectKey.sort_key):
+            entry = state.entries[key]
+            known = self._encoded.get(key)
+            lines.append(known[1] if known is not None and known[0] is entry else _encode(entry.to_json()))
+        head = State(state.lineage, state.serial, {}, state.layout, state.naming).to_json(self.stack)
+        return state_text(head, lines)
 
     def _make_directory(self) -> None:
         try:
@@ -253,15 +274,22 @@ class StateStore:
         return self._lock.unlock()
 
 
-def state_text(data: dict[str, Any]) -> str:
+def state_text(data: dict[str, Any], lines: list[str] | None = None) -> str:
     """The state file: JSON with one object a line, so a diff of two states reads object by object
-    (and each line goes through the json module's C encoder, which an indented dump does not)."""
+    (and each line goes through the json module's C encoder, which an indented dump does not).
+    ``lines``: the objects' lines already encoded (``_encode``), in place of ``data["objects"]``."""
     head = {key: value for key, value in data.items() if key != "objects"}
-    lines = [json.dumps(item, sort_keys=True, separators=(",", ":")) for item in data["objects"]]
+    if lines is None:
+        lines = [_encode(item) for item in data["objects"]]
     header = json.dumps(head, sort_keys=True)[:-1]
     if not lines:
         return f'{header}, "objects": []}}\n'
     return f'{header}, "objects": [\n' + ",\n".join(lines) + "\n]}\n"
+
+
+def _encode(item: Any) -> str:
+    """One object's line of the state file, and its part of a journal record: compact, keys sorted."""
+    return json.dumps(item, sort_keys=True, separators=(",", ":"))
 
 
 def _state_from_json(data: dict[str, Any]) -> State:

@@ -24,7 +24,7 @@ or a power cut before a sync leaves files no record names, which the next run ta
 again; and a file replaced but not yet recorded differs from what state records, which a refresh
 finds. Reading back skips the files whose stat says they are unchanged (stat_index.py).
 
-One module (~580 lines) because it is one thing: the directory target, whose writing, reading back,
+One module (~590 lines) because it is one thing: the directory target, whose writing, reading back,
 indexing and claim all guard the same rule, that it touches only what it wrote (engine/layout.py
 names the files; files.py writes them).
 """
@@ -512,6 +512,10 @@ class DirectoryTarget:
                 entry = Entry(change.key, change.component, change.after, change.patch, change.deletion)
                 placed.setdefault(self.path(change.key, change.patch), []).append(entry)
         conflicts = []
+        # Asked once per directory, not per file: whether it is there at all (nothing is in a directory
+        # that is not: an up into an empty target looks up no file), and its kustomization.
+        directory_there: dict[Path, bool] = {}
+        foreign_kustomization: dict[Path, bool] = {}
         for change in changes:
             if change.after is None:
                 continue
@@ -521,11 +525,20 @@ class DirectoryTarget:
             except OSError:
                 conflicts.append(f"{path}: a directory on its way is a symlink; clusterstack never writes through one")
                 continue
-            if path not in owned and os.path.lexists(path) and not self._left_by_a_run(path, placed[path]):
+            there = directory_there.get(path.parent)
+            if there is None:
+                there = directory_there[path.parent] = os.path.lexists(path.parent)
+            if there and path not in owned and os.path.lexists(path) and not self._left_by_a_run(path, placed[path]):
                 conflicts.append(f"{path}: a file clusterstack did not write is where {change.key} belongs; move it away, then run up again")
-            kustomization = path.parent / KUSTOMIZATION
-            if self.kustomization and not change.patch and kustomization not in ours and os.path.lexists(kustomization):
-                conflicts.append(f"{kustomization}: a kustomization clusterstack did not write is where it keeps its own; move it away, then run up again")
+            if self.kustomization and not change.patch:
+                kustomization = path.parent / KUSTOMIZATION
+                foreign = foreign_kustomization.get(kustomization)
+                if foreign is None:
+                    foreign = foreign_kustomization[kustomization] = there and kustomization not in ours and os.path.lexists(kustomization)
+                if foreign:
+                    conflicts.append(
+                        f"{kustomization}: a kustomization clusterstack did not write is where it keeps its own; move it away, then run up again"
+                    )
         if conflicts:
             raise ClusterstackError(sorted(set(conflicts)))
 
