@@ -11,7 +11,7 @@ busy machine disturbs less) and the highest peak RSS of the runs, from the kerne
 that one child (``wait4``). The commands, for each size:
 
 - preview, no cache: ``preview --no-cache`` with no state (the program runs, every object is a create);
-- ``up`` into an empty target: ``up --yes --no-cache``, state and target removed before each run
+- ``up`` into an empty target: ``up --yes --no-cache``, state and target moved aside (not deleted: see ``clear``) before each run
   (default layout: one file per object and a kustomization);
 - cached no-op preview: ``preview --detailed-exitcode`` after the ``up``, once a preview filled the
   cache (must print "No changes." and exit 0);
@@ -154,9 +154,25 @@ class SizeFigures:
 
 
 def clear(root: Path) -> None:
-    """State (with its cache) and target gone: the next ``up`` starts from nothing."""
+    """State (with its cache) and target gone: the next ``up`` starts from nothing.
+
+    They are moved aside (into ``<scratch>/cleared``, deleted once everything is measured), not
+    deleted: on ext4 without a journal (this machine's root file system), the kernel will not reuse an
+    inode freed in the last minutes and checks the recently freed ones on every create
+    (``ext4_create`` -> ``find_inode_bit`` -> ``recently_deleted`` was 60-90% of an ``up`` in
+    ``perf``), so creating 60,000 files right after deleting 60,000 took 25-30 s of kernel time
+    instead of 2-5, whatever the program. A first ``up`` into an empty target follows no such
+    deletion; the bench measures that, not its own clean-up."""
     for directory in (root / ".clusterstack", root / "deploy"):
-        shutil.rmtree(directory, ignore_errors=True)
+        set_aside(directory, root.parent)
+
+
+def set_aside(path: Path, scratch: Path) -> None:
+    """``path`` moved into ``scratch/cleared``, which goes with the scratch directory at the end."""
+    if path.exists():
+        aside = scratch / "cleared" / str(time.monotonic_ns())
+        aside.mkdir(parents=True)
+        path.rename(aside / path.name)
 
 
 def measure_size(scratch: Path, namespaces: int, runs: int, env: dict[str, str], timeout: float, commands: Sequence[str] = COMMANDS) -> SizeFigures:
@@ -170,12 +186,12 @@ def measure_size(scratch: Path, namespaces: int, runs: int, env: dict[str, str],
     if "up" in commands:
         up = measure(runs, [*base, "up", "-s", "bench", "--yes", "--no-cache"], env, timeout, lambda: clear(root))
     if "cached" not in commands and "noop-up" not in commands:
-        shutil.rmtree(root)
+        set_aside(root, scratch)
         return SizeFigures(namespaces, preview, up, None, None)
     if up is None or up.timed_out:  # the no-change figures still need an applied state: one up, given all the time it takes
         clear(root)
         if run_once([*base, "up", "-s", "bench", "--yes", "--no-cache"], env, SETUP_TIMEOUT).timed_out:
-            shutil.rmtree(root)
+            set_aside(root, scratch)
             return SizeFigures(namespaces, preview, up, None, None)
     run_once([*base, "preview", "-s", "bench"], env, SETUP_TIMEOUT)  # fills the cache
     if "cached" in commands:
@@ -184,7 +200,7 @@ def measure_size(scratch: Path, namespaces: int, runs: int, env: dict[str, str],
     if "noop-up" in commands:
         noop_up = measure(runs, [*base, "up", "-s", "bench", "--yes"], env, timeout)
         _expect(noop_up, "No changes.", "no-change up")
-    shutil.rmtree(root)
+    set_aside(root, scratch)
     return SizeFigures(namespaces, preview, up, cached, noop_up)
 
 
