@@ -123,15 +123,19 @@ def test_a_thousand_mirrored_rules_agree():
     assert len(found) == 150  # the odd ports b never sends
 
 
-@pytest.mark.parametrize("seed", range(20))
-def test_policy_index_decides_as_decide_does(seed):
-    args = generated_stack(1000 + seed, rules=25)
+def rendered_policies(args: ClusterPlatformArgs) -> tuple[dict[str, list[dict[str, Any]]], dict[str, dict[str, str]]]:
+    """The policies each namespace of ``args`` renders, and each namespace's labels."""
     dns = args.cluster_dns()
     built = {
         n: build_network_policies(n, t.network_policy, dns if t.network_policy.allow_dns else None) if t.network_policy is not None else []
         for n, t in args.namespaces.items()
     }
-    labels = {n: {str(k): str(v) for k, v in dict(t.labels).items()} for n, t in args.namespaces.items()}
+    return built, {n: {str(k): str(v) for k, v in dict(t.labels).items()} for n, t in args.namespaces.items()}
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_policy_index_decides_as_decide_does(seed):
+    built, labels = rendered_policies(generated_stack(1000 + seed, rules=25))
     every = [p for policies in built.values() for p in policies]
     index = PolicyIndex(lambda n: built.get(n, []), labels)
     rng = random.Random(seed)
@@ -146,13 +150,7 @@ def test_policy_index_decides_as_decide_does(seed):
 def test_an_endpoint_refuses_every_peer_outside_the_namespaces_its_rules_name(seed):
     """PolicyIndex.peers: where it names namespaces, ``decide`` refuses a flow with any other peer on
     that side, on every port (what lets a matrix skip the pair); and it does name some."""
-    args = generated_stack(2000 + seed, rules=25)
-    dns = args.cluster_dns()
-    built = {
-        n: build_network_policies(n, t.network_policy, dns if t.network_policy.allow_dns else None) if t.network_policy is not None else []
-        for n, t in args.namespaces.items()
-    }
-    labels = {n: {str(k): str(v) for k, v in dict(t.labels).items()} for n, t in args.namespaces.items()}
+    built, labels = rendered_policies(generated_stack(2000 + seed, rules=25))
     index = PolicyIndex(lambda n: built.get(n, []), labels)
     endpoints = [Pod(n, dict(pods), ports={"http": NamedPort(80)}) for n in NAMESPACES for pods in LABELS] + [Host("10.1.2.3"), Host("192.0.2.1")]
     named = 0

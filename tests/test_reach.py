@@ -329,16 +329,11 @@ def _every_pair(facts, only=None):
 
 def _generated_facts(seed):
     from clusterstack.analysis import reach as reachability
-    from clusterstack.components.network_policy import build_network_policies
-    from tests.test_flows import generated_stack
+    from tests.test_flows import generated_stack, rendered_policies
 
-    args = generated_stack(seed, rules=5 + seed % 30)
-    dns = args.cluster_dns()
-    objects = []
-    for name, tenant in args.namespaces.items():
-        objects.append({"kind": "Namespace", "metadata": {"name": name, "labels": {str(k): str(v) for k, v in dict(tenant.labels).items()}}})
-        if tenant.network_policy is not None:
-            objects += build_network_policies(name, tenant.network_policy, dns if tenant.network_policy.allow_dns else None)
+    built, labels = rendered_policies(generated_stack(seed, rules=5 + seed % 30))
+    objects = [{"kind": "Namespace", "metadata": {"name": name, "labels": labels[name]}} for name in built]
+    objects += [policy for policies in built.values() for policy in policies]
     return reachability.Facts.of(objects, "10.96.0.10", "169.254.20.10" if seed % 2 else None)
 
 

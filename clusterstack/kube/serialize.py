@@ -108,24 +108,14 @@ def _mapping(mapping: dict[Any, Any], indent: str, first: str, out: list[str]) -
         head = prefix + _SCALARS.key(key) + ":"
         prefix = indent
         value = mapping[key]
-        kind = type(value)
-        if kind is dict:
-            if value:
-                out.append(head + "\n")
-                _mapping(value, indent + "  ", indent + "  ", out)
-                continue
-            line = head + " {}"
-        elif kind is list:
-            if value:
-                out.append(head + "\n")
-                _sequence(value, indent, indent, out)
-                continue
-            line = head + " []"
+        if type(value) is dict and value:
+            out.append(head + "\n")
+            _mapping(value, indent + "  ", indent + "  ", out)
+        elif type(value) is list and value:
+            out.append(head + "\n")
+            _sequence(value, indent, indent, out)
         else:
-            line = head + " " + _SCALARS.value(value)
-        if len(line) > _WIDTH:
-            raise _Unusual
-        out.append(line + "\n")
+            _one_line(head, value, out)
 
 
 def _sequence(items: list[Any], indent: str, first: str, out: list[str]) -> None:
@@ -133,22 +123,21 @@ def _sequence(items: list[Any], indent: str, first: str, out: list[str]) -> None
     for item in items:
         head = prefix + "-"
         prefix = indent
-        kind = type(item)
-        if kind is dict:
-            if item:
-                _mapping(item, indent + "  ", head + " ", out)
-                continue
-            line = head + " {}"
-        elif kind is list:
-            if item:
-                _sequence(item, indent + "  ", head + " ", out)
-                continue
-            line = head + " []"
+        if type(item) is dict and item:
+            _mapping(item, indent + "  ", head + " ", out)
+        elif type(item) is list and item:
+            _sequence(item, indent + "  ", head + " ", out)
         else:
-            line = head + " " + _SCALARS.value(item)
-        if len(line) > _WIDTH:
-            raise _Unusual
-        out.append(line + "\n")
+            _one_line(head, item, out)
+
+
+def _one_line(head: str, value: Any, out: list[str]) -> None:
+    """``head`` (a key's or an item's) and a scalar or an empty collection (flow style) on its line."""
+    kind = type(value)
+    line = head + (" {}" if kind is dict else " []" if kind is list else " " + _SCALARS.value(value))
+    if len(line) > _WIDTH:
+        raise _Unusual
+    out.append(line + "\n")
 
 
 _PLAIN = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_./-]*\Z")
