@@ -397,6 +397,17 @@ def test_only_narrows_every_format_and_the_diff():
     assert all("payments" in flow for flow in diff["opens"] + diff["closes"])
 
 
+def test_only_with_diff_names_a_namespace_either_stack_has():
+    """analytics is only prod's, sandbox only dev's: each is one to ask about with --diff."""
+    opened = json.loads(reach("-s", "dev", "--diff", "prod", "--json", "--only", "analytics").stdout)
+    assert "analytics → analytics: any port" in opened["opens"]
+    assert opened["closes"] == []
+    closed = json.loads(reach("-s", "dev", "--diff", "prod", "--json", "--only", "sandbox").stdout)
+    assert "checkout → sandbox: any port" in closed["closes"]
+    assert reach("-s", "dev", "--diff", "prod", "--format", "matrix", "--only", "analytics").exit_code == 0
+    assert reach("-s", "dev", "--only", "analytics").exit_code == 1  # dev alone has no analytics
+
+
 def test_only_with_a_pattern_that_matches_nothing_or_a_question_is_refused():
     nothing = reach("-s", "prod", "--only", "payment")
     assert nothing.exit_code == 1

@@ -310,14 +310,15 @@ def endpoint(text: str, facts: Facts) -> Endpoint:
     return facts.pod(namespace, labels)
 
 
-def namespaces_matching(facts: Facts, patterns: Iterable[str]) -> set[str]:
-    """The stack's namespaces matching any of ``patterns`` (a name, or a shell-style pattern such as
-    ``team-00*``); a pattern that matches none is an error naming it."""
+def namespaces_matching(namespaces: Iterable[str], patterns: Iterable[str]) -> set[str]:
+    """The ``namespaces`` (a stack's) matching any of ``patterns`` (a name, or a shell-style pattern
+    such as ``team-00*``); a pattern that matches none is an error naming it."""
+    every = set(namespaces)
     found: set[str] = set()
     for pattern in patterns:
-        matched = fnmatch.filter(facts.namespaces, pattern)
+        matched = [name for name in every if fnmatch.fnmatchcase(name, pattern)]
         if not matched:
-            raise ValueError(f"--only {pattern}: matches none of the stack's namespaces ({some_of(facts.namespaces, pattern)})")
+            raise ValueError(f"--only {pattern}: matches none of the stack's namespaces ({some_of(every, pattern)})")
         found.update(matched)
     return found
 

@@ -263,12 +263,18 @@ def reach(
         raise click.UsageError("--only narrows the flows listed or drawn: a question (--from, --to, --port) names its own namespaces")
     evaluation = evaluate(ctx, stack, cache=not no_cache)
     facts = reachability.facts_of([d.manifest for d in evaluation.objects], evaluation.config)
+    after = None
+    if other is not None:
+        second = evaluate(ctx, other, cache=not no_cache)
+        after = reachability.facts_of([d.manifest for d in second.objects], second.config)
     try:
-        only = reachability.namespaces_matching(facts, only_patterns) if only_patterns else None
+        # With --diff, a namespace only the other stack has is one to ask about too.
+        known = [*facts.namespaces, *(after.namespaces if after is not None else ())]
+        only = reachability.namespaces_matching(known, only_patterns) if only_patterns else None
     except ValueError as error:
         raise ClusterstackError([str(error)]) from None
     if output != "text":
-        click.echo(_reach_drawn(ctx, output, stack, facts, other, no_cache, only), nl=False)
+        click.echo(_reach_drawn(output, stack, facts, other, after, only), nl=False)
         return
     if question:
         if source is None or destination is None or port is None:
@@ -285,9 +291,8 @@ def reach(
         if not decision.allowed:
             ctx.exit(1)
         return
-    if other is not None:
-        second = evaluate(ctx, other, cache=not no_cache)
-        opened, closed = reachability.changes(facts, reachability.facts_of([d.manifest for d in second.objects], second.config), only)
+    if after is not None:
+        opened, closed = reachability.changes(facts, after, only)
         if as_json:
             click.echo(json.dumps({"opens": [str(f) for f in opened], "closes": [str(f) for f in closed]}, indent=2))
         else:
@@ -307,9 +312,9 @@ def reach(
         click.echo("\n".join(f"  {line}" for line in denied))
 
 
-def _reach_drawn(ctx: click.Context, output: str, stack: str, facts: Facts, other: str | None, no_cache: bool, only: set[str] | None) -> str:
+def _reach_drawn(output: str, stack: str, facts: Facts, other: str | None, after: Facts | None, only: set[str] | None) -> str:
     """The stack's flows in a drawn format (``only``: those from or to these namespaces); with
-    ``other``, the other stack's, and what it opens and closes against this one highlighted. A
+    ``other`` (whose facts are ``after``), its flows, and what it opens and closes against this one highlighted. A
     Mermaid chart Mermaid would not draw, or a matrix too large to read, is an error that says so."""
     from ..analysis import drawing, flowmatrix, pictures
     from ..analysis import reach as reachability
@@ -319,9 +324,7 @@ def _reach_drawn(ctx: click.Context, output: str, stack: str, facts: Facts, othe
     flows = reachability.matrix(facts, only)
     opened: list[Flow] = []
     closed: list[Flow] = []
-    if other is not None:
-        second = evaluate(ctx, other, cache=not no_cache)
-        after = reachability.facts_of([d.manifest for d in second.objects], second.config)
+    if other is not None and after is not None:
         before, flows = flows, reachability.matrix(after, only)  # each matrix once: a large stack's takes long
         opened, closed = reachability.difference(before, flows)
         endpoints, title = endpoints + pictures.endpoints(after, only), f"clusterstack reach: {stack} → {other}"
