@@ -255,7 +255,10 @@ def test_every_listed_internal_says_what_it_is_for_and_is_proven_on_the_declared
         assert internal.kind in {"read", "called", "subclassed", "written", "patched"}, internal
         assert internal.proven_on == PROVEN_ON, internal
     patched = [internal.name for internal in pulumi_internals.INTERNALS if internal.kind == "patched"]
-    assert len(patched) == 5, "the five monkeypatches: the stack-trace walk, the debug log, Resource.__init__, register_resource_outputs, ResourceOptions.merge"
+    assert len(patched) == 6, (
+        "the six monkeypatches: the stack-trace walk, the debug log, Resource.__init__, register_resource_outputs, ResourceOptions.merge, "
+        "the namespaces annotations are resolved in (tests/test_typeloading.py proves the last)"
+    )
 
 
 def _resolves(dotted: str) -> bool:

@@ -32,6 +32,7 @@ from pulumi.runtime.proto import resource_pb2, source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from .. import typeloading
 from ..evalpath import PROVEN_ON
 
 __all__ = ["INTERNALS", "PROVEN_ON", "MockMonitor", "Resolved", "resource_pb2"]
@@ -78,6 +79,7 @@ INTERNALS: tuple[Internal, ...] = (
     Internal("pulumi.resource.Resource.__init__", "asks the fast path first; its 9-parameter signature is copied", "patched"),
     Internal("pulumi.resource.register_resource_outputs", "asks the fast path first (ComponentResource.register_outputs calls it)", "patched"),
     Internal("pulumi.ResourceOptions.merge", "merges plain options without its copies first (pulumi-kubernetes merges twice per resource)", "patched"),
+    Internal("pulumi._types._globals_for_cls", "first loads the pulumi-kubernetes type modules a class's annotations name (typeloading.py)", "patched"),
     # What the fast path does in Resource.__init__'s and register_resource's place.
     Internal("pulumi._types.is_input_type", "tell an input type (an Args class) from plain values", "called"),
     Internal("pulumi._types.input_type_to_untranslated_dict", "an Args object's properties, by Python name", "called"),
@@ -144,13 +146,9 @@ def program_config() -> tuple[dict[str, str], set[str]]:
     return values, secrets
 
 
-def is_secret_marker(value: Any) -> bool:
-    """Whether ``value`` is the SDK's wire form of a secret (a map with its signature key)."""
-    return rpc.is_rpc_secret(value)
-
-
-def secret_value(marker: Any) -> Any:
-    return rpc.unwrap_rpc_secret(marker)
+is_secret_marker = rpc.is_rpc_secret
+"""Whether a value is the SDK's wire form of a secret (a map with its signature key)."""
+secret_value = rpc.unwrap_rpc_secret
 
 
 # --- the mock monitor ----------------------------------------------------------------------------
@@ -200,12 +198,12 @@ def _no_debug_log(*args: Any, **kwargs: Any) -> None:
 
 @contextlib.contextmanager
 def patched(register: Register | None, register_outputs: RegisterOutputs | None, merge: Callable[[Any, Any], ResourceOptions] | None = None) -> Iterator[None]:
-    """While a program runs here: no stack-trace walk (``_get_stack_trace``, which reads source lines
-    for every resource so the Pulumi CLI can show where it was declared; about a fifth of an
-    evaluation), no debug log, and, given the fast path's hooks, a ``Resource.__init__``, a
-    ``register_resource_outputs`` that ask them first, and their ``ResourceOptions.merge``. All put back after."""
+    """While a program runs here: no stack-trace walk (``_get_stack_trace``: source lines read per
+    resource for the Pulumi CLI to show; a fifth of an evaluation), no debug log, annotations resolved
+    once the names typeloading.py owes are in, and, given the fast path's hooks, a ``Resource.__init__``,
+    a ``register_resource_outputs`` that ask them first, and their ``ResourceOptions.merge``. All put back after."""
     stack_trace, debug, init, outputs = _runtime_resource._get_stack_trace, pulumi.log.debug, Resource.__init__, _pulumi_resource.register_resource_outputs  # type: ignore[attr-defined]  # the name ComponentResource.register_outputs calls
-    original_merge = ResourceOptions.__dict__["merge"]  # a plain function on the class, as merging.merge is
+    original_merge, globals_for_cls = ResourceOptions.__dict__["merge"], _types._globals_for_cls  # merge: a plain function on the class, as merging.merge is
     _runtime_resource._get_stack_trace = source_pb2.StackTrace
     pulumi.log.debug = _no_debug_log
     if register is not None:
@@ -214,9 +212,11 @@ def patched(register: Register | None, register_outputs: RegisterOutputs | None,
         _pulumi_resource.register_resource_outputs = _asking_outputs(register_outputs, outputs)  # type: ignore[attr-defined,assignment]  # restored below
     if merge is not None:
         ResourceOptions.merge = merge  # type: ignore[assignment]  # restored below
+    _types._globals_for_cls = typeloading.completing(globals_for_cls)  # type: ignore[assignment]  # restored below
     try:
         yield
     finally:
+        _types._globals_for_cls = globals_for_cls
         ResourceOptions.merge = original_merge  # type: ignore[method-assign]  # put back
         Resource.__init__ = init  # type: ignore[method-assign]  # put back
         _pulumi_resource.register_resource_outputs = outputs  # type: ignore[attr-defined]  # put back
