@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..engine import run, saved
+from ..engine import run
 from ..engine.lock import LockHolder
 from ..engine.plan import Plan
 from ..engine.secrets import masked
@@ -112,6 +112,8 @@ def preview(
     if out_markdown is not None:
         write_atomic(out_markdown, comment().encode())
     if out is not None:
+        from ..engine import saved  # a saved plan's format: only for --out (and up --plan), not on every preview's path
+
         document = saved.plan_document(target.project, stack, planned.plan, planned.state, planned.evaluation.to_json(), refreshed=with_refresh)
         saved.save_plan(out, document)
         if form == "text":
@@ -197,6 +199,8 @@ def up(
     if adopt and plan_file is not None:
         raise ClusterstackError(["--adopt changes the state a saved plan was made against; adopt first (clusterstack up --adopt), then preview --out again"])
     target = open_stack(ctx, stack, cache=not no_cache)
+    from ..engine import saved  # (not at the top: a preview without --out has no use for it)
+
     reviewed = saved.read_plan(plan_file, target.project, stack) if plan_file is not None else None
     target.evaluate()  # before the lock: a program that fails leaves nothing behind, not even the state directory
     dumped = _dump(adopt) if adopt else None  # read whole before the lock: a bad dump leaves nothing behind

@@ -7,19 +7,23 @@ from __future__ import annotations
 
 import os
 import sys
-import sysconfig
 import traceback
+from functools import cache
 from pathlib import Path
 
 from ..errors import ClusterstackError, Problem
 
 DEBUG_ENV = "CLUSTERSTACK_DEBUG"
 
-_LIBRARY = tuple(
-    str(Path(p).resolve())
-    for p in {sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"], str(Path(__file__).resolve().parents[1])}
-)
-"""Where frames are not the user's: the standard library, installed packages, clusterstack itself."""
+
+@cache
+def _library() -> tuple[str, ...]:
+    """Where frames are not the user's: the standard library, installed packages, clusterstack itself.
+    Asked only when a program fails: sysconfig and the paths' resolution are no part of every command."""
+    import sysconfig
+
+    paths = sysconfig.get_paths()
+    return tuple(str(Path(p).resolve()) for p in {paths["stdlib"], paths["purelib"], paths["platlib"], str(Path(__file__).resolve().parents[1])})
 
 
 class ProgramExit(Exception):
@@ -74,7 +78,7 @@ def _users(filename: str, main: Path) -> bool:
     if filename.startswith("<"):
         return False
     resolved = str(Path(filename).resolve())
-    return not resolved.startswith(_LIBRARY) or resolved == str(main.resolve())
+    return not resolved.startswith(_library()) or resolved == str(main.resolve())
 
 
 def _shown(filename: str, main: Path) -> str:
