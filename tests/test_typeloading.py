@@ -53,6 +53,19 @@ def test_pulumi_kubernetes_ships_many_versions_with_type_modules():
 
 
 @pytest.mark.parametrize("version", VERSIONS, ids=lambda path: f"{path.parent.name}.{path.name}")
+def test_what_a_version_star_imports_is_capitalised_classes_and_its_package_only_imports(version):
+    """A version's package asks its stand-ins for capitalised names only (``module_getattr``): every
+    name its kind modules and ``_inputs`` export is one. Its ``__init__`` runs nothing but imports, so
+    the names bound late are not used there either."""
+    exported = set(_all_of(version / "_inputs.py"))
+    for module in sorted(version.glob("[A-Z]*.py")):
+        exported |= _all_of(module)
+    assert [name for name in exported if not name[:1].isupper()] == []
+    statements = ast.parse((version / "__init__.py").read_text()).body
+    assert [statement.lineno for statement in statements if not isinstance(statement, (ast.Import, ast.ImportFrom, ast.Expr))] == []
+
+
+@pytest.mark.parametrize("version", VERSIONS, ids=lambda path: f"{path.parent.name}.{path.name}")
 def test_no_kind_module_uses_a_name_of_its_versions_inputs_when_it_runs(version):
     """The premise: the names ``from ._inputs import *`` binds in a kind module (or the version's
     package) are used there only in string annotations, so binding them late changes nothing that
@@ -80,10 +93,12 @@ def test_the_type_modules_are_imported_only_by_their_own_version():
                 assert node.module == "_inputs", f"{module}:{node.lineno} imports {node.module}"
 
 
-def _python(script: str, *, env: dict[str, str] | None = None) -> str:
+def _python(script: str, *, env: dict[str, str] | None = None, given: str = "") -> str:
     """Run ``script`` in a fresh interpreter (the stand-ins are a process's import state); its stdout."""
     environment = {key: value for key, value in os.environ.items() if key != "CLUSTERSTACK_EVAL"} | (env if env is not None else {})
-    result = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], cwd=REPO, capture_output=True, text=True, env=environment, check=False, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)], cwd=REPO, input=given, capture_output=True, text=True, env=environment, check=False, timeout=300
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -140,6 +155,48 @@ def test_every_module_once_loaded_is_as_a_plain_import_leaves_it():
     assert deferred.keys() == plain.keys()
     assert [name for name in plain if deferred[name] != plain[name]] == []
     assert "ContainerArgs" in plain["pulumi_kubernetes.core.v1"]["names"]
+
+
+READ_THROUGH = """
+import json
+from clusterstack.program import typeloading
+assert typeloading.install()
+""" + FINGERPRINT.partition("BEFORE")[0] + """
+PLAIN = json.load(sys.stdin)
+read = {}
+for version in VERSIONS:
+    package = sys.modules[version]
+    names = sorted(PLAIN[version], reverse=REVERSE)
+    read[version] = {name: describe(getattr(package, name)) for name in names if name[:1].isupper() or name == "outputs"}
+print(json.dumps(read, sort_keys=True))
+"""
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["a-z", "z-a"])
+def test_each_name_read_through_its_package_is_the_one_a_plain_import_binds(reverse):
+    """Read one by one through the package, each of a version's names loads the module named for it
+    (or the version's other modules, then every one) and is what a plain import binds to it, in
+    either order, for every version."""
+    plain = json.loads(_python(FINGERPRINT.replace("BEFORE", "")))
+    names = {version: list(fingerprint["names"]) for version, fingerprint in plain.items() if version.count(".") == 2}
+    read = json.loads(_python(READ_THROUGH.replace("REVERSE", str(reverse)), given=json.dumps(names)))
+    assert len(read) > 50
+    for version, described in read.items():
+        assert described == {name: plain[version]["names"][name] for name in described}, version
+
+
+def test_a_program_loads_the_kinds_it_uses_and_no_others():
+    output = _python(
+        """
+        from clusterstack.program import typeloading
+        assert typeloading.install()
+        import sys, pulumi_kubernetes as k8s
+        k8s.core.v1.Namespace, k8s.core.v1.ConfigMapInitArgs
+        loaded = sorted(name for name in sys.modules if name.startswith("pulumi_kubernetes.core.v1.") and name not in typeloading.pending())
+        print(loaded)
+        """
+    )
+    assert output == "['pulumi_kubernetes.core.v1.ConfigMap', 'pulumi_kubernetes.core.v1.Namespace', 'pulumi_kubernetes.core.v1._enums']\n"
 
 
 def test_the_package_answers_for_its_names_before_they_are_loaded():

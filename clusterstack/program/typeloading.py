@@ -1,25 +1,27 @@
-"""pulumi-kubernetes' type modules, loaded when first used instead of when their API version is imported.
+"""pulumi-kubernetes' modules, each loaded when first used instead of when its API version is imported.
 
-Importing an API version of pulumi-kubernetes (``pulumi_kubernetes.core.v1``) runs its ``_inputs``
-and ``outputs`` modules: the Args and output classes of every kind of that version, with their
-TypedDicts, built by ``typing`` at import. For core/v1, apps/v1, meta/v1 and rbac/v1 that is about
-0.1 s, half of what a dev preview spends beyond starting Python with Pulumi (issue 23). A program
-that gives its resources dicts, as clusterstack's components do, never uses those classes. So the
-``clusterstack`` command, and nothing else (``clusterstack.__main__.run``), loads them on first use:
+Importing an API version of pulumi-kubernetes (``pulumi_kubernetes.core.v1``) runs the module of
+every kind of that version (core/v1 has 50) and its ``_inputs`` and ``outputs`` modules: the Args and
+output classes of all those kinds, with their TypedDicts, built by ``typing`` at import. For core/v1,
+apps/v1, meta/v1 and rbac/v1 that is about 0.15 s, most of what a dev preview spent beyond starting
+Python with Pulumi (issue 23), where its program uses a dozen kinds and, giving its resources dicts
+as clusterstack's components do, none of those classes. So the ``clusterstack`` command, and
+nothing else (``clusterstack.__main__.run``), loads each of those modules on first use:
 
-- ``install`` puts a finder first on ``sys.meta_path`` that gives each
-  ``pulumi_kubernetes.<group>.<version>._inputs`` and ``outputs`` module as a stand-in. The first
-  attribute anyone reads of it loads the real module into it, as ``importlib.util.LazyLoader`` does;
-  from then on it is that module, the same object, its class put back.
-- One read does not load it: the ``from ._inputs import *`` with which the version's package and
-  each of its kind modules start. That binds nothing then; the names it would have bound are put in
-  those namespaces when the module loads (a name the importer bound itself afterwards is kept).
-  No kind module uses one of those names when it runs, only in string annotations
-  (tests/test_typeloading.py checks every module pulumi-kubernetes ships), so the difference can be
-  seen only by:
-  - the package's own attributes (``k8s.core.v1.ContainerArgs``), ``dir()`` or ``import *`` of it:
-    the package gets a module ``__getattr__`` and ``__dir__`` (PEP 562) that load what it waits for
-    first, and are taken away after;
+- ``install`` puts a finder first on ``sys.meta_path`` that gives each kind's module
+  (``pulumi_kubernetes.<group>.<version>.<Kind>``) and each ``_inputs`` and ``outputs`` module as a
+  stand-in. The first attribute anyone reads of it loads the real module into it, as
+  ``importlib.util.LazyLoader`` does; from then on it is that module, the same object, its class put back.
+- One read does not load it: the ``import *`` with which a version's package takes in its kinds'
+  modules and ``_inputs``, and each kind's module its version's ``_inputs``. That binds nothing then;
+  the names it would have bound are put in those namespaces when the module loads (a name the
+  importer bound itself afterwards is kept). A version's package runs nothing but imports, and no kind
+  module uses a name of ``_inputs`` when it runs, only in string annotations (tests/test_typeloading.py
+  checks every module pulumi-kubernetes ships), so the difference can be seen only by:
+  - the package's own attributes (``k8s.core.v1.Namespace``, ``k8s.core.v1.ContainerArgs``),
+    ``dir()`` or ``import *`` of it: until everything it waits for is loaded, the package has a module
+    ``__getattr__`` and ``__dir__`` (PEP 562) that load the module named for the kind first (its class
+    and its Args), then the others, so a program loads only the kinds it uses;
   - resolving a kind's annotations, which the SDK does to translate an Args object on its own path or
     a resource's outputs (``pulumi._types._globals_for_cls``): while a program runs here, that first
     loads what the class's modules wait for, if its annotations name something they do not hold yet
@@ -53,7 +55,7 @@ T = TypeVar("T")
 
 _PACKAGE = "pulumi_kubernetes"
 _DEFERRED = ("_inputs", "outputs")
-"""The last part of the modules given as stand-ins: ``pulumi_kubernetes.<group>.<version>.<this>``."""
+"""The modules given as stand-ins besides the kinds': ``pulumi_kubernetes.<group>.<version>.<this>``."""
 
 _PASSED = frozenset({"__spec__", "__name__", "__loader__", "__package__", "__path__", "__file__", "__cached__", "__class__"})
 """What the import system reads of a module it has imported: read without loading it."""
@@ -144,16 +146,26 @@ _FIRST_NAMES = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
 
 
 def settle() -> None:
-    """Load every stand-in: the modules are then exactly as a plain import leaves them."""
-    for name in pending():
-        module = sys.modules.get(name)
-        if isinstance(module, _StandIn):
-            _load(module)
+    """Load every stand-in: the modules are then exactly as a plain import leaves them. Loading a
+    kind's module imports its version's type modules, as new stand-ins: loaded too, until none is left."""
+    loaded = True
+    while loaded:
+        loaded = False
+        for name in pending():
+            module = sys.modules.get(name)
+            if isinstance(module, _StandIn):
+                _load(module)
+                loaded = True
 
 
 def _deferrable(name: str) -> bool:
     parts = name.split(".")
-    return len(parts) == 4 and parts[0] == _PACKAGE and parts[3] in _DEFERRED
+    return len(parts) == 4 and parts[0] == _PACKAGE and (parts[3] in _DEFERRED or _kind(parts[3]))
+
+
+def _kind(short: str) -> bool:
+    """A kind's module (``Namespace``, ``NamespaceList``): named for the class it defines."""
+    return short[:1].isupper()
 
 
 class _Finder(importlib.abc.MetaPathFinder):
@@ -218,20 +230,38 @@ def _star_importer(module: types.ModuleType, frame: FrameType) -> bool:
             return False
         entry.importers.append(importer)
         _waiting.setdefault(name, set()).add(module.__name__)
+    short = module.__name__.rpartition(".")[2]
+    if name == package and _kind(short) and importer.get(short) is module:
+        # The import system made the submodule an attribute of its package; its import * would then
+        # have bound the class of that name over it. Until then the package's __getattr__ answers.
+        del importer[short]
     return True
 
 
 def _hook_package(namespace: dict[str, Any]) -> bool:
-    """Give a package that is waiting for a stand-in's names a module ``__getattr__`` and ``__dir__``
-    that settle it first; False if it has its own (then it is not kept waiting)."""
+    """Give a package that is waiting for stand-ins' names a module ``__getattr__`` and ``__dir__``
+    that load them first; False if it has its own (then it is not kept waiting)."""
+    if _hooked(namespace.get("__getattr__")) and _hooked(namespace.get("__dir__")):
+        return True
     if "__getattr__" in namespace or "__dir__" in namespace:
         return False
     package = namespace["__name__"]
 
     def module_getattr(name: str) -> Any:
-        _settle_importer(package)
-        if name in namespace:
-            return namespace[name]
+        # What the stand-ins owe are classes, capitalised (tests/test_typeloading.py checks): another
+        # name is not theirs, and the import system asks for a submodule (``outputs``) here before
+        # importing it. ``import *`` asks for ``__all__``, which the package has not: it is answered
+        # from the package's namespace, which must hold everything first.
+        if name == "__all__":
+            _settle_importer(package)
+        # The kind's module named for it first (``Namespace``, ``NamespaceInitArgs``): a program loads
+        # the kinds it uses and no others. Then the version's other modules, then every one.
+        for waited in _named_for(package, name) if name[:1].isupper() else ():
+            module = sys.modules.get(waited)
+            if isinstance(module, _StandIn):
+                _load(module)
+            if name in namespace:
+                return namespace[name]
         raise AttributeError(f"module {package!r} has no attribute {name!r}")
 
     def module_dir() -> list[str]:
@@ -242,6 +272,18 @@ def _hook_package(namespace: dict[str, Any]) -> bool:
     namespace["__getattr__"] = module_getattr
     namespace["__dir__"] = module_dir
     return True
+
+
+def _hooked(function: Any) -> bool:
+    return getattr(function, "__clusterstack_hook__", False) is True
+
+
+def _named_for(package: str, name: str) -> list[str]:
+    """The stand-ins ``package`` waits for, in the order to load them to find ``name``."""
+    waits = sorted(_waiting.get(package, ()))
+    kinds = {f"{package}.{name.removesuffix(suffix)}" for suffix in ("InitArgs", "Args", "")}
+    others = [waited for waited in waits if not _kind(waited.rpartition(".")[2])]
+    return [waited for waited in waits if waited in kinds] + others + waits
 
 
 def _settle_importer(name: str) -> None:
@@ -275,9 +317,12 @@ def _load(module: types.ModuleType) -> None:
         del _pending[name]
         exported = getattr(module, "__all__", None)
         names = list(exported) if exported is not None else [key for key in vars(module) if not key.startswith("_")]
+        short = name.rpartition(".")[2]
         for importer in entry.importers:
             for exported_name in names:
                 importer.setdefault(exported_name, getattr(module, exported_name))
+            if importer["__name__"] == name.rpartition(".")[0] and _kind(short):
+                importer.setdefault(short, module)  # the submodule attribute _star_importer took away, unless a name replaced it
             _unwait(importer, name)
 
 
@@ -289,5 +334,5 @@ def _unwait(importer: dict[str, Any], loaded: str) -> None:
         return
     _waiting.pop(name, None)
     for hook in ("__getattr__", "__dir__"):
-        if getattr(importer.get(hook), "__clusterstack_hook__", False):
+        if _hooked(importer.get(hook)):
             del importer[hook]
