@@ -315,12 +315,18 @@ def test_the_clusterstack_command_leaves_the_type_modules_unloaded_for_the_shipp
     assert "pulumi_kubernetes.apps.v1.outputs" in pending
 
 
-@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
-def test_the_command_prints_the_same_with_and_without_stand_ins(stack, tmp_path):
+@pytest.mark.parametrize(
+    ("project", "stack"),
+    [(".", "dev"), (".", "staging"), (".", "prod"), ("examples/team-app", "dev"), ("examples/team-app", "prod"), ("examples/two-clusters", "dev")],
+)
+def test_the_command_prints_the_same_with_and_without_stand_ins(project, stack, tmp_path):
+    """The shipped stacks and the examples, whose programs construct typed resources of their own
+    (a Deployment with an Output among its inputs, a provider per cluster)."""
+
     def preview(*python: str) -> subprocess.CompletedProcess[str]:
         state = tmp_path / python[0].replace("-", "")
         return subprocess.run(
-            [sys.executable, *python, "--state-dir", str(state), "preview", "-s", stack, "--no-cache"],
+            [sys.executable, *python, "--project-dir", project, "--state-dir", str(state), "preview", "-s", stack, "--no-cache"],
             cwd=REPO, capture_output=True, text=True, check=False, timeout=120,
         )
 
