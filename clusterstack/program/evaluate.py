@@ -224,7 +224,7 @@ def collect(run: _sdk.ProgramRun, program: str = "the program") -> list[Declared
         if registration.type.startswith("kubernetes:yaml") or registration.type == "pulumi:providers:kubernetes":
             continue
         patch = registration.type.endswith("Patch")
-        manifest = _whole_numbers(registration.inputs)
+        manifest = _whole_numbers(registration.inputs, registration.numbers)
         secret_values = {name: manifest[name] for name in sorted(registration.secrets) if name in manifest}
         if secret_values:
             manifest = {**manifest, **dict.fromkeys(secret_values, SHOWN)}
@@ -297,11 +297,24 @@ def _without_patch_instructions(manifest: dict[str, Any]) -> dict[str, Any]:
     return {**manifest, "metadata": meta}
 
 
-def _whole_numbers(value: dict[str, Any]) -> dict[str, Any]:
+def _whole_numbers(value: dict[str, Any], numbers: frozenset[str] | None = None) -> dict[str, Any]:
     """Pulumi carries every number as a double; a manifest's ports and counts are integers again.
     Copied only where a number changes: the rest is the registration's own (which the run made
-    for itself and drops after this), so a manifest without numbers costs nothing more."""
-    return _whole(value)  # type: ignore[no-any-return]  # a dict stays a dict
+    for itself and drops after this), so a manifest without numbers costs nothing more.
+    ``numbers``: the properties that hold any number, when the run knows them (the others are not
+    looked through); None: every property is."""
+    if numbers is None:
+        return _whole(value)  # type: ignore[no-any-return]  # a dict stays a dict
+    copied = None
+    for name in numbers:
+        if name in value:
+            item = value[name]
+            whole = _whole(item)
+            if whole is not item:
+                if copied is None:
+                    copied = dict(value)
+                copied[name] = whole
+    return value if copied is None else copied
 
 
 def _whole(value: Any) -> Any:

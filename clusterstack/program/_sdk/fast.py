@@ -84,6 +84,8 @@ class Taken:
     """The resource's input type, when its properties came as one (an Args object)."""
     inputs: dict[str, Any]
     """The properties as the monitor receives them."""
+    numbers: frozenset[str]
+    """The properties whose value holds a number (``wire_inputs``)."""
     urn: str
     parent_urn: str
     protect: bool | None
@@ -115,6 +117,8 @@ class FastPath:
         self.declined: Counter[str] = Counter()
         """Why resources went the SDK's way, and how many."""
         self.alias_specs: dict[AliasSpec, AliasSpec] = {}
+        self.unparented_aliases: dict[tuple[str, str, str, str], AliasSpec] = {}
+        """The specs of aliases that leave the parent as it is, by their name, type, stack and project."""
         self.selections: dict[tuple[Any, ...], tuple[pulumi.ProviderResource | None, Mapping[str, pulumi.ProviderResource]]] = {}
         """The SDK's provider selection for resources whose options name no provider, by type and the providers their parent holds."""
 
@@ -154,7 +158,7 @@ class FastPath:
         opts = checked_options(options)
         parent_urn = self._parent_urn(opts, pulumi.runtime.get_root_resource())
         props, typ = properties(res, given)
-        inputs = wire_inputs(props, typ)
+        inputs, numbers = wire_inputs(props, typ)
         protect = opts.protect if opts.protect is not None or opts.parent is None else internals.protect_of(opts.parent)
         held = self.goals.inherited(parent_urn, protect, opts.retain_on_delete)
         provider, providers, provider_ref = self._providers(t, custom, opts)
@@ -167,6 +171,7 @@ class FastPath:
             props=props,
             typ=typ,
             inputs=inputs,
+            numbers=numbers,
             urn=self.make_urn(parent_urn, t, name),
             parent_urn=parent_urn,
             protect=protect,
@@ -232,13 +237,22 @@ class FastPath:
             name, type_, stack, project = alias.name, alias.type_, alias.stack, alias.project
             if type(name) in ALIAS_FIELD and type(type_) in ALIAS_FIELD and type(stack) in ALIAS_FIELD and type(project) in ALIAS_FIELD:
                 # The fields spelled out: unset ones (None, ...) are "", as the monitor receives them.
-                spec = AliasSpec(
-                    name=name if type(name) is str else "",
-                    type=type_ if type(type_) is str else "",
-                    stack=stack if type(stack) is str else "",
-                    project=project if type(project) is str else "",
-                    **self._alias_parent(alias.parent),
+                fields = (
+                    name if type(name) is str else "",
+                    type_ if type(type_) is str else "",
+                    stack if type(stack) is str else "",
+                    project if type(project) is str else "",
                 )
+                parent: Any = alias.parent  # the SDK types it without its default, ... (unset)
+                if parent is ...:
+                    # The parent left as it is: the spec follows from the fields alone, and is looked
+                    # up by them (every resource of a pulumi-kubernetes kind has this alias).
+                    known = self.unparented_aliases.get(fields)
+                    if known is None:
+                        spec = AliasSpec(name=fields[0], type=fields[1], stack=fields[2], project=fields[3])
+                        known = self.unparented_aliases[fields] = self.alias_specs.setdefault(spec, spec)
+                    return known
+                spec = AliasSpec(name=fields[0], type=fields[1], stack=fields[2], project=fields[3], **self._alias_parent(parent))
                 return self.alias_specs.setdefault(spec, spec)
         if isinstance(alias, str):
             spec = AliasSpec(urn=alias)
@@ -302,6 +316,8 @@ class FastPath:
             custom=taken.custom,
             inputs=state,
             plain=plain,
+            # Known of the inputs, so of the answer when the mock echoes them.
+            numbers=taken.numbers if plain and state is taken.inputs else None,
             provider=taken.provider_ref,
             aliases=taken.aliases,
             protect=bool(held_protect),
