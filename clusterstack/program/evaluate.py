@@ -216,6 +216,7 @@ def collect(run: _sdk.ProgramRun, program: str = "the program") -> list[Declared
     if problems:
         raise ClusterstackError(problems)
     found: dict[ObjectKey, Declared] = {}
+    components: dict[str, Component] = {}
     twice = []
     malformed = []
     for registration in run.registrations:
@@ -225,14 +226,14 @@ def collect(run: _sdk.ProgramRun, program: str = "the program") -> list[Declared
             continue
         patch = registration.type.endswith("Patch")
         manifest = _whole_numbers(registration.inputs, registration.numbers)
-        secret_values = {name: manifest[name] for name in sorted(registration.secrets) if name in manifest}
+        secret_values = {name: manifest[name] for name in sorted(registration.secrets) if name in manifest} if registration.secrets else {}
         if secret_values:
             manifest = {**manifest, **dict.fromkeys(secret_values, SHOWN)}
         declared = Declared(
             key=ObjectKey.of(registration.inputs, cluster_of(registration)),
             type=registration.type,
             name=registration.name,
-            component=_component(registration, by_urn),
+            component=_component(registration, by_urn, components),
             manifest=_without_patch_instructions(manifest) if patch else manifest,
             patch=patch,
             deletion="protect" if registration.protect else "retain" if registration.retain_on_delete else "delete",
@@ -240,7 +241,8 @@ def collect(run: _sdk.ProgramRun, program: str = "the program") -> list[Declared
             delete_before_replace=registration.delete_before_replace,
             secret_values=secret_values,
         )
-        malformed += _malformed_paths(declared, program)
+        if declared.replace_on_changes:
+            malformed += _malformed_paths(declared, program)
         if registration.ignore_changes:
             # pulumi up would keep the old values at these paths on an update (step_generator.go,
             # processIgnoreChanges); a plan that showed them changing would differ from it unsaid.
@@ -344,8 +346,13 @@ def _whole(value: Any) -> Any:
     return value if copied is None else copied
 
 
-def _component(registration: _sdk.Registration, by_urn: dict[str, _sdk.Registration]) -> Component:
-    parent = by_urn.get(registration.parent)
-    while parent is not None and parent.custom:
-        parent = by_urn.get(parent.parent)
-    return Component(parent.type, parent.name) if parent is not None else PROGRAM
+def _component(registration: _sdk.Registration, by_urn: dict[str, _sdk.Registration], known: dict[str, Component]) -> Component:
+    """The component that declared ``registration``; ``known``: those found so far, by the parent's URN
+    (a component's objects are siblings: the one Component for them all)."""
+    component = known.get(registration.parent)
+    if component is None:
+        parent = by_urn.get(registration.parent)
+        while parent is not None and parent.custom:
+            parent = by_urn.get(parent.parent)
+        component = known[registration.parent] = Component(parent.type, parent.name) if parent is not None else PROGRAM
+    return component

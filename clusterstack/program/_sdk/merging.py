@@ -96,12 +96,8 @@ def plain_merge(opts1: Any, opts2: Any) -> ResourceOptions | None:
     if FIELDS is None or type(opts1) is not ResourceOptions or type(opts2) is not ResourceOptions:
         return None
     first, second = vars(opts1), vars(opts2)
-    if first.keys() != _KEYS or second.keys() != _KEYS:
+    if first.keys() != _KEYS or second.keys() != _KEYS or not _special_fields_empty(first):
         return None
-    for field in _SPECIAL_FIELDS:
-        value = first[field]
-        if value is not None and not _empty(field, value):
-            return None
     # What the SDK's merge returns is a copy of opts1 (its fields in their order) with every field
     # set to its merged value. Most of opts2's fields are unset and leave opts1's as they are, so
     # only the set ones are looked at (a merge is twice per resource: this was most of its cost).
@@ -116,16 +112,29 @@ def plain_merge(opts1: Any, opts2: Any) -> ResourceOptions | None:
                 return None
         else:
             merged[field] = two
-    # Fresh values for every merge, as the SDK's: nothing is shared between two resources' options.
+    _merged_special_fields(merged)
+    result = ResourceOptions.__new__(ResourceOptions)
+    result.__dict__ = merged  # the dict made here becomes the options' own, rather than copied into it
+    return result
+
+
+def _special_fields_empty(options: dict[str, Any]) -> bool:
+    for field in _SPECIAL_FIELDS:
+        value = options[field]
+        if value is not None and not _empty(field, value):
+            return False
+    return True
+
+
+def _merged_special_fields(merged: dict[str, Any]) -> None:
+    """The special fields as a merge of plain options leaves them: fresh values for every merge, as
+    the SDK's, so nothing is shared between two resources' options."""
     if _DEPENDS_ON:
         merged["depends_on"] = []
     if _PROVIDERS:
         merged["providers"] = None
     if _HOOKS_FIELD:
         merged["hooks"] = ResourceHookBinding()
-    result = ResourceOptions.__new__(ResourceOptions)
-    result.__dict__ = merged  # the dict made here becomes the options' own, rather than copied into it
-    return result
 
 
 _LIST_SET = frozenset(_LIST_FIELDS)

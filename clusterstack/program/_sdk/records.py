@@ -16,6 +16,8 @@ from typing import Any
 from ..evalpath import Mode
 
 STACK_TYPE = "pulumi:pulumi:Stack"
+NO_SECRETS: frozenset[str] = frozenset()
+"""One for every registration without secrets (each ``frozenset()`` is an object of its own)."""
 
 
 @dataclass(frozen=True, slots=True)
