@@ -18,11 +18,13 @@ its ``…ArgsDict`` and its keyword-only constructor, is generated from those fi
 
 from __future__ import annotations
 
+import contextvars
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, ModelWrapValidatorHandler, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 from typing_extensions import Self
 
@@ -108,6 +110,35 @@ class Model(BaseModel):
 
 
 M = TypeVar("M", bound=BaseModel)
+
+_VALIDATED: contextvars.ContextVar[dict[tuple[type, str], Any] | None] = contextvars.ContextVar("clusterstack_validated", default=None)
+
+
+@contextmanager
+def validating_once() -> Iterator[None]:
+    """While it is open, a model that validates through ``validated_once`` is validated once for each
+    input: a stack of a thousand tenants written alike validates one and shares it (models are frozen).
+    A stack file's values are plain (str, numbers, booleans, None, lists, maps, or what YAML's safe
+    loader builds, each of which its ``repr`` spells out whole), so two inputs with one ``repr`` are
+    equal, of the same types and in the same order: they validate to equal models, with the same
+    findings. Only a model that validated is kept; a failing input fails where it is, each time."""
+    token = _VALIDATED.set({})
+    try:
+        yield
+    finally:
+        _VALIDATED.reset(token)
+
+
+def validated_once(model: type[M], data: Any, handler: ModelWrapValidatorHandler[M]) -> M:
+    """``handler(data)``, or inside ``validating_once``, the model an equal input validated to there."""
+    validated = _VALIDATED.get()
+    if validated is None or type(data) is not dict:
+        return handler(data)
+    key = (model, repr(data))
+    known = validated.get(key)
+    if known is None:
+        known = validated[key] = handler(data)
+    return known
 
 
 class ArgsError(ValueError):

@@ -13,6 +13,7 @@ rule's fields are what ``_rule`` writes; platform.py's cross-part rules import b
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
@@ -323,7 +324,9 @@ def _rule_name(rule: _Rule, direction: str, index: int) -> str:
     return rule.name if rule.name is not None else f"allow-{direction}-{index}"
 
 
+@functools.lru_cache(maxsize=256)
 def _host_cidr(ip: str) -> str:
+    # Asked for every tenant that allows DNS, of the few addresses a cluster's DNS listens on.
     return f"{ip}/{32 if ipaddress.ip_address(ip).version == 4 else 128}"
 
 

@@ -190,8 +190,13 @@ class ClusterPlatformArgs(Model):
         return tenant is not None and tenant.network_policy is not None and tenant.network_policy.denies_ingress
 
     def warnings(self) -> Findings:
+        # Tenants written alike are one model (``validated_once``): its findings are found once.
+        found: dict[int, list[Finding]] = {}
         for name, tenant in self.namespaces.items():
-            yield from prefixed(("namespaces", name), tenant.warnings())
+            own = found.get(id(tenant))
+            if own is None:
+                own = found[id(tenant)] = list(tenant.warnings())
+            yield from prefixed(("namespaces", name), own)
         system_enforce = self._kube_system_enforce()
         if system_enforce not in (None, "privileged") and not self.host_access_add_ons():
             yield warning(
@@ -201,9 +206,13 @@ class ClusterPlatformArgs(Model):
             )
         labelled = [("namespaces", n, t.pod_security) for n, t in self.namespaces.items()]
         labelled += [("existingNamespaces", n, e.pod_security) for n, e in self.existing_namespaces.items()]
+        ahead: dict[int, list[Finding]] = {}
         for key, name, pod_security in labelled:
             if pod_security is not None:
-                yield from prefixed((key, name, "podSecurity"), pinned_ahead(pod_security, self.cluster.kubernetes_version))
+                pinned = ahead.get(id(pod_security))
+                if pinned is None:
+                    pinned = ahead[id(pod_security)] = list(pinned_ahead(pod_security, self.cluster.kubernetes_version))
+                yield from prefixed((key, name, "podSecurity"), pinned)
         if self.dns.autoscaler is not None:
             yield from prefixed(("dns", "autoscaler"), self.dns.autoscaler.warnings())
         if self.dns.node_local is not None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pydantic import Field
+from pydantic import Field, ModelWrapValidatorHandler, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from ..kube.findings import Finding, Findings, prefixed, warning
@@ -25,7 +25,7 @@ from . import labels as standard
 from .access import TenantAccess, TenantAccessArgsDict, build_access
 from .cluster import ClusterDns, dns_argument
 from .limits import Limits, LimitsArgsDict, build_limit_range, container_defaults
-from .model import AnnotationsInput, DnsLabelInput, LabelsInput, Model, QuantityInput, args_for, check_label_keys
+from .model import AnnotationsInput, DnsLabelInput, LabelsInput, Model, QuantityInput, args_for, check_label_keys, validated_once
 from .network_policy import NetworkPolicyArgs, NetworkPolicyArgsDict, build_network_policies, register_policies
 from .pod_security import Level, PodSecurity, PodSecurityArgsDict, label_problems, namespace_labels
 from .quota import Hard, HardInput, QuotaSpec, QuotaSpecArgsDict, build_quota
@@ -95,6 +95,12 @@ class TenantNamespaceArgs(Model):
             deletion: Deletion | None = None, on_existing: OnExisting = "fail",
         ) -> None: ...
     # </generated>
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _once_per_input(cls, data: Any, handler: ModelWrapValidatorHandler[TenantNamespaceArgs]) -> TenantNamespaceArgs:
+        # Stacks hold thousands of tenants written alike; a stack file's are validated once each way they are written.
+        return validated_once(cls, data, handler)
 
     def _problems(self) -> Findings:
         if isinstance(self.labels, Mapping):

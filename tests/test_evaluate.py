@@ -6,10 +6,14 @@ import textwrap
 import pytest
 
 from clusterstack.components import build_platform
+from clusterstack.components.tenant import TenantNamespaceArgs
 from clusterstack.errors import ClusterstackError
 from clusterstack.kube.kinds import ObjectKey
-from clusterstack.program.evaluate import Evaluation, evaluate_stack
+from clusterstack.program import _sdk
+from clusterstack.program.evaluate import Evaluation, _whole_numbers, evaluate_stack
+from clusterstack.program.loader import hand_over
 from clusterstack.program.options import ReplaceOptions
+from clusterstack.stack.files import parse_stack, program_config, read_stack_source
 from clusterstack.stack.project import Project
 from clusterstack.stack.spec import load_spec
 from tests.conftest import REPO
@@ -161,3 +165,54 @@ def test_the_spec_and_the_parsed_stack_are_let_go_once_the_program_has_run(monke
     # The parsed stack went too; asked for (reach does), it is parsed again from the bytes read.
     assert evaluator._config is None
     assert evaluation.config.merged() == values
+
+
+def test_tenants_written_alike_are_validated_once_and_each_failure_is_still_named(make_project):
+    """load_spec validates each way a tenant is written once (components/model.py, ``validated_once``):
+    tenants written alike are one model, others their own; a bad tenant is refused at its own key
+    each time it appears; outside load_spec nothing is shared."""
+    alike = {"quota": {"pods": "10"}, "networkPolicy": {"defaultDeny": ["Ingress"]}}
+    root = make_project({"dev": {"config": {"clusterstack:namespaces": {"a": alike, "b": dict(alike), "c": {**alike, "quota": {"pods": 10}}}}}})
+    project = Project.load(root)
+    namespaces = load_spec(parse_stack(project, read_stack_source(project, "dev"))).args.namespaces
+    assert namespaces["a"] is namespaces["b"]
+    assert namespaces["c"] is not namespaces["a"]  # 10 and "10": two spellings, each validated
+    assert namespaces["c"] == namespaces["a"]
+    assert TenantNamespaceArgs.model_validate(alike) is not TenantNamespaceArgs.model_validate(alike)
+
+    bad = {"limits": {"container": {"min": {"cpu": "2"}, "max": {"cpu": "1"}}}}
+    root = make_project({"dev": {"config": {"clusterstack:namespaces": {"x": bad, "y": dict(bad)}}}})
+    project = Project.load(root)
+    with pytest.raises(ClusterstackError) as caught:
+        load_spec(parse_stack(project, read_stack_source(project, "dev")))
+    paths = [problem.path for problem in caught.value.problems]
+    assert any(path.startswith("clusterstack:namespaces.x.limits") for path in paths)
+    assert any(path.startswith("clusterstack:namespaces.y.limits") for path in paths)
+
+
+def test_whole_numbers_are_restored_where_the_run_says_numbers_are_and_nowhere_else():
+    """``collect`` turns doubles back into integers only in the properties the fast path found numbers
+    in (``Registration.numbers``); the result is what looking through every property gives."""
+    inputs = {"metadata": {"name": "n", "labels": {"a": "b"}}, "spec": {"ports": [{"port": 53.0, "protocol": "UDP"}], "ratio": 1.5}, "replicas": 2.0}
+    everywhere = _whole_numbers(inputs)
+    assert everywhere == {"metadata": {"name": "n", "labels": {"a": "b"}}, "spec": {"ports": [{"port": 53, "protocol": "UDP"}], "ratio": 1.5}, "replicas": 2}
+    assert type(everywhere["spec"]["ports"][0]["port"]) is int
+    assert _whole_numbers(inputs, frozenset({"spec", "replicas"})) == everywhere
+    assert _whole_numbers(inputs, frozenset()) is inputs  # no numbers: the registration's own dict
+    assert _whole_numbers(inputs, frozenset({"spec"}))["replicas"] == 2.0  # only where it was told
+
+
+def test_the_fast_path_knows_which_properties_hold_numbers(make_project):
+    root = make_project({"dev": {"config": {"clusterstack:namespaces": {"a": {"networkPolicy": {"allowDNS": True}, "quota": {"pods": "1"}}}}}})
+    project = Project.load(root)
+    config = parse_stack(project, read_stack_source(project, "dev"))
+    given = program_config(project, config.stack_layer)
+    variable, handed = hand_over(project.root, "dev", load_spec(config))
+    run = _sdk.run_program(
+        project.main, project=project.name, stack="dev", config=given.values, secret_keys=given.secret_keys, inherit=[(variable, handed)], path="fast"
+    )
+    assert run.path == "fast"
+    numbers = {r.name: r.numbers for r in run.registrations if r.type.startswith("kubernetes:")}
+    assert numbers["platform/a/allow-dns"] == frozenset({"spec"})  # the DNS ports
+    assert numbers["platform/a"] == frozenset()
+    assert numbers["platform/a/tenant-quota"] == frozenset()

@@ -216,6 +216,7 @@ def collect(run: _sdk.ProgramRun, program: str = "the program") -> list[Declared
     if problems:
         raise ClusterstackError(problems)
     found: dict[ObjectKey, Declared] = {}
+    components: dict[str, Component] = {}
     twice = []
     malformed = []
     for registration in run.registrations:
@@ -224,15 +225,15 @@ def collect(run: _sdk.ProgramRun, program: str = "the program") -> list[Declared
         if registration.type.startswith("kubernetes:yaml") or registration.type == "pulumi:providers:kubernetes":
             continue
         patch = registration.type.endswith("Patch")
-        manifest = _whole_numbers(registration.inputs)
-        secret_values = {name: manifest[name] for name in sorted(registration.secrets) if name in manifest}
+        manifest = _whole_numbers(registration.inputs, registration.numbers)
+        secret_values = {name: manifest[name] for name in sorted(registration.secrets) if name in manifest} if registration.secrets else {}
         if secret_values:
             manifest = {**manifest, **dict.fromkeys(secret_values, SHOWN)}
         declared = Declared(
             key=ObjectKey.of(registration.inputs, cluster_of(registration)),
             type=registration.type,
             name=registration.name,
-            component=_component(registration, by_urn),
+            component=_component(registration, by_urn, components),
             manifest=_without_patch_instructions(manifest) if patch else manifest,
             patch=patch,
             deletion="protect" if registration.protect else "retain" if registration.retain_on_delete else "delete",
@@ -240,7 +241,8 @@ def collect(run: _sdk.ProgramRun, program: str = "the program") -> list[Declared
             delete_before_replace=registration.delete_before_replace,
             secret_values=secret_values,
         )
-        malformed += _malformed_paths(declared, program)
+        if declared.replace_on_changes:
+            malformed += _malformed_paths(declared, program)
         if registration.ignore_changes:
             # pulumi up would keep the old values at these paths on an update (step_generator.go,
             # processIgnoreChanges); a plan that showed them changing would differ from it unsaid.
@@ -297,11 +299,24 @@ def _without_patch_instructions(manifest: dict[str, Any]) -> dict[str, Any]:
     return {**manifest, "metadata": meta}
 
 
-def _whole_numbers(value: dict[str, Any]) -> dict[str, Any]:
+def _whole_numbers(value: dict[str, Any], numbers: frozenset[str] | None = None) -> dict[str, Any]:
     """Pulumi carries every number as a double; a manifest's ports and counts are integers again.
     Copied only where a number changes: the rest is the registration's own (which the run made
-    for itself and drops after this), so a manifest without numbers costs nothing more."""
-    return _whole(value)  # type: ignore[no-any-return]  # a dict stays a dict
+    for itself and drops after this), so a manifest without numbers costs nothing more.
+    ``numbers``: the properties that hold any number, when the run knows them (the others are not
+    looked through); None: every property is."""
+    if numbers is None:
+        return _whole(value)  # type: ignore[no-any-return]  # a dict stays a dict
+    copied = None
+    for name in numbers:
+        if name in value:
+            item = value[name]
+            whole = _whole(item)
+            if whole is not item:
+                if copied is None:
+                    copied = dict(value)
+                copied[name] = whole
+    return value if copied is None else copied
 
 
 def _whole(value: Any) -> Any:
@@ -331,8 +346,13 @@ def _whole(value: Any) -> Any:
     return value if copied is None else copied
 
 
-def _component(registration: _sdk.Registration, by_urn: dict[str, _sdk.Registration]) -> Component:
-    parent = by_urn.get(registration.parent)
-    while parent is not None and parent.custom:
-        parent = by_urn.get(parent.parent)
-    return Component(parent.type, parent.name) if parent is not None else PROGRAM
+def _component(registration: _sdk.Registration, by_urn: dict[str, _sdk.Registration], known: dict[str, Component]) -> Component:
+    """The component that declared ``registration``; ``known``: those found so far, by the parent's URN
+    (a component's objects are siblings: the one Component for them all)."""
+    component = known.get(registration.parent)
+    if component is None:
+        parent = by_urn.get(registration.parent)
+        while parent is not None and parent.custom:
+            parent = by_urn.get(parent.parent)
+        component = known[registration.parent] = Component(parent.type, parent.name) if parent is not None else PROGRAM
+    return component

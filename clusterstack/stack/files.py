@@ -290,10 +290,25 @@ def _parse_layer(display: str, raw: bytes, digest: str, project: Project, proble
         key = str(raw_key)
         full = key if ":" in key else f"{project.name}:{key}"
         normalised[full] = value
-        if platform and full.startswith(PREFIX):
+        if platform and full.startswith(PREFIX) and _has_secure_key(value):
             problems.extend(Problem(display, dotted((full, *p)), _SECRET) for p in _secure_paths(value))
     secrets = {key: data[key] for key in SECRETS_SETTINGS if key in data}
     return Layer(display, normalised, digest, secrets)
+
+
+def _has_secure_key(value: Any) -> bool:
+    """Whether ``_secure_paths`` finds any: a loop over the values, without their paths (a stack's
+    namespaces are tens of thousands of them, and hold none)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            if "secure" in item:
+                return True
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 def _secure_paths(value: Any, at: KeyPath = ()) -> Iterable[KeyPath]:

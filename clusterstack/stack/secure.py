@@ -62,12 +62,16 @@ def is_secure(value: Any) -> bool:
 
 
 def holds_secure(value: Any) -> bool:
-    if is_secure(value):
-        return True
-    if isinstance(value, dict):
-        return any(holds_secure(item) for item in value.values())
-    if isinstance(value, list):
-        return any(holds_secure(item) for item in value)
+    # Asked of every config value, a whole stack's namespaces among them: a loop, not a call per value.
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            if is_secure(item):
+                return True
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
     return False
 
 

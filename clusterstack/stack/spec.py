@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, ValidationError
 
 from ..components import ClusterPlatformArgs
-from ..components.model import Model
+from ..components.model import Model, validating_once
 from ..components.pydantic_errors import describe
 from ..errors import ClusterstackError, Problem
 from ..kube.findings import Finding
@@ -80,7 +80,8 @@ _NO_CLUSTER = (
 def load_spec(config: StackConfig) -> Loaded:
     """The validated spec, or a ClusterstackError listing every problem found."""
     try:
-        args = StackSpec.model_validate(config.platform_values())
+        with validating_once():
+            args = StackSpec.model_validate(config.platform_values())
     except ValidationError as error:
         raise ClusterstackError(_described(error, config)) from None
     warnings = [_located(finding, config) for finding in args.warnings()]

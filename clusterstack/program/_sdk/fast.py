@@ -48,7 +48,7 @@ from pulumi.resource import Resource, ResourceOptions
 from ..evalpath import EVAL_ENV, PROVEN_ON, Mode, mode
 from . import pulumi_internals as internals
 from .goals import Goals
-from .records import STACK_TYPE, AliasSpec
+from .records import NO_SECRETS, STACK_TYPE, AliasSpec, Registration, parent_of
 from .taking import (
     ALIAS_FIELD,
     KUBERNETES_PROVIDER,
@@ -84,6 +84,8 @@ class Taken:
     """The resource's input type, when its properties came as one (an Args object)."""
     inputs: dict[str, Any]
     """The properties as the monitor receives them."""
+    numbers: frozenset[str]
+    """The properties whose value holds a number (``wire_inputs``)."""
     urn: str
     parent_urn: str
     protect: bool | None
@@ -101,13 +103,21 @@ class FastPath:
     """Registers the resources it can take for one program run; see the module's docstring."""
 
     def __init__(
-        self, monitor: internals.MockMonitor, mocks: pulumi.runtime.Mocks, record: Record, make_urn: Callable[[str, str, str], str], goals: Goals
+        self,
+        monitor: internals.MockMonitor,
+        mocks: pulumi.runtime.Mocks,
+        record: Record,
+        make_urn: Callable[[str, str, str], str],
+        goals: Goals,
+        keep: Callable[[Registration], None] | None = None,
     ) -> None:
         self.monitor = monitor
         self.goals = goals
         """Where the engine's inheritance from a parent's goal is done, for both paths alike."""
         self.mocks = mocks
         self.record = record
+        self.keep = keep
+        """How a registration already made is kept (``RecordingMonitor.keep``); None: each goes through ``record``."""
         self.make_urn = make_urn
         self.urns: dict[Resource, str] = {}
         """Each resource registered here (and the root stack), by identity: its URN."""
@@ -115,6 +125,8 @@ class FastPath:
         self.declined: Counter[str] = Counter()
         """Why resources went the SDK's way, and how many."""
         self.alias_specs: dict[AliasSpec, AliasSpec] = {}
+        self.unparented_aliases: dict[tuple[str, str, str, str], AliasSpec] = {}
+        """The specs of aliases that leave the parent as it is, by their name, type, stack and project."""
         self.selections: dict[tuple[Any, ...], tuple[pulumi.ProviderResource | None, Mapping[str, pulumi.ProviderResource]]] = {}
         """The SDK's provider selection for resources whose options name no provider, by type and the providers their parent holds."""
 
@@ -154,7 +166,7 @@ class FastPath:
         opts = checked_options(options)
         parent_urn = self._parent_urn(opts, pulumi.runtime.get_root_resource())
         props, typ = properties(res, given)
-        inputs = wire_inputs(props, typ)
+        inputs, numbers = wire_inputs(props, typ)
         protect = opts.protect if opts.protect is not None or opts.parent is None else internals.protect_of(opts.parent)
         held = self.goals.inherited(parent_urn, protect, opts.retain_on_delete)
         provider, providers, provider_ref = self._providers(t, custom, opts)
@@ -167,6 +179,7 @@ class FastPath:
             props=props,
             typ=typ,
             inputs=inputs,
+            numbers=numbers,
             urn=self.make_urn(parent_urn, t, name),
             parent_urn=parent_urn,
             protect=protect,
@@ -232,13 +245,22 @@ class FastPath:
             name, type_, stack, project = alias.name, alias.type_, alias.stack, alias.project
             if type(name) in ALIAS_FIELD and type(type_) in ALIAS_FIELD and type(stack) in ALIAS_FIELD and type(project) in ALIAS_FIELD:
                 # The fields spelled out: unset ones (None, ...) are "", as the monitor receives them.
-                spec = AliasSpec(
-                    name=name if type(name) is str else "",
-                    type=type_ if type(type_) is str else "",
-                    stack=stack if type(stack) is str else "",
-                    project=project if type(project) is str else "",
-                    **self._alias_parent(alias.parent),
+                fields = (
+                    name if type(name) is str else "",
+                    type_ if type(type_) is str else "",
+                    stack if type(stack) is str else "",
+                    project if type(project) is str else "",
                 )
+                parent: Any = alias.parent  # the SDK types it without its default, ... (unset)
+                if parent is ...:
+                    # The parent left as it is: the spec follows from the fields alone, and is looked
+                    # up by them (every resource of a pulumi-kubernetes kind has this alias).
+                    known = self.unparented_aliases.get(fields)
+                    if known is None:
+                        spec = AliasSpec(name=fields[0], type=fields[1], stack=fields[2], project=fields[3])
+                        known = self.unparented_aliases[fields] = self.alias_specs.setdefault(spec, spec)
+                    return known
+                spec = AliasSpec(name=fields[0], type=fields[1], stack=fields[2], project=fields[3], **self._alias_parent(parent))
                 return self.alias_specs.setdefault(spec, spec)
         if isinstance(alias, str):
             spec = AliasSpec(urn=alias)
@@ -294,6 +316,29 @@ class FastPath:
     def _record(self, taken: Taken, state: Any, plain: bool) -> None:
         held_protect, held_retain = taken.held
         delete_before_replace = taken.opts.delete_before_replace
+        if plain and self.keep is not None:
+            # What ``record`` keeps of plain inputs (no secret to unwrap), made here at once: it is
+            # for every resource, and the keyword arguments passed on twice were half its cost.
+            self.keep(
+                Registration(
+                    urn=taken.urn,
+                    type=taken.t,
+                    name=taken.name,
+                    parent=parent_of(taken.parent_urn),
+                    custom=taken.custom,
+                    inputs=state,
+                    provider=taken.provider_ref,
+                    aliases=taken.aliases,
+                    protect=bool(held_protect),
+                    retain_on_delete=bool(held_retain),
+                    delete_before_replace=None if delete_before_replace is None else bool(delete_before_replace),
+                    replace_on_changes=taken.replace_on_changes,
+                    secrets=NO_SECRETS,
+                    numbers=taken.numbers if state is taken.inputs else None,
+                )
+            )
+            self.goals.hold(taken.urn, taken.parent_urn, held_protect, held_retain)
+            return
         self.record(
             urn=taken.urn,
             type=taken.t,
@@ -302,6 +347,8 @@ class FastPath:
             custom=taken.custom,
             inputs=state,
             plain=plain,
+            # Known of the inputs, so of the answer when the mock echoes them.
+            numbers=taken.numbers if plain and state is taken.inputs else None,
             provider=taken.provider_ref,
             aliases=taken.aliases,
             protect=bool(held_protect),

@@ -16,7 +16,7 @@ import pulumi
 
 from . import pulumi_internals as internals
 from .goals import Goals
-from .records import STACK_TYPE, AliasSpec, Duplicate, Registration, parent_of, qualify, urn_of
+from .records import NO_SECRETS, STACK_TYPE, AliasSpec, Duplicate, Registration, parent_of, qualify, urn_of
 
 
 class EchoMocks(pulumi.runtime.Mocks):
@@ -81,8 +81,11 @@ class RecordingMonitor(internals.MockMonitor):
         """Keep one registration (``parent`` is the parent's URN as the request carries it; ``inputs``
         what the mock answered, in which the SDK marks a secret with its signature map, unless the
         caller knows them to be ``plain``)."""
-        inputs, secrets = (inputs, _NO_SECRETS) if plain else _unwrap_secrets(inputs)
-        registration = Registration(parent=parent_of(parent), inputs=inputs, secrets=secrets, **fields)
+        inputs, secrets = (inputs, NO_SECRETS) if plain else _unwrap_secrets(inputs)
+        self.keep(Registration(parent=parent_of(parent), inputs=inputs, secrets=secrets, **fields))
+
+    def keep(self, registration: Registration) -> None:
+        """Keep a registration made whole (its parent as ``parent_of`` gives it, secrets unwrapped)."""
         with self._lock:
             earlier = self._by_urn.get(registration.urn)
             if earlier is not None:
@@ -92,16 +95,12 @@ class RecordingMonitor(internals.MockMonitor):
             self.registrations.append(registration)
 
 
-_NO_SECRETS: frozenset[str] = frozenset()
-"""One for every registration without secrets (each ``frozenset()`` is an object of its own)."""
-
-
 def _unwrap_secrets(inputs: dict[str, Any]) -> tuple[dict[str, Any], frozenset[str]]:
     """``inputs`` with each secret's value in place of the SDK's secret marker, and which top-level
     properties held one. Inputs without secrets are returned as they are."""
     secrets = frozenset(key for key, value in inputs.items() if _holds_secret(value))
     if not secrets:
-        return inputs, _NO_SECRETS
+        return inputs, NO_SECRETS
     return {key: _unwrapped(value) if key in secrets else value for key, value in inputs.items()}, secrets
 
 

@@ -16,6 +16,8 @@ from typing import Any
 from ..evalpath import Mode
 
 STACK_TYPE = "pulumi:pulumi:Stack"
+NO_SECRETS: frozenset[str] = frozenset()
+"""One for every registration without secrets (each ``frozenset()`` is an object of its own)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,10 @@ class Registration:
     secrets: frozenset[str] = frozenset()
     """The inputs that were secret (``pulumi.Output.secret``; pulumi-kubernetes makes a Secret's
     ``data`` and ``stringData`` secret), by top-level property name."""
+    numbers: frozenset[str] | None = field(default=None, compare=False, repr=False)
+    """The inputs whose value holds a number, by top-level property name, when the fast path knows
+    them (from wiring them); None when not known. Not part of what was registered: a hint for
+    ``collect``, which turns whole doubles back into integers only where there are numbers."""
 
     @property
     def qualified_type(self) -> str:

@@ -6,6 +6,7 @@ the SDK's own way.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -20,6 +21,9 @@ class Declined(Exception):
 
 
 _ABSENT = object()
+_NUMBERS = threading.local()
+"""Whether ``wire`` met a number since ``wire_inputs`` last cleared it (per thread, where the resource is constructed)."""
+NO_NUMBERS: frozenset[str] = frozenset()
 _UNKNOWN = internals.UNKNOWN
 _PY_TO_PULUMI: dict[type, dict[str, str]] = {}
 
@@ -46,11 +50,13 @@ def wire(value: Any, translated: bool) -> Any:
     if kind is bool or value is None:
         return value
     if kind is int or kind is float:
+        _NUMBERS.met = True
         return float(value)
     if kind is dict:
         return _wire_map(value, translated)
     if kind is list or kind is tuple:
-        return [wire(item, translated) for item in value]
+        # A manifest's lists are mostly of maps (rules, ports, containers): those without the dispatch.
+        return [_wire_map(item, translated) if type(item) is dict else wire(item, translated) for item in value]
     if internals.is_input_type(kind):
         return wire(internals.input_type_wire(value), translated)
     if isinstance(value, pulumi.Output):
@@ -65,8 +71,12 @@ def _wire_map(value: dict[Any, Any], translated: bool) -> dict[str, Any]:
     for key, item in value.items():
         if type(key) is not str or (translated and "_" in key):
             raise Declined("a key the SDK may rename")
-        if type(item) is str and item != _UNKNOWN:  # most of a manifest: taken as it is, without a call
+        kind = type(item)
+        if kind is str and item != _UNKNOWN:  # most of a manifest: taken as it is, without a call
             wired[key] = item
+            continue
+        if kind is dict:  # what ``wire`` does with one, without its dispatch
+            wired[key] = _wire_map(item, translated)
             continue
         element = wire(item, translated)
         if element is not None:
@@ -89,15 +99,22 @@ def known_value(value: Any) -> Any:
     return value
 
 
-def wire_inputs(props: Mapping[str, Any], typ: type | None) -> dict[str, Any]:
-    """A resource's properties as the monitor receives them, by Pulumi name (None dropped)."""
+def wire_inputs(props: Mapping[str, Any], typ: type | None) -> tuple[dict[str, Any], frozenset[str]]:
+    """A resource's properties as the monitor receives them, by Pulumi name (None dropped), and the
+    properties whose value holds a number (which the monitor receives as a double): where the
+    engine's manifests must turn whole ones back into integers (evaluate.py, ``collect``), and only there."""
     to_pulumi = py_to_pulumi_names(typ) if typ is not None else {}
     inputs: dict[str, Any] = {}
+    numbers = []
     for key in props:
+        _NUMBERS.met = False
         wired = wire(props[key], translated=typ is not None)
         if wired is not None:
-            inputs[to_pulumi.get(key) or key] = wired
-    return inputs
+            name = to_pulumi.get(key) or key
+            inputs[name] = wired
+            if _NUMBERS.met:
+                numbers.append(name)
+    return inputs, frozenset(numbers) if numbers else NO_NUMBERS
 
 
 def wire_state(state: Any, inputs: dict[str, Any]) -> dict[str, Any]:
