@@ -48,7 +48,7 @@ from pulumi.resource import Resource, ResourceOptions
 from ..evalpath import EVAL_ENV, PROVEN_ON, Mode, mode
 from . import pulumi_internals as internals
 from .goals import Goals
-from .records import NO_SECRETS, STACK_TYPE, AliasSpec, Registration, parent_of
+from .records import NO_SECRETS, STACK_TYPE, AliasSpec, Registration, parent_of, unwrap_secrets
 from .taking import (
     ALIAS_FIELD,
     KUBERNETES_PROVIDER,
@@ -65,9 +65,6 @@ from .taking import (
 from .wire import Declined, known_value, set_outputs, wire, wire_inputs, wire_state
 
 __all__ = ["EVAL_ENV", "KUBERNETES_PROVIDER", "OPTIONS_DECLINED", "OPTIONS_TAKEN", "OPTIONS_UNSEEN", "PROVEN_ON", "Declined", "FastPath", "Mode", "mode"]
-
-Record = Callable[..., None]
-"""How a registration is recorded: ``RecordingMonitor.record``'s signature."""
 
 
 @dataclass(slots=True)
@@ -106,18 +103,16 @@ class FastPath:
         self,
         monitor: internals.MockMonitor,
         mocks: pulumi.runtime.Mocks,
-        record: Record,
+        keep: Callable[[Registration], None],
         make_urn: Callable[[str, str, str], str],
         goals: Goals,
-        keep: Callable[[Registration], None] | None = None,
     ) -> None:
         self.monitor = monitor
         self.goals = goals
         """Where the engine's inheritance from a parent's goal is done, for both paths alike."""
         self.mocks = mocks
-        self.record = record
         self.keep = keep
-        """How a registration already made is kept (``RecordingMonitor.keep``); None: each goes through ``record``."""
+        """How a registration is kept (``RecordingMonitor.keep``)."""
         self.make_urn = make_urn
         self.urns: dict[Resource, str] = {}
         """Each resource registered here (and the root stack), by identity: its URN."""
@@ -314,47 +309,29 @@ class FastPath:
             set_outputs(res, taken.props, taken.custom, taken.typ, taken.name, answered, taken.inputs)
 
     def _record(self, taken: Taken, state: Any, plain: bool) -> None:
+        """Keep the registration as ``RecordingMonitor.record`` would, made here at once: it is for
+        every resource, and keyword arguments passed on twice were half its cost."""
         held_protect, held_retain = taken.held
         delete_before_replace = taken.opts.delete_before_replace
-        if plain and self.keep is not None:
-            # What ``record`` keeps of plain inputs (no secret to unwrap), made here at once: it is
-            # for every resource, and the keyword arguments passed on twice were half its cost.
-            self.keep(
-                Registration(
-                    urn=taken.urn,
-                    type=taken.t,
-                    name=taken.name,
-                    parent=parent_of(taken.parent_urn),
-                    custom=taken.custom,
-                    inputs=state,
-                    provider=taken.provider_ref,
-                    aliases=taken.aliases,
-                    protect=bool(held_protect),
-                    retain_on_delete=bool(held_retain),
-                    delete_before_replace=None if delete_before_replace is None else bool(delete_before_replace),
-                    replace_on_changes=taken.replace_on_changes,
-                    secrets=NO_SECRETS,
-                    numbers=taken.numbers if state is taken.inputs else None,
-                )
+        inputs, secrets = (state, NO_SECRETS) if plain else unwrap_secrets(state)
+        self.keep(
+            Registration(
+                urn=taken.urn,
+                type=taken.t,
+                name=taken.name,
+                parent=parent_of(taken.parent_urn),
+                custom=taken.custom,
+                inputs=inputs,
+                provider=taken.provider_ref,
+                aliases=taken.aliases,
+                protect=bool(held_protect),
+                retain_on_delete=bool(held_retain),
+                delete_before_replace=None if delete_before_replace is None else bool(delete_before_replace),
+                replace_on_changes=taken.replace_on_changes,
+                secrets=secrets,
+                # Known of the inputs, so of the answer when the mock echoes them.
+                numbers=taken.numbers if plain and state is taken.inputs else None,
             )
-            self.goals.hold(taken.urn, taken.parent_urn, held_protect, held_retain)
-            return
-        self.record(
-            urn=taken.urn,
-            type=taken.t,
-            name=taken.name,
-            parent=taken.parent_urn,
-            custom=taken.custom,
-            inputs=state,
-            plain=plain,
-            # Known of the inputs, so of the answer when the mock echoes them.
-            numbers=taken.numbers if plain and state is taken.inputs else None,
-            provider=taken.provider_ref,
-            aliases=taken.aliases,
-            protect=bool(held_protect),
-            retain_on_delete=bool(held_retain),
-            delete_before_replace=None if delete_before_replace is None else bool(delete_before_replace),
-            replace_on_changes=taken.replace_on_changes,
         )
         self.goals.hold(taken.urn, taken.parent_urn, held_protect, held_retain)
 

@@ -16,7 +16,7 @@ import pulumi
 
 from . import pulumi_internals as internals
 from .goals import Goals
-from .records import NO_SECRETS, STACK_TYPE, AliasSpec, Duplicate, Registration, parent_of, qualify, urn_of
+from .records import NO_SECRETS, STACK_TYPE, AliasSpec, Duplicate, Registration, parent_of, qualify, unwrap_secrets, urn_of
 
 
 class EchoMocks(pulumi.runtime.Mocks):
@@ -81,7 +81,7 @@ class RecordingMonitor(internals.MockMonitor):
         """Keep one registration (``parent`` is the parent's URN as the request carries it; ``inputs``
         what the mock answered, in which the SDK marks a secret with its signature map, unless the
         caller knows them to be ``plain``)."""
-        inputs, secrets = (inputs, NO_SECRETS) if plain else _unwrap_secrets(inputs)
+        inputs, secrets = (inputs, NO_SECRETS) if plain else unwrap_secrets(inputs)
         self.keep(Registration(parent=parent_of(parent), inputs=inputs, secrets=secrets, **fields))
 
     def keep(self, registration: Registration) -> None:
@@ -93,33 +93,6 @@ class RecordingMonitor(internals.MockMonitor):
             else:
                 self._by_urn[registration.urn] = registration
             self.registrations.append(registration)
-
-
-def _unwrap_secrets(inputs: dict[str, Any]) -> tuple[dict[str, Any], frozenset[str]]:
-    """``inputs`` with each secret's value in place of the SDK's secret marker, and which top-level
-    properties held one. Inputs without secrets are returned as they are."""
-    secrets = frozenset(key for key, value in inputs.items() if _holds_secret(value))
-    if not secrets:
-        return inputs, NO_SECRETS
-    return {key: _unwrapped(value) if key in secrets else value for key, value in inputs.items()}, secrets
-
-
-def _holds_secret(value: Any) -> bool:
-    if isinstance(value, dict):
-        return internals.is_secret_marker(value) or any(_holds_secret(item) for item in value.values())
-    if isinstance(value, list):
-        return any(_holds_secret(item) for item in value)
-    return False
-
-
-def _unwrapped(value: Any) -> Any:
-    if isinstance(value, dict):
-        if internals.is_secret_marker(value):
-            return _unwrapped(internals.secret_value(value))
-        return {key: _unwrapped(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_unwrapped(item) for item in value]
-    return value
 
 
 def _alias(alias: Any) -> AliasSpec:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..evalpath import Mode
+from . import pulumi_internals as internals
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 NO_SECRETS: frozenset[str] = frozenset()
@@ -143,3 +144,30 @@ def duplicate_message(duplicate: Duplicate, by_urn: Mapping[str, Registration]) 
         f"Duplicate resource URN '{duplicate.urn}'; try giving it a unique name: declared by {declaration(duplicate.first, by_urn)} "
         f"and by {declaration(duplicate.second, by_urn)}"
     )
+
+
+def unwrap_secrets(inputs: dict[str, Any]) -> tuple[dict[str, Any], frozenset[str]]:
+    """``inputs`` with each secret's value in place of the SDK's secret marker, and which top-level
+    properties held one. Inputs without secrets are returned as they are."""
+    secrets = frozenset(key for key, value in inputs.items() if _holds_secret(value))
+    if not secrets:
+        return inputs, NO_SECRETS
+    return {key: _unwrapped(value) if key in secrets else value for key, value in inputs.items()}, secrets
+
+
+def _holds_secret(value: Any) -> bool:
+    if isinstance(value, dict):
+        return internals.is_secret_marker(value) or any(_holds_secret(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_holds_secret(item) for item in value)
+    return False
+
+
+def _unwrapped(value: Any) -> Any:
+    if isinstance(value, dict):
+        if internals.is_secret_marker(value):
+            return _unwrapped(internals.secret_value(value))
+        return {key: _unwrapped(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unwrapped(item) for item in value]
+    return value

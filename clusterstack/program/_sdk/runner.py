@@ -115,7 +115,7 @@ def _run(
         pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor, logger=_QUIET)
         internals.forget_pending_outputs()
         pulumi.runtime.set_all_config(config, secret_keys)
-        fast_path = FastPath(monitor, mocks, monitor.record, monitor.make_urn, monitor.goals, monitor.keep) if path == "fast" else None
+        fast_path = FastPath(monitor, mocks, monitor.keep, monitor.make_urn, monitor.goals) if path == "fast" else None
 
         def body() -> None:
             program()
