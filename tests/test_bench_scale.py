@@ -79,6 +79,24 @@ def test_only_the_commands_named_are_run():
     assert rows["growth 10 → 20 ns, no-change `up`"].split(" | ")[1] == "wall not run, CPU not run"
 
 
+def test_the_no_change_commands_run_often_enough_to_measure_their_growth():
+    """A no-change ``up`` takes a tenth of a second; its namespaces' share at the small size is tens of
+    milliseconds, so it runs ``NO_CHANGE_RUNS`` times whatever ``--runs`` asks above one."""
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "scale.py"), "--sizes", "10,20", "--runs", "2", "--commands", "preview,noop-up"],
+        capture_output=True, text=True, check=False, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    runs = {
+        (cells[0], cells[1]): len(cells[3].split(", "))
+        for line in done.stdout.splitlines()
+        if line.startswith("| ") and len(cells := line.removeprefix("| ").removesuffix(" |").split(" | ")) == 4 and cells[0].isdigit()
+    }
+    assert runs[("20", "no-change `up`")] == runs[("0", "no-change `up`")] == scale.NO_CHANGE_RUNS
+    assert runs[("20", "preview, no cache")] == 2
+    assert f"the no-change commands {scale.NO_CHANGE_RUNS}; " in done.stdout
+
+
 def test_sizes_must_be_small_then_large():
     done = subprocess.run([sys.executable, str(BENCH / "scale.py"), "--sizes", "1000,100"], capture_output=True, text=True, check=False)
     assert done.returncode == 1
