@@ -17,8 +17,8 @@ that one child (``wait4``). The commands, for each size:
   cache (must print "No changes." and exit 0);
 - no-change ``up``: ``up --yes`` after that (the cache warm, nothing to apply);
 
-(the two no-change commands at least ``NO_CHANGE_RUNS`` times each, unless ``--runs 1``: they take a
-tenth of a second, too little for a few runs to measure their growth);
+(the two no-change commands at least ``NO_CHANGE_RUNS`` times each, unless ``--runs 1``, and every
+size in turn: they take a tenth of a second, too little for a few runs to measure their growth);
 
 and the dev preview: ``preview -s dev --no-cache`` of the shipped project with an empty state
 directory. Growth is the ratio of the cost per namespace at the large size to that at the small
@@ -34,6 +34,7 @@ the others are "not run" (the ``up`` the no-change commands need still runs, unt
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shutil
 import statistics
@@ -180,37 +181,68 @@ def set_aside(path: Path, scratch: Path) -> None:
         path.rename(aside / path.name)
 
 
-def measure_size(scratch: Path, namespaces: int, runs: int, env: dict[str, str], timeout: float, commands: Sequence[str] = COMMANDS) -> SizeFigures:
+def measure_size(
+    scratch: Path, namespaces: int, runs: int, env: dict[str, str], timeout: float, commands: Sequence[str] = COMMANDS
+) -> tuple[SizeFigures, Path | None]:
+    """The preview and ``up`` figures of one size; and the project, applied and its cache filled, when
+    the no-change commands are to be measured on it (``measure_rounds``, every size in turn), else None."""
     root = scratch / f"n{namespaces}"
     make_project(root, namespaces, tenant=ISSUE_TENANT, written_out=True)
-    base = [sys.executable, "-m", "clusterstack", "--project-dir", str(root)]
-    preview = up = cached = noop_up = None
+    base = _command(root)
+    preview = up = None
     if "preview" in commands:
         preview = measure(runs, [*base, "preview", "-s", "bench", "--no-cache"], env, timeout, lambda: clear(root))
         _expect(preview, "to add", "preview")
     if "up" in commands:
         up = measure(runs, [*base, "up", "-s", "bench", "--yes", "--no-cache"], env, timeout, lambda: clear(root))
+    figures = SizeFigures(namespaces, preview, up, None, None)
     if "cached" not in commands and "noop-up" not in commands:
         set_aside(root, scratch)
-        return SizeFigures(namespaces, preview, up, None, None)
+        return figures, None
     if up is None or up.timed_out:  # the no-change figures still need an applied state: one up, given all the time it takes
         clear(root)
         if run_once([*base, "up", "-s", "bench", "--yes", "--no-cache"], env, SETUP_TIMEOUT).timed_out:
             set_aside(root, scratch)
-            return SizeFigures(namespaces, preview, up, None, None)
+            return figures, None
     run_once([*base, "preview", "-s", "bench"], env, SETUP_TIMEOUT)  # fills the cache
-    # The no-change commands take a tenth of a second at 1,000 namespaces, of which the namespaces are
-    # some 35 ms: a few runs' jitter (5-10 ms) moves their growth ratio by 15-30%. More runs make the
-    # medians steady enough for it (a smoke run, --runs 1, stays one).
+    return figures, root
+
+
+def _command(root: Path) -> list[str]:
+    return [sys.executable, "-m", "clusterstack", "--project-dir", str(root)]
+
+
+def measure_no_change(
+    ready: dict[int, Path], runs: int, env: dict[str, str], timeout: float, commands: Sequence[str]
+) -> dict[int, tuple[Figure | None, Figure | None]]:
+    """The cached no-op preview's and the no-change ``up``'s figures of each size whose project is
+    ready: at least ``NO_CHANGE_RUNS`` runs (unless ``--runs 1``: they take a tenth of a second, too
+    little for a few runs to measure their growth), the sizes taken in turn, so that a machine slowing
+    down over minutes weighs on every size alike rather than on the one measured last."""
     steady = max(runs, NO_CHANGE_RUNS) if runs > 1 else runs
+    cached: dict[int, Figure] = {}
+    noop_up: dict[int, Figure] = {}
     if "cached" in commands:
-        cached = measure(steady, [*base, "preview", "-s", "bench", "--detailed-exitcode"], env, timeout)
-        _expect(cached, "No changes.", "cached no-op preview", exit_code=0)
+        previews = {size: [*_command(root), "preview", "-s", "bench", "--detailed-exitcode"] for size, root in ready.items()}
+        cached = measure_rounds(steady, previews, env, timeout)
+        for figure in cached.values():
+            _expect(figure, "No changes.", "cached no-op preview", exit_code=0)
     if "noop-up" in commands:
-        noop_up = measure(steady, [*base, "up", "-s", "bench", "--yes"], env, timeout)
-        _expect(noop_up, "No changes.", "no-change up")
-    set_aside(root, scratch)
-    return SizeFigures(namespaces, preview, up, cached, noop_up)
+        noop_up = measure_rounds(steady, {size: [*_command(root), "up", "-s", "bench", "--yes"] for size, root in ready.items()}, env, timeout)
+        for figure in noop_up.values():
+            _expect(figure, "No changes.", "no-change up")
+    return {size: (cached.get(size), noop_up.get(size)) for size in ready}
+
+
+def measure_rounds(runs: int, argvs: dict[int, list[str]], env: dict[str, str], timeout: float) -> dict[int, Figure]:
+    """``runs`` rounds, each running every command of ``argvs`` once, in turn: a figure per key."""
+    samples: dict[int, list[Sample]] = {key: [] for key in argvs}
+    for argv in argvs.values():
+        print(f"{time.strftime('%H:%M:%S')} {' '.join(argv[2:])} (in turn with the other sizes)", file=sys.stderr, flush=True)
+    for _ in range(runs):
+        for key, argv in argvs.items():
+            samples[key].append(run_once(argv, env, timeout))
+    return {key: Figure(tuple(taken), timeout) for key, taken in samples.items()}
 
 
 def _expect(figure: Figure, text: str, what: str, exit_code: int | None = None) -> None:
@@ -364,8 +396,13 @@ def main(argv: Sequence[str] | None = None) -> None:
                 lambda: shutil.rmtree(dev_state, ignore_errors=True),
             )
         figures: dict[int, SizeFigures] = {}
+        ready: dict[int, Path] = {}
         for size in (0, sizes[0]) if quick else (0, *sizes):
-            figures[size] = measure_size(scratch, size, runs, env, timeout, commands)
+            figures[size], root = measure_size(scratch, size, runs, env, timeout, commands)
+            if root is not None:
+                ready[size] = root
+        for size, (cached, noop_up) in measure_no_change(ready, runs, env, timeout, commands).items():
+            figures[size] = dataclasses.replace(figures[size], cached_noop=cached, noop_up=noop_up)
         r_after = measure(runs, python, env, timeout)
 
     before, after = r_before.seconds, r_after.seconds

@@ -7,6 +7,7 @@ cost per namespace less the fixed cost."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -95,6 +96,15 @@ def test_the_no_change_commands_run_often_enough_to_measure_their_growth():
     assert runs[("20", "no-change `up`")] == runs[("0", "no-change `up`")] == scale.NO_CHANGE_RUNS
     assert runs[("20", "preview, no cache")] == 2
     assert f"the no-change commands {scale.NO_CHANGE_RUNS}; " in done.stdout
+
+
+def test_the_sizes_are_measured_in_turn():
+    """``measure_rounds`` runs each command once per round, so drift over the minutes of a run falls on
+    every size alike: the samples' own clocks interleave."""
+    clock = [sys.executable, "-c", "import time; print(time.time_ns())"]
+    figures = scale.measure_rounds(3, {0: clock, 1000: clock}, dict(os.environ), 60)
+    stamps = sorted((int(sample.output), size) for size, figure in figures.items() for sample in figure.samples)
+    assert [size for _, size in stamps] == [0, 1000, 0, 1000, 0, 1000]
 
 
 def test_sizes_must_be_small_then_large():
