@@ -56,8 +56,6 @@ ISSUE_TENANT = {**TENANT, "quota": QUOTA}
 IMPORTS = "import pulumi, pulumi_kubernetes"
 SETUP_TIMEOUT = 3600.0
 """Seconds an untimed step (the ``up`` the no-change figures need, filling the cache) may take."""
-OUTPUT_KEPT = 4096
-"""Characters of a run's output kept, from its end."""
 NO_CHANGE_RUNS = 15
 """Runs of each no-change command (cached no-op preview, no-change ``up``) whenever ``--runs`` is above 1."""
 COMMANDS = ("dev", "preview", "up", "cached", "noop-up")
@@ -104,10 +102,7 @@ def run_once(argv: Sequence[str], env: dict[str, str], timeout: float) -> Sample
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        # Only the end is kept (what _expect reads): a 10,000-namespace plan is megabytes, and a bench
-        # grown by keeping them would be every later child's peak RSS too (Linux carries the maximum
-        # RSS of a process's memory across exec, and the child starts in the bench's).
-        output, errors = out.read().decode()[-OUTPUT_KEPT:], err.read().decode()[-OUTPUT_KEPT:]
+        output, errors = out.read().decode(), err.read().decode()
     timed_out = process.returncode == -9
     if not timed_out and process.returncode not in (0, 2):
         raise SystemExit(f"{' '.join(argv)} failed ({process.returncode}):\n{errors[-3000:]}")
