@@ -149,7 +149,10 @@ def test_an_adopted_tenant_imports_each_of_its_objects(pulumi_mocks):
         ]
         assert sorted((r.inputs for r in children), key=_canonical) == sorted(plain.all(), key=_canonical)
 
-    return pulumi.Output.all(tenant.namespace, *(p.urn for p in tenant.policies.values())).apply(check)
+    # Every child's URN awaited: on the SDK's own path each registers in its own time, and the
+    # namespace's name resolves once the Namespace is created, not once the quota is.
+    children = [*tenant.quotas.values(), *tenant.policies.values(), *([tenant.limit_range] if tenant.limit_range is not None else [])]
+    return pulumi.Output.all(tenant.namespace, *(child.urn for child in children)).apply(check)
 
 
 @pulumi.runtime.test
