@@ -152,10 +152,7 @@ def settle() -> None:
     while loaded:
         loaded = False
         for name in pending():
-            module = sys.modules.get(name)
-            if isinstance(module, _StandIn):
-                _load(module)
-                loaded = True
+            loaded = _load_stand_in(name) or loaded
 
 
 def _deferrable(name: str) -> bool:
@@ -257,9 +254,7 @@ def _hook_package(namespace: dict[str, Any]) -> bool:
         # The kind's module named for it first (``Namespace``, ``NamespaceInitArgs``): a program loads
         # the kinds it uses and no others. Then the version's other modules, then every one.
         for waited in _named_for(package, name) if name[:1].isupper() else ():
-            module = sys.modules.get(waited)
-            if isinstance(module, _StandIn):
-                _load(module)
+            _load_stand_in(waited)
             if name in namespace:
                 return namespace[name]
         raise AttributeError(f"module {package!r} has no attribute {name!r}")
@@ -289,9 +284,16 @@ def _named_for(package: str, name: str) -> list[str]:
 def _settle_importer(name: str) -> None:
     """Load the stand-ins the module ``name`` waits for."""
     for waited in sorted(_waiting.get(name, ())):
-        module = sys.modules.get(waited)
-        if isinstance(module, _StandIn):
-            _load(module)
+        _load_stand_in(waited)
+
+
+def _load_stand_in(name: str) -> bool:
+    """Load the module ``name`` if it is still a stand-in; whether it was one."""
+    module = sys.modules.get(name)
+    if not isinstance(module, _StandIn):
+        return False
+    _load(module)
+    return True
 
 
 def _load(module: types.ModuleType) -> None:
