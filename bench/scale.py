@@ -8,7 +8,9 @@ with DNS and same-namespace policies (6 objects; the stack adds NodeLocal DNSCac
 without YAML anchors as a platform team keeps it (6 MB at 10,000). Every command runs in a fresh
 process, ``--runs`` times; a figure is the median wall-clock seconds (CPU seconds beside it, which a
 busy machine disturbs less) and the highest peak RSS of the runs, from the kernel's accounting of
-that one child (``wait4``). The commands, for each size:
+that one child (``wait4``). The commands, each measured at every size in turn (a round runs it once
+at each size, so a machine slowing down over minutes weighs on every size alike rather than on the one
+measured last):
 
 - preview, no cache: ``preview --no-cache`` with no state (the program runs, every object is a create);
 - ``up`` into an empty target: ``up --yes --no-cache``, state and target moved aside (not deleted: see ``clear``) before each run
@@ -17,15 +19,20 @@ that one child (``wait4``). The commands, for each size:
   cache (must print "No changes." and exit 0);
 - no-change ``up``: ``up --yes`` after that (the cache warm, nothing to apply);
 
-(the two no-change commands at least ``NO_CHANGE_RUNS`` times each, unless ``--runs 1``, and every
-size in turn: they take a tenth of a second, too little for a few runs to measure their growth);
+(the two no-change commands at least ``NO_CHANGE_RUNS`` times each, unless ``--runs 1``: they take a
+tenth of a second, too little for a few runs to measure their growth);
 
 and the dev preview: ``preview -s dev --no-cache`` of the shipped project with an empty state
 directory. Growth is the ratio of the cost per namespace at the large size to that at the small
 one, each cost with the same command's cost on a stack of no namespaces taken off (what a process
 pays whatever the size, measured the same way): 1.00 is linear.
 
-    .venv/bin/python bench/scale.py [--sizes 1000,10000] [--runs 3] [--timeout 300] [--quick] [--commands cached,noop-up]
+A run deletes its projects at its end (about 200,000 files at 1,000 and 10,000 namespaces) and records
+when (``deletion_record``); the next run within ``RECENTLY_DELETED`` seconds of that waits the rest out
+first, since creating files soon after many were deleted is slow on this machine's file system, and
+says so in its report (``--no-wait`` goes on at once, and says that).
+
+    .venv/bin/python bench/scale.py [--sizes 1000,10000] [--runs 3] [--timeout 300] [--quick] [--no-wait] [--commands cached,noop-up]
 
 ``--commands`` times only the commands named (``dev``, ``preview``, ``up``, ``cached``, ``noop-up``);
 the others are "not run" (the ``up`` the no-change commands need still runs, untimed).
@@ -35,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import shutil
 import statistics
@@ -59,6 +67,15 @@ SETUP_TIMEOUT = 3600.0
 NO_CHANGE_RUNS = 15
 """Runs of each no-change command (cached no-op preview, no-change ``up``) whenever ``--runs`` is above 1."""
 COMMANDS = ("dev", "preview", "up", "cached", "noop-up")
+RECENTLY_DELETED = 360.0
+"""Seconds ext4 without a journal (this machine's root file system) keeps from reusing a freed inode:
+``RECENTCY_MIN``, 60 s, plus ``RECENTCY_DIRTY``, 300 s, while the block of the inode table is not yet
+written back (fs/ext4/ialloc.c, ``recently_deleted``). Every file created meanwhile checks the freed
+inodes on its way: an ``up`` of 60,000 files took 18-22 s within a minute of the previous run's
+clean-up, 13-16 s five minutes or more after it."""
+MASS_DELETION = 10_000
+"""Files whose deletion the next run waits out (``RECENTLY_DELETED``); a run at 1,000 and 10,000
+namespaces deletes about 200,000 at its end."""
 
 
 @dataclass(frozen=True)
@@ -181,39 +198,87 @@ def set_aside(path: Path, scratch: Path) -> None:
         path.rename(aside / path.name)
 
 
-def measure_size(
-    scratch: Path, namespaces: int, runs: int, env: dict[str, str], timeout: float, commands: Sequence[str] = COMMANDS
-) -> tuple[SizeFigures, Path | None]:
-    """The preview and ``up`` figures of one size; and the project, applied and its cache filled, when
-    the no-change commands are to be measured on it (``measure_rounds``, every size in turn), else None."""
+def make_project(scratch: Path, namespaces: int, env: dict[str, str]) -> Path:
+    """The project of ``namespaces`` tenants, generated in a child: a process starts with its parent's
+    peak RSS as its own (it begins in the parent's memory, and Linux keeps the peak across exec), and
+    generating 10,000 namespaces here would make the bench's about 165 MiB, the floor of every figure
+    measured after it."""
     root = scratch / f"n{namespaces}"
-    # Made in a child: a process starts with its parent's peak RSS as its own (it begins in the parent's
-    # memory, and Linux keeps the peak across exec), and generating 10,000 namespaces here would make
-    # the bench's about 165 MiB, the floor of every figure measured after it.
     made = (
         f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parent)!r}); from pathlib import Path; "
         "from preview import make_project; from scale import ISSUE_TENANT; "
         f"make_project(Path({str(root)!r}), {namespaces}, tenant=ISSUE_TENANT, written_out=True)"
     )
     subprocess.run([sys.executable, "-c", made], check=True, env=env, timeout=SETUP_TIMEOUT)
-    base = _command(root)
-    preview = up = None
+    return root
+
+
+def measure_sizes(
+    roots: dict[int, Path], runs: int, env: dict[str, str], timeout: float, commands: Sequence[str] = COMMANDS
+) -> tuple[dict[int, SizeFigures], dict[int, Path]]:
+    """Every size's figures, each command measured at every size in turn (``measure_rounds``); and the
+    projects the no-change commands can be measured on (applied, their cache filled)."""
+    previews: dict[int, Figure] = {}
+    ups: dict[int, Figure] = {}
     if "preview" in commands:
-        preview = measure(runs, [*base, "preview", "-s", "bench", "--no-cache"], env, timeout, lambda: clear(root))
-        _expect(preview, "to add", "preview")
+        previews = measure_rounds(runs, {size: [*_command(root), "preview", "-s", "bench", "--no-cache"] for size, root in roots.items()}, env, timeout, roots)
+        for figure in previews.values():
+            _expect(figure, "to add", "preview")
     if "up" in commands:
-        up = measure(runs, [*base, "up", "-s", "bench", "--yes", "--no-cache"], env, timeout, lambda: clear(root))
-    figures = SizeFigures(namespaces, preview, up, None, None)
+        ups = measure_rounds(runs, {size: [*_command(root), "up", "-s", "bench", "--yes", "--no-cache"] for size, root in roots.items()}, env, timeout, roots)
+    figures = {size: SizeFigures(size, previews.get(size), ups.get(size), None, None) for size in roots}
+    ready: dict[int, Path] = {}
     if "cached" not in commands and "noop-up" not in commands:
-        set_aside(root, scratch)
-        return figures, None
-    if up is None or up.timed_out:  # the no-change figures still need an applied state: one up, given all the time it takes
-        clear(root)
-        if run_once([*base, "up", "-s", "bench", "--yes", "--no-cache"], env, SETUP_TIMEOUT).timed_out:
-            set_aside(root, scratch)
-            return figures, None
-    run_once([*base, "preview", "-s", "bench"], env, SETUP_TIMEOUT)  # fills the cache
-    return figures, root
+        return figures, ready
+    for size, root in roots.items():
+        up = ups.get(size)
+        if up is None or up.timed_out:  # the no-change figures still need an applied state: one up, given all the time it takes
+            clear(root)
+            if run_once([*_command(root), "up", "-s", "bench", "--yes", "--no-cache"], env, SETUP_TIMEOUT).timed_out:
+                continue
+        run_once([*_command(root), "preview", "-s", "bench"], env, SETUP_TIMEOUT)  # fills the cache
+        ready[size] = root
+    return figures, ready
+
+
+def deletion_record() -> Path:
+    """Where a run records its mass deletion for the next run to wait out: the user's cache directory."""
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "clusterstack-bench" / "deleted.json"
+
+
+def delete_scratch(scratch: Path, record: Path) -> int:
+    """The scratch directory deleted; how many files and directories went, recorded in ``record`` (with
+    when) if that is a mass deletion the next run should wait out."""
+    count = sum(len(directories) + len(files) for _, directories, files in os.walk(scratch))
+    shutil.rmtree(scratch)
+    if count >= MASS_DELETION:
+        record.parent.mkdir(parents=True, exist_ok=True)
+        written = record.with_name(f".{record.name}.{os.getpid()}")
+        written.write_text(json.dumps({"files": count, "at": time.time()}))
+        written.replace(record)
+    return count
+
+
+def wait_out_deletion(record: Path, wait: bool, now: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep) -> str:
+    """If a run deleted many files less than ``RECENTLY_DELETED`` seconds ago, sleep the rest of that
+    time first (or, not to ``wait``, go on and say so); what happened, for the report, or "" when no
+    recent mass deletion is recorded."""
+    try:
+        recorded = json.loads(record.read_text())
+        files, at = int(recorded["files"]), float(recorded["at"])
+    except (OSError, ValueError, TypeError, KeyError):
+        return ""
+    since = now() - at
+    if not 0 <= since < RECENTLY_DELETED:
+        return ""
+    what = f"a previous run deleted {files:,} files {since:.0f} s before this one began"
+    if not wait:
+        return f"{what}, and this one did not wait (--no-wait): its `up` figures may include the file system's checks of recently freed inodes"
+    rest = RECENTLY_DELETED - since
+    print(f"{time.strftime('%H:%M:%S')} waiting {rest:.0f} s first: {what} (see RECENTLY_DELETED; --no-wait not to)", file=sys.stderr, flush=True)
+    sleep(rest)
+    return f"{what}, so it waited {rest:.0f} s first (`RECENTLY_DELETED`)"
 
 
 def _command(root: Path) -> list[str]:
@@ -242,13 +307,19 @@ def measure_no_change(
     return {size: (cached.get(size), noop_up.get(size)) for size in ready}
 
 
-def measure_rounds(runs: int, argvs: dict[int, list[str]], env: dict[str, str], timeout: float) -> dict[int, Figure]:
-    """``runs`` rounds, each running every command of ``argvs`` once, in turn: a figure per key."""
+def measure_rounds(runs: int, argvs: dict[int, list[str]], env: dict[str, str], timeout: float, cleared: dict[int, Path] | None = None) -> dict[int, Figure]:
+    """``runs`` rounds, each running every command of ``argvs`` once, in turn: a figure per key. With
+    ``cleared``, that key's project is cleared (``clear``) before each of its runs. A key whose run
+    timed out is not run again (the rest would time out too, and a partial ``up`` leaves nothing to compare)."""
     samples: dict[int, list[Sample]] = {key: [] for key in argvs}
     for argv in argvs.values():
         print(f"{time.strftime('%H:%M:%S')} {' '.join(argv[2:])} (in turn with the other sizes)", file=sys.stderr, flush=True)
     for _ in range(runs):
         for key, argv in argvs.items():
+            if samples[key] and samples[key][-1].timed_out:
+                continue
+            if cleared is not None:
+                clear(cleared[key])
             samples[key].append(run_once(argv, env, timeout))
     return {key: Figure(tuple(taken), timeout) for key, taken in samples.items()}
 
@@ -373,6 +444,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, help="fresh runs of each command; the figure is their median (default 3, 1 with --quick)")
     parser.add_argument("--timeout", type=float, default=300, help="seconds before one run of a command is killed and reported as timed out (default 300)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: the small size only, one run (unless --runs is given)")
+    parser.add_argument(
+        "--no-wait", dest="wait", action="store_false", help="do not first wait out a previous run's mass deletion (see RECENTLY_DELETED); the report says so"
+    )
     parser.add_argument("--commands", default=",".join(COMMANDS), help=f"the commands to time, of {', '.join(COMMANDS)} (default all)")
     arguments = parser.parse_args(argv)
     commands = [name for name in arguments.commands.split(",") if name]
@@ -387,11 +461,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     # The engine's own settings would change what is measured (another evaluation path, cache or state).
     env = {key: value for key, value in os.environ.items() if not key.startswith("CLUSTERSTACK_")}
     python = [sys.executable, "-c", IMPORTS]
-    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     compiled = compile_package(sys.executable)
-
-    with tempfile.TemporaryDirectory(prefix="clusterstack-scale-") as directory:
-        scratch = Path(directory)
+    waited = wait_out_deletion(deletion_record(), wait=arguments.wait)
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    scratch = Path(tempfile.mkdtemp(prefix="clusterstack-scale-"))
+    try:
         r_before = measure(runs, python, env, timeout)
         dev_state = scratch / "dev-state"
         dev = None
@@ -403,15 +477,13 @@ def main(argv: Sequence[str] | None = None) -> None:
                 timeout,
                 lambda: shutil.rmtree(dev_state, ignore_errors=True),
             )
-        figures: dict[int, SizeFigures] = {}
-        ready: dict[int, Path] = {}
-        for size in (0, sizes[0]) if quick else (0, *sizes):
-            figures[size], root = measure_size(scratch, size, runs, env, timeout, commands)
-            if root is not None:
-                ready[size] = root
+        roots = {size: make_project(scratch, size, env) for size in ((0, sizes[0]) if quick else (0, *sizes))}
+        figures, ready = measure_sizes(roots, runs, env, timeout, commands)
         for size, (cached, noop_up) in measure_no_change(ready, runs, env, timeout, commands).items():
             figures[size] = dataclasses.replace(figures[size], cached_noop=cached, noop_up=noop_up)
         r_after = measure(runs, python, env, timeout)
+    finally:
+        delete_scratch(scratch, deletion_record())
 
     before, after = r_before.seconds, r_after.seconds
     if before is None or after is None:
@@ -431,8 +503,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"{started}; {os.cpu_count()} CPUs, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} at the end; Python "
         f"{sys.version.split()[0]}; each figure the median of {runs} fresh processes "
         f"({f'the no-change commands {max(runs, NO_CHANGE_RUNS)}; ' if runs > 1 else ''}CPU: user + system seconds), "
-        "RSS the highest peak of those runs; growth: seconds per namespace, less the same command at 0 namespaces, large over small "
-        f"(met when every ratio measured is). The package's bytecode was compiled first, as an install does ({compiled})."
+        "RSS the highest peak of those runs; every command measured at every size in turn; growth: seconds per namespace, less the same "
+        f"command at 0 namespaces, large over small (met when every ratio measured is). The package's bytecode was compiled first, as an "
+        f"install does ({compiled}).{f' Before it began, {waited}.' if waited else ''}"
     )
 
 

@@ -7,10 +7,12 @@ cost per namespace less the fixed cost."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -35,9 +37,16 @@ ROWS = [
 FIGURE = r"\d+\.\d\d s = \d+\.\d R \(CPU \d+\.\d\d s = \d+\.\d R\), \d+ MiB"
 
 
-def test_the_table_has_every_row_of_the_issue_with_a_figure():
+@pytest.fixture
+def bench_env(tmp_path: Path) -> dict[str, str]:
+    """The bench's environment with a cache directory of its own: a real run's record of its clean-up
+    in the user's cache would make these runs wait it out."""
+    return {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+
+
+def test_the_table_has_every_row_of_the_issue_with_a_figure(bench_env: dict[str, str]):
     done = subprocess.run(
-        [sys.executable, str(BENCH / "scale.py"), "--sizes", "10,20", "--runs", "1"], capture_output=True, text=True, check=False, timeout=600
+        [sys.executable, str(BENCH / "scale.py"), "--sizes", "10,20", "--runs", "1"], capture_output=True, text=True, check=False, timeout=600, env=bench_env
     )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
@@ -66,10 +75,10 @@ def test_the_table_has_every_row_of_the_issue_with_a_figure():
             assert any(re.fullmatch(rf"\| {size} \| {re.escape(command)} \| {FIGURE} \| \d+\.\d\d \|", line) for line in lines), (size, command)
 
 
-def test_only_the_commands_named_are_run():
+def test_only_the_commands_named_are_run(bench_env: dict[str, str]):
     done = subprocess.run(
         [sys.executable, str(BENCH / "scale.py"), "--sizes", "10,20", "--runs", "1", "--commands", "preview"],
-        capture_output=True, text=True, check=False, timeout=600,
+        capture_output=True, text=True, check=False, timeout=600, env=bench_env,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     rows = {line.split(" | ")[0].removeprefix("| "): line for line in done.stdout.splitlines() if line.startswith("| ")}
@@ -80,12 +89,12 @@ def test_only_the_commands_named_are_run():
     assert rows["growth 10 → 20 ns, no-change `up`"].split(" | ")[1] == "wall not run, CPU not run"
 
 
-def test_the_no_change_commands_run_often_enough_to_measure_their_growth():
+def test_the_no_change_commands_run_often_enough_to_measure_their_growth(bench_env: dict[str, str]):
     """A no-change ``up`` takes a tenth of a second; its namespaces' share at the small size is tens of
     milliseconds, so it runs ``NO_CHANGE_RUNS`` times whatever ``--runs`` asks above one."""
     done = subprocess.run(
         [sys.executable, str(BENCH / "scale.py"), "--sizes", "10,20", "--runs", "2", "--commands", "preview,noop-up"],
-        capture_output=True, text=True, check=False, timeout=600,
+        capture_output=True, text=True, check=False, timeout=600, env=bench_env,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     runs = {
@@ -105,6 +114,71 @@ def test_the_sizes_are_measured_in_turn():
     figures = scale.measure_rounds(3, {0: clock, 1000: clock}, dict(os.environ), 60)
     stamps = sorted((int(sample.output), size) for size, figure in figures.items() for sample in figure.samples)
     assert [size for _, size in stamps] == [0, 1000, 0, 1000, 0, 1000]
+
+
+def test_a_project_is_cleared_before_each_of_its_runs_and_not_run_again_once_timed_out(tmp_path: Path):
+    """Every run of the uncached preview and of the ``up`` starts from no state and no target (moved
+    aside, see ``clear``), at every size in turn; a size whose run timed out is not run again."""
+    roots = {size: tmp_path / f"n{size}" for size in (0, 1000)}
+    for root in roots.values():
+        (root / ".clusterstack").mkdir(parents=True)
+    # each run reports whether its project still had a state, then leaves one behind for the next
+    seen = [sys.executable, "-c", "import pathlib, sys; p = pathlib.Path(sys.argv[1]); print(p.exists()); p.mkdir()"]
+    argvs = {size: [*seen, str(root / ".clusterstack")] for size, root in roots.items()}
+    figures = scale.measure_rounds(3, argvs, dict(os.environ), 60, roots)
+    assert {size: [s.output for s in figure.samples] for size, figure in figures.items()} == {0: ["False\n"] * 3, 1000: ["False\n"] * 3}
+    assert len(list((tmp_path / "cleared").iterdir())) == 6  # every state set aside, none deleted
+
+    slow = {0: ["sleep", "30"], 1000: [sys.executable, "-c", "pass"]}
+    figures = scale.measure_rounds(3, slow, dict(os.environ), 0.5)
+    assert [len(figures[0].samples), len(figures[1000].samples)] == [1, 3]
+    assert figures[0].seconds is None
+
+
+def test_a_run_waits_out_a_recent_mass_deletion(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    """ext4 without a journal keeps freed inodes from reuse for up to ``RECENTLY_DELETED`` seconds
+    (fs/ext4/ialloc.c, ``recently_deleted``), slowing every file created meanwhile: a run that deleted
+    many files records when, and the next run sleeps the rest of that time, or says it did not."""
+    scratch = tmp_path / "scratch"
+    for n in range(3):
+        (scratch / f"d{n}").mkdir(parents=True)
+        for m in range(3):
+            (scratch / f"d{n}" / f"f{m}").write_text("x")
+    record = tmp_path / "cache" / "deleted.json"
+    assert scale.delete_scratch(scratch, record) == 12  # 3 directories and 9 files
+    assert not scratch.exists()
+    assert not record.exists()  # too few to wait out
+
+    record.parent.mkdir()
+    record.write_text(json.dumps({"files": 200_000, "at": 1000.0}))
+    slept: list[float] = []
+    said = scale.wait_out_deletion(record, wait=True, now=lambda: 1000.0 + 60, sleep=slept.append)
+    assert slept == [scale.RECENTLY_DELETED - 60]
+    assert said == "a previous run deleted 200,000 files 60 s before this one began, so it waited 300 s first (`RECENTLY_DELETED`)"
+    assert "waiting 300 s first" in capsys.readouterr().err
+
+    said = scale.wait_out_deletion(record, wait=False, now=lambda: 1000.0 + 60, sleep=slept.append)
+    assert slept == [scale.RECENTLY_DELETED - 60]
+    assert said.startswith("a previous run deleted 200,000 files 60 s before this one began, and this one did not wait (--no-wait)")
+
+    assert scale.wait_out_deletion(record, wait=True, now=lambda: 1000.0 + scale.RECENTLY_DELETED, sleep=slept.append) == ""
+    assert scale.wait_out_deletion(record, wait=True, now=lambda: 900.0, sleep=slept.append) == ""  # the clock went back: nothing to trust
+    for text in ("", "{", "[]", '{"files": "many", "at": 1000}', '{"at": 1000}'):
+        record.write_text(text)
+        assert scale.wait_out_deletion(record, wait=True, now=lambda: 1000.0, sleep=slept.append) == ""
+    assert scale.wait_out_deletion(tmp_path / "none.json", wait=True, now=lambda: 1000.0, sleep=slept.append) == ""
+    assert len(slept) == 1
+
+    many = tmp_path / "many"
+    many.mkdir()
+    for n in range(scale.MASS_DELETION):
+        (many / str(n)).touch()
+    before = time.time()
+    assert scale.delete_scratch(many, record) == scale.MASS_DELETION
+    written = json.loads(record.read_text())
+    assert written["files"] == scale.MASS_DELETION
+    assert before <= written["at"] <= time.time()
+    assert [p.name for p in record.parent.iterdir()] == ["deleted.json"]
 
 
 def test_sizes_must_be_small_then_large():
