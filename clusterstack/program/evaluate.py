@@ -54,6 +54,7 @@ def evaluate(
             config=given.values,
             secret_keys=given.secret_keys,
             inherit=[(variable, handed)],
+            release=True,  # only the registrations are used from here on
         )
     except ClusterstackError:
         raise

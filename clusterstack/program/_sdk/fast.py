@@ -125,6 +125,19 @@ class FastPath:
         self.selections: dict[tuple[Any, ...], tuple[pulumi.ProviderResource | None, Mapping[str, pulumi.ProviderResource]]] = {}
         """The SDK's provider selection for resources whose options name no provider, by type and the providers their parent holds."""
 
+    def release(self) -> None:
+        """Empty every resource registered here (its attributes go) and forget them, for a caller done
+        with the run's resource objects. A resource and its Outputs refer to each other (an Output
+        holds its resource, the resource its Outputs), and such cycles are freed only by the cyclic
+        collector, which the CLI turns off: emptied, they are freed as the last reference goes, and
+        the memory they took (about 80 MiB at 10,000 namespaces) serves what the command does next
+        rather than new pages. The registrations hold no resource, so what the run gives is unchanged."""
+        for res in self.urns:
+            vars(res).clear()
+        self.urns.clear()
+        self.ids.clear()
+        self.selections.clear()
+
     def register(
         self,
         res: Resource,

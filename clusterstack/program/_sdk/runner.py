@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import functools
 import gc
 import logging
 import runpy
@@ -52,14 +53,18 @@ def run(
     mocks: pulumi.runtime.Mocks | None = None,
     path: Mode | None = None,
     secret_keys: Sequence[str] = (),
+    release: bool = False,
 ) -> ProgramRun:
     """Run ``program`` (a function that declares resources) under the mock runtime, to completion;
     what it registered and exported. Each run gets a fresh context, so runs in one process do not
     share the SDK's global state; the ``inherit`` variables are set in it first. ``path`` chooses the
     fast path or the SDK's own (default: ``evalpath.mode()``). ``secret_keys``: the config keys whose
-    values are secret (``Config.get_secret`` and ``require_secret`` give secret Outputs; ``get`` warns)."""
+    values are secret (``Config.get_secret`` and ``require_secret`` give secret Outputs; ``get`` warns).
+    ``release``: the caller is done with the program's resource objects once the run returns (the
+    CLI: it uses only the registrations): the fast path's are emptied (``FastPath.release``)."""
     answers = mocks if mocks is not None else EchoMocks()
-    return contextvars.Context().run(_run, program, project, stack, dict(config), inherit, answers, path or mode(), list(secret_keys))
+    run_in_context = functools.partial(_run, release=release)
+    return contextvars.Context().run(run_in_context, program, project, stack, dict(config), inherit, answers, path or mode(), list(secret_keys))
 
 
 def run_program(
@@ -72,8 +77,10 @@ def run_program(
     mocks: pulumi.runtime.Mocks | None = None,
     path: Mode | None = None,
     secret_keys: Sequence[str] = (),
+    release: bool = False,
 ) -> ProgramRun:
-    """Run a Pulumi program file in-process under the mock runtime; what it registered and exported."""
+    """Run a Pulumi program file in-process under the mock runtime; what it registered and exported
+    (``run`` says what ``release`` does)."""
     program_dir = str(main.parent)
 
     def program() -> None:
@@ -87,7 +94,7 @@ def run_program(
 
     # What the program prints is not the command's output (render's YAML, preview --json): it goes to stderr.
     with contextlib.redirect_stdout(sys.stderr):
-        return run(program, project=project, stack=stack, config=config, inherit=inherit, mocks=mocks, path=path, secret_keys=secret_keys)
+        return run(program, project=project, stack=stack, config=config, inherit=inherit, mocks=mocks, path=path, secret_keys=secret_keys, release=release)
 
 
 def _run(
@@ -99,6 +106,8 @@ def _run(
     mocks: pulumi.runtime.Mocks,
     path: Mode,
     secret_keys: list[str],
+    *,
+    release: bool,
 ) -> ProgramRun:
     # A loop of the run's own: a program that fails leaves tasks behind, and they must not surface in
     # the next run (nor as asyncio's "Exception ignored" noise when the interpreter exits). It is set
@@ -126,6 +135,8 @@ def _run(
     finally:
         _close(loop, executor)
         asyncio.set_event_loop(previous)
+    if release and fast_path is not None:
+        fast_path.release()  # (after the loop is closed: nothing of the program runs again)
 
     return ProgramRun(
         registrations=list(monitor.registrations),
