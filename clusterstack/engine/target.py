@@ -24,7 +24,7 @@ or a power cut before a sync leaves files no record names, which the next run ta
 again; and a file replaced but not yet recorded differs from what state records, which a refresh
 finds. Reading back skips the files whose stat says they are unchanged (stat_index.py).
 
-One module (~590 lines) because it is one thing: the directory target, whose writing, reading back,
+One module (~610 lines) because it is one thing: the directory target, whose writing, reading back,
 indexing and claim all guard the same rule, that it touches only what it wrote (engine/layout.py
 names the files; files.py writes them).
 """
@@ -507,10 +507,16 @@ class DirectoryTarget:
         if claim is None and held:  # a target written before claims existed: its kustomizations are clusterstack's
             ours = {path.parent / KUSTOMIZATION for path in owned}
         placed: dict[Path, list[Entry]] = {}
-        for change in changes:
-            if change.after is not None:
-                entry = Entry(change.key, change.component, change.after, change.patch, change.deletion)
-                placed.setdefault(self.path(change.key, change.patch), []).append(entry)
+
+        def placed_at(path: Path) -> list[Entry]:
+            """The entries this plan puts in ``path`` (grouped when first asked: an up into an empty target never asks)."""
+            if not placed:
+                for change in changes:
+                    if change.after is not None:
+                        entry = Entry(change.key, change.component, change.after, change.patch, change.deletion)
+                        placed.setdefault(self.path(change.key, change.patch), []).append(entry)
+            return placed[path]
+
         conflicts = []
         # Asked once per directory, not per file: whether it is there at all (nothing is in a directory
         # that is not: an up into an empty target looks up no file), and its kustomization.
@@ -528,7 +534,7 @@ class DirectoryTarget:
             there = directory_there.get(path.parent)
             if there is None:
                 there = directory_there[path.parent] = os.path.lexists(path.parent)
-            if there and path not in owned and os.path.lexists(path) and not self._left_by_a_run(path, placed[path]):
+            if there and path not in owned and os.path.lexists(path) and not self._left_by_a_run(path, placed_at(path)):
                 conflicts.append(f"{path}: a file clusterstack did not write is where {change.key} belongs; move it away, then run up again")
             if self.kustomization and not change.patch:
                 kustomization = path.parent / KUSTOMIZATION
