@@ -8,6 +8,7 @@ including where a full disk stops it."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
@@ -16,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -220,3 +222,44 @@ def test_a_full_target_disk_under_the_helper_keeps_what_landed_and_the_next_run_
         assert cs(project, "preview", "-s", "many", "--detailed-exitcode").exit_code == 0
     finally:
         subprocess.run(["umount", "-l", str(deploy)], check=False)
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (not gone, not a zombie left for its new parent to reap)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return "\nState:\tZ" not in status
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc")
+def test_an_up_killed_while_its_helper_creates_files_leaves_no_process_and_the_next_up_converges(make_project):
+    """A real ``up`` large enough for the helper (2,100 new files), SIGKILLed mid-apply: the helper sees
+    its requests end and stops by itself, what it created is unrecorded or recorded whole, and the next
+    ``up`` takes the files as its own and converges."""
+    project = _many(make_project, count=700)
+    deploy = project / "deploy" / "many"
+    command = [sys.executable, "-m", "clusterstack", "--project-dir", str(project), "up", "-s", "many", "--yes"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    helpers: set[int] = set()
+    deadline = time.monotonic() + 120
+    while process.poll() is None and time.monotonic() < deadline:
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+        with contextlib.suppress(OSError):
+            helpers |= {int(pid) for pid in children.read_text().split()}
+        if helpers and deploy.is_dir() and sum(1 for _ in deploy.iterdir()) > 100:
+            process.kill()
+            break
+        time.sleep(0.005)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, "the up finished before it could be killed mid-apply"
+    assert helpers, "the up started no helper"
+    deadline = time.monotonic() + 30
+    while any(_running(pid) for pid in helpers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_running(pid) for pid in helpers), "the helper outlived the up"
+    finished = cs(project, "up", "-s", "many", "--yes")
+    assert finished.exit_code == 0, finished.output
+    assert len(StateStore(project / ".clusterstack", "many").load().entries) == 2100
+    assert cs(project, "preview", "-s", "many", "--detailed-exitcode").exit_code == 0
