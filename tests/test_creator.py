@@ -135,11 +135,19 @@ def test_a_helper_ended_early_stops_creating(tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.read_bytes() != b"x" * 100], "every file it left is whole"
 
 
-def test_no_helper_when_none_can_start(monkeypatch):
+def test_no_helper_when_none_can_start(monkeypatch, tmp_path):
     monkeypatch.setattr(sys, "executable", "/nonexistent/python")
     assert Creator.start() is None
     monkeypatch.setattr(sys, "executable", "/bin/true")  # starts, but is not a Python that can run the helper
     assert Creator.start() is None
+    hangs = tmp_path / "hangs"
+    hangs.write_text("#!/bin/sh\nexec sleep 60\n")
+    hangs.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(hangs))  # never says it is ready: given up on, and ended
+    monkeypatch.setattr(creator_module, "START_TIMEOUT", 0.2)
+    started = time.monotonic()
+    assert Creator.start() is None
+    assert time.monotonic() - started < 10
 
 
 def _state_and_target(project: Path) -> tuple[dict[str, tuple[dict[str, Any], str]], dict[str, bytes], list[str]]:

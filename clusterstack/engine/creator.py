@@ -38,6 +38,8 @@ REPORT = struct.Struct("<BiQQQqqI")
 CREATED, THERE, FAILED = 0, 1, 2
 READY = b"\x01"
 """What the helper writes once it has started, before any report."""
+START_TIMEOUT = 10.0
+"""Seconds the engine waits for the helper to start (about 0.03 here) before it creates the files itself."""
 _CHUNK = 1 << 16
 BACKLOG = 1 << 20
 """Bytes handed over and not yet taken by the helper beyond which ``create`` waits for it."""
@@ -75,10 +77,11 @@ class Creator:
             return None
         assert process.stdout is not None
         try:
-            ready = process.stdout.read(1)
+            started, _, _ = select.select([process.stdout], [], [], START_TIMEOUT)
+            ready = process.stdout.read(1) if started else b""
         except OSError:
             ready = b""
-        if ready != READY:  # it could not start (an interpreter without the package on its path)
+        if ready != READY:  # it could not start (an interpreter without the package on its path), or not in time
             _end(process)
             return None
         try:
