@@ -114,6 +114,15 @@ def test_a_helper_that_dies_is_an_error_never_a_hang(helper, tmp_path):
     assert raised.value.errno == errno.EIO
 
 
+def test_a_report_cut_short_by_the_helpers_end_is_an_error_not_a_hang(helper, tmp_path):
+    helper.create(tmp_path / "first", b"x", 0o644)
+    helper._process.kill()
+    helper._process.wait()
+    helper._unread = creator_module.REPORT.pack(creator_module.CREATED, 0, 0, 0, 0, 0, 0, 0)[:10]  # what a torn write would leave
+    with pytest.raises(OSError, match="ended"):
+        helper.reports(wait=True)
+
+
 def test_more_than_the_pipes_hold_goes_through_without_a_deadlock(helper, tmp_path):
     data = b"z" * 9000
     count = 3 * creator_module.BACKLOG // len(data)

@@ -136,7 +136,7 @@ class Creator:
                 # (the fields the engine reads of a written file's stat: files.Batch, stat_index)
                 done.append((path, os.stat_result((mode, inode, device, 1, 0, 0, size, 0, 0, 0), {"st_mtime_ns": mtime, "st_ctime_ns": ctime})))
         self._unread = self._unread[taken:]
-        if self._failure is None and self._ended and self._asked and not self._unread:
+        if self._failure is None and self._ended and self._asked and len(self._unread) < REPORT.size:  # (a report cut short: never whole)
             code = self._process.poll()
             self._failure = OSError(errno.EIO, f"the process creating the target's files ended (exit code {code})", str(self._asked[0]))
         return done
@@ -170,7 +170,7 @@ class Creator:
                 return
 
     def close(self) -> None:
-        """End the helper: at once (it finishes the file it is writing, or removes it, and stops). Idempotent."""
+        """End the helper at once: it finishes the file it is creating, if any, and stops. Idempotent."""
         _end(self._process)
 
 
