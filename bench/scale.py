@@ -154,16 +154,7 @@ class Figure:
 def measure(runs: int, argv: Sequence[str], env: dict[str, str], timeout: float, before: Callable[[], None] | None = None) -> Figure:
     """``runs`` fresh runs of ``argv``; ``before`` (a callable) runs untimed before each. Stops at the
     first run that times out (the rest would too, and a partial ``up`` leaves nothing to compare)."""
-    samples: list[Sample] = []
-    print(f"{time.strftime('%H:%M:%S')} {' '.join(argv[2:])}", file=sys.stderr, flush=True)  # progress: a 10k run is long
-    for _ in range(runs):
-        if before is not None:
-            before()
-        sample = run_once(argv, env, timeout)
-        samples.append(sample)
-        if sample.timed_out:
-            break
-    return Figure(tuple(samples), timeout)
+    return _rounds(runs, {0: list(argv)}, env, timeout, None if before is None else lambda _: before())[0]
 
 
 @dataclass(frozen=True)
@@ -311,15 +302,21 @@ def measure_rounds(runs: int, argvs: dict[int, list[str]], env: dict[str, str], 
     """``runs`` rounds, each running every command of ``argvs`` once, in turn: a figure per key. With
     ``cleared``, that key's project is cleared (``clear``) before each of its runs. A key whose run
     timed out is not run again (the rest would time out too, and a partial ``up`` leaves nothing to compare)."""
+    return _rounds(runs, argvs, env, timeout, None if cleared is None else lambda key: clear(cleared[key]))
+
+
+def _rounds(runs: int, argvs: dict[int, list[str]], env: dict[str, str], timeout: float, before: Callable[[int], None] | None) -> dict[int, Figure]:
+    """``measure_rounds`` and ``measure``: ``before(key)`` runs untimed before each run of that key."""
     samples: dict[int, list[Sample]] = {key: [] for key in argvs}
+    in_turn = " (in turn with the other sizes)" if len(argvs) > 1 else ""
     for argv in argvs.values():
-        print(f"{time.strftime('%H:%M:%S')} {' '.join(argv[2:])} (in turn with the other sizes)", file=sys.stderr, flush=True)
+        print(f"{time.strftime('%H:%M:%S')} {' '.join(argv[2:])}{in_turn}", file=sys.stderr, flush=True)  # progress: a 10k run is long
     for _ in range(runs):
         for key, argv in argvs.items():
             if samples[key] and samples[key][-1].timed_out:
                 continue
-            if cleared is not None:
-                clear(cleared[key])
+            if before is not None:
+                before(key)
             samples[key].append(run_once(argv, env, timeout))
     return {key: Figure(tuple(taken), timeout) for key, taken in samples.items()}
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-import functools
 import gc
 import logging
 import runpy
@@ -63,8 +62,7 @@ def run(
     ``release``: the caller is done with the program's resource objects once the run returns (the
     CLI: it uses only the registrations): the fast path's are emptied (``FastPath.release``)."""
     answers = mocks if mocks is not None else EchoMocks()
-    run_in_context = functools.partial(_run, release=release)
-    return contextvars.Context().run(run_in_context, program, project, stack, dict(config), inherit, answers, path or mode(), list(secret_keys))
+    return contextvars.Context().run(_run, program, project, stack, dict(config), inherit, answers, path or mode(), list(secret_keys), release=release)
 
 
 def run_program(
